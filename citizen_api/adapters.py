@@ -1,0 +1,45 @@
+"""The composition root for outside systems: which adapter serves each port, chosen by settings.
+
+Each domain's ports.py declares a Protocol; the adapter in integrations/<system>/ satisfies it. With
+sandboxes on (embedded profile, tests) the adapters point at the simulators mounted under /sandbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import redis.asyncio as aioredis
+
+from citizen_api.settings import Settings
+from services.common.cache import Keys
+
+__all__ = ["Adapters", "build_adapters"]
+
+
+@dataclass(slots=True)
+class Adapters:
+    """One attribute per outside system; None where the system is not configured."""
+
+    wechat: Any = None
+    identity: Any = None
+    gov_platform: Any = None
+    ticketing: Any = None
+    messenger: Any = None
+
+
+def system_url(settings: Settings, configured: str | None, system: str) -> str:
+    """The configured base URL of `system`, else its sandbox when sandboxes are on."""
+    if configured:
+        return configured.rstrip("/")
+    if settings.sandboxes:
+        return settings.sandbox_url(system)
+    raise ValueError(f"no URL configured for {system} and sandboxes are off")
+
+
+def build_adapters(
+    *, settings: Settings, http: httpx.AsyncClient, redis: aioredis.Redis, keys: Keys
+) -> Adapters:
+    """Construct every adapter. Domains add their system here when they add its integration."""
+    return Adapters()

@@ -1,0 +1,78 @@
+"""The app factory: `sanic citizen_api.app:create_app --factory`, or `citizen-api serve`."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+
+from sanic import Sanic
+from sanic.config import Config
+
+from citizen_api.blueprints import all_blueprints
+from citizen_api.errors import register_error_handlers
+from citizen_api.logging import configure_logging
+from citizen_api.metrics import Metrics
+from citizen_api.middleware import register_middleware
+from citizen_api.runtime import close_runtime, open_runtime
+from citizen_api.settings import Settings
+from integrations.sandbox import mount_sandboxes
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+_instances = itertools.count()
+
+
+def create_app(settings: Settings | None = None, *, name: str | None = None) -> Sanic:
+    """Build the application. Reads the environment only when `settings` is not given."""
+    settings = settings or Settings()
+    configure_logging(level=settings.log_level, json_logs=settings.log_json)
+    config = Config()
+    config.REQUEST_MAX_SIZE = settings.upload_max_bytes + 64 * 1024
+    config.FALLBACK_ERROR_FORMAT = "json"
+    config.OAS_UI_DEFAULT = "swagger"
+    config.OAS_URL_PREFIX = "/docs"
+    config.OAS_UI_REDOC = False
+    config.OAS_AUTODOC = False
+    config.CORS = False
+    config.ACCESS_LOG = False
+    config.KEEP_ALIVE_TIMEOUT = 75
+    # Sanic keeps a registry of apps by name; tests build several in one process.
+    app = Sanic(name or f"citizen_api_{next(_instances)}", config=config, configure_logging=False)
+    app.ctx.settings = settings
+    app.ctx.metrics = Metrics()
+    app.ext.openapi.describe(
+        "智慧济源 Citizen Services API",
+        version="1.0.0",
+        description="One account for Jiyuan's government, education, care, tourism and community services.",
+    )
+    app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
+
+    register_middleware(app)
+    register_error_handlers(app)
+    for blueprint in all_blueprints():
+        app.blueprint(blueprint)
+    if settings.sandboxes:
+        mount_sandboxes(app, settings=settings)
+
+    @app.before_server_start
+    async def _open(app: Sanic) -> None:
+        app.ctx.runtime = await open_runtime(settings)
+        app.ctx.background = []
+        if settings.run_worker_in_process:
+            # Embedded profile: one process serves the API and runs the jobs (outbox, expiries).
+            from citizen_api.worker import run_ticker
+
+            app.ctx.background.append(asyncio.create_task(run_ticker(app.ctx.runtime)))
+
+    @app.after_server_stop
+    async def _close(app: Sanic) -> None:
+        for task in getattr(app.ctx, "background", []):
+            task.cancel()
+        await asyncio.gather(*getattr(app.ctx, "background", []), return_exceptions=True)
+        runtime = getattr(app.ctx, "runtime", None)
+        if runtime is not None:
+            await close_runtime(runtime)
+
+    return app

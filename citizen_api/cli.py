@@ -1,0 +1,205 @@
+"""`citizen-api`: serve | worker | migrate | makemigrations | seed | sandbox | ... — the one CLI."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable
+from functools import partial
+
+from citizen_api.settings import Settings
+
+__all__ = ["main"]
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as error:
+        raise SystemExit(f"configuration error: {error}") from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from sanic import Sanic
+    from sanic.worker.loader import AppLoader
+
+    from citizen_api.app import create_app
+
+    overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
+    settings = _settings().model_copy(update=overrides)
+    if args.workers > 1 and not settings.redis_url:
+        raise SystemExit("--workers > 1 needs CITIZEN_REDIS_URL: the in-process fakeredis cannot be shared")
+    if args.workers > 1 and settings.run_worker_in_process:
+        settings = settings.model_copy(update={"run_worker_in_process": False})
+        print("note: with several API workers, run jobs with `citizen-api worker`", file=sys.stderr)
+    loader = AppLoader(factory=partial(create_app, settings, name="citizen_api"))
+    app = loader.load()
+    app.prepare(host=settings.host, port=settings.port, workers=args.workers, dev=args.dev, access_log=False)
+    Sanic.serve(primary=app, app_loader=loader)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from citizen_api.logging import configure_logging
+    from citizen_api.runtime import close_runtime, open_runtime
+    from citizen_api.worker import run_worker
+
+    settings = _settings()
+    configure_logging(level=settings.log_level, json_logs=settings.log_json)
+
+    async def main() -> None:
+        runtime = await open_runtime(settings)
+        try:
+            await run_worker(runtime)
+        finally:
+            await close_runtime(runtime)
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    if url.startswith("sqlite://") and ":memory:" not in url:
+        from pathlib import Path
+
+        Path(url.removeprefix("sqlite://").split("?")[0]).parent.mkdir(parents=True, exist_ok=True)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from services.common.db import close_db, migrate
+
+    settings = _settings()
+    _ensure_sqlite_dir(settings.database_url)
+
+    def progress(event: str, app_label: str, name: str) -> None:
+        if event == "apply_done":
+            print(f"  applied {app_label}.{name}")
+
+    async def main() -> None:
+        try:
+            await migrate(settings.database_url, progress=progress)
+        finally:
+            await close_db()
+
+    asyncio.run(main())
+    print("migrations up to date")
+    return 0
+
+
+def cmd_makemigrations(args: argparse.Namespace) -> int:
+    """Developer command: write migrations for model changes (wraps Tortoise's own)."""
+    from tortoise.cli import cli as tortoise_cli
+
+    from services.common.db import tortoise_config
+
+    settings = _settings()
+    _ensure_sqlite_dir(settings.database_url)
+    from services.common import db
+
+    # Tortoise's CLI takes a dotted path to a config dict; publish ours for this one command.
+    db.CLI_CONFIG = tortoise_config(settings.database_url)  # type: ignore[attr-defined]
+    ctx = tortoise_cli.CLIContext(config="services.common.db.CLI_CONFIG", config_file=None)
+
+    async def main() -> None:
+        await tortoise_cli.makemigrations(ctx, tuple(args.apps), args.empty, args.name)
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from citizen_api.runtime import build_cipher
+    from services.common.db import close_db, init_db
+    from services.common.seeding import SeedContext, run_seeds, seed_modules
+
+    if not args.demo:
+        raise SystemExit("nothing to seed: pass --demo for the Jiyuan demo data")
+    settings = _settings()
+
+    async def main() -> int:
+        await init_db(settings.database_url)
+        try:
+            with tqdm(total=len(seed_modules()), unit="domain", desc="seeding", file=sys.stderr) as bar:
+                ctx = SeedContext(
+                    cipher=build_cipher(settings), progress=lambda label: bar.set_postfix_str(label)
+                )
+
+                def done(domain: str, rows: int) -> None:
+                    bar.write(f"  {domain}: {rows} rows")
+                    bar.update(1)
+
+                return await run_seeds(ctx, on_domain=done)
+        finally:
+            await close_db()
+
+    total = asyncio.run(main())
+    print(f"demo data ready ({total} rows written)")
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from integrations.sandbox import SandboxOptions, create_sandbox_app
+
+    settings = _settings()
+    options = SandboxOptions.from_settings(settings, args.name)
+    options.permissive = args.permissive
+    app = create_sandbox_app(args.name, options, app_name=f"sandbox_{args.name}")
+    app.run(host=args.host, port=args.port, single_process=True, access_log=False)
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.ArgumentParser], None]] = {}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="citizen-api", description="智慧济源 citizen services backend")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--dev", action="store_true", help="auto-reload and debug")
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run background jobs: outbox delivery, expiries, reminders")
+    worker.set_defaults(func=cmd_worker)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(func=cmd_migrate)
+
+    make = sub.add_parser("makemigrations", help="(developers) write migrations for model changes")
+    make.add_argument("apps", nargs="*")
+    make.add_argument("--name")
+    make.add_argument("--empty", action="store_true")
+    make.set_defaults(func=cmd_makemigrations)
+
+    seed = sub.add_parser("seed", help="load data")
+    seed.add_argument("--demo", action="store_true", help="the Jiyuan demo data (idempotent)")
+    seed.set_defaults(func=cmd_seed)
+
+    sandbox = sub.add_parser("sandbox", help="run one outside-system simulator standalone")
+    sandbox.add_argument("name")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=9100)
+    sandbox.add_argument("--permissive", action="store_true", help="accept any login/phone code")
+    sandbox.set_defaults(func=cmd_sandbox)
+
+    for register in COMMANDS.values():
+        register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

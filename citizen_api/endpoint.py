@@ -1,0 +1,163 @@
+"""`@endpoint`: the one way a handler declares its contract.
+
+It validates the JSON body and query string into pydantic models, authenticates and checks the
+verification level and roles, resolves a family-proxy header, documents the route in OpenAPI, and
+serialises what the handler returns. Handlers stay thin: parse, one service call, serialise.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+from pydantic_core import to_jsonable_python
+from sanic import Request
+from sanic.response import HTTPResponse, json
+from sanic_ext.extensions.openapi import openapi
+
+from services.accounts import access
+from services.accounts.enums import Role, VerificationLevel
+from services.accounts.principal import Principal
+from services.accounts.tokens import verify_access_token
+from services.common.errors import InvalidInput, PermissionDenied, Unauthenticated, VerificationRequired
+
+__all__ = ["ACTING_FOR_HEADER", "endpoint", "json_body", "principal_of", "serialise"]
+
+ACTING_FOR_HEADER = "X-Acting-For"
+
+# Where a user goes to reach each level; returned with a VerificationRequired error.
+_NEXT_STEP = {VerificationLevel.PHONE: "/api/v1/me/phone", VerificationLevel.REAL_NAME: "/api/v1/me/identity"}
+
+
+def serialise(value: Any) -> Any:
+    """Pydantic models, UUIDs, datetimes (ISO 8601 with offset) and enums to JSON-ready values."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return to_jsonable_python(value)
+
+
+def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object; an empty body is {}, anything but an object is a 422."""
+    if not request.body:
+        return {}
+    data = request.json  # malformed JSON raises Sanic's BadRequest -> 400 request.malformed
+    if not isinstance(data, dict):
+        raise InvalidInput("request.body_not_object")
+    return data
+
+
+def _query_dict(request: Request, model: type[BaseModel]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, items in request.args.items():
+        field = model.model_fields.get(key)
+        is_list = field is not None and getattr(field.annotation, "__origin__", None) is list
+        values[key] = items if is_list else items[-1]
+    return values
+
+
+async def authenticate(request: Request) -> Principal:
+    """The caller behind `Authorization: Bearer <token>`, or Unauthenticated."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated("auth.required")
+    runtime = request.app.ctx.runtime
+    claims = verify_access_token(token.strip(), secret=runtime.settings.secret_key.get_secret_value())
+    if await runtime.redis.exists(runtime.keys("revoked-jti", claims.jti)):
+        raise Unauthenticated("auth.token_revoked")
+    principal = await access.load_principal(user_id=claims.user_id)
+    request.ctx.token_claims = claims
+    return principal
+
+
+def principal_of(request: Request) -> Principal | None:
+    return getattr(request.ctx, "principal", None)
+
+
+def endpoint(
+    *,
+    summary: str,
+    tag: str,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: Any = None,
+    status: int = 200,
+    auth: bool = False,
+    optional_auth: bool = False,
+    level: VerificationLevel | None = None,
+    roles: Sequence[Role] = (),
+    proxy_scope: str | None = None,
+    description: str | None = None,
+    headers: Sequence[str] = (),
+) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[HTTPResponse]]]:
+    """Declare a route's contract. Keyword arguments passed to the handler: body, query, actor."""
+    needs_auth = auth or level is not None or bool(roles) or proxy_scope is not None
+
+    def decorator(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[HTTPResponse]]:
+        @functools.wraps(handler)
+        async def wrapper(request: Request, **path: Any) -> HTTPResponse:
+            kwargs: dict[str, Any] = dict(path)
+            if needs_auth or (optional_auth and request.headers.get("authorization")):
+                actor = await authenticate(request)
+                if actor.locale and not request.args.get("lang"):
+                    request.ctx.locale = actor.locale
+                if level is not None and not actor.level.satisfies(level):
+                    raise VerificationRequired(
+                        details={
+                            "required": level.value,
+                            "current": actor.level.value,
+                            "next": _NEXT_STEP[level],
+                        },
+                        required=level.value,
+                    )
+                if roles and not any(actor.has_role(role) for role in roles):
+                    raise PermissionDenied("auth.role_required", role=",".join(r.value for r in roles))
+                acting_for = request.headers.get(ACTING_FOR_HEADER)
+                if acting_for:
+                    if proxy_scope is None:
+                        raise PermissionDenied("proxy.not_supported")
+                    actor = await access.act_for(actor=actor, subject=acting_for, scope=proxy_scope)
+                request.ctx.principal = actor
+                kwargs["actor"] = actor
+            elif optional_auth:
+                kwargs["actor"] = None
+            if body is not None:
+                kwargs["body"] = body.model_validate(json_body(request))
+            if query is not None:
+                kwargs["query"] = query.model_validate(_query_dict(request, query))
+            result = await handler(request, **kwargs)
+            if isinstance(result, HTTPResponse):
+                return result
+            return json(serialise(result), status=status)
+
+        documented = openapi.summary(summary)(wrapper)
+        documented = openapi.tag(tag)(documented)
+        if description:
+            documented = openapi.description(description)(documented)
+        if body is not None:
+            documented = openapi.body({"application/json": body}, required=True)(documented)
+        if query is not None:
+            for name, field in query.model_fields.items():
+                schema = TypeAdapter(field.annotation).json_schema() if field.annotation else {}
+                documented = openapi.parameter(
+                    name,
+                    schema,
+                    location="query",
+                    required=field.is_required(),
+                    description=field.description,
+                )(documented)
+        if response is not None:
+            documented = openapi.response(status, {"application/json": response}, "OK")(documented)
+        if needs_auth:
+            documented = openapi.secured("bearer")(documented)
+        if proxy_scope is not None:
+            documented = openapi.parameter(
+                ACTING_FOR_HEADER, str, location="header", description="act for a family member (proxy grant)"
+            )(documented)
+        for header in headers:
+            documented = openapi.parameter(header, str, location="header")(documented)
+        return documented
+
+    return decorator

@@ -1,0 +1,159 @@
+"""The one place where errors become HTTP: status codes, the envelope, and translated messages.
+
+Envelope: {"error": {"code", "message", "details", "request_id"}}. No input of any shape
+produces a 500; an unexpected exception is logged with its request id and answered with a
+generic 500 that leaks nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+from sanic import Request, Sanic
+from sanic.exceptions import (
+    BadRequest,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    RangeNotSatisfiable,
+    RequestCancelled,
+    RequestTimeout,
+    SanicException,
+    ServiceUnavailable,
+)
+from sanic.response import HTTPResponse, json
+
+from integrations.errors import IntegrationError, IntegrationRejected, IntegrationUnavailable
+from services.common import errors as domain
+from services.common.i18n import translate
+
+__all__ = ["error_response", "register_error_handlers", "status_for"]
+
+log = logging.getLogger("citizen_api.errors")
+
+_STATUS: list[tuple[type[domain.DomainError], int]] = [
+    (domain.InvalidInput, 422),
+    (domain.Unauthenticated, 401),
+    (domain.PermissionDenied, 403),
+    (domain.NotFound, 404),
+    (domain.Conflict, 409),
+    (domain.Gone, 410),
+    (domain.RateLimited, 429),
+    (domain.Unavailable, 503),
+]
+
+
+def status_for(error: domain.DomainError) -> int:
+    for cls, status in _STATUS:
+        if isinstance(error, cls):
+            return status
+    return 400
+
+
+def _locale(request: Request | None) -> str:
+    return getattr(getattr(request, "ctx", None), "locale", None) or "zh_CN"
+
+
+def _request_id(request: Request | None) -> str | None:
+    return getattr(getattr(request, "ctx", None), "request_id", None)
+
+
+def error_response(
+    request: Request | None,
+    *,
+    status: int,
+    code: str,
+    params: dict[str, Any] | None = None,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> HTTPResponse:
+    """The error envelope with `code`'s message in the caller's language."""
+    body = {
+        "error": {
+            "code": code,
+            "message": translate(code, _locale(request), **(params or {})),
+            "details": details if details is not None else {},
+            "request_id": _request_id(request),
+        }
+    }
+    return json(body, status=status, headers=headers)
+
+
+def validation_details(error: ValidationError) -> list[dict[str, Any]]:
+    """Pydantic errors without the input values (they may hold personal data)."""
+    return [
+        {"field": ".".join(str(p) for p in item["loc"]), "type": item["type"], "reason": item["msg"]}
+        for item in error.errors(include_url=False, include_input=False, include_context=False)
+    ]
+
+
+def register_error_handlers(app: Sanic) -> None:
+    """Install the handlers; call once from create_app."""
+
+    @app.exception(domain.DomainError)
+    async def _domain(request: Request, error: domain.DomainError) -> HTTPResponse:
+        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, domain.RateLimited) else None
+        return error_response(
+            request,
+            status=status_for(error),
+            code=error.code,
+            params=error.params,
+            details=error.details,
+            headers=headers,
+        )
+
+    @app.exception(ValidationError)
+    async def _validation(request: Request, error: ValidationError) -> HTTPResponse:
+        return error_response(request, status=422, code="request.invalid", details=validation_details(error))
+
+    @app.exception(IntegrationError)
+    async def _integration(request: Request, error: IntegrationError) -> HTTPResponse:
+        log.warning("integration failure", extra={"system": error.system, "remote_code": error.remote_code})
+        if isinstance(error, IntegrationUnavailable):
+            return error_response(
+                request, status=503, code="integration.unavailable", params={"system": error.system}
+            )
+        if isinstance(error, IntegrationRejected):
+            return error_response(
+                request, status=502, code="integration.rejected", params={"system": error.system}
+            )
+        return error_response(
+            request, status=502, code="integration.bad_answer", params={"system": error.system}
+        )
+
+    @app.exception(NotFound)
+    async def _not_found(request: Request, error: Exception) -> HTTPResponse:
+        return error_response(request, status=404, code="request.route_not_found")
+
+    @app.exception(MethodNotAllowed)
+    async def _method(request: Request, error: MethodNotAllowed) -> HTTPResponse:
+        allow = getattr(error, "allowed_methods", None) or getattr(error, "headers", {}).get("Allow")
+        headers = {"Allow": ", ".join(sorted(allow)) if isinstance(allow, list | set | tuple) else str(allow)}
+        return error_response(request, status=405, code="request.method_not_allowed", headers=headers)
+
+    @app.exception(PayloadTooLarge)
+    async def _too_large(request: Request, error: Exception) -> HTTPResponse:
+        return error_response(request, status=413, code="request.too_large")
+
+    @app.exception(RequestTimeout, RequestCancelled, RangeNotSatisfiable, ServiceUnavailable)
+    async def _passthrough(request: Request, error: SanicException) -> HTTPResponse:
+        return error_response(request, status=error.status_code, code="request.failed")
+
+    @app.exception(BadRequest)
+    async def _bad_request(request: Request, error: Exception) -> HTTPResponse:
+        return error_response(request, status=400, code="request.malformed")
+
+    @app.exception(SanicException)
+    async def _sanic(request: Request, error: SanicException) -> HTTPResponse:
+        status = getattr(error, "status_code", 500) or 500
+        if status >= 500:
+            log.error("server error", exc_info=error)
+            return error_response(request, status=500, code="server.error")
+        return error_response(request, status=status, code="request.failed")
+
+    @app.exception(Exception)
+    async def _unexpected(request: Request, error: Exception) -> HTTPResponse:
+        log.error("unhandled error", exc_info=error)
+        return error_response(request, status=500, code="server.error")

@@ -1,0 +1,77 @@
+"""What a process needs at run time — database, Redis, HTTP client, cipher, adapters, job broker.
+
+Built once per process by the app's listeners (API) or by `citizen-api worker`; nothing here runs
+at import time. Services receive the pieces they need as arguments, never this object.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import redis.asyncio as aioredis
+from tortoise import Tortoise
+
+from citizen_api.adapters import Adapters, build_adapters
+from citizen_api.settings import Settings
+from services.common.cache import Keys, create_redis
+from services.common.crypto import PiiCipher
+from services.common.db import close_db, init_db
+
+__all__ = ["Runtime", "close_runtime", "open_runtime"]
+
+
+@dataclass(slots=True)
+class Runtime:
+    settings: Settings
+    redis: aioredis.Redis
+    keys: Keys
+    http: httpx.AsyncClient
+    cipher: PiiCipher
+    adapters: Adapters
+    owns_db: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def build_cipher(settings: Settings) -> PiiCipher:
+    return PiiCipher(
+        keys={kid: base64.b64decode(v.get_secret_value()) for kid, v in settings.pii_keys.items()},
+        active_key_id=settings.pii_active_key_id,
+        blind_index_key=settings.blind_index_key.get_secret_value().encode(),
+    )
+
+
+async def open_runtime(settings: Settings, *, redis: aioredis.Redis | None = None) -> Runtime:
+    """Connect everything `settings` describes. The database is opened unless already open (tests)."""
+    owns_db = not Tortoise._inited
+    if owns_db:
+        await init_db(settings.database_url, pool_max=settings.db_pool_max)
+    redis = redis or create_redis(settings.redis_url)
+    keys = Keys(settings.redis_prefix)
+    http = httpx.AsyncClient(
+        timeout=httpx.Timeout(
+            settings.integration_timeout_s, connect=min(2.0, settings.integration_timeout_s)
+        ),
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        follow_redirects=False,
+    )
+    cipher = build_cipher(settings)
+    adapters = build_adapters(settings=settings, http=http, redis=redis, keys=keys)
+    return Runtime(
+        settings=settings,
+        redis=redis,
+        keys=keys,
+        http=http,
+        cipher=cipher,
+        adapters=adapters,
+        owns_db=owns_db,
+    )
+
+
+async def close_runtime(runtime: Runtime) -> None:
+    await runtime.http.aclose()
+    await runtime.redis.aclose()
+    if runtime.owns_db:
+        await close_db()

@@ -1,0 +1,190 @@
+"""Transactional outbox: write the message with the change, deliver it at least once, later.
+
+A department being down never loses or rejects a citizen's submission: the row waits, delivery is
+retried with exponential backoff, and after `max_attempts` it is parked as `dead` for an operator.
+Claiming is a compare-and-set on a per-claim lease token, so any number of workers on PostgreSQL or
+SQLite never deliver one row concurrently; a row whose worker died is claimed again when its lease ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import F, Q
+
+from integrations.errors import IntegrationRejected
+from services.common import clock
+from services.common.errors import Conflict, NotFound
+from services.common.ids import new_id, parse_id
+from services.common.models import OutboxMessage, OutboxStatus
+
+__all__ = [
+    "DeliveryPolicy",
+    "DeliveryReport",
+    "OutboxEvent",
+    "OutboxHandler",
+    "PermanentFailure",
+    "deliver_due",
+    "enqueue",
+    "retry_dead",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    """What a handler receives. `id` is the event id receivers deduplicate on."""
+
+    id: str
+    topic: str
+    payload: dict[str, Any]
+    attempt: int
+
+
+OutboxHandler = Callable[[OutboxEvent, Any], Awaitable[None]]
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler when retrying cannot help; the row goes straight to `dead`."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    max_attempts: int = 12
+    backoff_base_s: float = 2.0
+    backoff_cap_s: float = 3600.0
+    lease_s: float = 60.0
+
+    def backoff(self, attempts: int) -> dt.timedelta:
+        """Exponential backoff with ±20% jitter so retries from many rows do not stampede."""
+        delay = min(self.backoff_cap_s, self.backoff_base_s * (2 ** max(0, attempts - 1)))
+        return dt.timedelta(seconds=delay * random.uniform(0.8, 1.2))
+
+
+@dataclass(slots=True)
+class DeliveryReport:
+    delivered: list[str] = field(default_factory=list)
+    retried: list[str] = field(default_factory=list)
+    dead: list[str] = field(default_factory=list)
+    lost_lease: list[str] = field(default_factory=list)
+
+
+async def enqueue(
+    *,
+    topic: str,
+    payload: dict[str, Any],
+    aggregate_type: str | None = None,
+    aggregate_id: str | None = None,
+    using_db: BaseDBAsyncClient | None = None,
+) -> OutboxMessage:
+    """Add a message; pass the caller's transaction as `using_db` so both commit or neither does."""
+    return await OutboxMessage.create(
+        topic=topic,
+        payload=payload,
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        available_at=clock.now(),
+        using_db=using_db,
+    )
+
+
+def _due(now: dt.datetime) -> Q:
+    return Q(status=OutboxStatus.PENDING, available_at__lte=now) | Q(
+        status=OutboxStatus.IN_FLIGHT, lease_until__lt=now
+    )
+
+
+async def _claim(*, limit: int, lease_s: float, topics: list[str]) -> list[tuple[OutboxMessage, uuid.UUID]]:
+    now = clock.now()
+    candidates = (
+        await OutboxMessage.filter(_due(now), topic__in=topics)
+        .order_by("available_at")
+        .limit(limit)
+        .values_list("id", "attempts")
+    )
+    claimed: list[tuple[OutboxMessage, uuid.UUID]] = []
+    for message_id, attempts in candidates:
+        token = new_id()
+        # Every claim increments `attempts`, so it doubles as the version for a compare-and-set:
+        # if another worker claimed the row first, this UPDATE matches nothing.
+        updated = await OutboxMessage.filter(_due(now), id=message_id, attempts=attempts).update(
+            status=OutboxStatus.IN_FLIGHT,
+            lease_token=token,
+            lease_until=now + dt.timedelta(seconds=lease_s),
+            attempts=F("attempts") + 1,
+        )
+        if updated == 1:
+            claimed.append((await OutboxMessage.get(id=message_id), token))
+    return claimed
+
+
+async def deliver_due(
+    *,
+    handlers: Mapping[str, OutboxHandler],
+    deps: Any,
+    policy: DeliveryPolicy | None = None,
+    limit: int = 50,
+) -> DeliveryReport:
+    """Claim due messages and hand each to its topic's handler; returns what happened to each."""
+    policy = policy or DeliveryPolicy()
+    report = DeliveryReport()
+    if not handlers:
+        return report
+    for message, token in await _claim(limit=limit, lease_s=policy.lease_s, topics=list(handlers)):
+        event = OutboxEvent(
+            id=str(message.id), topic=message.topic, payload=message.payload, attempt=message.attempts
+        )
+        mine = OutboxMessage.filter(id=message.id, lease_token=token)
+        try:
+            await handlers[message.topic](event, deps)
+        except (PermanentFailure, IntegrationRejected) as error:
+            await mine.update(status=OutboxStatus.DEAD, last_error=_describe(error), lease_until=None)
+            report.dead.append(event.id)
+            log.warning("outbox message dead", extra={"event_id": event.id, "topic": event.topic})
+            continue
+        except Exception as error:  # noqa: BLE001 - any handler failure means "try again later"
+            dead = message.attempts >= policy.max_attempts
+            await mine.update(
+                status=OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
+                available_at=clock.now() + policy.backoff(message.attempts),
+                last_error=_describe(error),
+                lease_until=None,
+            )
+            (report.dead if dead else report.retried).append(event.id)
+            log.info(
+                "outbox delivery failed",
+                extra={"event_id": event.id, "topic": event.topic, "attempt": message.attempts},
+            )
+            continue
+        done = await mine.update(status=OutboxStatus.DELIVERED, delivered_at=clock.now(), last_error=None)
+        (report.delivered if done else report.lost_lease).append(event.id)
+    return report
+
+
+async def retry_dead(message_id: str) -> OutboxMessage:
+    """An operator's retry: a dead (or waiting) message becomes due now with a fresh attempt budget."""
+    parsed = parse_id(message_id)
+    message = await OutboxMessage.get_or_none(id=parsed) if parsed else None
+    if message is None:
+        raise NotFound("outbox.not_found")
+    if message.status in (OutboxStatus.DELIVERED, OutboxStatus.IN_FLIGHT):
+        raise Conflict("outbox.not_retryable", status=message.status.value)
+    await OutboxMessage.filter(id=message.id, status=message.status).update(
+        status=OutboxStatus.PENDING, attempts=0, available_at=clock.now(), lease_until=None
+    )
+    await message.refresh_from_db()
+    return message
+
+
+def _describe(error: BaseException) -> str:
+    # Error text can echo request bodies; keep it short. Personal data never goes into payload errors
+    # because adapters raise typed errors with system/code only.
+    return f"{type(error).__name__}: {error}"[:500]
