@@ -191,3 +191,22 @@ async def _isolation(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         keys = [key async for key in runtime.redis.scan_iter(match=runtime.keys.prefix + "*", count=500)]
         if keys:
             await runtime.redis.delete(*keys)
+
+
+@pytest.fixture
+async def sandbox(settings: Settings):
+    """Start standalone sandboxes on loopback: `base_url, options = await sandbox("wechat")`."""
+    from integrations.sandbox import SandboxOptions, create_sandbox_app
+
+    servers = []
+
+    async def start(name: str, options: SandboxOptions | None = None) -> tuple[str, SandboxOptions]:
+        options = options or SandboxOptions.from_settings(settings, name)
+        port = free_port()
+        server = await start_server(create_sandbox_app(name, options), port)
+        servers.append(server)
+        return f"http://127.0.0.1:{port}", options
+
+    yield start
+    for server in servers:
+        await stop_server(server)
