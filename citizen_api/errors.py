@@ -111,6 +111,10 @@ def register_error_handlers(app: Sanic) -> None:
     @app.exception(IntegrationError)
     async def _integration(request: Request, error: IntegrationError) -> HTTPResponse:
         log.warning("integration failure", extra={"system": error.system, "remote_code": error.remote_code})
+        if error.public_status and error.public_code:
+            return error_response(
+                request, status=error.public_status, code=error.public_code, params={"system": error.system}
+            )
         if isinstance(error, IntegrationUnavailable):
             return error_response(
                 request, status=503, code="integration.unavailable", params={"system": error.system}

@@ -21,7 +21,15 @@ __all__ = [
 
 
 class IntegrationError(Exception):
-    """Base of every adapter failure."""
+    """Base of every adapter failure.
+
+    A subclass may set `public_status` and `public_code` (a message id in locales/) when the failure
+    is the caller's to fix (an expired WeChat login code is a 400, a quota a 429); otherwise the edge
+    answers 502/503 with a generic message.
+    """
+
+    public_status: int | None = None
+    public_code: str | None = None
 
     def __init__(
         self,
