@@ -33,6 +33,7 @@ __all__ = [
     "PermanentFailure",
     "deliver_due",
     "enqueue",
+    "list_messages",
     "retry_dead",
 ]
 
@@ -188,3 +189,21 @@ def _describe(error: BaseException) -> str:
     # Error text can echo request bodies; keep it short. Personal data never goes into payload errors
     # because adapters raise typed errors with system/code only.
     return f"{type(error).__name__}: {error}"[:500]
+
+
+async def list_messages(
+    *, statuses: list[OutboxStatus], limit: int, cursor: dict[str, Any] | None
+) -> tuple[list[OutboxMessage], dict[str, Any] | None]:
+    """Messages in `statuses`, oldest first (keyset on created_at, id), and the next position."""
+    query = OutboxMessage.filter(status__in=statuses)
+    if cursor:
+        after = dt.datetime.fromisoformat(str(cursor.get("t")))
+        after_id = parse_id(str(cursor.get("id")))
+        if after_id is None:
+            raise Conflict("request.bad_cursor")
+        query = query.filter(Q(created_at__gt=after) | Q(created_at=after, id__gt=after_id))
+    rows = await query.order_by("created_at", "id").limit(limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    position = {"t": rows[-1].created_at.isoformat(), "id": str(rows[-1].id)} if more and rows else None
+    return rows, position

@@ -1,0 +1,54 @@
+# 智慧济源 citizen services backend. Two commands matter: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-server test-embedded lint format migrate seed worker clean help
+
+help:
+	@echo "make run    - install, migrate, seed the Jiyuan demo data (SQLite) and serve on http://127.0.0.1:8000"
+	@echo "make test   - install, find/start PostgreSQL + Redis, lint, run the suite on them, then on SQLite"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/citizen-api migrate
+	$(BIN)/citizen-api seed --demo
+	$(BIN)/citizen-api serve --host 127.0.0.1 --port 8000
+
+migrate: $(STAMP)
+	$(BIN)/citizen-api migrate
+
+seed: $(STAMP)
+	$(BIN)/citizen-api seed --demo
+
+worker: $(STAMP)
+	$(BIN)/citizen-api worker
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# The suite on PostgreSQL + Redis, then the embedded profile on SQLite + fakeredis.
+test: $(STAMP)
+	@set -e; \
+	exports="$$($(BIN)/python scripts/test_services.py)"; \
+	eval "$$exports"; \
+	$(MAKE) --no-print-directory lint; \
+	echo "== suite on PostgreSQL + Redis"; \
+	CITIZEN_TEST_PROFILE=server $(BIN)/python -m pytest -q -p no:cacheprovider; \
+	echo "== embedded profile on SQLite + fakeredis"; \
+	CITIZEN_TEST_PROFILE=embedded $(BIN)/python -m pytest -q -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

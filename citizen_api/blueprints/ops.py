@@ -1,0 +1,47 @@
+"""Operations: undelivered submissions (the outbox) and their retry."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+
+from citizen_api.endpoint import endpoint
+from citizen_api.schemas.ops import OutboxItem, OutboxPage, OutboxQuery
+from services.accounts.enums import Role
+from services.accounts.principal import Principal
+from services.common import outbox
+from services.common.pagination import decode_cursor, encode_cursor
+
+__all__ = ["create_blueprint"]
+
+
+def create_blueprint() -> Blueprint:
+    bp = Blueprint("ops", url_prefix="/api/v1/ops")
+
+    @bp.get("/outbox")
+    @endpoint(
+        summary="Undelivered submissions: waiting, in flight and dead-lettered",
+        tag="ops",
+        query=OutboxQuery,
+        response=OutboxPage,
+        roles=[Role.ADMIN],
+    )
+    async def list_outbox(request: Request, *, query: OutboxQuery, actor: Principal) -> OutboxPage:
+        rows, position = await outbox.list_messages(
+            statuses=query.status, limit=query.limit, cursor=decode_cursor(query.cursor)
+        )
+        return OutboxPage(
+            items=[OutboxItem.of(row) for row in rows],
+            next_cursor=encode_cursor(position) if position else None,
+        )
+
+    @bp.post("/outbox/<message_id:str>/retry")
+    @endpoint(
+        summary="Retry a dead-lettered (or waiting) submission now",
+        tag="ops",
+        response=OutboxItem,
+        roles=[Role.ADMIN],
+    )
+    async def retry(request: Request, message_id: str, *, actor: Principal) -> OutboxItem:
+        return OutboxItem.of(await outbox.retry_dead(message_id))
+
+    return bp
