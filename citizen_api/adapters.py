@@ -42,4 +42,13 @@ def build_adapters(
     *, settings: Settings, http: httpx.AsyncClient, redis: aioredis.Redis, keys: Keys
 ) -> Adapters:
     """Construct every adapter. Domains add their system here when they add its integration."""
-    return Adapters()
+    adapters = Adapters()
+    from integrations.ticketing.client import TicketingClient
+
+    adapters.ticketing = TicketingClient(
+        base_url=system_url(settings, settings.ticketing_url, "ticketing"),
+        http=http,
+        app_key=settings.integration_app_key,
+        app_secret=settings.integration_app_secret.get_secret_value(),
+    )
+    return adapters
