@@ -1,0 +1,203 @@
+"""The HTTP edge: error envelope in the caller's language, request ids, readiness, metrics, OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from pydantic import Field
+from sanic import Blueprint, Request
+
+from citizen_api.app import create_app
+from citizen_api.endpoint import endpoint
+from citizen_api.schemas.common import ListQuery, StrictModel
+from citizen_api.settings import Settings
+from services.common.errors import Conflict
+from tests.conftest import free_port, start_server, stop_server
+
+
+class EchoIn(StrictModel):
+    name: str = Field(min_length=1, max_length=20)
+    count: int = Field(ge=1, le=5)
+
+
+def _probe_blueprint() -> Blueprint:
+    bp = Blueprint("probe", url_prefix="/probe")
+
+    @bp.post("/echo")
+    @endpoint(summary="Echo", tag="probe", body=EchoIn)
+    async def echo(request: Request, *, body: EchoIn) -> dict:
+        return {"name": body.name, "count": body.count}
+
+    @bp.get("/list")
+    @endpoint(summary="List", tag="probe", query=ListQuery)
+    async def listing(request: Request, *, query: ListQuery) -> dict:
+        return {"limit": query.limit}
+
+    @bp.get("/conflict")
+    @endpoint(summary="Conflict", tag="probe")
+    async def conflict(request: Request) -> dict:
+        raise Conflict("outbox.not_retryable", status="delivered")
+
+    @bp.get("/boom")
+    @endpoint(summary="Boom", tag="probe")
+    async def boom(request: Request) -> dict:
+        raise RuntimeError("secret internal detail 13812345678")
+
+    return bp
+
+
+@pytest.fixture(scope="module")
+async def probe(settings: Settings, db: None) -> AsyncIterator[httpx.AsyncClient]:
+    port = free_port()
+    app = create_app(settings.model_copy(update={"port": port}))
+    app.blueprint(_probe_blueprint())
+    server = await start_server(app, port)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        yield http
+    await stop_server(server)
+
+
+def _error(response: httpx.Response) -> dict:
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "details", "request_id"}
+    assert body["error"]["request_id"] == response.headers["X-Request-Id"]
+    return body["error"]
+
+
+async def test_unknown_route__404_envelope_in_chinese_by_default(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    error = _error(response)
+    assert error["code"] == "request.route_not_found" and error["message"] == "接口不存在。"
+
+
+async def test_unknown_route__english_from_accept_language(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/no-such-thing", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert _error(response)["message"] == "There is no such endpoint."
+    assert response.headers["Content-Language"] == "en"
+
+
+async def test_wrong_method__405_with_allow(client: httpx.AsyncClient) -> None:
+    response = await client.delete("/health")
+    assert response.status_code == 405
+    assert _error(response)["code"] == "request.method_not_allowed"
+    assert "GET" in response.headers["Allow"]
+
+
+async def test_malformed_json__400(probe: httpx.AsyncClient) -> None:
+    response = await probe.post("/probe/echo", content=b'{"name": "x",', headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert _error(response)["code"] == "request.malformed"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"name": "", "count": 1},
+        {"name": "x", "count": "many"},
+        {"name": "x", "count": 9},
+        {"name": "x"},
+        {"name": "x", "count": 1, "unknown": True},
+        {"name": ["x"], "count": {"a": 1}},
+    ],
+)
+async def test_invalid_body__422_with_field_details_and_no_echo(probe: httpx.AsyncClient, payload: dict) -> None:
+    response = await probe.post("/probe/echo", json=payload, headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    error = _error(response)
+    assert error["code"] == "request.invalid"
+    assert error["details"] and all({"field", "type", "reason"} <= set(d) for d in error["details"])
+    assert "many" not in response.text  # input values are not echoed back
+
+
+@pytest.mark.parametrize("raw", [b"[1, 2]", b'"text"', b"42", b"null"])
+async def test_body_not_an_object__422(probe: httpx.AsyncClient, raw: bytes) -> None:
+    response = await probe.post("/probe/echo", content=raw, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+
+
+async def test_valid_body__handler_result_serialised(probe: httpx.AsyncClient) -> None:
+    response = await probe.post("/probe/echo", json={"name": " 王屋山 ", "count": 2})
+    assert response.status_code == 200 and response.json() == {"name": "王屋山", "count": 2}
+
+
+async def test_list_limit__capped_and_validated(probe: httpx.AsyncClient) -> None:
+    assert (await probe.get("/probe/list")).json() == {"limit": 20}
+    assert (await probe.get("/probe/list?limit=500")).status_code == 422
+    assert (await probe.get("/probe/list?limit=abc")).status_code == 422
+
+
+async def test_domain_error__mapped_status_and_translated_params(probe: httpx.AsyncClient) -> None:
+    response = await probe.get("/probe/conflict", headers={"Accept-Language": "en"})
+    assert response.status_code == 409
+    assert "(delivered)" in _error(response)["message"]
+
+
+async def test_unexpected_exception__generic_500_without_details(
+    probe: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = await probe.get("/probe/boom")
+    assert response.status_code == 500
+    error = _error(response)
+    assert error["code"] == "server.error" and "secret" not in response.text
+
+
+async def test_request_id__echoed_when_valid_generated_when_not(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health", headers={"X-Request-Id": "abc-123-def-456"})
+    assert response.headers["X-Request-Id"] == "abc-123-def-456"
+    response = await client.get("/health", headers={"X-Request-Id": "bad id\twith junk"})
+    assert response.headers["X-Request-Id"] != "bad id\twith junk" and len(response.headers["X-Request-Id"]) == 32
+
+
+async def test_ready__503_with_details_when_redis_is_down(settings: Settings, db: None) -> None:
+    port = free_port()
+    closed = free_port()
+    app = create_app(settings.model_copy(update={"port": port, "redis_url": f"redis://127.0.0.1:{closed}/0"}))
+    server = await start_server(app, port)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            response = await http.get("/ready")
+            health = await http.get("/health")
+    finally:
+        await stop_server(server)
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == "ok"
+    assert response.json()["checks"]["redis"].startswith("down")
+    assert health.status_code == 200  # alive, just not ready
+
+
+async def test_metrics__counts_requests_by_route_and_status(client: httpx.AsyncClient) -> None:
+    await client.get("/health")
+    await client.get("/api/v1/no-such-thing")
+    text = (await client.get("/metrics")).text
+    assert 'citizen_http_requests_total{method="GET",route="/health",status="200"}' in text
+    assert 'route="unmatched",status="404"' in text
+    assert "citizen_http_request_duration_seconds_bucket" in text
+
+
+async def test_openapi__every_route_documented_with_summary(client: httpx.AsyncClient, app) -> None:
+    document = (await client.get("/docs/openapi.json")).json()
+    assert document["openapi"].startswith("3.")
+    paths = document["paths"]
+    documented = {(path, method.upper()) for path, ops in paths.items() for method in ops}
+    undocumented = []
+    for route in app.router.routes:
+        uri = "/" + route.path.lstrip("/")
+        if uri.startswith(("/docs", "/sandbox")) or route.name.endswith(("static", "_faults")):
+            continue
+        openapi_uri = "/" + "/".join(
+            "{" + part[1:-1].split(":")[0] + "}" if part.startswith("<") else part
+            for part in uri.strip("/").split("/")
+        ) if uri != "/" else "/"
+        for method in route.methods:
+            if method in {"HEAD", "OPTIONS"}:
+                continue
+            operation = paths.get(openapi_uri, {}).get(method.lower())
+            if (openapi_uri, method) not in documented or not operation or not operation.get("summary"):
+                undocumented.append(f"{method} {openapi_uri}")
+    assert not undocumented, f"routes without an OpenAPI summary: {undocumented}"
+    ui = await client.get("/docs")
+    assert ui.status_code == 200 and "html" in ui.headers["content-type"]
