@@ -39,9 +39,8 @@ def register_middleware(app: Sanic) -> None:
         started = getattr(request.ctx, "started", None)
         metrics = getattr(request.app.ctx, "metrics", None)
         if started is not None and metrics is not None:
-            route = request.route.path if request.route else "unmatched"
             metrics.observe(
-                route="/" + route.lstrip("/"),
+                route="/" + request.route.path.lstrip("/") if request.route else "unmatched",
                 method=request.method,
                 status=response.status,
                 seconds=time.perf_counter() - started,

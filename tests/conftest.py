@@ -27,6 +27,9 @@ from citizen_api.settings import Settings
 from services.common.db import close_db, dialect, init_db, migrate
 
 PROFILE = os.environ.get("CITIZEN_TEST_PROFILE", "server")
+# Several apps (the API, standalone sandboxes) start in one process: test mode lets Sanic redo its
+# per-app code touch-ups instead of failing on the second app.
+Sanic.test_mode = True
 RUN_ID = uuid.uuid4().hex[:10]
 
 

@@ -88,7 +88,9 @@ async def test_wrong_method__405_with_allow(client: httpx.AsyncClient) -> None:
 
 
 async def test_malformed_json__400(probe: httpx.AsyncClient) -> None:
-    response = await probe.post("/probe/echo", content=b'{"name": "x",', headers={"Content-Type": "application/json"})
+    response = await probe.post(
+        "/probe/echo", content=b'{"name": "x",', headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert _error(response)["code"] == "request.malformed"
 
@@ -104,7 +106,9 @@ async def test_malformed_json__400(probe: httpx.AsyncClient) -> None:
         {"name": ["x"], "count": {"a": 1}},
     ],
 )
-async def test_invalid_body__422_with_field_details_and_no_echo(probe: httpx.AsyncClient, payload: dict) -> None:
+async def test_invalid_body__422_with_field_details_and_no_echo(
+    probe: httpx.AsyncClient, payload: dict
+) -> None:
     response = await probe.post("/probe/echo", json=payload, headers={"Accept-Language": "en"})
     assert response.status_code == 422
     error = _error(response)
@@ -149,7 +153,10 @@ async def test_request_id__echoed_when_valid_generated_when_not(client: httpx.As
     response = await client.get("/health", headers={"X-Request-Id": "abc-123-def-456"})
     assert response.headers["X-Request-Id"] == "abc-123-def-456"
     response = await client.get("/health", headers={"X-Request-Id": "bad id\twith junk"})
-    assert response.headers["X-Request-Id"] != "bad id\twith junk" and len(response.headers["X-Request-Id"]) == 32
+    assert (
+        response.headers["X-Request-Id"] != "bad id\twith junk"
+        and len(response.headers["X-Request-Id"]) == 32
+    )
 
 
 async def test_ready__503_with_details_when_redis_is_down(settings: Settings, db: None) -> None:
@@ -178,8 +185,17 @@ async def test_metrics__counts_requests_by_route_and_status(client: httpx.AsyncC
     assert "citizen_http_request_duration_seconds_bucket" in text
 
 
-async def test_openapi__every_route_documented_with_summary(client: httpx.AsyncClient, app) -> None:
-    document = (await client.get("/docs/openapi.json")).json()
+async def test_openapi__every_route_documented_with_summary(settings: Settings, db: None) -> None:
+    # sanic-ext keeps one specification builder per process: read it from a freshly started app.
+    port = free_port()
+    app = create_app(settings.model_copy(update={"port": port}))
+    server = await start_server(app, port)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            document = (await client.get("/docs/openapi.json")).json()
+            ui = await client.get("/docs")
+    finally:
+        await stop_server(server)
     assert document["openapi"].startswith("3.")
     paths = document["paths"]
     documented = {(path, method.upper()) for path, ops in paths.items() for method in ops}
@@ -188,10 +204,15 @@ async def test_openapi__every_route_documented_with_summary(client: httpx.AsyncC
         uri = "/" + route.path.lstrip("/")
         if uri.startswith(("/docs", "/sandbox")) or route.name.endswith(("static", "_faults")):
             continue
-        openapi_uri = "/" + "/".join(
-            "{" + part[1:-1].split(":")[0] + "}" if part.startswith("<") else part
-            for part in uri.strip("/").split("/")
-        ) if uri != "/" else "/"
+        openapi_uri = (
+            "/"
+            + "/".join(
+                "{" + part[1:-1].split(":")[0] + "}" if part.startswith("<") else part
+                for part in uri.strip("/").split("/")
+            )
+            if uri != "/"
+            else "/"
+        )
         for method in route.methods:
             if method in {"HEAD", "OPTIONS"}:
                 continue
@@ -199,5 +220,4 @@ async def test_openapi__every_route_documented_with_summary(client: httpx.AsyncC
             if (openapi_uri, method) not in documented or not operation or not operation.get("summary"):
                 undocumented.append(f"{method} {openapi_uri}")
     assert not undocumented, f"routes without an OpenAPI summary: {undocumented}"
-    ui = await client.get("/docs")
     assert ui.status_code == 200 and "html" in ui.headers["content-type"]
