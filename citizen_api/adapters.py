@@ -51,4 +51,14 @@ def build_adapters(
         app_key=settings.integration_app_key,
         app_secret=settings.integration_app_secret.get_secret_value(),
     )
+    from integrations.wechat.client import WeChatClient
+
+    adapters.wechat = WeChatClient(
+        base_url=system_url(settings, settings.wechat_api_base, "wechat"),
+        http=http,
+        appid=settings.wechat_appid,
+        secret=settings.wechat_secret.get_secret_value(),
+        redis=redis,
+        keys=keys,
+    )
     return adapters

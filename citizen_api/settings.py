@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     wechat_push_token: SecretStr = SecretStr("dev-push-token")
     wechat_api_base: str | None = None
     wechat_miniprogram_state: Literal["developer", "trial", "formal"] = "developer"
+    # Notification kind (message id, e.g. "notify.booking.confirmed") -> subscribe-message template id.
+    wechat_templates: dict[str, str] = Field(default_factory=dict)
 
     # Departmental systems. A None base URL means "the in-process sandbox" (embedded/test only).
     identity_url: str | None = None
