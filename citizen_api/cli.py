@@ -149,7 +149,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     settings = _settings()
     options = SandboxOptions.from_settings(settings, args.name)
     options.permissive = args.permissive
-    app = create_sandbox_app(args.name, options, app_name=f"sandbox_{args.name}")
+    try:
+        app = create_sandbox_app(args.name, options, app_name=f"sandbox_{args.name}")
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     app.run(host=args.host, port=args.port, single_process=True, access_log=False)
     return 0
 
