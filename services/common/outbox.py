@@ -21,7 +21,7 @@ from tortoise.expressions import F, Q
 
 from integrations.errors import IntegrationRejected
 from services.common import clock
-from services.common.errors import Conflict, NotFound
+from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.ids import new_id, parse_id
 from services.common.models import OutboxMessage, OutboxStatus
 
@@ -197,10 +197,13 @@ async def list_messages(
     """Messages in `statuses`, oldest first (keyset on created_at, id), and the next position."""
     query = OutboxMessage.filter(status__in=statuses)
     if cursor:
-        after = dt.datetime.fromisoformat(str(cursor.get("t")))
         after_id = parse_id(str(cursor.get("id")))
+        try:
+            after = dt.datetime.fromisoformat(str(cursor.get("t")))
+        except ValueError:
+            after_id = None
         if after_id is None:
-            raise Conflict("request.bad_cursor")
+            raise InvalidInput("request.bad_cursor")
         query = query.filter(Q(created_at__gt=after) | Q(created_at=after, id__gt=after_id))
     rows = await query.order_by("created_at", "id").limit(limit + 1)
     more = len(rows) > limit
