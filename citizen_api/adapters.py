@@ -61,4 +61,12 @@ def build_adapters(
         redis=redis,
         keys=keys,
     )
+    from integrations.identity.client import IdentityClient
+
+    adapters.identity = IdentityClient(
+        base_url=system_url(settings, settings.identity_url, "identity"),
+        http=http,
+        app_key=settings.integration_app_key,
+        app_secret=settings.integration_app_secret.get_secret_value(),
+    )
     return adapters
