@@ -88,3 +88,5 @@ def configure_logging(*, level: str = "INFO", json_logs: bool = True) -> None:
         logger.propagate = True
     # Tortoise logs every SQL statement with its parameters at DEBUG: never let that through.
     logging.getLogger("tortoise.db_client").setLevel(logging.INFO)
+    # taskiq logs every task execution at INFO: one line a second per periodic job is noise.
+    logging.getLogger("taskiq").setLevel(logging.WARNING)
