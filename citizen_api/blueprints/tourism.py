@@ -1,0 +1,82 @@
+"""Tourism: scenic areas in the tourist's language, nearest first, live crowd, timed entry."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, empty, raw
+
+from citizen_api.endpoint import endpoint
+from citizen_api.schemas.tourism import Crowd, ScenicAreaDetail, ScenicAreaList, ScenicAreaListQuery
+from services.tourism import service
+from services.tourism.cache import Rendered
+
+__all__ = ["create_blueprint"]
+
+# Shared caches may keep an anonymous answer briefly; clients revalidate with If-None-Match.
+_CACHE_CONTROL = "public, max-age=5"
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """If-None-Match semantics: '*' or any listed tag equal to ours (weak comparison)."""
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    bare = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == bare for tag in header.split(","))
+
+
+def conditional(request: Request, document: Rendered) -> HTTPResponse:
+    """304 when the client already has this document, else the JSON with its ETag."""
+    headers = {"ETag": document.etag, "Cache-Control": _CACHE_CONTROL, "Vary": "Accept-Language"}
+    if etag_matches(request.headers.get("if-none-match"), document.etag):
+        return empty(status=304, headers=headers)
+    return raw(document.body, content_type="application/json", headers=headers)
+
+
+def create_blueprint() -> Blueprint:
+    bp = Blueprint("tourism")
+
+    @bp.get("/api/v1/tourism/scenic-areas")
+    @endpoint(
+        summary="Scenic areas, nearest first when near=lat,lng is given",
+        tag="tourism",
+        query=ScenicAreaListQuery,
+        response=ScenicAreaList,
+        headers=["If-None-Match"],
+    )
+    async def list_areas(request: Request, *, query: ScenicAreaListQuery) -> HTTPResponse:
+        rt = request.app.ctx.runtime
+        document = await service.list_scenic_areas(
+            locale=request.ctx.locale, near=query.near, redis=rt.redis, keys=rt.keys
+        )
+        return conditional(request, document)
+
+    @bp.get("/api/v1/tourism/scenic-areas/<area_id:str>")
+    @endpoint(
+        summary="A scenic area: text, hours, tickets, today's availability and live crowd",
+        tag="tourism",
+        query=ScenicAreaListQuery,
+        response=ScenicAreaDetail,
+        headers=["If-None-Match"],
+    )
+    async def show_area(request: Request, area_id: str, *, query: ScenicAreaListQuery) -> HTTPResponse:
+        rt = request.app.ctx.runtime
+        document = await service.get_scenic_area(
+            area_id=area_id, locale=request.ctx.locale, redis=rt.redis, keys=rt.keys
+        )
+        return conditional(request, document)
+
+    @bp.get("/api/v1/tourism/scenic-areas/<area_id:str>/crowd")
+    @endpoint(
+        summary="Live crowd: level green/yellow/orange/red at 80/90/100% of instantaneous capacity",
+        tag="tourism",
+        response=Crowd,
+        headers=["If-None-Match"],
+    )
+    async def crowd(request: Request, area_id: str) -> HTTPResponse:
+        rt = request.app.ctx.runtime
+        document = await service.get_crowd(area_id=area_id, redis=rt.redis, keys=rt.keys)
+        return conditional(request, document)
+
+    return bp

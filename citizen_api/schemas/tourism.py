@@ -1,0 +1,119 @@
+"""Request and response shapes of the tourism API (they feed OpenAPI)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from citizen_api.schemas.common import StrictModel
+
+__all__ = [
+    "Crowd",
+    "Location",
+    "ScenicAreaDetail",
+    "ScenicAreaItem",
+    "ScenicAreaList",
+    "ScenicAreaListQuery",
+    "SlotsQuery",
+    "TicketOut",
+    "TicketQuery",
+    "TodayEntry",
+]
+
+
+class ScenicAreaListQuery(StrictModel):
+    model_config = ConfigDict(extra="ignore")
+    near: str | None = Field(None, max_length=64, description='"lat,lng": sort nearest first, add distance_m')
+    lang: str | None = Field(None, max_length=16, description="zh_CN or en (else Accept-Language)")
+
+
+class SlotsQuery(StrictModel):
+    model_config = ConfigDict(extra="ignore")
+    date: str | None = Field(None, max_length=10, description="YYYY-MM-DD in Asia/Shanghai; default today")
+
+
+class TicketQuery(StrictModel):
+    model_config = ConfigDict(extra="ignore")
+    booking_id: str = Field(..., max_length=64)
+
+
+class Location(BaseModel):
+    lat: float
+    lng: float
+
+
+class Crowd(BaseModel):
+    level: str | None = Field(
+        description="green | yellow | orange | red at 80/90/100% of instantaneous capacity"
+    )
+    occupancy: int | None
+    capacity: int
+    updated_at: str | None
+    stale: bool = Field(
+        description="true when the gate system could not be read: the figure is the last known one"
+    )
+    age_s: int | None = Field(description="seconds since the figure was measured")
+
+
+class ScenicAreaItem(BaseModel):
+    id: str
+    code: str
+    name: str
+    summary: str | None
+    location: Location
+    crowd_level: str | None
+    crowd_stale: bool
+    tags: list[str]
+    photo: str | None
+    distance_m: int | None = Field(None, description="only when near is given")
+
+
+class ScenicAreaList(BaseModel):
+    items: list[ScenicAreaItem]
+    next_cursor: str | None
+
+
+class TicketType(BaseModel):
+    code: str
+    name: str
+    price_fen: int
+    note: str | None = None
+
+
+class OpeningHours(BaseModel):
+    season: str
+    label: str | None
+    months: list[int]
+    open: str
+    close: str
+    last_entry: str | None
+
+
+class TodayEntry(BaseModel):
+    date: str
+    capacity: int
+    remaining: int
+    resource_id: str
+    bookable_now: bool
+
+
+class ScenicAreaDetail(ScenicAreaItem):
+    description: str | None
+    address: str | None
+    accessibility: str | None
+    photos: list[str]
+    opening_hours: list[OpeningHours]
+    open_today: OpeningHours | None
+    tickets: list[TicketType]
+    daily_capacity: int
+    instant_capacity: int
+    crowd: Crowd
+    today: TodayEntry | None
+    lang: str
+
+
+class TicketOut(BaseModel):
+    booking_id: str
+    scenic_area_id: str
+    status: str = Field(description="pending | issued | failed")
+    ticket_id: str | None = Field(description="the ticketing system's ticket id, once delivered")
+    issued_at: str | None

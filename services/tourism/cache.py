@@ -1,0 +1,70 @@
+"""Rendered JSON documents with ETags, cached in Redis, for the anonymous tourism reads.
+
+Redis is a cache here and nothing more: every read and write is best-effort, so when Redis is down
+the caller renders from the database and the answer is the same, only slower.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from redis.exceptions import RedisError
+
+__all__ = ["Rendered", "cached", "forget", "render"]
+
+log = logging.getLogger(__name__)
+
+_SEPARATOR = b"\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A JSON body and its strong ETag (quoted, as sent in the header)."""
+
+    body: bytes
+    etag: str
+
+    def data(self) -> Any:
+        return json.loads(self.body)
+
+
+def render(value: Any) -> Rendered:
+    """Serialise `value` (plain JSON types) once; the ETag is a hash of exactly those bytes."""
+    body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return Rendered(body=body, etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+
+
+async def cached(redis: Any, key: str, *, ttl_s: int, build: Callable[[], Awaitable[Any]]) -> Rendered:
+    """The document at `key`, else `build()` rendered and stored for `ttl_s` seconds."""
+    if redis is not None:
+        try:
+            raw = await redis.get(key)
+        except (RedisError, OSError) as error:
+            log.warning("cache read failed; serving from the database", extra={"error": type(error).__name__})
+            raw = None
+            redis = None  # do not wait for a dead Redis twice in one request
+        if raw:
+            etag, _, body = raw.partition(_SEPARATOR)
+            return Rendered(body=body, etag=etag.decode())
+    document = render(await build())
+    if redis is not None:
+        try:
+            await redis.set(key, document.etag.encode() + _SEPARATOR + document.body, ex=ttl_s)
+        except (RedisError, OSError) as error:
+            log.warning("cache write failed", extra={"error": type(error).__name__})
+    return document
+
+
+async def forget(redis: Any, keys: list[str]) -> None:
+    """Drop cached documents (content or crowd changed); a Redis outage only delays freshness to the TTL."""
+    if redis is None or not keys:
+        return
+    try:
+        await redis.delete(*keys)
+    except (RedisError, OSError) as error:
+        log.warning("cache invalidation failed", extra={"error": type(error).__name__})
