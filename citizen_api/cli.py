@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -50,8 +51,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     async def main() -> None:
         runtime = await open_runtime(settings)
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        # A supervisor stops workers with SIGTERM: finish the current delivery, release, close cleanly.
+        for stop in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(stop, task.cancel)
         try:
             await run_worker(runtime)
+        except asyncio.CancelledError:
+            pass
         finally:
             await close_runtime(runtime)
 

@@ -68,9 +68,9 @@ def _bind(job: PeriodicJob, runtime: Runtime):
     async def run() -> Any:
         try:
             return await job.run(runtime)
-        except Exception:
+        except Exception:  # logged once here (with traceback); the next period runs the job again
             log.exception("periodic job failed", extra={"job": job.name})
-            raise
+            return None
 
     run.__name__ = job.name.replace(".", "_")
     return run
