@@ -1,0 +1,65 @@
+"""The inbox (GET /me/inbox, POST /me/inbox/{id}/read) and subscribe-message consents (/me/subscriptions)."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+
+from citizen_api.endpoint import endpoint
+from citizen_api.schemas.common import ListQuery
+from citizen_api.schemas.notifications import ConsentsOut, InboxItemOut, InboxPageOut, SubscriptionsIn
+from services.accounts.principal import Principal
+from services.notifications import service
+
+__all__ = ["create_blueprint"]
+
+
+def _locale(request: Request) -> str | None:
+    return getattr(request.ctx, "locale", None)
+
+
+def create_blueprint() -> Blueprint:
+    bp = Blueprint("notifications")
+
+    @bp.post("/api/v1/me/subscriptions")
+    @endpoint(
+        summary="Record WeChat subscribe-message consents (one send per consent)",
+        tag="notifications",
+        body=SubscriptionsIn,
+        response=ConsentsOut,
+        auth=True,
+    )
+    async def record_subscriptions(request: Request, *, body: SubscriptionsIn, actor: Principal):
+        balances = await service.record_consents(user_id=actor.user_id, template_ids=body.template_ids)
+        return ConsentsOut.from_domain(balances)
+
+    @bp.get("/api/v1/me/subscriptions")
+    @endpoint(
+        summary="My unused subscribe-message consents per template",
+        tag="notifications",
+        response=ConsentsOut,
+        auth=True,
+    )
+    async def list_subscriptions(request: Request, *, actor: Principal):
+        return ConsentsOut.from_domain(await service.list_consents(user_id=actor.user_id))
+
+    @bp.get("/api/v1/me/inbox")
+    @endpoint(
+        summary="My inbox, newest first, with the unread count",
+        tag="notifications",
+        query=ListQuery,
+        response=InboxPageOut,
+        auth=True,
+    )
+    async def inbox(request: Request, *, query: ListQuery, actor: Principal):
+        page = await service.list_inbox(
+            user_id=actor.user_id, locale=_locale(request), limit=query.limit, cursor=query.cursor
+        )
+        return InboxPageOut.from_domain(page)
+
+    @bp.post("/api/v1/me/inbox/<message_id:str>/read")
+    @endpoint(summary="Mark an inbox message read", tag="notifications", response=InboxItemOut, auth=True)
+    async def read(request: Request, message_id: str, *, actor: Principal):
+        item = await service.mark_read(user_id=actor.user_id, message_id=message_id, locale=_locale(request))
+        return InboxItemOut.from_domain(item)
+
+    return bp

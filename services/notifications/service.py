@@ -1,0 +1,298 @@
+"""The inbox and WeChat subscribe messages: every notification is an inbox row; some also go to WeChat.
+
+Other domains call `notify(...)` (inside their own transaction when they pass `using_db`). The text is
+not stored: `kind` is a message id in the owning domain's .po files, rendered with `params` in the
+reader's language when the inbox is read. When `kind` maps to a subscribe-message template and the user
+has a consent left, an outbox message sends it through WeChat later (consents are used up one per send).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from integrations.errors import IntegrationRejected
+from integrations.wechat.errors import SubscribeConsentMissing
+from services.common import clock, outbox
+from services.common.errors import InvalidInput
+from services.common.i18n import translate
+from services.common.ids import parse_id
+from services.common.pagination import decode_cursor, encode_cursor
+from services.notifications.enums import PushStatus
+from services.notifications.errors import InboxMessageNotFound
+from services.notifications.models import InboxMessage, SubscriptionConsent
+from services.notifications.ports import SubscribeMessageSender
+
+__all__ = [
+    "SUBSCRIBE_TOPIC",
+    "ConsentBalance",
+    "InboxItem",
+    "InboxPage",
+    "configure",
+    "deliver_subscribe_message",
+    "list_consents",
+    "list_inbox",
+    "mark_read",
+    "notify",
+    "record_consents",
+]
+
+SUBSCRIBE_TOPIC = "notifications.subscribe_send"
+
+# Kind -> subscribe-message template id. Set once per process at start-up (configure), from settings.
+_templates: dict[str, str] = {}
+
+# WeChat's `lang` values for our locales.
+_WECHAT_LANG = {"zh_CN": "zh_CN", "en": "en_US"}
+# A template "thing" value is at most 20 characters.
+_THING_MAX = 20
+
+
+def configure(*, templates: Mapping[str, str]) -> None:
+    """Which notification kinds also go out as WeChat subscribe messages (kind -> template id)."""
+    _templates.clear()
+    _templates.update(templates)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    """An inbox message rendered for one reader."""
+
+    id: uuid.UUID
+    kind: str
+    text: str
+    params: dict[str, Any]
+    link: str | None
+    case_ref: str | None
+    read_at: dt.datetime | None
+    created_at: dt.datetime
+    push_status: PushStatus
+
+    @property
+    def read(self) -> bool:
+        return self.read_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxPage:
+    """One page of the inbox, the cursor for the next (None at the end), and the unread count."""
+
+    items: list[InboxItem]
+    next_cursor: str | None
+    unread: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentBalance:
+    template_id: str
+    remaining: int
+
+
+def render(message: InboxMessage, locale: str | None) -> InboxItem:
+    """`message` in `locale` (kind ids live in each domain's .po files; zh_CN is the fallback)."""
+    return InboxItem(
+        id=message.id,
+        kind=message.kind,
+        text=translate(message.kind, locale, **(message.params or {})),
+        params=message.params or {},
+        link=message.link,
+        case_ref=message.case_ref,
+        read_at=message.read_at,
+        created_at=message.created_at,
+        push_status=PushStatus(message.push_status),
+    )
+
+
+async def notify(
+    *,
+    user_id: uuid.UUID | str,
+    kind: str,
+    params: dict[str, Any],
+    link: str | None = None,
+    case_ref: str | None = None,
+    using_db: BaseDBAsyncClient | None = None,
+) -> InboxMessage:
+    """Put a message in the user's inbox, and queue a WeChat subscribe message when one is due.
+
+    Pass your transaction as `using_db` so the notification commits (or not) with your change.
+    """
+    if using_db is not None:
+        return await _notify(user_id, kind, params, link, case_ref, conn=using_db)
+    async with in_transaction() as conn:
+        return await _notify(user_id, kind, params, link, case_ref, conn=conn)
+
+
+async def _notify(
+    user_id: uuid.UUID | str,
+    kind: str,
+    params: dict[str, Any],
+    link: str | None,
+    case_ref: str | None,
+    *,
+    conn: BaseDBAsyncClient,
+) -> InboxMessage:
+    template_id = _templates.get(kind)
+    queued = (
+        bool(template_id)
+        and await SubscriptionConsent.filter(user_id=user_id, template_id=template_id, remaining__gt=0)
+        .using_db(conn)
+        .exists()
+    )
+    message = await InboxMessage.create(
+        user_id=user_id,
+        kind=kind,
+        # Stored as JSON: datetimes, UUIDs and enums become strings now rather than failing later.
+        params=to_jsonable_python(params or {}),
+        link=link,
+        case_ref=case_ref,
+        push_status=PushStatus.QUEUED if queued else PushStatus.NONE,
+        template_id=template_id if queued else None,
+        using_db=conn,
+    )
+    if queued:
+        await outbox.enqueue(
+            topic=SUBSCRIBE_TOPIC,
+            payload={"message_id": str(message.id)},
+            aggregate_type="inbox_message",
+            aggregate_id=str(message.id),
+            using_db=conn,
+        )
+    return message
+
+
+async def list_inbox(
+    *, user_id: uuid.UUID, locale: str | None, limit: int, cursor: str | None = None
+) -> InboxPage:
+    """The user's inbox, newest first, rendered in `locale`, with the number of unread messages."""
+    query = InboxMessage.filter(user_id=user_id)
+    position = decode_cursor(cursor)
+    if position is not None:
+        try:
+            at = dt.datetime.fromisoformat(str(position["c"]))
+            after = uuid.UUID(str(position["i"]))
+        except (KeyError, ValueError) as error:
+            raise InvalidInput("request.bad_cursor") from error
+        query = query.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=after))
+    rows = await query.order_by("-created_at", "-id").limit(limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = (
+        encode_cursor({"c": rows[-1].created_at.isoformat(), "i": str(rows[-1].id)})
+        if more and rows
+        else None
+    )
+    unread = await InboxMessage.filter(user_id=user_id, read_at=None).count()
+    return InboxPage(items=[render(row, locale) for row in rows], next_cursor=next_cursor, unread=unread)
+
+
+async def mark_read(*, user_id: uuid.UUID, message_id: str, locale: str | None) -> InboxItem:
+    """Mark one of the user's messages read (idempotent); another user's message is a 404."""
+    parsed = parse_id(message_id)
+    message = await InboxMessage.get_or_none(id=parsed, user_id=user_id) if parsed else None
+    if message is None:
+        raise InboxMessageNotFound()
+    if message.read_at is None:
+        await InboxMessage.filter(id=message.id, read_at=None).update(read_at=clock.now())
+        await message.refresh_from_db()
+    return render(message, locale)
+
+
+async def record_consents(*, user_id: uuid.UUID, template_ids: list[str]) -> list[ConsentBalance]:
+    """Add one consent per template id (what wx.requestSubscribeMessage returned as accepted)."""
+    balances: list[ConsentBalance] = []
+    for template_id in dict.fromkeys(template_ids):  # de-duplicated, order kept
+        await _add_consent(user_id=user_id, template_id=template_id)
+        remaining = await SubscriptionConsent.get(user_id=user_id, template_id=template_id).values_list(
+            "remaining", flat=True
+        )
+        balances.append(ConsentBalance(template_id=template_id, remaining=int(remaining)))
+    return balances
+
+
+async def _add_consent(*, user_id: uuid.UUID, template_id: str) -> None:
+    # An atomic increment; the first consent creates the row, and a concurrent creator loses
+    # the unique race and increments instead.
+    filt = SubscriptionConsent.filter(user_id=user_id, template_id=template_id)
+    if await filt.update(remaining=F("remaining") + 1):
+        return
+    try:
+        async with in_transaction() as conn:
+            await SubscriptionConsent.create(
+                user_id=user_id, template_id=template_id, remaining=1, using_db=conn
+            )
+    except IntegrityError:
+        await filt.update(remaining=F("remaining") + 1)
+
+
+async def list_consents(*, user_id: uuid.UUID) -> list[ConsentBalance]:
+    """The user's subscribe-message consents still unused, per template."""
+    rows = await SubscriptionConsent.filter(user_id=user_id).order_by("template_id")
+    return [ConsentBalance(template_id=row.template_id, remaining=row.remaining) for row in rows]
+
+
+async def deliver_subscribe_message(
+    *, message_id: str, sender: SubscribeMessageSender, miniprogram_state: str
+) -> PushStatus:
+    """Send the queued subscribe message for one inbox row, using up one consent (the outbox handler).
+
+    43101 (no consent left at WeChat) is recorded on the row, not raised: the inbox already has it.
+    Transient failures propagate so the outbox retries; other refusals are recorded and re-raised.
+    """
+    message = await InboxMessage.get_or_none(id=message_id).select_related("user")
+    if message is None:
+        raise InboxMessageNotFound()
+    if message.push_status != PushStatus.QUEUED or not message.template_id:
+        return PushStatus(message.push_status)  # already handled by an earlier delivery
+    user = message.user
+    if getattr(user, "deleted_at", None) is not None:
+        return await _set_status(message, PushStatus.NONE)
+    consent = SubscriptionConsent.filter(user_id=user.id, template_id=message.template_id)
+    if not await consent.filter(remaining__gt=0).exists():
+        return await _set_status(message, PushStatus.CONSENT_MISSING)
+    locale = user.locale or "zh_CN"
+    try:
+        await sender.send_subscribe_message(
+            openid=user.openid,
+            template_id=message.template_id,
+            data=template_data(message, locale),
+            page=(message.link or "").lstrip("/") or None,
+            lang=_WECHAT_LANG.get(locale, "zh_CN"),
+            miniprogram_state=miniprogram_state,
+        )
+    except SubscribeConsentMissing:
+        # WeChat is the authority on consents: ours was out of date, so it is now zero.
+        await consent.update(remaining=0)
+        return await _set_status(message, PushStatus.CONSENT_MISSING)
+    except IntegrationRejected:
+        # Refused for good (a bad template, a blocked user): recorded here, dead-lettered by the outbox.
+        await _set_status(message, PushStatus.FAILED)
+        raise
+    await consent.filter(remaining__gt=0).update(remaining=F("remaining") - 1)
+    return await _set_status(message, PushStatus.SENT)
+
+
+def template_data(message: InboxMessage, locale: str) -> dict[str, dict[str, str]]:
+    """The subscribe-message `data`: the notification text (thing1), its time (time2), the case (character_string3)."""
+    text = translate(message.kind, locale, **(message.params or {}))
+    created = clock.to_local(message.created_at or clock.now())
+    data = {
+        "thing1": {"value": text if len(text) <= _THING_MAX else text[: _THING_MAX - 1] + "…"},
+        "time2": {"value": created.strftime("%Y-%m-%d %H:%M")},
+    }
+    if message.case_ref:
+        data["character_string3"] = {"value": message.case_ref[:32]}
+    return data
+
+
+async def _set_status(message: InboxMessage, status: PushStatus) -> PushStatus:
+    await InboxMessage.filter(id=message.id).update(push_status=status)
+    return status
