@@ -1,0 +1,77 @@
+"""WeChat message push (消息推送): the URL verification handshake and event delivery, signature-checked.
+
+Plaintext mode: WeChat signs every request with sha1(sorted([token, timestamp, nonce])) in `signature`,
+the token being CITIZEN_WECHAT_PUSH_TOKEN. Anything unsigned or wrongly signed is a 403.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import xmltodict
+from sanic import Blueprint, Request
+from sanic.response import text
+from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.utils import check_signature
+
+from citizen_api.endpoint import endpoint
+from services.common.errors import InvalidInput, PermissionDenied
+
+__all__ = ["create_blueprint"]
+
+log = logging.getLogger(__name__)
+
+
+def _verify(request: Request) -> None:
+    token = request.app.ctx.runtime.settings.wechat_push_token.get_secret_value()
+    signature = request.args.get("signature") or ""
+    timestamp = request.args.get("timestamp") or ""
+    nonce = request.args.get("nonce") or ""
+    if not (signature and timestamp and nonce):
+        raise PermissionDenied("wechat.push_signature_invalid")
+    try:
+        check_signature(token, signature, timestamp, nonce)
+    except InvalidSignatureException as error:
+        raise PermissionDenied("wechat.push_signature_invalid") from error
+
+
+def _parse_event(request: Request) -> dict[str, Any]:
+    raw = request.body or b""
+    content_type = request.headers.get("content-type", "")
+    try:
+        if "json" in content_type or raw.lstrip().startswith(b"{"):
+            event = json.loads(raw)
+        else:
+            # xmltodict refuses entity declarations by default, so no entity-expansion bombs.
+            event = xmltodict.parse(raw).get("xml")
+    except (ValueError, TypeError, AttributeError, xmltodict.expat.ExpatError) as error:
+        raise InvalidInput("request.malformed") from error
+    if not isinstance(event, dict):
+        raise InvalidInput("request.malformed")
+    return event
+
+
+def create_blueprint() -> Blueprint:
+    bp = Blueprint("wechat_push")
+
+    @bp.get("/wechat/push")
+    @endpoint(summary="WeChat message-push URL verification (echostr)", tag="wechat")
+    async def verify(request: Request):
+        _verify(request)
+        return text(request.args.get("echostr") or "")
+
+    @bp.post("/wechat/push")
+    @endpoint(summary="WeChat message-push events (JSON or XML)", tag="wechat")
+    async def receive(request: Request):
+        _verify(request)
+        event = _parse_event(request)
+        # Events carry only ids (openid, template ids), no personal data, so they can be logged.
+        log.info(
+            "wechat push event",
+            extra={"msg_type": event.get("MsgType"), "event": event.get("Event")},
+        )
+        return text("success")
+
+    return bp
