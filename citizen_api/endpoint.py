@@ -17,13 +17,23 @@ from sanic import Request
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 
-from services.accounts import access
+from services.accounts import access, family
 from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
 from services.accounts.tokens import verify_access_token
+from services.common import audit
 from services.common.errors import InvalidInput, PermissionDenied, Unauthenticated, VerificationRequired
+from services.common.ratelimit import RateLimiter
 
-__all__ = ["ACTING_FOR_HEADER", "endpoint", "json_body", "principal_of", "serialise"]
+__all__ = [
+    "ACTING_FOR_HEADER",
+    "client_ip",
+    "endpoint",
+    "json_body",
+    "principal_of",
+    "rate_limiter",
+    "serialise",
+]
 
 ACTING_FOR_HEADER = "X-Acting-For"
 
@@ -65,7 +75,12 @@ async def authenticate(request: Request) -> Principal:
         raise Unauthenticated("auth.required")
     runtime = request.app.ctx.runtime
     claims = verify_access_token(token.strip(), secret=runtime.settings.secret_key.get_secret_value())
-    if await runtime.redis.exists(runtime.keys("revoked-jti", claims.jti)):
+    # Logout deny-lists the token itself; logout, refresh-token reuse and account deletion also
+    # revoke the whole sign-in session (sid), which ends every access token issued in it.
+    revoked = [runtime.keys("revoked-jti", claims.jti)]
+    if claims.session_id:
+        revoked.append(runtime.keys("revoked-sid", claims.session_id))
+    if await runtime.redis.exists(*revoked):
         raise Unauthenticated("auth.token_revoked")
     principal = await access.load_principal(user_id=claims.user_id)
     request.ctx.token_claims = claims
@@ -74,6 +89,30 @@ async def authenticate(request: Request) -> Principal:
 
 def principal_of(request: Request) -> Principal | None:
     return getattr(request.ctx, "principal", None)
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address (behind a proxy: Sanic's REAL_IP_HEADER / PROXIES_COUNT settings decide)."""
+    return request.remote_addr or request.ip or "unknown"
+
+
+def rate_limiter(request: Request) -> RateLimiter:
+    """This process's rate limiter, on the runtime's Redis (in-memory while Redis is down)."""
+    runtime = request.app.ctx.runtime
+    limiter = runtime.extras.get("rate_limiter")
+    if limiter is None:
+        limiter = RateLimiter.on_redis(
+            runtime.redis, key_prefix=runtime.keys("limits"), enabled=runtime.settings.rate_limits_enabled
+        )
+        runtime.extras["rate_limiter"] = limiter
+    return limiter
+
+
+async def _record_proxy_action(request: Request, actor: Principal, status: int) -> None:
+    # Only what succeeded was done on the person's behalf; refusals change nothing for them.
+    if actor.acting_for is None or status >= 400:
+        return
+    await family.record_proxy_action(actor=actor, method=request.method, route=request.path, status=status)
 
 
 def endpoint(
@@ -99,6 +138,11 @@ def endpoint(
         @functools.wraps(handler)
         async def wrapper(request: Request, **path: Any) -> HTTPResponse:
             kwargs: dict[str, Any] = dict(path)
+            audit.request_origin.set(
+                audit.RequestOrigin(
+                    ip=client_ip(request), request_id=getattr(request.ctx, "request_id", None)
+                )
+            )
             if needs_auth or (optional_auth and request.headers.get("authorization")):
                 actor = await authenticate(request)
                 if actor.locale and not request.args.get("lang"):
@@ -128,9 +172,11 @@ def endpoint(
             if query is not None:
                 kwargs["query"] = query.model_validate(_query_dict(request, query))
             result = await handler(request, **kwargs)
-            if isinstance(result, HTTPResponse):
-                return result
-            return json(serialise(result), status=status)
+            response = result if isinstance(result, HTTPResponse) else json(serialise(result), status=status)
+            actor_used = kwargs.get("actor")
+            if actor_used is not None and actor_used.acting_for is not None:
+                await _record_proxy_action(request, actor_used, response.status)
+            return response
 
         documented = openapi.summary(summary)(wrapper)
         documented = openapi.tag(tag)(documented)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 
+from services.accounts import family
 from services.accounts.enums import Role, VerificationLevel
 from services.accounts.models import RoleGrant, User
 from services.accounts.principal import Principal
 from services.common.errors import PermissionDenied, Unauthenticated
+from services.common.ids import parse_id
 
-__all__ = ["load_principal"]
+__all__ = ["act_for", "load_principal"]
 
 
 async def load_principal(*, user_id: uuid.UUID) -> Principal:
@@ -31,8 +33,27 @@ async def load_principal(*, user_id: uuid.UUID) -> Principal:
 
 
 async def act_for(*, actor: Principal, subject: str, scope: str) -> Principal:
-    """`actor` acting for `subject` under a live proxy grant covering `scope`.
+    """`actor` acting for `subject` under a live proxy grant covering `scope`, else PermissionDenied.
 
-    Family proxies arrive with the accounts issue; until a grant model exists nobody may act for another.
+    Live means accepted by the represented person, not expired, not revoked, and their account not
+    deleted. The same answer is given whether the person does not exist or no grant covers the
+    scope, so the header cannot be used to probe for accounts.
     """
-    raise PermissionDenied("proxy.not_allowed", scope=scope)
+    subject_id = parse_id(subject.strip())
+    if subject_id is None:
+        raise PermissionDenied("proxy.not_allowed", scope=scope)
+    if subject_id == actor.user_id:
+        return actor
+    grant = await family.live_grant(proxy_id=actor.user_id, subject_id=subject_id, scope=scope)
+    if grant is None:
+        raise PermissionDenied("proxy.not_allowed", scope=scope)
+    # Acting for a relative is a resident's act: staff and admin roles do not carry over.
+    return Principal(
+        user_id=actor.user_id,
+        level=actor.level,
+        roles={Role.RESIDENT: frozenset({""})},
+        locale=actor.locale,
+        acting_for=subject_id,
+        proxy_grant_id=grant.id,
+        proxy_scope=scope,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["Role", "VerificationLevel"]
+__all__ = ["FamilyGrantStatus", "ProxyScope", "Role", "SCOPED_ROLES", "VerificationLevel"]
 
 
 class VerificationLevel(StrEnum):
@@ -31,3 +31,23 @@ class Role(StrEnum):
     DEPT_OPERATOR = "dept_operator"  # scoped to departments
     OPS_VIEWER = "ops_viewer"
     ADMIN = "admin"
+
+
+# Roles that only mean something for a given community / department.
+SCOPED_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.DEPT_OPERATOR})
+
+
+class ProxyScope(StrEnum):
+    """What a family proxy may do for the represented person (endpoints declare `proxy_scope=`)."""
+
+    BOOKINGS = "bookings"
+    CASES = "cases"
+    CARE = "care"
+
+
+class FamilyGrantStatus(StrEnum):
+    """pending -> active (accepted) -> revoked; pending -> revoked (cancelled). Expiry is by date."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    REVOKED = "revoked"

@@ -20,6 +20,9 @@ class Principal:
     roles: dict[Role, frozenset[str]] = field(default_factory=dict)
     locale: str = "zh_CN"
     acting_for: uuid.UUID | None = None
+    # Set together with acting_for: the grant that allows it and the scope the endpoint declared.
+    proxy_grant_id: uuid.UUID | None = None
+    proxy_scope: str | None = None
 
     @property
     def subject_id(self) -> uuid.UUID:

@@ -9,7 +9,7 @@ from tortoise.models import Model
 
 from services.common.ids import new_id
 
-__all__ = ["IdempotencyRecord", "OutboxMessage", "OutboxStatus"]
+__all__ = ["AuditChainHead", "AuditEntry", "IdempotencyRecord", "OutboxMessage", "OutboxStatus"]
 
 
 class OutboxStatus(StrEnum):
@@ -57,3 +57,40 @@ class IdempotencyRecord(Model):
     class Meta:
         table = "idempotency_record"
         unique_together = (("scope", "key"),)
+
+
+class AuditEntry(Model):
+    """One line of the append-only audit log: who did what, for whom, from where.
+
+    Rows are chained: `hash` is the SHA-256 of the row's canonical content including `prev_hash`, so
+    editing or deleting any row breaks every later link (`citizen-api audit verify`). Details never
+    hold personal data, which is why anonymising an account leaves the chain intact.
+    """
+
+    id = fields.UUIDField(primary_key=True, default=new_id)
+    seq = fields.BigIntField(unique=True)
+    occurred_at = fields.DatetimeField()
+    action = fields.CharField(max_length=64)
+    actor_id = fields.CharField(max_length=64, null=True, db_index=True)
+    subject_id = fields.CharField(max_length=64, null=True, db_index=True)
+    target_type = fields.CharField(max_length=32, null=True)
+    target_id = fields.CharField(max_length=64, null=True)
+    ip = fields.CharField(max_length=64, null=True)
+    request_id = fields.CharField(max_length=64, null=True)
+    details: dict = fields.JSONField(default=dict)
+    prev_hash = fields.CharField(max_length=64, unique=True)
+    hash = fields.CharField(max_length=64, unique=True)
+
+    class Meta:
+        table = "audit_entry"
+
+
+class AuditChainHead(Model):
+    """The single row every append locks first, so concurrent writers cannot fork the chain."""
+
+    id = fields.IntField(primary_key=True, generated=False)
+    seq = fields.BigIntField(default=0)
+    last_hash = fields.CharField(max_length=64, default="")
+
+    class Meta:
+        table = "audit_chain_head"
