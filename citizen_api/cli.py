@@ -168,6 +168,69 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.ArgumentParser], None]] = {}
 
 
+def _with_db(work: Callable[[Settings], object]) -> object:
+    """Run the coroutine function `work(settings)` with the database open."""
+    from services.common.db import close_db, init_db
+
+    settings = _settings()
+
+    async def main() -> object:
+        await init_db(settings.database_url)
+        try:
+            return await work(settings)  # type: ignore[misc]
+        finally:
+            await close_db()
+
+    return asyncio.run(main())
+
+
+def cmd_users_grant_role(args: argparse.Namespace) -> int:
+    from services.accounts import service
+    from services.accounts.enums import Role
+    from services.common.errors import DomainError
+
+    async def work(settings: Settings) -> int:
+        try:
+            grant = await service.grant_role(user_ref=args.user, role=Role(args.role), scope=args.scope or "")
+        except DomainError as error:
+            print(f"refused: {error.code} {error.params or ''}", file=sys.stderr)
+            return 1
+        print(f"granted {grant.role} scope={grant.scope or '-'} to user {grant.user_id}")
+        return 0
+
+    return int(_with_db(work))  # type: ignore[arg-type]
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from services.common.audit import verify_chain
+
+    async def work(settings: Settings) -> int:
+        report = await verify_chain()
+        print(report.describe())
+        return 0 if report.ok else 1
+
+    return int(_with_db(work))  # type: ignore[arg-type]
+
+
+def _register_accounts(sub) -> None:
+    from services.accounts.enums import Role
+
+    users = sub.add_parser("users", help="manage user accounts").add_subparsers(
+        dest="users_command", required=True
+    )
+    grant = users.add_parser("grant-role", help="give a user a role (scoped roles need --scope)")
+    grant.add_argument("--user", required=True, help="user id or WeChat openid")
+    grant.add_argument("--role", required=True, choices=[r.value for r in Role])
+    grant.add_argument("--scope", default="", help="community id (community_staff) or department code")
+    grant.set_defaults(func=cmd_users_grant_role)
+    audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
+    verify = audit.add_parser("verify", help="check the hash chain; prints OK or the first broken link")
+    verify.set_defaults(func=cmd_audit_verify)
+
+
+COMMANDS["accounts"] = _register_accounts
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="citizen-api", description="智慧济源 citizen services backend")
     sub = parser.add_subparsers(dest="command", required=True)
