@@ -37,6 +37,7 @@ __all__ = [
     "list_scenic_areas",
     "parse_near",
     "poll_crowd",
+    "prune_crowd_readings",
     "record_gate_failure",
     "record_occupancy",
     "upsert_scenic_area",
@@ -389,3 +390,8 @@ async def poll_crowd(*, gates: TicketingSystem, redis: Any, keys: Keys) -> int:
         await record_gate_failure(redis=redis, keys=keys)
         return 0
     return await record_occupancy(readings=readings, redis=redis, keys=keys)
+
+
+async def prune_crowd_readings(*, keep: dt.timedelta = dt.timedelta(days=90)) -> int:
+    """Delete crowd history older than `keep` (the ops dashboard looks back weeks, not years)."""
+    return await CrowdReading.filter(measured_at__lt=clock.now() - keep).delete()

@@ -219,3 +219,23 @@ async def test_list__at_most_two_queries_whatever_its_length(client: httpx.Async
     assert all(i["crowd_level"] for i in response.json()["items"])
     assert 1 <= len(cold) <= 2, cold
     assert warm == []  # served from Redis
+
+
+async def test_crowd_job__new_reading_replaces_cached_documents(client: httpx.AsyncClient, runtime) -> None:
+    from services.tourism import jobs
+
+    area = await _area("job", instant=1000)
+    await client.put("/sandbox/ticketing/gates/job", json={"occupancy": 100})
+    assert await jobs.poll_crowd(runtime) == 1
+    first = await client.get(f"/api/v1/tourism/scenic-areas/{area.id}")
+    assert first.json()["crowd"]["occupancy"] == 100
+    assert (await client.get("/api/v1/tourism/scenic-areas")).json()["items"][0]["crowd_level"] == "green"
+    await client.put("/sandbox/ticketing/gates/job", json={"occupancy": 1000})
+    await jobs.poll_crowd(runtime)
+    again = await client.get(
+        f"/api/v1/tourism/scenic-areas/{area.id}", headers={"If-None-Match": first.headers["ETag"]}
+    )
+    assert again.status_code == 200
+    assert again.json()["crowd"]["level"] == "red"
+    assert (await client.get("/api/v1/tourism/scenic-areas")).json()["items"][0]["crowd_level"] == "red"
+    assert (await client.get(f"/api/v1/tourism/scenic-areas/{area.id}/crowd")).json()["occupancy"] == 1000
