@@ -15,7 +15,9 @@ Control routes (tests and humans; not part of WeChat):
   POST /__control/reset                                           -> forget everything
 
 Permissive mode (embedded profile): any login code and any phone code is accepted, the openid and
-phone number derived from the code (sha256), so a human can sign in with curl; sends need no consent.
+phone number derived from the code (sha256), and such a code may be used again (it names the same
+person), so a human can sign in with curl. Codes minted through the control routes stay single-use.
+Subscribe sends need no consent unless consents were granted for that openid and template.
 """
 
 from __future__ import annotations
@@ -135,14 +137,17 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
             return _err(41008, "missing code")
         if code in state.high_risk_codes:
             return _err(40226, "invalid code, high risk user")
-        if code in state.used_codes:
+        registered = state.login_codes.pop(code, None)
+        if registered is not None:
+            state.used_codes.add(code)
+        elif options.permissive:
+            # Any code is a person: the same code signs the same person in again (curl walk-through).
+            registered = {"openid": derive_openid(code)}
+        elif code in state.used_codes:
             # WeChat itself says 40163 here; both mean "ask wx.login for a new code".
             return _err(40029, "invalid code, code been used")
-        registered = state.login_codes.pop(code, None)
-        if registered is None and not options.permissive:
+        else:
             return _err(40029, "invalid code")
-        state.used_codes.add(code)
-        registered = registered or {"openid": derive_openid(code)}
         openid = registered["openid"]
         session_key = registered.get("session_key") or _session_key(openid)
         state.sessions[openid] = session_key
@@ -183,13 +188,13 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
         if (blocked := injected("getuserphonenumber")) is not None:
             return blocked
         code = str(body_of(request).get("code") or "")
-        if not code or code in state.used_codes:
+        registered = state.phone_codes.pop(code, None) if code else None
+        if registered is not None:
+            state.used_codes.add(code)
+        elif code and options.permissive:
+            registered = {"phone_number": derive_phone(code), "country_code": "86"}
+        else:
             return _err(40029, "invalid code")
-        registered = state.phone_codes.pop(code, None)
-        if registered is None and not options.permissive:
-            return _err(40029, "invalid code")
-        state.used_codes.add(code)
-        registered = registered or {"phone_number": derive_phone(code), "country_code": "86"}
         pure, country = registered["phone_number"], registered.get("country_code", "86")
         return json_response(
             {

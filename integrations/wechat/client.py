@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +36,28 @@ __all__ = ["WeChatClient"]
 log = logging.getLogger(__name__)
 
 _SUGGESTIONS = {"pass", "review", "risky"}
+
+# WeChat puts the app secret, login codes and the access token in query strings, and httpx logs every
+# request URL at INFO. This filter blanks those values before any handler sees the record.
+_SECRET_QUERY = re.compile(r"((?:secret|access_token|js_code)=)[^&\s\"']+")
+
+
+class _RedactWeChatSecrets(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(
+                _SECRET_QUERY.sub(r"\1***", str(arg)) if "=" in str(arg) else arg
+                for arg in (record.args if isinstance(record.args, tuple) else (record.args,))
+            )
+        if isinstance(record.msg, str):
+            record.msg = _SECRET_QUERY.sub(r"\1***", record.msg)
+        return True
+
+
+def _redact_http_logs() -> None:
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, _RedactWeChatSecrets) for f in logger.filters):
+        logger.addFilter(_RedactWeChatSecrets())
 
 
 class WeChatClient(HttpAdapter):
@@ -72,6 +95,7 @@ class WeChatClient(HttpAdapter):
         self.lock_wait_s = lock_wait_s
         # Used only while Redis is unreachable, so a Redis outage does not mean a fetch per call.
         self._local_token: tuple[str, float] | None = None
+        _redact_http_logs()
 
     def __repr__(self) -> str:
         return f"WeChatClient(base_url={self.base_url!r}, appid={self.appid!r})"

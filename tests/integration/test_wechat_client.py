@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ import pytest
 
 from integrations.errors import IntegrationUnavailable
 from integrations.sandbox import SandboxOptions, create_sandbox_app
+from integrations.sandbox.wechat import derive_openid, derive_phone
 from integrations.wechat import (
     DecryptFailed,
     HighRiskUser,
@@ -59,10 +62,22 @@ async def rig(redis_url: str | None) -> AsyncIterator[Rig]:
 
     No database: the adapter needs none, so these run without the schema.
     """
+    async with _rig(redis_url, permissive=False) as built:
+        yield built
+
+
+@pytest.fixture
+async def permissive_rig(redis_url: str | None) -> AsyncIterator[Rig]:
+    """The sandbox as the embedded profile mounts it: any code is accepted."""
+    async with _rig(redis_url, permissive=True) as built:
+        yield built
+
+
+@contextlib.asynccontextmanager
+async def _rig(redis_url: str | None, *, permissive: bool) -> AsyncIterator[Rig]:
     port = free_port()
-    server = await start_server(
-        create_sandbox_app("wechat", SandboxOptions(appid=APPID, secret="s3cret")), port
-    )
+    options = SandboxOptions(appid=APPID, secret="s3cret", permissive=permissive)
+    server = await start_server(create_sandbox_app("wechat", options), port)
     base_url = f"http://127.0.0.1:{port}"
     redis = create_redis(redis_url)
     keys = Keys(f"twx-{uuid.uuid4().hex[:10]}:")
@@ -275,3 +290,39 @@ async def test_sandbox_down__unavailable(rig: Rig) -> None:
             await rig.client.get_access_token()
     finally:
         await rig.control.delete("/__faults")
+
+
+async def test_permissive__any_login_code_gives_a_stable_openid(permissive_rig: Rig) -> None:
+    first = await permissive_rig.client.code2session("alice")
+    again = await permissive_rig.client.code2session("alice")
+    other = await permissive_rig.client.code2session("bob")
+    assert first.openid == again.openid == derive_openid("alice")
+    assert other.openid != first.openid
+    assert first.session_key == again.session_key
+
+
+async def test_permissive__any_phone_code_gives_a_stable_mobile_number(permissive_rig: Rig) -> None:
+    phone = await permissive_rig.client.get_phone_number("alice-phone")
+    assert phone.pure_phone_number == derive_phone("alice-phone")
+    assert len(phone.pure_phone_number) == 11 and phone.pure_phone_number.startswith("13")
+    assert (
+        await permissive_rig.client.get_phone_number("alice-phone")
+    ).pure_phone_number == phone.pure_phone_number
+
+
+async def test_permissive__high_risk_codes_still_refused(permissive_rig: Rig) -> None:
+    await permissive_rig.configure(high_risk_codes=["mallory"])
+    with pytest.raises(HighRiskUser):
+        await permissive_rig.client.code2session("mallory")
+
+
+async def test_logs__never_carry_the_app_secret_codes_or_access_token(rig: Rig, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    minted = await rig.login_code()
+    await rig.client.code2session(minted["code"])
+    token = await rig.client.get_access_token()
+    await rig.client.msg_sec_check(openid="o-x", content="hello")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "jscode2session" in logged  # httpx did log the calls...
+    for secret in ("s3cret", minted["code"], token):
+        assert secret not in logged  # ...without what would let a reader act as us
