@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["CommunityKind", "RegionKind"]
+__all__ = [
+    "CommunityKind",
+    "EventStatus",
+    "MembershipStatus",
+    "NoticeCategory",
+    "NoticeStatus",
+    "NoticeVisibility",
+    "RegionKind",
+    "ReportCategory",
+    "ReportSource",
+    "ReportStatus",
+    "SecVerdict",
+]
 
 
 class RegionKind(StrEnum):
@@ -15,3 +27,83 @@ class RegionKind(StrEnum):
 class CommunityKind(StrEnum):
     COMMUNITY = "community"  # 社区
     VILLAGE = "village"  # 村
+
+
+class MembershipStatus(StrEnum):
+    """pending -> verified | rejected; a verified member sees members-only notices."""
+
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+class NoticeCategory(StrEnum):
+    UTILITY_OUTAGE = "utility_outage"  # 停水停电
+    ACTIVITY = "activity"  # 活动
+    HEALTH = "health"  # 防疫/健康
+    POLICY = "policy"  # 政策
+    RECRUITMENT = "recruitment"  # 招聘
+    OTHER = "other"  # 其他
+
+
+class NoticeVisibility(StrEnum):
+    PUBLIC = "public"
+    MEMBERS = "members"
+
+
+class NoticeStatus(StrEnum):
+    """review -> published | rejected; published -> withdrawn; an edit needing review goes back to review.
+
+    A published notice is shown only inside its [publish_at, expire_at) window (scheduling).
+    """
+
+    REVIEW = "review"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class SecVerdict(StrEnum):
+    """WeChat msg_sec_check v2 `suggest`."""
+
+    PASS = "pass"
+    REVIEW = "review"
+    RISKY = "risky"
+
+
+class EventStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class ReportCategory(StrEnum):
+    """随手拍 categories; also the Open311 service_code of each."""
+
+    ROAD_DAMAGE = "road_damage"  # 道路破损
+    STREETLIGHT = "streetlight"  # 路灯故障
+    GARBAGE = "garbage"  # 垃圾堆放
+    WATER_LEAK = "water_leak"  # 管道漏水
+    ILLEGAL_PARKING = "illegal_parking"  # 违章停车
+    GREENERY = "greenery"  # 绿化损坏
+    NOISE = "noise"  # 噪音扰民
+    OTHER = "other"  # 其他
+
+
+class ReportStatus(StrEnum):
+    """open -> in_progress -> resolved | closed; open|in_progress -> duplicate; resolved -> open (not fixed)."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    DUPLICATE = "duplicate"
+
+    @property
+    def open311(self) -> str:
+        """GeoReport v2 knows only `open` and `closed`."""
+        return "open" if self in (ReportStatus.OPEN, ReportStatus.IN_PROGRESS) else "closed"
+
+
+class ReportSource(StrEnum):
+    APP = "app"
+    OPEN311 = "open311"

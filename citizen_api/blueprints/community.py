@@ -1,0 +1,431 @@
+"""Community (智慧社区): communities, membership, notices, events and 随手拍 reports."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+
+from citizen_api.endpoint import endpoint
+from citizen_api.schemas.common import ListQuery, Page
+from citizen_api.schemas.community import (
+    CommunityListQuery,
+    CommunityOut,
+    JoinIn,
+    MemberListQuery,
+    MemberOut,
+    MembershipOut,
+    NoticeIn,
+    NoticeListQuery,
+    NoticeOut,
+    NoticePatch,
+    NoticeReadsOut,
+    ReportFeedbackIn,
+    ReportIn,
+    ReportListQuery,
+    ReportOut,
+    ReportStatusIn,
+    ReviewIn,
+    SimilarQuery,
+    StaffNoticeListQuery,
+    VerifyIn,
+)
+from services.accounts.enums import Role
+from services.accounts.principal import Principal
+from services.community import service
+from services.community.service import candidate_details
+
+__all__ = ["create_blueprint"]
+
+STAFF = [Role.COMMUNITY_STAFF]
+
+
+def _locale(request: Request) -> str:
+    return getattr(request.ctx, "locale", None) or "zh_CN"
+
+
+def _checker(request: Request):
+    return request.app.ctx.runtime.adapters.wechat
+
+
+def create_blueprint() -> Blueprint:
+    bp = Blueprint("community")
+
+    # ------------------------------------------------------------------------------------- communities
+
+    @bp.get("/api/v1/communities")
+    @endpoint(
+        summary="Communities and villages (nearest first with ?near=lat,lng)",
+        tag="community",
+        query=CommunityListQuery,
+        response=Page[CommunityOut],
+    )
+    async def list_communities(request: Request, *, query: CommunityListQuery) -> Page[CommunityOut]:
+        page = await service.list_communities(
+            near=query.point(), region=query.region, limit=query.limit, cursor=query.cursor
+        )
+        locale = _locale(request)
+        return Page[CommunityOut](
+            items=[CommunityOut.from_domain(v, locale) for v in page.items], next_cursor=page.next_cursor
+        )
+
+    @bp.get("/api/v1/communities/<community_id:str>")
+    @endpoint(summary="One community", tag="community", response=CommunityOut)
+    async def get_community(request: Request, community_id: str) -> CommunityOut:
+        view = await service.get_community(community_id=community_id)
+        return CommunityOut.from_domain(view, _locale(request))
+
+    # ------------------------------------------------------------------------------------- membership
+
+    @bp.post("/api/v1/me/community")
+    @endpoint(
+        summary="Join (or move to) a community; pending until staff verify residency",
+        tag="community",
+        body=JoinIn,
+        response=MembershipOut,
+        auth=True,
+    )
+    async def join(request: Request, *, body: JoinIn, actor: Principal) -> MembershipOut:
+        membership = await service.join_community(
+            actor=actor,
+            community_id=body.community_id,
+            address=body.address,
+            cipher=request.app.ctx.runtime.cipher,
+        )
+        return MembershipOut.from_domain(membership)
+
+    @bp.get("/api/v1/me/community")
+    @endpoint(summary="My community membership", tag="community", response=MembershipOut, auth=True)
+    async def my_membership(request: Request, *, actor: Principal) -> MembershipOut:
+        return MembershipOut.from_domain(await service.my_membership(actor=actor))
+
+    @bp.get("/api/v1/staff/communities/<community_id:str>/members")
+    @endpoint(
+        summary="Residents of my community (e.g. ?status=pending to verify)",
+        tag="community staff",
+        query=MemberListQuery,
+        response=Page[MemberOut],
+        roles=STAFF,
+    )
+    async def list_members(
+        request: Request, community_id: str, *, query: MemberListQuery, actor: Principal
+    ) -> Page[MemberOut]:
+        page = await service.list_members(
+            actor=actor,
+            community_id=community_id,
+            status=query.status,
+            limit=query.limit,
+            cursor=query.cursor,
+            cipher=request.app.ctx.runtime.cipher,
+        )
+        return Page[MemberOut](
+            items=[MemberOut.from_view(v) for v in page.items], next_cursor=page.next_cursor
+        )
+
+    @bp.post("/api/v1/staff/memberships/<membership_id:str>/verify")
+    @endpoint(
+        summary="Verify (or refuse) a resident's membership",
+        tag="community staff",
+        body=VerifyIn,
+        response=MembershipOut,
+        roles=STAFF,
+    )
+    async def verify(
+        request: Request, membership_id: str, *, body: VerifyIn, actor: Principal
+    ) -> MembershipOut:
+        membership = await service.verify_membership(
+            actor=actor, membership_id=membership_id, approve=body.approve
+        )
+        return MembershipOut.from_domain(membership)
+
+    # ------------------------------------------------------------------------------------- notices (residents)
+
+    @bp.get("/api/v1/communities/<community_id:str>/notices")
+    @endpoint(
+        summary="A community's notices: pinned first, newest next (members-only ones to members)",
+        tag="community",
+        query=NoticeListQuery,
+        response=Page[NoticeOut],
+        optional_auth=True,
+    )
+    async def list_notices(
+        request: Request, community_id: str, *, query: NoticeListQuery, actor: Principal | None
+    ) -> Page[NoticeOut]:
+        page = await service.list_community_notices(
+            viewer=actor,
+            community_id=community_id,
+            category=query.category,
+            limit=query.limit,
+            cursor=query.cursor,
+        )
+        locale = _locale(request)
+        return Page[NoticeOut](
+            items=[NoticeOut.from_domain(n, locale) for n in page.items], next_cursor=page.next_cursor
+        )
+
+    @bp.get("/api/v1/notices/<notice_id:str>")
+    @endpoint(
+        summary="One notice (a member's read is recorded)",
+        tag="community",
+        response=NoticeOut,
+        optional_auth=True,
+    )
+    async def get_notice(request: Request, notice_id: str, *, actor: Principal | None) -> NoticeOut:
+        notice = await service.get_notice(viewer=actor, notice_id=notice_id)
+        return NoticeOut.from_domain(notice, _locale(request))
+
+    # ------------------------------------------------------------------------------------- notices (staff)
+
+    @bp.post("/api/v1/staff/communities/<community_id:str>/notices")
+    @endpoint(
+        summary="Post a notice (WeChat content security: risky refused, review held for a second staff member)",
+        tag="community staff",
+        body=NoticeIn,
+        response=NoticeOut,
+        status=201,
+        roles=STAFF,
+    )
+    async def create_notice(
+        request: Request, community_id: str, *, body: NoticeIn, actor: Principal
+    ) -> NoticeOut:
+        notice = await service.create_notice(
+            actor=actor,
+            community_id=community_id,
+            title=body.title,
+            body=body.body,
+            category=body.category,
+            visibility=body.visibility,
+            urgent=body.urgent,
+            pinned=body.pinned,
+            publish_at=body.publish_at,
+            expire_at=body.expire_at,
+            attachments=[a.model_dump() for a in body.attachments],
+            checker=_checker(request),
+            locale=_locale(request),
+        )
+        return NoticeOut.from_domain(notice, _locale(request), staff=True)
+
+    @bp.get("/api/v1/staff/communities/<community_id:str>/notices")
+    @endpoint(
+        summary="All notices of my community, including held, scheduled and expired ones",
+        tag="community staff",
+        query=StaffNoticeListQuery,
+        response=Page[NoticeOut],
+        roles=STAFF,
+    )
+    async def staff_notices(
+        request: Request, community_id: str, *, query: StaffNoticeListQuery, actor: Principal
+    ) -> Page[NoticeOut]:
+        page = await service.list_staff_notices(
+            actor=actor,
+            community_id=community_id,
+            status=query.status,
+            limit=query.limit,
+            cursor=query.cursor,
+        )
+        locale = _locale(request)
+        return Page[NoticeOut](
+            items=[NoticeOut.from_domain(n, locale, staff=True) for n in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+    @bp.patch("/api/v1/staff/notices/<notice_id:str>")
+    @endpoint(
+        summary="Edit, pin or reschedule a notice (changed text is checked again)",
+        tag="community staff",
+        body=NoticePatch,
+        response=NoticeOut,
+        roles=STAFF,
+    )
+    async def update_notice(
+        request: Request, notice_id: str, *, body: NoticePatch, actor: Principal
+    ) -> NoticeOut:
+        notice = await service.update_notice(
+            actor=actor,
+            notice_id=notice_id,
+            changes=body.changes(),
+            checker=_checker(request),
+            locale=_locale(request),
+        )
+        return NoticeOut.from_domain(notice, _locale(request), staff=True)
+
+    @bp.delete("/api/v1/staff/notices/<notice_id:str>")
+    @endpoint(summary="Withdraw a notice", tag="community staff", response=NoticeOut, roles=STAFF)
+    async def withdraw_notice(request: Request, notice_id: str, *, actor: Principal) -> NoticeOut:
+        notice = await service.withdraw_notice(actor=actor, notice_id=notice_id)
+        return NoticeOut.from_domain(notice, _locale(request), staff=True)
+
+    @bp.post("/api/v1/staff/notices/<notice_id:str>/review")
+    @endpoint(
+        summary="Approve or reject a notice held for review (a staff member other than its author)",
+        tag="community staff",
+        body=ReviewIn,
+        response=NoticeOut,
+        roles=STAFF,
+    )
+    async def review_notice(
+        request: Request, notice_id: str, *, body: ReviewIn, actor: Principal
+    ) -> NoticeOut:
+        notice = await service.review_notice(actor=actor, notice_id=notice_id, approve=body.approve)
+        return NoticeOut.from_domain(notice, _locale(request), staff=True)
+
+    @bp.get("/api/v1/staff/notices/<notice_id:str>/reads")
+    @endpoint(
+        summary="Who has read a notice (read receipts)",
+        tag="community staff",
+        query=ListQuery,
+        response=NoticeReadsOut,
+        roles=STAFF,
+    )
+    async def notice_reads(
+        request: Request, notice_id: str, *, query: ListQuery, actor: Principal
+    ) -> NoticeReadsOut:
+        receipts = await service.notice_reads(
+            actor=actor, notice_id=notice_id, limit=query.limit, cursor=query.cursor
+        )
+        return NoticeReadsOut.from_domain(receipts)
+
+    # ------------------------------------------------------------------------------------- reports
+
+    @bp.get("/api/v1/community/reports/similar")
+    @endpoint(
+        summary="Similar open reports within 200 m in the last 30 days (offer 'me too' before submitting)",
+        tag="community",
+        query=SimilarQuery,
+        auth=True,
+    )
+    async def similar(request: Request, *, query: SimilarQuery, actor: Principal) -> dict:
+        candidates = await service.similar_reports(
+            category=query.category, lat=query.lat, lng=query.lng, exclude_user=actor.user_id
+        )
+        return {"items": candidate_details(candidates), "next_cursor": None}
+
+    @bp.post("/api/v1/community/reports")
+    @endpoint(
+        summary="Report a problem (随手拍); 409 with candidates when a similar one is nearby unless confirm_new",
+        tag="community",
+        body=ReportIn,
+        response=ReportOut,
+        status=201,
+        auth=True,
+    )
+    async def create_report(request: Request, *, body: ReportIn, actor: Principal) -> ReportOut:
+        rt = request.app.ctx.runtime
+        view = await service.create_report(
+            actor=actor,
+            category=body.category,
+            description=body.description,
+            lat=body.lat,
+            lng=body.lng,
+            address=body.address,
+            community_id=body.community_id,
+            photos=body.photos,
+            contact_phone=body.contact_phone,
+            confirm_new=body.confirm_new,
+            checker=rt.adapters.wechat,
+            locale=_locale(request),
+            cipher=rt.cipher,
+        )
+        return ReportOut.from_domain(view, _locale(request))
+
+    @bp.get("/api/v1/community/reports")
+    @endpoint(
+        summary="My reports and the ones I said 'me too' to",
+        tag="community",
+        query=ListQuery,
+        response=Page[ReportOut],
+        auth=True,
+    )
+    async def my_reports(request: Request, *, query: ListQuery, actor: Principal) -> Page[ReportOut]:
+        page = await service.list_my_reports(
+            actor=actor, limit=query.limit, cursor=query.cursor, cipher=request.app.ctx.runtime.cipher
+        )
+        locale = _locale(request)
+        return Page[ReportOut](
+            items=[ReportOut.from_domain(v, locale) for v in page.items], next_cursor=page.next_cursor
+        )
+
+    @bp.get("/api/v1/community/reports/<report_id:str>")
+    @endpoint(summary="One report with its timeline", tag="community", response=ReportOut, auth=True)
+    async def get_report(request: Request, report_id: str, *, actor: Principal) -> ReportOut:
+        view = await service.get_report(
+            actor=actor, report_id=report_id, cipher=request.app.ctx.runtime.cipher
+        )
+        return ReportOut.from_domain(view, _locale(request))
+
+    @bp.post("/api/v1/community/reports/<report_id:str>/me-too")
+    @endpoint(
+        summary="'Me too': follow an open report instead of filing another",
+        tag="community",
+        response=ReportOut,
+        auth=True,
+    )
+    async def me_too(request: Request, report_id: str, *, actor: Principal) -> ReportOut:
+        view = await service.me_too(actor=actor, report_id=report_id, cipher=request.app.ctx.runtime.cipher)
+        return ReportOut.from_domain(view, _locale(request))
+
+    @bp.post("/api/v1/community/reports/<report_id:str>/feedback")
+    @endpoint(
+        summary="Was it fixed? yes closes a resolved report, no reopens it",
+        tag="community",
+        body=ReportFeedbackIn,
+        response=ReportOut,
+        auth=True,
+    )
+    async def feedback(
+        request: Request, report_id: str, *, body: ReportFeedbackIn, actor: Principal
+    ) -> ReportOut:
+        view = await service.report_feedback(
+            actor=actor,
+            report_id=report_id,
+            fixed=body.fixed,
+            note=body.note,
+            cipher=request.app.ctx.runtime.cipher,
+        )
+        return ReportOut.from_domain(view, _locale(request))
+
+    @bp.get("/api/v1/staff/communities/<community_id:str>/reports")
+    @endpoint(
+        summary="Reports in my community",
+        tag="community staff",
+        query=ReportListQuery,
+        response=Page[ReportOut],
+        roles=STAFF,
+    )
+    async def staff_reports(
+        request: Request, community_id: str, *, query: ReportListQuery, actor: Principal
+    ) -> Page[ReportOut]:
+        page = await service.list_staff_reports(
+            actor=actor,
+            community_id=community_id,
+            status=query.status,
+            category=query.category,
+            limit=query.limit,
+            cursor=query.cursor,
+            cipher=request.app.ctx.runtime.cipher,
+        )
+        locale = _locale(request)
+        return Page[ReportOut](
+            items=[ReportOut.from_domain(v, locale) for v in page.items], next_cursor=page.next_cursor
+        )
+
+    @bp.post("/api/v1/staff/reports/<report_id:str>/status")
+    @endpoint(
+        summary="Move a report: in_progress, resolved, closed (with a note) or duplicate (duplicate_of)",
+        tag="community staff",
+        body=ReportStatusIn,
+        response=ReportOut,
+        roles=STAFF,
+    )
+    async def change_status(
+        request: Request, report_id: str, *, body: ReportStatusIn, actor: Principal
+    ) -> ReportOut:
+        view = await service.change_report_status(
+            actor=actor,
+            report_id=report_id,
+            status=body.status,
+            note=body.note,
+            duplicate_of=body.duplicate_of,
+            cipher=request.app.ctx.runtime.cipher,
+        )
+        return ReportOut.from_domain(view, _locale(request))
+
+    return bp

@@ -1,0 +1,269 @@
+"""Open311 GeoReport v2 at /open311/v2 (JSON and XML), plus the admin routes issuing partner api keys.
+
+The documents are built by services.community.open311; this module only picks the format, reads
+the form-encoded POST, and renders results and errors exactly as the specification shows them:
+errors are `[{"code": 403, "description": "..."}]` or `<errors><error><code>403</code>...`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+
+from citizen_api.endpoint import endpoint
+from citizen_api.schemas.open311 import ApiKeyIn, ApiKeyOut
+from services.accounts.enums import Role
+from services.accounts.principal import Principal
+from services.common.errors import DomainError
+from services.common.i18n import translate
+from services.community import open311
+
+__all__ = ["create_blueprint", "render", "to_xml"]
+
+FORMATS = ("json", "xml")
+PREFIX = "/open311/v2"
+# XML element name of the items of each list, by the list's own element name (the spec's examples).
+_ITEM_TAG = {
+    "services": "service",
+    "service_requests": "request",
+    "errors": "error",
+    "attributes": "attribute",
+    "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
+}
+_ATTRIBUTE_KEY = re.compile(r"^attribute\[([^\]]{1,64})\](\[\])?$")
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _fill(element: ET.Element, value: Any) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _fill(ET.SubElement(element, key), item)
+    elif isinstance(value, list):
+        child_tag = _ITEM_TAG.get(element.tag, "item")
+        for item in value:
+            _fill(ET.SubElement(element, child_tag), item)
+    else:
+        element.text = _text(value)
+
+
+def to_xml(root: str, value: Any) -> bytes:
+    """The spec's XML: declaration with encoding, no namespace, lists as repeated child elements."""
+    element = ET.Element(root)
+    _fill(element, value)
+    body = ET.tostring(element, encoding="unicode", short_empty_elements=True)
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + body).encode()
+
+
+def render(fmt: str, root: str, value: Any, *, status: int = 200) -> HTTPResponse:
+    if fmt == "xml":
+        return HTTPResponse(to_xml(root, value), status=status, content_type="text/xml; charset=utf-8")
+    return HTTPResponse(
+        json.dumps(value, ensure_ascii=False).encode(),
+        status=status,
+        content_type="application/json; charset=utf-8",
+    )
+
+
+def _locale(request: Request) -> str:
+    return getattr(request.ctx, "locale", None) or "zh_CN"
+
+
+def _error(request: Request, fmt: str, status: int, code: str, params: dict[str, Any]) -> HTTPResponse:
+    description = translate(code, _locale(request), **params)
+    return render(fmt, "errors", [{"code": status, "description": description}], status=status)
+
+
+def _split(name: str) -> tuple[str, str | None]:
+    """'123.json' -> ('123', 'json'); an unknown or missing extension -> (name, None)."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot or ext not in FORMATS:
+        return name, None
+    return stem, ext
+
+
+def spec_errors(
+    handler: Callable[..., Awaitable[HTTPResponse]],
+) -> Callable[..., Awaitable[HTTPResponse]]:
+    """Answer refusals in the GeoReport error format of the requested representation."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: Request, *args: Any, fmt: str = "json", **kwargs: Any) -> HTTPResponse:
+        try:
+            return await handler(request, *args, fmt=fmt, **kwargs)
+        except open311.Open311Error as error:
+            return _error(request, fmt, error.status, error.code, error.params)
+        except DomainError as error:
+            return _error(request, fmt, 400, error.code, error.params)
+
+    return wrapper
+
+
+def _form(request: Request) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Plain fields (last value wins) and attribute[code] / attribute[code][] values."""
+    fields: dict[str, str] = {}
+    attributes: dict[str, list[str]] = {}
+    form = request.form or {}
+    for key in form:
+        values = [str(v) for v in form.getlist(key)]
+        match = _ATTRIBUTE_KEY.match(key)
+        if match:
+            attributes.setdefault(match.group(1), []).extend(values)
+        elif values:
+            fields[key] = values[-1]
+    return fields, attributes
+
+
+def _bind(
+    handler: Callable[..., Awaitable[HTTPResponse]], fmt: str
+) -> Callable[..., Awaitable[HTTPResponse]]:
+    """`handler` with its format fixed (a real function, so its type hints resolve for Sanic)."""
+
+    async def bound(request: Request) -> HTTPResponse:
+        return await handler(request, fmt=fmt)
+
+    bound.__name__ = f"{handler.__name__}_{fmt}"
+    return bound
+
+
+def create_blueprint() -> Blueprint:
+    bp = Blueprint("open311")
+
+    @spec_errors
+    async def discovery(request: Request, *, fmt: str) -> HTTPResponse:
+        base = f"{request.scheme}://{request.host}"
+        return render(fmt, "discovery", open311.discovery(base_url=base))
+
+    @spec_errors
+    async def services(request: Request, *, fmt: str) -> HTTPResponse:
+        return render(fmt, "services", open311.service_list(locale=_locale(request)))
+
+    @spec_errors
+    async def post_request(request: Request, *, fmt: str) -> HTTPResponse:
+        fields, attributes = _form(request)
+        submitted = await open311.submit_request(
+            form=fields, attributes=attributes, cipher=request.app.ctx.runtime.cipher, locale=_locale(request)
+        )
+        body = [
+            {
+                "service_request_id": str(submitted.report.id),
+                "service_notice": submitted.notice,
+                "account_id": submitted.account_id,
+            }
+        ]
+        return render(fmt, "service_requests", body, status=201)
+
+    @spec_errors
+    async def get_requests(request: Request, *, fmt: str) -> HTTPResponse:
+        args = request.args
+        items = await open311.query_requests(
+            service_request_id=args.get("service_request_id"),
+            service_code=args.get("service_code"),
+            start_date=args.get("start_date"),
+            end_date=args.get("end_date"),
+            status=args.get("status"),
+            locale=_locale(request),
+        )
+        return render(fmt, "service_requests", items)
+
+    for fmt in FORMATS:
+        for path, handler, method, summary in (
+            ("discovery", discovery, "GET", "Open311 service discovery"),
+            ("services", services, "GET", "GeoReport v2: service list"),
+            ("requests", get_requests, "GET", "GeoReport v2: service requests (filters per the spec)"),
+            (
+                "requests",
+                post_request,
+                "POST",
+                "GeoReport v2: create a service request (form-encoded, api_key)",
+            ),
+        ):
+            documented = endpoint(summary=summary, tag="open311")(_bind(handler, fmt))
+            bp.add_route(
+                documented, f"{PREFIX}/{path}.{fmt}", methods=[method], name=f"{path}_{method.lower()}_{fmt}"
+            )
+
+    async def _dispatch(
+        request: Request, name: str, run: Callable[[str, str], Awaitable[HTTPResponse]]
+    ) -> HTTPResponse:
+        stem, fmt = _split(name)
+        if fmt is None:
+            return _error(request, "json", 404, "open311.format_unknown", {})
+        return await run(stem, fmt)
+
+    @bp.get(f"{PREFIX}/services/<name:str>")
+    @endpoint(summary="GeoReport v2: service definition ({code}.json|.xml)", tag="open311")
+    async def service_definition(request: Request, name: str) -> HTTPResponse:
+        @spec_errors
+        async def run(request: Request, code: str, *, fmt: str) -> HTTPResponse:
+            return render(
+                fmt,
+                "service_definition",
+                open311.service_definition(service_code=code, locale=_locale(request)),
+            )
+
+        return await _dispatch(request, name, lambda stem, fmt: run(request, stem, fmt=fmt))
+
+    @bp.get(f"{PREFIX}/requests/<name:str>")
+    @endpoint(summary="GeoReport v2: one service request ({id}.json|.xml)", tag="open311")
+    async def get_request(request: Request, name: str) -> HTTPResponse:
+        @spec_errors
+        async def run(request: Request, request_id: str, *, fmt: str) -> HTTPResponse:
+            items = await open311.get_request(service_request_id=request_id, locale=_locale(request))
+            return render(fmt, "service_requests", items)
+
+        return await _dispatch(request, name, lambda stem, fmt: run(request, stem, fmt=fmt))
+
+    @bp.get(f"{PREFIX}/tokens/<name:str>")
+    @endpoint(summary="GeoReport v2: service_request_id from a token ({token}.json|.xml)", tag="open311")
+    async def get_token(request: Request, name: str) -> HTTPResponse:
+        @spec_errors
+        async def run(request: Request, token: str, *, fmt: str) -> HTTPResponse:
+            return render(fmt, "service_requests", await open311.request_for_token(token=token))
+
+        return await _dispatch(request, name, lambda stem, fmt: run(request, stem, fmt=fmt))
+
+    # ------------------------------------------------------------------------------------- partner keys (admin)
+
+    @bp.post("/api/v1/admin/open311/keys")
+    @endpoint(
+        summary="Issue an Open311 api_key to a partner system (shown once)",
+        tag="open311 admin",
+        body=ApiKeyIn,
+        response=ApiKeyOut,
+        status=201,
+        roles=[Role.ADMIN],
+    )
+    async def issue_key(request: Request, *, body: ApiKeyIn, actor: Principal) -> ApiKeyOut:
+        issued = await open311.issue_api_key(
+            actor=actor, partner=body.partner, cipher=request.app.ctx.runtime.cipher
+        )
+        return ApiKeyOut.from_domain(issued.key, issued.plaintext)
+
+    @bp.get("/api/v1/admin/open311/keys")
+    @endpoint(summary="Partner api keys", tag="open311 admin", roles=[Role.ADMIN])
+    async def list_keys(request: Request, *, actor: Principal) -> dict:
+        keys = await open311.list_api_keys(actor=actor)
+        return {"items": [ApiKeyOut.from_domain(k) for k in keys], "next_cursor": None}
+
+    @bp.delete("/api/v1/admin/open311/keys/<key_id:str>")
+    @endpoint(summary="Revoke a partner api key", tag="open311 admin", response=ApiKeyOut, roles=[Role.ADMIN])
+    async def revoke_key(request: Request, key_id: str, *, actor: Principal) -> ApiKeyOut:
+        return ApiKeyOut.from_domain(await open311.revoke_api_key(actor=actor, key_id=key_id))
+
+    return bp

@@ -1,0 +1,402 @@
+"""Request and response shapes of the community API (communities, membership, notices, events, reports)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from citizen_api.schemas.common import ListQuery, StrictModel
+from services.common.i18n import translate
+from services.community.enums import (
+    MembershipStatus,
+    NoticeCategory,
+    NoticeStatus,
+    NoticeVisibility,
+    ReportCategory,
+    ReportStatus,
+)
+
+__all__ = [
+    "Attachment",
+    "CommunityListQuery",
+    "CommunityOut",
+    "JoinIn",
+    "MemberOut",
+    "MembershipOut",
+    "NoticeIn",
+    "NoticeListQuery",
+    "NoticeOut",
+    "NoticePatch",
+    "NoticeReadsOut",
+    "ReportFeedbackIn",
+    "ReportIn",
+    "ReportOut",
+    "ReportStatusIn",
+    "ReviewIn",
+    "SimilarQuery",
+    "VerifyIn",
+]
+
+
+def _label(prefix: str, code: str, locale: str) -> str:
+    return translate(f"{prefix}.{code}", locale)
+
+
+class Location(BaseModel):
+    lat: float
+    lng: float
+
+
+# ---------------------------------------------------------------------------------------------- communities
+
+
+class CommunityListQuery(ListQuery):
+    near: str | None = Field(None, description="lat,lng — nearest first, with distance_m", max_length=64)
+    region: str | None = Field(None, max_length=32, description="sub-district/town code, e.g. qinyuan")
+
+    @field_validator("near")
+    @classmethod
+    def _near(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = value.split(",")
+        if len(parts) != 2:
+            raise ValueError("near must be lat,lng")
+        lat, lng = (float(p) for p in parts)
+        if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+            raise ValueError("near is out of range")
+        return value
+
+    def point(self) -> tuple[float, float] | None:
+        if not self.near:
+            return None
+        lat, lng = (float(p) for p in self.near.split(","))
+        return lat, lng
+
+
+class RegionOut(BaseModel):
+    code: str
+    name: str
+    kind: str
+
+
+class CommunityOut(BaseModel):
+    id: str
+    code: str
+    name: str
+    kind: str
+    address: str
+    location: Location
+    region: RegionOut
+    auto_verify_members: bool
+    distance_m: int | None = None
+
+    @classmethod
+    def from_domain(cls, view: Any, locale: str) -> CommunityOut:
+        c, r = view.community, view.region
+        english = locale == "en"
+        return cls(
+            id=str(c.id),
+            code=c.code,
+            name=c.name_en if english else c.name_zh,
+            kind=c.kind.value,
+            address=c.address,
+            location=Location(lat=c.lat, lng=c.lng),
+            region=RegionOut(code=r.code, name=r.name_en if english else r.name_zh, kind=r.kind.value),
+            auto_verify_members=c.auto_verify_members,
+            distance_m=round(view.distance_m) if view.distance_m is not None else None,
+        )
+
+
+# ---------------------------------------------------------------------------------------------- membership
+
+
+class JoinIn(StrictModel):
+    community_id: str = Field(max_length=64)
+    address: str | None = Field(
+        None, max_length=255, description="home address (encrypted; for verification)"
+    )
+
+
+class MembershipOut(BaseModel):
+    id: str
+    community_id: str
+    status: MembershipStatus
+    verified_at: dt.datetime | None
+    created_at: dt.datetime
+
+    @classmethod
+    def from_domain(cls, m: Any) -> MembershipOut:
+        return cls(
+            id=str(m.id),
+            community_id=str(m.community_id),
+            status=m.status,
+            verified_at=m.verified_at,
+            created_at=m.created_at,
+        )
+
+
+class MemberOut(MembershipOut):
+    user_id: str
+    address: str | None = Field(None, description="masked")
+
+    @classmethod
+    def from_view(cls, view: Any) -> MemberOut:
+        m = view.membership
+        return cls(
+            id=str(m.id),
+            user_id=str(m.user_id),
+            community_id=str(m.community_id),
+            status=m.status,
+            verified_at=m.verified_at,
+            created_at=m.created_at,
+            address=view.address,
+        )
+
+
+class MemberListQuery(ListQuery):
+    status: MembershipStatus | None = None
+
+
+class VerifyIn(StrictModel):
+    approve: bool = True
+
+
+# ---------------------------------------------------------------------------------------------- notices
+
+
+class Attachment(StrictModel):
+    url: str = Field(max_length=1024, description="file URL from the upload endpoint")
+    name: str = Field(max_length=255)
+    content_type: str | None = Field(None, max_length=128)
+    size: int | None = Field(None, ge=0)
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("datetimes need an offset, e.g. 2026-12-01T08:00:00+08:00")
+    return value
+
+
+class NoticeIn(StrictModel):
+    title: str = Field(min_length=1, max_length=120)
+    body: str = Field(min_length=1, max_length=10_000)
+    category: NoticeCategory
+    visibility: NoticeVisibility = NoticeVisibility.PUBLIC
+    urgent: bool = False
+    pinned: bool = False
+    publish_at: dt.datetime | None = Field(None, description="scheduled publication (default now)")
+    expire_at: dt.datetime | None = None
+    attachments: list[Attachment] = Field(default_factory=list, max_length=10)
+
+    @field_validator("publish_at", "expire_at")
+    @classmethod
+    def _tz(cls, value: dt.datetime | None) -> dt.datetime | None:
+        return _aware(value)
+
+
+class NoticePatch(StrictModel):
+    title: str | None = Field(None, min_length=1, max_length=120)
+    body: str | None = Field(None, min_length=1, max_length=10_000)
+    category: NoticeCategory | None = None
+    visibility: NoticeVisibility | None = None
+    urgent: bool | None = None
+    pinned: bool | None = None
+    publish_at: dt.datetime | None = None
+    expire_at: dt.datetime | None = None
+    attachments: list[Attachment] | None = Field(None, max_length=10)
+
+    @field_validator("publish_at", "expire_at")
+    @classmethod
+    def _tz(cls, value: dt.datetime | None) -> dt.datetime | None:
+        return _aware(value)
+
+    def changes(self) -> dict[str, Any]:
+        """Only the fields the caller sent (expire_at may be cleared with null)."""
+        return self.model_dump(exclude_unset=True)
+
+
+class ReviewIn(StrictModel):
+    approve: bool
+
+
+class NoticeListQuery(ListQuery):
+    category: NoticeCategory | None = None
+
+
+class StaffNoticeListQuery(ListQuery):
+    status: NoticeStatus | None = None
+
+
+class NoticeOut(BaseModel):
+    id: str
+    community_id: str
+    title: str
+    body: str
+    category: NoticeCategory
+    category_label: str
+    visibility: NoticeVisibility
+    urgent: bool
+    pinned: bool
+    status: NoticeStatus
+    publish_at: dt.datetime
+    expire_at: dt.datetime | None
+    attachments: list[dict[str, Any]]
+    content_check: dict[str, Any] | None = None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_domain(cls, n: Any, locale: str, *, staff: bool = False) -> NoticeOut:
+        return cls(
+            id=str(n.id),
+            community_id=str(n.community_id),
+            title=n.title,
+            body=n.body,
+            category=n.category,
+            category_label=_label("community.notice_category", n.category.value, locale),
+            visibility=n.visibility,
+            urgent=n.urgent,
+            pinned=n.pinned,
+            status=n.status,
+            publish_at=n.publish_at,
+            expire_at=n.expire_at,
+            attachments=n.attachments or [],
+            content_check={"suggest": n.sec_suggest, "label": n.sec_label} if staff else None,
+            created_at=n.created_at,
+            updated_at=n.updated_at,
+        )
+
+
+class ReadOut(BaseModel):
+    user_id: str
+    read_at: dt.datetime
+
+
+class NoticeReadsOut(BaseModel):
+    notice_id: str
+    read_count: int
+    member_count: int
+    items: list[ReadOut]
+    next_cursor: str | None
+
+    @classmethod
+    def from_domain(cls, receipts: Any) -> NoticeReadsOut:
+        return cls(
+            notice_id=str(receipts.notice.id),
+            read_count=receipts.read_count,
+            member_count=receipts.member_count,
+            items=[ReadOut(user_id=str(r.user_id), read_at=r.read_at) for r in receipts.page.items],
+            next_cursor=receipts.page.next_cursor,
+        )
+
+
+# ---------------------------------------------------------------------------------------------- reports
+
+
+class ReportIn(StrictModel):
+    category: ReportCategory
+    description: str = Field(min_length=1, max_length=4000)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lng: float | None = Field(None, ge=-180, le=180)
+    address: str | None = Field(None, max_length=255)
+    community_id: str | None = Field(None, max_length=64)
+    photos: list[str] = Field(default_factory=list, max_length=9, description="URLs from the upload endpoint")
+    contact_phone: str | None = Field(None, pattern=r"^1\d{10}$")
+    confirm_new: bool = Field(False, description="submit even when similar reports are nearby (else 409)")
+
+    @field_validator("photos")
+    @classmethod
+    def _photos(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if len(item) > 1024:
+                raise ValueError("photo reference too long")
+        return value
+
+
+class SimilarQuery(StrictModel):
+    model_config = ConfigDict(extra="ignore")
+    category: ReportCategory
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+
+
+class ReportListQuery(ListQuery):
+    status: ReportStatus | None = None
+    category: ReportCategory | None = None
+
+
+class ReportStatusIn(StrictModel):
+    status: ReportStatus
+    note: str | None = Field(None, max_length=2000)
+    duplicate_of: str | None = Field(None, max_length=64)
+
+
+class ReportFeedbackIn(StrictModel):
+    fixed: bool
+    note: str | None = Field(None, max_length=2000)
+
+
+class HistoryOut(BaseModel):
+    from_status: ReportStatus | None
+    to_status: ReportStatus
+    note: str | None
+    at: dt.datetime
+
+
+class ReportOut(BaseModel):
+    id: str
+    community_id: str
+    community_name: str
+    category: ReportCategory
+    category_label: str
+    description: str
+    location: Location | None
+    address: str | None
+    contact_phone: str | None
+    photos: list[str]
+    status: ReportStatus
+    status_label: str
+    status_notes: str | None
+    duplicate_of: str | None
+    me_too_count: int
+    my_role: str
+    fixed_confirmed: bool | None
+    awaiting_feedback: bool
+    reopen_count: int
+    history: list[HistoryOut]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_domain(cls, view: Any, locale: str) -> ReportOut:
+        r = view.report
+        return cls(
+            id=str(r.id),
+            community_id=str(r.community_id),
+            community_name=view.community.name_en if locale == "en" else view.community.name_zh,
+            category=r.category,
+            category_label=_label("community.report_category", r.category.value, locale),
+            description=r.description,
+            location=Location(lat=r.lat, lng=r.lng) if r.lat is not None and r.lng is not None else None,
+            address=view.address,
+            contact_phone=view.contact_phone,
+            photos=r.photos or [],
+            status=r.status,
+            status_label=_label("community.report_status", r.status.value, locale),
+            status_notes=r.status_notes,
+            duplicate_of=str(r.duplicate_of_id) if r.duplicate_of_id else None,
+            me_too_count=view.follower_count,
+            my_role=view.viewer_role,
+            fixed_confirmed=r.fixed_confirmed,
+            awaiting_feedback=r.status is ReportStatus.RESOLVED and view.viewer_role == "reporter",
+            reopen_count=r.reopen_count,
+            history=[
+                HistoryOut(from_status=h.from_status, to_status=h.to_status, note=h.note, at=h.created_at)
+                for h in view.history
+            ],
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+        )

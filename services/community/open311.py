@@ -1,0 +1,481 @@
+"""Open311 GeoReport v2 over the same reports table: services, service requests, tokens, api keys.
+
+Every service is `realtime`: POST returns the service_request_id at once. Each report still has a
+token, so GET tokens/{token} answers for any report. Status maps open|in_progress -> open and
+resolved|closed|duplicate -> closed. Descriptions are public only when WeChat content security
+passed them; the public `address` is the community's (a typed address may be someone's home).
+Partner submissions (api_key) are trusted: the partner is accountable for its users' text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from services.accounts.enums import Role
+from services.accounts.principal import Principal
+from services.common import clock
+from services.common.crypto import PiiCipher
+from services.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+from services.common.i18n import translate
+from services.common.ids import parse_id
+from services.community.enums import ReportCategory, ReportSource, ReportStatus, SecVerdict
+from services.community.models import Community, Open311ApiKey, Report, ReportHistory
+from services.community.service import MAX_PLACEMENT_M, distance_m, new_token
+
+__all__ = [
+    "DEFAULT_WINDOW",
+    "MAX_REQUESTS",
+    "ApiKeyInvalid",
+    "AttributeDef",
+    "Open311Error",
+    "RequestNotFound",
+    "ServiceNotFound",
+    "TokenNotFound",
+    "discovery",
+    "get_request",
+    "issue_api_key",
+    "list_api_keys",
+    "query_requests",
+    "request_for_token",
+    "request_view",
+    "revoke_api_key",
+    "service_definition",
+    "service_list",
+    "submit_request",
+]
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-11-29T00:00:00+08:00"
+DEFAULT_WINDOW = dt.timedelta(days=90)
+MAX_REQUESTS = 1000
+DESCRIPTION_MAX = 4000
+# Working days a community aims to act within; reported as expected_datetime.
+EXPECTED_WORKING_DAYS = 3
+_KEY_PURPOSE = "open311.api_key"
+_CODES = frozenset(c.value for c in ReportCategory)
+
+
+class Open311Error(DomainError):
+    """Refusals rendered in the GeoReport error format; `status` is the HTTP (and body) code."""
+
+    status = 400
+    code = "open311.bad_request"
+
+
+class ApiKeyInvalid(Open311Error, PermissionDenied):
+    status = 403
+    code = "open311.api_key_invalid"
+
+
+class ServiceNotFound(Open311Error, NotFound):
+    status = 404
+    code = "open311.service_not_found"
+
+
+class RequestNotFound(Open311Error, NotFound):
+    status = 404
+    code = "open311.request_not_found"
+
+
+class TokenNotFound(Open311Error, NotFound):
+    status = 404
+    code = "open311.token_not_found"
+
+
+class BadOpen311Request(Open311Error, InvalidInput):
+    status = 400
+    code = "open311.bad_request"
+
+
+# ---------------------------------------------------------------------------------------------- services
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeDef:
+    code: str
+    datatype: str  # string | number | datetime | text | singlevaluelist | multivaluelist
+    required: bool
+    order: int
+    values: tuple[str, ...] = ()
+    variable: bool = True
+
+
+# Attribute definitions per service (GET services/{code}); labels are translated message ids.
+ATTRIBUTES: dict[ReportCategory, tuple[AttributeDef, ...]] = {
+    ReportCategory.ROAD_DAMAGE: (
+        AttributeDef("severity", "singlevaluelist", True, 1, ("minor", "major", "dangerous")),
+        AttributeDef("lane_blocked", "singlevaluelist", False, 2, ("yes", "no")),
+    ),
+    ReportCategory.STREETLIGHT: (AttributeDef("pole_number", "string", False, 1),),
+    ReportCategory.WATER_LEAK: (
+        AttributeDef("leak_kind", "singlevaluelist", True, 1, ("pipe", "hydrant", "drain")),
+    ),
+}
+
+GROUPS: dict[ReportCategory, str] = {
+    ReportCategory.ROAD_DAMAGE: "street",
+    ReportCategory.STREETLIGHT: "street",
+    ReportCategory.ILLEGAL_PARKING: "street",
+    ReportCategory.GARBAGE: "sanitation",
+    ReportCategory.WATER_LEAK: "utilities",
+    ReportCategory.GREENERY: "environment",
+    ReportCategory.NOISE: "environment",
+    ReportCategory.OTHER: "other",
+}
+
+
+def discovery(*, base_url: str) -> dict[str, Any]:
+    """The Service Discovery document."""
+    return {
+        "changeset": CHANGESET,
+        "contact": translate("open311.contact"),
+        "key_service": translate("open311.key_service"),
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": f"{base_url}/open311/v2",
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+
+
+def _service_name(category: ReportCategory, locale: str) -> str:
+    return translate(f"community.report_category.{category.value}", locale)
+
+
+def service_list(*, locale: str) -> list[dict[str, Any]]:
+    """GET services: one service per report category."""
+    return [
+        {
+            "service_code": category.value,
+            "service_name": _service_name(category, locale),
+            "description": translate(f"open311.service_description.{category.value}", locale),
+            "metadata": category in ATTRIBUTES,
+            "type": "realtime",
+            "keywords": translate(f"open311.service_keywords.{category.value}", locale),
+            "group": GROUPS[category],
+        }
+        for category in ReportCategory
+    ]
+
+
+def _category(code: str | None) -> ReportCategory:
+    if not code:
+        raise BadOpen311Request("open311.service_code_missing")
+    try:
+        return ReportCategory(code)
+    except ValueError:
+        raise ServiceNotFound(service_code=code[:64]) from None
+
+
+def service_definition(*, service_code: str, locale: str) -> dict[str, Any]:
+    """GET services/{code}: the attributes a request of this service takes."""
+    category = _category(service_code)
+    return {
+        "service_code": category.value,
+        "attributes": [
+            {
+                "variable": attribute.variable,
+                "code": attribute.code,
+                "datatype": attribute.datatype,
+                "required": attribute.required,
+                "datatype_description": None,
+                "order": attribute.order,
+                "description": translate(f"open311.attribute.{category.value}.{attribute.code}", locale),
+                "values": [
+                    {"key": value, "name": translate(f"open311.value.{attribute.code}.{value}", locale)}
+                    for value in attribute.values
+                ],
+            }
+            for attribute in ATTRIBUTES.get(category, ())
+        ],
+    }
+
+
+# ---------------------------------------------------------------------------------------------- api keys
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    key: Open311ApiKey
+    plaintext: str  # shown once, never stored
+
+
+async def issue_api_key(*, actor: Principal, partner: str, cipher: PiiCipher) -> IssuedKey:
+    """An admin issues a key to a partner system; only its keyed hash is kept."""
+    actor.require_role(Role.ADMIN)
+    plaintext = "o311_" + secrets.token_urlsafe(24)
+    key = await Open311ApiKey.create(
+        partner=partner,
+        key_hash=cipher.blind_index(plaintext, purpose=_KEY_PURPOSE),
+        key_prefix=plaintext[:10],
+        created_by_id=actor.user_id,
+    )
+    return IssuedKey(key, plaintext)
+
+
+async def list_api_keys(*, actor: Principal) -> list[Open311ApiKey]:
+    actor.require_role(Role.ADMIN)
+    return await Open311ApiKey.all().order_by("-created_at")
+
+
+async def revoke_api_key(*, actor: Principal, key_id: str) -> Open311ApiKey:
+    actor.require_role(Role.ADMIN)
+    parsed = parse_id(key_id)
+    key = await Open311ApiKey.get_or_none(id=parsed) if parsed else None
+    if key is None:
+        raise NotFound("open311.key_not_found")
+    if key.revoked_at is None:
+        key.revoked_at = clock.now()
+        await key.save(update_fields=["revoked_at"])
+    return key
+
+
+async def _authorise(api_key: str | None, cipher: PiiCipher) -> Open311ApiKey:
+    if not api_key:
+        raise ApiKeyInvalid("open311.api_key_missing")
+    key = await Open311ApiKey.get_or_none(
+        key_hash=cipher.blind_index(api_key.strip(), purpose=_KEY_PURPOSE), revoked_at=None
+    )
+    if key is None:
+        raise ApiKeyInvalid("open311.api_key_invalid")
+    await Open311ApiKey.filter(id=key.id).update(last_used_at=clock.now())
+    return key
+
+
+# ---------------------------------------------------------------------------------------------- requests
+
+
+@dataclass(slots=True)
+class SubmittedRequest:
+    report: Report
+    notice: str
+    account_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _float(form: dict[str, str], name: str) -> float | None:
+    raw = (form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BadOpen311Request("open311.bad_number", field=name) from None
+    if not (-180.0 <= value <= 180.0) or (name == "lat" and not -90.0 <= value <= 90.0):
+        raise BadOpen311Request("open311.bad_number", field=name)
+    return value
+
+
+async def _place(
+    lat: float | None, lng: float | None, address: str | None, address_id: str | None
+) -> Community:
+    if address_id:
+        # Our "master address repository" is the community register: address_id is a community code.
+        community = await Community.get_or_none(code=address_id)
+        if community is None:
+            raise BadOpen311Request("open311.address_id_unknown")
+        return community
+    communities = await Community.all()
+    if lat is not None and lng is not None and communities:
+        nearest = min(communities, key=lambda c: distance_m(lat, lng, c.lat, c.lng))
+        if distance_m(lat, lng, nearest.lat, nearest.lng) <= MAX_PLACEMENT_M:
+            return nearest
+        raise BadOpen311Request("open311.outside_jurisdiction")
+    if address:
+        for community in communities:
+            if community.name_zh in address:
+                return community
+    raise BadOpen311Request("open311.address_not_placed")
+
+
+async def submit_request(
+    *, form: dict[str, str], attributes: dict[str, list[str]], cipher: PiiCipher, locale: str
+) -> SubmittedRequest:
+    """POST requests: authorise the partner, validate as the spec says, store as a report."""
+    key = await _authorise(form.get("api_key"), cipher)
+    category = _category(form.get("service_code"))
+    lat, lng = _float(form, "lat"), _float(form, "long")
+    address = (form.get("address_string") or "").strip() or None
+    address_id = (form.get("address_id") or "").strip() or None
+    if (lat is None) != (lng is None):
+        raise BadOpen311Request("open311.lat_long_pair")
+    if lat is None and not address and not address_id:
+        raise BadOpen311Request("open311.location_missing")
+    description = (form.get("description") or "").strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise BadOpen311Request("open311.description_too_long")
+    values: dict[str, Any] = {}
+    for attribute in ATTRIBUTES.get(category, ()):
+        given = [v for v in attributes.get(attribute.code, []) if v != ""]
+        if attribute.required and not given:
+            raise BadOpen311Request("open311.attribute_required", attribute=attribute.code)
+        if given and attribute.values and any(v not in attribute.values for v in given):
+            raise BadOpen311Request("open311.attribute_value", attribute=attribute.code)
+        if given:
+            values[attribute.code] = given if attribute.datatype == "multivaluelist" else given[0]
+    community = await _place(lat, lng, address, address_id)
+    name = " ".join(
+        p for p in ((form.get("last_name") or "").strip(), (form.get("first_name") or "").strip()) if p
+    )
+
+    def enc(value: str | None, column: str) -> str | None:
+        return cipher.encrypt(value, context=f"community_report.{column}") if value else None
+
+    media_url = (form.get("media_url") or "").strip()
+    async with in_transaction() as conn:
+        report = await Report.create(
+            community_id=community.id,
+            reporter_id=None,
+            source=ReportSource.OPEN311,
+            api_key_id=key.id,
+            category=category,
+            description=description,
+            lat=lat,
+            lng=lng,
+            address_enc=enc(address, "address"),
+            contact_name_enc=enc(name or None, "contact_name"),
+            contact_phone_enc=enc((form.get("phone") or "").strip() or None, "contact_phone"),
+            contact_email_enc=enc((form.get("email") or "").strip() or None, "contact_email"),
+            photos=[media_url] if media_url else [],
+            attributes={
+                **values,
+                **({"account_id": form["account_id"][:64]} if form.get("account_id") else {}),
+                **({"device_id": form["device_id"][:64]} if form.get("device_id") else {}),
+            },
+            # The partner is accountable for its users' text (no WeChat openid to check it with).
+            sec_suggest=SecVerdict.PASS.value,
+            token=new_token(),
+            using_db=conn,
+        )
+        await ReportHistory.create(
+            report_id=report.id, actor_id=None, from_status=None, to_status=ReportStatus.OPEN, using_db=conn
+        )
+    return SubmittedRequest(
+        report=report,
+        notice=translate("open311.service_notice", locale, days=EXPECTED_WORKING_DAYS),
+        account_id=form.get("account_id") or None,
+    )
+
+
+def _w3(moment: dt.datetime | None) -> str | None:
+    """W3C/ISO 8601 with the city's offset, e.g. 2026-11-29T08:15:30+08:00."""
+    return clock.to_local(moment).replace(microsecond=0).isoformat() if moment else None
+
+
+def _expected(report: Report) -> dt.datetime | None:
+    if report.status.open311 == "closed":
+        return None
+    local = clock.to_local(report.created_at)
+    day = clock.add_working_days(local.date(), EXPECTED_WORKING_DAYS)
+    return dt.datetime.combine(day, dt.time(18, 0), tzinfo=clock.CITY_TZ)
+
+
+def request_view(report: Report, community: Community, *, locale: str) -> dict[str, Any]:
+    """One service request with the spec's fields, in the spec's order."""
+    public_text = report.sec_suggest == SecVerdict.PASS.value
+    return {
+        "service_request_id": str(report.id),
+        "status": report.status.open311,
+        "status_notes": report.status_notes,
+        "service_name": _service_name(report.category, locale),
+        "service_code": report.category.value,
+        "description": report.description if public_text and report.description else None,
+        "agency_responsible": community.name_zh if locale == "zh_CN" else community.name_en,
+        "service_notice": None,
+        "requested_datetime": _w3(report.created_at),
+        "updated_datetime": _w3(report.updated_at),
+        "expected_datetime": _w3(_expected(report)),
+        "address": community.address or community.name_zh,
+        "address_id": community.code,
+        "zipcode": "459000",  # Jiyuan
+        "lat": report.lat if report.lat is not None else community.lat,
+        "long": report.lng if report.lng is not None else community.lng,
+        "media_url": report.photos[0] if report.photos and str(report.photos[0]).startswith("http") else None,
+    }
+
+
+def _parse_w3(value: str | None, name: str) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadOpen311Request("open311.bad_date", field=name) from None
+    if moment.tzinfo is None:
+        raise BadOpen311Request("open311.date_needs_offset", field=name)
+    return moment
+
+
+async def _views(reports: list[Report], locale: str) -> list[dict[str, Any]]:
+    ids = {r.community_id for r in reports}
+    communities = {c.id: c for c in await Community.filter(id__in=list(ids))}
+    return [request_view(r, communities[r.community_id], locale=locale) for r in reports]
+
+
+async def query_requests(
+    *,
+    service_request_id: str | None,
+    service_code: str | None,
+    start_date: str | None,
+    end_date: str | None,
+    status: str | None,
+    locale: str,
+) -> list[dict[str, Any]]:
+    """GET requests with the spec's filters; ids override everything; 90 days / 1000 rows at most."""
+    if service_request_id:
+        ids = [parse_id(part.strip()) for part in service_request_id.split(",") if part.strip()]
+        reports = await Report.filter(id__in=[i for i in ids if i is not None][:MAX_REQUESTS]).order_by(
+            "-created_at"
+        )
+        return await _views(reports, locale)
+    start, end = _parse_w3(start_date, "start_date"), _parse_w3(end_date, "end_date")
+    if start and end and end < start:
+        raise BadOpen311Request("open311.bad_range")
+    if start and end and end - start > DEFAULT_WINDOW:
+        raise BadOpen311Request("open311.range_too_long")
+    if start is None and end is None:
+        end = clock.now()
+        start = end - DEFAULT_WINDOW
+    elif start is None:
+        start = end - DEFAULT_WINDOW  # type: ignore[operator]
+    elif end is None:
+        end = start + DEFAULT_WINDOW
+    query = Report.filter(created_at__gte=start, created_at__lte=end)
+    if service_code:
+        codes = [c.strip() for c in service_code.split(",") if c.strip()]
+        query = query.filter(category__in=[c for c in codes if c in _CODES] or ["-"])
+    if status:
+        wanted = {s.strip() for s in status.split(",") if s.strip()}
+        if wanted - {"open", "closed"}:
+            raise BadOpen311Request("open311.bad_status")
+        statuses = [s for s in ReportStatus if s.open311 in wanted]
+        query = query.filter(Q(status__in=statuses))
+    reports = await query.order_by("-created_at", "-id").limit(MAX_REQUESTS)
+    return await _views(reports, locale)
+
+
+async def get_request(*, service_request_id: str, locale: str) -> list[dict[str, Any]]:
+    """GET requests/{id}: an array with the one request."""
+    parsed = parse_id(service_request_id)
+    report = await Report.get_or_none(id=parsed) if parsed else None
+    if report is None:
+        raise RequestNotFound()
+    return await _views([report], locale)
+
+
+async def request_for_token(*, token: str) -> list[dict[str, Any]]:
+    """GET tokens/{token}: the service_request_id behind a token."""
+    report = await Report.get_or_none(token=token) if token else None
+    if report is None:
+        raise TokenNotFound()
+    return [{"service_request_id": str(report.id), "token": report.token}]
