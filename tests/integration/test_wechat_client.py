@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 
 from integrations.errors import IntegrationUnavailable
 from integrations.sandbox import SandboxOptions, create_sandbox_app
@@ -326,3 +327,23 @@ async def test_logs__never_carry_the_app_secret_codes_or_access_token(rig: Rig, 
     assert "jscode2session" in logged  # httpx did log the calls...
     for secret in ("s3cret", minted["code"], token):
         assert secret not in logged  # ...without what would let a reader act as us
+
+
+async def test_access_token__redis_down_still_works_with_a_process_local_token(rig: Rig) -> None:
+    dead_redis = aioredis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.2)
+    client = WeChatClient(
+        base_url=rig.client.base_url,
+        http=rig.client.http,
+        appid=APPID,
+        secret="s3cret",
+        redis=dead_redis,
+        keys=rig.keys,
+    )
+    try:
+        minted = await rig.phone_code(phone_number="13600136000")
+        phone = await client.get_phone_number(minted["code"])
+        assert phone.pure_phone_number == "13600136000"
+        assert await client.get_access_token() == await client.get_access_token()
+        assert (await rig.counters())["stable_token"] == 1
+    finally:
+        await dead_redis.aclose()
