@@ -73,4 +73,12 @@ def build_adapters(
         app_key=settings.integration_app_key,
         app_secret=settings.integration_app_secret.get_secret_value(),
     )
+    from integrations.gov_platform.client import GovPlatformClient
+
+    adapters.gov_platform = GovPlatformClient(
+        base_url=system_url(settings, settings.gov_platform_url, "gov_platform"),
+        http=http,
+        app_key=settings.integration_app_key,
+        app_secret=settings.integration_app_secret.get_secret_value(),
+    )
     return adapters

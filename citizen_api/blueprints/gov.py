@@ -1,0 +1,333 @@
+"""Government services 政务: the service guide, halls, online applications, 好差评, department callbacks."""
+
+from __future__ import annotations
+
+import json as jsonlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sanic import Blueprint, Request
+
+from citizen_api.endpoint import endpoint
+from citizen_api.schemas.common import ListQuery, Page
+from citizen_api.schemas.gov import (
+    ApplicationIn,
+    CallbackAck,
+    CaseOut,
+    CaseSummaryOut,
+    FollowUpOut,
+    FollowUpQuery,
+    HallOut,
+    ItemOut,
+    ItemQuery,
+    ItemSummaryOut,
+    RatingIn,
+    RatingOut,
+    SupplementIn,
+    WithdrawIn,
+)
+from citizen_api.schemas.gov import CaseMaterialOut as CaseMaterialSchema
+from integrations.signing import verify_signature
+from services.accounts.enums import Role, VerificationLevel
+from services.accounts.principal import Principal
+from services.common.errors import InvalidInput
+from services.common.storage import LocalFileStore
+from services.gov import service
+from services.gov.errors import CallbackSignatureInvalid, UnknownCallbackSystem
+
+__all__ = ["create_blueprint"]
+
+# A scan of a document is well under this; the global request cap (settings.upload_max_bytes) is larger.
+MATERIAL_MAX_BYTES = 5 * 1024 * 1024
+# How long a callback nonce is remembered: longer than the signature's accepted clock skew (300 s).
+NONCE_TTL_S = 900
+
+# Departmental systems that call us back, and the service function that applies their event.
+CALLBACK_HANDLERS: dict[str, Callable[..., Awaitable[service.CallbackResult]]] = {
+    "gov_platform": service.apply_platform_callback,
+}
+
+
+def _locale(request: Request) -> str:
+    return getattr(request.ctx, "locale", None) or "zh_CN"
+
+
+async def _verify_callback(request: Request, system: str) -> dict[str, Any]:
+    """The callback's JSON event, once its HMAC signature, freshness and nonce check out."""
+    rt = request.app.ctx.runtime
+    settings = rt.settings
+    secret = settings.callback_secrets.get(system)
+    secret_value = secret.get_secret_value() if secret else settings.integration_app_secret.get_secret_value()
+    if request.headers.get("x-app-key") != settings.integration_app_key or not verify_signature(
+        headers=request.headers,
+        secret=secret_value,
+        method=request.method,
+        path=request.path,
+        body=request.body,
+    ):
+        raise CallbackSignatureInvalid()
+    # A captured request re-sent as is carries a nonce we have seen: refuse it.
+    nonce = request.headers.get("x-nonce", "")[:64]
+    if not await rt.redis.set(rt.keys("callback-nonce", system, nonce), b"1", nx=True, ex=NONCE_TTL_S):
+        raise CallbackSignatureInvalid("integration.callback_replayed")
+    try:
+        event = jsonlib.loads(request.body or b"")
+    except ValueError as error:
+        raise InvalidInput("request.malformed") from error
+    if not isinstance(event, dict):
+        raise InvalidInput("request.body_not_object")
+    return event
+
+
+def create_blueprint() -> Blueprint:
+    bp = Blueprint("gov")
+
+    # -- the service guide -------------------------------------------------------------------------
+
+    @bp.get("/api/v1/gov/items")
+    @endpoint(
+        summary="Service guide (事项): search and filter",
+        tag="gov",
+        query=ItemQuery,
+        response=Page[ItemSummaryOut],
+        description="Texts in the caller's language (?lang= or Accept-Language), falling back to zh_CN.",
+    )
+    async def list_items(request: Request, *, query: ItemQuery) -> Page[ItemSummaryOut]:
+        locale = _locale(request)
+        page = await service.list_items(
+            locale=locale,
+            q=query.q,
+            category=query.category,
+            department=query.department,
+            theme=query.theme,
+            limit=query.limit,
+            cursor=query.cursor,
+        )
+        return Page(
+            items=[ItemSummaryOut.from_domain(i, locale) for i in page.items], next_cursor=page.next_cursor
+        )
+
+    @bp.get("/api/v1/gov/items/<code:str>")
+    @endpoint(summary="One service item: materials, time limits, fees, halls", tag="gov", response=ItemOut)
+    async def get_item(request: Request, code: str) -> ItemOut:
+        locale = _locale(request)
+        return ItemOut.from_domain(await service.get_item(code=code, locale=locale), locale)
+
+    # -- halls ------------------------------------------------------------------------------------
+
+    @bp.get("/api/v1/gov/halls")
+    @endpoint(summary="Service halls with their windows", tag="gov", query=ListQuery, response=Page[HallOut])
+    async def list_halls(request: Request, *, query: ListQuery) -> Page[HallOut]:
+        page = await service.list_halls(locale=_locale(request), limit=query.limit, cursor=query.cursor)
+        return Page(items=[HallOut.from_domain(h) for h in page.items], next_cursor=page.next_cursor)
+
+    @bp.get("/api/v1/gov/halls/<hall_id:str>")
+    @endpoint(
+        summary="One hall: windows, the items each handles, each window's booking resource",
+        tag="gov",
+        response=HallOut,
+        description="Book a window with GET /api/v1/resources/{resource_id}/slots and POST /api/v1/bookings.",
+    )
+    async def get_hall(request: Request, hall_id: str) -> HallOut:
+        return HallOut.from_domain(await service.get_hall(hall_id=hall_id, locale=_locale(request)))
+
+    # -- applications (cases) -----------------------------------------------------------------------
+
+    @bp.post("/api/v1/gov/applications")
+    @endpoint(
+        summary="Apply online for a service item",
+        tag="gov",
+        body=ApplicationIn,
+        response=CaseOut,
+        status=201,
+        level=VerificationLevel.REAL_NAME,
+        proxy_scope="cases",
+        headers=("Idempotency-Key",),
+        description="submit=true (default) submits at once; submit=false keeps a draft for uploading materials.",
+    )
+    async def create_application(request: Request, *, body: ApplicationIn, actor: Principal) -> CaseOut:
+        rt = request.app.ctx.runtime
+        locale = _locale(request)
+        case = await service.create_application(
+            actor=actor,
+            item_code=body.item_code,
+            form=body.form,
+            submit=body.submit,
+            cipher=rt.cipher,
+            locale=locale,
+        )
+        return CaseOut.from_domain(case, locale)
+
+    @bp.get("/api/v1/gov/applications/<case_id:str>")
+    @endpoint(
+        summary="A case with its materials and timeline",
+        tag="gov",
+        response=CaseOut,
+        auth=True,
+        proxy_scope="cases",
+    )
+    async def get_application(request: Request, case_id: str, *, actor: Principal) -> CaseOut:
+        locale = _locale(request)
+        case = await service.get_case(
+            actor=actor, case_id=case_id, locale=locale, cipher=request.app.ctx.runtime.cipher
+        )
+        return CaseOut.from_domain(case, locale)
+
+    @bp.post("/api/v1/gov/applications/<case_id:str>/submit")
+    @endpoint(
+        summary="Submit a draft",
+        tag="gov",
+        response=CaseOut,
+        level=VerificationLevel.REAL_NAME,
+        proxy_scope="cases",
+    )
+    async def submit_application(request: Request, case_id: str, *, actor: Principal) -> CaseOut:
+        locale = _locale(request)
+        case = await service.submit_case(
+            actor=actor, case_id=case_id, locale=locale, cipher=request.app.ctx.runtime.cipher
+        )
+        return CaseOut.from_domain(case, locale)
+
+    @bp.post("/api/v1/gov/applications/<case_id:str>/materials")
+    @endpoint(
+        summary="Upload a material (multipart: material_code, file)",
+        tag="gov",
+        response=CaseMaterialSchema,
+        status=201,
+        auth=True,
+        proxy_scope="cases",
+        description="PDF, JPEG, PNG or WebP (judged by content), at most 5 MB; drafts and open 补正 only.",
+    )
+    async def upload_material(request: Request, case_id: str, *, actor: Principal) -> CaseMaterialSchema:
+        rt = request.app.ctx.runtime
+        uploads = request.files.get("file") if request.files else None
+        material_code = (request.form.get("material_code") if request.form else None) or ""
+        if not uploads or not material_code:
+            raise InvalidInput("gov.case.upload_fields_missing")
+        upload = uploads[0]
+        material = await service.add_material(
+            actor=actor,
+            case_id=case_id,
+            material_code=material_code.strip()[:48],
+            data=upload.body,
+            filename=upload.name or "",
+            store=LocalFileStore(rt.settings.upload_dir),
+            max_bytes=min(MATERIAL_MAX_BYTES, rt.settings.upload_max_bytes),
+        )
+        return CaseMaterialSchema.model_validate(material, from_attributes=True)
+
+    @bp.post("/api/v1/gov/applications/<case_id:str>/supplement")
+    @endpoint(
+        summary="Answer a 补正 request (upload the materials first)",
+        tag="gov",
+        body=SupplementIn,
+        response=CaseOut,
+        auth=True,
+        proxy_scope="cases",
+    )
+    async def answer_supplement(
+        request: Request, case_id: str, *, body: SupplementIn, actor: Principal
+    ) -> CaseOut:
+        locale = _locale(request)
+        case = await service.answer_supplement(
+            actor=actor, case_id=case_id, note=body.note, locale=locale, cipher=request.app.ctx.runtime.cipher
+        )
+        return CaseOut.from_domain(case, locale)
+
+    @bp.post("/api/v1/gov/applications/<case_id:str>/withdraw")
+    @endpoint(
+        summary="Withdraw a case",
+        tag="gov",
+        body=WithdrawIn,
+        response=CaseOut,
+        auth=True,
+        proxy_scope="cases",
+    )
+    async def withdraw(request: Request, case_id: str, *, body: WithdrawIn, actor: Principal) -> CaseOut:
+        locale = _locale(request)
+        case = await service.withdraw_case(
+            actor=actor,
+            case_id=case_id,
+            reason=body.reason,
+            locale=locale,
+            cipher=request.app.ctx.runtime.cipher,
+        )
+        return CaseOut.from_domain(case, locale)
+
+    @bp.get("/api/v1/me/cases")
+    @endpoint(
+        summary="My cases and those of people I act for, newest first",
+        tag="gov",
+        query=ListQuery,
+        response=Page[CaseSummaryOut],
+        auth=True,
+        proxy_scope="cases",
+    )
+    async def my_cases(request: Request, *, query: ListQuery, actor: Principal) -> Page[CaseSummaryOut]:
+        locale = _locale(request)
+        page = await service.list_my_cases(
+            actor=actor,
+            locale=locale,
+            cipher=request.app.ctx.runtime.cipher,
+            limit=query.limit,
+            cursor=query.cursor,
+        )
+        return Page(
+            items=[CaseSummaryOut.from_domain(c, locale) for c in page.items], next_cursor=page.next_cursor
+        )
+
+    # -- 好差评 ------------------------------------------------------------------------------------
+
+    @bp.post("/api/v1/cases/<target_id:str>/rating")
+    @endpoint(
+        summary="好差评: rate a completed case or a checked-in hall booking, once",
+        tag="gov",
+        body=RatingIn,
+        response=RatingOut,
+        status=201,
+        auth=True,
+        description="The id is a case id or a hall-window booking id. 不满意/非常不满意 open a follow-up "
+        "the department must close within 15 working days.",
+    )
+    async def rate(request: Request, target_id: str, *, body: RatingIn, actor: Principal) -> RatingOut:
+        rating = await service.rate(
+            actor=actor, target_id=target_id, level=body.level, tags=body.tags, text=body.text
+        )
+        return RatingOut.from_domain(rating, _locale(request))
+
+    @bp.get("/api/v1/gov/follow-ups")
+    @endpoint(
+        summary="Follow-ups of bad ratings for my departments (差评整改), earliest due first",
+        tag="gov",
+        query=FollowUpQuery,
+        response=Page[FollowUpOut],
+        roles=[Role.DEPT_OPERATOR],
+    )
+    async def follow_ups(request: Request, *, query: FollowUpQuery, actor: Principal) -> Page[FollowUpOut]:
+        page = await service.list_follow_ups(
+            actor=actor, status=query.status, limit=query.limit, cursor=query.cursor
+        )
+        return Page(
+            items=[FollowUpOut.model_validate(f, from_attributes=True) for f in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+    # -- callbacks from departmental systems -------------------------------------------------------
+
+    @bp.post("/api/v1/integrations/<system:str>/callback")
+    @endpoint(
+        summary="Status callback from a departmental system (HMAC-signed)",
+        tag="integrations",
+        response=CallbackAck,
+        headers=("X-App-Key", "X-Timestamp", "X-Nonce", "X-Signature"),
+        description="Signed like our calls to them; an event id seen before changes nothing.",
+    )
+    async def callback(request: Request, system: str) -> CallbackAck:
+        handler = CALLBACK_HANDLERS.get(system)
+        if handler is None:
+            raise UnknownCallbackSystem(system=system[:32])
+        event = await _verify_callback(request, system)
+        result = await handler(system=system, event=event)
+        return CallbackAck(outcome=result.outcome, case_id=result.case_id, status=result.status)
+
+    return bp

@@ -1,0 +1,238 @@
+"""Sandbox of the government-service platform (一网通办): takes cases, reports progress by callback.
+
+Cases arrive signed (HMAC) with our outbox event id in X-Event-Id; a repeated event returns the first
+receipt and records nothing new, so an at-least-once sender still creates each case exactly once.
+Progress goes back to us as HMAC-signed POSTs to `options.callback_url`. In the embedded profile
+(`permissive`) the sandbox walks each case through accepted -> in_review -> approved -> completed on
+its own; tests drive it step by step with POST /__advance/<platform_ref>.
+
+Routes (under /sandbox/gov_platform when mounted):
+  POST /api/cases                             submit a case  -> {"platform_ref", "duplicate"}
+  POST /api/cases/<ref>/supplements           answer to a 补正 request
+  POST /api/cases/<ref>/withdrawal            the citizen withdrew
+  GET  /api/cases, GET /api/cases/<ref>       what the platform holds (for tests and demos)
+  POST /__advance/<ref>                       {"status", "message"?, "materials"?} call back now
+  GET|POST|DELETE /__faults                   fault injection (down, fail_next, latency)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json as jsonlib
+import logging
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+
+from integrations.sandbox.faults import SandboxOptions, install_faults
+from integrations.signing import sign_request, verify_signature
+
+__all__ = ["create_blueprint"]
+
+log = logging.getLogger(__name__)
+
+# The walk a case takes on its own in the embedded demo, with the pause before each step (seconds).
+_AUTO_STEPS = (("accepted", 3.0), ("in_review", 5.0), ("approved", 10.0), ("completed", 5.0))
+
+
+def create_blueprint(options: SandboxOptions) -> Blueprint:
+    bp = Blueprint(f"sandbox_gov_platform_{uuid.uuid4().hex[:8]}")
+    install_faults(bp, options.faults)
+    cases: dict[str, dict[str, Any]] = {}
+    by_event: dict[str, str] = {}
+    received: list[str] = []  # event ids of every accepted, non-duplicate submission
+    auto_advance = bool(options.extra.get("auto_advance", options.permissive))
+    background: set[asyncio.Task[Any]] = set()
+
+    def problem(status: int, code: str, message: str) -> HTTPResponse:
+        return json({"code": code, "message": message}, status=status)
+
+    def signed(request: Request) -> bool:
+        return verify_signature(
+            headers=request.headers,
+            secret=options.app_secret,
+            method=request.method,
+            path=request.path,
+            body=request.body or b"",
+        )
+
+    def body_of(request: Request) -> dict[str, Any]:
+        try:
+            data = jsonlib.loads(request.body or b"{}")
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    async def call_back(case: dict[str, Any], event: dict[str, Any]) -> int:
+        """POST one signed status event to the citizen API; returns its HTTP status (0 = unreachable)."""
+        if not options.callback_url:
+            return 0
+        raw = jsonlib.dumps(event, ensure_ascii=False).encode()
+        path = urlsplit(options.callback_url).path
+        headers = sign_request(
+            app_key=options.app_key, secret=options.app_secret, method="POST", path=path, body=raw
+        )
+        headers["Content-Type"] = "application/json"
+        async with httpx.AsyncClient(timeout=10) as http:
+            for attempt in range(3):  # like the real platform: a few quick retries on failure
+                try:
+                    response = await http.post(options.callback_url, content=raw, headers=headers)
+                except httpx.HTTPError:
+                    await asyncio.sleep(0.2 * (attempt + 1))
+                    continue
+                if response.status_code < 500:
+                    return response.status_code
+                await asyncio.sleep(0.2 * (attempt + 1))
+        return 0
+
+    def make_event(case: dict[str, Any], status: str, message: str, materials: list[str]) -> dict[str, Any]:
+        event = {
+            "event_id": "GP-" + uuid.uuid4().hex,
+            "case_id": case["case_id"],
+            "platform_ref": case["platform_ref"],
+            "status": status,
+            "message": message,
+            "materials": materials,
+            "occurred_at": dt.datetime.now(dt.UTC).isoformat(),
+        }
+        case["status"] = status
+        case["events"].append(event)
+        return event
+
+    async def walk(case: dict[str, Any]) -> None:
+        for status, pause in _AUTO_STEPS:
+            await asyncio.sleep(pause)
+            if case["status"] in ("withdrawn", "supplement_requested"):
+                return
+            await call_back(case, make_event(case, status, "", []))
+
+    def start_walk(case: dict[str, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(walk(case))
+        background.add(task)
+        task.add_done_callback(background.discard)
+
+    @bp.post("/api/cases")
+    async def submit(request: Request) -> HTTPResponse:
+        if not signed(request):
+            return problem(401, "bad_signature", "signature missing or invalid")
+        event_id = request.headers.get("x-event-id")
+        if not event_id:
+            return problem(400, "missing_event_id", "X-Event-Id is required")
+        if event_id in by_event:
+            return json({"platform_ref": by_event[event_id], "duplicate": True})
+        body = body_of(request)
+        if not body.get("case_id") or not body.get("item_code"):
+            return problem(400, "bad_request", "case_id and item_code are required")
+        platform_ref = "HN" + dt.datetime.now(dt.UTC).strftime("%Y%m%d") + uuid.uuid4().hex[:8].upper()
+        cases[platform_ref] = {
+            "platform_ref": platform_ref,
+            "case_id": str(body["case_id"]),
+            "case_ref": body.get("case_ref"),
+            "item_code": body["item_code"],
+            "department_code": body.get("department_code"),
+            "materials": body.get("materials") or [],
+            "status": "received",
+            "events": [],
+            "supplements": [],
+            "event_id": event_id,
+        }
+        by_event[event_id] = platform_ref
+        received.append(event_id)
+        if auto_advance:
+            start_walk(cases[platform_ref])
+        return json({"platform_ref": platform_ref, "duplicate": False}, status=201)
+
+    @bp.post("/api/cases/<ref>/supplements")
+    async def supplement(request: Request, ref: str) -> HTTPResponse:
+        if not signed(request):
+            return problem(401, "bad_signature", "signature missing or invalid")
+        case = cases.get(ref)
+        if case is None:
+            return problem(404, "not_found", "no such case")
+        body = body_of(request)
+        event_id = request.headers.get("x-event-id") or body.get("event_id")
+        if event_id not in {s["event_id"] for s in case["supplements"]}:
+            case["supplements"].append({"event_id": event_id, "materials": body.get("materials") or []})
+            case["status"] = "in_review"
+            if auto_advance:
+                start_walk_after_supplement(case)
+        return json({"ok": True})
+
+    def start_walk_after_supplement(case: dict[str, Any]) -> None:
+        async def finish() -> None:
+            for status in ("approved", "completed"):
+                await asyncio.sleep(5.0)
+                if case["status"] == "withdrawn":
+                    return
+                await call_back(case, make_event(case, status, "", []))
+
+        task = asyncio.get_running_loop().create_task(finish())
+        background.add(task)
+        task.add_done_callback(background.discard)
+
+    @bp.post("/api/cases/<ref>/withdrawal")
+    async def withdrawal(request: Request, ref: str) -> HTTPResponse:
+        if not signed(request):
+            return problem(401, "bad_signature", "signature missing or invalid")
+        case = cases.get(ref)
+        if case is None:
+            return problem(404, "not_found", "no such case")
+        case["status"] = "withdrawn"
+        return json({"ok": True})
+
+    @bp.get("/api/cases")
+    async def list_cases(request: Request) -> HTTPResponse:
+        return json(
+            {
+                "cases": [
+                    {k: v for k, v in case.items() if k != "events"} | {"events": len(case["events"])}
+                    for case in cases.values()
+                ],
+                "received": len(received),
+            }
+        )
+
+    @bp.get("/api/cases/<ref>")
+    async def show(request: Request, ref: str) -> HTTPResponse:
+        case = cases.get(ref)
+        if case is None:
+            return problem(404, "not_found", "no such case")
+        return json(case)
+
+    @bp.post("/__advance/<ref>")
+    async def advance(request: Request, ref: str) -> HTTPResponse:
+        """Move a case and call the citizen API back now; answers with the callback's HTTP status."""
+        case = cases.get(ref)
+        if case is None:
+            return problem(404, "not_found", "no such case")
+        body = body_of(request)
+        status = str(body.get("status") or "")
+        if not status:
+            return problem(400, "bad_request", "status is required")
+        materials = [str(m) for m in body.get("materials") or []]
+        event = make_event(case, status, str(body.get("message") or ""), materials)
+        callback_status = await call_back(case, event)
+        return json({"event": event, "callback_status": callback_status})
+
+    @bp.post("/__replay/<ref>")
+    async def replay(request: Request, ref: str) -> HTTPResponse:
+        """Send the last callback again (fresh signature, same event id), as a platform retry would."""
+        case = cases.get(ref)
+        if case is None or not case["events"]:
+            return problem(404, "not_found", "no callback to replay")
+        return json({"callback_status": await call_back(case, case["events"][-1])})
+
+    @bp.after_server_stop
+    async def _stop(app: Any, _loop: Any = None) -> None:
+        for task in list(background):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    return bp

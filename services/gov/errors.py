@@ -1,0 +1,99 @@
+"""What the government-services domain refuses.
+
+DomainError
+ ├── InvalidInput
+ │    ├── MaterialsMissing          required materials not uploaded before submitting
+ │    ├── UnknownMaterial           a material code the item does not ask for
+ │    ├── ItemNotOnline             the item cannot be applied for online
+ │    └── BadCallback               a callback body we cannot apply
+ ├── Unauthenticated
+ │    └── CallbackSignatureInvalid  a callback without a valid, fresh HMAC signature
+ ├── NotFound
+ │    ├── ItemNotFound
+ │    ├── HallNotFound
+ │    ├── CaseNotFound              no such case, or not the caller's (no existence leak)
+ │    ├── UnknownCallbackSystem
+ │    └── RatingTargetNotFound      neither a case nor a booking of the caller
+ └── Conflict
+      ├── IllegalTransition         the case cannot move from its status to that one
+      ├── MaterialsLocked           materials are added only to drafts and while 补正 is open
+      ├── NotRatable                not completed (case) / not checked in (booking) yet
+      └── AlreadyRated              one rating per case or booking
+"""
+
+from __future__ import annotations
+
+from services.common.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+
+__all__ = [
+    "AlreadyRated",
+    "BadCallback",
+    "CallbackSignatureInvalid",
+    "CaseNotFound",
+    "HallNotFound",
+    "IllegalTransition",
+    "ItemNotFound",
+    "ItemNotOnline",
+    "MaterialsLocked",
+    "MaterialsMissing",
+    "NotRatable",
+    "RatingTargetNotFound",
+    "UnknownCallbackSystem",
+    "UnknownMaterial",
+]
+
+
+class MaterialsMissing(InvalidInput):
+    code = "gov.case.materials_missing"
+
+
+class UnknownMaterial(InvalidInput):
+    code = "gov.case.unknown_material"
+
+
+class ItemNotOnline(InvalidInput):
+    code = "gov.item.not_online"
+
+
+class BadCallback(InvalidInput):
+    code = "gov.callback.invalid"
+
+
+class CallbackSignatureInvalid(Unauthenticated):
+    code = "integration.callback_signature_invalid"
+
+
+class ItemNotFound(NotFound):
+    code = "gov.item.not_found"
+
+
+class HallNotFound(NotFound):
+    code = "gov.hall.not_found"
+
+
+class CaseNotFound(NotFound):
+    code = "gov.case.not_found"
+
+
+class UnknownCallbackSystem(NotFound):
+    code = "integration.unknown_system"
+
+
+class RatingTargetNotFound(NotFound):
+    code = "gov.rating.target_not_found"
+
+
+class IllegalTransition(Conflict):
+    code = "gov.case.illegal_transition"
+
+
+class MaterialsLocked(Conflict):
+    code = "gov.case.materials_locked"
+
+
+class NotRatable(Conflict):
+    code = "gov.rating.not_ratable"
+
+
+class AlreadyRated(Conflict):
+    code = "gov.rating.already_rated"

@@ -1,0 +1,48 @@
+"""Outbox handlers of the government-services domain: cases, 补正 answers and withdrawals to the platform."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.common.outbox import OutboxEvent
+from services.gov import service
+from services.gov.ports import GovPlatform
+
+__all__ = ["OUTBOX_HANDLERS", "PERIODIC_JOBS"]
+
+
+def _platform(deps: Any) -> GovPlatform:
+    platform = deps.adapters.gov_platform
+    if platform is None:
+        # Not configured: fail this attempt (the row waits and is retried), never drop the case.
+        raise RuntimeError("gov_platform adapter is not configured")
+    return platform
+
+
+async def deliver_case(event: OutboxEvent, deps: Any) -> None:
+    """Submit one case to the platform; the event id lets the platform drop a repeat."""
+    await service.deliver_submission(
+        event_id=event.id,
+        case_id=str(event.payload.get("case_id")),
+        platform=_platform(deps),
+        cipher=deps.cipher,
+    )
+
+
+async def deliver_supplement(event: OutboxEvent, deps: Any) -> None:
+    """Send the citizen's 补正 answer."""
+    await service.deliver_supplement(event_id=event.id, payload=event.payload, platform=_platform(deps))
+
+
+async def deliver_withdrawal(event: OutboxEvent, deps: Any) -> None:
+    """Tell the platform a case was withdrawn."""
+    await service.deliver_withdrawal(event_id=event.id, payload=event.payload, platform=_platform(deps))
+
+
+OUTBOX_HANDLERS = {
+    service.TOPIC_SUBMIT: deliver_case,
+    service.TOPIC_SUPPLEMENT: deliver_supplement,
+    service.TOPIC_WITHDRAW: deliver_withdrawal,
+}
+
+PERIODIC_JOBS: list[Any] = []
