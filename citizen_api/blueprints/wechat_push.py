@@ -18,6 +18,7 @@ from wechatpy.utils import check_signature
 
 from citizen_api.endpoint import endpoint
 from services.common.errors import InvalidInput, PermissionDenied
+from services.notifications import service as notifications
 
 __all__ = ["create_blueprint"]
 
@@ -67,11 +68,10 @@ def create_blueprint() -> Blueprint:
     async def receive(request: Request):
         _verify(request)
         event = _parse_event(request)
-        # Events carry only ids (openid, template ids), no personal data, so they can be logged.
-        log.info(
-            "wechat push event",
-            extra={"msg_type": event.get("MsgType"), "event": event.get("Event")},
-        )
+        # Log the event type only: the sender's openid is an identifier of a person.
+        log.info("wechat push event", extra={"msg_type": event.get("MsgType"), "event": event.get("Event")})
+        await notifications.apply_push_event(event)
+        # WeChat retries an event until it reads "success"; applying one twice changes nothing.
         return text("success")
 
     return bp

@@ -35,6 +35,7 @@ from services.notifications.ports import SubscribeMessageSender
 __all__ = [
     "SUBSCRIBE_TOPIC",
     "ConsentBalance",
+    "apply_push_event",
     "InboxItem",
     "InboxPage",
     "configure",
@@ -237,6 +238,43 @@ async def list_consents(*, user_id: uuid.UUID) -> list[ConsentBalance]:
     """The user's subscribe-message consents still unused, per template."""
     rows = await SubscriptionConsent.filter(user_id=user_id).order_by("template_id")
     return [ConsentBalance(template_id=row.template_id, remaining=row.remaining) for row in rows]
+
+
+_CONSENT_EVENTS = {
+    "subscribe_msg_popup_event": "SubscribeMsgPopupEvent",
+    "subscribe_msg_change_event": "SubscribeMsgChangeEvent",
+}
+
+
+async def apply_push_event(event: Mapping[str, Any]) -> int:
+    """Apply a WeChat push event: a template the user rejected (in the pop-up or later in settings)
+    has no consent left. Accepts are counted from POST /me/subscriptions, not here, so nothing is
+    counted twice. Returns how many consent rows were zeroed; any other event is ignored.
+    """
+    wrapper = _CONSENT_EVENTS.get(str(event.get("Event") or ""))
+    openid = event.get("FromUserName")
+    if wrapper is None or not isinstance(openid, str) or not openid:
+        return 0
+    # XML events nest the list in <SubscribeMsg...Event><List>; JSON ones put it at the top.
+    container = event.get(wrapper) if isinstance(event.get(wrapper), dict) else event
+    entries = container.get("List") if isinstance(container, dict) else None
+    if isinstance(entries, dict):
+        entries = [entries]
+    rejected = [
+        str(entry["TemplateId"])
+        for entry in entries or []
+        if isinstance(entry, dict)
+        and entry.get("TemplateId")
+        and entry.get("SubscribeStatusString") == "reject"
+    ]
+    if not rejected:
+        return 0
+    ids = await SubscriptionConsent.filter(user__openid=openid, template_id__in=rejected).values_list(
+        "id", flat=True
+    )
+    if not ids:
+        return 0
+    return await SubscriptionConsent.filter(id__in=list(ids)).update(remaining=0)
 
 
 async def deliver_subscribe_message(

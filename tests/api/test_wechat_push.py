@@ -7,6 +7,9 @@ import json
 
 import pytest
 
+from services.notifications import service as notifications
+from tests.factories import make_user
+
 XML_EVENT = """<xml>
 <ToUserName><![CDATA[gh_0000demo]]></ToUserName>
 <FromUserName><![CDATA[o-test-user]]></FromUserName>
@@ -99,3 +102,66 @@ async def test_push_event__signed_garbage_is_a_4xx(client, token, body) -> None:
     response = await client.post("/wechat/push", params=signed(token), content=body)
     assert 400 <= response.status_code < 500
     assert "error" in response.json()
+
+
+REJECT_XML = """<xml>
+<ToUserName><![CDATA[gh_0000demo]]></ToUserName>
+<FromUserName><![CDATA[{openid}]]></FromUserName>
+<CreateTime>1764460800</CreateTime>
+<MsgType><![CDATA[event]]></MsgType>
+<Event><![CDATA[subscribe_msg_change_event]]></Event>
+<SubscribeMsgChangeEvent>
+  <List>
+    <TemplateId><![CDATA[TPL_A]]></TemplateId>
+    <SubscribeStatusString><![CDATA[reject]]></SubscribeStatusString>
+  </List>
+</SubscribeMsgChangeEvent>
+</xml>"""
+
+
+async def test_push_event__rejected_template_in_xml_leaves_no_consent(client, settings, token) -> None:
+    user = await make_user()
+    other = await make_user()
+    for someone in (user, other):
+        await notifications.record_consents(user_id=someone.id, template_ids=["TPL_A", "TPL_B"])
+    response = await client.post(
+        "/wechat/push",
+        params=signed(token),
+        content=REJECT_XML.format(openid=user.openid),
+        headers={"Content-Type": "text/xml"},
+    )
+    assert response.text == "success"
+    mine = {c.template_id: c.remaining for c in await notifications.list_consents(user_id=user.id)}
+    theirs = {c.template_id: c.remaining for c in await notifications.list_consents(user_id=other.id)}
+    assert mine == {"TPL_A": 0, "TPL_B": 1}
+    assert theirs == {"TPL_A": 1, "TPL_B": 1}
+
+
+async def test_push_event__json_popup_reject_and_accept(client, settings, token) -> None:
+    user = await make_user()
+    await notifications.record_consents(user_id=user.id, template_ids=["TPL_A", "TPL_B"])
+    event = {
+        "ToUserName": "gh_0000demo",
+        "FromUserName": user.openid,
+        "MsgType": "event",
+        "Event": "subscribe_msg_popup_event",
+        "List": [
+            {"TemplateId": "TPL_A", "SubscribeStatusString": "accept", "PopupScene": "0"},
+            {"TemplateId": "TPL_B", "SubscribeStatusString": "reject", "PopupScene": "0"},
+        ],
+    }
+    response = await client.post("/wechat/push", params=signed(token), json=event)
+    assert response.text == "success"
+    # Accepts are counted from POST /me/subscriptions only, so this event does not add a second one.
+    consents = {c.template_id: c.remaining for c in await notifications.list_consents(user_id=user.id)}
+    assert consents == {"TPL_A": 1, "TPL_B": 0}
+
+
+async def test_push_event__unsigned_reject_changes_nothing(client, settings, token) -> None:
+    user = await make_user()
+    await notifications.record_consents(user_id=user.id, template_ids=["TPL_A"])
+    response = await client.post(
+        "/wechat/push", params=signed("wrong-token"), content=REJECT_XML.format(openid=user.openid)
+    )
+    assert response.status_code == 403
+    assert [c.remaining for c in await notifications.list_consents(user_id=user.id)] == [1]
