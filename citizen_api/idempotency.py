@@ -1,0 +1,71 @@
+"""`Idempotency-Key` for POST handlers that create something (bookings, applications).
+
+Usage in a handler (the `@endpoint` has already validated `body` and authenticated `actor`):
+
+    @bp.post("/api/v1/bookings")
+    @endpoint(..., status=201, headers=[IDEMPOTENCY_HEADER])
+    async def create_booking(request, *, body: BookingIn, actor: Principal):
+        return await idempotent(
+            request, actor=actor, route="bookings.create", payload=body, status=201,
+            run=lambda: service.book(actor=actor, ...),
+            render=BookingOut.from_domain,
+        )
+
+Without the header the request simply runs. With it, the scope is "<user>:<route>": the same key and
+the same request (body + whom the caller acts for) replay the first response (status and body, with
+`Idempotent-Replayed: true`); the same key with another request is 422 `idempotency.key_reused`;
+concurrent duplicates wait for the first and replay it (409 `idempotency.in_progress` if it takes over
+10 s), so exactly one thing is created. A request that fails (any error) stores nothing and releases
+the key, because nothing was done and a retry should be allowed to succeed. Records are kept 24 h.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import BaseModel
+from sanic import Request
+from sanic.response import HTTPResponse, json
+
+from citizen_api.endpoint import serialise
+from services.accounts.principal import Principal
+from services.common import idempotency
+
+__all__ = ["IDEMPOTENCY_HEADER", "idempotent"]
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+async def idempotent(
+    request: Request,
+    *,
+    actor: Principal,
+    route: str,
+    payload: BaseModel | dict[str, Any] | None,
+    run: Callable[[], Awaitable[Any]],
+    render: Callable[[Any], Any] = lambda value: value,
+    status: int = 201,
+) -> HTTPResponse:
+    """Run `run()` once per Idempotency-Key and answer `render(result)` with `status` (see module doc)."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return json(serialise(render(await run())), status=status)
+    body = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
+    fingerprint = idempotency.request_fingerprint(route, body, str(actor.acting_for or ""))
+    outcome = await idempotency.claim(
+        scope=f"{actor.user_id}:{route}", key=key.strip(), request_hash=fingerprint
+    )
+    if isinstance(outcome, idempotency.Replay):
+        return json(outcome.response, status=outcome.status_code, headers={REPLAYED_HEADER: "true"})
+    try:
+        response = serialise(render(await run()))
+    except Exception:
+        # Errors are raised before anything commits (services validate first and write last).
+        # A cancelled task (BaseException) keeps the claim: the work may have committed; the claim
+        # goes stale after a minute and the key can then be used again.
+        await idempotency.release(outcome.record_id)
+        raise
+    await idempotency.complete(outcome.record_id, status_code=status, response=response)
+    return json(response, status=status)

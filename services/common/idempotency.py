@@ -1,0 +1,141 @@
+"""Idempotency keys: a retried POST gets the first response instead of doing the thing twice.
+
+Protocol (any POST that creates something — bookings, applications):
+  1. `claim(scope=, key=, request_hash=)` inserts the key row *before* the work, under the unique
+     constraint (scope, key). Exactly one of any number of concurrent duplicates wins the insert.
+  2. The winner does the work and calls `complete(record_id, status_code=, response=)`, or
+     `release(record_id)` when the work failed, so a retry may try again.
+  3. A duplicate gets `Replay(status_code, response)` once the first has completed; waits (polling)
+     while it is in progress, and gets `IdempotencyInProgress` (409) if it takes longer than `wait_s`.
+     A claim left in progress for `stale_after` (its process died) is taken over.
+  The same key with a different request is `IdempotencyKeyReused` (422). Records live 24 hours.
+
+The scope is the caller's choice; the HTTP helper (citizen_api/idempotency.py) uses "<user id>:<route>".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from services.common import clock
+from services.common.errors import Conflict, InvalidInput
+from services.common.models import IdempotencyRecord
+
+__all__ = [
+    "DEFAULT_TTL",
+    "Claim",
+    "IdempotencyInProgress",
+    "IdempotencyKeyReused",
+    "InvalidIdempotencyKey",
+    "Replay",
+    "claim",
+    "complete",
+    "purge_expired",
+    "release",
+    "request_fingerprint",
+]
+
+DEFAULT_TTL = dt.timedelta(hours=24)
+_MAX_KEY = 128
+
+
+class InvalidIdempotencyKey(InvalidInput):
+    code = "idempotency.invalid_key"
+
+
+class IdempotencyKeyReused(InvalidInput):
+    code = "idempotency.key_reused"
+
+
+class IdempotencyInProgress(Conflict):
+    code = "idempotency.in_progress"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """This request owns the key: do the work, then complete() or release()."""
+
+    record_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """The key was used before for the same request: answer with its first response."""
+
+    status_code: int
+    response: Any
+
+
+def request_fingerprint(*parts: Any) -> str:
+    """A stable hash of the request (canonical JSON), to tell a true retry from a reused key."""
+    canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _check_key(key: str) -> str:
+    if not key or len(key) > _MAX_KEY or not key.isascii() or not key.isprintable():
+        raise InvalidIdempotencyKey(max=_MAX_KEY)
+    return key
+
+
+async def claim(
+    *,
+    scope: str,
+    key: str,
+    request_hash: str,
+    ttl: dt.timedelta = DEFAULT_TTL,
+    wait_s: float = 10.0,
+    poll_s: float = 0.05,
+    stale_after: dt.timedelta = dt.timedelta(minutes=1),
+) -> Claim | Replay:
+    """Own `key` in `scope`, or get the first response to it (see the module docstring)."""
+    key = _check_key(key)
+    deadline = asyncio.get_running_loop().time() + wait_s
+    while True:
+        now = clock.now()
+        try:
+            record = await IdempotencyRecord.create(
+                scope=scope[:128], key=key, request_hash=request_hash, expires_at=now + ttl
+            )
+            return Claim(record.id)
+        except IntegrityError:
+            pass
+        existing = await IdempotencyRecord.get_or_none(scope=scope[:128], key=key)
+        if existing is None:
+            continue  # released or purged between our insert and read: try to claim again
+        abandoned = existing.status_code is None and existing.created_at <= now - stale_after
+        if existing.expires_at <= now or abandoned:
+            # An expired record (or a claim whose process died mid-request) no longer binds the key;
+            # delete exactly that row and claim afresh.
+            await IdempotencyRecord.filter(id=existing.id).delete()
+            continue
+        if existing.request_hash != request_hash:
+            raise IdempotencyKeyReused()
+        if existing.status_code is not None:
+            return Replay(existing.status_code, existing.response)
+        if asyncio.get_running_loop().time() >= deadline:
+            raise IdempotencyInProgress()
+        await asyncio.sleep(poll_s)
+
+
+async def complete(record_id: uuid.UUID, *, status_code: int, response: Any) -> None:
+    """Store the first response so duplicates replay it."""
+    await IdempotencyRecord.filter(id=record_id).update(status_code=status_code, response=response)
+
+
+async def release(record_id: uuid.UUID) -> None:
+    """Forget an in-progress claim whose work failed (nothing was done), so the client may retry."""
+    await IdempotencyRecord.filter(id=record_id, status_code__isnull=True).delete()
+
+
+async def purge_expired(*, now: dt.datetime | None = None) -> int:
+    """Delete records past their 24 hours; returns how many."""
+    return await IdempotencyRecord.filter(expires_at__lte=now or clock.now()).delete()
