@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, raw
 
-from citizen_api.endpoint import endpoint
+from citizen_api.endpoint import endpoint, rate_limiter
 from citizen_api.schemas.common import ListQuery, Page
 from citizen_api.schemas.community import (
     CommunityListQuery,
     CommunityOut,
+    FileOut,
     JoinIn,
     MemberListQuery,
     MemberOut,
@@ -26,10 +28,13 @@ from citizen_api.schemas.community import (
     ReviewIn,
     SimilarQuery,
     StaffNoticeListQuery,
+    UploadQuery,
     VerifyIn,
 )
 from services.accounts.enums import Role
 from services.accounts.principal import Principal
+from services.common.errors import InvalidInput
+from services.common.storage import LocalFileStore
 from services.community import service
 from services.community.service import candidate_details
 
@@ -283,6 +288,46 @@ def create_blueprint() -> Blueprint:
         )
         return NoticeReadsOut.from_domain(receipts)
 
+    # ------------------------------------------------------------------------------------- files
+
+    @bp.post("/api/v1/community/uploads")
+    @endpoint(
+        summary="Upload a report photo or a notice attachment (multipart field `file`)",
+        tag="community",
+        query=UploadQuery,
+        response=FileOut,
+        status=201,
+        auth=True,
+        description="JPEG, PNG or WebP (judged by content), at most 5 MB; ?kind=attachment also takes PDF, 10 MB.",
+    )
+    async def upload(request: Request, *, query: UploadQuery, actor: Principal) -> FileOut:
+        rt = request.app.ctx.runtime
+        upload = request.files.get("file") if request.files else None
+        if upload is None:
+            raise InvalidInput("community.upload_missing")
+        stored = await service.upload_file(
+            actor=actor,
+            data=upload.body,
+            filename=upload.name or "",
+            store=LocalFileStore(rt.settings.upload_dir),
+            max_bytes=rt.settings.upload_max_bytes,
+            attachment=query.kind == "attachment",
+            limiter=rate_limiter(request),
+        )
+        return FileOut.from_domain(stored)
+
+    @bp.get("/api/v1/community/files/<file_id:str>")
+    @endpoint(summary="A report photo or notice attachment", tag="community")
+    async def get_file(request: Request, file_id: str) -> HTTPResponse:
+        stored, data = await service.read_file(
+            file_id=file_id, store=LocalFileStore(request.app.ctx.runtime.settings.upload_dir)
+        )
+        return raw(
+            data,
+            content_type=stored.content_type,
+            headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
+        )
+
     # ------------------------------------------------------------------------------------- reports
 
     @bp.get("/api/v1/community/reports/similar")
@@ -322,6 +367,7 @@ def create_blueprint() -> Blueprint:
             confirm_new=body.confirm_new,
             checker=rt.adapters.wechat,
             locale=_locale(request),
+            limiter=rate_limiter(request),
             cipher=rt.cipher,
         )
         return ReportOut.from_domain(view, _locale(request))

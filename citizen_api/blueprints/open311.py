@@ -84,6 +84,10 @@ def _locale(request: Request) -> str:
     return getattr(request.ctx, "locale", None) or "zh_CN"
 
 
+def _base(request: Request) -> str:
+    return f"{request.scheme}://{request.host}"
+
+
 def _error(request: Request, fmt: str, status: int, code: str, params: dict[str, Any]) -> HTTPResponse:
     description = translate(code, _locale(request), **params)
     return render(fmt, "errors", [{"code": status, "description": description}], status=status)
@@ -146,8 +150,7 @@ def create_blueprint() -> Blueprint:
 
     @spec_errors
     async def discovery(request: Request, *, fmt: str) -> HTTPResponse:
-        base = f"{request.scheme}://{request.host}"
-        return render(fmt, "discovery", open311.discovery(base_url=base))
+        return render(fmt, "discovery", open311.discovery(base_url=_base(request)))
 
     @spec_errors
     async def services(request: Request, *, fmt: str) -> HTTPResponse:
@@ -178,6 +181,7 @@ def create_blueprint() -> Blueprint:
             end_date=args.get("end_date"),
             status=args.get("status"),
             locale=_locale(request),
+            base_url=_base(request),
         )
         return render(fmt, "service_requests", items)
 
@@ -224,7 +228,9 @@ def create_blueprint() -> Blueprint:
     async def get_request(request: Request, name: str) -> HTTPResponse:
         @spec_errors
         async def run(request: Request, request_id: str, *, fmt: str) -> HTTPResponse:
-            items = await open311.get_request(service_request_id=request_id, locale=_locale(request))
+            items = await open311.get_request(
+                service_request_id=request_id, locale=_locale(request), base_url=_base(request)
+            )
             return render(fmt, "service_requests", items)
 
         return await _dispatch(request, name, lambda stem, fmt: run(request, stem, fmt=fmt))

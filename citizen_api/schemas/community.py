@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -17,9 +17,11 @@ from services.community.enums import (
     ReportCategory,
     ReportStatus,
 )
+from services.community.service import file_url
 
 __all__ = [
     "Attachment",
+    "FileOut",
     "CommunityListQuery",
     "CommunityOut",
     "JoinIn",
@@ -168,10 +170,10 @@ class VerifyIn(StrictModel):
 
 
 class Attachment(StrictModel):
-    url: str = Field(max_length=1024, description="file URL from the upload endpoint")
-    name: str = Field(max_length=255)
-    content_type: str | None = Field(None, max_length=128)
-    size: int | None = Field(None, ge=0)
+    file_id: str = Field(max_length=64, description="id from POST /api/v1/community/uploads?kind=attachment")
+    name: str | None = Field(
+        None, max_length=255, description="shown to readers (default: the uploaded name)"
+    )
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -303,7 +305,9 @@ class ReportIn(StrictModel):
     lng: float | None = Field(None, ge=-180, le=180)
     address: str | None = Field(None, max_length=255)
     community_id: str | None = Field(None, max_length=64)
-    photos: list[str] = Field(default_factory=list, max_length=9, description="URLs from the upload endpoint")
+    photos: list[str] = Field(
+        default_factory=list, max_length=9, description="file ids from POST /api/v1/community/uploads"
+    )
     contact_phone: str | None = Field(None, pattern=r"^1\d{10}$")
     confirm_new: bool = Field(False, description="submit even when similar reports are nearby (else 409)")
 
@@ -311,7 +315,7 @@ class ReportIn(StrictModel):
     @classmethod
     def _photos(cls, value: list[str]) -> list[str]:
         for item in value:
-            if len(item) > 1024:
+            if len(item) > 64:
                 raise ValueError("photo reference too long")
         return value
 
@@ -383,7 +387,7 @@ class ReportOut(BaseModel):
             location=Location(lat=r.lat, lng=r.lng) if r.lat is not None and r.lng is not None else None,
             address=view.address,
             contact_phone=view.contact_phone,
-            photos=r.photos or [],
+            photos=[file_url(p) for p in r.photos or []],
             status=r.status,
             status_label=_label("community.report_status", r.status.value, locale),
             status_notes=r.status_notes,
@@ -400,3 +404,26 @@ class ReportOut(BaseModel):
             created_at=r.created_at,
             updated_at=r.updated_at,
         )
+
+
+class FileOut(BaseModel):
+    id: str
+    url: str
+    content_type: str
+    size: int
+    name: str
+
+    @classmethod
+    def from_domain(cls, stored: Any) -> FileOut:
+        return cls(
+            id=str(stored.id),
+            url=file_url(stored.id),
+            content_type=stored.content_type,
+            size=stored.size,
+            name=stored.filename,
+        )
+
+
+class UploadQuery(StrictModel):
+    model_config = ConfigDict(extra="ignore")
+    kind: Literal["photo", "attachment"] = Field("photo", description="attachment also accepts PDF (notices)")

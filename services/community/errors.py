@@ -29,6 +29,7 @@ from services.common.errors import Conflict, InvalidInput, NotFound, PermissionD
 
 __all__ = [
     "BadDuplicateTarget",
+    "BadFileReference",
     "BadSchedule",
     "CommunityNotFound",
     "ContentRisky",
@@ -68,6 +69,10 @@ class NoCommunityForReport(InvalidInput):
 
 class BadDuplicateTarget(InvalidInput):
     code = "community.report_bad_duplicate"
+
+
+class BadFileReference(InvalidInput):
+    code = "community.bad_file"
 
 
 class NotCommunityStaff(PermissionDenied):

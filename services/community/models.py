@@ -22,6 +22,7 @@ from services.community.enums import (
 __all__ = [
     "Community",
     "CommunityEvent",
+    "CommunityFile",
     "Membership",
     "Notice",
     "NoticeRead",
@@ -254,3 +255,19 @@ class Open311ApiKey(Model):
 
     class Meta:
         table = "community_open311_key"
+
+
+class CommunityFile(Model):
+    """A photo or attachment uploaded for a report or a notice (the bytes are in the file store)."""
+
+    id = fields.UUIDField(primary_key=True, default=new_id)
+    owner_id = fields.UUIDField()
+    key = fields.CharField(max_length=64, unique=True)
+    content_type = fields.CharField(max_length=64)
+    size = fields.IntField()
+    sha256 = fields.CharField(max_length=64)
+    filename = fields.CharField(max_length=255, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "community_file"

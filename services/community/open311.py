@@ -26,7 +26,7 @@ from services.common.i18n import translate
 from services.common.ids import parse_id
 from services.community.enums import ReportCategory, ReportSource, ReportStatus, SecVerdict
 from services.community.models import Community, Open311ApiKey, Report, ReportHistory
-from services.community.service import MAX_PLACEMENT_M, distance_m, new_token
+from services.community.service import MAX_PLACEMENT_M, distance_m, file_url, new_token
 
 __all__ = [
     "DEFAULT_WINDOW",
@@ -346,11 +346,12 @@ async def submit_request(
             contact_name_enc=enc(name or None, "contact_name"),
             contact_phone_enc=enc((form.get("phone") or "").strip() or None, "contact_phone"),
             contact_email_enc=enc((form.get("email") or "").strip() or None, "contact_email"),
-            photos=[media_url] if media_url else [],
+            photos=[],
             attributes={
                 **values,
                 **({"account_id": form["account_id"][:64]} if form.get("account_id") else {}),
                 **({"device_id": form["device_id"][:64]} if form.get("device_id") else {}),
+                **({"media_url": media_url[:1024]} if media_url.startswith(("http://", "https://")) else {}),
             },
             # The partner is accountable for its users' text (no WeChat openid to check it with).
             sec_suggest=SecVerdict.PASS.value,
@@ -380,7 +381,15 @@ def _expected(report: Report) -> dt.datetime | None:
     return dt.datetime.combine(day, dt.time(18, 0), tzinfo=clock.CITY_TZ)
 
 
-def request_view(report: Report, community: Community, *, locale: str) -> dict[str, Any]:
+def _media_url(report: Report, base_url: str) -> str | None:
+    if report.attributes and report.attributes.get("media_url"):
+        return str(report.attributes["media_url"])
+    if report.photos:
+        return f"{base_url}{file_url(report.photos[0])}"
+    return None
+
+
+def request_view(report: Report, community: Community, *, locale: str, base_url: str = "") -> dict[str, Any]:
     """One service request with the spec's fields, in the spec's order."""
     public_text = report.sec_suggest == SecVerdict.PASS.value
     return {
@@ -400,7 +409,7 @@ def request_view(report: Report, community: Community, *, locale: str) -> dict[s
         "zipcode": "459000",  # Jiyuan
         "lat": report.lat if report.lat is not None else community.lat,
         "long": report.lng if report.lng is not None else community.lng,
-        "media_url": report.photos[0] if report.photos and str(report.photos[0]).startswith("http") else None,
+        "media_url": _media_url(report, base_url),
     }
 
 
@@ -416,10 +425,10 @@ def _parse_w3(value: str | None, name: str) -> dt.datetime | None:
     return moment
 
 
-async def _views(reports: list[Report], locale: str) -> list[dict[str, Any]]:
+async def _views(reports: list[Report], locale: str, base_url: str) -> list[dict[str, Any]]:
     ids = {r.community_id for r in reports}
     communities = {c.id: c for c in await Community.filter(id__in=list(ids))}
-    return [request_view(r, communities[r.community_id], locale=locale) for r in reports]
+    return [request_view(r, communities[r.community_id], locale=locale, base_url=base_url) for r in reports]
 
 
 async def query_requests(
@@ -430,6 +439,7 @@ async def query_requests(
     end_date: str | None,
     status: str | None,
     locale: str,
+    base_url: str = "",
 ) -> list[dict[str, Any]]:
     """GET requests with the spec's filters; ids override everything; 90 days / 1000 rows at most."""
     if service_request_id:
@@ -437,7 +447,7 @@ async def query_requests(
         reports = await Report.filter(id__in=[i for i in ids if i is not None][:MAX_REQUESTS]).order_by(
             "-created_at"
         )
-        return await _views(reports, locale)
+        return await _views(reports, locale, base_url)
     start, end = _parse_w3(start_date, "start_date"), _parse_w3(end_date, "end_date")
     if start and end and end < start:
         raise BadOpen311Request("open311.bad_range")
@@ -461,16 +471,16 @@ async def query_requests(
         statuses = [s for s in ReportStatus if s.open311 in wanted]
         query = query.filter(Q(status__in=statuses))
     reports = await query.order_by("-created_at", "-id").limit(MAX_REQUESTS)
-    return await _views(reports, locale)
+    return await _views(reports, locale, base_url)
 
 
-async def get_request(*, service_request_id: str, locale: str) -> list[dict[str, Any]]:
+async def get_request(*, service_request_id: str, locale: str, base_url: str = "") -> list[dict[str, Any]]:
     """GET requests/{id}: an array with the one request."""
     parsed = parse_id(service_request_id)
     report = await Report.get_or_none(id=parsed) if parsed else None
     if report is None:
         raise RequestNotFound()
-    return await _views([report], locale)
+    return await _views([report], locale, base_url)
 
 
 async def request_for_token(*, token: str) -> list[dict[str, Any]]:

@@ -29,6 +29,8 @@ from services.common.crypto import PiiCipher, mask_phone
 from services.common.i18n import DEFAULT_LOCALE, translate
 from services.common.ids import parse_id
 from services.common.pagination import Page, decode_cursor, encode_cursor
+from services.common.ratelimit import RateLimiter, RateRule
+from services.common.storage import DOCUMENT_TYPES, IMAGE_TYPES, FileStore
 from services.community.enums import (
     MembershipStatus,
     NoticeCategory,
@@ -41,6 +43,7 @@ from services.community.enums import (
 )
 from services.community.errors import (
     BadDuplicateTarget,
+    BadFileReference,
     BadSchedule,
     CommunityNotFound,
     ContentRisky,
@@ -60,6 +63,7 @@ from services.community.errors import (
 )
 from services.community.models import (
     Community,
+    CommunityFile,
     Membership,
     Notice,
     NoticeRead,
@@ -84,6 +88,9 @@ __all__ = [
     "create_notice",
     "create_report",
     "distance_m",
+    "file_url",
+    "read_file",
+    "upload_file",
     "get_community",
     "get_notice",
     "get_report",
@@ -173,12 +180,14 @@ async def _is_verified_member(user_id: uuid.UUID | None, community_id: uuid.UUID
 
 
 async def _openid_of(user_id: uuid.UUID) -> str:
-    # WeChat's msg_sec_check v2 wants the author's openid. Read-only look-up of the account;
-    # replace with the accounts service's accessor once it offers one.
-    from services.accounts.models import User
+    # WeChat's msg_sec_check v2 wants the author's openid, which the accounts domain keeps.
+    from services.accounts import service as accounts
+    from services.common.errors import NotFound as _NotFound
 
-    openid = await User.filter(id=user_id).values_list("openid", flat=True)
-    return openid[0] if openid else ""
+    try:
+        return (await accounts.find_user(str(user_id))).openid
+    except _NotFound:
+        return ""
 
 
 # ---------------------------------------------------------------------------------------------- content security
@@ -336,6 +345,83 @@ async def verify_membership(*, actor: Principal, membership_id: str, approve: bo
     return membership
 
 
+# ---------------------------------------------------------------------------------------------- files
+
+# Posting limits per person: generous for a resident, tight for a script.
+REPORTS_PER_USER = RateRule("community.report", "20/hour", code="community.report_rate_limited")
+UPLOADS_PER_USER = RateRule("community.upload", "60/hour", code="community.upload_rate_limited")
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
+
+def file_url(file_id: str | uuid.UUID) -> str:
+    return f"/api/v1/community/files/{file_id}"
+
+
+async def upload_file(
+    *,
+    actor: Principal,
+    data: bytes,
+    filename: str,
+    store: FileStore,
+    max_bytes: int,
+    attachment: bool,
+    limiter: RateLimiter | None = None,
+) -> CommunityFile:
+    """Keep a report photo (JPEG/PNG/WebP) or a notice attachment (also PDF), judged by content."""
+    if limiter is not None:
+        await limiter.hit(UPLOADS_PER_USER, str(actor.user_id))
+    allowed = DOCUMENT_TYPES if attachment else IMAGE_TYPES
+    limit = min(max_bytes, ATTACHMENT_MAX_BYTES if attachment else PHOTO_MAX_BYTES)
+    stored = await store.save(data=data, filename=filename, allowed_types=allowed, max_bytes=limit)
+    return await CommunityFile.create(
+        owner_id=actor.user_id,
+        key=stored.key,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        filename=(filename or "")[:255],
+    )
+
+
+async def read_file(*, file_id: str, store: FileStore) -> tuple[CommunityFile, bytes]:
+    """A file by its id. Ids are unguessable (UUIDv7 with 74 random bits) and only handed out with
+    the notice or report that uses them, so the id works as the capability to read it."""
+    parsed = parse_id(file_id)
+    stored = await CommunityFile.get_or_none(id=parsed) if parsed else None
+    if stored is None:
+        from services.common.errors import NotFound as _NotFound
+
+        raise _NotFound("upload.not_found")
+    return stored, await store.read(stored.key)
+
+
+async def _own_files(actor: Principal, ids: list[str], *, images_only: bool) -> list[CommunityFile]:
+    """The caller's own uploads, in the order given; anything else is refused."""
+    files: list[CommunityFile] = []
+    for raw in ids:
+        parsed = parse_id(raw)
+        found = await CommunityFile.get_or_none(id=parsed, owner_id=actor.user_id) if parsed else None
+        if found is None or (images_only and found.content_type not in IMAGE_TYPES):
+            raise BadFileReference(file=str(raw)[:64])
+        files.append(found)
+    return files
+
+
+async def _attachments(actor: Principal, attachments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    files = await _own_files(actor, [str(a.get("file_id", "")) for a in attachments], images_only=False)
+    return [
+        {
+            "file_id": str(f.id),
+            "name": (a.get("name") or f.filename or "")[:255],
+            "content_type": f.content_type,
+            "size": f.size,
+            "url": file_url(f.id),
+        }
+        for f, a in zip(files, attachments, strict=True)
+    ]
+
+
 # ---------------------------------------------------------------------------------------------- pagination
 
 
@@ -448,6 +534,7 @@ async def create_notice(
         locale=locale,
     )
     status = NoticeStatus.PUBLISHED if verdict.suggest is SecVerdict.PASS else NoticeStatus.REVIEW
+    resolved = await _attachments(actor, attachments)
     async with in_transaction() as conn:
         notice = await Notice.create(
             community_id=community.id,
@@ -461,7 +548,7 @@ async def create_notice(
             status=status,
             publish_at=publish_at,
             expire_at=expire_at,
-            attachments=attachments,
+            attachments=resolved,
             sec_suggest=verdict.suggest.value,
             sec_label=str(verdict.label) if verdict.label is not None else None,
             using_db=conn,
@@ -492,9 +579,11 @@ async def update_notice(
     notice = await _staff_notice(actor, notice_id)
     if notice.status is NoticeStatus.WITHDRAWN:
         raise IllegalNoticeTransition(status=notice.status.value)
-    for name in ("title", "body", "category", "visibility", "urgent", "pinned", "attachments"):
+    for name in ("title", "body", "category", "visibility", "urgent", "pinned"):
         if name in changes and changes[name] is not None:
             setattr(notice, name, changes[name])
+    if changes.get("attachments") is not None:
+        notice.attachments = await _attachments(actor, changes["attachments"])
     if "publish_at" in changes and changes["publish_at"] is not None:
         notice.publish_at = changes["publish_at"]
     if "expire_at" in changes:
@@ -841,14 +930,18 @@ async def create_report(
     checker: ContentChecker | None,
     cipher: PiiCipher,
     locale: str = DEFAULT_LOCALE,
+    limiter: RateLimiter | None = None,
 ) -> ReportView:
     """File a 随手拍 report; a similar open report nearby is offered first (409) unless `confirm_new`."""
     if (lat is None) != (lng is None) or (lat is None and not address):
         raise LocationRequired()
+    if limiter is not None:
+        await limiter.hit(REPORTS_PER_USER, str(actor.user_id))
     community = await _place_report(actor=actor, community_id=community_id, lat=lat, lng=lng, address=address)
     verdict = await check_text(
         checker=checker, author_id=actor.user_id, content=description, scene=SCENE_REPORT, locale=locale
     )
+    photo_files = await _own_files(actor, photos, images_only=True)
     if lat is not None and lng is not None and not confirm_new:
         candidates = await similar_reports(category=category, lat=lat, lng=lng, exclude_user=actor.user_id)
         if candidates:
@@ -870,7 +963,7 @@ async def create_report(
                 if contact_phone
                 else None
             ),
-            photos=photos,
+            photos=[str(f.id) for f in photo_files],
             sec_suggest=verdict.suggest.value,
             token=new_token(),
             using_db=conn,

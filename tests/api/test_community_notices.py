@@ -323,3 +323,33 @@ async def test_notice__unknown_ids_and_bad_input(client: httpx.AsyncClient, sett
     cursor = await client.get(f"/api/v1/communities/{a.id}/notices", params={"cursor": "garbage!!"})
     assert cursor.status_code == 422
     _ = make_user, deliver_outbox_once
+
+
+async def test_notice__pdf_attachment(client: httpx.AsyncClient, settings, wechat_checks) -> None:
+    a, _ = await community_pair()
+    staff = await staff_of(a)
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    as_photo = await client.post(
+        "/api/v1/community/uploads",
+        files={"file": ("a.pdf", pdf, "application/pdf")},
+        headers=headers_for(staff, settings),
+    )
+    assert as_photo.status_code == 422
+    uploaded = await client.post(
+        "/api/v1/community/uploads",
+        params={"kind": "attachment"},
+        files={"file": ("停水范围.pdf", pdf, "application/pdf")},
+        headers=headers_for(staff, settings),
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    created = await client.post(
+        f"/api/v1/staff/communities/{a.id}/notices",
+        json=notice(attachments=[{"file_id": uploaded.json()["id"], "name": "停水范围"}]),
+        headers=headers_for(staff, settings),
+    )
+    assert created.status_code == 201, created.text
+    attachment = created.json()["attachments"][0]
+    assert attachment["name"] == "停水范围" and attachment["content_type"] == "application/pdf"
+    public = await client.get(f"/api/v1/notices/{created.json()['id']}")
+    fetched = await client.get(public.json()["attachments"][0]["url"])
+    assert fetched.status_code == 200 and fetched.content == pdf

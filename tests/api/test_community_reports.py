@@ -287,3 +287,60 @@ async def test_report__risky_description_refused_and_location_required(
     assert nowhere.json()["error"]["code"] == "community.report_location_required"
     anonymous = await client.post("/api/v1/community/reports", json=report())
     assert anonymous.status_code == 401
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+async def test_report__photos_are_own_uploads(client: httpx.AsyncClient, settings, wechat_checks) -> None:
+    a, _ = await community_pair()
+    reporter, other = await resident(a), await resident(a)
+    uploaded = await client.post(
+        "/api/v1/community/uploads",
+        files={"file": ("hole.png", PNG, "image/png")},
+        headers=headers_for(reporter, settings),
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    photo = uploaded.json()
+    assert photo["content_type"] == "image/png"
+    not_image = await client.post(
+        "/api/v1/community/uploads",
+        files={"file": ("x.png", PDF, "image/png")},
+        headers=headers_for(reporter, settings),
+    )
+    assert not_image.status_code == 422
+    stolen = await client.post(
+        "/api/v1/community/reports", json=report(photos=[photo["id"]]), headers=headers_for(other, settings)
+    )
+    assert stolen.status_code == 422 and stolen.json()["error"]["code"] == "community.bad_file"
+    created = await client.post(
+        "/api/v1/community/reports",
+        json=report(photos=[photo["id"]]),
+        headers=headers_for(reporter, settings),
+    )
+    assert created.status_code == 201
+    assert created.json()["photos"] == [photo["url"]]
+    fetched = await client.get(photo["url"])
+    assert fetched.status_code == 200 and fetched.content == PNG
+    assert fetched.headers["content-type"] == "image/png"
+    open311 = await client.get(f"/open311/v2/requests/{created.json()['id']}.json")
+    assert open311.json()[0]["media_url"].endswith(photo["url"])
+
+
+async def test_report__rate_limited_per_person(client: httpx.AsyncClient, settings, wechat_checks) -> None:
+    a, _ = await community_pair()
+    reporter = await resident(a)
+    statuses = []
+    for index in range(21):
+        response = await client.post(
+            "/api/v1/community/reports",
+            json=report(lat_lng=(35.0 + index * 0.01, 112.5868), confirm_new=True),
+            headers=headers_for(reporter, settings),
+        )
+        statuses.append(response.status_code)
+    assert statuses[:20] == [201] * 20
+    assert statuses[20] == 429
