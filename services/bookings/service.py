@@ -92,6 +92,7 @@ from services.common.errors import InvalidInput, VerificationRequired
 from services.common.idcard import is_valid_id_number, normalize_id_number
 from services.common.ids import new_id, parse_id
 from services.common.pagination import Page, decode_cursor, encode_cursor
+from services.notifications import service as notifications
 
 __all__ = [
     "Guard",
@@ -646,6 +647,15 @@ async def book(
                     else None,
                     using_db=conn,
                 )
+            if status in _NOTIFY_ON_BOOKING:
+                await _notify(
+                    conn,
+                    kind=_NOTIFY_ON_BOOKING[status],
+                    booking_id=booking_id,
+                    people=(actor.user_id, subject_id),
+                    resource=resource,
+                    start=slot.start,
+                )
     except SlotFull:
         fresh = await Slot.get_or_none(id=slot.id)
         remaining = max(0, fresh.capacity - fresh.taken) if fresh else 0
@@ -663,12 +673,7 @@ async def book(
                 details={"remaining": 0, "requested": places, "waitlist": rules.waitlist}
             ) from error
         raise AlreadyBooked() from error
-    view = await _view(booking_id)
-    if status is BookingStatus.CONFIRMED:
-        await _notify(view, "notify.booking.confirmed")
-    elif status is BookingStatus.REQUESTED:
-        await _notify(view, "notify.booking.requested")
-    return view
+    return await _view(booking_id)
 
 
 # ------------------------------------------------------------------------------- status transitions
@@ -737,8 +742,8 @@ async def cancel(
         raise CancellationTooLate(details={"deadline": deadline.isoformat()}, deadline=_local_text(deadline))
     async with in_transaction() as conn:
         await _move(conn, row, BookingStatus.CANCELLED, cancelled_at=now)
+        await _notify_row(conn, row, "notify.booking.cancelled")
     view = await _view(row.id)
-    await _notify(view, "notify.booking.cancelled")
     await _promote_waitlist(row.slot_id, cipher=cipher)  # type: ignore[attr-defined]
     return view
 
@@ -761,9 +766,8 @@ async def confirm_hold(
         raise IllegalTransition(details={"from": row.status, "to": "confirmed"}, status=row.status)
     async with in_transaction() as conn:
         await _move(conn, row, BookingStatus.CONFIRMED, confirmed_at=now, hold_expires_at=None)
-    view = await _view(row.id)
-    await _notify(view, "notify.booking.confirmed")
-    return view
+        await _notify_row(conn, row, "notify.booking.confirmed")
+    return await _view(row.id)
 
 
 async def check_in(
@@ -810,8 +814,8 @@ async def decide(
             await _move(conn, row, target, confirmed_at=now, decided_by_id=actor.user_id)
         else:
             await _move(conn, row, target, decided_by_id=actor.user_id)
+        await _notify_row(conn, row, "notify.booking.confirmed" if approve else "notify.booking.denied")
     view = await _view(row.id)
-    await _notify(view, "notify.booking.confirmed" if approve else "notify.booking.denied")
     if not approve:
         await _promote_waitlist(row.slot_id, cipher=cipher)  # type: ignore[attr-defined]
     return view
@@ -928,6 +932,14 @@ async def _promote_waitlist(slot_id: uuid.UUID, *, cipher: _Cipher | None = None
                     now=now,
                     booking_id=booking_id,
                 )
+                await _notify(
+                    conn,
+                    kind="notify.booking.promoted",
+                    booking_id=booking_id,
+                    people=(entry.user_id, entry.subject_id),
+                    resource=slot.resource,
+                    start=slot.start,
+                )
         except _NoRoom:
             still_waiting = await WaitlistEntry.filter(id=entry.id, status=WaitlistStatus.WAITING).exists()
             if still_waiting:
@@ -940,7 +952,6 @@ async def _promote_waitlist(slot_id: uuid.UUID, *, cipher: _Cipher | None = None
             )
             continue
         promoted += 1
-        await _notify(await _view(booking_id), "notify.booking.promoted")
 
 
 # A promoted booking needs a signed check-in code, but promotion happens inside cancel() calls that
@@ -1071,11 +1082,18 @@ async def send_reminders(*, now: dt.datetime | None = None) -> int:
     ).values_list("id", flat=True)
     sent = 0
     for booking_id in ids:
-        # Claim the reminder first so two workers never both send it.
-        claimed = await Booking.filter(id=booking_id, reminded_at__isnull=True).update(reminded_at=now)
-        if claimed == 1:
-            sent += 1
-            await _notify(await _view(booking_id), "notify.booking.reminder")
+        async with in_transaction() as conn:
+            # Claim the reminder with the inbox write so two workers never both send it.
+            claimed = (
+                await Booking.filter(id=booking_id, reminded_at__isnull=True)
+                .using_db(conn)
+                .update(reminded_at=now)
+            )
+            if claimed != 1:
+                continue
+            row = await Booking.get(id=booking_id).using_db(conn).select_related("resource")
+            await _notify_row(conn, row, "notify.booking.reminder")
+        sent += 1
     return sent
 
 
@@ -1094,23 +1112,41 @@ async def roll_slots(*, today: dt.date | None = None) -> int:
 # ------------------------------------------------------------------------------------ notifications
 
 
-async def _notify(view: BookingView, kind: str) -> None:
-    """Tell the booker (and the person it is for, when someone else booked it). Never fails the booking."""
-    try:
-        from services.notifications import service as notifications
-    except ImportError:  # the notifications domain is not installed in this build
-        log.warning("notifications unavailable", extra={"kind": kind})
-        return
+_NOTIFY_ON_BOOKING = {
+    BookingStatus.CONFIRMED: "notify.booking.confirmed",
+    BookingStatus.REQUESTED: "notify.booking.requested",
+}
+
+
+async def _notify(
+    conn: Any,
+    *,
+    kind: str,
+    booking_id: uuid.UUID,
+    people: Iterable[uuid.UUID],
+    resource: Resource,
+    start: dt.datetime,
+) -> None:
+    """An inbox message (and maybe a WeChat one) to the booker and the person it is for, in `conn`'s
+    transaction: the notice exists exactly when the change does. kind ids live in bookings.po."""
+    view = _resource_view(resource)
     params = {
-        "booking_id": str(view.id),
-        "resource": view.resource.display_name("zh_CN"),
-        "resource_en": view.resource.display_name("en"),
-        "start": _local_text(view.slot.start),
-        "status": view.status.value,
+        "booking_id": str(booking_id),
+        "resource": view.display_name("zh_CN"),
+        "resource_en": view.display_name("en"),
+        "start": _local_text(start),
     }
-    link = f"/pages/bookings/detail?id={view.id}"
-    for user_id in dict.fromkeys([view.user_id, view.subject_id]):
-        try:
-            await notifications.notify(user_id=user_id, kind=kind, params=params, link=link)
-        except Exception:  # the booking stands even when a message cannot be sent
-            log.exception("booking notification failed", extra={"kind": kind, "booking_id": str(view.id)})
+    link = f"/pages/bookings/detail?id={booking_id}"
+    for user_id in dict.fromkeys(people):
+        await notifications.notify(user_id=user_id, kind=kind, params=params, link=link, using_db=conn)
+
+
+async def _notify_row(conn: Any, row: Booking, kind: str) -> None:
+    await _notify(
+        conn,
+        kind=kind,
+        booking_id=row.id,
+        people=(row.user_id, row.subject_id),
+        resource=row.resource,
+        start=row.slot_start,
+    )

@@ -1,0 +1,204 @@
+"""Request and response shapes of the booking engine (API.md: Slot and Booking shapes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from citizen_api.schemas.common import ListQuery, StrictModel
+from services.bookings.enums import BookingStatus, OwnerDomain, WaitlistStatus
+from services.bookings.views import BookingView, ResourceView, SlotView, WaitlistView
+from services.common import clock
+
+__all__ = [
+    "BookingIn",
+    "BookingOut",
+    "BookingPage",
+    "CheckInIn",
+    "DecisionIn",
+    "ResourceOut",
+    "SlotList",
+    "SlotOut",
+    "SlotsQuery",
+    "StaffBookingsQuery",
+    "VisitorIn",
+    "VisitorOut",
+    "WaitlistIn",
+    "WaitlistOut",
+]
+
+_PURPOSE_VALUE = str | int | float | bool | None
+
+
+def _local(moment: dt.datetime | None) -> dt.datetime | None:
+    """Display time: ISO 8601 in Asia/Shanghai (+08:00)."""
+    return clock.to_local(moment) if moment is not None else None
+
+
+class SlotsQuery(StrictModel):
+    date: dt.date = Field(description="local date (Asia/Shanghai), YYYY-MM-DD")
+
+
+class StaffBookingsQuery(ListQuery):
+    date: dt.date | None = Field(None, description="local visit date")
+    status: BookingStatus | None = None
+
+
+class VisitorIn(StrictModel):
+    name: str = Field(min_length=1, max_length=32)
+    id_number: str = Field(min_length=15, max_length=24, description="18-character resident ID (GB 11643)")
+
+
+class BookingIn(StrictModel):
+    slot_id: str = Field(max_length=64)
+    party_size: int | None = Field(None, ge=1, le=50, description="defaults to the number of visitors, or 1")
+    visitors: list[VisitorIn] | None = Field(None, max_length=20, description="real-name visitors (tourism)")
+    for_member: uuid.UUID | None = Field(
+        None, description="book for a family member you hold a proxy grant for (same as X-Acting-For)"
+    )
+    purpose: dict[str, _PURPOSE_VALUE] | None = Field(
+        None, max_length=10, description="what the visit is for, e.g. {'item_code': '...'} for a hall window"
+    )
+
+
+class WaitlistIn(StrictModel):
+    party_size: int = Field(1, ge=1, le=50)
+
+
+class CheckInIn(StrictModel):
+    code: str = Field(min_length=8, max_length=64, description="the code shown under the booking's QR code")
+
+
+class DecisionIn(StrictModel):
+    approve: bool
+
+
+class SlotOut(BaseModel):
+    id: uuid.UUID
+    resource_id: uuid.UUID
+    start: dt.datetime
+    end: dt.datetime
+    capacity: int
+    remaining: int
+    status: str = Field(description="open | full | closed | past")
+    label: str | None = None
+
+    @classmethod
+    def from_domain(cls, slot: SlotView, *, now: dt.datetime | None = None) -> SlotOut:
+        return cls(
+            id=slot.id,
+            resource_id=slot.resource_id,
+            start=_local(slot.start),
+            end=_local(slot.end),
+            capacity=slot.capacity,
+            remaining=slot.remaining,
+            status=slot.display_status(now or clock.now()),
+            label=slot.label,
+        )
+
+
+class SlotList(BaseModel):
+    items: list[SlotOut]
+    next_cursor: str | None = None
+
+
+class ResourceOut(BaseModel):
+    id: uuid.UUID
+    owner_domain: OwnerDomain
+    owner_ref: str
+    name: str
+    rules: dict[str, Any]
+
+    @classmethod
+    def from_domain(cls, resource: ResourceView, locale: str | None = None) -> ResourceOut:
+        return cls(
+            id=resource.id,
+            owner_domain=resource.owner_domain,
+            owner_ref=resource.owner_ref,
+            name=resource.display_name(locale),
+            rules=resource.rules.as_dict(),
+        )
+
+
+class ResourceBrief(BaseModel):
+    id: uuid.UUID
+    owner_domain: OwnerDomain
+    owner_ref: str
+    name: str
+
+
+class VisitorOut(BaseModel):
+    name: str = Field(description="masked")
+    id_number: str = Field(description="masked")
+
+
+class BookingOut(BaseModel):
+    id: uuid.UUID
+    slot: SlotOut
+    status: BookingStatus
+    party_size: int
+    for_member: uuid.UUID | None
+    check_in_code: str | None = Field(description="show as a QR code; only while the booking is confirmed")
+    created_at: dt.datetime
+    resource: ResourceBrief
+    booked_by: uuid.UUID
+    visitors: list[VisitorOut]
+    purpose: dict[str, Any]
+    hold_expires_at: dt.datetime | None = None
+    checked_in_at: dt.datetime | None = None
+    cancelled_at: dt.datetime | None = None
+
+    @classmethod
+    def from_domain(cls, booking: BookingView, locale: str | None = None) -> BookingOut:
+        resource = booking.resource
+        return cls(
+            id=booking.id,
+            slot=SlotOut.from_domain(booking.slot),
+            status=booking.status,
+            party_size=booking.party_size,
+            for_member=booking.for_member_id,
+            check_in_code=booking.visible_check_in_code,
+            created_at=_local(booking.created_at),
+            resource=ResourceBrief(
+                id=resource.id,
+                owner_domain=resource.owner_domain,
+                owner_ref=resource.owner_ref,
+                name=resource.display_name(locale),
+            ),
+            booked_by=booking.user_id,
+            visitors=[VisitorOut(name=v.name_masked, id_number=v.id_number_masked) for v in booking.visitors],
+            purpose=booking.purpose,
+            hold_expires_at=_local(booking.hold_expires_at),
+            checked_in_at=_local(booking.checked_in_at),
+            cancelled_at=_local(booking.cancelled_at),
+        )
+
+
+class BookingPage(BaseModel):
+    items: list[BookingOut]
+    next_cursor: str | None = None
+
+
+class WaitlistOut(BaseModel):
+    id: uuid.UUID
+    slot_id: uuid.UUID
+    status: WaitlistStatus
+    party_size: int
+    position: int | None = Field(description="1-based place in the queue while waiting")
+    booking_id: uuid.UUID | None
+    created_at: dt.datetime
+
+    @classmethod
+    def from_domain(cls, entry: WaitlistView) -> WaitlistOut:
+        return cls(
+            id=entry.id,
+            slot_id=entry.slot_id,
+            status=entry.status,
+            party_size=entry.party_size,
+            position=entry.position,
+            booking_id=entry.booking_id,
+            created_at=_local(entry.created_at),
+        )

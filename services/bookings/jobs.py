@@ -1,0 +1,48 @@
+"""Periodic work of the booking engine, run by `citizen-api worker` (or in-process when embedded)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.bookings import service
+from services.common import idempotency
+from services.common.jobs import PeriodicJob
+
+__all__ = ["OUTBOX_HANDLERS", "PERIODIC_JOBS"]
+
+
+async def expire_holds(deps: Any) -> int:
+    """Holds that ran out give their places back (and promote waitlists)."""
+    service.use_cipher(deps.cipher)
+    return await service.expire_holds(cipher=deps.cipher)
+
+
+async def mark_no_shows(deps: Any) -> int:
+    """Confirmed bookings whose slot ended without a check-in become no-shows (strikes)."""
+    return await service.mark_no_shows()
+
+
+async def send_reminders(deps: Any) -> int:
+    """The day-before reminder, once per booking."""
+    return await service.send_reminders()
+
+
+async def roll_slots(deps: Any) -> int:
+    """Keep slots generated across every resource's advance-booking window."""
+    return await service.roll_slots()
+
+
+async def purge_idempotency_keys(deps: Any) -> int:
+    """Idempotency records are kept 24 hours."""
+    return await idempotency.purge_expired()
+
+
+OUTBOX_HANDLERS: dict[str, Any] = {}
+
+PERIODIC_JOBS = [
+    PeriodicJob("bookings.expire_holds", every_s=30, run=expire_holds),
+    PeriodicJob("bookings.mark_no_shows", every_s=300, run=mark_no_shows),
+    PeriodicJob("bookings.send_reminders", every_s=600, run=send_reminders),
+    PeriodicJob("bookings.roll_slots", every_s=3600, run=roll_slots),
+    PeriodicJob("bookings.purge_idempotency_keys", every_s=3600, run=purge_idempotency_keys),
+]
