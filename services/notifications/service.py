@@ -40,6 +40,7 @@ __all__ = [
     "InboxPage",
     "configure",
     "deliver_subscribe_message",
+    "export_user_data",
     "list_consents",
     "list_inbox",
     "mark_read",
@@ -238,6 +239,28 @@ async def list_consents(*, user_id: uuid.UUID) -> list[ConsentBalance]:
     """The user's subscribe-message consents still unused, per template."""
     rows = await SubscriptionConsent.filter(user_id=user_id).order_by("template_id")
     return [ConsentBalance(template_id=row.template_id, remaining=row.remaining) for row in rows]
+
+
+async def export_user_data(*, user_id: uuid.UUID) -> dict[str, Any]:
+    """Everything this domain holds on the user, as JSON-ready data (PIPL export)."""
+    inbox = await InboxMessage.filter(user_id=user_id).order_by("created_at", "id")
+    consents = await list_consents(user_id=user_id)
+    return {
+        "inbox": [
+            {
+                "id": str(m.id),
+                "kind": m.kind,
+                "params": m.params,
+                "link": m.link,
+                "case_ref": m.case_ref,
+                "read_at": m.read_at.isoformat() if m.read_at else None,
+                "created_at": m.created_at.isoformat(),
+                "push_status": PushStatus(m.push_status).value,
+            }
+            for m in inbox
+        ],
+        "subscriptions": [{"template_id": c.template_id, "remaining": c.remaining} for c in consents],
+    }
 
 
 _CONSENT_EVENTS = {

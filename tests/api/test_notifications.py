@@ -272,3 +272,15 @@ async def test_subscribe_send__wechat_down_is_retried_later(
     await deliver_outbox_once(runtime)
     inbox = (await client.get("/api/v1/me/inbox", headers=auth_headers(user, settings))).json()
     assert inbox["items"][0]["push_status"] == "sent"
+
+
+async def test_export__the_users_inbox_and_consents_only(app) -> None:
+    user = await make_user()
+    other = await make_user()
+    await notifications.notify(user_id=user.id, kind=KIND, params={"text": "mine"}, case_ref="C1")
+    await notifications.notify(user_id=other.id, kind=KIND, params={"text": "theirs"})
+    await notifications.record_consents(user_id=user.id, template_ids=["TPL_A"])
+    exported = await notifications.export_user_data(user_id=user.id)
+    assert [m["params"]["text"] for m in exported["inbox"]] == ["mine"]
+    assert exported["inbox"][0]["case_ref"] == "C1"
+    assert exported["subscriptions"] == [{"template_id": "TPL_A", "remaining": 1}]
