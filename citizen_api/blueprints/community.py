@@ -8,8 +8,11 @@ from sanic.response import HTTPResponse, raw
 from citizen_api.endpoint import endpoint, rate_limiter
 from citizen_api.schemas.common import ListQuery, Page
 from citizen_api.schemas.community import (
+    CheckInIn,
     CommunityListQuery,
     CommunityOut,
+    EventIn,
+    EventOut,
     FileOut,
     JoinIn,
     MemberListQuery,
@@ -26,6 +29,7 @@ from citizen_api.schemas.community import (
     ReportOut,
     ReportStatusIn,
     ReviewIn,
+    SignupOut,
     SimilarQuery,
     StaffNoticeListQuery,
     UploadQuery,
@@ -35,7 +39,7 @@ from services.accounts.enums import Role
 from services.accounts.principal import Principal
 from services.common.errors import InvalidInput
 from services.common.storage import LocalFileStore
-from services.community import service
+from services.community import events, service
 from services.community.service import candidate_details
 
 __all__ = ["create_blueprint"]
@@ -53,6 +57,7 @@ def _checker(request: Request):
 
 def create_blueprint() -> Blueprint:
     bp = Blueprint("community")
+    events.register()  # members-only events take sign-ups from members only
 
     # ------------------------------------------------------------------------------------- communities
 
@@ -287,6 +292,86 @@ def create_blueprint() -> Blueprint:
             actor=actor, notice_id=notice_id, limit=query.limit, cursor=query.cursor
         )
         return NoticeReadsOut.from_domain(receipts)
+
+    # ------------------------------------------------------------------------------------- events
+
+    @bp.post("/api/v1/staff/communities/<community_id:str>/events")
+    @endpoint(
+        summary="Create an event with sign-up (a booking-engine slot with a waitlist)",
+        tag="community staff",
+        body=EventIn,
+        response=EventOut,
+        status=201,
+        roles=STAFF,
+    )
+    async def create_event(
+        request: Request, community_id: str, *, body: EventIn, actor: Principal
+    ) -> EventOut:
+        view = await events.create_event(
+            actor=actor,
+            community_id=community_id,
+            title=body.title,
+            description=body.description,
+            place=body.place,
+            starts_at=body.starts_at,
+            ends_at=body.ends_at,
+            capacity=body.capacity,
+            party_size_max=body.party_size_max,
+            visibility=body.visibility,
+        )
+        return EventOut.from_domain(view)
+
+    @bp.get("/api/v1/communities/<community_id:str>/events")
+    @endpoint(
+        summary="Upcoming events of a community (sign up via POST /api/v1/bookings with the slot id)",
+        tag="community",
+        response=Page[EventOut],
+        optional_auth=True,
+    )
+    async def list_events(request: Request, community_id: str, *, actor: Principal | None) -> Page[EventOut]:
+        page = await events.list_events(viewer=actor, community_id=community_id)
+        return Page[EventOut](
+            items=[EventOut.from_domain(v) for v in page.items], next_cursor=page.next_cursor
+        )
+
+    @bp.get("/api/v1/community/events/<event_id:str>")
+    @endpoint(
+        summary="One event with its remaining places", tag="community", response=EventOut, optional_auth=True
+    )
+    async def get_event(request: Request, event_id: str, *, actor: Principal | None) -> EventOut:
+        return EventOut.from_domain(await events.get_event(viewer=actor, event_id=event_id))
+
+    @bp.get("/api/v1/staff/events/<event_id:str>/signups")
+    @endpoint(
+        summary="Who signed up for an event",
+        tag="community staff",
+        query=ListQuery,
+        response=Page[SignupOut],
+        roles=STAFF,
+    )
+    async def signups(
+        request: Request, event_id: str, *, query: ListQuery, actor: Principal
+    ) -> Page[SignupOut]:
+        page = await events.list_signups(
+            actor=actor, event_id=event_id, limit=query.limit, cursor=query.cursor
+        )
+        return Page[SignupOut](
+            items=[SignupOut.from_domain(b) for b in page.items], next_cursor=page.next_cursor
+        )
+
+    @bp.post("/api/v1/staff/events/<event_id:str>/check-in")
+    @endpoint(
+        summary="Check a resident in by the code on their phone",
+        tag="community staff",
+        body=CheckInIn,
+        response=SignupOut,
+        roles=STAFF,
+    )
+    async def check_in(request: Request, event_id: str, *, body: CheckInIn, actor: Principal) -> SignupOut:
+        booking = await events.check_in(
+            actor=actor, event_id=event_id, code=body.code, cipher=request.app.ctx.runtime.cipher
+        )
+        return SignupOut.from_domain(booking)
 
     # ------------------------------------------------------------------------------------- files
 

@@ -21,6 +21,10 @@ from services.community.service import file_url
 
 __all__ = [
     "Attachment",
+    "CheckInIn",
+    "EventIn",
+    "EventOut",
+    "SignupOut",
     "FileOut",
     "CommunityListQuery",
     "CommunityOut",
@@ -427,3 +431,110 @@ class FileOut(BaseModel):
 class UploadQuery(StrictModel):
     model_config = ConfigDict(extra="ignore")
     kind: Literal["photo", "attachment"] = Field("photo", description="attachment also accepts PDF (notices)")
+
+
+# ---------------------------------------------------------------------------------------------- events
+
+
+class EventIn(StrictModel):
+    title: str = Field(min_length=1, max_length=120)
+    description: str = Field("", max_length=10_000)
+    place: str = Field("", max_length=255)
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    capacity: int = Field(ge=1, le=10_000)
+    party_size_max: int = Field(1, ge=1, le=10, description="places one sign-up may take (family members)")
+    visibility: NoticeVisibility = NoticeVisibility.PUBLIC
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _tz(cls, value: dt.datetime) -> dt.datetime:
+        return _aware(value)  # type: ignore[return-value]
+
+
+class SlotOut(BaseModel):
+    id: str
+    resource_id: str
+    start: dt.datetime
+    end: dt.datetime
+    capacity: int
+    remaining: int
+    status: str
+
+
+class EventOut(BaseModel):
+    id: str
+    community_id: str
+    title: str
+    description: str
+    place: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    capacity: int
+    remaining: int | None
+    visibility: NoticeVisibility
+    status: str
+    resource_id: str | None
+    slot: SlotOut | None
+    signup: str = Field(
+        description="how to sign up: POST /api/v1/bookings {slot_id}; full: POST /api/v1/slots/{id}/waitlist"
+    )
+
+    @classmethod
+    def from_domain(cls, view: Any) -> EventOut:
+        from services.common import clock
+
+        e, slot = view.event, view.slot
+        slot_out = None
+        if slot is not None:
+            slot_out = SlotOut(
+                id=str(slot.id),
+                resource_id=str(slot.resource_id),
+                start=slot.start,
+                end=slot.end,
+                capacity=slot.capacity,
+                remaining=slot.remaining,
+                status=slot.display_status(clock.now()),
+            )
+        return cls(
+            id=str(e.id),
+            community_id=str(e.community_id),
+            title=e.title,
+            description=e.description,
+            place=e.place,
+            starts_at=e.starts_at,
+            ends_at=e.ends_at,
+            capacity=e.capacity,
+            remaining=slot.remaining if slot is not None else None,
+            visibility=e.visibility,
+            status=e.status.value,
+            resource_id=e.resource_id,
+            slot=slot_out,
+            signup="/api/v1/bookings",
+        )
+
+
+class SignupOut(BaseModel):
+    booking_id: str
+    user_id: str
+    party_size: int
+    status: str
+    created_at: dt.datetime
+    checked_in_at: dt.datetime | None
+
+    @classmethod
+    def from_domain(cls, b: Any) -> SignupOut:
+        return cls(
+            booking_id=str(b.id),
+            user_id=str(b.subject_id),
+            party_size=b.party_size,
+            status=str(getattr(b.status, "value", b.status)),
+            created_at=b.created_at,
+            checked_in_at=b.checked_in_at,
+        )
+
+
+class CheckInIn(StrictModel):
+    code: str = Field(
+        min_length=4, max_length=128, description="the check-in code shown on the resident's phone"
+    )

@@ -38,6 +38,7 @@ __all__ = [
     "IllegalNoticeTransition",
     "IllegalReportTransition",
     "LocationRequired",
+    "MembersOnlyEvent",
     "MembershipNotFound",
     "NoCommunityForReport",
     "NotAMember",
@@ -77,6 +78,10 @@ class BadFileReference(InvalidInput):
 
 class NotCommunityStaff(PermissionDenied):
     code = "community.staff_only"
+
+
+class MembersOnlyEvent(PermissionDenied):
+    code = "community.event_members_only"
 
 
 class SecondReviewerRequired(PermissionDenied):
