@@ -94,7 +94,16 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
     """The WeChat sandbox; state lives in this blueprint instance."""
     bp = Blueprint(f"sandbox_wechat_{id(options)}")
     install_faults(bp, options.faults)
-    state = WeChatSandboxState()
+
+    def initial_state() -> WeChatSandboxState:
+        fresh = WeChatSandboxState()
+        # Word lists may also come with the options (e.g. a test's own), besides POST /__control/config.
+        for name in ("risky_words", "review_words"):
+            if name in options.extra:
+                setattr(fresh, name, [str(word) for word in options.extra[name]])
+        return fresh
+
+    state = initial_state()
     options.extra.setdefault("state", state)  # tests running it standalone can look inside
 
     def injected(api: str) -> HTTPResponse | None:
@@ -351,7 +360,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
 
     @bp.post("/__control/reset")
     async def reset(request: Request) -> HTTPResponse:
-        fresh = WeChatSandboxState()
+        fresh = initial_state()
         for name in fresh.__dataclass_fields__:
             setattr(state, name, getattr(fresh, name))
         return json_response(_state_view())

@@ -113,7 +113,8 @@ class WeChatClient(HttpAdapter):
                 "js_code": code,
                 "grant_type": "authorization_code",
             },
-            # Login codes are single-use: a retried request could only ever answer "code been used".
+            # Login codes are single-use: a transport-level retry after a lost answer could only ever
+            # hear "code been used". (errcode -1 busy is still retried: WeChat did not use the code.)
             idempotent=False,
         )
         try:
@@ -135,7 +136,8 @@ class WeChatClient(HttpAdapter):
             raise IntegrationProtocolError(SYSTEM, "getuserphonenumber answer lacks phone_info")
         watermark = info.get("watermark") or {}
         if watermark.get("appid") not in (None, self.appid):
-            raise DecryptFailed("phone_info watermark names another app")
+            # Not the citizen's doing: WeChat answered for another app, so the answer is unusable.
+            raise IntegrationProtocolError(SYSTEM, "phone_info watermark names another app")
         try:
             return WxPhone(
                 phone_number=str(info["phoneNumber"]),

@@ -347,3 +347,34 @@ async def test_access_token__redis_down_still_works_with_a_process_local_token(r
         assert (await rig.counters())["stable_token"] == 1
     finally:
         await dead_redis.aclose()
+
+
+async def test_sandbox__word_lists_from_options_survive_a_reset(redis_url: str | None) -> None:
+    port = free_port()
+    options = SandboxOptions(
+        appid=APPID, secret="s3cret", extra={"risky_words": ["诈骗"], "review_words": []}
+    )
+    server = await start_server(create_sandbox_app("wechat", options), port)
+    redis = create_redis(redis_url)
+    keys = Keys(f"twx-{uuid.uuid4().hex[:10]}:")
+    try:
+        async with httpx.AsyncClient() as http:
+            client = WeChatClient(
+                base_url=f"http://127.0.0.1:{port}",
+                http=http,
+                appid=APPID,
+                secret="s3cret",
+                redis=redis,
+                keys=keys,
+            )
+            assert (await client.msg_sec_check(openid="o-x", content="电信诈骗")).suggest == "risky"
+            assert (await client.msg_sec_check(openid="o-x", content="违禁词")).suggest == "pass"
+            await http.post(f"http://127.0.0.1:{port}/__control/reset")
+            await redis.delete(keys("wechat", "access_token"))
+            assert (await client.msg_sec_check(openid="o-x", content="电信诈骗")).suggest == "risky"
+    finally:
+        stale = [key async for key in redis.scan_iter(match=keys.prefix + "*")]
+        if stale:
+            await redis.delete(*stale)
+        await redis.aclose()
+        await stop_server(server)
