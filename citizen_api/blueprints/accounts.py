@@ -18,12 +18,15 @@ from citizen_api.schemas.accounts import (
     ProfilePatch,
     ProxyLogOut,
     RefreshIn,
+    RoleGrantIn,
+    RoleGrantOut,
+    RoleRevokeQuery,
     SignInOut,
     WeChatLoginIn,
 )
 from citizen_api.schemas.common import ListQuery
 from services.accounts import family, service
-from services.accounts.enums import VerificationLevel
+from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
 
 __all__ = ["create_blueprint"]
@@ -245,6 +248,40 @@ def create_blueprint() -> Blueprint:
         await service.delete_account(
             actor=actor, jti=claims.jti, expires_at=claims.expires_at, revocations=_revocations(request)
         )
+        return empty()
+
+    # -- roles (admin) ------------------------------------------------------------------------------
+
+    @bp.post("/api/v1/admin/users/<user_id:str>/roles")
+    @endpoint(
+        summary="Give a user a role (admin)",
+        tag="accounts",
+        body=RoleGrantIn,
+        response=RoleGrantOut,
+        status=201,
+        roles=[Role.ADMIN],
+        description="community_staff needs a community id as scope, dept_operator a department code.",
+    )
+    async def grant_role(
+        request: Request, user_id: str, *, body: RoleGrantIn, actor: Principal
+    ) -> RoleGrantOut:
+        grant = await service.grant_role(
+            user_ref=user_id, role=body.role, scope=body.scope, granted_by=actor.user_id
+        )
+        return RoleGrantOut.from_domain(grant)
+
+    @bp.delete("/api/v1/admin/users/<user_id:str>/roles/<role:str>")
+    @endpoint(
+        summary="Take a role away (admin)",
+        tag="accounts",
+        query=RoleRevokeQuery,
+        status=204,
+        roles=[Role.ADMIN],
+    )
+    async def revoke_role(
+        request: Request, user_id: str, role: str, *, query: RoleRevokeQuery, actor: Principal
+    ) -> HTTPResponse:
+        await service.revoke_role(user_ref=user_id, role=role, scope=query.scope, revoked_by=actor.user_id)
         return empty()
 
     return bp

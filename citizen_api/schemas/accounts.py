@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from citizen_api.schemas.common import StrictModel
-from services.accounts.enums import ProxyScope, VerificationLevel
+from services.accounts.enums import ProxyScope, Role, VerificationLevel
 
 __all__ = [
     "FamilyInviteIn",
@@ -26,6 +26,9 @@ __all__ = [
     "ProxyLogItemOut",
     "ProxyLogOut",
     "RefreshIn",
+    "RoleGrantIn",
+    "RoleGrantOut",
+    "RoleRevokeQuery",
     "SignInOut",
     "WeChatLoginIn",
 ]
@@ -188,3 +191,24 @@ class ProxyLogOut(BaseModel):
             items=[ProxyLogItemOut.model_validate(i, from_attributes=True) for i in page.items],
             next_cursor=page.next_cursor,
         )
+
+
+class RoleGrantIn(StrictModel):
+    role: Role
+    scope: str = Field("", max_length=64, description="community id or department code for scoped roles")
+
+
+class RoleRevokeQuery(StrictModel):
+    scope: str = Field("", max_length=64)
+
+
+class RoleGrantOut(BaseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    role: Role
+    scope: str
+    created_at: dt.datetime
+
+    @classmethod
+    def from_domain(cls, grant: Any) -> RoleGrantOut:
+        return cls.model_validate(grant, from_attributes=True)

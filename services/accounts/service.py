@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib
+import importlib.util
 import logging
 import re
 import secrets
@@ -41,6 +43,8 @@ from services.accounts.principal import Principal
 from services.accounts.tokens import issue_access_token
 from services.common import audit, clock
 from services.common.crypto import PiiCipher, mask_id_number, mask_name, mask_phone
+from services.common.db import DOMAIN_APPS
+from services.common.errors import InvalidInput
 from services.common.ids import new_id, parse_id
 from services.common.ratelimit import RateLimiter, RateRule
 
@@ -61,6 +65,7 @@ __all__ = [
     "get_profile",
     "grant_role",
     "logout",
+    "privacy_modules",
     "reencrypt_pii",
     "refresh_session",
     "revoke_role",
@@ -510,9 +515,13 @@ async def grant_role(
 
 
 async def revoke_role(
-    *, user_ref: str, role: Role, scope: str = "", revoked_by: uuid.UUID | None = None
+    *, user_ref: str, role: Role | str, scope: str = "", revoked_by: uuid.UUID | None = None
 ) -> int:
-    """Take `role` (for `scope`) away; returns how many grants were removed."""
+    """Take `role` (for `scope`) away; returns how many grants were removed (0 is not an error)."""
+    try:
+        role = Role(role)
+    except ValueError as error:
+        raise InvalidInput("request.invalid") from error
     user = await find_user(user_ref)
     async with in_transaction() as conn:
         removed = await RoleGrant.filter(user_id=user.id, role=role, scope=scope).using_db(conn).delete()
@@ -534,6 +543,21 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def privacy_modules() -> dict[str, Any]:
+    """Other domains' `services/<domain>/privacy.py`, which take part in export and deletion.
+
+    Such a module defines `async def export_user_data(*, user_id, cipher) -> dict` (what the domain
+    holds about the person, decrypted) and optionally `async def erase_user_data(*, user_id, conn)`
+    (wipe personal data it holds, inside the deletion's transaction).
+    """
+    modules: dict[str, Any] = {}
+    for domain in DOMAIN_APPS:
+        name = f"services.{domain}.privacy"
+        if domain != "accounts" and importlib.util.find_spec(name) is not None:
+            modules[domain] = importlib.import_module(name)
+    return modules
+
+
 async def export_data(*, actor: Principal, cipher: PiiCipher) -> dict[str, Any]:
     """Everything the accounts domain holds about the caller, personal data in clear (for its owner)."""
     user = await _owner(actor)
@@ -542,6 +566,11 @@ async def export_data(*, actor: Principal, cipher: PiiCipher) -> dict[str, Any]:
     on_my_behalf = await ProxyAction.filter(subject_id=user.id).order_by("created_at")
     by_me = await ProxyAction.filter(proxy_id=user.id).order_by("created_at")
     entries = await audit.entries_about(user.id)
+    domains = {
+        domain: await module.export_user_data(user_id=user.id, cipher=cipher)
+        for domain, module in privacy_modules().items()
+        if hasattr(module, "export_user_data")
+    }
     await audit.record("privacy.exported", actor_id=user.id)
     return {
         "format": "citizen-api/export/v1",
@@ -590,6 +619,7 @@ async def export_data(*, actor: Principal, cipher: PiiCipher) -> dict[str, Any]:
             }
             for e in entries
         ],
+        "domains": domains,
     }
 
 
@@ -630,6 +660,9 @@ async def delete_account(
         )
         await family.revoke_all_of(user.id, revoked_by=user.id, conn=conn)
         await RoleGrant.filter(user_id=user.id).using_db(conn).delete()
+        for module in privacy_modules().values():
+            if hasattr(module, "erase_user_data"):
+                await module.erase_user_data(user_id=user.id, conn=conn)
         user.openid = f"deleted:{user.id}"
         user.unionid = None
         user.session_key_enc = None
