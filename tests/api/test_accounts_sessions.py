@@ -136,3 +136,42 @@ async def test_logout__jti_deny_listed_in_redis_until_expiry(client: httpx.Async
 
 async def test_logout__requires_sign_in(client: httpx.AsyncClient) -> None:
     assert (await client.post("/api/v1/auth/logout", json={})).status_code == 401
+
+
+async def test_wechat_login__high_risk_user_is_403(client: httpx.AsyncClient) -> None:
+    code = await login_code(client)
+    await client.post("/sandbox/wechat/__control/config", json={"high_risk_codes": [code]})
+    try:
+        response = await client.post("/api/v1/auth/wechat-login", json={"code": code})
+    finally:
+        await client.post("/sandbox/wechat/__control/config", json={"high_risk_codes": []})
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "wechat.high_risk_user"
+
+
+async def test_wechat_login__wechat_quota_is_429(client: httpx.AsyncClient) -> None:
+    code = await login_code(client)
+    await client.post(
+        "/sandbox/wechat/__control/config", json={"inject": [{"errcode": 45011, "api": "jscode2session"}]}
+    )
+    response = await client.post("/api/v1/auth/wechat-login", json={"code": code})
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "wechat.quota"
+    # Nothing was created, and the code still works once WeChat answers again.
+    assert (await client.post("/api/v1/auth/wechat-login", json={"code": code})).status_code == 200
+
+
+async def test_wechat_login__per_ip_limit(client: httpx.AsyncClient) -> None:
+    statuses = [
+        (await client.post("/api/v1/auth/wechat-login", json={"code": f"never-issued-{i}"})).status_code
+        for i in range(31)
+    ]
+    assert set(statuses[:30]) == {400}
+    assert statuses[30] == 429
+
+
+async def test_session__access_token_of_deleted_user_is_refused(client: httpx.AsyncClient) -> None:
+    body = await sign_in(client)
+    assert (await client.delete("/api/v1/me", headers=bearer(body))).status_code == 204
+    response = await client.get("/api/v1/me", headers=bearer(body))
+    assert response.status_code == 401
