@@ -175,3 +175,21 @@ async def test_session__access_token_of_deleted_user_is_refused(client: httpx.As
     assert (await client.delete("/api/v1/me", headers=bearer(body))).status_code == 204
     response = await client.get("/api/v1/me", headers=bearer(body))
     assert response.status_code == 401
+
+
+async def test_openapi__documents_accounts_routes(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/docs/openapi.json")).json()["paths"]
+    for path in (
+        "/api/v1/auth/wechat-login",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
+        "/api/v1/me",
+        "/api/v1/me/phone",
+        "/api/v1/me/identity",
+        "/api/v1/me/family",
+        "/api/v1/me/proxy-log",
+        "/api/v1/me/export",
+    ):
+        assert path in paths, path
+    login = paths["/api/v1/auth/wechat-login"]["post"]
+    assert "requestBody" in login and "200" in login["responses"]
