@@ -1,0 +1,198 @@
+"""No overbooking, ever: hundreds of concurrent bookings, from tasks, over HTTP and from two OS processes."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from citizen_api.runtime import build_cipher
+from services.accounts.enums import Role, VerificationLevel
+from services.accounts.models import User
+from services.accounts.principal import Principal
+from services.bookings import service
+from services.bookings.enums import BookingStatus
+from services.bookings.errors import SlotFull
+from services.bookings.models import Booking, Slot
+from services.common import clock
+from tests.factories import auth_headers
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def _slot(capacity: int):
+    resource = await service.ensure_resource(
+        owner_domain="community",
+        owner_ref=f"event-{uuid.uuid4().hex[:8]}",
+        name={"zh_CN": "社区义诊", "en": "Community free clinic"},
+        staff_role=Role.COMMUNITY_STAFF,
+        staff_scope="c-1",
+        rules={"party_size_max": 3},
+    )
+    start = clock.now().replace(microsecond=0) + dt.timedelta(days=1)
+    return await service.create_slot(
+        resource_id=resource.id, start=start, end=start + dt.timedelta(hours=1), capacity=capacity
+    )
+
+
+async def _users(n: int) -> list[User]:
+    await User.bulk_create(
+        [User(openid=f"o-load-{uuid.uuid4().hex[:16]}", level=VerificationLevel.REAL_NAME) for _ in range(n)]
+    )
+    return await User.filter(openid__startswith="o-load-").order_by("created_at")
+
+
+async def _assert_exactly(slot_id: uuid.UUID, capacity: int) -> None:
+    slot = await Slot.get(id=slot_id)
+    assert slot.taken == capacity
+    active = await Booking.filter(slot_id=slot_id, status=BookingStatus.CONFIRMED).count()
+    assert active == capacity
+
+
+@pytest.mark.usefixtures("db")
+async def test_book__200_concurrent_tasks_fill_capacity_exactly(settings) -> None:
+    capacity = 17
+    cipher = build_cipher(settings)
+    slot = await _slot(capacity)
+    users = await _users(200)
+
+    async def attempt(user: User) -> str:
+        actor = Principal(user_id=user.id, level=VerificationLevel.REAL_NAME)
+        try:
+            await service.book(actor=actor, slot_id=slot.id, party_size=1, cipher=cipher)
+        except SlotFull as error:
+            assert error.code == "booking.slot_full"
+            return "full"
+        return "confirmed"
+
+    outcomes = await asyncio.gather(*[attempt(user) for user in users])
+    assert outcomes.count("confirmed") == capacity
+    assert outcomes.count("full") == 200 - capacity
+    await _assert_exactly(slot.id, capacity)
+
+
+@pytest.mark.usefixtures("db")
+async def test_book__mixed_party_sizes_never_exceed_capacity(settings) -> None:
+    capacity = 25
+    cipher = build_cipher(settings)
+    slot = await _slot(capacity)
+    users = await _users(200)
+
+    async def attempt(index: int, user: User) -> int:
+        actor = Principal(user_id=user.id, level=VerificationLevel.REAL_NAME)
+        size = 1 + index % 3
+        try:
+            await service.book(actor=actor, slot_id=slot.id, party_size=size, cipher=cipher)
+        except SlotFull:
+            return 0
+        return size
+
+    placed = await asyncio.gather(*[attempt(i, u) for i, u in enumerate(users)])
+    fresh = await Slot.get(id=slot.id)
+    assert sum(placed) == fresh.taken <= capacity
+    assert capacity - fresh.taken < 3  # full up to the smallest party that could not fit
+    booked = await Booking.filter(slot_id=slot.id).values_list("party_size", flat=True)
+    assert sum(booked) == fresh.taken
+
+
+async def test_book__200_concurrent_http_requests(client: httpx.AsyncClient, settings) -> None:
+    capacity = 9
+    slot = await _slot(capacity)
+    users = await _users(200)
+    responses = await asyncio.gather(
+        *[
+            client.post(
+                "/api/v1/bookings", json={"slot_id": str(slot.id)}, headers=auth_headers(user, settings)
+            )
+            for user in users
+        ]
+    )
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(201) == capacity, {s: statuses.count(s) for s in set(statuses)}
+    assert statuses.count(409) == 200 - capacity
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 409} == {"booking.slot_full"}
+    await _assert_exactly(slot.id, capacity)
+
+
+_WORKER = textwrap.dedent(
+    """
+    import asyncio, json, sys, uuid
+    from citizen_api.runtime import build_cipher
+    from citizen_api.settings import Settings
+    from services.accounts.enums import VerificationLevel
+    from services.accounts.principal import Principal
+    from services.bookings import service
+    from services.bookings.errors import SlotFull
+    from services.common.db import close_db, init_db
+
+    async def main(url, slot_id, user_ids):
+        settings = Settings(profile="test", database_url=url)
+        cipher = build_cipher(settings)
+        await init_db(url)
+        async def attempt(user_id):
+            actor = Principal(user_id=uuid.UUID(user_id), level=VerificationLevel.REAL_NAME)
+            try:
+                await service.book(actor=actor, slot_id=slot_id, party_size=1, cipher=cipher)
+                return "confirmed"
+            except SlotFull:
+                return "full"
+            except Exception as error:
+                return f"error: {type(error).__name__}: {error}"
+        try:
+            outcomes = await asyncio.gather(*[attempt(u) for u in user_ids])
+        finally:
+            await close_db()
+        print(json.dumps(outcomes))
+
+    asyncio.run(main(sys.argv[1], sys.argv[2], json.loads(sys.stdin.read())))
+    """
+)
+
+
+@pytest.mark.usefixtures("db")
+async def test_book__two_os_processes_fill_capacity_exactly(database_url: str) -> None:
+    """Two processes with their own connection pools race for one slot (PostgreSQL, or one SQLite file)."""
+    capacity = 13
+    slot = await _slot(capacity)
+    users = [str(u.id) for u in await _users(200)]
+    halves = [users[:100], users[100:]]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _WORKER,
+            database_url,
+            str(slot.id),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=str(ROOT),
+            env=env,
+        )
+        for _ in halves
+    ]
+    results = await asyncio.wait_for(
+        asyncio.gather(
+            *[p.communicate(json.dumps(h).encode()) for p, h in zip(processes, halves, strict=True)]
+        ),
+        timeout=180,
+    )
+    outcomes: list[str] = []
+    for process, (stdout, stderr) in zip(processes, results, strict=True):
+        assert process.returncode == 0, stderr.decode()[-2000:]
+        outcomes.extend(json.loads(stdout.decode().strip().splitlines()[-1]))
+    errors = [o for o in outcomes if o.startswith("error")]
+    assert not errors, errors[:5]
+    assert outcomes.count("confirmed") == capacity
+    assert outcomes.count("full") == 200 - capacity
+    await _assert_exactly(slot.id, capacity)
