@@ -281,7 +281,7 @@ async def _place(
 ) -> Community:
     if address_id:
         # Our "master address repository" is the community register: address_id is a community code.
-        community = await Community.get_or_none(code=address_id)
+        community = await Community.get_or_none(code=address_id) if len(address_id) <= 32 else None
         if community is None:
             raise BadOpen311Request("open311.address_id_unknown")
         return community
@@ -485,7 +485,7 @@ async def get_request(*, service_request_id: str, locale: str, base_url: str = "
 
 async def request_for_token(*, token: str) -> list[dict[str, Any]]:
     """GET tokens/{token}: the service_request_id behind a token."""
-    report = await Report.get_or_none(token=token) if token else None
+    report = await Report.get_or_none(token=token) if token and len(token) <= 40 else None
     if report is None:
         raise TokenNotFound()
     return [{"service_request_id": str(report.id), "token": report.token}]

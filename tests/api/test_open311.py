@@ -330,3 +330,18 @@ async def test_open311__api_keys_admin_only_and_revocable(client: httpx.AsyncCli
     )
     assert revoked.status_code == 200 and revoked.json()["revoked_at"]
     assert (await client.post("/open311/v2/requests.json", data=form)).status_code == 403
+
+
+async def test_open311__oversized_identifiers_are_not_found_not_errors(
+    client: httpx.AsyncClient, settings
+) -> None:
+    await community_pair()
+    key = await _api_key(client, settings)
+    long = "x" * 300
+    assert (await client.get(f"/open311/v2/tokens/{long}.json")).status_code == 404
+    assert (await client.get(f"/open311/v2/requests/{long}.xml")).status_code == 404
+    assert (await client.get(f"/open311/v2/services/{long}.json")).status_code == 404
+    placed = await client.post(
+        "/open311/v2/requests.json", data={"api_key": key, "service_code": "garbage", "address_id": long}
+    )
+    assert placed.status_code == 400 and placed.json()[0]["code"] == 400
