@@ -416,3 +416,93 @@ async def test_waitlist__only_for_full_slots(client: httpx.AsyncClient, settings
         f"/api/v1/slots/{slot.id}/waitlist", json={}, headers=auth_headers(user, settings)
     )
     assert response.status_code == 409 and response.json()["error"]["code"] == "booking.slot_has_places"
+
+
+async def _grant(proxy, subject, scopes=("bookings",)):
+    from services.accounts.enums import FamilyGrantStatus
+    from services.accounts.models import FamilyGrant
+
+    now = clock.now()
+    return await FamilyGrant.create(
+        proxy=proxy,
+        subject=subject,
+        scopes=list(scopes),
+        status=FamilyGrantStatus.ACTIVE,
+        invite_code_hash=uuid.uuid4().hex,
+        invite_expires_at=now,
+        expires_at=now + dt.timedelta(days=30),
+        accepted_at=now,
+    )
+
+
+async def test_proxy__child_books_for_parent_by_header_and_by_body(
+    client: httpx.AsyncClient, settings
+) -> None:
+    resource = await _resource()
+    slot_a, slot_b = await _slot(resource, capacity=3), await _slot(resource, capacity=3, hours_ahead=48)
+    parent, child, stranger = await make_user(), await make_user(), await make_user()
+    await _grant(child, parent)
+    by_header = await client.post(
+        "/api/v1/bookings",
+        json={"slot_id": str(slot_a.id)},
+        headers=auth_headers(child, settings, **{"X-Acting-For": str(parent.id)}),
+    )
+    assert by_header.status_code == 201, by_header.text
+    assert by_header.json()["for_member"] == str(parent.id)
+    assert by_header.json()["booked_by"] == str(child.id)
+    by_body = await client.post(
+        "/api/v1/bookings",
+        json={"slot_id": str(slot_b.id), "for_member": str(parent.id)},
+        headers=auth_headers(child, settings),
+    )
+    assert by_body.status_code == 201 and by_body.json()["for_member"] == str(parent.id)
+    # The parent reads both as theirs and can cancel; a stranger cannot act for the parent.
+    theirs = await client.get("/api/v1/me/bookings", headers=auth_headers(parent, settings))
+    assert {b["id"] for b in theirs.json()["items"]} == {by_header.json()["id"], by_body.json()["id"]}
+    refused = await client.post(
+        "/api/v1/bookings",
+        json={"slot_id": str(slot_a.id), "for_member": str(parent.id)},
+        headers=auth_headers(stranger, settings),
+    )
+    assert refused.status_code == 403
+    cancel = await client.post(
+        f"/api/v1/bookings/{by_body.json()['id']}/cancel", headers=auth_headers(parent, settings)
+    )
+    assert cancel.status_code == 200 and cancel.json()["status"] == "cancelled"
+
+
+async def test_proxy__grant_without_bookings_scope_refused(client: httpx.AsyncClient, settings) -> None:
+    resource = await _resource()
+    slot = await _slot(resource)
+    parent, child = await make_user(), await make_user()
+    await _grant(child, parent, scopes=("care",))
+    response = await client.post(
+        "/api/v1/bookings",
+        json={"slot_id": str(slot.id)},
+        headers=auth_headers(child, settings, **{"X-Acting-For": str(parent.id)}),
+    )
+    assert response.status_code == 403
+
+
+async def test_resource__public_detail_in_callers_language(client: httpx.AsyncClient) -> None:
+    resource = await _resource(requires_approval=True)
+    en = await client.get(f"/api/v1/resources/{resource.id}", headers={"Accept-Language": "en"})
+    assert en.status_code == 200
+    assert en.json()["name"] == "Citizen Hall window 1"
+    assert en.json()["rules"]["requires_approval"] is True
+    zh = await client.get(f"/api/v1/resources/{resource.id}")
+    assert zh.json()["name"] == "市民之家 1号窗口"
+
+
+async def test_openapi__booking_routes_documented(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/docs/openapi.json")).json()
+    for path in (
+        "/api/v1/bookings",
+        "/api/v1/bookings/{booking_id}",
+        "/api/v1/bookings/{booking_id}/cancel",
+        "/api/v1/bookings/{booking_id}/check-in",
+        "/api/v1/slots/{slot_id}/waitlist",
+        "/api/v1/me/bookings",
+        "/api/v1/resources/{resource_id}/slots",
+    ):
+        assert path in spec["paths"], path
