@@ -52,8 +52,8 @@ def _locale(request: Request) -> str:
     return getattr(request.ctx, "locale", None) or "zh_CN"
 
 
-async def _verify_callback(request: Request, system: str) -> dict[str, Any]:
-    """The callback's JSON event, once its HMAC signature, freshness and nonce check out."""
+async def _verify_callback(request: Request, system: str) -> tuple[dict[str, Any], str]:
+    """The callback's JSON event and its nonce key, once signature, freshness and nonce check out."""
     rt = request.app.ctx.runtime
     settings = rt.settings
     secret = settings.callback_secrets.get(system)
@@ -67,8 +67,8 @@ async def _verify_callback(request: Request, system: str) -> dict[str, Any]:
     ):
         raise CallbackSignatureInvalid()
     # A captured request re-sent as is carries a nonce we have seen: refuse it.
-    nonce = request.headers.get("x-nonce", "")[:64]
-    if not await rt.redis.set(rt.keys("callback-nonce", system, nonce), b"1", nx=True, ex=NONCE_TTL_S):
+    nonce_key = rt.keys("callback-nonce", system, request.headers.get("x-nonce", "")[:64])
+    if not await rt.redis.set(nonce_key, b"1", nx=True, ex=NONCE_TTL_S):
         raise CallbackSignatureInvalid("integration.callback_replayed")
     try:
         event = jsonlib.loads(request.body or b"")
@@ -76,7 +76,7 @@ async def _verify_callback(request: Request, system: str) -> dict[str, Any]:
         raise InvalidInput("request.malformed") from error
     if not isinstance(event, dict):
         raise InvalidInput("request.body_not_object")
-    return event
+    return event, nonce_key
 
 
 def create_blueprint() -> Blueprint:
@@ -200,11 +200,11 @@ def create_blueprint() -> Blueprint:
     )
     async def upload_material(request: Request, case_id: str, *, actor: Principal) -> CaseMaterialSchema:
         rt = request.app.ctx.runtime
-        uploads = request.files.get("file") if request.files else None
+        # RequestParameters.get gives the first value of a multipart field.
+        upload = request.files.get("file") if request.files else None
         material_code = (request.form.get("material_code") if request.form else None) or ""
-        if not uploads or not material_code:
+        if upload is None or not material_code:
             raise InvalidInput("gov.case.upload_fields_missing")
-        upload = uploads[0]
         material = await service.add_material(
             actor=actor,
             case_id=case_id,
@@ -326,8 +326,13 @@ def create_blueprint() -> Blueprint:
         handler = CALLBACK_HANDLERS.get(system)
         if handler is None:
             raise UnknownCallbackSystem(system=system[:32])
-        event = await _verify_callback(request, system)
-        result = await handler(system=system, event=event)
+        event, nonce_key = await _verify_callback(request, system)
+        try:
+            result = await handler(system=system, event=event)
+        except Exception:
+            # Not applied: let the sender retry the very same request.
+            await request.app.ctx.runtime.redis.delete(nonce_key)
+            raise
         return CallbackAck(outcome=result.outcome, case_id=result.case_id, status=result.status)
 
     return bp

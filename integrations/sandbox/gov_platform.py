@@ -75,12 +75,12 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
             return 0
         raw = jsonlib.dumps(event, ensure_ascii=False).encode()
         path = urlsplit(options.callback_url).path
-        headers = sign_request(
-            app_key=options.app_key, secret=options.app_secret, method="POST", path=path, body=raw
-        )
-        headers["Content-Type"] = "application/json"
         async with httpx.AsyncClient(timeout=10) as http:
-            for attempt in range(3):  # like the real platform: a few quick retries on failure
+            for attempt in range(3):  # like the real platform: a few quick retries, each signed afresh
+                headers = sign_request(
+                    app_key=options.app_key, secret=options.app_secret, method="POST", path=path, body=raw
+                )
+                headers["Content-Type"] = "application/json"
                 try:
                     response = await http.post(options.callback_url, content=raw, headers=headers)
                 except httpx.HTTPError:

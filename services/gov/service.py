@@ -483,7 +483,7 @@ async def _transition(
     by: TransitionActor,
     actor_label: str,
     conn: BaseDBAsyncClient,
-    note: str = "",
+    remark: str = "",
     data: dict[str, Any] | None = None,
     **updates: Any,
 ) -> Case:
@@ -513,7 +513,7 @@ async def _transition(
         conn=conn,
         status_from=current,
         status_to=target,
-        note=note,
+        note=remark,
         data=data,
     )
     await _notify(case, conn=conn)
@@ -779,7 +779,7 @@ async def answer_supplement(
             by=TransitionActor.CITIZEN,
             actor_label=_actor_label(actor),
             conn=conn,
-            note=note,
+            remark=note,
             due_date=due,
         )
         await _record(
@@ -822,7 +822,7 @@ async def withdraw_case(
             by=TransitionActor.CITIZEN,
             actor_label=_actor_label(actor),
             conn=conn,
-            note=reason,
+            remark=reason,
         )
         if case.delivery != DeliveryState.NOT_SENT:
             await outbox.enqueue(
@@ -1043,7 +1043,7 @@ async def apply_platform_callback(*, system: str, event: dict[str, Any]) -> Call
                 by=TransitionActor.PLATFORM,
                 actor_label="platform",
                 conn=conn,
-                note=message,
+                remark=message,
                 data={"event_id": event_id},
                 **updates,
             )
@@ -1091,9 +1091,12 @@ async def rate(
     parsed = parse_id(target_id)
     if parsed is None:
         raise RatingTargetNotFound()
-    case = await Case.get_or_none(id=parsed, user_id=actor.user_id)
+    case = await Case.get_or_none(id=parsed)
     booking_id: uuid.UUID | None = None
     if case is not None:
+        # Only the applicant rates (not a proxy, not anyone else); others get the same 404 as no case.
+        if case.user_id != actor.user_id or actor.acting_for is not None:
+            raise RatingTargetNotFound()
         if case.status != CaseStatus.COMPLETED:
             raise NotRatable(status=case.status.value)
         department = case.department_code

@@ -1,0 +1,212 @@
+"""Online applications through HTTP: apply, upload materials, submit, withdraw, list; no BOLA."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.accounts.enums import VerificationLevel
+from services.common.models import OutboxMessage
+from services.notifications.models import InboxMessage
+from tests.api.test_gov_support import ONLINE_ITEM, PDF, PNG, UPLOAD_ITEM, seed
+from tests.factories import auth_headers, make_user
+
+
+@pytest.fixture
+async def seeded(runtime) -> int:
+    return await seed(runtime)
+
+
+async def _apply(client, settings, user, item: str = ONLINE_ITEM, **body):
+    return await client.post(
+        "/api/v1/gov/applications",
+        json={"item_code": item, **body},
+        headers=auth_headers(user, settings),
+    )
+
+
+async def _upload(client, settings, user, case_id: str, code: str, data: bytes, name: str = "scan.pdf"):
+    return await client.post(
+        f"/api/v1/gov/applications/{case_id}/materials",
+        data={"material_code": code},
+        files={"file": (name, data, "application/pdf")},
+        headers=auth_headers(user, settings),
+    )
+
+
+async def test_apply__needs_real_name_verification(client, settings, seeded) -> None:
+    user = await make_user(level=VerificationLevel.PHONE)
+    response = await _apply(client, settings, user)
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "auth.verification_required"
+    assert error["details"]["next"] == "/api/v1/me/identity"
+    assert (await client.post("/api/v1/gov/applications", json={"item_code": ONLINE_ITEM})).status_code == 401
+
+
+async def test_apply__submitted_at_once_with_timeline_outbox_and_inbox(client, settings, seeded) -> None:
+    user = await make_user()
+    response = await _apply(client, settings, user, form={"purpose": "购房", "copies": 2})
+    assert response.status_code == 201, response.text
+    case = response.json()
+    assert case["status"] == "submitted" and case["status_label"] == "已提交"
+    assert case["ref"].startswith("JY")
+    assert case["item_name"] == "社会保险参保缴费证明打印"
+    assert case["form_fields"] == ["copies", "purpose"]  # the answers themselves are never echoed
+    assert [(e["kind"], e["status_to"]) for e in case["timeline"]] == [
+        ("created", "draft"),
+        ("status", "submitted"),
+    ]
+    assert case["delivered"] is False
+    assert await OutboxMessage.filter(topic="gov.case_submit", aggregate_id=case["id"]).count() == 1
+    inbox = await InboxMessage.filter(user_id=user.id).values_list("kind", flat=True)
+    assert inbox == ["notify.case.submitted"]
+
+    shown = await client.get(f"/api/v1/gov/applications/{case['id']}", headers=auth_headers(user, settings))
+    assert shown.status_code == 200
+    assert shown.json()["id"] == case["id"]
+
+
+async def test_apply__unknown_or_offline_item_and_bad_bodies_are_4xx(client, settings, seeded) -> None:
+    user = await make_user()
+    unknown = await _apply(client, settings, user, item="no-such-item")
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "gov.item.not_found"
+    offline = await _apply(client, settings, user, item="idcard-renewal")  # fingerprints: window only
+    assert offline.status_code == 422 and offline.json()["error"]["code"] == "gov.item.not_online"
+    extra = await _apply(client, settings, user, surprise=True)
+    assert extra.status_code == 422
+    nested = await _apply(client, settings, user, form={"a": {"b": 1}})
+    assert nested.status_code == 422
+
+
+async def test_draft__materials_then_submit_and_missing_ones_refused(client, settings, seeded) -> None:
+    user = await make_user()
+    draft = (await _apply(client, settings, user, item=UPLOAD_ITEM, submit=False)).json()
+    assert draft["status"] == "draft"
+    early = await client.post(
+        f"/api/v1/gov/applications/{draft['id']}/submit", headers=auth_headers(user, settings)
+    )
+    assert early.status_code == 422
+    assert early.json()["error"]["code"] == "gov.case.materials_missing"
+    assert set(early.json()["error"]["details"]["missing"]) == {"termination_proof", "bank_card"}
+
+    pdf = await _upload(client, settings, user, draft["id"], "termination_proof", PDF)
+    assert pdf.status_code == 201, pdf.text
+    assert pdf.json()["content_type"] == "application/pdf"
+    # Named .pdf, but it is a PNG: the type comes from the content.
+    png = await _upload(client, settings, user, draft["id"], "bank_card", PNG, name="card.pdf")
+    assert png.status_code == 201
+    assert png.json()["content_type"] == "image/png"
+
+    submitted = await client.post(
+        f"/api/v1/gov/applications/{draft['id']}/submit", headers=auth_headers(user, settings)
+    )
+    assert submitted.status_code == 200
+    body = submitted.json()
+    assert body["status"] == "submitted"
+    assert {m["material_code"] for m in body["materials"]} == {"termination_proof", "bank_card"}
+    assert [e["kind"] for e in body["timeline"]] == ["created", "material", "material", "status"]
+
+    # Submitted: the file is closed until the department asks for more (补正).
+    late = await _upload(client, settings, user, draft["id"], "bank_card", PDF)
+    assert late.status_code == 409
+    assert late.json()["error"]["code"] == "gov.case.materials_locked"
+
+
+async def test_materials__type_size_and_code_checked(client, settings, seeded, tmp_path) -> None:
+    user = await make_user()
+    draft = (await _apply(client, settings, user, item=UPLOAD_ITEM, submit=False)).json()
+    exe = await _upload(
+        client, settings, user, draft["id"], "bank_card", b"MZ\x90\x00" + b"\x00" * 200, "a.pdf"
+    )
+    assert exe.status_code == 422
+    assert exe.json()["error"]["code"] == "upload.type_not_allowed"
+    text = await _upload(
+        client, settings, user, draft["id"], "bank_card", b"just some text, not a scan", "a.jpg"
+    )
+    assert text.status_code == 422 and text.json()["error"]["code"] == "upload.type_not_allowed"
+    big = await _upload(client, settings, user, draft["id"], "bank_card", PDF + b"0" * (5 * 1024 * 1024))
+    assert big.status_code == 422
+    assert big.json()["error"]["code"] == "upload.too_large"
+    empty = await _upload(client, settings, user, draft["id"], "bank_card", b"")
+    assert empty.status_code == 422
+    unknown = await _upload(client, settings, user, draft["id"], "passport", PDF)
+    assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "gov.case.unknown_material"
+    missing_field = await client.post(
+        f"/api/v1/gov/applications/{draft['id']}/materials",
+        files={"file": ("a.pdf", PDF, "application/pdf")},
+        headers=auth_headers(user, settings),
+    )
+    assert missing_field.status_code == 422
+    case = (
+        await client.get(f"/api/v1/gov/applications/{draft['id']}", headers=auth_headers(user, settings))
+    ).json()
+    assert case["materials"] == []
+
+
+async def test_withdraw__then_every_further_citizen_move_refused(client, settings, seeded) -> None:
+    user = await make_user()
+    case = (await _apply(client, settings, user)).json()
+    headers = auth_headers(user, settings)
+    withdrawn = await client.post(
+        f"/api/v1/gov/applications/{case['id']}/withdraw", json={"reason": "不需要了"}, headers=headers
+    )
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["status"] == "withdrawn"
+    assert await OutboxMessage.filter(topic="gov.case_withdraw", aggregate_id=case["id"]).count() == 1
+    for path, body in (("withdraw", {}), ("supplement", {"note": "x"}), ("submit", None)):
+        again = await client.post(f"/api/v1/gov/applications/{case['id']}/{path}", json=body, headers=headers)
+        assert again.status_code == 409, path
+        assert again.json()["error"]["code"] == "gov.case.illegal_transition"
+    # A draft withdrawn before submission never bothers the platform.
+    draft = (await _apply(client, settings, user, submit=False)).json()
+    await client.post(f"/api/v1/gov/applications/{draft['id']}/withdraw", json={}, headers=headers)
+    assert await OutboxMessage.filter(aggregate_id=draft["id"]).count() == 0
+
+
+async def test_cases__another_users_case_is_invisible_and_untouchable(client, settings, seeded) -> None:
+    owner = await make_user()
+    stranger = await make_user()
+    case = (await _apply(client, settings, owner, item=UPLOAD_ITEM, submit=False)).json()
+    theirs = auth_headers(stranger, settings)
+    base = f"/api/v1/gov/applications/{case['id']}"
+    attempts = [
+        await client.get(base, headers=theirs),
+        await client.post(f"{base}/submit", headers=theirs),
+        await client.post(f"{base}/withdraw", json={}, headers=theirs),
+        await client.post(f"{base}/supplement", json={"note": "x"}, headers=theirs),
+        await _upload(client, settings, stranger, case["id"], "bank_card", PDF),
+        await client.post(f"/api/v1/cases/{case['id']}/rating", json={"level": "satisfied"}, headers=theirs),
+    ]
+    for response in attempts:
+        assert response.status_code == 404, response.text
+    # Same answer as for an id that does not exist at all: nothing leaks.
+    ghost = await client.get("/api/v1/gov/applications/0190a0b0-0000-7000-8000-000000000000", headers=theirs)
+    assert ghost.json()["error"]["code"] == attempts[0].json()["error"]["code"] == "gov.case.not_found"
+    assert (await client.get("/api/v1/gov/applications/not-an-id", headers=theirs)).status_code == 404
+    listed = await client.get("/api/v1/me/cases", headers=theirs)
+    assert listed.json()["items"] == []
+    still = await client.get(base, headers=auth_headers(owner, settings))
+    assert still.json()["status"] == "draft" and still.json()["materials"] == []
+
+
+async def test_me_cases__mine_newest_first_in_pages(client, settings, seeded) -> None:
+    user = await make_user()
+    other = await make_user()
+    ids = [(await _apply(client, settings, user)).json()["id"] for _ in range(5)]
+    await _apply(client, settings, other)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (
+            await client.get("/api/v1/me/cases", params=params, headers=auth_headers(user, settings))
+        ).json()
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == list(reversed(ids))
+    bad = await client.get(
+        "/api/v1/me/cases", params={"cursor": "eyJ4IjoxfQ"}, headers=auth_headers(user, settings)
+    )
+    assert bad.status_code == 422
