@@ -6,8 +6,20 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, raw
 
 from citizen_api.endpoint import endpoint
-from citizen_api.schemas.tourism import Crowd, ScenicAreaDetail, ScenicAreaList, ScenicAreaListQuery
-from services.tourism import service
+from citizen_api.schemas.tourism import (
+    Crowd,
+    EntryBookingIn,
+    EntryBookingOut,
+    ScenicAreaDetail,
+    ScenicAreaList,
+    ScenicAreaListQuery,
+    SlotPage,
+    SlotsQuery,
+    TicketOut,
+    TicketQuery,
+)
+from services.accounts.principal import Principal
+from services.tourism import entry, service
 from services.tourism.cache import Rendered
 
 __all__ = ["create_blueprint"]
@@ -36,6 +48,7 @@ def conditional(request: Request, document: Rendered) -> HTTPResponse:
 
 def create_blueprint() -> Blueprint:
     bp = Blueprint("tourism")
+    entry.install_guard()  # the booking engine asks tourism before booking a scenic entry slot
 
     @bp.get("/api/v1/tourism/scenic-areas")
     @endpoint(
@@ -78,5 +91,44 @@ def create_blueprint() -> Blueprint:
         rt = request.app.ctx.runtime
         document = await service.get_crowd(area_id=area_id, redis=rt.redis, keys=rt.keys)
         return conditional(request, document)
+
+    @bp.get("/api/v1/tourism/scenic-areas/<area_id:str>/slots")
+    @endpoint(
+        summary="Timed-entry slots of a day (book them with POST /api/v1/tourism/bookings)",
+        tag="tourism",
+        query=SlotsQuery,
+        response=SlotPage,
+    )
+    async def slots(request: Request, area_id: str, *, query: SlotsQuery) -> dict:
+        return await service.entry_slots(area_id=area_id, date=query.date)
+
+    @bp.post("/api/v1/tourism/bookings")
+    @endpoint(
+        summary="Book timed entry for 1–5 real-name visitors; the ticket is issued to the scenic area",
+        tag="tourism",
+        body=EntryBookingIn,
+        response=EntryBookingOut,
+        status=201,
+        auth=True,
+        proxy_scope="bookings",
+    )
+    async def book(request: Request, *, body: EntryBookingIn, actor: Principal) -> EntryBookingOut:
+        rt = request.app.ctx.runtime
+        booked = await service.book_entry(
+            actor=actor, slot_id=body.slot_id, visitors=body.visitors, cipher=rt.cipher
+        )
+        return EntryBookingOut.from_domain(booked, request.ctx.locale)
+
+    @bp.get("/api/v1/tourism/tickets")
+    @endpoint(
+        summary="The ticket of an entry booking: pending until the ticketing system issues its id",
+        tag="tourism",
+        query=TicketQuery,
+        response=TicketOut,
+        auth=True,
+        proxy_scope="bookings",
+    )
+    async def ticket(request: Request, *, query: TicketQuery, actor: Principal) -> TicketOut:
+        return TicketOut.from_domain(await service.get_ticket(actor=actor, booking_id=query.booking_id))
 
     return bp

@@ -8,6 +8,11 @@ from citizen_api.schemas.common import StrictModel
 
 __all__ = [
     "Crowd",
+    "EntryBookingIn",
+    "EntryBookingOut",
+    "SlotOut",
+    "SlotPage",
+    "VisitorIn",
     "Location",
     "ScenicAreaDetail",
     "ScenicAreaItem",
@@ -117,3 +122,95 @@ class TicketOut(BaseModel):
     status: str = Field(description="pending | issued | failed")
     ticket_id: str | None = Field(description="the ticketing system's ticket id, once delivered")
     issued_at: str | None
+
+    @classmethod
+    def from_domain(cls, ticket) -> TicketOut:
+        from services.common import clock
+
+        return cls(
+            booking_id=str(ticket.booking_id),
+            scenic_area_id=str(ticket.area_id),
+            status=ticket.status.value,
+            ticket_id=ticket.ticket_id,
+            issued_at=clock.to_local(ticket.issued_at).isoformat() if ticket.issued_at else None,
+        )
+
+
+class SlotOut(BaseModel):
+    id: str
+    resource_id: str
+    start: str
+    end: str
+    capacity: int
+    remaining: int
+    status: str = Field(description="open | full | closed | past")
+
+
+class SlotPage(BaseModel):
+    items: list[SlotOut]
+    next_cursor: str | None = None
+
+
+class VisitorIn(StrictModel):
+    name: str = Field(..., min_length=1, max_length=32, description="real name as on the ID card")
+    id_number: str = Field(..., min_length=1, max_length=24, description="18-character resident ID number")
+
+
+class EntryBookingIn(StrictModel):
+    slot_id: str = Field(..., max_length=64)
+    visitors: list[VisitorIn] = Field(..., max_length=10, description="1 to 5 real-name visitors")
+
+
+class VisitorOut(BaseModel):
+    name: str = Field(description="masked")
+    id_number: str = Field(description="masked, e.g. 4108**********1234")
+
+
+class EntryTicket(BaseModel):
+    status: str = Field(description="pending | issued | failed")
+    ticket_id: str | None
+
+
+class EntryBookingOut(BaseModel):
+    id: str
+    slot: SlotOut
+    status: str
+    party_size: int
+    for_member: str | None
+    check_in_code: str | None
+    created_at: str
+    scenic_area_id: str
+    scenic_area_name: str | None
+    visitors: list[VisitorOut]
+    ticket: EntryTicket | None
+
+    @classmethod
+    def from_domain(cls, entry, locale: str) -> EntryBookingOut:
+        from services.common import clock
+
+        b = entry.booking
+        slot = b.slot
+        names = entry.area.texts
+        return cls(
+            id=str(b.id),
+            slot=SlotOut(
+                id=str(slot.id),
+                resource_id=str(slot.resource_id),
+                start=clock.to_local(slot.start).isoformat(),
+                end=clock.to_local(slot.end).isoformat(),
+                capacity=slot.capacity,
+                remaining=slot.remaining,
+                status=slot.display_status(clock.now()),
+            ),
+            status=b.status.value,
+            party_size=b.party_size,
+            for_member=str(b.for_member_id) if b.for_member_id else None,
+            check_in_code=b.visible_check_in_code,
+            created_at=clock.to_local(b.created_at).isoformat(),
+            scenic_area_id=str(entry.area.id),
+            scenic_area_name=(names.get(locale) or {}).get("name") or (names.get("zh_CN") or {}).get("name"),
+            visitors=[VisitorOut(name=v.name_masked, id_number=v.id_number_masked) for v in b.visitors],
+            ticket=EntryTicket(status=entry.ticket.status.value, ticket_id=entry.ticket.ticket_id)
+            if entry.ticket
+            else None,
+        )

@@ -15,16 +15,59 @@ Rules of a scenic area's resource (owner_domain "tourism"):
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from services.common import clock
-from services.tourism.models import ScenicArea
+from tortoise.transactions import in_transaction
 
-__all__ = ["PlannedSlot", "SLOT_MINUTES", "availability", "plan_day", "set_up"]
+from services.accounts.enums import Role
+from services.accounts.principal import Principal
+from services.bookings import service as bookings
+from services.bookings.enums import OwnerDomain
+from services.bookings.errors import SlotNotFound
+from services.bookings.views import BookingView, ResourceView, SlotView
+from services.common import clock, outbox
+from services.tourism.enums import CrowdLevel, TicketStatus
+from services.tourism.errors import AreaFull, TicketNotFound, TicketStateConflict
+from services.tourism.models import ScenicArea, TicketIssue
+
+__all__ = [
+    "BOOKABLE_DAYS",
+    "ENTRY_RULES",
+    "SLOT_MINUTES",
+    "TICKET_TOPIC",
+    "EntryBooking",
+    "PlannedSlot",
+    "availability",
+    "book_entry",
+    "entry_slots",
+    "get_ticket",
+    "install_guard",
+    "plan_day",
+    "refuse_entry_at_red",
+    "set_up",
+]
 
 SLOT_MINUTES = 60
 BOOKABLE_DAYS = 7
+TICKET_TOPIC = "tourism.ticket_issue"
+# A red figure older than this no longer stops bookings (the gates may be down for hours).
+RED_TRUSTED_FOR = dt.timedelta(minutes=15)
+
+ENTRY_RULES: dict[str, Any] = {
+    "min_level": "phone",
+    "party_size_max": 5,
+    "per_person_per_day": None,  # the per-visitor rule below is what stops double entries
+    "advance_days": BOOKABLE_DAYS,
+    "cancel_deadline_minutes": 0,
+    "visitors_required": True,
+    "visitors_min": 1,
+    "visitors_max": 5,
+    "one_entry_per_visitor_per_day": True,
+    "check_in_opens_minutes": 60,
+    "waitlist": False,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +110,226 @@ def plan_day(area: ScenicArea, day: dt.date) -> list[PlannedSlot]:
     ]
 
 
+async def set_up(*, area: ScenicArea, days: int = BOOKABLE_DAYS, today: dt.date | None = None) -> int:
+    """Make sure the area has its booking resource and entry slots for the coming days; slots written."""
+    names = {locale: t["name"] for locale, t in area.texts.items() if t.get("name")}
+    resource = await bookings.ensure_resource(
+        owner_domain=OwnerDomain.TOURISM,
+        owner_ref=area.code,
+        name=names,
+        staff_role=Role.DEPT_OPERATOR,
+        staff_scope=f"scenic:{area.code}",
+        rules=ENTRY_RULES,
+        openings=[],  # seasonal slots are planned here, not from a weekly template
+    )
+    if area.resource_id != resource.id:
+        await ScenicArea.filter(id=area.id).update(resource_id=resource.id)
+        area.resource_id = resource.id
+    today = today or clock.local_date()
+    written = 0
+    for offset in range(days):
+        day = today + dt.timedelta(days=offset)
+        openings = _as_openings(plan_day(area, day))
+        if openings:
+            # Idempotent: the engine skips slots that already exist (same start).
+            written += await bookings.generate_slots(
+                resource_id=resource.id, start=day, days=1, openings=openings
+            )
+    return written
+
+
+def _as_openings(planned: list[PlannedSlot]) -> list[dict[str, Any]]:
+    """Runs of equal slots as the engine's one-day opening templates (every weekday, holidays too)."""
+    openings: list[dict[str, Any]] = []
+    for slot in planned:
+        minutes = int((slot.end - slot.start).total_seconds() // 60)
+        start, end = clock.to_local(slot.start).time(), clock.to_local(slot.end).time()
+        last = openings[-1] if openings else None
+        if (
+            last
+            and last["capacity"] == slot.capacity
+            and last["slot_minutes"] == minutes
+            and last["end"] == start
+        ):
+            last["end"] = end
+            continue
+        openings.append(
+            {
+                "start": start,
+                "end": end,
+                "slot_minutes": minutes,
+                "capacity": slot.capacity,
+                "days": list(range(7)),
+                "skip_holidays": False,
+            }
+        )
+    return openings
+
+
+async def set_up_all(*, days: int = BOOKABLE_DAYS) -> int:
+    """Roll every area's entry slots forward (a daily job); slots written."""
+    written = 0
+    for area in await ScenicArea.all().order_by("sort_order"):
+        written += await set_up(area=area, days=days)
+    return written
+
+
+def _slot_dict(slot: SlotView, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "id": str(slot.id),
+        "resource_id": str(slot.resource_id),
+        "start": clock.to_local(slot.start).isoformat(),
+        "end": clock.to_local(slot.end).isoformat(),
+        "capacity": slot.capacity,
+        "remaining": slot.remaining,
+        "status": slot.display_status(now),
+    }
+
+
 async def availability(*, area: ScenicArea, day: dt.date) -> dict[str, Any] | None:
-    """Today's timed-entry places: {date, capacity, remaining, ...}; None before entry is set up."""
+    """A day's timed-entry places: {date, capacity, remaining, resource_id, bookable_now}; None if none."""
     if area.resource_id is None:
         return None
-    return None
+    slots = await bookings.list_slots(resource_id=area.resource_id, date=day)
+    now = clock.now()
+    open_slots = [s for s in slots if s.display_status(now) == "open"]
+    return {
+        "date": day.isoformat(),
+        "capacity": sum(s.capacity for s in slots),
+        "remaining": sum(s.remaining for s in open_slots),
+        "resource_id": str(area.resource_id),
+        "bookable_now": bool(open_slots) and not _red_now(area, now),
+    }
 
 
-async def set_up(*, area: ScenicArea) -> int:
-    """Make sure the area has its booking resource and slots for the coming days; rows written."""
-    return 0
+async def entry_slots(*, area: ScenicArea, day: dt.date) -> list[dict[str, Any]]:
+    """The day's entry slots in the API's Slot shape (remaining places, open/full/closed/past)."""
+    if area.resource_id is None:
+        return []
+    now = clock.now()
+    return [_slot_dict(s, now) for s in await bookings.list_slots(resource_id=area.resource_id, date=day)]
+
+
+# --------------------------------------------------------------------------------- crowd guard
+
+
+def _red_now(area: ScenicArea, now: dt.datetime) -> bool:
+    if area.crowd_occupancy is None or area.crowd_measured_at is None:
+        return False
+    if now - area.crowd_measured_at > RED_TRUSTED_FOR:
+        return False
+    return CrowdLevel.for_occupancy(area.crowd_occupancy, area.instant_capacity) is CrowdLevel.RED
+
+
+async def refuse_entry_at_red(*, resource: ResourceView, slot: SlotView, actor: Principal) -> None:
+    """Engine guard: while an area is at red, the slot running now (the next hour) cannot be booked.
+
+    The engine already closes a slot once it has started, so "the current slot" is the one a tourist
+    standing at the gate would book: any slot starting within the next SLOT_MINUTES.
+    """
+    if resource.owner_domain is not OwnerDomain.TOURISM:
+        return
+    now = clock.now()
+    if slot.start > now + dt.timedelta(minutes=SLOT_MINUTES) or slot.end <= now:
+        return
+    area = await ScenicArea.get_or_none(resource_id=resource.id)
+    if area is not None and _red_now(area, now):
+        raise AreaFull(details={"occupancy": area.crowd_occupancy, "capacity": area.instant_capacity})
+
+
+def install_guard() -> None:
+    """Register the red-level guard with the booking engine (idempotent)."""
+    bookings.register_guard(OwnerDomain.TOURISM, refuse_entry_at_red)
+
+
+# ------------------------------------------------------------------------------------ booking
+
+
+@dataclass(frozen=True, slots=True)
+class EntryBooking:
+    booking: BookingView
+    area: ScenicArea
+    ticket: TicketIssue | None
+
+
+def _sealed_visitors(visitors: Any, cipher: Any) -> str:
+    people = [{"name": v.name.strip(), "id_number": v.id_number.strip().upper()} for v in visitors]
+    return cipher.encrypt(json.dumps(people, ensure_ascii=False), context="outbox.tourism.ticket_issue")
+
+
+async def book_entry(*, actor: Principal, slot_id: str, visitors: Any, cipher: Any) -> EntryBooking:
+    """Book timed entry for 1–5 real-name visitors and queue their ticket for the ticketing system."""
+    install_guard()
+    slot = await bookings.get_slot(slot_id=slot_id)
+    area = await ScenicArea.get_or_none(resource_id=slot.resource_id)
+    if area is None:
+        raise SlotNotFound()  # not a scenic area's entry slot
+    booking = await bookings.book(
+        actor=actor,
+        slot_id=slot.id,
+        visitors=visitors,
+        purpose={"scenic_area_id": str(area.id), "kind": "timed_entry"},
+        cipher=cipher,
+    )
+    # The visitors travel to the ticketing system encrypted inside the outbox row (real-name entry
+    # needs their ID numbers at the gate), and the row is deleted from nowhere else.
+    async with in_transaction() as conn:
+        ticket = await TicketIssue.create(
+            booking_id=booking.id, area=area, user_id=booking.user_id, using_db=conn
+        )
+        await outbox.enqueue(
+            topic=TICKET_TOPIC,
+            payload={
+                "booking_id": str(booking.id),
+                "area_code": area.code,
+                "entry_start": booking.slot.start.isoformat(),
+                "entry_end": booking.slot.end.isoformat(),
+                "visitors_sealed": _sealed_visitors(visitors, cipher),
+            },
+            aggregate_type="tourism_ticket",
+            aggregate_id=str(ticket.id),
+            using_db=conn,
+        )
+    return EntryBooking(booking=booking, area=area, ticket=ticket)
+
+
+async def get_ticket(*, actor: Principal, booking_id: str) -> TicketIssue:
+    """The ticket of a booking the caller may see (booker, visitor's account, proxy, staff)."""
+    booking = await bookings.get_booking(actor=actor, booking_id=booking_id)
+    ticket = await TicketIssue.get_or_none(booking_id=booking.id)
+    if ticket is None:
+        raise TicketNotFound()
+    return ticket
+
+
+async def deliver_ticket(*, event_id: str, payload: dict[str, Any], gates: Any, cipher: Any) -> TicketIssue:
+    """Outbox delivery: issue the ticket at the ticketing system and record its id (at least once, deduped)."""
+    from integrations.errors import IntegrationRejected
+    from services.tourism.ports import TicketRequest, TicketVisitor
+
+    ticket = await TicketIssue.get(booking_id=payload["booking_id"])
+    if ticket.status is not TicketStatus.PENDING:
+        return ticket
+    people = json.loads(cipher.decrypt(payload["visitors_sealed"], context="outbox.tourism.ticket_issue"))
+    request = TicketRequest(
+        event_id=event_id,
+        booking_id=payload["booking_id"],
+        area_code=payload["area_code"],
+        entry_start=dt.datetime.fromisoformat(payload["entry_start"]),
+        entry_end=dt.datetime.fromisoformat(payload["entry_end"]),
+        visitors=tuple(TicketVisitor(name=p["name"], id_number=p["id_number"]) for p in people),
+    )
+    try:
+        issued = await gates.issue_ticket(request)
+    except IntegrationRejected as error:
+        await _move_ticket(ticket, TicketStatus.FAILED, last_error=f"rejected: {error.remote_code}"[:255])
+        raise
+    await _move_ticket(ticket, TicketStatus.ISSUED, ticket_id=issued.ticket_id, issued_at=clock.now())
+    await ticket.refresh_from_db()
+    return ticket
+
+
+async def _move_ticket(ticket: TicketIssue, target: TicketStatus, **changes: Any) -> None:
+    if not ticket.status.can_become(target):
+        raise TicketStateConflict(details={"from": ticket.status.value, "to": target.value})
+    await TicketIssue.filter(id=ticket.id, status=ticket.status).update(status=target, **changes)

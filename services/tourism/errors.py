@@ -24,6 +24,7 @@ __all__ = [
     "EntryNotBookable",
     "ScenicAreaNotFound",
     "TicketNotFound",
+    "TicketStateConflict",
 ]
 
 
@@ -49,3 +50,7 @@ class AreaFull(Conflict):
 
 class EntryNotBookable(Conflict):
     code = "tourism.entry_not_bookable"
+
+
+class TicketStateConflict(Conflict):
+    code = "tourism.ticket_state"

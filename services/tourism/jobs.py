@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from services.common.jobs import PeriodicJob
-from services.tourism import service
+from services.common.outbox import OutboxEvent
+from services.tourism import entry, service
 
-__all__ = ["OUTBOX_HANDLERS", "PERIODIC_JOBS", "poll_crowd", "prune_crowd"]
+__all__ = [
+    "OUTBOX_HANDLERS",
+    "PERIODIC_JOBS",
+    "issue_ticket",
+    "poll_crowd",
+    "prune_crowd",
+    "roll_entry_slots",
+]
 
 
 async def poll_crowd(deps: Any) -> int:
@@ -22,8 +30,21 @@ async def prune_crowd(deps: Any) -> int:
     return await service.prune_crowd_readings()
 
 
-OUTBOX_HANDLERS: dict[str, Any] = {}
+async def issue_ticket(event: OutboxEvent, deps: Any) -> None:
+    """Deliver a queued ticket to the ticketing system (outbox topic tourism.ticket_issue)."""
+    await entry.deliver_ticket(
+        event_id=event.id, payload=event.payload, gates=deps.adapters.ticketing, cipher=deps.cipher
+    )
+
+
+async def roll_entry_slots(deps: Any) -> int:
+    """Keep a week of entry slots ahead for every scenic area."""
+    return await entry.set_up_all()
+
+
+OUTBOX_HANDLERS: dict[str, Any] = {"tourism.ticket_issue": issue_ticket}
 PERIODIC_JOBS = [
+    PeriodicJob("tourism.roll_entry_slots", every_s=3600.0, run=roll_entry_slots),
     PeriodicJob("tourism.poll_crowd", every_s=30.0, run=poll_crowd),
     PeriodicJob("tourism.prune_crowd", every_s=3600.0, run=prune_crowd),
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.common.seeding import SeedContext
-from services.tourism import service
+from services.tourism import entry, service
 
 __all__ = ["AREAS", "seed_demo"]
 
@@ -368,8 +368,6 @@ AREAS: list[dict[str, Any]] = [
 
 async def seed_demo(ctx: SeedContext) -> int:
     """Upsert the demo scenic areas (by code), index them for search and set up their timed entry."""
-    from services.tourism import entry
-
     written = 0
     for order, data in enumerate(AREAS):
         ctx.progress(f"tourism: {data['code']}")

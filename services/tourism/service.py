@@ -22,9 +22,10 @@ from services.common.cache import Keys
 from services.common.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES
 from services.common.ids import parse_id
 from services.search import service as search
+from services.tourism import entry
 from services.tourism.cache import Rendered, cached, forget, render
 from services.tourism.enums import CrowdLevel
-from services.tourism.errors import BadNear, ScenicAreaNotFound
+from services.tourism.errors import BadNear, BadVisitDate, ScenicAreaNotFound
 from services.tourism.models import CrowdReading, ScenicArea
 from services.tourism.ports import GateOccupancy, TicketingSystem
 
@@ -36,6 +37,9 @@ __all__ = [
     "get_scenic_area",
     "list_scenic_areas",
     "parse_near",
+    "book_entry",
+    "entry_slots",
+    "get_ticket",
     "poll_crowd",
     "prune_crowd_readings",
     "record_gate_failure",
@@ -137,8 +141,6 @@ def season_hours(area: ScenicArea, day: dt.date) -> dict[str, Any] | None:
 
 
 async def _detail_view(area: ScenicArea, locale: str, now: dt.datetime) -> dict[str, Any]:
-    from services.tourism import entry  # the engine-facing part; imported here to keep reads light
-
     today = clock.local_date(now)
     hours = season_hours(area, today)
     return {
@@ -251,6 +253,26 @@ async def get_crowd(*, area_id: str, redis: Any, keys: Keys) -> Rendered:
 async def get_area(*, area_id: str) -> ScenicArea:
     """The area row (for other tourism modules); unknown ids are a 404."""
     return await _area(area_id)
+
+
+async def entry_slots(*, area_id: str, date: str | None) -> dict[str, Any]:
+    """A day's timed-entry slots of an area (default today): {"items": [Slot...], "next_cursor": None}."""
+    area = await _area(area_id)
+    try:
+        day = dt.date.fromisoformat(date) if date else clock.local_date()
+    except ValueError as error:
+        raise BadVisitDate() from error
+    return {"items": await entry.entry_slots(area=area, day=day), "next_cursor": None}
+
+
+async def book_entry(*, actor: Any, slot_id: str, visitors: Any, cipher: Any) -> Any:
+    """Book timed entry with real-name visitors; the ticket goes to the ticketing system via the outbox."""
+    return await entry.book_entry(actor=actor, slot_id=slot_id, visitors=visitors, cipher=cipher)
+
+
+async def get_ticket(*, actor: Any, booking_id: str) -> Any:
+    """The ticket of one of the caller's entry bookings, with the ticketing system's id once issued."""
+    return await entry.get_ticket(actor=actor, booking_id=booking_id)
 
 
 # ------------------------------------------------------------------------------------------ writes
