@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    retry_if_not_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from integrations.errors import (
     CircuitOpen,
@@ -172,7 +178,7 @@ class HttpAdapter:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(attempts),
             wait=wait_exponential(multiplier=0.05, max=1.0),
-            retry=retry_if_exception_type(IntegrationUnavailable) & ~retry_if_exception_type(CircuitOpen),
+            retry=retry_if_exception_type(IntegrationUnavailable) & retry_if_not_exception_type(CircuitOpen),
             reraise=True,
         )
         async for attempt in retrying:
