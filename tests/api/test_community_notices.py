@@ -11,6 +11,8 @@ from citizen_api.worker import deliver_outbox_once
 from services.common import clock
 from services.common.models import OutboxMessage
 from services.community.enums import MembershipStatus
+from services.community.jobs import announce_scheduled
+from services.community.models import Notice
 from tests.api.test_community_support import (
     REVIEW_WORD,
     RISKY_WORD,
@@ -20,7 +22,6 @@ from tests.api.test_community_support import (
     staff_of,
     wechat_checks,
 )
-from tests.factories import make_user
 
 __all__ = ["wechat_checks"]  # the fixture is used by name below
 
@@ -274,12 +275,13 @@ async def test_notice__read_receipts(client: httpx.AsyncClient, settings, wechat
     assert body["read_count"] == 2
 
 
-async def test_notice__urgent_notice_queued_for_members_once(
-    client: httpx.AsyncClient, settings, wechat_checks
+async def test_notice__urgent_notice_pushed_to_members_once(
+    client: httpx.AsyncClient, settings, runtime, wechat_checks
 ) -> None:
-    a, _ = await community_pair()
+    a, b = await community_pair()
     staff = await staff_of(a)
-    await resident(a)
+    member = await resident(a)
+    outsider = await resident(b)
     created = await client.post(
         f"/api/v1/staff/communities/{a.id}/notices",
         json=notice(urgent=True),
@@ -302,6 +304,20 @@ async def test_notice__urgent_notice_queued_for_members_once(
     assert future.status_code == 201
     assert await OutboxMessage.filter(topic="community.urgent_notice").count() == 1
 
+    # Members find it in their inbox once the worker has delivered the outbox.
+    await deliver_outbox_once(runtime)
+    inbox = await client.get("/api/v1/me/inbox", headers=headers_for(member, settings))
+    assert [m["kind"] for m in inbox.json()["items"]] == ["community.notify.urgent_notice"]
+    assert "停水通知" in inbox.json()["items"][0]["text"]
+    outsider_inbox = await client.get("/api/v1/me/inbox", headers=headers_for(outsider, settings))
+    assert outsider_inbox.json()["items"] == []
+
+    # When the scheduled one's time comes, the periodic job queues it (once).
+    await Notice.filter(id=future.json()["id"]).update(publish_at=clock.now() - dt.timedelta(seconds=1))
+    assert await announce_scheduled(runtime) == 1
+    assert await announce_scheduled(runtime) == 0
+    assert await OutboxMessage.filter(topic="community.urgent_notice").count() == 2
+
 
 async def test_notice__unknown_ids_and_bad_input(client: httpx.AsyncClient, settings, wechat_checks) -> None:
     a, _ = await community_pair()
@@ -322,7 +338,6 @@ async def test_notice__unknown_ids_and_bad_input(client: httpx.AsyncClient, sett
     assert naive.status_code == 422
     cursor = await client.get(f"/api/v1/communities/{a.id}/notices", params={"cursor": "garbage!!"})
     assert cursor.status_code == 422
-    _ = make_user, deliver_outbox_once
 
 
 async def test_notice__pdf_attachment(client: httpx.AsyncClient, settings, wechat_checks) -> None:
@@ -353,3 +368,29 @@ async def test_notice__pdf_attachment(client: httpx.AsyncClient, settings, wecha
     public = await client.get(f"/api/v1/notices/{created.json()['id']}")
     fetched = await client.get(public.json()["attachments"][0]["url"])
     assert fetched.status_code == 200 and fetched.content == pdf
+
+
+async def test_notice__public_ones_are_searchable_while_visible(
+    client: httpx.AsyncClient, settings, wechat_checks
+) -> None:
+    a, _ = await community_pair()
+    staff = await staff_of(a)
+    h = headers_for(staff, settings)
+    public = await client.post(
+        f"/api/v1/staff/communities/{a.id}/notices", json=notice(title="宣化街燃气管道检修"), headers=h
+    )
+    hidden = await client.post(
+        f"/api/v1/staff/communities/{a.id}/notices",
+        json=notice(title="宣化街居民议事会", visibility="members"),
+        headers=h,
+    )
+
+    async def found() -> set[str]:
+        response = await client.get("/api/v1/search", params={"q": "宣化街", "kinds": "notice"})
+        assert response.status_code == 200, response.text
+        return {item["url"].rsplit("/", 1)[-1] for item in response.json()["items"]}
+
+    assert await found() == {public.json()["id"]}
+    assert hidden.json()["id"] not in await found()
+    await client.delete(f"/api/v1/staff/notices/{public.json()['id']}", headers=h)
+    assert await found() == set()
