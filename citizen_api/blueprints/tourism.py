@@ -6,6 +6,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, raw
 
 from citizen_api.endpoint import endpoint
+from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from citizen_api.schemas.tourism import (
     Crowd,
     EntryBookingIn,
@@ -111,13 +112,22 @@ def create_blueprint() -> Blueprint:
         status=201,
         auth=True,
         proxy_scope="bookings",
+        headers=[IDEMPOTENCY_HEADER],
+        description="Send an Idempotency-Key: a retry with the same key and body returns the first answer.",
     )
-    async def book(request: Request, *, body: EntryBookingIn, actor: Principal) -> EntryBookingOut:
-        rt = request.app.ctx.runtime
-        booked = await service.book_entry(
-            actor=actor, slot_id=body.slot_id, visitors=body.visitors, cipher=rt.cipher
+    async def book(request: Request, *, body: EntryBookingIn, actor: Principal) -> HTTPResponse:
+        cipher = request.app.ctx.runtime.cipher
+        return await idempotent(
+            request,
+            actor=actor,
+            route="tourism.book_entry",
+            payload=body,
+            status=201,
+            run=lambda: service.book_entry(
+                actor=actor, slot_id=body.slot_id, visitors=body.visitors, cipher=cipher
+            ),
+            render=lambda booked: EntryBookingOut.from_domain(booked, request.ctx.locale),
         )
-        return EntryBookingOut.from_domain(booked, request.ctx.locale)
 
     @bp.get("/api/v1/tourism/tickets")
     @endpoint(

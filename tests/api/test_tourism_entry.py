@@ -269,3 +269,23 @@ async def test_book__daily_capacity_holds_under_concurrent_bookings(
     assert taken <= 46
     assert all(s["remaining"] >= 0 for s in day)
     assert await TicketIssue.all().count() == taken
+
+
+async def test_book__idempotency_key_replays_the_first_booking(
+    client: httpx.AsyncClient, runtime, settings
+) -> None:
+    area = await _area()
+    slot = (await _tomorrow_slots(client, area))[0]
+    headers = auth_headers(
+        await make_user(level=VerificationLevel.PHONE), settings, **{"Idempotency-Key": "k-1"}
+    )
+    body = {"slot_id": slot["id"], "visitors": [{"name": "郑一", "id_number": id_number(21)}]}
+    first = await client.post("/api/v1/tourism/bookings", json=body, headers=headers)
+    again = await client.post("/api/v1/tourism/bookings", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = {"slot_id": slot["id"], "visitors": [{"name": "郑二", "id_number": id_number(22)}]}
+    reused = await client.post("/api/v1/tourism/bookings", json=other, headers=headers)
+    assert reused.status_code == 422
+    assert await TicketIssue.all().count() == 1
