@@ -8,11 +8,13 @@ serialises what the handler returns. Handlers stay thin: parse, one service call
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 from pydantic_core import to_jsonable_python
+from redis.exceptions import RedisError
 from sanic import Request
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
@@ -36,6 +38,8 @@ __all__ = [
 ]
 
 ACTING_FOR_HEADER = "X-Acting-For"
+
+log = logging.getLogger(__name__)
 
 # Where a user goes to reach each level; returned with a VerificationRequired error.
 _NEXT_STEP = {VerificationLevel.PHONE: "/api/v1/me/phone", VerificationLevel.REAL_NAME: "/api/v1/me/identity"}
@@ -80,7 +84,16 @@ async def authenticate(request: Request) -> Principal:
     revoked = [runtime.keys("revoked-jti", claims.jti)]
     if claims.session_id:
         revoked.append(runtime.keys("revoked-sid", claims.session_id))
-    if await runtime.redis.exists(*revoked):
+    try:
+        is_revoked = bool(await runtime.redis.exists(*revoked))
+    except RedisError as error:
+        # Redis is the fast path, the database the truth: a session ended by logout, token reuse or
+        # deletion has no live refresh token left. (A bare-jti deny-listing is lost during an outage.)
+        log.warning("revocation list unavailable; checking the session in the database", exc_info=error)
+        is_revoked = claims.session_id is not None and not await access.session_is_live(
+            session_id=claims.session_id
+        )
+    if is_revoked:
         raise Unauthenticated("auth.token_revoked")
     principal = await access.load_principal(user_id=claims.user_id)
     request.ctx.token_claims = claims

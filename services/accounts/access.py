@@ -7,12 +7,13 @@ from collections import defaultdict
 
 from services.accounts import family
 from services.accounts.enums import Role, VerificationLevel
-from services.accounts.models import RoleGrant, User
+from services.accounts.models import RefreshToken, RoleGrant, User
 from services.accounts.principal import Principal
+from services.common import clock
 from services.common.errors import PermissionDenied, Unauthenticated
 from services.common.ids import parse_id
 
-__all__ = ["act_for", "load_principal"]
+__all__ = ["act_for", "load_principal", "session_is_live"]
 
 
 async def load_principal(*, user_id: uuid.UUID) -> Principal:
@@ -30,6 +31,16 @@ async def load_principal(*, user_id: uuid.UUID) -> Principal:
         roles={role: frozenset(scopes) for role, scopes in roles.items()},
         locale=user.locale or "",
     )
+
+
+async def session_is_live(*, session_id: str) -> bool:
+    """True while the sign-in session still has a usable refresh token (not logged out or revoked)."""
+    family_id = parse_id(session_id)
+    if family_id is None:
+        return False
+    return await RefreshToken.filter(
+        family_id=family_id, revoked_at=None, expires_at__gt=clock.now()
+    ).exists()
 
 
 async def act_for(*, actor: Principal, subject: str, scope: str) -> Principal:
