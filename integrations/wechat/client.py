@@ -20,7 +20,7 @@ from redis.exceptions import LockError, RedisError
 from wechatpy.crypto import WeChatWxaCrypto
 from wechatpy.exceptions import InvalidAppIdException
 
-from integrations.errors import CircuitOpen, IntegrationProtocolError, IntegrationUnavailable
+from integrations.errors import IntegrationProtocolError, IntegrationUnavailable
 from integrations.http import CircuitBreaker, HttpAdapter
 from integrations.wechat.errors import (
     SYSTEM,
@@ -279,35 +279,6 @@ class WeChatClient(HttpAdapter):
         await self._call("POST", "/cgi-bin/message/subscribe/send", json_body=body, with_token=True)
 
     # -- the one call path ---------------------------------------------------------------------
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        json_body: Any = None,
-        headers: dict[str, str] | None = None,
-        idempotent: bool | None = None,
-    ) -> httpx.Response:
-        """HttpAdapter.request's policy (transport retries for idempotent calls only, never past an
-        open circuit), written out here because the base's tenacity predicate cannot be built
-        (`~retry_if_exception_type` is not supported by tenacity 9). Delete once integrations/http.py is fixed.
-        """
-        idempotent = method.upper() in {"GET", "HEAD", "PUT", "DELETE"} if idempotent is None else idempotent
-        attempts = self.retries if idempotent else 1
-        for attempt in range(1, attempts + 1):
-            try:
-                return await self._send_once(
-                    method, path, params=params, json_body=json_body, headers=headers or {}
-                )
-            except CircuitOpen:
-                raise
-            except IntegrationUnavailable:
-                if attempt >= attempts:
-                    raise
-                await asyncio.sleep(min(1.0, 0.05 * 2 ** (attempt - 1)))
-        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _call(
         self,
