@@ -5,11 +5,96 @@ Coordinates are approximate centres; names of communities/villages are labelled 
 
 from __future__ import annotations
 
-from services.common.seeding import SeedContext
-from services.community.enums import CommunityKind, RegionKind
-from services.community.models import Community, Region
+import datetime as dt
+import uuid
 
-__all__ = ["REGIONS", "seed_demo"]
+from services.common import clock
+from services.common.seeding import SeedContext
+from services.community.enums import (
+    CommunityKind,
+    NoticeCategory,
+    NoticeStatus,
+    NoticeVisibility,
+    RegionKind,
+)
+from services.community.models import Community, Notice, Region
+from services.community.service import index_notice
+
+__all__ = ["DEMO_NOTICES", "REGIONS", "seed_demo"]
+
+# Demo notices get stable ids (uuid5 of their key), so seeding again updates instead of duplicating.
+_DEMO_NS = uuid.UUID("6f1c2d3e-0000-5000-8000-00000000c0de")
+_DEMO_AUTHOR = uuid.UUID("00000000-0000-7000-8000-000000000001")
+
+# key, community code, category, visibility, urgent, pinned, days since publication, title, body
+DEMO_NOTICES: list[tuple[str, str, NoticeCategory, NoticeVisibility, bool, bool, int, str, str]] = [
+    (
+        "xuanhua-water",
+        "qinyuan-xuanhua",
+        NoticeCategory.UTILITY_OUTAGE,
+        NoticeVisibility.PUBLIC,
+        True,
+        True,
+        0,
+        "【停水通知】宣化街部分楼栋管网检修",
+        "因供水管网检修，本周六8:00至14:00宣化街1-12号楼暂停供水，请居民提前储水。（演示数据）",
+    ),
+    (
+        "xuanhua-chongyang",
+        "qinyuan-xuanhua",
+        NoticeCategory.ACTIVITY,
+        NoticeVisibility.PUBLIC,
+        False,
+        False,
+        1,
+        "重阳节敬老包饺子活动报名",
+        "社区活动室举办重阳节敬老活动，欢迎60岁以上老人及志愿者报名参加。（演示数据）",
+    ),
+    (
+        "xuanhua-insurance",
+        "qinyuan-xuanhua",
+        NoticeCategory.POLICY,
+        NoticeVisibility.MEMBERS,
+        False,
+        False,
+        2,
+        "2027年度城乡居民医保集中缴费提醒",
+        "城乡居民医保集中缴费期为即日起至12月31日，可通过“济源医保”或社区服务站缴纳。（演示数据，仅本社区居民可见）",
+    ),
+    (
+        "xuanhua-grid",
+        "qinyuan-xuanhua",
+        NoticeCategory.RECRUITMENT,
+        NoticeVisibility.PUBLIC,
+        False,
+        False,
+        3,
+        "社区招聘网格员2名",
+        "要求熟悉本社区情况，有责任心，报名请到社区党群服务中心。（演示数据）",
+    ),
+    (
+        "qinyuan-flu",
+        "qinyuan-qinyuan",
+        NoticeCategory.HEALTH,
+        NoticeVisibility.PUBLIC,
+        False,
+        True,
+        1,
+        "流感疫苗免费接种（65岁以上）",
+        "社区卫生服务站每周二、四上午为65岁以上老人免费接种流感疫苗，请携带身份证。（演示数据）",
+    ),
+    (
+        "wangwu-road",
+        "wangwu-wangwu",
+        NoticeCategory.OTHER,
+        NoticeVisibility.PUBLIC,
+        False,
+        False,
+        0,
+        "王屋山景区旅游旺季交通提示",
+        "周末景区车流量大，村内道路请勿占道停车，请配合交警疏导。（演示数据）",
+    ),
+]
 
 # code, 中文, English, kind, lat, lng, [(community code suffix, 中文, English, kind, lat, lng)]
 REGIONS: list[
@@ -225,4 +310,30 @@ async def seed_demo(ctx: SeedContext) -> int:
             )
             written += 1
         ctx.progress(f"community:{code}")
+    now = clock.now()
+    for key, community_code, category, visibility, urgent, pinned, days, title, body in DEMO_NOTICES:
+        community = await Community.get(code=community_code)
+        notice, _ = await Notice.update_or_create(
+            id=uuid.uuid5(_DEMO_NS, key),
+            defaults={
+                "community_id": community.id,
+                "author_id": _DEMO_AUTHOR,
+                "title": title,
+                "body": body,
+                "category": category,
+                "visibility": visibility,
+                "urgent": urgent,
+                "pinned": pinned,
+                "status": NoticeStatus.PUBLISHED,
+                "publish_at": now - dt.timedelta(days=days),
+                "expire_at": now + dt.timedelta(days=30),
+                "attachments": [],
+                "sec_suggest": "pass",
+                # Demo data: nobody is pushed a notification for it.
+                "notified_at": now,
+            },
+        )
+        await index_notice(notice, community)
+        written += 1
+    ctx.progress("community:notices")
     return written

@@ -93,6 +93,7 @@ __all__ = [
     "upload_file",
     "get_community",
     "get_notice",
+    "index_notice",
     "get_report",
     "join_community",
     "list_communities",
@@ -554,7 +555,7 @@ async def create_notice(
             using_db=conn,
         )
         await _announce_if_due(notice, conn=conn)
-    await _index_notice(notice, community)
+    await index_notice(notice, community)
     return notice
 
 
@@ -611,7 +612,7 @@ async def update_notice(
     async with in_transaction() as conn:
         await notice.save(using_db=conn)
         await _announce_if_due(notice, conn=conn)
-    await _index_notice(notice, None)
+    await index_notice(notice, None)
     return notice
 
 
@@ -634,7 +635,7 @@ async def review_notice(*, actor: Principal, notice_id: str, approve: bool) -> N
             raise IllegalNoticeTransition(status="changed")
         notice.status, notice.reviewed_by_id, notice.reviewed_at = target, actor.user_id, now
         await _announce_if_due(notice, conn=conn)
-    await _index_notice(notice, None)
+    await index_notice(notice, None)
     return notice
 
 
@@ -646,7 +647,7 @@ async def withdraw_notice(*, actor: Principal, notice_id: str) -> Notice:
     notice.withdrawn_at = clock.now()
     notice.pinned = False
     await notice.save(update_fields=["status", "withdrawn_at", "pinned", "updated_at"])
-    await _index_notice(notice, None)
+    await index_notice(notice, None)
     return notice
 
 
@@ -774,7 +775,7 @@ async def urgent_notice_audience(*, notice_id: str) -> tuple[Notice | None, list
     return notice, list(members)
 
 
-async def _index_notice(notice: Notice, community: Community | None) -> None:
+async def index_notice(notice: Notice, community: Community | None) -> None:
     """Public notices are searchable while visible; anything else is removed from search."""
     try:
         from services.search import service as search

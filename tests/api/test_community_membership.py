@@ -35,6 +35,14 @@ async def test_communities__seeded_list_nearest_first(client: httpx.AsyncClient,
     assert (await client.get("/api/v1/communities", params={"near": "north"})).status_code == 422
     assert (await client.get("/api/v1/communities/nope")).status_code == 404
 
+    # Demo notices: pinned first, members-only ones hidden from the public, searchable.
+    xuanhua = await Community.get(code="qinyuan-xuanhua")
+    notices = (await client.get(f"/api/v1/communities/{xuanhua.id}/notices")).json()["items"]
+    assert notices[0]["pinned"] and notices[0]["category"] == "utility_outage"
+    assert all(n["visibility"] == "public" for n in notices) and len(notices) == 3
+    found = await client.get("/api/v1/search", params={"q": "停水", "kinds": "notice"})
+    assert found.json()["items"]
+
 
 async def test_membership__join_pending_until_staff_verify(client: httpx.AsyncClient, settings) -> None:
     a, b = await community_pair()
