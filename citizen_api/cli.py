@@ -201,6 +201,18 @@ def cmd_users_grant_role(args: argparse.Namespace) -> int:
     return int(_with_db(work))  # type: ignore[arg-type]
 
 
+def cmd_users_reencrypt_pii(args: argparse.Namespace) -> int:
+    from citizen_api.runtime import build_cipher
+    from services.accounts import service
+
+    async def work(settings: Settings) -> int:
+        changed = await service.reencrypt_pii(cipher=build_cipher(settings))
+        print(f"re-encrypted personal data of {changed} accounts with key {settings.pii_active_key_id}")
+        return 0
+
+    return int(_with_db(work))  # type: ignore[arg-type]
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from services.common.audit import verify_chain
 
@@ -223,6 +235,10 @@ def _register_accounts(sub) -> None:
     grant.add_argument("--role", required=True, choices=[r.value for r in Role])
     grant.add_argument("--scope", default="", help="community id (community_staff) or department code")
     grant.set_defaults(func=cmd_users_grant_role)
+    rotate = users.add_parser(
+        "reencrypt-pii", help="after a PII key rotation: rewrite old rows with the active key"
+    )
+    rotate.set_defaults(func=cmd_users_reencrypt_pii)
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
     verify = audit.add_parser("verify", help="check the hash chain; prints OK or the first broken link")
     verify.set_defaults(func=cmd_audit_verify)

@@ -18,9 +18,11 @@ from tests.factories import make_user
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+async def _cli(database_url: str, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITIZEN_")}
-    env.update(CITIZEN_DATABASE_URL=database_url, PYTHONPATH=str(ROOT), CITIZEN_LOG_LEVEL="WARNING")
+    env.update(
+        CITIZEN_DATABASE_URL=database_url, PYTHONPATH=str(ROOT), CITIZEN_LOG_LEVEL="WARNING", **settings
+    )
     return await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "citizen_api.cli", *args],
@@ -100,3 +102,26 @@ async def test_cli_audit_verify__ok_then_finds_tampering(db, database_url: str) 
     broken = await _cli(database_url, "audit", "verify")
     assert broken.returncode == 1
     assert "BROKEN at seq 2" in broken.stdout
+
+
+async def test_cli_reencrypt_pii__moves_rows_to_the_active_key(db, database_url: str, runtime) -> None:
+    import base64
+    import json
+
+
+    user = await make_user()
+    user.phone_enc = runtime.cipher.encrypt("13955556666", context="account_user.phone")
+    await user.save()
+    old = runtime.settings.pii_keys["k1"].get_secret_value()
+    new = base64.b64encode(b"rotated-key-32-bytes-for-cli-000").decode()
+    result = await _cli(
+        database_url,
+        "users",
+        "reencrypt-pii",
+        CITIZEN_PII_KEYS=json.dumps({"k1": old, "k2": new}),
+        CITIZEN_PII_ACTIVE_KEY_ID="k2",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "re-encrypted personal data of 1 accounts with key k2" in result.stdout
+    await user.refresh_from_db()
+    assert user.phone_enc.startswith("k2:")
