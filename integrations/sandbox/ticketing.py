@@ -158,6 +158,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
             "entry_start": body.get("entry_start"),
             "entry_end": body.get("entry_end"),
             "visitor_count": len(visitors),
+            "check_in_code": body.get("check_in_code"),
         }
         by_event[event_id] = ticket_id
         return json(tickets[ticket_id], status=201)

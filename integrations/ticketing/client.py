@@ -87,6 +87,7 @@ class TicketingClient(HttpAdapter):
             "entry_start": request.entry_start.isoformat(),
             "entry_end": request.entry_end.isoformat(),
             "visitors": [{"name": v.name, "id_number": v.id_number} for v in request.visitors],
+            "check_in_code": request.check_in_code,
         }
         try:
             data = await self.request_json(

@@ -35,6 +35,8 @@ class TicketRequest:
     entry_start: dt.datetime
     entry_end: dt.datetime
     visitors: tuple[TicketVisitor, ...]
+    # The signed code on the visitor's QR; the gate accepts it besides the ID cards.
+    check_in_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from services.accounts.enums import Role
+from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
 from services.bookings import service as bookings
-from services.bookings.enums import OwnerDomain
+from services.bookings.enums import BookingStatus, OwnerDomain
 from services.bookings.errors import SlotNotFound
 from services.bookings.views import BookingView, ResourceView, SlotView
 from services.common import clock, outbox
@@ -45,6 +47,7 @@ __all__ = [
     "get_ticket",
     "install_guard",
     "plan_day",
+    "queue_missing_tickets",
     "refuse_entry_at_red",
     "set_up",
 ]
@@ -52,6 +55,7 @@ __all__ = [
 SLOT_MINUTES = 60
 BOOKABLE_DAYS = 7
 TICKET_TOPIC = "tourism.ticket_issue"
+_SEAL_CONTEXT = "outbox.tourism.ticket_issue"
 # A red figure older than this no longer stops bookings (the gates may be down for hours).
 RED_TRUSTED_FOR = dt.timedelta(minutes=15)
 
@@ -254,7 +258,7 @@ class EntryBooking:
 
 def _sealed_visitors(visitors: Any, cipher: Any) -> str:
     people = [{"name": v.name.strip(), "id_number": v.id_number.strip().upper()} for v in visitors]
-    return cipher.encrypt(json.dumps(people, ensure_ascii=False), context="outbox.tourism.ticket_issue")
+    return cipher.encrypt(json.dumps(people, ensure_ascii=False), context=_SEAL_CONTEXT)
 
 
 async def book_entry(*, actor: Principal, slot_id: str, visitors: Any, cipher: Any) -> EntryBooking:
@@ -271,26 +275,94 @@ async def book_entry(*, actor: Principal, slot_id: str, visitors: Any, cipher: A
         purpose={"scenic_area_id": str(area.id), "kind": "timed_entry"},
         cipher=cipher,
     )
-    # The visitors travel to the ticketing system encrypted inside the outbox row (real-name entry
-    # needs their ID numbers at the gate), and the row is deleted from nowhere else.
-    async with in_transaction() as conn:
-        ticket = await TicketIssue.create(
-            booking_id=booking.id, area=area, user_id=booking.user_id, using_db=conn
-        )
-        await outbox.enqueue(
-            topic=TICKET_TOPIC,
-            payload={
-                "booking_id": str(booking.id),
-                "area_code": area.code,
-                "entry_start": booking.slot.start.isoformat(),
-                "entry_end": booking.slot.end.isoformat(),
-                "visitors_sealed": _sealed_visitors(visitors, cipher),
-            },
-            aggregate_type="tourism_ticket",
-            aggregate_id=str(ticket.id),
-            using_db=conn,
-        )
+    # Real-name entry needs the ID numbers at the gate: they travel encrypted inside the outbox row.
+    ticket = await _queue_ticket(
+        booking=booking,
+        area=area,
+        visitors_sealed=_sealed_visitors(visitors, cipher),
+    )
     return EntryBooking(booking=booking, area=area, ticket=ticket)
+
+
+async def _queue_ticket(*, booking: BookingView, area: ScenicArea, visitors_sealed: str) -> TicketIssue:
+    """The ticket row and its outbox message, in one transaction; at most one per booking."""
+    try:
+        async with in_transaction() as conn:
+            ticket = await TicketIssue.create(
+                booking_id=booking.id, area=area, user_id=booking.user_id, using_db=conn
+            )
+            await outbox.enqueue(
+                topic=TICKET_TOPIC,
+                payload={
+                    "booking_id": str(booking.id),
+                    "area_code": area.code,
+                    "entry_start": booking.slot.start.isoformat(),
+                    "entry_end": booking.slot.end.isoformat(),
+                    "check_in_code": booking.check_in_code,
+                    "visitors_sealed": visitors_sealed,
+                },
+                aggregate_type="tourism_ticket",
+                aggregate_id=str(ticket.id),
+                using_db=conn,
+            )
+    except IntegrityError:
+        # The sweeper queued it first: one ticket per booking either way.
+        return await TicketIssue.get(booking_id=booking.id)
+    return ticket
+
+
+def _system_staff(area: ScenicArea) -> Principal:
+    """The scenic area's own back office, as the background sweep acts."""
+    return Principal(
+        user_id=uuid.UUID(int=0),
+        level=VerificationLevel.REAL_NAME,
+        roles={Role.DEPT_OPERATOR: frozenset({f"scenic:{area.code}"})},
+    )
+
+
+async def queue_missing_tickets(
+    *, cipher: Any, settle: dt.timedelta = dt.timedelta(minutes=2), days: int = BOOKABLE_DAYS + 1
+) -> int:
+    """Queue tickets for entry bookings made through the generic POST /bookings (no ticket yet).
+
+    Those bookings reach us only through the engine, which shows visitors masked: their ticket
+    carries the masked names and the signed check-in code, which the gate accepts on the QR code.
+    `settle` leaves time for book_entry to queue its own (full real-name) ticket first.
+    """
+    queued = 0
+    cutoff = clock.now() - settle
+    today = clock.local_date()
+    for area in await ScenicArea.filter(resource_id__isnull=False):
+        for offset in range(days):
+            cursor: str | None = None
+            while True:
+                page = await bookings.list_bookings_of_resource(
+                    actor=_system_staff(area),
+                    resource_id=area.resource_id,
+                    date=today + dt.timedelta(days=offset),
+                    status=BookingStatus.CONFIRMED,
+                    limit=100,
+                    cursor=cursor,
+                )
+                candidates = [b for b in page.items if b.created_at <= cutoff]
+                known = set(
+                    await TicketIssue.filter(booking_id__in=[b.id for b in candidates]).values_list(
+                        "booking_id", flat=True
+                    )
+                )
+                for booking in candidates:
+                    if booking.id in known:
+                        continue
+                    people = [
+                        {"name": v.name_masked, "id_number": v.id_number_masked} for v in booking.visitors
+                    ]
+                    sealed = cipher.encrypt(json.dumps(people, ensure_ascii=False), context=_SEAL_CONTEXT)
+                    await _queue_ticket(booking=booking, area=area, visitors_sealed=sealed)
+                    queued += 1
+                cursor = page.next_cursor
+                if not cursor:
+                    break
+    return queued
 
 
 async def get_ticket(*, actor: Principal, booking_id: str) -> TicketIssue:
@@ -310,7 +382,7 @@ async def deliver_ticket(*, event_id: str, payload: dict[str, Any], gates: Any, 
     ticket = await TicketIssue.get(booking_id=payload["booking_id"])
     if ticket.status is not TicketStatus.PENDING:
         return ticket
-    people = json.loads(cipher.decrypt(payload["visitors_sealed"], context="outbox.tourism.ticket_issue"))
+    people = json.loads(cipher.decrypt(payload["visitors_sealed"], context=_SEAL_CONTEXT))
     request = TicketRequest(
         event_id=event_id,
         booking_id=payload["booking_id"],
@@ -318,6 +390,7 @@ async def deliver_ticket(*, event_id: str, payload: dict[str, Any], gates: Any, 
         entry_start=dt.datetime.fromisoformat(payload["entry_start"]),
         entry_end=dt.datetime.fromisoformat(payload["entry_end"]),
         visitors=tuple(TicketVisitor(name=p["name"], id_number=p["id_number"]) for p in people),
+        check_in_code=payload.get("check_in_code"),
     )
     try:
         issued = await gates.issue_ticket(request)

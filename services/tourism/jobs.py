@@ -42,9 +42,15 @@ async def roll_entry_slots(deps: Any) -> int:
     return await entry.set_up_all()
 
 
+async def sweep_tickets(deps: Any) -> int:
+    """Queue tickets for entry bookings made through the generic booking route."""
+    return await entry.queue_missing_tickets(cipher=deps.cipher)
+
+
 OUTBOX_HANDLERS: dict[str, Any] = {"tourism.ticket_issue": issue_ticket}
 PERIODIC_JOBS = [
     PeriodicJob("tourism.roll_entry_slots", every_s=3600.0, run=roll_entry_slots),
     PeriodicJob("tourism.poll_crowd", every_s=30.0, run=poll_crowd),
+    PeriodicJob("tourism.sweep_tickets", every_s=60.0, run=sweep_tickets),
     PeriodicJob("tourism.prune_crowd", every_s=3600.0, run=prune_crowd),
 ]

@@ -289,3 +289,37 @@ async def test_book__idempotency_key_replays_the_first_booking(
     reused = await client.post("/api/v1/tourism/bookings", json=other, headers=headers)
     assert reused.status_code == 422
     assert await TicketIssue.all().count() == 1
+
+
+async def test_sweep__bookings_through_the_generic_route_get_a_ticket_too(
+    client: httpx.AsyncClient, runtime, settings
+) -> None:
+    area = await _area()
+    first, second = (await _tomorrow_slots(client, area))[:2]
+    user = await make_user(level=VerificationLevel.PHONE)
+    generic = await client.post(
+        "/api/v1/bookings",
+        json={"slot_id": first["id"], "visitors": [{"name": "冯一", "id_number": id_number(31)}]},
+        headers=auth_headers(user, settings),
+    )
+    assert generic.status_code == 201, generic.text
+    ours = await client.post(
+        "/api/v1/tourism/bookings",
+        json={"slot_id": second["id"], "visitors": [{"name": "冯二", "id_number": id_number(32)}]},
+        headers=auth_headers(user, settings),
+    )
+    assert ours.status_code == 201
+    assert await entry.queue_missing_tickets(cipher=runtime.cipher, settle=dt.timedelta(0)) == 1
+    assert await entry.queue_missing_tickets(cipher=runtime.cipher, settle=dt.timedelta(0)) == 0
+    await deliver_outbox_once(runtime)
+    ticket = (
+        await client.get(
+            "/api/v1/tourism/tickets",
+            params={"booking_id": generic.json()["id"]},
+            headers=auth_headers(user, settings),
+        )
+    ).json()
+    assert ticket["status"] == "issued"
+    at_gate = (await client.get(f"/sandbox/ticketing/tickets/{ticket['ticket_id']}")).json()
+    assert at_gate["check_in_code"] == generic.json()["check_in_code"]
+    assert await TicketIssue.filter(status="issued").count() == 2
