@@ -6,6 +6,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 
 from citizen_api.endpoint import endpoint, rate_limiter
+from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from citizen_api.schemas.common import ListQuery, Page
 from citizen_api.schemas.community import (
     CheckInIn,
@@ -436,26 +437,35 @@ def create_blueprint() -> Blueprint:
         response=ReportOut,
         status=201,
         auth=True,
+        headers=[IDEMPOTENCY_HEADER],
     )
-    async def create_report(request: Request, *, body: ReportIn, actor: Principal) -> ReportOut:
+    async def create_report(request: Request, *, body: ReportIn, actor: Principal) -> HTTPResponse:
         rt = request.app.ctx.runtime
-        view = await service.create_report(
+        locale = _locale(request)
+        return await idempotent(
+            request,
             actor=actor,
-            category=body.category,
-            description=body.description,
-            lat=body.lat,
-            lng=body.lng,
-            address=body.address,
-            community_id=body.community_id,
-            photos=body.photos,
-            contact_phone=body.contact_phone,
-            confirm_new=body.confirm_new,
-            checker=rt.adapters.wechat,
-            locale=_locale(request),
-            limiter=rate_limiter(request),
-            cipher=rt.cipher,
+            route="community.reports.create",
+            payload=body,
+            status=201,
+            run=lambda: service.create_report(
+                actor=actor,
+                category=body.category,
+                description=body.description,
+                lat=body.lat,
+                lng=body.lng,
+                address=body.address,
+                community_id=body.community_id,
+                photos=body.photos,
+                contact_phone=body.contact_phone,
+                confirm_new=body.confirm_new,
+                checker=rt.adapters.wechat,
+                locale=locale,
+                limiter=rate_limiter(request),
+                cipher=rt.cipher,
+            ),
+            render=lambda view: ReportOut.from_domain(view, locale),
         )
-        return ReportOut.from_domain(view, _locale(request))
 
     @bp.get("/api/v1/community/reports")
     @endpoint(

@@ -131,3 +131,40 @@ async def test_event__bad_times_refused(client: httpx.AsyncClient, settings) -> 
         headers=headers_for(staff, settings),
     )
     assert zero.status_code == 422
+
+
+async def test_event__residents_sign_up_and_cancel_through_the_booking_routes(
+    client: httpx.AsyncClient, settings
+) -> None:
+    a, _ = await community_pair()
+    staff = await staff_of(a)
+    r1, r2 = await resident(a), await resident(a)
+    created = await client.post(
+        f"/api/v1/staff/communities/{a.id}/events",
+        json=event(capacity=1),
+        headers=headers_for(staff, settings),
+    )
+    slot_id, event_id = created.json()["slot"]["id"], created.json()["id"]
+    booked = await client.post(
+        "/api/v1/bookings",
+        json={"slot_id": slot_id, "party_size": 1},
+        headers={**headers_for(r1, settings), "Idempotency-Key": "evt-1"},
+    )
+    assert booked.status_code == 201, booked.text
+    full = await client.post(
+        "/api/v1/bookings", json={"slot_id": slot_id, "party_size": 1}, headers=headers_for(r2, settings)
+    )
+    assert full.status_code == 409
+    waiting = await client.post(
+        f"/api/v1/slots/{slot_id}/waitlist", json={}, headers=headers_for(r2, settings)
+    )
+    assert waiting.status_code in (200, 201), waiting.text
+    cancelled = await client.post(
+        f"/api/v1/bookings/{booked.json()['id']}/cancel", headers=headers_for(r1, settings)
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    signups = await client.get(
+        f"/api/v1/staff/events/{event_id}/signups", headers=headers_for(staff, settings)
+    )
+    confirmed = [s["user_id"] for s in signups.json()["items"] if s["status"] == "confirmed"]
+    assert confirmed == [str(r2.id)]

@@ -344,3 +344,17 @@ async def test_report__rate_limited_per_person(client: httpx.AsyncClient, settin
         statuses.append(response.status_code)
     assert statuses[:20] == [201] * 20
     assert statuses[20] == 429
+
+
+async def test_report__idempotency_key_files_once(client: httpx.AsyncClient, settings, wechat_checks) -> None:
+    a, _ = await community_pair()
+    reporter = await resident(a)
+    headers = {**headers_for(reporter, settings), "Idempotency-Key": "report-1"}
+    first = await client.post("/api/v1/community/reports", json=report(), headers=headers)
+    again = await client.post("/api/v1/community/reports", json=report(), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert await Report.filter(reporter_id=reporter.id).count() == 1
+    other = await client.post("/api/v1/community/reports", json=report(category="garbage"), headers=headers)
+    assert other.status_code == 422
