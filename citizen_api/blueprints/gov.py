@@ -9,6 +9,7 @@ from typing import Any
 from sanic import Blueprint, Request
 
 from citizen_api.endpoint import endpoint
+from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from citizen_api.schemas.common import ListQuery, Page
 from citizen_api.schemas.gov import (
     ApplicationIn,
@@ -142,21 +143,29 @@ def create_blueprint() -> Blueprint:
         status=201,
         level=VerificationLevel.REAL_NAME,
         proxy_scope="cases",
-        headers=("Idempotency-Key",),
-        description="submit=true (default) submits at once; submit=false keeps a draft for uploading materials.",
+        headers=(IDEMPOTENCY_HEADER,),
+        description="submit=true (default) submits at once; submit=false keeps a draft for uploading "
+        "materials. With an Idempotency-Key a retry returns the first answer (one case).",
     )
-    async def create_application(request: Request, *, body: ApplicationIn, actor: Principal) -> CaseOut:
+    async def create_application(request: Request, *, body: ApplicationIn, actor: Principal):
         rt = request.app.ctx.runtime
         locale = _locale(request)
-        case = await service.create_application(
+        return await idempotent(
+            request,
             actor=actor,
-            item_code=body.item_code,
-            form=body.form,
-            submit=body.submit,
-            cipher=rt.cipher,
-            locale=locale,
+            route="gov.applications.create",
+            payload=body,
+            status=201,
+            run=lambda: service.create_application(
+                actor=actor,
+                item_code=body.item_code,
+                form=body.form,
+                submit=body.submit,
+                cipher=rt.cipher,
+                locale=locale,
+            ),
+            render=lambda case: CaseOut.from_domain(case, locale),
         )
-        return CaseOut.from_domain(case, locale)
 
     @bp.get("/api/v1/gov/applications/<case_id:str>")
     @endpoint(

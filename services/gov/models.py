@@ -221,8 +221,8 @@ class Rating(Model):
 
     id = fields.UUIDField(primary_key=True, default=new_id)
     # Exactly one of case / booking_id is set; each is unique (NULLs do not collide in either DB).
-    case: fields.ForeignKeyNullableRelation[Case] = fields.ForeignKeyField(
-        "gov.Case", related_name="ratings", on_delete=fields.CASCADE, null=True, unique=True
+    case: fields.OneToOneNullableRelation[Case] = fields.OneToOneField(
+        "gov.Case", related_name="rating", on_delete=fields.CASCADE, null=True
     )
     booking_id = fields.UUIDField(null=True, unique=True)
     user_id = fields.UUIDField(db_index=True)

@@ -23,9 +23,11 @@ from tortoise.transactions import in_transaction
 from services.accounts import family
 from services.accounts.enums import ProxyScope, Role
 from services.accounts.principal import Principal
+from services.bookings import service as bookings
+from services.bookings.enums import BookingStatus, OwnerDomain
 from services.common import clock, outbox
 from services.common.crypto import PiiCipher
-from services.common.errors import InvalidInput, NotFound, PermissionDenied
+from services.common.errors import InvalidInput, NotFound
 from services.common.ids import new_id, parse_id
 from services.common.pagination import Page, decode_cursor, encode_cursor
 from services.common.storage import DOCUMENT_TYPES, FileStore
@@ -82,6 +84,7 @@ __all__ = [
     "ItemView",
     "RatingView",
     "add_material",
+    "ensure_window_resources",
     "answer_supplement",
     "apply_platform_callback",
     "create_application",
@@ -397,6 +400,52 @@ async def get_hall(*, hall_id: str, locale: str) -> HallView:
     if hall is None:
         raise HallNotFound()
     return _hall_view(hall, list(hall.windows), locale)
+
+
+# Every hall window: official working days (holidays skipped, 调休 Saturdays open), 30-minute slots.
+WINDOW_OPENINGS = (
+    {"start": "09:00", "end": "12:00", "slot_minutes": 30, "days": "working"},
+    {"start": "13:30", "end": "17:30", "slot_minutes": 30, "days": "working"},
+)
+WINDOW_RULES = {
+    "min_level": "real_name",
+    "party_size_max": 1,
+    "per_person_per_day": 1,
+    "advance_days": 7,
+    "cancel_deadline_minutes": 60,
+    "no_show_limit": 3,
+    "no_show_window_days": 90,
+    "no_show_ban_days": 30,
+}
+
+
+async def ensure_window_resources(*, generate_days: int = 0) -> int:
+    """Register every hall window as a booking resource (idempotent); optionally cut slots ahead now.
+
+    Returns the number of slots created. The booking engine's roll_slots job keeps slots generated
+    from then on, within the resource's advance-booking window.
+    """
+    created = 0
+    today = clock.local_date()
+    for window in await HallWindow.all().prefetch_related("hall").order_by("code"):
+        hall: Hall = window.hall
+        resource = await bookings.ensure_resource(
+            owner_domain=OwnerDomain.GOV,
+            owner_ref=window.code,
+            name={
+                "zh_CN": f"{hall.name_zh} {window.number} {window.name_zh}",
+                "en": f"{hall.name_en} {window.number} {window.name_en}",
+            },
+            staff_role=Role.DEPT_OPERATOR,
+            staff_scope=window.department_code,
+            rules=WINDOW_RULES,
+            openings=[{**opening, "capacity": window.capacity} for opening in WINDOW_OPENINGS],
+        )
+        if window.resource_id != resource.id:
+            await HallWindow.filter(id=window.id).update(resource_id=resource.id)
+        if generate_days:
+            created += await bookings.generate_slots(resource_id=resource.id, start=today, days=generate_days)
+    return created
 
 
 async def window_for_resource(resource_id: uuid.UUID) -> HallWindow | None:
@@ -1102,6 +1151,8 @@ async def rate(
         department = case.department_code
     else:
         booking_id, department = await _ratable_booking(actor, parsed)
+    if await Rating.exists(Q(case_id=case.id) if case else Q(booking_id=booking_id)):
+        raise AlreadyRated()
     today = clock.local_date()
     try:
         async with in_transaction() as conn:
@@ -1138,20 +1189,23 @@ async def rate(
 
 
 async def _ratable_booking(actor: Principal, booking_id: uuid.UUID) -> tuple[uuid.UUID, str]:
-    """(booking id, department) of a checked-in hall booking the actor owns; else the 404/409."""
-    from services.bookings import service as bookings
-
+    """(booking id, department) of a checked-in hall booking the actor had; else the 404/409."""
     try:
-        booking = await bookings.get_booking(actor=actor, booking_id=str(booking_id))
-    except (NotFound, PermissionDenied) as error:
+        booking = await bookings.get_booking(actor=actor, booking_id=booking_id)
+    except NotFound as error:
         raise RatingTargetNotFound() from error
-    if getattr(booking, "user_id", actor.user_id) != actor.user_id:
+    # get_booking also shows bookings to staff; only the person served (or who booked) rates.
+    if actor.acting_for is not None or actor.user_id not in (booking.user_id, booking.subject_id):
         raise RatingTargetNotFound()
-    window = await window_for_resource(booking.resource_id)
+    window = (
+        await HallWindow.get_or_none(code=booking.resource.owner_ref)
+        if booking.resource.owner_domain == OwnerDomain.GOV
+        else None
+    )
     if window is None:
         raise RatingTargetNotFound()
-    if str(booking.status) != "checked_in":
-        raise NotRatable(status=str(booking.status))
+    if booking.status != BookingStatus.CHECKED_IN:
+        raise NotRatable(status=booking.status.value)
     return booking.id, window.department_code
 
 

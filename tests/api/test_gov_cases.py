@@ -210,3 +210,19 @@ async def test_me_cases__mine_newest_first_in_pages(client, settings, seeded) ->
         "/api/v1/me/cases", params={"cursor": "eyJ4IjoxfQ"}, headers=auth_headers(user, settings)
     )
     assert bad.status_code == 422
+
+
+async def test_apply__idempotency_key_replays_the_first_case(client, settings, seeded) -> None:
+    user = await make_user()
+    headers = auth_headers(user, settings, **{"Idempotency-Key": "apply-once-1"})
+    body = {"item_code": ONLINE_ITEM, "form": {"purpose": "落户"}}
+    first = await client.post("/api/v1/gov/applications", json=body, headers=headers)
+    again = await client.post("/api/v1/gov/applications", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    other = await client.post("/api/v1/gov/applications", json={**body, "form": {}}, headers=headers)
+    assert other.status_code == 422
+    listed = await client.get("/api/v1/me/cases", headers=auth_headers(user, settings))
+    assert len(listed.json()["items"]) == 1
+    assert await OutboxMessage.filter(topic="gov.case_submit").count() == 1

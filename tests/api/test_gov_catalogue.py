@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from services.gov.models import Department, ServiceItem, ServiceItemText
@@ -129,3 +131,46 @@ async def test_seed__running_twice_changes_nothing(runtime, seeded) -> None:
     before = await ServiceItem.all().count(), await ServiceItemText.all().count()
     await seed_demo(SeedContext(cipher=runtime.cipher))
     assert (await ServiceItem.all().count(), await ServiceItemText.all().count()) == before
+
+
+async def test_halls__a_window_is_booked_through_the_engine_on_working_days(client, settings, seeded) -> None:
+    from services.common import clock
+    from tests.factories import auth_headers, make_user
+
+    hall = next(
+        h for h in (await client.get("/api/v1/gov/halls")).json()["items"] if h["code"] == "jy-citizen-centre"
+    )
+    window = next(w for w in hall["windows"] if "hf-withdraw-rent" in w["items"])
+    resource_id = window["resource_id"]
+    assert resource_id
+    resource = (await client.get(f"/api/v1/resources/{resource_id}")).json()
+    assert resource["owner_domain"] == "gov"
+
+    day = clock.local_date()
+    found: list[dict] = []
+    for _ in range(7):  # the advance-booking window: today and the next 7 days
+        day = day + dt.timedelta(days=1)
+        slots = (
+            await client.get(f"/api/v1/resources/{resource_id}/slots", params={"date": day.isoformat()})
+        ).json()
+        if clock.is_working_day(day):
+            # 09:00-12:00 and 13:30-17:30 in 30-minute slots: 6 + 8.
+            assert len(slots["items"]) == 14, day
+            starts = sorted(
+                clock.to_local(dt.datetime.fromisoformat(s["start"])).strftime("%H:%M")
+                for s in slots["items"]
+            )
+            assert starts[0] == "09:00" and starts[-1] == "17:00" and "12:00" not in starts
+            found = found or slots["items"]
+        else:
+            assert slots["items"] == [], day  # weekends and public holidays are closed
+    assert found
+
+    user = await make_user()
+    booked = await client.post(
+        "/api/v1/bookings",
+        json={"slot_id": str(found[0]["id"]), "purpose": {"item_code": "hf-withdraw-rent"}},
+        headers=auth_headers(user, settings, **{"Idempotency-Key": "gov-hall-1"}),
+    )
+    assert booked.status_code == 201, booked.text
+    assert booked.json()["status"] == "confirmed"
