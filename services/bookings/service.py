@@ -521,6 +521,35 @@ def _initial_status(rules: BookingRules) -> BookingStatus:
     return BookingStatus.CONFIRMED
 
 
+async def _lock_person_day(conn: Any, *, subject_id: uuid.UUID, resource_id: uuid.UUID, day: dt.date) -> None:
+    """PostgreSQL: serialise one person's bookings of one resource and day, so the cap count is exact.
+
+    Under READ COMMITTED two bookings of one person for different slots would not see each other's
+    insert; a transaction-scoped advisory lock on (person, resource, day) orders them. SQLite needs
+    nothing: its writers are already serialised by the database lock taken by the first UPDATE.
+    """
+    if not conn.capabilities.dialect.startswith("postgres"):
+        return
+    await conn.execute_query(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [f"booking:{subject_id}:{resource_id}:{day}"]
+    )
+
+
+async def _check_daily_cap(
+    conn: Any, *, subject_id: uuid.UUID, resource_id: uuid.UUID, day: dt.date, rules: BookingRules
+) -> None:
+    """Inside the booking transaction: refuse when the person already holds the day's cap."""
+    held = (
+        await Booking.filter(
+            subject_id=subject_id, resource_id=resource_id, visit_date=day, status__in=list(ACTIVE_STATUSES)
+        )
+        .using_db(conn)
+        .count()
+    )
+    if held >= (rules.per_person_per_day or 0):
+        raise DailyCapReached(details={"cap": rules.per_person_per_day}, cap=rules.per_person_per_day)
+
+
 async def _reserve(conn: Any, slot_id: uuid.UUID, places: int) -> bool:
     """Take `places` in the slot if they are free: the one statement that prevents overbooking."""
     updated = (
@@ -617,10 +646,16 @@ async def book(
     booking_id = new_id()
     try:
         async with in_transaction() as conn:
-            # First statement of the transaction is the write: on SQLite the write lock is taken at once
+            # First statement of the transaction is a write: on SQLite the write lock is taken at once
             # (no read-then-upgrade deadlock), on PostgreSQL the row lock serialises competing bookings.
+            if rules.per_person_per_day:
+                await _lock_person_day(conn, subject_id=subject_id, resource_id=resource.id, day=slot.day)
             if not await _reserve(conn, slot.id, places):
                 raise SlotFull()
+            if rules.per_person_per_day:
+                await _check_daily_cap(
+                    conn, subject_id=subject_id, resource_id=resource.id, day=slot.day, rules=rules
+                )
             await _insert_booking(
                 conn,
                 slot=slot,

@@ -196,3 +196,41 @@ async def test_book__two_os_processes_fill_capacity_exactly(database_url: str) -
     assert outcomes.count("confirmed") == capacity
     assert outcomes.count("full") == 200 - capacity
     await _assert_exactly(slot.id, capacity)
+
+
+@pytest.mark.usefixtures("db")
+async def test_book__one_person_racing_many_slots_keeps_the_daily_cap(settings) -> None:
+    from services.bookings.errors import DailyCapReached
+
+    cipher = build_cipher(settings)
+    resource = await service.ensure_resource(
+        owner_domain="care",
+        owner_ref=f"doctor-{uuid.uuid4().hex[:8]}",
+        name={"zh_CN": "专家门诊"},
+        staff_role=Role.DEPT_OPERATOR,
+        rules={"per_person_per_day": 2},
+    )
+    start = clock.now().replace(microsecond=0) + dt.timedelta(days=1)
+    slots = [
+        await service.create_slot(
+            resource_id=resource.id,
+            start=start + dt.timedelta(minutes=10 * i),
+            end=start + dt.timedelta(minutes=10 * i + 10),
+            capacity=5,
+        )
+        for i in range(8)
+    ]
+    user = (await _users(1))[0]
+    actor = Principal(user_id=user.id, level=VerificationLevel.REAL_NAME)
+
+    async def attempt(slot) -> str:
+        try:
+            await service.book(actor=actor, slot_id=slot.id, cipher=cipher)
+        except DailyCapReached:
+            return "capped"
+        return "booked"
+
+    outcomes = await asyncio.gather(*[attempt(slot) for slot in slots])
+    assert outcomes.count("booked") == 2
+    assert await Booking.filter(subject_id=user.id).count() == 2
+    assert sum(await Slot.filter(resource_id=resource.id).values_list("taken", flat=True)) == 2
