@@ -394,3 +394,20 @@ async def test_notice__public_ones_are_searchable_while_visible(
     assert hidden.json()["id"] not in await found()
     await client.delete(f"/api/v1/staff/notices/{public.json()['id']}", headers=h)
     assert await found() == set()
+
+
+async def test_notice__through_the_mounted_wechat_sandbox(client: httpx.AsyncClient, settings) -> None:
+    """No double: the app's own WeChat adapter against the sandbox mounted at /sandbox/wechat."""
+    a, _ = await community_pair()
+    staff = await staff_of(a)
+    h = headers_for(staff, settings)
+    risky = await client.post(
+        f"/api/v1/staff/communities/{a.id}/notices", json=notice(body="含有违禁词的内容"), headers=h
+    )
+    assert risky.status_code == 422 and risky.json()["error"]["details"]["label"] == 20006
+    held = await client.post(
+        f"/api/v1/staff/communities/{a.id}/notices", json=notice(body="待审核的内容"), headers=h
+    )
+    assert held.status_code == 201 and held.json()["status"] == "review"
+    clean = await client.post(f"/api/v1/staff/communities/{a.id}/notices", json=notice(), headers=h)
+    assert clean.status_code == 201 and clean.json()["status"] == "published"
