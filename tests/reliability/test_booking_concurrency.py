@@ -234,3 +234,25 @@ async def test_book__one_person_racing_many_slots_keeps_the_daily_cap(settings) 
     assert outcomes.count("booked") == 2
     assert await Booking.filter(subject_id=user.id).count() == 2
     assert sum(await Slot.filter(resource_id=resource.id).values_list("taken", flat=True)) == 2
+
+
+@pytest.mark.usefixtures("db")
+async def test_waitlist__concurrent_cancellations_promote_each_waiting_person_once(settings) -> None:
+    cipher = build_cipher(settings)
+    service.use_cipher(cipher)
+    capacity = 5
+    slot = await _slot(capacity)
+    people = await _users(12)
+    holders, waiting = people[:capacity], people[capacity:]
+    actors = {u.id: Principal(user_id=u.id, level=VerificationLevel.REAL_NAME) for u in people}
+    booked = [await service.book(actor=actors[u.id], slot_id=slot.id, cipher=cipher) for u in holders]
+    for user in waiting:
+        await service.join_waitlist(actor=actors[user.id], slot_id=slot.id)
+    await asyncio.gather(*[service.cancel(actor=actors[b.user_id], booking_id=b.id) for b in booked])
+    fresh = await Slot.get(id=slot.id)
+    assert fresh.taken == capacity
+    promoted = await Booking.filter(slot_id=slot.id, status=BookingStatus.CONFIRMED).values_list(
+        "user_id", flat=True
+    )
+    # First come, first served: the first five who joined the waitlist, each once.
+    assert sorted(promoted) == sorted(u.id for u in waiting[:capacity])
