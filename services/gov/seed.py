@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
-
 from services.common.seeding import SeedContext
 from services.gov import service
 from services.gov.enums import ItemCategory as C
 from services.gov.enums import ItemTheme as T
 from services.gov.enums import MaterialTrust as M
 from services.gov.models import Department, Hall, HallWindow, ServiceItem, ServiceItemText
+from services.search import service as search
 
 __all__ = ["DEPARTMENTS", "HALLS", "ITEMS", "MATERIALS", "item_pinyin", "seed_demo"]
 
@@ -389,10 +388,20 @@ HALLS: list[
 
 
 def item_pinyin(name_zh: str) -> str:
-    """'户口迁入' -> 'hukouqianru hkqr': full pinyin and initials, for search."""
-    syllables = [s for s in lazy_pinyin(name_zh) if s.isascii() and s.isalnum()]
-    initials = [s for s in lazy_pinyin(name_zh, style=Style.FIRST_LETTER) if s.isascii() and s.isalnum()]
-    return f"{''.join(syllables)} {''.join(initials)}".lower()[:255]
+    """'户口迁入' -> 'hukouqianru hkqr': full pinyin and initials, for the guide's own search."""
+    full, initials = search.pinyin_forms(name_zh)
+    return f"{full} {initials}"[:255]
+
+
+async def _index(code: str, zh: str, en: str, sum_zh: str, sum_en: str, keywords: list[str]) -> None:
+    await search.index_document(
+        kind="service_item",
+        ref=code,
+        title={"zh_CN": zh, "en": en},
+        summary={"zh_CN": sum_zh, "en": sum_en},
+        keywords=keywords,
+        url=f"/api/v1/gov/items/{code}",
+    )
 
 
 def _fee_note(fee_cents: int, locale: str) -> str:
@@ -456,7 +465,8 @@ async def seed_demo(ctx: SeedContext) -> int:
                     "material_names": {m["code"]: MATERIALS[m["code"]][index] for m in materials},
                 },
             )
-        written += 3
+        await _index(code, zh, en, sum_zh, sum_en, [DEPARTMENTS[dept][0], DEPARTMENTS[dept][1], code])
+        written += 4
     ctx.progress("gov: halls")
     for code, zh, en, addr_zh, addr_en, phone, lat, lng, windows in HALLS:
         hall, _ = await Hall.update_or_create(
@@ -472,7 +482,15 @@ async def seed_demo(ctx: SeedContext) -> int:
                 "demo": True,
             },
         )
-        written += 1
+        await search.index_document(
+            kind="hall",
+            ref=code,
+            title={"zh_CN": zh, "en": en},
+            summary={"zh_CN": addr_zh, "en": addr_en},
+            keywords=["政务服务大厅", "行政服务中心", "办事大厅"],
+            url=f"/api/v1/gov/halls/{hall.id}",
+        )
+        written += 2
         for w_code, number, w_zh, w_en, dept, items, capacity in windows:
             await HallWindow.update_or_create(
                 code=w_code,

@@ -174,3 +174,17 @@ async def test_halls__a_window_is_booked_through_the_engine_on_working_days(clie
     )
     assert booked.status_code == 201, booked.text
     assert booked.json()["status"] == "confirmed"
+
+
+async def test_search__finds_service_items_by_chinese_pinyin_initials_and_english(client, seeded) -> None:
+    async def ids(q: str, **extra) -> list[str]:
+        response = await client.get("/api/v1/search", params={"q": q, "kinds": "service_item", **extra})
+        assert response.status_code == 200
+        return [item["id"] for item in response.json()["items"]]
+
+    assert "hukou-move-in" in await ids("户口迁入")
+    assert "hukou-move-in" in await ids("hkqr")
+    assert "hukou-move-in" in await ids("hukouqianru")
+    assert "hf-withdraw-rent" in await ids("housing fund", lang="en")
+    hall = await client.get("/api/v1/search", params={"q": "市民之家", "kinds": "hall"})
+    assert hall.json()["items"][0]["url"].startswith("/api/v1/gov/halls/")
