@@ -56,7 +56,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from services.accounts.enums import Role, VerificationLevel
+from services.accounts import family
+from services.accounts.enums import FamilyGrantStatus, Role, VerificationLevel
 from services.accounts.principal import Principal
 from services.bookings import enums
 from services.bookings.enums import ACTIVE_STATUSES, BookingStatus, OwnerDomain, SlotStatus, WaitlistStatus
@@ -132,6 +133,7 @@ _CODE_PREFIX = "JYB1"
 _CODE_MAC_BYTES = 8
 _NEXT_STEP = {VerificationLevel.PHONE: "/api/v1/me/phone", VerificationLevel.REAL_NAME: "/api/v1/me/identity"}
 _NO_SHOW_GRACE = dt.timedelta(minutes=30)
+_PROXY_SCOPE = "bookings"  # the family-proxy scope that covers bookings
 
 
 class Visitor(Protocol):
@@ -757,7 +759,7 @@ async def _booking_row(booking_id: uuid.UUID | str) -> Booking:
 async def get_booking(*, actor: Principal, booking_id: uuid.UUID | str) -> BookingView:
     """The booking if the actor booked it, it is for them (or whom they act for), or they staff it."""
     row = await _booking_row(booking_id)
-    if not _may_see(actor, row):
+    if not _may_see(actor, row) and row.subject_id not in await _represented_by(actor.user_id):
         raise BookingNotFound()
     return await _view(row.id)
 
@@ -1043,9 +1045,27 @@ async def _page(query: Any, *, limit: int, cursor: str | None) -> Page:
     return Page(items=items, next_cursor=next_cursor)
 
 
+async def _represented_by(user_id: uuid.UUID) -> set[uuid.UUID]:
+    """People who gave `user_id` a live proxy grant covering bookings."""
+    now = clock.now()
+    return {
+        grant.subject_id  # type: ignore[attr-defined]
+        for grant in await family.grants_of(user_id)
+        if grant.proxy_id == user_id  # type: ignore[attr-defined]
+        and grant.subject_id is not None  # type: ignore[attr-defined]
+        and grant.status == FamilyGrantStatus.ACTIVE
+        and grant.expires_at > now
+        and _PROXY_SCOPE in (grant.scopes or [])
+    }
+
+
 async def list_bookings_for(*, user_id: uuid.UUID, limit: int = 20, cursor: str | None = None) -> Page:
-    """Bookings the user made (for themselves or for family) and those made for them; newest first."""
-    return await _page(Booking.filter(Q(user_id=user_id) | Q(subject_id=user_id)), limit=limit, cursor=cursor)
+    """Bookings the user made or that are for them, and those of people they act for; newest first."""
+    mine = Q(user_id=user_id) | Q(subject_id=user_id)
+    represented = await _represented_by(user_id)
+    if represented:
+        mine |= Q(subject_id__in=list(represented))
+    return await _page(Booking.filter(mine), limit=limit, cursor=cursor)
 
 
 async def list_bookings_of_resource(

@@ -506,3 +506,26 @@ async def test_openapi__booking_routes_documented(client: httpx.AsyncClient) -> 
         "/api/v1/resources/{resource_id}/slots",
     ):
         assert path in spec["paths"], path
+
+
+async def test_me_bookings__include_those_of_people_i_act_for(client: httpx.AsyncClient, settings) -> None:
+    resource = await _resource()
+    slot = await _slot(resource, capacity=3)
+    parent, child, cousin = await make_user(), await make_user(), await make_user()
+    await _grant(child, parent)
+    await _grant(cousin, parent, scopes=("care",))  # a grant that does not cover bookings
+    own = await client.post(
+        "/api/v1/bookings", json={"slot_id": str(slot.id)}, headers=auth_headers(parent, settings)
+    )
+    assert own.status_code == 201
+    listed = await client.get("/api/v1/me/bookings", headers=auth_headers(child, settings))
+    assert [b["id"] for b in listed.json()["items"]] == [own.json()["id"]]
+    assert (
+        await client.get(f"/api/v1/bookings/{own.json()['id']}", headers=auth_headers(child, settings))
+    ).status_code == 200
+    assert (await client.get("/api/v1/me/bookings", headers=auth_headers(cousin, settings))).json()[
+        "items"
+    ] == []
+    assert (
+        await client.get(f"/api/v1/bookings/{own.json()['id']}", headers=auth_headers(cousin, settings))
+    ).status_code == 404
