@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 
 import httpx
@@ -10,12 +11,11 @@ import pytest
 from services.accounts.enums import Role
 from tests.factories import auth_headers, make_user
 
-PATH_VALUES = ["0", "not-an-id", "00000000-0000-0000-0000-000000000000", "%E7%8E%8B%E5%B1%8B", "x" * 300]
+PATH_VALUES = ["not-an-id", "00000000-0000-0000-0000-000000000000", "%E7%8E%8B%E5%B1%8B" + "x" * 300]
 BODIES: list[tuple[str | None, bytes]] = [
     (None, b""),
     ("application/json", b"{"),
-    ("application/json", b"[]"),
-    ("application/json", b"null"),
+    ("application/json", b"[null]"),
     ("application/json", b'{"a": 1, "code": null, "slot_id": 5, "party_size": "many", "limit": -1}'),
     ("application/json", b'{"code": "x", "name": ' + b'"' + "王".encode() * 5000 + b'", "id_number": 7}'),
     ("application/json", b'{"nested": ' + b"[" * 200 + b"]" * 200 + b"}"),
@@ -24,7 +24,6 @@ BODIES: list[tuple[str | None, bytes]] = [
         "multipart/form-data; boundary=xyz",
         b'--xyz\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc\r\n',
     ),
-    ("text/plain", b"\xff\xfe\x00garbage"),
 ]
 QUERY = (
     "?limit=-1&cursor=%25%25%25&date=2026-13-45&near=abc,def&lat=x&lng=y&q=%27%20OR%201%3D1--"
@@ -56,26 +55,38 @@ async def test_every_route__hostile_input_never_yields_a_500(
         auth_headers(staff, settings, **{"X-Acting-For": "someone-else"}),
         auth_headers(staff, settings),
     ]
-    failures: list[str] = []
     routes = [
         route
         for route in app.router.routes
         if not route.path.startswith(("sandbox", "docs")) and not route.path.endswith("__faults")
     ]
+    # Signing out or deleting the account would end the sweep's own session; they have their own tests.
+    skipped = {("DELETE", "api/v1/me"), ("POST", "api/v1/auth/logout")}
     assert routes
+    calls = []
     for route in routes:
         for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+            if (method, route.path.strip("/")) in skipped:
+                continue
+            bodies = BODIES if method in {"POST", "PUT", "PATCH"} else [(None, b"")]
             for path, (content_type, body), headers in itertools.product(
-                _paths(route.path),
-                BODIES if method in {"POST", "PUT", "PATCH"} else [(None, b"")],
-                header_sets,
+                _paths(route.path), bodies, header_sets
             ):
                 request_headers = dict(headers)
                 if content_type:
                     request_headers["Content-Type"] = content_type
-                response = await client.request(
-                    method, path + QUERY, content=body or None, headers=request_headers
-                )
-                if response.status_code >= 500 and response.status_code != 503:
-                    failures.append(f"{method} {path} [{content_type}] -> {response.status_code}")
+                calls.append((method, path + QUERY, body, request_headers, content_type))
+
+    limit = asyncio.Semaphore(16)
+    failures: list[str] = []
+
+    async def send(
+        method: str, url: str, body: bytes, headers: dict[str, str], content_type: str | None
+    ) -> None:
+        async with limit:
+            response = await client.request(method, url, content=body or None, headers=headers)
+        if response.status_code >= 500 and response.status_code != 503:
+            failures.append(f"{method} {url.split('?')[0][:120]} [{content_type}] -> {response.status_code}")
+
+    await asyncio.gather(*[send(*call) for call in calls])
     assert not failures, "server errors:\n" + "\n".join(sorted(set(failures))[:50])
