@@ -244,6 +244,12 @@ def create_blueprint() -> Blueprint:
 
         return await _dispatch(request, name, lambda stem, fmt: run(request, stem, fmt=fmt))
 
+    @bp.route(f"{PREFIX}/<rest:path>", methods=["GET", "POST"], name="open311_unknown")
+    async def unknown(request: Request, rest: str) -> HTTPResponse:
+        """Anything else under /open311/v2 is a 404 in the spec's error format."""
+        fmt = "xml" if rest.endswith(".xml") else "json"
+        return _error(request, fmt, 404, "open311.not_found", {})
+
     # ------------------------------------------------------------------------------------- partner keys (admin)
 
     @bp.post("/api/v1/admin/open311/keys")

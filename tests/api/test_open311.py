@@ -345,3 +345,29 @@ async def test_open311__oversized_identifiers_are_not_found_not_errors(
         "/open311/v2/requests.json", data={"api_key": key, "service_code": "garbage", "address_id": long}
     )
     assert placed.status_code == 400 and placed.json()[0]["code"] == 400
+
+
+async def test_open311__unknown_resource_is_a_spec_404(client: httpx.AsyncClient) -> None:
+    xml = await client.get("/open311/v2/nothing.xml")
+    assert xml.status_code == 404 and _xml(xml).findtext("error/code") == "404"
+    js = await client.get("/open311/v2/requests/a/b.json")
+    assert js.status_code == 404 and js.json()[0]["code"] == 404
+
+
+async def test_open311__text_held_for_review_is_not_published(client: httpx.AsyncClient, settings) -> None:
+    """Through the mounted WeChat sandbox: 'review' text stays with staff, not on the public feed."""
+    a, _ = await community_pair()
+    reporter = await resident(a)
+    created = await client.post(
+        "/api/v1/community/reports",
+        json={"category": "noise", "description": "待审核 夜间施工噪音", "lat": 35.0953, "lng": 112.5869},
+        headers=headers_for(reporter, settings),
+    )
+    assert created.status_code == 201, created.text
+    public = await client.get(f"/open311/v2/requests/{created.json()['id']}.json")
+    assert public.json()[0]["description"] is None
+    staff = await staff_of(a)
+    seen = await client.get(
+        f"/api/v1/community/reports/{created.json()['id']}", headers=headers_for(staff, settings)
+    )
+    assert seen.json()["description"] == "待审核 夜间施工噪音"
