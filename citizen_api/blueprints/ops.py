@@ -9,7 +9,6 @@ from citizen_api.schemas.ops import OutboxItem, OutboxPage, OutboxQuery
 from services.accounts.enums import Role
 from services.accounts.principal import Principal
 from services.common import outbox
-from services.common.pagination import decode_cursor, encode_cursor
 
 __all__ = ["create_blueprint"]
 
@@ -26,13 +25,8 @@ def create_blueprint() -> Blueprint:
         roles=[Role.ADMIN],
     )
     async def list_outbox(request: Request, *, query: OutboxQuery, actor: Principal) -> OutboxPage:
-        rows, position = await outbox.list_messages(
-            statuses=query.status, limit=query.limit, cursor=decode_cursor(query.cursor)
-        )
-        return OutboxPage(
-            items=[OutboxItem.of(row) for row in rows],
-            next_cursor=encode_cursor(position) if position else None,
-        )
+        page = await outbox.list_messages(statuses=query.status, limit=query.limit, cursor=query.cursor)
+        return OutboxPage(items=[OutboxItem.of(row) for row in page.items], next_cursor=page.next_cursor)
 
     @bp.post("/outbox/<message_id:str>/retry")
     @endpoint(

@@ -21,9 +21,10 @@ from tortoise.expressions import F, Q
 
 from integrations.errors import IntegrationRejected
 from services.common import clock
-from services.common.errors import Conflict, InvalidInput, NotFound
+from services.common.errors import Conflict, NotFound
 from services.common.ids import new_id, parse_id
 from services.common.models import OutboxMessage, OutboxStatus
+from services.common.pagination import Page, keyset_page
 
 __all__ = [
     "DeliveryPolicy",
@@ -191,22 +192,8 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:500]
 
 
-async def list_messages(
-    *, statuses: list[OutboxStatus], limit: int, cursor: dict[str, Any] | None
-) -> tuple[list[OutboxMessage], dict[str, Any] | None]:
-    """Messages in `statuses`, oldest first (keyset on created_at, id), and the next position."""
-    query = OutboxMessage.filter(status__in=statuses)
-    if cursor:
-        after_id = parse_id(str(cursor.get("id")))
-        try:
-            after = dt.datetime.fromisoformat(str(cursor.get("t")))
-        except ValueError:
-            after_id = None
-        if after_id is None:
-            raise InvalidInput("request.bad_cursor")
-        query = query.filter(Q(created_at__gt=after) | Q(created_at=after, id__gt=after_id))
-    rows = await query.order_by("created_at", "id").limit(limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    position = {"t": rows[-1].created_at.isoformat(), "id": str(rows[-1].id)} if more and rows else None
-    return rows, position
+async def list_messages(*, statuses: list[OutboxStatus], limit: int, cursor: str | None) -> Page:
+    """Messages in `statuses`, oldest first: what has waited longest is what an operator looks at."""
+    return await keyset_page(
+        OutboxMessage.filter(status__in=statuses), limit=limit, cursor=cursor, descending=False
+    )
