@@ -340,7 +340,12 @@ async def list_items(
 
 async def get_item(*, code: str, locale: str) -> ItemView:
     """One item with its materials, time limits, fees and the halls whose windows handle it."""
-    item = await ServiceItem.get_or_none(code=code).prefetch_related("texts", "department")
+    # A code longer than the column can never match (and PostgreSQL would refuse the parameter).
+    item = (
+        await ServiceItem.get_or_none(code=code).prefetch_related("texts", "department")
+        if len(code) <= 48
+        else None
+    )
     if item is None:
         raise ItemNotFound(code=code[:48])
     windows = [w for w in await HallWindow.all().prefetch_related("hall") if code in (w.item_codes or [])]
@@ -476,7 +481,7 @@ async def _own_case(actor: Principal, case_id: str, *, conn: BaseDBAsyncClient |
 
 
 async def _item_or_404(code: str) -> ServiceItem:
-    item = await ServiceItem.get_or_none(code=code).prefetch_related("texts")
+    item = await ServiceItem.get_or_none(code=code).prefetch_related("texts") if len(code) <= 48 else None
     if item is None:
         raise ItemNotFound(code=code[:48])
     return item
