@@ -111,3 +111,41 @@ async def test_membership__auto_verify_policy(client: httpx.AsyncClient, setting
         headers=headers_for(person, settings),
     )
     assert unknown.status_code == 404
+
+
+async def test_privacy__export_and_erase_community_data(client: httpx.AsyncClient, settings) -> None:
+    from services.community.models import Report
+
+    a, _ = await community_pair()
+    person = await resident()
+    me = headers_for(person, settings)
+    await client.post(
+        "/api/v1/me/community", json={"community_id": str(a.id), "address": "宣化街12号401"}, headers=me
+    )
+    created = await client.post(
+        "/api/v1/community/reports",
+        json={
+            "category": "garbage",
+            "description": "垃圾没人清运",
+            "address": "宣化街社区12号楼",
+            "contact_phone": "13812345678",
+        },
+        headers=me,
+    )
+    assert created.status_code == 201, created.text
+    exported = await client.get("/api/v1/me/export", headers=me)
+    assert exported.status_code == 200
+    community = (
+        exported.json()["domains"]["community"]
+        if "domains" in exported.json()
+        else exported.json()["community"]
+    )
+    assert community["membership"]["address"] == "宣化街12号401"
+    assert community["reports"][0]["contact_phone"] == "13812345678"
+
+    deleted = await client.delete("/api/v1/me", headers=me)
+    assert deleted.status_code in (200, 204), deleted.text
+    assert await Membership.filter(user_id=person.id).count() == 0
+    report = await Report.get(id=created.json()["id"])
+    assert report.reporter_id is None and report.contact_phone_enc is None and report.address_enc is None
+    assert report.description == "垃圾没人清运"  # the problem is still there for staff to fix
