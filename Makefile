@@ -44,6 +44,7 @@ test: $(STAMP)
 	@set -e; \
 	exports="$$($(BIN)/python scripts/test_services.py)"; \
 	eval "$$exports"; \
+	trap 'eval "$$CITIZEN_TEST_CLEANUP" >/dev/null 2>&1' EXIT; \
 	$(MAKE) --no-print-directory lint; \
 	echo "== suite on PostgreSQL + Redis"; \
 	CITIZEN_TEST_PROFILE=server $(BIN)/python -m pytest -q -p no:cacheprovider; \

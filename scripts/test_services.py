@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import glob
 import os
+import shlex
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+CLEANUP: list[str] = []  # shell commands that stop what this script started
 
 
 def say(message: str) -> None:
@@ -50,11 +53,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run(cmd: list[str] | str, **kwargs) -> bool:
+def run(cmd: list[str], **kwargs) -> bool:
     try:
         result = subprocess.run(
             cmd,
-            shell=isinstance(cmd, str),
             capture_output=True,
             text=True,
             timeout=300,
@@ -224,6 +226,9 @@ def find_redis() -> str | None:
                 ]
             )
             if wait_for("127.0.0.1", port, 10):
+                CLEANUP.append(
+                    f"{server.replace('redis-server', 'redis-cli')} -p {port} shutdown nosave; rm -rf {folder}"
+                )
                 return f"redis://127.0.0.1:{port}/0"
         if attempt == 0 and not apt_install(["redis-server"]):
             break
@@ -245,6 +250,8 @@ def main() -> int:
     say(f"Redis: {redis}")
     print(f"export CITIZEN_TEST_DATABASE_URL='{database}'")
     print(f"export CITIZEN_TEST_REDIS_URL='{redis}'")
+    cleanup = "; ".join(CLEANUP) or ":"
+    print(f"export CITIZEN_TEST_CLEANUP={shlex.quote(cleanup)}")
     return 0
 
 
