@@ -22,6 +22,7 @@
           ├── CancellationTooLate     past the cancellation deadline                       booking.cancel_too_late
           ├── HoldExpired             the hold ran out before it was confirmed             booking.hold_expired
           ├── CheckInNotOpen          too early or too late to check in                    booking.check_in_not_open
+          ├── NoWaitlist              this resource keeps no waitlist                      booking.no_waitlist
           ├── SlotHasPlaces           the waitlist is only for full slots                  booking.slot_has_places
           ├── AlreadyWaiting          already on this slot's waitlist                      booking.already_waiting
           ├── SlotExists              a slot with that start already exists                booking.slot_exists
@@ -45,6 +46,7 @@ __all__ = [
     "DailyCapReached",
     "HoldExpired",
     "IllegalTransition",
+    "NoWaitlist",
     "NotStaff",
     "OutsideBookingWindow",
     "ResourceNotFound",
@@ -124,6 +126,10 @@ class HoldExpired(Conflict):
 
 class CheckInNotOpen(Conflict):
     code = "booking.check_in_not_open"
+
+
+class NoWaitlist(Conflict):
+    code = "booking.no_waitlist"
 
 
 class SlotHasPlaces(Conflict):

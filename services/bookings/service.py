@@ -74,6 +74,7 @@ from services.bookings.errors import (
     HoldExpired,
     IllegalTransition,
     NotStaff,
+    NoWaitlist,
     OutsideBookingWindow,
     ResourceNotFound,
     SlotClosed,
@@ -895,7 +896,7 @@ async def join_waitlist(
     _require_level(actor, rules)
     if not rules.waitlist or rules.visitors_required:
         # Real-name entries need the visitors at booking time; those resources have no waitlist.
-        raise SlotClosed(details={"waitlist": False})
+        raise NoWaitlist()
     if not 1 <= party_size <= rules.party_size_max:
         raise BadPartySize(details={"max": rules.party_size_max}, max=rules.party_size_max)
     now = clock.now()

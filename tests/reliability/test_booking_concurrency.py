@@ -256,3 +256,44 @@ async def test_waitlist__concurrent_cancellations_promote_each_waiting_person_on
     )
     # First come, first served: the first five who joined the waitlist, each once.
     assert sorted(promoted) == sorted(u.id for u in waiting[:capacity])
+
+
+@pytest.mark.usefixtures("db")
+async def test_visitors__same_person_raced_into_two_slots_enters_once(settings) -> None:
+    from services.bookings.errors import VisitorAlreadyEntered
+
+    cipher = build_cipher(settings)
+    resource = await service.ensure_resource(
+        owner_domain="tourism",
+        owner_ref=f"area-{uuid.uuid4().hex[:6]}",
+        name={"zh_CN": "九里沟"},
+        staff_role=Role.DEPT_OPERATOR,
+        rules={"visitors_required": True, "one_entry_per_visitor_per_day": True, "per_person_per_day": None},
+    )
+    start = clock.now().replace(microsecond=0) + dt.timedelta(days=1)
+    slots = [
+        await service.create_slot(
+            resource_id=resource.id,
+            start=start + dt.timedelta(hours=i),
+            end=start + dt.timedelta(hours=i + 1),
+            capacity=50,
+        )
+        for i in range(6)
+    ]
+    bookers = await _users(6)
+
+    class Visitor:
+        name = "李四"
+        id_number = "11010519491231002X"
+
+    async def attempt(user, slot) -> str:
+        actor = Principal(user_id=user.id, level=VerificationLevel.REAL_NAME)
+        try:
+            await service.book(actor=actor, slot_id=slot.id, visitors=[Visitor()], cipher=cipher)
+        except VisitorAlreadyEntered:
+            return "refused"
+        return "booked"
+
+    outcomes = await asyncio.gather(*[attempt(u, s) for u, s in zip(bookers, slots, strict=True)])
+    assert outcomes.count("booked") == 1
+    assert sum(await Slot.filter(resource_id=resource.id).values_list("taken", flat=True)) == 1

@@ -357,3 +357,13 @@ async def test_capacity_check__database_refuses_overbooking_directly(cipher) -> 
     with pytest.raises(IntegrityError):
         await Slot.filter(id=slot.id).update(taken=-1)
     assert (await service.get_slot(slot_id=slot.id)).taken == 0
+
+
+async def test_waitlist__refused_where_the_resource_keeps_none(cipher) -> None:
+    from services.bookings.errors import NoWaitlist
+
+    resource = await _resource(waitlist=False)
+    slot = await _slot(resource, capacity=1)
+    await service.book(actor=_actor(await make_user()), slot_id=slot.id, cipher=cipher)
+    with pytest.raises(NoWaitlist):
+        await service.join_waitlist(actor=_actor(await make_user()), slot_id=slot.id)
