@@ -121,6 +121,16 @@ def rate_limiter(request: Request) -> RateLimiter:
     return limiter
 
 
+def _require_level(actor: Principal, level: VerificationLevel) -> None:
+    """VerificationRequired naming the missing step; `who` says whose step it is under a proxy."""
+    if actor.level.satisfies(level):
+        return
+    details = {"required": level.value, "current": actor.level.value, "next": _NEXT_STEP[level]}
+    if actor.acting_for is not None:
+        details["who"] = "represented"
+    raise VerificationRequired(details=details, required=level.value)
+
+
 async def _record_proxy_action(request: Request, actor: Principal, status: int) -> None:
     # Only what succeeded was done on the person's behalf; refusals change nothing for them.
     if actor.acting_for is None or status >= 400:
@@ -160,15 +170,8 @@ def endpoint(
                 actor = await authenticate(request)
                 if actor.locale and not request.args.get("lang"):
                     request.ctx.locale = actor.locale
-                if level is not None and not actor.level.satisfies(level):
-                    raise VerificationRequired(
-                        details={
-                            "required": level.value,
-                            "current": actor.level.value,
-                            "next": _NEXT_STEP[level],
-                        },
-                        required=level.value,
-                    )
+                if level is not None:
+                    _require_level(actor, level)
                 if roles and not any(actor.has_role(role) for role in roles):
                     raise PermissionDenied("auth.role_required", role=",".join(r.value for r in roles))
                 acting_for = request.headers.get(ACTING_FOR_HEADER)
@@ -176,6 +179,9 @@ def endpoint(
                     if proxy_scope is None:
                         raise PermissionDenied("proxy.not_supported")
                     actor = await access.act_for(actor=actor, subject=acting_for, scope=proxy_scope)
+                    if level is not None:
+                        # The represented person must hold the level too (a hospital needs *their* identity).
+                        _require_level(actor, level)
                 request.ctx.principal = actor
                 kwargs["actor"] = actor
             elif optional_auth:

@@ -56,12 +56,16 @@ async def act_for(*, actor: Principal, subject: str, scope: str) -> Principal:
     if subject_id == actor.user_id:
         return actor
     grant = await family.live_grant(proxy_id=actor.user_id, subject_id=subject_id, scope=scope)
-    if grant is None:
+    subject_user = await User.get_or_none(id=subject_id, deleted_at=None) if grant else None
+    if grant is None or subject_user is None:
         raise PermissionDenied("proxy.not_allowed", scope=scope)
+    # An action for someone is only as verified as the less verified of the two people.
+    subject_level = VerificationLevel(subject_user.level)
+    level = subject_level if subject_level.rank < actor.level.rank else actor.level
     # Acting for a relative is a resident's act: staff and admin roles do not carry over.
     return Principal(
         user_id=actor.user_id,
-        level=actor.level,
+        level=level,
         roles={Role.RESIDENT: frozenset({""})},
         locale=actor.locale,
         acting_for=subject_id,

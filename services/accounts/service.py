@@ -71,7 +71,9 @@ __all__ = [
     "revoke_role",
     "sign_in",
     "update_profile",
+    "verified_identity",
     "verify_identity",
+    "VerifiedIdentity",
 ]
 
 log = logging.getLogger(__name__)
@@ -467,6 +469,41 @@ async def verify_identity(
         # Another account verified the same ID number between our check and this write.
         raise IdentityAlreadyBound() from error
     return await _view(user, cipher)
+
+
+# --- for other domains --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedIdentity:
+    """A real-name-verified person's identity in clear, for a department's system — never for responses."""
+
+    user_id: uuid.UUID
+    name: str
+    id_number: str
+    phone: str | None
+
+    def __repr__(self) -> str:
+        # Keeps the values out of tracebacks and debug logs.
+        return f"VerifiedIdentity(user_id={self.user_id!s}, name='***', id_number='***')"
+
+
+async def verified_identity(*, user_id: uuid.UUID, cipher: PiiCipher) -> VerifiedIdentity | None:
+    """The person's verified name, ID number and phone, or None below real_name (bookings, care, gov)."""
+    user = await User.get_or_none(id=user_id, deleted_at=None)
+    if (
+        user is None
+        or user.level != VerificationLevel.REAL_NAME
+        or not user.id_number_enc
+        or not user.name_enc
+    ):
+        return None
+    return VerifiedIdentity(
+        user_id=user.id,
+        name=cipher.decrypt(user.name_enc, context=_NAME_CTX),
+        id_number=cipher.decrypt(user.id_number_enc, context=_ID_CTX),
+        phone=_clear(cipher, user.phone_enc, _PHONE_CTX),
+    )
 
 
 # --- roles -----------------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from sanic import Blueprint, Request
 
 from citizen_api.app import create_app
 from citizen_api.endpoint import endpoint
-from services.accounts.models import FamilyGrant, ProxyAction
+from services.accounts.enums import VerificationLevel
+from services.accounts.models import FamilyGrant, ProxyAction, User
 from services.accounts.principal import Principal
 from services.common.audit import verify_chain
 from services.common.errors import Conflict
@@ -42,6 +43,11 @@ def _probe_blueprint() -> Blueprint:
     @endpoint(summary="probe", tag="probe", status=201, auth=True, proxy_scope="care")
     async def care(request: Request, *, actor: Principal) -> dict[str, Any]:
         raise Conflict("request.conflict")
+
+    @bp.get("/probe/real-name")
+    @endpoint(summary="probe", tag="probe", level=VerificationLevel.REAL_NAME, proxy_scope="care")
+    async def real_name_only(request: Request, *, actor: Principal) -> dict[str, Any]:
+        return {"subject_id": str(actor.subject_id)}
 
     @bp.get("/probe/self-only")
     @endpoint(summary="probe", tag="probe", auth=True)
@@ -306,3 +312,27 @@ async def test_family_invite__validates_scopes_and_expiry(client: httpx.AsyncCli
     child = await sign_in(client)
     for body in ({"scopes": []}, {"scopes": ["everything"]}, {"scopes": ["care"], "valid_days": 0}, {}):
         assert (await client.post("/api/v1/me/family", json=body, headers=bearer(child))).status_code == 422
+
+
+async def test_proxy__represented_person_needs_the_level_too(
+    client: httpx.AsyncClient, probe: httpx.AsyncClient, db
+) -> None:
+    child, parent = await sign_in(client), await sign_in(client)
+    await User.filter(id=child["user"]["id"]).update(level=VerificationLevel.REAL_NAME)
+    await _link(client, child, parent, ["care"])
+    assert (await probe.get("/probe/real-name", headers=bearer(child))).status_code == 200
+    refused = await probe.get("/probe/real-name", headers=_for(child, parent))
+    assert refused.status_code == 403
+    assert refused.json()["error"]["details"] == {
+        "required": "real_name",
+        "current": "wechat",
+        "next": "/api/v1/me/identity",
+        "who": "represented",
+    }
+    await User.filter(id=parent["user"]["id"]).update(level=VerificationLevel.REAL_NAME)
+    allowed = await probe.get("/probe/real-name", headers=_for(child, parent))
+    assert allowed.status_code == 200 and allowed.json()["subject_id"] == parent["user"]["id"]
+    # The proxy's own level still counts: an unverified proxy cannot act at real_name for anyone.
+    await User.filter(id=child["user"]["id"]).update(level=VerificationLevel.PHONE)
+    own = await probe.get("/probe/real-name", headers=_for(child, parent))
+    assert own.status_code == 403 and "who" not in own.json()["error"]["details"]

@@ -218,3 +218,16 @@ async def test_identity__system_down_is_503_and_nothing_stored(client: httpx.Asy
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "integration.unavailable"
     assert (await client.get("/api/v1/me", headers=bearer(session))).json()["level"] == "phone"
+
+
+async def test_verified_identity__for_other_domains(client: httpx.AsyncClient, runtime) -> None:
+    from services.accounts.service import verified_identity
+
+    id_number = make_id_number(serial="369")
+    session = await verified_user(client, phone="13898765432", name="韦小宝", id_number=id_number)
+    identity = await verified_identity(user_id=session["user"]["id"], cipher=runtime.cipher)
+    assert identity is not None
+    assert (identity.name, identity.id_number, identity.phone) == ("韦小宝", id_number, "13898765432")
+    assert id_number not in repr(identity) and "韦小宝" not in repr(identity)
+    unverified = await sign_in(client)
+    assert await verified_identity(user_id=unverified["user"]["id"], cipher=runtime.cipher) is None
