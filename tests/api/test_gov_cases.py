@@ -226,3 +226,54 @@ async def test_apply__idempotency_key_replays_the_first_case(client, settings, s
     listed = await client.get("/api/v1/me/cases", headers=auth_headers(user, settings))
     assert len(listed.json()["items"]) == 1
     assert await OutboxMessage.filter(topic="gov.case_submit").count() == 1
+
+
+async def test_proxy__apply_for_a_parent_and_see_it_in_me_cases(client, settings, seeded) -> None:
+    child = await make_user()
+    parent = await make_user()
+    stranger = await make_user()
+    invite = await client.post(
+        "/api/v1/me/family",
+        json={"scopes": ["cases"], "relation": "parent"},
+        headers=auth_headers(child, settings),
+    )
+    assert invite.status_code == 201, invite.text
+    accepted = await client.post(
+        f"/api/v1/family-invitations/{invite.json()['invitation_code']}/accept",
+        headers=auth_headers(parent, settings),
+    )
+    assert accepted.status_code == 200, accepted.text
+
+    for_parent = auth_headers(child, settings, **{"X-Acting-For": str(parent.id)})
+    created = await client.post(
+        "/api/v1/gov/applications", json={"item_code": ONLINE_ITEM}, headers=for_parent
+    )
+    assert created.status_code == 201, created.text
+    case = created.json()
+    assert case["for_member"] == str(parent.id)
+    assert case["timeline"][0]["actor"] == "proxy"
+
+    # The parent owns it; the child reaches it under the grant, and sees it in their own list.
+    assert (
+        await client.get(f"/api/v1/gov/applications/{case['id']}", headers=auth_headers(parent, settings))
+    ).status_code == 200
+    assert (await client.get(f"/api/v1/gov/applications/{case['id']}", headers=for_parent)).status_code == 200
+    mine = (await client.get("/api/v1/me/cases", headers=auth_headers(child, settings))).json()["items"]
+    assert [(c["id"], c["for_member"]) for c in mine] == [(case["id"], str(parent.id))]
+    theirs = (await client.get("/api/v1/me/cases", headers=auth_headers(parent, settings))).json()["items"]
+    assert [c["id"] for c in theirs] == [case["id"]] and theirs[0]["for_member"] is None
+    # Without a grant, the same header is refused; and the case stays invisible to others.
+    refused = await client.post(
+        "/api/v1/gov/applications",
+        json={"item_code": ONLINE_ITEM},
+        headers=auth_headers(stranger, settings, **{"X-Acting-For": str(parent.id)}),
+    )
+    assert refused.status_code == 403
+    assert (await client.get("/api/v1/me/cases", headers=auth_headers(stranger, settings))).json()[
+        "items"
+    ] == []
+    # Only the applicant rates (not the proxy).
+    rating = await client.post(
+        f"/api/v1/cases/{case['id']}/rating", json={"level": "satisfied"}, headers=for_parent
+    )
+    assert rating.status_code in (403, 404)
