@@ -2,6 +2,13 @@
 
 Who may do what is decided here, not at the edge: staff of a community (role community_staff scoped
 to the community id) manage only that community; another community's object is a NotFound.
+
+Membership policy: joining (POST /me/community) makes a *pending* membership, which sees public
+notices only; staff of the community verify residency (they may ask for the home address given at
+joining, stored encrypted and shown to them masked). Members-only notices and events are for
+*verified* members. A community may opt in to `auto_verify_members` (e.g. a small village where staff
+know everyone) and then joining verifies at once. One membership per person: joining another
+community moves it and starts over as pending.
 Events (sign-up through the booking engine) are in services.community.events; the Open311 view
 of reports is in services.community.open311.
 """

@@ -92,6 +92,9 @@ async def test_report__duplicate_offered_then_me_too(
     assert own.status_code == 409
     mine = await client.get("/api/v1/community/reports", headers=headers_for(second, settings))
     assert [r["id"] for r in mine.json()["items"]] == [original["id"]]
+    own = await client.get("/api/v1/community/reports", headers=headers_for(first, settings))
+    assert [r["id"] for r in own.json()["items"]] == [original["id"]]
+    assert own.json()["items"][0]["my_role"] == "reporter"
 
     # Another category, or farther than 200 m, is not a duplicate; confirm_new submits anyway.
     other = await client.post(
