@@ -5,7 +5,6 @@
      │    ├── RefreshTokenInvalid      unknown, expired or revoked refresh token (401)
      │    └── RefreshTokenReused       a rotated token came back: the session family is revoked (401)
      ├── InvalidInput
-     │    ├── ProfileFieldInvalid      a PATCH /me value that cannot be stored (422)
      │    ├── PhoneDataInvalid         the legacy encrypted phone data holds no phone number (422)
      │    ├── IdentityMismatch         the identity system says name and ID number do not match (422)
      │    ├── IdNumberInvalid          not a valid mainland ID number (checksum, birth date) (422)
@@ -42,7 +41,6 @@ __all__ = [
     "InvitationExpired",
     "InvitationNotFound",
     "PhoneDataInvalid",
-    "ProfileFieldInvalid",
     "RefreshTokenInvalid",
     "RefreshTokenReused",
     "RoleScopeInvalid",
@@ -58,10 +56,6 @@ class RefreshTokenInvalid(Unauthenticated):
 
 class RefreshTokenReused(Unauthenticated):
     code = "auth.refresh_reused"
-
-
-class ProfileFieldInvalid(InvalidInput):
-    code = "account.profile_invalid"
 
 
 class PhoneDataInvalid(InvalidInput):

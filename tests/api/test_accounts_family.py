@@ -336,3 +336,14 @@ async def test_proxy__represented_person_needs_the_level_too(
     await User.filter(id=child["user"]["id"]).update(level=VerificationLevel.PHONE)
     own = await probe.get("/probe/real-name", headers=_for(child, parent))
     assert own.status_code == 403 and "who" not in own.json()["error"]["details"]
+
+
+async def test_family_invitation__second_link_to_same_person_is_409(client: httpx.AsyncClient) -> None:
+    child, parent = await sign_in(client), await sign_in(client)
+    await _link(client, child, parent, ["bookings"])
+    code = (await client.post("/api/v1/me/family", json={"scopes": ["care"]}, headers=bearer(child))).json()[
+        "invitation_code"
+    ]
+    response = await client.post(f"/api/v1/family-invitations/{code}/accept", headers=bearer(parent))
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "family.already_linked"

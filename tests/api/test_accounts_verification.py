@@ -3,6 +3,7 @@ from __future__ import annotations
 import httpx
 
 from integrations.sandbox.identity import make_id_number
+from services.accounts.enums import VerificationLevel
 from services.accounts.models import User
 from tests.api.accounts_helpers import bearer, bind_phone, sign_in, verified_user
 
@@ -231,3 +232,58 @@ async def test_verified_identity__for_other_domains(client: httpx.AsyncClient, r
     assert id_number not in repr(identity) and "韦小宝" not in repr(identity)
     unverified = await sign_in(client)
     assert await verified_identity(user_id=unverified["user"]["id"], cipher=runtime.cipher) is None
+
+
+async def test_phone__non_mainland_number_is_422(client: httpx.AsyncClient) -> None:
+    session = await sign_in(client)
+    code = (
+        await client.post(
+            "/sandbox/wechat/__control/phone-codes", json={"phone_number": "91234567", "country_code": "852"}
+        )
+    ).json()["code"]
+    response = await client.post("/api/v1/me/phone", json={"code": code}, headers=bearer(session))
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "phone.data_invalid"
+
+
+async def test_phone__legacy_flow_needs_a_wechat_session(client: httpx.AsyncClient, settings) -> None:
+    from tests.factories import auth_headers, make_user
+
+    user = await make_user(level=VerificationLevel.WECHAT)  # never signed in through WeChat: no session key
+    response = await client.post(
+        "/api/v1/me/phone", json={"encrypted_data": "abc", "iv": "def"}, headers=auth_headers(user, settings)
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "phone.session_expired"
+
+
+async def test_phone__attempts_are_rate_limited(client: httpx.AsyncClient) -> None:
+    session = await sign_in(client)
+    statuses = [
+        (
+            await client.post("/api/v1/me/phone", json={"code": f"bogus-{i}"}, headers=bearer(session))
+        ).status_code
+        for i in range(11)
+    ]
+    assert statuses[:10] == [400] * 10 and statuses[10] == 429
+    assert (await client.post("/api/v1/me/phone", json={"code": "bogus"}, headers=bearer(session))).json()[
+        "error"
+    ]["code"] == "phone.rate_limited"
+
+
+async def test_identity__verified_account_cannot_switch_identity(client: httpx.AsyncClient) -> None:
+    session = await verified_user(client, id_number=make_id_number(serial="201"))
+    response = await client.post(
+        "/api/v1/me/identity",
+        json={"name": "张三丰", "id_number": make_id_number(serial="202")},
+        headers=bearer(session),
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "identity.already_verified"
+    # Repeating the same identity is harmless.
+    same = await client.post(
+        "/api/v1/me/identity",
+        json={"name": "张三丰", "id_number": make_id_number(serial="201")},
+        headers=bearer(session),
+    )
+    assert same.status_code == 200
