@@ -10,9 +10,11 @@ import httpx
 import pytest
 
 from services.accounts.enums import Role, VerificationLevel
-from services.bookings import service
-from services.bookings.models import Slot
+from services.accounts.principal import Principal
+from services.bookings import jobs, service
+from services.bookings.models import Booking, Slot
 from services.common import clock
+from services.common.jobs import collect_periodic_jobs
 from services.notifications.models import InboxMessage
 from tests.factories import auth_headers, make_user
 
@@ -529,3 +531,17 @@ async def test_me_bookings__include_those_of_people_i_act_for(client: httpx.Asyn
     assert (
         await client.get(f"/api/v1/bookings/{own.json()['id']}", headers=auth_headers(cousin, settings))
     ).status_code == 404
+
+
+async def test_jobs__registered_and_run_with_the_worker_runtime(runtime) -> None:
+    names = {job.name for job in collect_periodic_jobs()}
+    assert {"bookings.expire_holds", "bookings.mark_no_shows", "bookings.send_reminders"} <= names
+    resource = await _resource(hold_minutes=1)
+    slot = await _slot(resource, capacity=1)
+    user = await make_user()
+    actor = Principal(user_id=user.id, level=VerificationLevel.REAL_NAME)
+    held = await service.book(actor=actor, slot_id=slot.id, cipher=runtime.cipher)
+    await Booking.filter(id=held.id).update(hold_expires_at=clock.now() - dt.timedelta(seconds=1))
+    assert await jobs.expire_holds(runtime) == 1
+    assert (await service.get_slot(slot_id=slot.id)).remaining == 1
+    assert await jobs.purge_idempotency_keys(runtime) == 0
