@@ -16,6 +16,7 @@ from citizen_api.schemas.gov import (
     CallbackAck,
     CaseOut,
     CaseSummaryOut,
+    FollowUpCloseIn,
     FollowUpOut,
     FollowUpQuery,
     HallOut,
@@ -320,6 +321,22 @@ def create_blueprint() -> Blueprint:
             items=[FollowUpOut.model_validate(f, from_attributes=True) for f in page.items],
             next_cursor=page.next_cursor,
         )
+
+    @bp.post("/api/v1/gov/follow-ups/<follow_up_id:str>/close")
+    @endpoint(
+        summary="Close a follow-up with what was done (整改情况)",
+        tag="gov",
+        body=FollowUpCloseIn,
+        response=FollowUpOut,
+        roles=[Role.DEPT_OPERATOR],
+    )
+    async def close_follow_up(
+        request: Request, follow_up_id: str, *, body: FollowUpCloseIn, actor: Principal
+    ) -> FollowUpOut:
+        item = await service.close_follow_up(
+            actor=actor, follow_up_id=follow_up_id, resolution=body.resolution
+        )
+        return FollowUpOut.model_validate(item, from_attributes=True)
 
     # -- callbacks from departmental systems -------------------------------------------------------
 

@@ -25,6 +25,7 @@ __all__ = [
     "CallbackAck",
     "CaseOut",
     "CaseSummaryOut",
+    "FollowUpCloseIn",
     "FollowUpOut",
     "FollowUpQuery",
     "HallOut",
@@ -357,6 +358,12 @@ class FollowUpOut(BaseModel):
     case_ref: str | None
     booking_id: uuid.UUID | None
     rated_at: dt.datetime
+    resolution: str
+    closed_at: dt.datetime | None
+
+
+class FollowUpCloseIn(StrictModel):
+    resolution: str = Field(min_length=1, max_length=2000, description="what the department did (整改情况)")
 
 
 class CallbackAck(BaseModel):

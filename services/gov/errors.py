@@ -32,6 +32,8 @@ __all__ = [
     "CaseNotFound",
     "HallNotFound",
     "IllegalTransition",
+    "FollowUpClosed",
+    "FollowUpNotFound",
     "ItemNotFound",
     "ItemNotOnline",
     "MaterialsLocked",
@@ -97,3 +99,11 @@ class NotRatable(Conflict):
 
 class AlreadyRated(Conflict):
     code = "gov.rating.already_rated"
+
+
+class FollowUpNotFound(NotFound):
+    code = "gov.follow_up.not_found"
+
+
+class FollowUpClosed(Conflict):
+    code = "gov.follow_up.closed"

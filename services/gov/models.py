@@ -247,6 +247,8 @@ class FollowUp(Model):
     department_code = fields.CharField(max_length=32, db_index=True)
     status = fields.CharEnumField(FollowUpStatus, max_length=16, default=FollowUpStatus.OPEN)
     due_date = fields.DateField()
+    resolution = fields.TextField(default="")  # what the department did (整改情况)
+    closed_by_id = fields.UUIDField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     closed_at = fields.DatetimeField(null=True)
 

@@ -48,6 +48,8 @@ from services.gov.errors import (
     AlreadyRated,
     BadCallback,
     CaseNotFound,
+    FollowUpClosed,
+    FollowUpNotFound,
     HallNotFound,
     IllegalTransition,
     ItemNotFound,
@@ -87,6 +89,7 @@ __all__ = [
     "ensure_window_resources",
     "answer_supplement",
     "apply_platform_callback",
+    "close_follow_up",
     "create_application",
     "deliver_submission",
     "deliver_supplement",
@@ -253,6 +256,8 @@ class FollowUpItem:
     case_ref: str | None
     booking_id: uuid.UUID | None
     rated_at: dt.datetime
+    resolution: str = ""
+    closed_at: dt.datetime | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1214,6 +1219,23 @@ async def _ratable_booking(actor: Principal, booking_id: uuid.UUID) -> tuple[uui
     return booking.id, window.department_code
 
 
+def _follow_up_item(f: FollowUp, rating: Rating, case_ref: str | None) -> FollowUpItem:
+    return FollowUpItem(
+        id=f.id,
+        status=FollowUpStatus(f.status),
+        due_date=f.due_date,
+        department=f.department_code,
+        level=RatingLevel(rating.level),
+        tags=list(rating.tags),
+        text=rating.text,
+        case_ref=case_ref,
+        booking_id=rating.booking_id,
+        rated_at=rating.created_at,
+        resolution=f.resolution,
+        closed_at=f.closed_at,
+    )
+
+
 async def list_follow_ups(
     *, actor: Principal, status: FollowUpStatus | None = None, limit: int = 20, cursor: str | None = None
 ) -> Page:
@@ -1240,22 +1262,29 @@ async def list_follow_ups(
             "id", "ref"
         )
     )
-    items = [
-        FollowUpItem(
-            id=f.id,
-            status=FollowUpStatus(f.status),
-            due_date=f.due_date,
-            department=f.department_code,
-            level=RatingLevel(f.rating.level),
-            tags=list(f.rating.tags),
-            text=f.rating.text,
-            case_ref=case_refs.get(f.rating.case_id),
-            booking_id=f.rating.booking_id,
-            rated_at=f.rating.created_at,
-        )
-        for f in rows
-    ]
+    items = [_follow_up_item(f, f.rating, case_refs.get(f.rating.case_id)) for f in rows]
     next_cursor = (
         encode_cursor({"d": rows[-1].due_date.isoformat(), "id": str(rows[-1].id)}) if more and rows else None
     )
     return Page(items=items, next_cursor=next_cursor)
+
+
+def _serves_department(actor: Principal, department: str) -> bool:
+    return actor.has_role(Role.DEPT_OPERATOR, department)
+
+
+async def close_follow_up(*, actor: Principal, follow_up_id: str, resolution: str) -> FollowUpItem:
+    """A department operator records what was done about a bad rating and closes its follow-up."""
+    parsed = parse_id(follow_up_id)
+    follow_up = await FollowUp.get_or_none(id=parsed).prefetch_related("rating") if parsed else None
+    # Another department's follow-up is the same 404 as none at all.
+    if follow_up is None or not _serves_department(actor, follow_up.department_code):
+        raise FollowUpNotFound()
+    # Compare-and-set on "open": two operators closing at once cannot both record a resolution.
+    changed = await FollowUp.filter(id=follow_up.id, status=FollowUpStatus.OPEN).update(
+        status=FollowUpStatus.CLOSED, resolution=resolution, closed_by_id=actor.user_id, closed_at=clock.now()
+    )
+    if not changed:
+        raise FollowUpClosed()
+    await follow_up.refresh_from_db()
+    return _follow_up_item(follow_up, follow_up.rating, None)

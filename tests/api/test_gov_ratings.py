@@ -120,6 +120,22 @@ async def test_rating__bad_opens_a_follow_up_due_in_15_working_days(
     ).status_code == 403
     assert await FollowUp.all().count() == 1
 
+    close = f"/api/v1/gov/follow-ups/{item['id']}/close"
+    body = {"resolution": "已增开窗口，电话回访群众"}
+    assert (
+        await client.post(close, json=body, headers=auth_headers(other_department, settings))
+    ).status_code == 404
+    assert (await client.post(close, json=body, headers=auth_headers(resident, settings))).status_code == 403
+    closed = await client.post(close, json=body, headers=auth_headers(operator, settings))
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["status"] == "closed" and closed.json()["resolution"] == body["resolution"]
+    twice = await client.post(close, json=body, headers=auth_headers(operator, settings))
+    assert twice.status_code == 409 and twice.json()["error"]["code"] == "gov.follow_up.closed"
+    open_only = await client.get(
+        "/api/v1/gov/follow-ups", params={"status": "open"}, headers=auth_headers(operator, settings)
+    )
+    assert open_only.json()["items"] == []
+
 
 async def test_rating__hall_booking_after_check_in(client, settings, runtime, seeded) -> None:
     window = await HallWindow.get(code="jy-b01")  # 社会保险窗口, department renshe
