@@ -25,7 +25,7 @@ from services.common.pagination import Page
 from services.community.enums import EventStatus, MembershipStatus, NoticeVisibility
 from services.community.errors import EventNotFound, MembersOnlyEvent
 from services.community.models import CommunityEvent, Membership
-from services.community.service import _is_staff, _viewer_sees_members_only, community_of_staff, get_community
+from services.community.service import community_of_staff, get_community, is_staff, sees_members_only
 
 __all__ = [
     "EVENT_REF_PREFIX",
@@ -113,7 +113,7 @@ async def list_events(*, viewer: Principal | None, community_id: str, include_pa
     query = CommunityEvent.filter(community_id=community.id, status=EventStatus.SCHEDULED)
     if not include_past:
         query = query.filter(ends_at__gt=clock.now())
-    if not await _viewer_sees_members_only(viewer, community.id):
+    if not await sees_members_only(viewer, community.id):
         query = query.filter(visibility=NoticeVisibility.PUBLIC)
     events = await query.order_by("starts_at", "id").limit(100)
     return Page(items=[await _view(e) for e in events], next_cursor=None)
@@ -129,7 +129,7 @@ async def _event(event_id: str) -> CommunityEvent:
 
 async def get_event(*, viewer: Principal | None, event_id: str) -> EventView:
     event = await _event(event_id)
-    if event.visibility is NoticeVisibility.MEMBERS and not await _viewer_sees_members_only(
+    if event.visibility is NoticeVisibility.MEMBERS and not await sees_members_only(
         viewer, event.community_id
     ):
         raise EventNotFound()
@@ -138,7 +138,7 @@ async def get_event(*, viewer: Principal | None, event_id: str) -> EventView:
 
 async def _staff_event(actor: Principal, event_id: str) -> CommunityEvent:
     event = await _event(event_id)
-    if not _is_staff(actor, event.community_id):
+    if not is_staff(actor, event.community_id):
         raise EventNotFound()
     return event
 
@@ -165,7 +165,7 @@ async def members_only_guard(*, resource: Any, slot: Any, actor: Principal) -> N
     event = await CommunityEvent.get_or_none(id=parse_id(ref.removeprefix(EVENT_REF_PREFIX)))
     if event is None or event.visibility is not NoticeVisibility.MEMBERS:
         return
-    if _is_staff(actor, event.community_id):
+    if is_staff(actor, event.community_id):
         return
     if not await Membership.exists(
         user_id=actor.subject_id, community_id=event.community_id, status=MembershipStatus.VERIFIED

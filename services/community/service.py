@@ -29,10 +29,12 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from integrations.errors import IntegrationError
+from services.accounts import service as accounts
 from services.accounts.enums import Role
 from services.accounts.principal import Principal
 from services.common import clock, outbox
 from services.common.crypto import PiiCipher, mask_phone
+from services.common.errors import InvalidInput, NotFound
 from services.common.i18n import DEFAULT_LOCALE, translate
 from services.common.ids import parse_id
 from services.common.pagination import Page, decode_cursor, encode_cursor
@@ -101,6 +103,7 @@ __all__ = [
     "get_community",
     "get_notice",
     "index_notice",
+    "is_staff",
     "get_report",
     "join_community",
     "list_communities",
@@ -116,6 +119,7 @@ __all__ = [
     "notice_reads",
     "report_feedback",
     "review_notice",
+    "sees_members_only",
     "similar_reports",
     "update_notice",
     "verify_membership",
@@ -155,7 +159,7 @@ def mask_address(value: str | None) -> str | None:
     return value[:keep] + "****"
 
 
-def _is_staff(actor: Principal | None, community_id: uuid.UUID) -> bool:
+def is_staff(actor: Principal | None, community_id: uuid.UUID) -> bool:
     return actor is not None and actor.has_role(Role.COMMUNITY_STAFF, scope=str(community_id))
 
 
@@ -170,7 +174,7 @@ async def _community(community_id: str | uuid.UUID) -> Community:
 async def community_of_staff(*, actor: Principal, community_id: str | uuid.UUID) -> Community:
     """The community, when `actor` is its staff; another community's staff gets a 403."""
     community = await _community(community_id)
-    if not _is_staff(actor, community.id):
+    if not is_staff(actor, community.id):
         raise NotCommunityStaff()
     return community
 
@@ -189,12 +193,9 @@ async def _is_verified_member(user_id: uuid.UUID | None, community_id: uuid.UUID
 
 async def _openid_of(user_id: uuid.UUID) -> str:
     # WeChat's msg_sec_check v2 wants the author's openid, which the accounts domain keeps.
-    from services.accounts import service as accounts
-    from services.common.errors import NotFound as _NotFound
-
     try:
         return (await accounts.find_user(str(user_id))).openid
-    except _NotFound:
+    except NotFound:
         return ""
 
 
@@ -344,7 +345,7 @@ async def verify_membership(*, actor: Principal, membership_id: str, approve: bo
     """Staff confirm (or refuse) that a person lives in their community."""
     parsed = parse_id(membership_id)
     membership = await Membership.get_or_none(id=parsed) if parsed else None
-    if membership is None or not _is_staff(actor, membership.community_id):
+    if membership is None or not is_staff(actor, membership.community_id):
         raise MembershipNotFound()
     membership.status = MembershipStatus.VERIFIED if approve else MembershipStatus.REJECTED
     membership.verified_by_id = actor.user_id
@@ -398,9 +399,7 @@ async def read_file(*, file_id: str, store: FileStore) -> tuple[CommunityFile, b
     parsed = parse_id(file_id)
     stored = await CommunityFile.get_or_none(id=parsed) if parsed else None
     if stored is None:
-        from services.common.errors import NotFound as _NotFound
-
-        raise _NotFound("upload.not_found")
+        raise NotFound("upload.not_found")
     return stored, await store.read(stored.key)
 
 
@@ -441,8 +440,6 @@ async def _keyset(query: Any, *, limit: int, cursor: str | None, newest_first: b
             at = dt.datetime.fromisoformat(str(position["t"]))
             last = uuid.UUID(str(position["i"]))
         except (KeyError, ValueError) as error:
-            from services.common.errors import InvalidInput
-
             raise InvalidInput("request.bad_cursor") from error
         if newest_first:
             query = query.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=last))
@@ -570,7 +567,7 @@ async def _staff_notice(actor: Principal, notice_id: str) -> Notice:
     """The notice when `actor` is staff of its community; otherwise it does not exist for them."""
     parsed = parse_id(notice_id)
     notice = await Notice.get_or_none(id=parsed) if parsed else None
-    if notice is None or not _is_staff(actor, notice.community_id):
+    if notice is None or not is_staff(actor, notice.community_id):
         raise NoticeNotFound()
     return notice
 
@@ -607,7 +604,8 @@ async def update_notice(
         )
         notice.sec_suggest = verdict.suggest.value
         notice.sec_label = str(verdict.label) if verdict.label is not None else None
-        if verdict.suggest is SecVerdict.REVIEW:
+        if verdict.suggest is SecVerdict.REVIEW or notice.status is NoticeStatus.REJECTED:
+            # Held by WeChat, or rewritten after a colleague rejected it: a second look either way.
             notice.status = NoticeStatus.REVIEW
             notice.reviewed_by_id = None
             notice.reviewed_at = None
@@ -658,10 +656,10 @@ async def withdraw_notice(*, actor: Principal, notice_id: str) -> Notice:
     return notice
 
 
-async def _viewer_sees_members_only(viewer: Principal | None, community_id: uuid.UUID) -> bool:
+async def sees_members_only(viewer: Principal | None, community_id: uuid.UUID) -> bool:
     if viewer is None:
         return False
-    return _is_staff(viewer, community_id) or await _is_verified_member(viewer.user_id, community_id)
+    return is_staff(viewer, community_id) or await _is_verified_member(viewer.user_id, community_id)
 
 
 async def list_community_notices(
@@ -675,7 +673,7 @@ async def list_community_notices(
     """What residents see: visible now, members-only ones to verified members; pinned first, newest next."""
     community = await _community(community_id)
     query = Notice.filter(_visible_now(clock.now()), community_id=community.id)
-    if not await _viewer_sees_members_only(viewer, community.id):
+    if not await sees_members_only(viewer, community.id):
         query = query.filter(visibility=NoticeVisibility.PUBLIC)
     if category:
         query = query.filter(category=category)
@@ -686,8 +684,6 @@ async def list_community_notices(
             at = dt.datetime.fromisoformat(str(position["t"]))
             last = uuid.UUID(str(position["i"]))
         except (KeyError, ValueError) as error:
-            from services.common.errors import InvalidInput
-
             raise InvalidInput("request.bad_cursor") from error
         after_same_pin = Q(pinned=pinned) & (Q(publish_at__lt=at) | Q(publish_at=at, id__lt=last))
         query = query.filter(after_same_pin | Q(pinned=False)) if pinned else query.filter(after_same_pin)
@@ -709,7 +705,7 @@ async def get_notice(*, viewer: Principal | None, notice_id: str) -> Notice:
     notice = await Notice.get_or_none(id=parsed) if parsed else None
     if notice is None:
         raise NoticeNotFound()
-    if _is_staff(viewer, notice.community_id):
+    if is_staff(viewer, notice.community_id):
         return notice  # staff previews do not count as reads
     if not _notice_is_visible(notice, clock.now()):
         raise NoticeNotFound()
@@ -757,8 +753,6 @@ async def notice_reads(*, actor: Principal, notice_id: str, limit: int, cursor: 
             at = dt.datetime.fromisoformat(str(position["t"]))
             last = uuid.UUID(str(position["i"]))
         except (KeyError, ValueError) as error:
-            from services.common.errors import InvalidInput
-
             raise InvalidInput("request.bad_cursor") from error
         query = query.filter(Q(read_at__gt=at) | Q(read_at=at, id__gt=last))
     rows = await query.order_by("read_at", "id").limit(limit + 1)
@@ -1012,7 +1006,7 @@ async def _view(report: Report, *, role: str, cipher: PiiCipher) -> ReportView:
 async def _role_on(actor: Principal, report: Report) -> str:
     if report.reporter_id == actor.user_id:
         return "reporter"
-    if _is_staff(actor, report.community_id):
+    if is_staff(actor, report.community_id):
         return "staff"
     if await ReportFollower.exists(report_id=report.id, user_id=actor.user_id):
         return "follower"
@@ -1105,7 +1099,7 @@ async def change_report_status(
 ) -> ReportView:
     """Staff move a report along open -> in_progress -> resolved/closed, or mark it a duplicate."""
     report = await _report(report_id)
-    if not _is_staff(actor, report.community_id):
+    if not is_staff(actor, report.community_id):
         raise ReportNotFound()
     before = report.status
     after = report_transition(before, status)

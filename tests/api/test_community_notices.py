@@ -411,3 +411,36 @@ async def test_notice__through_the_mounted_wechat_sandbox(client: httpx.AsyncCli
     assert held.status_code == 201 and held.json()["status"] == "review"
     clean = await client.post(f"/api/v1/staff/communities/{a.id}/notices", json=notice(), headers=h)
     assert clean.status_code == 201 and clean.json()["status"] == "published"
+
+
+async def test_notice__rejected_then_rewritten_goes_back_to_review(
+    client: httpx.AsyncClient, settings, wechat_checks
+) -> None:
+    a, _ = await community_pair()
+    author, second = await staff_of(a), await staff_of(a)
+    held = await client.post(
+        f"/api/v1/staff/communities/{a.id}/notices",
+        json=notice(body=f"{REVIEW_WORD}的内容"),
+        headers=headers_for(author, settings),
+    )
+    notice_id = held.json()["id"]
+    rejected = await client.post(
+        f"/api/v1/staff/notices/{notice_id}/review",
+        json={"approve": False},
+        headers=headers_for(second, settings),
+    )
+    assert rejected.json()["status"] == "rejected"
+    rewritten = await client.patch(
+        f"/api/v1/staff/notices/{notice_id}",
+        json={"body": "改写后的内容"},
+        headers=headers_for(author, settings),
+    )
+    assert rewritten.status_code == 200 and rewritten.json()["status"] == "review"
+    assert (await client.get(f"/api/v1/notices/{notice_id}")).status_code == 404
+    approved = await client.post(
+        f"/api/v1/staff/notices/{notice_id}/review",
+        json={"approve": True},
+        headers=headers_for(second, settings),
+    )
+    assert approved.json()["status"] == "published"
+    assert (await client.get(f"/api/v1/notices/{notice_id}")).status_code == 200
