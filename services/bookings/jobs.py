@@ -17,6 +17,12 @@ async def expire_holds(deps: Any) -> int:
     return await service.expire_holds(cipher=deps.cipher)
 
 
+async def promote_waitlists(deps: Any) -> int:
+    """Finish any waitlist promotion a crash (or a process without the signing key) left undone."""
+    service.use_cipher(deps.cipher)
+    return await service.promote_waitlists(cipher=deps.cipher)
+
+
 async def mark_no_shows(deps: Any) -> int:
     """Confirmed bookings whose slot ended without a check-in become no-shows (strikes)."""
     return await service.mark_no_shows()
@@ -41,6 +47,7 @@ OUTBOX_HANDLERS: dict[str, Any] = {}
 
 PERIODIC_JOBS = [
     PeriodicJob("bookings.expire_holds", every_s=30, run=expire_holds),
+    PeriodicJob("bookings.promote_waitlists", every_s=60, run=promote_waitlists),
     PeriodicJob("bookings.mark_no_shows", every_s=300, run=mark_no_shows),
     PeriodicJob("bookings.send_reminders", every_s=600, run=send_reminders),
     PeriodicJob("bookings.roll_slots", every_s=3600, run=roll_slots),

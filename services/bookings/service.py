@@ -31,7 +31,8 @@ Guards
                                      a booking (tourism: no entry while the area is at red crowd level)
 
 Periodic work (services/bookings/jobs.py)
-  expire_holds(*, now=None), mark_no_shows(*, now=None), send_reminders(*, now=None), roll_slots(*, today=None)
+  expire_holds(*, now=None), mark_no_shows(*, now=None), send_reminders(*, now=None), roll_slots(*, today=None),
+  promote_waitlists(*, cipher=None) — the sweeper that finishes promotions a crash interrupted
 
 Capacity is only ever taken by one conditional UPDATE (`taken = taken + n WHERE taken + n <= capacity`)
 in the same transaction as the booking insert, and a CHECK constraint (triggers on SQLite) backs it, so
@@ -119,6 +120,7 @@ __all__ = [
     "list_bookings_of_resource",
     "list_slots",
     "mark_no_shows",
+    "promote_waitlists",
     "register_guard",
     "roll_slots",
     "send_reminders",
@@ -930,6 +932,11 @@ class _NoRoom(Exception):
 
 async def _promote_waitlist(slot_id: uuid.UUID, *, cipher: _Cipher | None = None) -> int:
     """Book the waiting people in order while places are free (strict FIFO); returns how many."""
+    cipher = cipher or _signing.get("cipher")
+    if cipher is None:
+        # No signing key in this process yet: the promote_waitlists job (which has one) will do it.
+        log.warning("waitlist promotion deferred: no cipher registered", extra={"slot_id": str(slot_id)})
+        return 0
     promoted = 0
     while True:
         entry = (
@@ -966,7 +973,7 @@ async def _promote_waitlist(slot_id: uuid.UUID, *, cipher: _Cipher | None = None
                     party_size=entry.party_size,
                     status=status,
                     purpose=entry.purpose,
-                    cipher=cipher or _promotion_cipher(),
+                    cipher=cipher,
                     now=now,
                     booking_id=booking_id,
                 )
@@ -1002,11 +1009,18 @@ def use_cipher(cipher: _Cipher) -> None:
     _signing["cipher"] = cipher
 
 
-def _promotion_cipher() -> _Cipher:
-    cipher = _signing.get("cipher")
-    if cipher is None:
-        raise RuntimeError("services.bookings.service.use_cipher() was not called at startup")
-    return cipher
+async def promote_waitlists(*, cipher: _Cipher | None = None, now: dt.datetime | None = None) -> int:
+    """Sweep: promote waiting people wherever places are free (catches promotions a crash interrupted)."""
+    now = now or clock.now()
+    slot_ids = set(
+        await WaitlistEntry.filter(
+            status=WaitlistStatus.WAITING, slot__start__gt=now, slot__taken__lt=F("slot__capacity")
+        ).values_list("slot_id", flat=True)
+    )
+    promoted = 0
+    for slot_id in slot_ids:
+        promoted += await _promote_waitlist(slot_id, cipher=cipher)
+    return promoted
 
 
 # -------------------------------------------------------------------------------------------- lists

@@ -367,3 +367,23 @@ async def test_waitlist__refused_where_the_resource_keeps_none(cipher) -> None:
     await service.book(actor=_actor(await make_user()), slot_id=slot.id, cipher=cipher)
     with pytest.raises(NoWaitlist):
         await service.join_waitlist(actor=_actor(await make_user()), slot_id=slot.id)
+
+
+async def test_waitlist__promotion_interrupted_is_finished_by_the_sweeper(cipher) -> None:
+    resource = await _resource()
+    slot = await _slot(resource, capacity=1)
+    holder, waiting = await make_user(), await make_user()
+    booking = await service.book(actor=_actor(holder), slot_id=slot.id, cipher=cipher)
+    await service.join_waitlist(actor=_actor(waiting), slot_id=slot.id)
+    saved = dict(service._signing)
+    service._signing.clear()  # a process that never registered the signing key (or crashed mid-way)
+    try:
+        await service.cancel(actor=_actor(holder), booking_id=booking.id)
+    finally:
+        service._signing.update(saved)
+    assert (await service.list_bookings_for(user_id=waiting.id)).items == []
+    assert (await service.get_slot(slot_id=slot.id)).remaining == 1
+    assert await service.promote_waitlists(cipher=cipher) == 1
+    promoted = (await service.list_bookings_for(user_id=waiting.id)).items
+    assert [b.status for b in promoted] == [BookingStatus.CONFIRMED]
+    assert await service.promote_waitlists(cipher=cipher) == 0
