@@ -105,3 +105,43 @@ async def test_outage__a_failing_answer_is_retried_not_lost(
     row = await OutboxMessage.get(topic=service.TOPIC_SUBMIT, aggregate_id=case_id)
     assert row.status == OutboxStatus.DELIVERED and row.attempts == 3
     assert await _held_by_platform(platform, {case_id}) == [case_id]
+
+
+async def test_withdrawal__reaches_the_platform_after_the_case_and_never_before(
+    client, settings, runtime, seeded, platform
+) -> None:
+    user = await make_user()
+    headers = auth_headers(user, settings)
+
+    async def apply() -> str:
+        created = await client.post(
+            "/api/v1/gov/applications", json={"item_code": ONLINE_ITEM}, headers=headers
+        )
+        return created.json()["id"]
+
+    # Withdrawn while the platform was down and before it ever saw the case: it never hears of it.
+    await platform.post("/__faults", json={"down": True})
+    unsent = await apply()
+    await deliver_all(runtime, rounds=1)
+    await client.post(f"/api/v1/gov/applications/{unsent}/withdraw", json={}, headers=headers)
+    await platform.delete("/__faults")
+    breaker = runtime.adapters.gov_platform.breaker
+    if breaker.opened_at is not None:
+        breaker.opened_at -= breaker.cooldown_s
+    await deliver_all(runtime)
+    assert await _held_by_platform(platform, {unsent}) == []
+    rows = await OutboxMessage.filter(aggregate_id=unsent).values_list("topic", "status")
+    assert sorted(rows) == [
+        (service.TOPIC_SUBMIT, OutboxStatus.DELIVERED),
+        (service.TOPIC_WITHDRAW, OutboxStatus.DELIVERED),
+    ]
+
+    # Withdrawn after delivery: the platform is told, in that order.
+    sent = await apply()
+    await deliver_all(runtime)
+    await client.post(
+        f"/api/v1/gov/applications/{sent}/withdraw", json={"reason": "不需要了"}, headers=headers
+    )
+    await deliver_all(runtime)
+    ref = (await client.get(f"/api/v1/gov/applications/{sent}", headers=headers)).json()["platform_ref"]
+    assert (await platform.get(f"/api/cases/{ref}")).json()["status"] == "withdrawn"
