@@ -52,6 +52,7 @@ __all__ = [
     "live_grant",
     "proxy_log",
     "record_proxy_action",
+    "represented_subjects",
     "revoke",
     "revoke_all_of",
 ]
@@ -292,6 +293,17 @@ async def live_grant(*, proxy_id: uuid.UUID, subject_id: uuid.UUID, scope: str) 
         subject__deleted_at__isnull=True,
     )
     return next((g for g in candidates if scope in g.scopes), None)
+
+
+async def represented_subjects(*, proxy_id: uuid.UUID, scope: str) -> list[uuid.UUID]:
+    """Everyone `proxy_id` may act for in `scope` right now (lists like "my family's cases")."""
+    grants = await FamilyGrant.filter(
+        proxy_id=proxy_id,
+        status=FamilyGrantStatus.ACTIVE,
+        expires_at__gt=clock.now(),
+        subject__deleted_at__isnull=True,
+    ).order_by("created_at")
+    return [g.subject_id for g in grants if scope in g.scopes and g.subject_id is not None]
 
 
 async def record_proxy_action(*, actor: Principal, method: str, route: str, status: int) -> None:

@@ -347,3 +347,19 @@ async def test_family_invitation__second_link_to_same_person_is_409(client: http
     response = await client.post(f"/api/v1/family-invitations/{code}/accept", headers=bearer(parent))
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "family.already_linked"
+
+
+async def test_represented_subjects__live_grants_in_scope_only(client: httpx.AsyncClient) -> None:
+    import uuid
+
+    from services.accounts.family import represented_subjects
+
+    child, mother, father, aunt = [await sign_in(client) for _ in range(4)]
+    await _link(client, child, mother, ["bookings", "cases"])
+    await _link(client, child, father, ["care"])
+    revoked = await _link(client, child, aunt, ["cases"])
+    await client.delete(f"/api/v1/me/family/{revoked['id']}", headers=bearer(aunt))
+    cases = await represented_subjects(proxy_id=uuid.UUID(child["user"]["id"]), scope="cases")
+    assert [str(s) for s in cases] == [mother["user"]["id"]]
+    care = await represented_subjects(proxy_id=uuid.UUID(child["user"]["id"]), scope="care")
+    assert [str(s) for s in care] == [father["user"]["id"]]
