@@ -139,6 +139,7 @@ class CaseEventKind(StrEnum):
     MATERIAL = "material"
     SUPPLEMENT_ANSWERED = "supplement_answered"
     DELIVERED = "delivered"
+    OVERDUE = "overdue"  # the promised time limit passed with the case still running
     RATED = "rated"
 
 

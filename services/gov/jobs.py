@@ -1,9 +1,10 @@
-"""Outbox handlers of the government-services domain: cases, 补正 answers and withdrawals to the platform."""
+"""Government-services jobs: cases, 补正 answers and withdrawals to the platform; late cases flagged."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from services.common.jobs import PeriodicJob
 from services.common.outbox import OutboxEvent
 from services.gov import service
 from services.gov.ports import GovPlatform
@@ -45,4 +46,10 @@ OUTBOX_HANDLERS = {
     service.TOPIC_WITHDRAW: deliver_withdrawal,
 }
 
-PERIODIC_JOBS: list[Any] = []
+
+async def flag_overdue_cases(deps: Any) -> int:
+    """Hourly: cases past their promised time limit go on record and their applicants are told."""
+    return await service.flag_overdue_cases()
+
+
+PERIODIC_JOBS = [PeriodicJob("gov.flag_overdue_cases", every_s=3600, run=flag_overdue_cases)]

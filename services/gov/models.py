@@ -151,6 +151,7 @@ class Case(Model):
     submitted_at = fields.DatetimeField(null=True)
     accepted_at = fields.DatetimeField(null=True)
     due_date = fields.DateField(null=True)  # promised limit in working days from acceptance
+    overdue_flagged_on = fields.DateField(null=True)  # when the deadline job found it late (once)
     decided_at = fields.DatetimeField(null=True)
     completed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -94,6 +94,7 @@ __all__ = [
     "deliver_submission",
     "deliver_supplement",
     "deliver_withdrawal",
+    "flag_overdue_cases",
     "get_case",
     "get_hall",
     "get_item",
@@ -1288,3 +1289,43 @@ async def close_follow_up(*, actor: Principal, follow_up_id: str, resolution: st
         raise FollowUpClosed()
     await follow_up.refresh_from_db()
     return _follow_up_item(follow_up, follow_up.rating, None)
+
+
+# Late cases: the clock is stopped while the citizen owes a 补正, so those are not late.
+_CLOCK_RUNNING = (CaseStatus.ACCEPTED, CaseStatus.IN_REVIEW)
+
+
+async def flag_overdue_cases(*, today: dt.date | None = None) -> int:
+    """Mark running cases past their promised date (once each) on the timeline and tell the applicant."""
+    today = today or clock.local_date()
+    flagged = 0
+    late = await Case.filter(status__in=_CLOCK_RUNNING, due_date__lt=today, overdue_flagged_on=None).order_by(
+        "due_date"
+    )
+    for case in late:
+        async with in_transaction() as conn:
+            # Compare-and-set: with several workers each late case is flagged by exactly one.
+            won = (
+                await Case.filter(id=case.id, overdue_flagged_on=None)
+                .using_db(conn)
+                .update(overdue_flagged_on=today)
+            )
+            if not won:
+                continue
+            await _record(
+                case,
+                kind=CaseEventKind.OVERDUE,
+                actor="system",
+                conn=conn,
+                data={"due_date": case.due_date.isoformat() if case.due_date else None},
+            )
+            await notifications.notify(
+                user_id=case.user_id,
+                kind="notify.case.overdue",
+                params={"case_ref": case.ref, "item": await _item_name(case.item_code, DEFAULT_LOCALE)},
+                link=f"/pages/gov/case?id={case.id}",
+                case_ref=case.ref,
+                using_db=conn,
+            )
+            flagged += 1
+    return flagged

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -210,3 +211,32 @@ async def test_callback__unknown_case_system_status_and_illegal_moves(
         await client.get(f"/api/v1/gov/applications/{case['id']}", headers=auth_headers(user, settings))
     ).json()
     assert shown["status"] == "submitted"
+
+
+async def test_deadline__late_running_cases_flagged_once_and_applicant_told(
+    client, settings, runtime, seeded, platform
+) -> None:
+    from services.gov import service
+
+    user = await make_user()
+    headers = auth_headers(user, settings)
+    case = await _delivered_case(client, settings, runtime, user)
+    await advance(platform, case["platform_ref"], "accepted")
+    due = dt.date.fromisoformat(
+        (await client.get(f"/api/v1/gov/applications/{case['id']}", headers=headers)).json()["due_date"]
+    )
+
+    assert await service.flag_overdue_cases(today=due) == 0  # due today is not late yet
+    assert await service.flag_overdue_cases(today=due + dt.timedelta(days=1)) == 1
+    assert await service.flag_overdue_cases(today=due + dt.timedelta(days=2)) == 0  # once per case
+    shown = (await client.get(f"/api/v1/gov/applications/{case['id']}", headers=headers)).json()
+    assert (
+        shown["timeline"][-1]["kind"] == "overdue" and shown["timeline"][-1]["label"] == "已超过承诺办结时限"
+    )
+    assert await InboxMessage.filter(user_id=user.id, kind="notify.case.overdue").count() == 1
+
+    # While the citizen owes a 补正 the clock is stopped: such a case is never flagged.
+    other = await _delivered_case(client, settings, runtime, user)
+    await advance(platform, other["platform_ref"], "accepted")
+    await advance(platform, other["platform_ref"], "supplement_requested", materials=["proof_document"])
+    assert await service.flag_overdue_cases(today=due + dt.timedelta(days=30)) == 0
