@@ -8,16 +8,11 @@ Personal data goes only into the request body: never into URLs, headers or log l
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-import httpx
-
 from integrations.errors import (
-    CircuitOpen,
     IntegrationProtocolError,
     IntegrationRejected,
-    IntegrationUnavailable,
 )
 from integrations.http import HttpAdapter
 from integrations.identity.errors import SYSTEM, IdentityRequestRejected
@@ -32,35 +27,6 @@ class IdentityClient(HttpAdapter):
     """Verifies that a name and a mainland ID number belong together."""
 
     system = SYSTEM
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        json_body: Any = None,
-        headers: dict[str, str] | None = None,
-        idempotent: bool | None = None,
-    ) -> httpx.Response:
-        """HttpAdapter.request's policy written out: the base cannot build its tenacity predicate
-        (`~retry_if_exception_type` is not supported by tenacity 9). Delete once integrations/http.py
-        is fixed (as in integrations/ticketing/client.py).
-        """
-        idempotent = method.upper() in {"GET", "HEAD", "PUT", "DELETE"} if idempotent is None else idempotent
-        attempts = self.retries if idempotent else 1
-        for attempt in range(1, attempts + 1):
-            try:
-                return await self._send_once(
-                    method, path, params=params, json_body=json_body, headers=headers or {}
-                )
-            except CircuitOpen:
-                raise
-            except IntegrationUnavailable:
-                if attempt >= attempts:
-                    raise
-                await asyncio.sleep(min(1.0, 0.05 * 2 ** (attempt - 1)))
-        raise AssertionError("unreachable")  # pragma: no cover
 
     async def verify(self, *, name: str, id_number: str) -> IdentityVerdict:
         """The identity system's verdict on (name, id_number)."""
