@@ -908,6 +908,9 @@ async def join_waitlist(
             details={"remaining": slot.capacity - slot.taken}, remaining=slot.capacity - slot.taken
         )
     subject_id = actor.subject_id
+    banned_until = await _ban_until(subject_id=subject_id, resource=slot.resource, rules=rules, now=now)
+    if banned_until is not None:
+        raise BookingBanned(details={"until": banned_until.isoformat()}, until=_local_text(banned_until))
     if await Booking.filter(
         slot_id=slot.id, subject_id=subject_id, status__in=list(ACTIVE_STATUSES)
     ).exists():

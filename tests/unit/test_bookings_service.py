@@ -187,6 +187,8 @@ async def test_no_show__marked_after_the_slot_and_three_strikes_ban(cipher) -> N
     with pytest.raises(BookingBanned) as caught:
         await service.book(actor=_actor(user), slot_id=slot.id, cipher=cipher)
     assert caught.value.code == "booking.banned" and "until" in caught.value.details
+    with pytest.raises(BookingBanned):
+        await service.join_waitlist(actor=_actor(user), slot_id=(await _slot(other_resource, capacity=0)).id)
     tourism = await _resource("tourism", no_show_limit=3)
     elsewhere = await _slot(tourism, capacity=5, ahead=dt.timedelta(days=3))
     assert (
