@@ -444,3 +444,46 @@ async def test_notice__rejected_then_rewritten_goes_back_to_review(
     )
     assert approved.json()["status"] == "published"
     assert (await client.get(f"/api/v1/notices/{notice_id}")).status_code == 200
+
+
+async def test_notice__urgent_push_goes_to_wechat_for_members_with_a_consent(
+    client: httpx.AsyncClient, settings, runtime
+) -> None:
+    from services.notifications import service as notifications
+
+    template = "TPL_COMMUNITY_URGENT"
+    notifications.configure(templates={"community.notify.urgent_notice": template})
+    async with httpx.AsyncClient(base_url=settings.sandbox_url("wechat")) as wechat:
+        await wechat.post("/__control/reset")
+        try:
+            a, _ = await community_pair()
+            staff = await staff_of(a)
+            consenting, silent = await resident(a), await resident(a)
+            consent = await client.post(
+                "/api/v1/me/subscriptions",
+                json={"template_ids": [template]},
+                headers=headers_for(consenting, settings),
+            )
+            assert consent.status_code in (200, 201), consent.text
+            # ... and WeChat holds the same consent (the user tapped "allow" in the mini-program).
+            await wechat.post(
+                "/__control/consents", json={"openid": consenting.openid, "template_id": template, "count": 1}
+            )
+            posted = await client.post(
+                f"/api/v1/staff/communities/{a.id}/notices",
+                json=notice(urgent=True),
+                headers=headers_for(staff, settings),
+            )
+            assert posted.status_code == 201
+            await deliver_outbox_once(
+                runtime
+            )  # community fan-out -> inbox (+ a subscribe send where consented)
+            await deliver_outbox_once(runtime)  # the subscribe send itself
+            sent = (await wechat.get("/__control/state")).json()["sent"]
+            assert [(m["touser"], m["template_id"]) for m in sent] == [(consenting.openid, template)]
+            for person in (consenting, silent):
+                inbox = await client.get("/api/v1/me/inbox", headers=headers_for(person, settings))
+                assert [m["kind"] for m in inbox.json()["items"]] == ["community.notify.urgent_notice"]
+        finally:
+            notifications.configure(templates={})
+            await wechat.post("/__control/reset")
