@@ -202,6 +202,8 @@ def main() -> None:
             await wait_ready(api_port, detail)
             return {
                 "bare": await measure(bare_port, "/bare", seconds=seconds, concurrency=concurrency),
+                # Our middleware stack with no cache or database: the floor for any API endpoint.
+                "api_health": await measure(api_port, "/health", seconds=seconds, concurrency=concurrency),
                 "detail": await measure(api_port, detail, seconds=seconds, concurrency=concurrency),
                 "list": await measure(api_port, listing, seconds=seconds, concurrency=concurrency),
                 "list_near": await measure(

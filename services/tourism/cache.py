@@ -9,13 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from redis.exceptions import RedisError
 
-__all__ = ["Rendered", "cached", "forget", "render"]
+__all__ = ["LocalTier", "Rendered", "cached", "forget", "render"]
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,54 @@ def render(value: Any) -> Rendered:
     return Rendered(body=body, etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"')
 
 
-async def cached(redis: Any, key: str, *, ttl_s: int, build: Callable[[], Awaitable[Any]]) -> Rendered:
-    """The document at `key`, else `build()` rendered and stored for `ttl_s` seconds."""
+class LocalTier:
+    """A per-process copy of hot documents for `ttl_s` seconds, in front of Redis.
+
+    It saves the Redis round trip on the hottest anonymous reads. It is never invalidated
+    explicitly: a change reaches every process within `ttl_s` (one second), which is fine for
+    text and crowd figures that are polled every 30 s anyway.
+    """
+
+    def __init__(self, *, ttl_s: float = 1.0, max_entries: int = 4096):
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, Rendered]] = {}
+
+    def get(self, key: str) -> Rendered | None:
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        if found[0] < time.monotonic():
+            self._entries.pop(key, None)
+            return None
+        return found[1]
+
+    def put(self, key: str, document: Rendered) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()  # crude but bounded; the next second refills what is hot
+        self._entries[key] = (time.monotonic() + self.ttl_s, document)
+
+
+async def cached(
+    redis: Any,
+    key: str,
+    *,
+    ttl_s: int,
+    build: Callable[[], Awaitable[Any]],
+    local: LocalTier | None = None,
+) -> Rendered:
+    """The document at `key` (process copy, then Redis), else `build()` rendered and stored for `ttl_s`."""
+    if local is not None:
+        hit = local.get(key)
+        if hit is not None:
+            return hit
+    document = await _shared(redis, key, ttl_s=ttl_s, build=build)
+    if local is not None:
+        local.put(key, document)
+    return document
+
+
+async def _shared(redis: Any, key: str, *, ttl_s: int, build: Callable[[], Awaitable[Any]]) -> Rendered:
     if redis is not None:
         try:
             raw = await redis.get(key)

@@ -23,7 +23,7 @@ from services.common.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES
 from services.common.ids import parse_id
 from services.search import service as search
 from services.tourism import entry
-from services.tourism.cache import Rendered, cached, forget, render
+from services.tourism.cache import LocalTier, Rendered, cached, forget, render
 from services.tourism.enums import CrowdLevel
 from services.tourism.errors import BadNear, BadVisitDate, ScenicAreaNotFound
 from services.tourism.models import CrowdReading, ScenicArea
@@ -198,7 +198,9 @@ def _crowd_key(keys: Keys, area_id: Any) -> str:
     return keys("tourism", "crowd", area_id)
 
 
-async def list_scenic_areas(*, locale: str, near: str | None, redis: Any, keys: Keys) -> Rendered:
+async def list_scenic_areas(
+    *, locale: str, near: str | None, redis: Any, keys: Keys, local: LocalTier | None = None
+) -> Rendered:
     """Every scenic area, in `locale`; nearest first with `distance_m` when `near` ("lat,lng") is given."""
     origin = parse_near(near)
 
@@ -208,7 +210,7 @@ async def list_scenic_areas(*, locale: str, near: str | None, redis: Any, keys: 
         areas = await ScenicArea.all().order_by("sort_order", "code")
         return {"items": [_list_item(a, locale, now) for a in areas], "next_cursor": None}
 
-    document = await cached(redis, _list_key(keys, locale), ttl_s=LIST_TTL_S, build=build)
+    document = await cached(redis, _list_key(keys, locale), ttl_s=LIST_TTL_S, build=build, local=local)
     if origin is None:
         return document
     page = document.data()
@@ -226,7 +228,9 @@ async def _area(area_id: str) -> ScenicArea:
     return area
 
 
-async def get_scenic_area(*, area_id: str, locale: str, redis: Any, keys: Keys) -> Rendered:
+async def get_scenic_area(
+    *, area_id: str, locale: str, redis: Any, keys: Keys, local: LocalTier | None = None
+) -> Rendered:
     """Detail: text, hours, tickets, today's timed-entry availability and the live crowd."""
     parsed = parse_id(area_id)
     if parsed is None:
@@ -235,10 +239,12 @@ async def get_scenic_area(*, area_id: str, locale: str, redis: Any, keys: Keys) 
     async def build() -> dict[str, Any]:
         return await _detail_view(await _area(area_id), locale, clock.now())
 
-    return await cached(redis, _detail_key(keys, parsed, locale), ttl_s=DETAIL_TTL_S, build=build)
+    return await cached(
+        redis, _detail_key(keys, parsed, locale), ttl_s=DETAIL_TTL_S, build=build, local=local
+    )
 
 
-async def get_crowd(*, area_id: str, redis: Any, keys: Keys) -> Rendered:
+async def get_crowd(*, area_id: str, redis: Any, keys: Keys, local: LocalTier | None = None) -> Rendered:
     """The live crowd figure of one area (last known, flagged stale when the gates cannot be read)."""
     parsed = parse_id(area_id)
     if parsed is None:
@@ -247,7 +253,7 @@ async def get_crowd(*, area_id: str, redis: Any, keys: Keys) -> Rendered:
     async def build() -> dict[str, Any]:
         return crowd_view(await _area(area_id))
 
-    return await cached(redis, _crowd_key(keys, parsed), ttl_s=CROWD_TTL_S, build=build)
+    return await cached(redis, _crowd_key(keys, parsed), ttl_s=CROWD_TTL_S, build=build, local=local)
 
 
 async def get_area(*, area_id: str) -> ScenicArea:

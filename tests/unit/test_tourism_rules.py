@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -88,3 +89,23 @@ def test_seed__has_the_required_areas_with_plausible_jiyuan_coordinates() -> Non
         # Jiyuan lies within about 34.9–35.3 N, 112.0–112.8 E.
         assert 34.85 < area["lat"] < 35.35 and 112.0 < area["lng"] < 112.8, area["code"]
         assert area["en"]["name"] and area["zh_CN"]["summary"]
+
+
+async def test_local_tier__serves_a_process_copy_for_its_ttl_then_rebuilds() -> None:
+    from services.tourism.cache import LocalTier, cached
+
+    builds = []
+
+    async def build() -> dict:
+        builds.append(1)
+        return {"n": len(builds)}
+
+    tier = LocalTier(ttl_s=0.2)
+    first = await cached(None, "k", ttl_s=10, build=build, local=tier)
+    again = await cached(None, "k", ttl_s=10, build=build, local=tier)
+    assert first == again and first.data() == {"n": 1}
+    await asyncio.sleep(0.25)
+    later = await cached(None, "k", ttl_s=10, build=build, local=tier)
+    assert later.data() == {"n": 2}
+    assert later.etag != first.etag
+    assert (await cached(None, "k", ttl_s=10, build=build)).data() == {"n": 3}  # no tier: always fresh
