@@ -958,6 +958,11 @@ async def _promote_waitlist(slot_id: uuid.UUID, *, cipher: _Cipher | None = None
         status = _initial_status(rules)
         try:
             async with in_transaction() as conn:
+                if rules.per_person_per_day:
+                    # Same lock order as book(): the person's day lock before the slot row, no deadlock.
+                    await _lock_person_day(
+                        conn, subject_id=entry.subject_id, resource_id=slot.resource.id, day=slot.day
+                    )
                 if not await _reserve(conn, slot.id, entry.party_size):
                     raise _NoRoom()
                 claimed = (
@@ -967,6 +972,14 @@ async def _promote_waitlist(slot_id: uuid.UUID, *, cipher: _Cipher | None = None
                 )
                 if claimed != 1:
                     raise _NoRoom()  # someone else promoted it; roll back our reservation and look again
+                if rules.per_person_per_day:
+                    await _check_daily_cap(
+                        conn,
+                        subject_id=entry.subject_id,
+                        resource_id=slot.resource.id,
+                        day=slot.day,
+                        rules=rules,
+                    )
                 await _insert_booking(
                     conn,
                     slot=slot,
@@ -993,8 +1006,9 @@ async def _promote_waitlist(slot_id: uuid.UUID, *, cipher: _Cipher | None = None
             if still_waiting:
                 return promoted
             continue
-        except IntegrityError:
-            # They already hold a booking for this slot (booked directly meanwhile): drop the entry.
+        except (IntegrityError, DailyCapReached):
+            # They already hold a booking for this slot, or the day's cap, (booked directly meanwhile):
+            # they no longer need the place; drop the entry and offer it to the next person.
             await WaitlistEntry.filter(id=entry.id, status=WaitlistStatus.WAITING).update(
                 status=WaitlistStatus.LEFT
             )

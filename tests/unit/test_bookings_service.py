@@ -389,3 +389,19 @@ async def test_waitlist__promotion_interrupted_is_finished_by_the_sweeper(cipher
     promoted = (await service.list_bookings_for(user_id=waiting.id)).items
     assert [b.status for b in promoted] == [BookingStatus.CONFIRMED]
     assert await service.promote_waitlists(cipher=cipher) == 0
+
+
+async def test_waitlist__person_at_the_daily_cap_is_skipped_for_the_next(cipher) -> None:
+    resource = await _resource(per_person_per_day=1)
+    full = await _slot(resource, capacity=1)
+    other = await _slot(resource, capacity=5, ahead=dt.timedelta(days=1, hours=1))
+    holder, first, second = await make_user(), await make_user(), await make_user()
+    booking = await service.book(actor=_actor(holder), slot_id=full.id, cipher=cipher)
+    await service.join_waitlist(actor=_actor(first), slot_id=full.id)
+    await service.join_waitlist(actor=_actor(second), slot_id=full.id)
+    await service.book(actor=_actor(first), slot_id=other.id, cipher=cipher)  # first used the day's cap
+    await service.cancel(actor=_actor(holder), booking_id=booking.id)
+    promoted = await Booking.filter(slot_id=full.id, status=BookingStatus.CONFIRMED).values_list(
+        "user_id", flat=True
+    )
+    assert promoted == [second.id]
