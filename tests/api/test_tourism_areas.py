@@ -239,3 +239,18 @@ async def test_crowd_job__new_reading_replaces_cached_documents(client: httpx.As
     assert again.json()["crowd"]["level"] == "red"
     assert (await client.get("/api/v1/tourism/scenic-areas")).json()["items"][0]["crowd_level"] == "red"
     assert (await client.get(f"/api/v1/tourism/scenic-areas/{area.id}/crowd")).json()["occupancy"] == 1000
+
+
+async def test_openapi__documents_the_tourism_and_search_routes(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/docs/openapi.json")).json()["paths"]
+    for path in [
+        "/api/v1/tourism/scenic-areas",
+        "/api/v1/tourism/scenic-areas/{area_id}",
+        "/api/v1/tourism/scenic-areas/{area_id}/crowd",
+        "/api/v1/tourism/scenic-areas/{area_id}/slots",
+        "/api/v1/tourism/bookings",
+        "/api/v1/tourism/tickets",
+        "/api/v1/search",
+    ]:
+        assert path in paths, path
+    assert "near" in {p["name"] for p in paths["/api/v1/tourism/scenic-areas"]["get"]["parameters"]}
