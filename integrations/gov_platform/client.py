@@ -13,8 +13,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from integrations.errors import IntegrationProtocolError, IntegrationRejected, IntegrationUnavailable
 from integrations.gov_platform.errors import CaseRefused, GovPlatformDown
 from integrations.gov_platform.types import CaseSubmission, SubmissionMaterial, SubmitReceipt
@@ -28,19 +26,11 @@ class GovPlatformClient(HttpAdapter):
 
     system = "gov_platform"
 
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        json_body: Any = None,
-        headers: dict[str, str] | None = None,
-        idempotent: bool | None = None,
-    ) -> httpx.Response:
-        """One attempt per call: every call runs inside an outbox delivery, whose backoff is the retry
-        loop; retrying here as well would only multiply the calls against a platform that is down."""
-        return await self._send_once(method, path, params=params, json_body=json_body, headers=headers or {})
+    def __init__(self, **kwargs: Any):
+        # One attempt per call: every call runs inside an outbox delivery, whose backoff is the retry
+        # loop; retrying here as well would only multiply the calls against a platform that is down.
+        kwargs.setdefault("retries", 1)
+        super().__init__(**kwargs)
 
     async def _post(self, path: str, *, body: dict[str, Any], event_id: str) -> Any:
         try:
