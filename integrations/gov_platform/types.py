@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CaseSubmission", "SubmissionMaterial", "SubmitReceipt"]
+__all__ = ["Applicant", "CaseSubmission", "SubmissionMaterial", "SubmitReceipt"]
+
+
+@dataclass(frozen=True, slots=True)
+class Applicant:
+    """The applicant's verified identity, in clear for the platform only (never logged: see repr)."""
+
+    name: str = field(repr=False)
+    id_number: str = field(repr=False)
+    phone: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +40,20 @@ class CaseSubmission:
     submitted_at: str
     materials: list[SubmissionMaterial] = field(default_factory=list)
     form_fields: list[str] = field(default_factory=list)
+    applicant: Applicant | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
+        identity = (
+            {
+                "name": self.applicant.name,
+                "id_number": self.applicant.id_number,
+                "phone": self.applicant.phone,
+            }
+            if self.applicant
+            else None
+        )
         return {
+            "applicant": identity,
             "event_id": self.event_id,
             "case_id": self.case_id,
             "case_ref": self.case_ref,

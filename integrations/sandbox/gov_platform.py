@@ -41,6 +41,16 @@ log = logging.getLogger(__name__)
 _AUTO_STEPS = (("accepted", 3.0), ("in_review", 5.0), ("approved", 10.0), ("completed", 5.0))
 
 
+def _masked(applicant: Any) -> dict[str, str] | None:
+    if not isinstance(applicant, dict) or not applicant.get("id_number"):
+        return None
+    number, name = str(applicant["id_number"]), str(applicant.get("name") or "")
+    return {
+        "name": name[:1] + "*" * (len(name) - 1),
+        "id_number": number[:4] + "*" * (len(number) - 8) + number[-4:],
+    }
+
+
 def create_blueprint(options: SandboxOptions) -> Blueprint:
     bp = Blueprint(f"sandbox_gov_platform_{uuid.uuid4().hex[:8]}")
     install_faults(bp, options.faults)
@@ -137,6 +147,8 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
             "item_code": body["item_code"],
             "department_code": body.get("department_code"),
             "materials": body.get("materials") or [],
+            # Kept masked: the sandbox shows it has the applicant without echoing their identity.
+            "applicant": _masked(body.get("applicant")),
             "status": "received",
             "events": [],
             "supplements": [],

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from integrations.gov_platform.types import CaseSubmission, SubmissionMaterial, SubmitReceipt
+from integrations.gov_platform.types import Applicant, CaseSubmission, SubmissionMaterial, SubmitReceipt
 
-__all__ = ["CaseSubmission", "GovPlatform", "SubmissionMaterial", "SubmitReceipt"]
+__all__ = ["Applicant", "CaseSubmission", "GovPlatform", "SubmissionMaterial", "SubmitReceipt"]
 
 
 class GovPlatform(Protocol):

@@ -21,6 +21,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from services.accounts import family
+from services.accounts import service as accounts
 from services.accounts.enums import ProxyScope, Role
 from services.accounts.principal import Principal
 from services.bookings import service as bookings
@@ -73,7 +74,7 @@ from services.gov.models import (
     ServiceItem,
     ServiceItemText,
 )
-from services.gov.ports import CaseSubmission, GovPlatform, SubmissionMaterial
+from services.gov.ports import Applicant, CaseSubmission, GovPlatform, SubmissionMaterial
 from services.notifications import service as notifications
 
 __all__ = [
@@ -965,6 +966,8 @@ async def deliver_submission(*, event_id: str, case_id: str, platform: GovPlatfo
         sorted(json.loads(cipher.decrypt(case.form_enc, context="gov_case.form"))) if case.form_enc else []
     )
     materials = await CaseMaterial.filter(case_id=case.id).order_by("created_at")
+    # Decrypted only now, for this call: personal data never sits in the outbox payload.
+    identity = await accounts.verified_identity(user_id=case.user_id, cipher=cipher)
     receipt = await platform.submit_case(
         CaseSubmission(
             event_id=event_id,
@@ -976,6 +979,9 @@ async def deliver_submission(*, event_id: str, case_id: str, platform: GovPlatfo
             submitted_at=(case.submitted_at or case.created_at).isoformat(),
             materials=[_submission_material(m) for m in materials],
             form_fields=form_fields,
+            applicant=Applicant(name=identity.name, id_number=identity.id_number, phone=identity.phone)
+            if identity
+            else None,
         )
     )
     async with in_transaction() as conn:

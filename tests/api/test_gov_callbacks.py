@@ -240,3 +240,24 @@ async def test_deadline__late_running_cases_flagged_once_and_applicant_told(
     await advance(platform, other["platform_ref"], "accepted")
     await advance(platform, other["platform_ref"], "supplement_requested", materials=["proof_document"])
     assert await service.flag_overdue_cases(today=due + dt.timedelta(days=30)) == 0
+
+
+async def test_delivery__carries_the_verified_applicant_identity_to_the_platform(
+    client, settings, runtime, seeded, platform
+) -> None:
+    from services.common.models import OutboxMessage
+    from tests.api.accounts_helpers import bearer, make_id_number, verified_user
+
+    id_number = make_id_number()
+    session = await verified_user(client, name="王小明", id_number=id_number)
+    created = await client.post("/api/v1/gov/applications", json={"item_code": ITEM}, headers=bearer(session))
+    assert created.status_code == 201, created.text
+    # The outbox row names the case only: the identity is read and decrypted at delivery time.
+    row = await OutboxMessage.get(topic="gov.case_submit", aggregate_id=created.json()["id"])
+    assert set(row.payload) == {"case_id"}
+    await deliver_all(runtime)
+    ref = (
+        await client.get(f"/api/v1/gov/applications/{created.json()['id']}", headers=bearer(session))
+    ).json()["platform_ref"]
+    held = (await platform.get(f"/api/cases/{ref}")).json()
+    assert held["applicant"] == {"name": "王**", "id_number": id_number[:4] + "*" * 10 + id_number[-4:]}
