@@ -9,7 +9,7 @@ Routes (under /sandbox/ticketing when mounted):
   GET  /gates/occupancy?areas=a,b      current figures per area
   PUT  /gates/<code>                   {"occupancy": n} pin an area's figure (stops the simulation there)
   POST /gates/<code>/passes            {"entries": n, "exits": m} record gate passes
-  POST /tickets, GET /tickets/<id>     issue / look up a ticket
+  POST /tickets, GET|DELETE /tickets/<id>   issue / look up / void a ticket
   GET|POST|DELETE /__faults            fault injection (down, fail_next, latency)
 """
 
@@ -159,9 +159,18 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
             "entry_end": body.get("entry_end"),
             "visitor_count": len(visitors),
             "check_in_code": body.get("check_in_code"),
+            "voided": False,
         }
         by_event[event_id] = ticket_id
         return json(tickets[ticket_id], status=201)
+
+    @bp.delete("/tickets/<ticket_id>")
+    async def void(request: Request, ticket_id: str) -> HTTPResponse:
+        ticket = tickets.get(ticket_id)
+        if ticket is None:
+            return problem(404, "not_found", "no such ticket")
+        ticket["voided"] = True
+        return json(ticket)
 
     @bp.get("/tickets/<ticket_id>")
     async def show(request: Request, ticket_id: str) -> HTTPResponse:

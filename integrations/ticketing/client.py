@@ -104,6 +104,15 @@ class TicketingClient(HttpAdapter):
         except (KeyError, TypeError) as error:
             raise IntegrationProtocolError(self.system, "malformed ticket answer") from error
 
+    async def void_ticket(self, ticket_id: str) -> None:
+        """Void a ticket (its booking was cancelled); voiding twice is harmless."""
+        try:
+            await self.request_json("DELETE", f"/tickets/{ticket_id}")
+        except IntegrationRejected as error:
+            if error.status == 404:
+                return  # never issued there, or already gone: nothing opens the gate
+            raise TicketRejected(self.system, str(error), remote_code=error.remote_code) from error
+
 
 def _parse_time(value: Any) -> dt.datetime:
     moment = dt.datetime.fromisoformat(str(value))

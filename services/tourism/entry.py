@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,7 @@ __all__ = [
     "install_guard",
     "plan_day",
     "queue_missing_tickets",
+    "void_released_tickets",
     "refuse_entry_at_red",
     "set_up",
 ]
@@ -331,6 +333,25 @@ async def queue_missing_tickets(
     """
     queued = 0
     cutoff = clock.now() - settle
+    async for area, page in _pages(status=BookingStatus.CONFIRMED, days=days):
+        candidates = [b for b in page if b.created_at <= cutoff]
+        known = set(
+            await TicketIssue.filter(booking_id__in=[b.id for b in candidates]).values_list(
+                "booking_id", flat=True
+            )
+        )
+        for booking in candidates:
+            if booking.id in known:
+                continue
+            people = [{"name": v.name_masked, "id_number": v.id_number_masked} for v in booking.visitors]
+            sealed = cipher.encrypt(json.dumps(people, ensure_ascii=False), context=_SEAL_CONTEXT)
+            await _queue_ticket(booking=booking, area=area, visitors_sealed=sealed)
+            queued += 1
+    return queued
+
+
+async def _pages(*, status: BookingStatus, days: int) -> AsyncIterator[tuple[ScenicArea, list[BookingView]]]:
+    """Pages of entry bookings in `status` for today and the coming days, area by area."""
     today = clock.local_date()
     for area in await ScenicArea.filter(resource_id__isnull=False):
         for offset in range(days):
@@ -340,29 +361,30 @@ async def queue_missing_tickets(
                     actor=_system_staff(area),
                     resource_id=area.resource_id,
                     date=today + dt.timedelta(days=offset),
-                    status=BookingStatus.CONFIRMED,
+                    status=status,
                     limit=100,
                     cursor=cursor,
                 )
-                candidates = [b for b in page.items if b.created_at <= cutoff]
-                known = set(
-                    await TicketIssue.filter(booking_id__in=[b.id for b in candidates]).values_list(
-                        "booking_id", flat=True
-                    )
-                )
-                for booking in candidates:
-                    if booking.id in known:
-                        continue
-                    people = [
-                        {"name": v.name_masked, "id_number": v.id_number_masked} for v in booking.visitors
-                    ]
-                    sealed = cipher.encrypt(json.dumps(people, ensure_ascii=False), context=_SEAL_CONTEXT)
-                    await _queue_ticket(booking=booking, area=area, visitors_sealed=sealed)
-                    queued += 1
+                yield area, list(page.items)
                 cursor = page.next_cursor
                 if not cursor:
                     break
-    return queued
+
+
+async def void_released_tickets(*, gates: Any, days: int = BOOKABLE_DAYS + 1) -> int:
+    """Void the tickets of cancelled or expired entry bookings, so they no longer open the gate."""
+    voided = 0
+    for status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED):
+        async for _area, page in _pages(status=status, days=days):
+            live = await TicketIssue.filter(
+                booking_id__in=[b.id for b in page], status__in=[TicketStatus.PENDING, TicketStatus.ISSUED]
+            )
+            for ticket in live:
+                if ticket.status is TicketStatus.ISSUED and ticket.ticket_id:
+                    await gates.void_ticket(ticket.ticket_id)
+                if await _move_ticket(ticket, TicketStatus.VOIDED):
+                    voided += 1
+    return voided
 
 
 async def get_ticket(*, actor: Principal, booking_id: str) -> TicketIssue:
@@ -397,12 +419,16 @@ async def deliver_ticket(*, event_id: str, payload: dict[str, Any], gates: Any, 
     except IntegrationRejected as error:
         await _move_ticket(ticket, TicketStatus.FAILED, last_error=f"rejected: {error.remote_code}"[:255])
         raise
-    await _move_ticket(ticket, TicketStatus.ISSUED, ticket_id=issued.ticket_id, issued_at=clock.now())
+    moved = await _move_ticket(ticket, TicketStatus.ISSUED, ticket_id=issued.ticket_id, issued_at=clock.now())
     await ticket.refresh_from_db()
+    if not moved and ticket.status is TicketStatus.VOIDED:
+        # Cancelled while we were issuing it: the gate must not honour what it just issued.
+        await gates.void_ticket(issued.ticket_id)
     return ticket
 
 
-async def _move_ticket(ticket: TicketIssue, target: TicketStatus, **changes: Any) -> None:
+async def _move_ticket(ticket: TicketIssue, target: TicketStatus, **changes: Any) -> bool:
+    """Compare-and-set the ticket's status; False when someone moved it first."""
     if not ticket.status.can_become(target):
         raise TicketStateConflict(details={"from": ticket.status.value, "to": target.value})
-    await TicketIssue.filter(id=ticket.id, status=ticket.status).update(status=target, **changes)
+    return bool(await TicketIssue.filter(id=ticket.id, status=ticket.status).update(status=target, **changes))

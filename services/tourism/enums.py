@@ -36,11 +36,13 @@ class TicketStatus(StrEnum):
     PENDING = "pending"  # written with the outbox message, not yet accepted by the ticketing system
     ISSUED = "issued"  # the ticketing system returned its ticket id
     FAILED = "failed"  # the ticketing system refused it for good
+    VOIDED = "voided"  # the booking was cancelled: the ticket no longer opens the gate
 
     def can_become(self, target: TicketStatus) -> bool:
         return target in _TICKET_MOVES.get(self, ())
 
 
 _TICKET_MOVES: dict[TicketStatus, tuple[TicketStatus, ...]] = {
-    TicketStatus.PENDING: (TicketStatus.ISSUED, TicketStatus.FAILED),
+    TicketStatus.PENDING: (TicketStatus.ISSUED, TicketStatus.FAILED, TicketStatus.VOIDED),
+    TicketStatus.ISSUED: (TicketStatus.VOIDED,),
 }

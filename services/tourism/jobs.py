@@ -43,8 +43,11 @@ async def roll_entry_slots(deps: Any) -> int:
 
 
 async def sweep_tickets(deps: Any) -> int:
-    """Queue tickets for entry bookings made through the generic booking route."""
-    return await entry.queue_missing_tickets(cipher=deps.cipher)
+    """Queue tickets for entry bookings made through the generic booking route; void cancelled ones."""
+    queued = await entry.queue_missing_tickets(cipher=deps.cipher)
+    if deps.adapters.ticketing is not None:
+        queued += await entry.void_released_tickets(gates=deps.adapters.ticketing)
+    return queued
 
 
 OUTBOX_HANDLERS: dict[str, Any] = {"tourism.ticket_issue": issue_ticket}

@@ -19,3 +19,7 @@ class TicketingSystem(Protocol):
     async def issue_ticket(self, request: TicketRequest) -> IssuedTicket:
         """Issue a ticket; the same `event_id` twice returns the same ticket."""
         ...
+
+    async def void_ticket(self, ticket_id: str) -> None:
+        """Void an issued ticket; voiding twice is harmless."""
+        ...

@@ -323,3 +323,43 @@ async def test_sweep__bookings_through_the_generic_route_get_a_ticket_too(
     at_gate = (await client.get(f"/sandbox/ticketing/tickets/{ticket['ticket_id']}")).json()
     assert at_gate["check_in_code"] == generic.json()["check_in_code"]
     assert await TicketIssue.filter(status="issued").count() == 2
+
+
+async def test_cancel__voids_the_issued_ticket_at_the_gate(
+    client: httpx.AsyncClient, runtime, settings
+) -> None:
+    from services.tourism import jobs
+
+    area = await _area()
+    slot = (await _tomorrow_slots(client, area))[0]
+    user = await make_user(level=VerificationLevel.PHONE)
+    headers = auth_headers(user, settings)
+    booked = await client.post(
+        "/api/v1/tourism/bookings",
+        json={"slot_id": slot["id"], "visitors": [{"name": "褚一", "id_number": id_number(41)}]},
+        headers=headers,
+    )
+    booking_id = booked.json()["id"]
+    await deliver_outbox_once(runtime)
+    issued = (
+        await client.get("/api/v1/tourism/tickets", params={"booking_id": booking_id}, headers=headers)
+    ).json()
+    assert issued["status"] == "issued"
+    cancelled = await client.post(f"/api/v1/bookings/{booking_id}/cancel", headers=headers)
+    assert cancelled.status_code == 200, cancelled.text
+    assert await jobs.sweep_tickets(runtime) == 1
+    after = (
+        await client.get("/api/v1/tourism/tickets", params={"booking_id": booking_id}, headers=headers)
+    ).json()
+    assert after["status"] == "voided"
+    assert after["ticket_id"] == issued["ticket_id"]
+    at_gate = (await client.get(f"/sandbox/ticketing/tickets/{issued['ticket_id']}")).json()
+    assert at_gate["voided"] is True
+    assert await jobs.sweep_tickets(runtime) == 0
+    # The freed place can be booked again by the same visitor.
+    again = await client.post(
+        "/api/v1/tourism/bookings",
+        json={"slot_id": slot["id"], "visitors": [{"name": "褚一", "id_number": id_number(41)}]},
+        headers=headers,
+    )
+    assert again.status_code == 201
