@@ -78,7 +78,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SIGN_IN_PER_IP = RateRule("signin.ip", "30/minute", code="auth.signin_rate_limited")
+SIGN_IN_PER_IP = RateRule("signin.ip", "60/minute", code="auth.signin_rate_limited")
 SIGN_IN_PER_CODE = RateRule("signin.code", "3/minute", code="auth.signin_rate_limited")
 PHONE_PER_USER = RateRule("phone.user", "10/hour", code="phone.rate_limited")
 IDENTITY_PER_USER = RateRule("identity.user", "5/day", code="identity.rate_limited")

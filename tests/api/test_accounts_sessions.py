@@ -162,12 +162,15 @@ async def test_wechat_login__wechat_quota_is_429(client: httpx.AsyncClient) -> N
 
 
 async def test_wechat_login__per_ip_limit(client: httpx.AsyncClient) -> None:
+    from services.accounts.service import SIGN_IN_PER_IP
+
+    allowed = SIGN_IN_PER_IP.item.amount
     statuses = [
         (await client.post("/api/v1/auth/wechat-login", json={"code": f"never-issued-{i}"})).status_code
-        for i in range(31)
+        for i in range(allowed + 1)
     ]
-    assert set(statuses[:30]) == {400}
-    assert statuses[30] == 429
+    assert set(statuses[:allowed]) == {400}
+    assert statuses[allowed] == 429
 
 
 async def test_session__access_token_of_deleted_user_is_refused(client: httpx.AsyncClient) -> None:
