@@ -277,3 +277,24 @@ async def test_proxy__apply_for_a_parent_and_see_it_in_me_cases(client, settings
         f"/api/v1/cases/{case['id']}/rating", json={"level": "satisfied"}, headers=for_parent
     )
     assert rating.status_code in (403, 404)
+
+
+async def test_privacy__export_shows_my_answers_and_deletion_wipes_them(client, settings, seeded) -> None:
+    from services.gov.models import Case
+
+    user = await make_user()
+    headers = auth_headers(user, settings)
+    draft = (
+        await _apply(client, settings, user, item=UPLOAD_ITEM, submit=False, form={"reason": "公司裁员"})
+    ).json()
+    await _upload(client, settings, user, draft["id"], "bank_card", PDF, name="我的银行卡.pdf")
+
+    exported = await client.get("/api/v1/me/export", headers=headers)
+    assert exported.status_code == 200
+    gov = exported.json()["domains"]["gov"]
+    assert gov["cases"][0]["form"] == {"reason": "公司裁员"}
+    assert gov["cases"][0]["materials"][0]["filename"] == "我的银行卡.pdf"
+
+    assert (await client.delete("/api/v1/me", headers=headers)).status_code == 204
+    case = await Case.get(id=draft["id"])
+    assert case.form_enc is None  # the record stays (administrative), the answers are gone
