@@ -217,7 +217,10 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     from services.common.audit import verify_chain
 
     async def work(settings: Settings) -> int:
-        report = await verify_chain()
+        from tqdm import tqdm
+
+        with tqdm(unit="entry", desc="verifying", file=sys.stderr, disable=None) as bar:
+            report = await verify_chain(progress=bar.update)
         print(report.describe())
         return 0 if report.ok else 1
 

@@ -16,7 +16,7 @@ import contextvars
 import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,8 +158,11 @@ async def _in_order(batch: int) -> AsyncIterator[AuditEntry]:
         last = rows[-1].seq
 
 
-async def verify_chain(*, batch: int = 1000) -> ChainReport:
-    """Walk the log in order and report the first entry whose link or content does not check out."""
+async def verify_chain(*, batch: int = 1000, progress: Callable[[int], None] | None = None) -> ChainReport:
+    """Walk the log in order and report the first entry whose link or content does not check out.
+
+    `progress(n)` is called after every `batch` entries checked (for long logs on the command line).
+    """
     previous = GENESIS_HASH
     expected_seq = 1
     checked = 0
@@ -178,6 +181,8 @@ async def verify_chain(*, batch: int = 1000) -> ChainReport:
         previous = entry.hash
         expected_seq += 1
         checked += 1
+        if progress is not None and checked % batch == 0:
+            progress(batch)
     head = await AuditChainHead.get_or_none(id=_HEAD_ID)
     if head is not None and (head.seq != checked or head.last_hash != previous):
         return ChainReport(

@@ -133,3 +133,11 @@ async def test_audit__writers_in_separate_processes_keep_one_chain(db, database_
     assert await AuditEntry.all().count() == 45
     report = await audit.verify_chain()
     assert report.ok, report.describe()
+
+
+async def test_audit__verify_reports_progress_in_batches(db) -> None:
+    await _append(5)
+    seen: list[int] = []
+    report = await audit.verify_chain(batch=2, progress=seen.append)
+    assert report.ok and report.checked == 5
+    assert seen == [2, 2]
