@@ -7,6 +7,9 @@ from sanic.response import HTTPResponse, empty
 
 from citizen_api.endpoint import client_ip, endpoint, rate_limiter
 from citizen_api.schemas.accounts import (
+    AuditPageOut,
+    AuditQuery,
+    AuditReportOut,
     FamilyInviteIn,
     FamilyInviteOut,
     FamilyLinkOut,
@@ -28,6 +31,7 @@ from citizen_api.schemas.common import ListQuery
 from services.accounts import family, service
 from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
+from services.common import audit
 
 __all__ = ["create_blueprint"]
 
@@ -283,5 +287,36 @@ def create_blueprint() -> Blueprint:
     ) -> HTTPResponse:
         await service.revoke_role(user_ref=user_id, role=role, scope=query.scope, revoked_by=actor.user_id)
         return empty()
+
+    # -- audit (admin) ------------------------------------------------------------------------------
+
+    @bp.get("/api/v1/admin/audit")
+    @endpoint(
+        summary="Audit log entries, newest first (admin)",
+        tag="accounts",
+        query=AuditQuery,
+        response=AuditPageOut,
+        roles=[Role.ADMIN],
+    )
+    async def list_audit(request: Request, *, query: AuditQuery, actor: Principal) -> AuditPageOut:
+        page = await audit.list_entries(
+            limit=query.limit,
+            cursor=query.cursor,
+            actor_id=query.actor_id,
+            subject_id=query.subject_id,
+            action=query.action,
+        )
+        return AuditPageOut.from_domain(page)
+
+    @bp.get("/api/v1/admin/audit/verify")
+    @endpoint(
+        summary="Check the audit hash chain (admin)",
+        tag="accounts",
+        response=AuditReportOut,
+        roles=[Role.ADMIN],
+    )
+    async def verify_audit(request: Request, *, actor: Principal) -> AuditReportOut:
+        report = await audit.verify_chain()
+        return AuditReportOut.model_validate(report, from_attributes=True)
 
     return bp

@@ -8,10 +8,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from citizen_api.schemas.common import StrictModel
+from citizen_api.schemas.common import ListQuery, StrictModel
 from services.accounts.enums import ProxyScope, Role, VerificationLevel
 
 __all__ = [
+    "AuditEntryOut",
+    "AuditPageOut",
+    "AuditQuery",
+    "AuditReportOut",
     "FamilyInviteIn",
     "FamilyInviteOut",
     "FamilyLinkOut",
@@ -212,3 +216,44 @@ class RoleGrantOut(BaseModel):
     @classmethod
     def from_domain(cls, grant: Any) -> RoleGrantOut:
         return cls.model_validate(grant, from_attributes=True)
+
+
+class AuditQuery(ListQuery):
+    actor_id: str | None = Field(None, max_length=64)
+    subject_id: str | None = Field(None, max_length=64)
+    action: str | None = Field(None, max_length=64)
+
+
+class AuditEntryOut(BaseModel):
+    id: uuid.UUID
+    seq: int
+    occurred_at: dt.datetime
+    action: str
+    actor_id: str | None
+    subject_id: str | None
+    target_type: str | None
+    target_id: str | None
+    ip: str | None
+    request_id: str | None
+    details: dict[str, Any]
+    hash: str
+
+
+class AuditPageOut(BaseModel):
+    items: list[AuditEntryOut]
+    next_cursor: str | None = None
+
+    @classmethod
+    def from_domain(cls, page: Any) -> AuditPageOut:
+        return cls(
+            items=[AuditEntryOut.model_validate(e, from_attributes=True) for e in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+
+class AuditReportOut(BaseModel):
+    ok: bool
+    checked: int
+    broken_seq: int | None = None
+    broken_id: str | None = None
+    reason: str | None = None

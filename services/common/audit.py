@@ -25,7 +25,9 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from services.common import clock
+from services.common.errors import InvalidInput
 from services.common.models import AuditChainHead, AuditEntry
+from services.common.pagination import Page, decode_cursor, encode_cursor
 
 __all__ = [
     "GENESIS_HASH",
@@ -33,6 +35,7 @@ __all__ = [
     "RequestOrigin",
     "entries_about",
     "entry_hash",
+    "list_entries",
     "record",
     "request_origin",
     "verify_chain",
@@ -197,3 +200,30 @@ async def verify_chain(*, batch: int = 1000, progress: Callable[[int], None] | N
 async def entries_about(user_id: uuid.UUID) -> list[AuditEntry]:
     """Every entry where the user acted or was acted for (PIPL export)."""
     return await AuditEntry.filter(Q(actor_id=str(user_id)) | Q(subject_id=str(user_id))).order_by("seq")
+
+
+async def list_entries(
+    *,
+    limit: int,
+    cursor: str | None = None,
+    actor_id: str | None = None,
+    subject_id: str | None = None,
+    action: str | None = None,
+) -> Page:
+    """Entries newest first, optionally about one actor, subject or action (operators' view)."""
+    query = AuditEntry.all()
+    if actor_id:
+        query = query.filter(actor_id=actor_id)
+    if subject_id:
+        query = query.filter(subject_id=subject_id)
+    if action:
+        query = query.filter(action=action)
+    position = decode_cursor(cursor)
+    if position:
+        try:
+            query = query.filter(seq__lt=int(position["seq"]))
+        except (KeyError, TypeError, ValueError) as error:
+            raise InvalidInput("request.bad_cursor") from error
+    rows = await query.order_by("-seq").limit(limit + 1)
+    next_cursor = encode_cursor({"seq": rows[limit - 1].seq}) if len(rows) > limit else None
+    return Page(items=rows[:limit], next_cursor=next_cursor)

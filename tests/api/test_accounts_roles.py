@@ -65,3 +65,29 @@ async def test_admin_roles__validation(client: httpx.AsyncClient, settings) -> N
     assert nobody.status_code == 404
     bad_role = await client.delete(f"/api/v1/admin/users/{target.id}/roles/superuser", headers=headers)
     assert bad_role.status_code == 422
+
+
+async def test_admin_audit__lists_and_verifies(client: httpx.AsyncClient, settings, db) -> None:
+    from tortoise import connections
+
+    admin = await make_user(roles={Role.ADMIN: [""]})
+    target = await make_user()
+    headers = auth_headers(admin, settings)
+    for role in ("ops_viewer", "admin"):
+        await client.post(f"/api/v1/admin/users/{target.id}/roles", json={"role": role}, headers=headers)
+    page = (await client.get(f"/api/v1/admin/audit?subject_id={target.id}&limit=1", headers=headers)).json()
+    assert [e["details"]["role"] for e in page["items"]] == ["admin"] and page["next_cursor"]
+    rest = (
+        await client.get(
+            f"/api/v1/admin/audit?subject_id={target.id}&cursor={page['next_cursor']}", headers=headers
+        )
+    ).json()
+    assert [e["details"]["role"] for e in rest["items"]] == ["ops_viewer"] and rest["next_cursor"] is None
+    ok = (await client.get("/api/v1/admin/audit/verify", headers=headers)).json()
+    assert ok == {"ok": True, "checked": 2, "broken_seq": None, "broken_id": None, "reason": None}
+    await connections.get("default").execute_script("UPDATE audit_entry SET ip = '6.6.6.6' WHERE seq = 1")
+    broken = (await client.get("/api/v1/admin/audit/verify", headers=headers)).json()
+    assert broken["ok"] is False and broken["broken_seq"] == 1
+    # Residents and staff do not read the audit log.
+    staff = await make_user(roles={Role.OPS_VIEWER: [""]})
+    assert (await client.get("/api/v1/admin/audit", headers=auth_headers(staff, settings))).status_code == 403
