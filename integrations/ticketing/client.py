@@ -2,22 +2,15 @@
 
 GET  /gates/occupancy?areas=a,b        -> {"areas": [{"area_code", "occupancy", "entries", "exits", "measured_at"}]}
 POST /tickets  (X-Event-Id dedupes)    -> {"ticket_id", "booking_id"}
+DELETE /tickets/<id>                   -> void (booking cancelled)
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from typing import Any
 
-import httpx
-
-from integrations.errors import (
-    CircuitOpen,
-    IntegrationProtocolError,
-    IntegrationRejected,
-    IntegrationUnavailable,
-)
+from integrations.errors import IntegrationProtocolError, IntegrationRejected, IntegrationUnavailable
 from integrations.http import HttpAdapter
 from integrations.ticketing.errors import GateSystemDown, TicketRejected
 from integrations.ticketing.types import GateOccupancy, IssuedTicket, TicketRequest
@@ -29,35 +22,6 @@ class TicketingClient(HttpAdapter):
     """Satisfies services.tourism.ports.TicketingSystem."""
 
     system = "ticketing"
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        json_body: Any = None,
-        headers: dict[str, str] | None = None,
-        idempotent: bool | None = None,
-    ) -> httpx.Response:
-        """HttpAdapter.request's policy (retries for idempotent calls only, never past an open circuit),
-        written out because the base's tenacity predicate cannot be built (`~retry_if_exception_type`
-        is not supported by tenacity 9). Delete once integrations/http.py is fixed.
-        """
-        idempotent = method.upper() in {"GET", "HEAD", "PUT", "DELETE"} if idempotent is None else idempotent
-        attempts = self.retries if idempotent else 1
-        for attempt in range(1, attempts + 1):
-            try:
-                return await self._send_once(
-                    method, path, params=params, json_body=json_body, headers=headers or {}
-                )
-            except CircuitOpen:
-                raise
-            except IntegrationUnavailable:
-                if attempt >= attempts:
-                    raise
-                await asyncio.sleep(min(1.0, 0.05 * 2 ** (attempt - 1)))
-        raise AssertionError("unreachable")  # pragma: no cover
 
     async def occupancy(self, area_codes: list[str]) -> list[GateOccupancy]:
         """Current occupancy of each area the gate system knows among `area_codes`."""
