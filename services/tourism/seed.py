@@ -188,8 +188,8 @@ AREAS: list[dict[str, Any]] = [
     },
     {
         "code": "jiuligou",
-        "lat": 35.2080,
-        "lng": 112.4720,
+        "lat": 35.1950,
+        "lng": 112.4800,
         "daily_capacity": 10000,
         "instant_capacity": 3500,
         "adult_fen": 5000,
@@ -198,8 +198,8 @@ AREAS: list[dict[str, Any]] = [
         "zh_CN": {
             "name": "九里沟",
             "summary": "太行山中的溪谷，瀑布、深潭与红叶相连。",
-            "description": "九里沟景区位于济源市北部太行山区，沿溪谷步道可见瀑布、碧潭与古村落，秋季红叶尤佳。",
-            "address": "河南省济源市克井镇九里沟风景区",
+            "description": "九里沟景区位于济源市西北约15公里的思礼镇，属王屋山国家级风景名胜区，沿溪谷步道可见瀑布、碧潭与古村落，秋季红叶尤佳。",
+            "address": "河南省济源市思礼镇九里沟风景区",
             "accessibility": "溪谷步道多台阶，不适合轮椅；入口广场可通行。",
         },
         "en": {
@@ -207,7 +207,7 @@ AREAS: list[dict[str, Any]] = [
             "summary": "A Taihang valley of waterfalls, deep pools and autumn leaves.",
             "description": "Jiuligou lies in the Taihang hills north of the city. A stream-side trail passes waterfalls, "
             "green pools and an old village; autumn colours are the highlight.",
-            "address": "Jiuligou Scenic Area, Kejing Town, Jiyuan, Henan",
+            "address": "Jiuligou Scenic Area, Sili Town, Jiyuan, Henan",
             "accessibility": "The valley trail has many steps and is not wheelchair friendly; the entrance plaza is.",
         },
     },
