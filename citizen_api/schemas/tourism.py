@@ -5,6 +5,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from citizen_api.schemas.common import StrictModel
+from services.common import clock
+from services.tourism.entry import EntryBooking
+from services.tourism.models import TicketIssue
 
 __all__ = [
     "Crowd",
@@ -124,9 +127,7 @@ class TicketOut(BaseModel):
     issued_at: str | None
 
     @classmethod
-    def from_domain(cls, ticket) -> TicketOut:
-        from services.common import clock
-
+    def from_domain(cls, ticket: TicketIssue) -> TicketOut:
         return cls(
             booking_id=str(ticket.booking_id),
             scenic_area_id=str(ticket.area_id),
@@ -185,9 +186,7 @@ class EntryBookingOut(BaseModel):
     ticket: EntryTicket | None
 
     @classmethod
-    def from_domain(cls, entry, locale: str) -> EntryBookingOut:
-        from services.common import clock
-
+    def from_domain(cls, entry: EntryBooking, locale: str) -> EntryBookingOut:
         b = entry.booking
         slot = b.slot
         names = entry.area.texts
