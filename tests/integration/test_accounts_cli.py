@@ -108,7 +108,6 @@ async def test_cli_reencrypt_pii__moves_rows_to_the_active_key(db, database_url:
     import base64
     import json
 
-
     user = await make_user()
     user.phone_enc = runtime.cipher.encrypt("13955556666", context="account_user.phone")
     await user.save()
