@@ -33,7 +33,6 @@ from services.common.ids import new_id, parse_id
 from services.common.pagination import Page, decode_cursor, encode_cursor
 from services.common.storage import DOCUMENT_TYPES, FileStore
 from services.gov.enums import (
-    ACTIVE_CASE_STATUSES,
     CaseEventKind,
     CaseStatus,
     DeliveryState,
@@ -115,6 +114,8 @@ FOLLOW_UP_WORKING_DAYS = 15
 MAX_MATERIALS_PER_CASE = 30
 OTHER_MATERIAL = "other"
 DEFAULT_LOCALE = "zh_CN"
+# The deadline clock runs only in these: it stops while the citizen owes a 补正.
+_CLOCK_RUNNING = (CaseStatus.ACCEPTED, CaseStatus.IN_REVIEW)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -685,7 +686,7 @@ async def _case_view(
         submitted_at=case.submitted_at,
         accepted_at=case.accepted_at,
         due_date=case.due_date,
-        overdue=bool(case.due_date and case.status in ACTIVE_CASE_STATUSES and case.due_date < today),
+        overdue=bool(case.due_date and case.status in _CLOCK_RUNNING and case.due_date < today),
         completed_at=case.completed_at,
         created_at=case.created_at,
         updated_at=case.updated_at,
@@ -1295,10 +1296,6 @@ async def close_follow_up(*, actor: Principal, follow_up_id: str, resolution: st
         raise FollowUpClosed()
     await follow_up.refresh_from_db()
     return _follow_up_item(follow_up, follow_up.rating, None)
-
-
-# Late cases: the clock is stopped while the citizen owes a 补正, so those are not late.
-_CLOCK_RUNNING = (CaseStatus.ACCEPTED, CaseStatus.IN_REVIEW)
 
 
 async def flag_overdue_cases(*, today: dt.date | None = None) -> int:
