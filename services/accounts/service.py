@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import logging
 import re
 import secrets
@@ -580,6 +581,12 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+async def _call_hook(hook: Any, **available: Any) -> Any:
+    # A domain's hook takes the keyword arguments it needs (user_id, and cipher or conn if it uses them).
+    accepted = inspect.signature(hook).parameters
+    return await hook(**{name: value for name, value in available.items() if name in accepted})
+
+
 def privacy_modules() -> dict[str, Any]:
     """Other domains' `services/<domain>/privacy.py`, which take part in export and deletion.
 
@@ -604,7 +611,7 @@ async def export_data(*, actor: Principal, cipher: PiiCipher) -> dict[str, Any]:
     by_me = await ProxyAction.filter(proxy_id=user.id).order_by("created_at")
     entries = await audit.entries_about(user.id)
     domains = {
-        domain: await module.export_user_data(user_id=user.id, cipher=cipher)
+        domain: await _call_hook(module.export_user_data, user_id=user.id, cipher=cipher)
         for domain, module in privacy_modules().items()
         if hasattr(module, "export_user_data")
     }
@@ -699,7 +706,7 @@ async def delete_account(
         await RoleGrant.filter(user_id=user.id).using_db(conn).delete()
         for module in privacy_modules().values():
             if hasattr(module, "erase_user_data"):
-                await module.erase_user_data(user_id=user.id, conn=conn)
+                await _call_hook(module.erase_user_data, user_id=user.id, conn=conn)
         user.openid = f"deleted:{user.id}"
         user.unionid = None
         user.session_key_enc = None
