@@ -38,6 +38,7 @@ __all__ = [
     "list_scenic_areas",
     "parse_near",
     "book_entry",
+    "crowd_overview",
     "entry_slots",
     "get_ticket",
     "poll_crowd",
@@ -368,23 +369,25 @@ async def record_occupancy(*, readings: Sequence[GateOccupancy], redis: Any, key
             area = areas.get(reading.area_code)
             if area is None:
                 continue
+            # Stored in UTC: SQLite compares datetimes as text, whatever offset the gates report in.
+            measured = reading.measured_at.astimezone(dt.UTC)
             await CrowdReading.create(
                 area=area,
                 occupancy=reading.occupancy,
                 capacity=area.instant_capacity,
                 entries=reading.entries,
                 exits=reading.exits,
-                measured_at=reading.measured_at,
+                measured_at=measured,
                 using_db=conn,
             )
             # Never move the figure backwards in time (a slow poll finishing after a faster one).
             await (
                 ScenicArea.filter(id=area.id)
-                .filter(_older_than(reading.measured_at))
+                .filter(_older_than(measured))
                 .using_db(conn)
                 .update(
                     crowd_occupancy=reading.occupancy,
-                    crowd_measured_at=reading.measured_at,
+                    crowd_measured_at=measured,
                     crowd_error_at=None,
                 )
             )
@@ -418,6 +421,35 @@ async def poll_crowd(*, gates: TicketingSystem, redis: Any, keys: Keys) -> int:
         await record_gate_failure(redis=redis, keys=keys)
         return 0
     return await record_occupancy(readings=readings, redis=redis, keys=keys)
+
+
+async def crowd_overview(*, day: dt.date | None = None) -> list[dict[str, Any]]:
+    """For the operations dashboard: each area's live crowd and the day's peak (local date, default today)."""
+    day = day or clock.local_date()
+    # In UTC: SQLite compares stored datetimes as text, so the offsets must match.
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=clock.CITY_TZ).astimezone(dt.UTC)
+    end = start + dt.timedelta(days=1)
+    areas = await ScenicArea.all().order_by("sort_order", "code")
+    peaks: dict[Any, int] = {}
+    rows = await CrowdReading.filter(measured_at__gte=start, measured_at__lt=end).values_list(
+        "area_id", "occupancy"
+    )
+    for area_id, occupancy in rows:
+        peaks[area_id] = max(occupancy, peaks.get(area_id, 0))
+    now = clock.now()
+    return [
+        {
+            "id": str(a.id),
+            "code": a.code,
+            "name": localized(a, DEFAULT_LOCALE, "name"),
+            "crowd": crowd_view(a, now=now),
+            "peak_occupancy": peaks.get(a.id),
+            "peak_level": CrowdLevel.for_occupancy(peaks[a.id], a.instant_capacity).value
+            if a.id in peaks
+            else None,
+        }
+        for a in areas
+    ]
 
 
 async def prune_crowd_readings(*, keep: dt.timedelta = dt.timedelta(days=90)) -> int:

@@ -115,3 +115,19 @@ async def test_reads__work_from_the_database_when_redis_is_down(runtime) -> None
         assert again.etag != detail.etag
     finally:
         await dead.aclose()
+
+
+async def test_crowd_overview__live_figure_and_the_days_peak_for_operations(runtime) -> None:
+    from integrations.ticketing.types import GateOccupancy
+
+    area = await _area(instant=1000)
+    now = clock.now()
+    for minutes, occupancy in [(20, 300), (10, 950), (0, 400)]:
+        reading = GateOccupancy("gates", occupancy, occupancy, 0, now - dt.timedelta(minutes=minutes))
+        await service.record_occupancy(readings=[reading], redis=runtime.redis, keys=runtime.keys)
+    [row] = await service.crowd_overview()
+    assert row["id"] == str(area.id)
+    assert row["crowd"]["occupancy"] == 400
+    assert row["crowd"]["level"] == "green"
+    assert row["peak_occupancy"] == 950
+    assert row["peak_level"] == "orange"
