@@ -9,7 +9,16 @@ Rules of a scenic area's resource (owner_domain "tourism"):
     would shut out people booking for family or friends (documented choice);
   * slots from opening to last entry, hourly; their capacities add up exactly to the daily capacity
     (景区日最大承载量), so the day can never be overbooked even if every slot fills;
-  * at red (occupancy >= instantaneous capacity) booking the slot that is running now is refused.
+  * at red (occupancy >= instantaneous capacity, reading at most 15 minutes old) booking a slot that
+    starts within the next hour is refused (the engine itself closes a slot once it has started).
+
+Tickets: POST /api/v1/tourism/bookings books through the engine, then writes a TicketIssue row and a
+"tourism.ticket_issue" outbox message (visitors' names and ID numbers sealed with the PII cipher) in
+one transaction; the outbox handler issues the ticket at the ticketing system and records its id,
+shown by GET /api/v1/tourism/tickets?booking_id= and on the booking answer. Entry bookings made through
+the generic POST /api/v1/bookings are found by a sweep and ticketed with masked visitors and the
+signed check-in code (the engine exposes visitors only masked). Cancelled or expired bookings have
+their ticket voided at the ticketing system by the same sweep.
 """
 
 from __future__ import annotations
