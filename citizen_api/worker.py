@@ -128,5 +128,8 @@ async def run_worker(runtime: Runtime) -> None:
     finally:
         receiver.cancel()
         ticker.cancel()
-        await asyncio.gather(receiver, ticker, return_exceptions=True)
-        await broker.shutdown()
+        # A job stuck on an outside system must not keep the worker from stopping: its outbox rows
+        # are leased, so another worker takes them over when the lease ends.
+        await asyncio.wait([receiver, ticker], timeout=10)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(broker.shutdown(), timeout=5)
