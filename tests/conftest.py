@@ -213,3 +213,20 @@ async def sandbox(settings: Settings):
     yield start
     for server in servers:
         await stop_server(server)
+
+
+@pytest.fixture
+async def openapi_document(settings: Settings, db: None) -> dict:
+    """The OpenAPI document of a freshly started app.
+
+    sanic-ext keeps one specification builder per process, so the session app's document is
+    unreliable once other tests have built apps of their own; a new app rebuilds it whole.
+    """
+    port = free_port()
+    fresh = create_app(settings.model_copy(update={"port": port}))
+    server = await start_server(fresh, port)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            return (await http.get("/docs/openapi.json")).json()
+    finally:
+        await stop_server(server)
