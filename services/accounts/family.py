@@ -32,9 +32,8 @@ from services.accounts.models import FamilyGrant, ProxyAction, User
 from services.accounts.principal import Principal
 from services.common import audit, clock
 from services.common.crypto import PiiCipher, mask_name
-from services.common.errors import InvalidInput
 from services.common.ids import parse_id
-from services.common.pagination import Page, decode_cursor, encode_cursor
+from services.common.pagination import Page, keyset_page
 from services.common.ratelimit import RateLimiter, RateRule
 
 __all__ = [
@@ -346,19 +345,10 @@ class ProxyLogItem:
 
 async def proxy_log(*, actor: Principal, limit: int, cursor: str | None, cipher: PiiCipher) -> Page:
     """What others did on the caller's behalf, newest first."""
-    position = decode_cursor(cursor)
-    query = ProxyAction.filter(subject_id=actor.user_id)
-    if position:
-        try:
-            at = dt.datetime.fromisoformat(str(position["at"]))
-            last_id = uuid.UUID(str(position["id"]))
-        except (KeyError, ValueError) as error:
-            raise InvalidInput("request.bad_cursor") from error
-        query = query.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=last_id))
-    rows = await query.order_by("-created_at", "-id").limit(limit + 1)
+    page = await keyset_page(ProxyAction.filter(subject_id=actor.user_id), limit=limit, cursor=cursor)
     people: dict[uuid.UUID, Person | None] = {}
     items = []
-    for row in rows[:limit]:
+    for row in page.items:
         if row.proxy_id not in people:
             people[row.proxy_id] = await _person(row.proxy_id, cipher)
         items.append(
@@ -372,12 +362,7 @@ async def proxy_log(*, actor: Principal, limit: int, cursor: str | None, cipher:
                 created_at=row.created_at,
             )
         )
-    next_cursor = (
-        encode_cursor({"at": rows[limit - 1].created_at.isoformat(), "id": str(rows[limit - 1].id)})
-        if len(rows) > limit
-        else None
-    )
-    return Page(items=items, next_cursor=next_cursor)
+    return Page(items=items, next_cursor=page.next_cursor)
 
 
 def describe_for_export(grant: FamilyGrant, user_id: uuid.UUID) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from services.common import clock, outbox
 from services.common.crypto import PiiCipher
 from services.common.errors import InvalidInput, NotFound
 from services.common.ids import new_id, parse_id
-from services.common.pagination import Page, decode_cursor, encode_cursor
+from services.common.pagination import Page, decode_cursor, encode_cursor, keyset_page
 from services.common.storage import DOCUMENT_TYPES, FileStore
 from services.gov.enums import (
     CaseEventKind,
@@ -920,25 +920,11 @@ async def list_my_cases(
 ) -> Page:
     """Cases of the actor's subject and of the people they represent, newest first."""
     owners = {actor.subject_id, *await _represented(actor)}
-    query = Case.filter(user_id__in=list(owners))
-    position = decode_cursor(cursor)
-    if position:
-        try:
-            after = dt.datetime.fromisoformat(str(position["t"]))
-            after_id = uuid.UUID(str(position["id"]))
-        except (KeyError, ValueError) as error:
-            raise InvalidInput("request.bad_cursor") from error
-        query = query.filter(Q(created_at__lt=after) | Q(created_at=after, id__lt=after_id))
-    rows = await query.order_by("-created_at", "-id").limit(limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [await _case_view(case, actor=actor, locale=locale, cipher=cipher, full=False) for case in rows]
-    next_cursor = (
-        encode_cursor({"t": rows[-1].created_at.isoformat(), "id": str(rows[-1].id)})
-        if more and rows
-        else None
-    )
-    return Page(items=items, next_cursor=next_cursor)
+    page = await keyset_page(Case.filter(user_id__in=list(owners)), limit=limit, cursor=cursor)
+    items = [
+        await _case_view(case, actor=actor, locale=locale, cipher=cipher, full=False) for case in page.items
+    ]
+    return Page(items=items, next_cursor=page.next_cursor)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,16 +17,15 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from integrations.errors import IntegrationRejected
 from integrations.wechat.errors import SubscribeConsentMissing
 from services.common import clock, outbox
-from services.common.errors import InvalidInput
 from services.common.i18n import translate
 from services.common.ids import parse_id
-from services.common.pagination import decode_cursor, encode_cursor
+from services.common.pagination import keyset_page
 from services.notifications.enums import PushStatus
 from services.notifications.errors import InboxMessageNotFound
 from services.notifications.models import InboxMessage, SubscriptionConsent
@@ -175,25 +174,11 @@ async def list_inbox(
     *, user_id: uuid.UUID, locale: str | None, limit: int, cursor: str | None = None
 ) -> InboxPage:
     """The user's inbox, newest first, rendered in `locale`, with the number of unread messages."""
-    query = InboxMessage.filter(user_id=user_id)
-    position = decode_cursor(cursor)
-    if position is not None:
-        try:
-            at = dt.datetime.fromisoformat(str(position["c"]))
-            after = uuid.UUID(str(position["i"]))
-        except (KeyError, ValueError) as error:
-            raise InvalidInput("request.bad_cursor") from error
-        query = query.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=after))
-    rows = await query.order_by("-created_at", "-id").limit(limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = (
-        encode_cursor({"c": rows[-1].created_at.isoformat(), "i": str(rows[-1].id)})
-        if more and rows
-        else None
-    )
+    page = await keyset_page(InboxMessage.filter(user_id=user_id), limit=limit, cursor=cursor)
     unread = await InboxMessage.filter(user_id=user_id, read_at=None).count()
-    return InboxPage(items=[render(row, locale) for row in rows], next_cursor=next_cursor, unread=unread)
+    return InboxPage(
+        items=[render(row, locale) for row in page.items], next_cursor=page.next_cursor, unread=unread
+    )
 
 
 async def mark_read(*, user_id: uuid.UUID, message_id: str, locale: str | None) -> InboxItem:
