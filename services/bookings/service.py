@@ -94,7 +94,7 @@ from services.common.crypto import mask_id_number, mask_name
 from services.common.errors import InvalidInput, VerificationRequired
 from services.common.idcard import is_valid_id_number, normalize_id_number
 from services.common.ids import new_id, parse_id
-from services.common.pagination import Page, decode_cursor, encode_cursor
+from services.common.pagination import Page, keyset_page
 from services.notifications import service as notifications
 
 __all__ = [
@@ -1043,38 +1043,18 @@ async def promote_waitlists(*, cipher: _Cipher | None = None, now: dt.datetime |
 # -------------------------------------------------------------------------------------------- lists
 
 
-def _keyset(cursor: str | None) -> Q | None:
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    try:
-        created = dt.datetime.fromisoformat(str(position["c"]))
-        last_id = uuid.UUID(str(position["i"]))
-    except (KeyError, ValueError) as error:
-        raise InvalidInput("request.bad_cursor") from error
-    return Q(created_at__lt=created) | Q(created_at=created, id__lt=last_id)
-
-
 async def _page(query: Any, *, limit: int, cursor: str | None) -> Page:
-    after = _keyset(cursor)
-    if after is not None:
-        query = query.filter(after)
-    limit = max(1, min(limit, 100))
-    rows = await query.order_by("-created_at", "-id").limit(limit + 1).select_related("slot", "resource")
-    more = len(rows) > limit
-    rows = rows[:limit]
+    page = await keyset_page(
+        query.select_related("slot", "resource"), limit=max(1, min(limit, 100)), cursor=cursor
+    )
+    rows = page.items
     visitors: dict[uuid.UUID, list[BookingVisitor]] = defaultdict(list)
     for visitor in await BookingVisitor.filter(booking_id__in=[r.id for r in rows]).order_by(
         "created_at", "id"
     ):
         visitors[visitor.booking_id].append(visitor)  # type: ignore[attr-defined]
     items = [_booking_view(r, visitors.get(r.id, [])) for r in rows]
-    next_cursor = (
-        encode_cursor({"c": rows[-1].created_at.isoformat(), "i": str(rows[-1].id)})
-        if more and rows
-        else None
-    )
-    return Page(items=items, next_cursor=next_cursor)
+    return Page(items=items, next_cursor=page.next_cursor)
 
 
 async def _represented_by(user_id: uuid.UUID) -> set[uuid.UUID]:
