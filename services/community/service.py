@@ -37,7 +37,7 @@ from services.common.crypto import PiiCipher, mask_phone
 from services.common.errors import InvalidInput, NotFound
 from services.common.i18n import DEFAULT_LOCALE, translate
 from services.common.ids import parse_id
-from services.common.pagination import Page, decode_cursor, encode_cursor
+from services.common.pagination import Page, decode_cursor, encode_cursor, keyset_page
 from services.common.ratelimit import RateLimiter, RateRule
 from services.common.storage import DOCUMENT_TYPES, IMAGE_TYPES, FileStore
 from services.community.enums import (
@@ -337,7 +337,7 @@ async def list_members(
     query = Membership.filter(community_id=community.id)
     if status:
         query = query.filter(status=status)
-    page = await _keyset(query, limit=limit, cursor=cursor, newest_first=False)
+    page = await keyset_page(query, limit=limit, cursor=cursor, descending=False)
     return Page(items=[member_view(m, cipher=cipher) for m in page.items], next_cursor=page.next_cursor)
 
 
@@ -430,31 +430,6 @@ async def _attachments(actor: Principal, attachments: list[dict[str, Any]]) -> l
 
 
 # ---------------------------------------------------------------------------------------------- pagination
-
-
-async def _keyset(query: Any, *, limit: int, cursor: str | None, newest_first: bool = True) -> Page:
-    """Keyset pagination on (created_at, id)."""
-    position = decode_cursor(cursor)
-    if position:
-        try:
-            at = dt.datetime.fromisoformat(str(position["t"]))
-            last = uuid.UUID(str(position["i"]))
-        except (KeyError, ValueError) as error:
-            raise InvalidInput("request.bad_cursor") from error
-        if newest_first:
-            query = query.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=last))
-        else:
-            query = query.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=last))
-    order = ("-created_at", "-id") if newest_first else ("created_at", "id")
-    rows = await query.order_by(*order).limit(limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = (
-        encode_cursor({"t": rows[-1].created_at.isoformat(), "i": str(rows[-1].id)})
-        if more and rows
-        else None
-    )
-    return Page(items=rows, next_cursor=next_cursor)
 
 
 # ---------------------------------------------------------------------------------------------- notices
@@ -728,7 +703,7 @@ async def list_staff_notices(
     query = Notice.filter(community_id=community.id)
     if status:
         query = query.filter(status=status)
-    return await _keyset(query, limit=limit, cursor=cursor)
+    return await keyset_page(query, limit=limit, cursor=cursor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1025,7 +1000,7 @@ async def get_report(*, actor: Principal, report_id: str, cipher: PiiCipher) -> 
 async def list_my_reports(*, actor: Principal, limit: int, cursor: str | None, cipher: PiiCipher) -> Page:
     followed = await ReportFollower.filter(user_id=actor.user_id).values_list("report_id", flat=True)
     query = Report.filter(Q(reporter_id=actor.user_id) | Q(id__in=list(followed)))
-    page = await _keyset(query, limit=limit, cursor=cursor)
+    page = await keyset_page(query, limit=limit, cursor=cursor)
     views = [await _view(r, role=await _role_on(actor, r), cipher=cipher) for r in page.items]
     return Page(items=views, next_cursor=page.next_cursor)
 
@@ -1046,7 +1021,7 @@ async def list_staff_reports(
         query = query.filter(status=status)
     if category:
         query = query.filter(category=category)
-    page = await _keyset(query, limit=limit, cursor=cursor)
+    page = await keyset_page(query, limit=limit, cursor=cursor)
     views = [await _view(r, role="staff", cipher=cipher) for r in page.items]
     return Page(items=views, next_cursor=page.next_cursor)
 
