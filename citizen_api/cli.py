@@ -24,6 +24,7 @@ def _settings() -> Settings:
 def cmd_serve(args: argparse.Namespace) -> int:
     from sanic import Sanic
     from sanic.worker.loader import AppLoader
+    from sanic.worker.manager import WorkerManager
 
     from citizen_api.app import create_app
 
@@ -34,6 +35,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers > 1 and settings.run_worker_in_process:
         settings = settings.model_copy(update={"run_worker_in_process": False})
         print("note: with several API workers, run jobs with `citizen-api worker`", file=sys.stderr)
+    # Sanic gives worker processes 30 s to come up; a busy host (imports, pool warm-up) can need more.
+    WorkerManager.THRESHOLD = 1200  # tenths of a second
     loader = AppLoader(factory=partial(create_app, settings, name="citizen_api"))
     app = loader.load()
     app.prepare(host=settings.host, port=settings.port, workers=args.workers, dev=args.dev, access_log=False)
