@@ -12,8 +12,12 @@ from tests.factories import auth_headers, make_user
 
 async def test_ops_outbox__admin_lists_and_retries_dead_messages(client: httpx.AsyncClient, settings) -> None:
     admin = await make_user(roles={Role.ADMIN: [""]})
-    dead = await outbox.enqueue(topic="gov.case_submit", payload={"case": "x"}, aggregate_type="case", aggregate_id="c1")
-    await OutboxMessage.filter(id=dead.id).update(status=OutboxStatus.DEAD, attempts=12, last_error="HTTP 503")
+    dead = await outbox.enqueue(
+        topic="gov.case_submit", payload={"case": "x"}, aggregate_type="case", aggregate_id="c1"
+    )
+    await OutboxMessage.filter(id=dead.id).update(
+        status=OutboxStatus.DEAD, attempts=12, last_error="HTTP 503"
+    )
     delivered = await outbox.enqueue(topic="gov.case_submit", payload={})
     await OutboxMessage.filter(id=delivered.id).update(status=OutboxStatus.DELIVERED)
     headers = auth_headers(admin, settings)
@@ -38,7 +42,9 @@ async def test_ops_outbox__pages_with_a_cursor(client: httpx.AsyncClient, settin
     headers = auth_headers(admin, settings)
     first = (await client.get("/api/v1/ops/outbox", params={"limit": 3}, headers=headers)).json()
     second = (
-        await client.get("/api/v1/ops/outbox", params={"limit": 3, "cursor": first["next_cursor"]}, headers=headers)
+        await client.get(
+            "/api/v1/ops/outbox", params={"limit": 3, "cursor": first["next_cursor"]}, headers=headers
+        )
     ).json()
     assert [i["id"] for i in first["items"] + second["items"]] == ids and second["next_cursor"] is None
     bad = await client.get("/api/v1/ops/outbox", params={"cursor": "garbage!!"}, headers=headers)

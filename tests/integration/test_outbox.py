@@ -99,7 +99,9 @@ async def test_deliver_due__dead_letter_after_max_attempts_then_operator_retry()
 @pytest.mark.parametrize("error", [PermanentFailure("bad data"), IntegrationRejected("gov_platform", "400")])
 async def test_deliver_due__permanent_failure_goes_straight_to_dead(error: Exception) -> None:
     message = await outbox.enqueue(topic="t.x", payload={})
-    report = await outbox.deliver_due(handlers={"t.x": Recorder(failures=1, error=error)}, deps=None, policy=FAST)
+    report = await outbox.deliver_due(
+        handlers={"t.x": Recorder(failures=1, error=error)}, deps=None, policy=FAST
+    )
     assert report.dead == [str(message.id)]
     await message.refresh_from_db()
     assert message.status is OutboxStatus.DEAD

@@ -44,7 +44,9 @@ def test_pii_cipher__tampering_and_wrong_context_are_refused() -> None:
 
 def test_blind_index__stable_normalised_and_purpose_bound() -> None:
     c = cipher()
-    assert c.blind_index("41088119900101123x", purpose="id") == c.blind_index(" 41088119900101123X", purpose="id")
+    assert c.blind_index("41088119900101123x", purpose="id") == c.blind_index(
+        " 41088119900101123X", purpose="id"
+    )
     assert c.blind_index("x", purpose="id") != c.blind_index("x", purpose="phone")
 
 

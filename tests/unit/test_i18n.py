@@ -59,10 +59,16 @@ def used_message_ids() -> dict[str, str]:
                 candidates += [
                     kw.value
                     for kw in node.keywords
-                    if kw.arg == "kind" and isinstance(kw.value, ast.Constant) and str(kw.value.value).startswith("notify.")
+                    if kw.arg == "kind"
+                    and isinstance(kw.value, ast.Constant)
+                    and str(kw.value.value).startswith("notify.")
                 ]
                 for value in candidates:
-                    if isinstance(value, ast.Constant) and isinstance(value.value, str) and MESSAGE_ID.match(value.value):
+                    if (
+                        isinstance(value, ast.Constant)
+                        and isinstance(value.value, str)
+                        and MESSAGE_ID.match(value.value)
+                    ):
                         used.setdefault(value.value, f"{path.relative_to(ROOT)}:{node.lineno}")
     return used
 

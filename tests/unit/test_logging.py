@@ -21,7 +21,13 @@ def test_scrub__removes_id_numbers_and_phones_but_keeps_other_numbers() -> None:
 def test_pii_filter__message_args_extra_and_exception(caplog: pytest.LogCaptureFixture) -> None:
     logger = logging.getLogger("test.pii")
     record = logger.makeRecord(
-        "test.pii", logging.INFO, __file__, 1, "bound %s for %s", (PHONE, ID_NUMBER), None,
+        "test.pii",
+        logging.INFO,
+        __file__,
+        1,
+        "bound %s for %s",
+        (PHONE, ID_NUMBER),
+        None,
         extra={"phone": PHONE},
     )
     try:
