@@ -51,9 +51,9 @@ def build_adapters(
         app_key=settings.integration_app_key,
         app_secret=settings.integration_app_secret.get_secret_value(),
     )
-    from integrations.wechat.client import WeChatClient
+    from integrations.wechat.client import MiniProgramApi
 
-    adapters.wechat = WeChatClient(
+    adapters.wechat = MiniProgramApi(
         base_url=system_url(settings, settings.wechat_api_base, "wechat"),
         http=http,
         appid=settings.wechat_appid,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integrations.wechat.client import WeChatClient
+from integrations.wechat.client import MiniProgramApi
 from integrations.wechat.errors import (
     AccessTokenExpired,
     DecryptFailed,
@@ -25,7 +25,7 @@ __all__ = [
     "SecCheckResult",
     "SubscribeConsentMissing",
     "WeChatBusy",
-    "WeChatClient",
+    "MiniProgramApi",
     "WeChatError",
     "WeChatRejected",
     "WxPhone",

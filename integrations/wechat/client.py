@@ -31,7 +31,7 @@ from integrations.wechat.errors import (
 )
 from integrations.wechat.types import SecCheckResult, WxPhone, WxSession
 
-__all__ = ["WeChatClient"]
+__all__ = ["MiniProgramApi"]
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def _redact_http_logs() -> None:
         logger.addFilter(_RedactWeChatSecrets())
 
 
-class WeChatClient(HttpAdapter):
+class MiniProgramApi(HttpAdapter):
     """code2Session, stable_token, getuserphonenumber, msg_sec_check v2, subscribeMessage.send."""
 
     system = SYSTEM
@@ -98,7 +98,7 @@ class WeChatClient(HttpAdapter):
         _redact_http_logs()
 
     def __repr__(self) -> str:
-        return f"WeChatClient(base_url={self.base_url!r}, appid={self.appid!r})"
+        return f"MiniProgramApi(base_url={self.base_url!r}, appid={self.appid!r})"
 
     # -- sign-in and phone -------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """What the community domain needs from outside, as Protocols (satisfied by integrations or other domains).
 
-- ContentChecker: WeChat msg_sec_check v2 (integrations.wechat.client.WeChatClient satisfies it).
+- ContentChecker: WeChat msg_sec_check v2 (integrations.wechat.client.MiniProgramApi satisfies it).
 - SecCheckVerdict: the shape of its answer (suggest pass/review/risky, label).
 """
 

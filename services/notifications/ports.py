@@ -8,7 +8,7 @@ __all__ = ["SubscribeMessageSender"]
 
 
 class SubscribeMessageSender(Protocol):
-    """Satisfied by integrations.wechat.WeChatClient; raises SubscribeConsentMissing on errcode 43101."""
+    """Satisfied by integrations.wechat.MiniProgramApi; raises SubscribeConsentMissing on errcode 43101."""
 
     async def send_subscribe_message(
         self,

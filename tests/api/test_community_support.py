@@ -94,9 +94,9 @@ def _wechat_handler(request: httpx.Request) -> httpx.Response:
 @pytest.fixture
 def wechat_checks(runtime) -> Iterator[None]:
     """Point the app's WeChat adapter at a MockTransport that answers msg_sec_check by keyword."""
-    from integrations.wechat.client import WeChatClient
+    from integrations.wechat.client import MiniProgramApi
 
-    client = WeChatClient(
+    client = MiniProgramApi(
         base_url="http://wechat.test",
         http=httpx.AsyncClient(transport=httpx.MockTransport(_wechat_handler)),
         appid="wx-test",

@@ -21,10 +21,10 @@ from integrations.wechat import (
     DecryptFailed,
     HighRiskUser,
     LoginCodeInvalid,
+    MiniProgramApi,
     QuotaExceeded,
     SubscribeConsentMissing,
     WeChatBusy,
-    WeChatClient,
     WxSession,
 )
 from services.common.cache import Keys, create_redis
@@ -35,7 +35,7 @@ APPID = "wx0000000000demo"
 
 @dataclass
 class Rig:
-    client: WeChatClient
+    client: MiniProgramApi
     control: httpx.AsyncClient
     redis: object
     keys: Keys
@@ -84,7 +84,7 @@ async def _rig(redis_url: str | None, *, permissive: bool) -> AsyncIterator[Rig]
     keys = Keys(f"twx-{uuid.uuid4().hex[:10]}:")
     try:
         async with httpx.AsyncClient(timeout=10) as http, httpx.AsyncClient(base_url=base_url) as control:
-            client = WeChatClient(
+            client = MiniProgramApi(
                 base_url=base_url, http=http, appid=APPID, secret="s3cret", redis=redis, keys=keys
             )
             yield Rig(client=client, control=control, redis=redis, keys=keys)
@@ -331,7 +331,7 @@ async def test_logs__never_carry_the_app_secret_codes_or_access_token(rig: Rig, 
 
 async def test_access_token__redis_down_still_works_with_a_process_local_token(rig: Rig) -> None:
     dead_redis = aioredis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.2)
-    client = WeChatClient(
+    client = MiniProgramApi(
         base_url=rig.client.base_url,
         http=rig.client.http,
         appid=APPID,
@@ -359,7 +359,7 @@ async def test_sandbox__word_lists_from_options_survive_a_reset(redis_url: str |
     keys = Keys(f"twx-{uuid.uuid4().hex[:10]}:")
     try:
         async with httpx.AsyncClient() as http:
-            client = WeChatClient(
+            client = MiniProgramApi(
                 base_url=f"http://127.0.0.1:{port}",
                 http=http,
                 appid=APPID,

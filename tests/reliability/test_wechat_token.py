@@ -30,13 +30,13 @@ PROCESSES, TASKS_PER_PROCESS = 6, 8
 CHILD = """
 import asyncio, json, sys, time
 import httpx
-from integrations.wechat.client import WeChatClient
+from integrations.wechat.client import MiniProgramApi
 from services.common.cache import Keys, create_redis
 
 async def main(base, redis_url, prefix, start_at, tasks, action, appid, secret):
     redis = create_redis(redis_url)
     async with httpx.AsyncClient(timeout=30) as http:
-        client = WeChatClient(base_url=base, http=http, appid=appid, secret=secret,
+        client = MiniProgramApi(base_url=base, http=http, appid=appid, secret=secret,
                               redis=redis, keys=Keys(prefix))
         await asyncio.sleep(max(0.0, start_at - time.time()))
         if action == "token":
