@@ -48,10 +48,6 @@ __all__ = ["create_blueprint"]
 STAFF = [Role.COMMUNITY_STAFF]
 
 
-def _locale(request: Request) -> str:
-    return getattr(request.ctx, "locale", None) or "zh_CN"
-
-
 def _checker(request: Request):
     return request.app.ctx.runtime.adapters.wechat
 
@@ -73,7 +69,7 @@ def create_blueprint() -> Blueprint:
         page = await service.list_communities(
             near=query.point(), region=query.region, limit=query.limit, cursor=query.cursor
         )
-        locale = _locale(request)
+        locale = request.ctx.locale
         return Page[CommunityOut](
             items=[CommunityOut.from_domain(v, locale) for v in page.items], next_cursor=page.next_cursor
         )
@@ -82,7 +78,7 @@ def create_blueprint() -> Blueprint:
     @endpoint(summary="One community", tag="community", response=CommunityOut)
     async def get_community(request: Request, community_id: str) -> CommunityOut:
         view = await service.get_community(community_id=community_id)
-        return CommunityOut.from_domain(view, _locale(request))
+        return CommunityOut.from_domain(view, request.ctx.locale)
 
     # ------------------------------------------------------------------------------------- membership
 
@@ -167,7 +163,7 @@ def create_blueprint() -> Blueprint:
             limit=query.limit,
             cursor=query.cursor,
         )
-        locale = _locale(request)
+        locale = request.ctx.locale
         return Page[NoticeOut](
             items=[NoticeOut.from_domain(n, locale) for n in page.items], next_cursor=page.next_cursor
         )
@@ -181,7 +177,7 @@ def create_blueprint() -> Blueprint:
     )
     async def get_notice(request: Request, notice_id: str, *, actor: Principal | None) -> NoticeOut:
         notice = await service.get_notice(viewer=actor, notice_id=notice_id)
-        return NoticeOut.from_domain(notice, _locale(request))
+        return NoticeOut.from_domain(notice, request.ctx.locale)
 
     # ------------------------------------------------------------------------------------- notices (staff)
 
@@ -210,9 +206,9 @@ def create_blueprint() -> Blueprint:
             expire_at=body.expire_at,
             attachments=[a.model_dump() for a in body.attachments],
             checker=_checker(request),
-            locale=_locale(request),
+            locale=request.ctx.locale,
         )
-        return NoticeOut.from_domain(notice, _locale(request), staff=True)
+        return NoticeOut.from_domain(notice, request.ctx.locale, staff=True)
 
     @bp.get("/api/v1/staff/communities/<community_id:str>/notices")
     @endpoint(
@@ -232,7 +228,7 @@ def create_blueprint() -> Blueprint:
             limit=query.limit,
             cursor=query.cursor,
         )
-        locale = _locale(request)
+        locale = request.ctx.locale
         return Page[NoticeOut](
             items=[NoticeOut.from_domain(n, locale, staff=True) for n in page.items],
             next_cursor=page.next_cursor,
@@ -254,15 +250,15 @@ def create_blueprint() -> Blueprint:
             notice_id=notice_id,
             changes=body.changes(),
             checker=_checker(request),
-            locale=_locale(request),
+            locale=request.ctx.locale,
         )
-        return NoticeOut.from_domain(notice, _locale(request), staff=True)
+        return NoticeOut.from_domain(notice, request.ctx.locale, staff=True)
 
     @bp.delete("/api/v1/staff/notices/<notice_id:str>")
     @endpoint(summary="Withdraw a notice", tag="community staff", response=NoticeOut, roles=STAFF)
     async def withdraw_notice(request: Request, notice_id: str, *, actor: Principal) -> NoticeOut:
         notice = await service.withdraw_notice(actor=actor, notice_id=notice_id)
-        return NoticeOut.from_domain(notice, _locale(request), staff=True)
+        return NoticeOut.from_domain(notice, request.ctx.locale, staff=True)
 
     @bp.post("/api/v1/staff/notices/<notice_id:str>/review")
     @endpoint(
@@ -276,7 +272,7 @@ def create_blueprint() -> Blueprint:
         request: Request, notice_id: str, *, body: ReviewIn, actor: Principal
     ) -> NoticeOut:
         notice = await service.review_notice(actor=actor, notice_id=notice_id, approve=body.approve)
-        return NoticeOut.from_domain(notice, _locale(request), staff=True)
+        return NoticeOut.from_domain(notice, request.ctx.locale, staff=True)
 
     @bp.get("/api/v1/staff/notices/<notice_id:str>/reads")
     @endpoint(
@@ -441,7 +437,7 @@ def create_blueprint() -> Blueprint:
     )
     async def create_report(request: Request, *, body: ReportIn, actor: Principal) -> HTTPResponse:
         rt = request.app.ctx.runtime
-        locale = _locale(request)
+        locale = request.ctx.locale
         return await idempotent(
             request,
             actor=actor,
@@ -479,7 +475,7 @@ def create_blueprint() -> Blueprint:
         page = await service.list_my_reports(
             actor=actor, limit=query.limit, cursor=query.cursor, cipher=request.app.ctx.runtime.cipher
         )
-        locale = _locale(request)
+        locale = request.ctx.locale
         return Page[ReportOut](
             items=[ReportOut.from_domain(v, locale) for v in page.items], next_cursor=page.next_cursor
         )
@@ -490,7 +486,7 @@ def create_blueprint() -> Blueprint:
         view = await service.get_report(
             actor=actor, report_id=report_id, cipher=request.app.ctx.runtime.cipher
         )
-        return ReportOut.from_domain(view, _locale(request))
+        return ReportOut.from_domain(view, request.ctx.locale)
 
     @bp.post("/api/v1/community/reports/<report_id:str>/me-too")
     @endpoint(
@@ -501,7 +497,7 @@ def create_blueprint() -> Blueprint:
     )
     async def me_too(request: Request, report_id: str, *, actor: Principal) -> ReportOut:
         view = await service.me_too(actor=actor, report_id=report_id, cipher=request.app.ctx.runtime.cipher)
-        return ReportOut.from_domain(view, _locale(request))
+        return ReportOut.from_domain(view, request.ctx.locale)
 
     @bp.post("/api/v1/community/reports/<report_id:str>/feedback")
     @endpoint(
@@ -521,7 +517,7 @@ def create_blueprint() -> Blueprint:
             note=body.note,
             cipher=request.app.ctx.runtime.cipher,
         )
-        return ReportOut.from_domain(view, _locale(request))
+        return ReportOut.from_domain(view, request.ctx.locale)
 
     @bp.get("/api/v1/staff/communities/<community_id:str>/reports")
     @endpoint(
@@ -543,7 +539,7 @@ def create_blueprint() -> Blueprint:
             cursor=query.cursor,
             cipher=request.app.ctx.runtime.cipher,
         )
-        locale = _locale(request)
+        locale = request.ctx.locale
         return Page[ReportOut](
             items=[ReportOut.from_domain(v, locale) for v in page.items], next_cursor=page.next_cursor
         )
@@ -567,6 +563,6 @@ def create_blueprint() -> Blueprint:
             duplicate_of=body.duplicate_of,
             cipher=request.app.ctx.runtime.cipher,
         )
-        return ReportOut.from_domain(view, _locale(request))
+        return ReportOut.from_domain(view, request.ctx.locale)
 
     return bp

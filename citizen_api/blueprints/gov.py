@@ -50,10 +50,6 @@ CALLBACK_HANDLERS: dict[str, Callable[..., Awaitable[service.CallbackResult]]] =
 }
 
 
-def _locale(request: Request) -> str:
-    return getattr(request.ctx, "locale", None) or "zh_CN"
-
-
 async def _verify_callback(request: Request, system: str) -> tuple[dict[str, Any], str]:
     """The callback's JSON event and its nonce key, once signature, freshness and nonce check out."""
     rt = request.app.ctx.runtime
@@ -95,7 +91,7 @@ def create_blueprint() -> Blueprint:
         description="Texts in the caller's language (?lang= or Accept-Language), falling back to zh_CN.",
     )
     async def list_items(request: Request, *, query: ItemQuery) -> Page[ItemSummaryOut]:
-        locale = _locale(request)
+        locale = request.ctx.locale
         page = await service.list_items(
             locale=locale,
             q=query.q,
@@ -112,7 +108,7 @@ def create_blueprint() -> Blueprint:
     @bp.get("/api/v1/gov/items/<code:str>")
     @endpoint(summary="One service item: materials, time limits, fees, halls", tag="gov", response=ItemOut)
     async def get_item(request: Request, code: str) -> ItemOut:
-        locale = _locale(request)
+        locale = request.ctx.locale
         return ItemOut.from_domain(await service.get_item(code=code, locale=locale), locale)
 
     # -- halls ------------------------------------------------------------------------------------
@@ -120,7 +116,7 @@ def create_blueprint() -> Blueprint:
     @bp.get("/api/v1/gov/halls")
     @endpoint(summary="Service halls with their windows", tag="gov", query=ListQuery, response=Page[HallOut])
     async def list_halls(request: Request, *, query: ListQuery) -> Page[HallOut]:
-        page = await service.list_halls(locale=_locale(request), limit=query.limit, cursor=query.cursor)
+        page = await service.list_halls(locale=request.ctx.locale, limit=query.limit, cursor=query.cursor)
         return Page(items=[HallOut.from_domain(h) for h in page.items], next_cursor=page.next_cursor)
 
     @bp.get("/api/v1/gov/halls/<hall_id:str>")
@@ -131,7 +127,7 @@ def create_blueprint() -> Blueprint:
         description="Book a window with GET /api/v1/resources/{resource_id}/slots and POST /api/v1/bookings.",
     )
     async def get_hall(request: Request, hall_id: str) -> HallOut:
-        return HallOut.from_domain(await service.get_hall(hall_id=hall_id, locale=_locale(request)))
+        return HallOut.from_domain(await service.get_hall(hall_id=hall_id, locale=request.ctx.locale))
 
     # -- applications (cases) -----------------------------------------------------------------------
 
@@ -150,7 +146,7 @@ def create_blueprint() -> Blueprint:
     )
     async def create_application(request: Request, *, body: ApplicationIn, actor: Principal):
         rt = request.app.ctx.runtime
-        locale = _locale(request)
+        locale = request.ctx.locale
         return await idempotent(
             request,
             actor=actor,
@@ -177,7 +173,7 @@ def create_blueprint() -> Blueprint:
         proxy_scope="cases",
     )
     async def get_application(request: Request, case_id: str, *, actor: Principal) -> CaseOut:
-        locale = _locale(request)
+        locale = request.ctx.locale
         case = await service.get_case(
             actor=actor, case_id=case_id, locale=locale, cipher=request.app.ctx.runtime.cipher
         )
@@ -192,7 +188,7 @@ def create_blueprint() -> Blueprint:
         proxy_scope="cases",
     )
     async def submit_application(request: Request, case_id: str, *, actor: Principal) -> CaseOut:
-        locale = _locale(request)
+        locale = request.ctx.locale
         case = await service.submit_case(
             actor=actor, case_id=case_id, locale=locale, cipher=request.app.ctx.runtime.cipher
         )
@@ -238,7 +234,7 @@ def create_blueprint() -> Blueprint:
     async def answer_supplement(
         request: Request, case_id: str, *, body: SupplementIn, actor: Principal
     ) -> CaseOut:
-        locale = _locale(request)
+        locale = request.ctx.locale
         case = await service.answer_supplement(
             actor=actor, case_id=case_id, note=body.note, locale=locale, cipher=request.app.ctx.runtime.cipher
         )
@@ -254,7 +250,7 @@ def create_blueprint() -> Blueprint:
         proxy_scope="cases",
     )
     async def withdraw(request: Request, case_id: str, *, body: WithdrawIn, actor: Principal) -> CaseOut:
-        locale = _locale(request)
+        locale = request.ctx.locale
         case = await service.withdraw_case(
             actor=actor,
             case_id=case_id,
@@ -274,7 +270,7 @@ def create_blueprint() -> Blueprint:
         proxy_scope="cases",
     )
     async def my_cases(request: Request, *, query: ListQuery, actor: Principal) -> Page[CaseSummaryOut]:
-        locale = _locale(request)
+        locale = request.ctx.locale
         page = await service.list_my_cases(
             actor=actor,
             locale=locale,
@@ -303,7 +299,7 @@ def create_blueprint() -> Blueprint:
         rating = await service.rate(
             actor=actor, target_id=target_id, level=body.level, tags=body.tags, text=body.text
         )
-        return RatingOut.from_domain(rating, _locale(request))
+        return RatingOut.from_domain(rating, request.ctx.locale)
 
     @bp.get("/api/v1/gov/follow-ups")
     @endpoint(

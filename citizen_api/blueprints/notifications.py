@@ -13,10 +13,6 @@ from services.notifications import service
 __all__ = ["create_blueprint"]
 
 
-def _locale(request: Request) -> str | None:
-    return getattr(request.ctx, "locale", None)
-
-
 def create_blueprint() -> Blueprint:
     bp = Blueprint("notifications")
 
@@ -52,14 +48,16 @@ def create_blueprint() -> Blueprint:
     )
     async def inbox(request: Request, *, query: ListQuery, actor: Principal):
         page = await service.list_inbox(
-            user_id=actor.user_id, locale=_locale(request), limit=query.limit, cursor=query.cursor
+            user_id=actor.user_id, locale=request.ctx.locale, limit=query.limit, cursor=query.cursor
         )
         return InboxPageOut.from_domain(page)
 
     @bp.post("/api/v1/me/inbox/<message_id:str>/read")
     @endpoint(summary="Mark an inbox message read", tag="notifications", response=InboxItemOut, auth=True)
     async def read(request: Request, message_id: str, *, actor: Principal):
-        item = await service.mark_read(user_id=actor.user_id, message_id=message_id, locale=_locale(request))
+        item = await service.mark_read(
+            user_id=actor.user_id, message_id=message_id, locale=request.ctx.locale
+        )
         return InboxItemOut.from_domain(item)
 
     return bp

@@ -80,16 +80,12 @@ def render(fmt: str, root: str, value: Any, *, status: int = 200) -> HTTPRespons
     )
 
 
-def _locale(request: Request) -> str:
-    return getattr(request.ctx, "locale", None) or "zh_CN"
-
-
 def _base(request: Request) -> str:
     return f"{request.scheme}://{request.host}"
 
 
 def _error(request: Request, fmt: str, status: int, code: str, params: dict[str, Any]) -> HTTPResponse:
-    description = translate(code, _locale(request), **params)
+    description = translate(code, request.ctx.locale, **params)
     return render(fmt, "errors", [{"code": status, "description": description}], status=status)
 
 
@@ -154,13 +150,16 @@ def create_blueprint() -> Blueprint:
 
     @spec_errors
     async def services(request: Request, *, fmt: str) -> HTTPResponse:
-        return render(fmt, "services", open311.service_list(locale=_locale(request)))
+        return render(fmt, "services", open311.service_list(locale=request.ctx.locale))
 
     @spec_errors
     async def post_request(request: Request, *, fmt: str) -> HTTPResponse:
         fields, attributes = _form(request)
         submitted = await open311.submit_request(
-            form=fields, attributes=attributes, cipher=request.app.ctx.runtime.cipher, locale=_locale(request)
+            form=fields,
+            attributes=attributes,
+            cipher=request.app.ctx.runtime.cipher,
+            locale=request.ctx.locale,
         )
         body = [
             {
@@ -180,7 +179,7 @@ def create_blueprint() -> Blueprint:
             start_date=args.get("start_date"),
             end_date=args.get("end_date"),
             status=args.get("status"),
-            locale=_locale(request),
+            locale=request.ctx.locale,
             base_url=_base(request),
         )
         return render(fmt, "service_requests", items)
@@ -218,7 +217,7 @@ def create_blueprint() -> Blueprint:
             return render(
                 fmt,
                 "service_definition",
-                open311.service_definition(service_code=code, locale=_locale(request)),
+                open311.service_definition(service_code=code, locale=request.ctx.locale),
             )
 
         return await _dispatch(request, name, lambda stem, fmt: run(request, stem, fmt=fmt))
@@ -229,7 +228,7 @@ def create_blueprint() -> Blueprint:
         @spec_errors
         async def run(request: Request, request_id: str, *, fmt: str) -> HTTPResponse:
             items = await open311.get_request(
-                service_request_id=request_id, locale=_locale(request), base_url=_base(request)
+                service_request_id=request_id, locale=request.ctx.locale, base_url=_base(request)
             )
             return render(fmt, "service_requests", items)
 
