@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-server test-embedded lint format migrate seed worker clean help
+.PHONY: run test test-frontends test-server test-embedded lint format migrate seed worker clean help
 
 help:
 	@echo "make run    - install, migrate, seed the Jiyuan demo data (SQLite) and serve on http://127.0.0.1:8000"
@@ -49,7 +49,19 @@ test: $(STAMP)
 	echo "== suite on PostgreSQL + Redis"; \
 	CITIZEN_TEST_PROFILE=server $(BIN)/python -m pytest -q -p no:cacheprovider; \
 	echo "== embedded profile on SQLite + fakeredis"; \
-	CITIZEN_TEST_PROFILE=embedded $(BIN)/python -m pytest -q -p no:cacheprovider
+	CITIZEN_TEST_PROFILE=embedded $(BIN)/python -m pytest -q -p no:cacheprovider; \
+	$(MAKE) --no-print-directory test-frontends
+
+# Each front end (miniprogram/, console/) owns its package.json: `npm test` runs its static gates, unit,
+# page and end-to-end tests and prints a closing line `N passed, N failed`.
+test-frontends: $(STAMP)
+	@set -e; for fe in miniprogram console; do \
+	  if [ -f $$fe/package.json ]; then \
+	    if ! command -v npm >/dev/null; then echo "npm not found: cannot test $$fe/ (install Node.js 20)"; exit 1; fi; \
+	    echo "== $$fe"; \
+	    (cd $$fe && npm ci --no-audit --no-fund --loglevel=error && PATH="$(CURDIR)/$(BIN):$$PATH" npm test); \
+	  fi; \
+	done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
