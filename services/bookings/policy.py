@@ -1,0 +1,55 @@
+"""Booking policies: what an owning domain adds to the engine for the resources it owns.
+
+Declared in the domain's `domain.py` (`Domain.booking_policy`), collected once by the composition
+root into `BookingPolicies`, and passed to the engine's functions as a value (no module global).
+The engine's single admission step runs the guards of the resource's owner for booking, joining a
+waitlist and waitlist promotion alike; `after_booking` runs inside the booking's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["AfterBooking", "BookingPolicies", "BookingPolicy", "Guard"]
+
+# async (*, resource, slot, actor, party_size, purpose) -> None; raises a DomainError to refuse.
+Guard = Callable[..., Awaitable[None]]
+# async (*, booking, resource, slot, actor, visitors, conn) -> None; runs in the booking transaction.
+AfterBooking = Callable[..., Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class BookingPolicy:
+    owner_domain: str
+    guards: tuple[Guard, ...] = ()
+    after_booking: AfterBooking | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BookingPolicies:
+    """Every domain's policy, by owner domain; empty when a domain declares none."""
+
+    by_domain: Mapping[str, BookingPolicy] = field(default_factory=dict)
+
+    @classmethod
+    def collect(cls, policies: Iterable[Any]) -> BookingPolicies:
+        found: dict[str, BookingPolicy] = {}
+        for policy in policies:
+            if policy is None:
+                continue
+            if not isinstance(policy, BookingPolicy):
+                raise TypeError(f"{policy!r} is not a BookingPolicy")
+            if policy.owner_domain in found:
+                raise ValueError(f"two booking policies for {policy.owner_domain!r}")
+            found[policy.owner_domain] = policy
+        return cls(by_domain=found)
+
+    def guards_for(self, owner_domain: str) -> tuple[Guard, ...]:
+        policy = self.by_domain.get(str(owner_domain))
+        return policy.guards if policy else ()
+
+    def after_booking_for(self, owner_domain: str) -> AfterBooking | None:
+        policy = self.by_domain.get(str(owner_domain))
+        return policy.after_booking if policy else None
