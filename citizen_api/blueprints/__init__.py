@@ -21,6 +21,7 @@ MODULES = (
     "open311",
     "search",
     "ops",
+    "education",
 )
 
 
