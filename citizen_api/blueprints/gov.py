@@ -34,6 +34,7 @@ from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
 from services.common.errors import InvalidInput
 from services.common.storage import LocalFileStore
+from services.education import review as education_review
 from services.gov import service
 from services.gov.errors import CallbackSignatureInvalid, UnknownCallbackSystem
 
@@ -47,6 +48,7 @@ NONCE_TTL_S = 900
 # Departmental systems that call us back, and the service function that applies their event.
 CALLBACK_HANDLERS: dict[str, Callable[..., Awaitable[service.CallbackResult]]] = {
     "gov_platform": service.apply_platform_callback,
+    "education_bureau": education_review.apply_bureau_callback,
 }
 
 
