@@ -352,7 +352,7 @@ class ApplicationOut(BaseModel):
                 EventOut(
                     status_from=e.status_from,
                     status_to=e.status_to,
-                    actor=e.actor,
+                    actor=e.actor_kind,
                     note=e.note,
                     created_at=clock.to_local(e.created_at),
                 )

@@ -267,7 +267,7 @@ async def transition(
         application_id=app.id,
         status_from=current,
         status_to=target,
-        actor=actor_label,
+        actor_kind=actor_label,
         note=note[:500],
         using_db=conn,
     )
@@ -411,7 +411,7 @@ async def create_application(
                 using_db=conn,
             )
             await ApplicationEvent.create(
-                application_id=app.id, status_to=ApplicationStatus.DRAFT, actor="guardian", using_db=conn
+                application_id=app.id, status_to=ApplicationStatus.DRAFT, actor_kind="guardian", using_db=conn
             )
     except IntegrityError as error:
         # The unique active_key: another request for the same child won the race.

@@ -234,7 +234,7 @@ class ApplicationEvent(Model):
     )
     status_from = fields.CharEnumField(ApplicationStatus, max_length=24, null=True)
     status_to = fields.CharEnumField(ApplicationStatus, max_length=24, null=True)
-    actor = fields.CharField(max_length=16)  # guardian | bureau | system
+    actor_kind = fields.CharField(max_length=16)  # guardian | bureau | system (no person id)
     note = fields.TextField(default="")
     created_at = fields.DatetimeField(auto_now_add=True)
 

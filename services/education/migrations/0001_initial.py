@@ -129,7 +129,7 @@ class Migration(migrations.Migration):
                 ('application', fields.ForeignKeyField('education.Application', source_field='application_id', db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.CASCADE)),
                 ('status_from', fields.CharEnumField(null=True, description='DRAFT: draft\nSUBMITTED: submitted\nIN_REVIEW: in_review\nSUPPLEMENT_REQUESTED: supplement_requested\nAPPROVED: approved\nREJECTED: rejected\nADMITTED: admitted\nWAITLISTED: waitlisted\nNOT_ADMITTED: not_admitted\nWITHDRAWN: withdrawn', enum_type=ApplicationStatus, max_length=24)),
                 ('status_to', fields.CharEnumField(null=True, description='DRAFT: draft\nSUBMITTED: submitted\nIN_REVIEW: in_review\nSUPPLEMENT_REQUESTED: supplement_requested\nAPPROVED: approved\nREJECTED: rejected\nADMITTED: admitted\nWAITLISTED: waitlisted\nNOT_ADMITTED: not_admitted\nWITHDRAWN: withdrawn', enum_type=ApplicationStatus, max_length=24)),
-                ('actor', fields.CharField(max_length=16)),
+                ('actor_kind', fields.CharField(max_length=16)),
                 ('note', fields.TextField(default='', unique=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
