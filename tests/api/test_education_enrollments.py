@@ -109,8 +109,9 @@ async def test_enrollment__applied_uploaded_submitted_and_delivered_masked(
     async with bureau_control(settings) as bureau:
         await deliver_education(runtime)
         held = (await bureau.get("/api/applications")).json()["applications"]
-    assert len(held) == 1
-    received = held[0]
+    mine = [a for a in held if a["application_id"] == body["id"]]
+    assert len(mine) == 1
+    received = mine[0]
     assert received["application_id"] == body["id"] and received["school_code"] == "JY-P02"
     # The bureau received the child's real identity (the sandbox keeps only its mask) and the guardian's.
     assert received["child"] == {
