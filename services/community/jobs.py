@@ -10,6 +10,7 @@ from services.common.i18n import translate
 from services.common.outbox import OutboxEvent
 from services.community import service
 from services.community.enums import ReportStatus
+from services.deps import Deps
 
 __all__ = ["OUTBOX_HANDLERS", "PERIODIC_JOBS", "deliver_report_change", "deliver_urgent_notice"]
 
@@ -24,7 +25,7 @@ async def _notify(*, user_id: Any, kind: str, params: dict[str, Any], link: str)
     await notifications.notify(user_id=user_id, kind=kind, params=params, link=link)
 
 
-async def deliver_urgent_notice(event: OutboxEvent, deps: Any) -> None:
+async def deliver_urgent_notice(event: OutboxEvent, deps: Deps) -> None:
     """Push an urgent notice to its community's members (inbox, and a subscribe message where consented)."""
     notice, members = await service.urgent_notice_audience(notice_id=event.payload["notice_id"])
     if notice is None:
@@ -45,7 +46,7 @@ async def deliver_urgent_notice(event: OutboxEvent, deps: Any) -> None:
         )
 
 
-async def deliver_report_change(event: OutboxEvent, deps: Any) -> None:
+async def deliver_report_change(event: OutboxEvent, deps: Deps) -> None:
     """Tell the reporter and the "me too" followers that a report changed; ask the reporter after resolution."""
     report, people = await service.report_audience(report_id=event.payload["report_id"])
     if report is None:
@@ -70,7 +71,7 @@ async def deliver_report_change(event: OutboxEvent, deps: Any) -> None:
         await _notify(user_id=user_id, kind=kind, params=params, link=link)
 
 
-async def announce_scheduled(deps: Any) -> int:
+async def announce_scheduled(deps: Deps) -> int:
     return await service.announce_due_urgent_notices()
 
 
