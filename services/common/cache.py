@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-import redis.asyncio as aioredis
+import datetime as dt
+import logging
 
-__all__ = ["Keys", "create_redis"]
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+from tortoise.exceptions import IntegrityError
+
+from services.common import clock
+from services.common.models import IdempotencyRecord
+
+__all__ = ["Keys", "create_redis", "forget_nonce", "remember_nonce"]
+
+log = logging.getLogger(__name__)
+
+# A seen nonce in the database shares the idempotency table: a unique (scope, key) with an expiry
+# that the idempotency purge already clears.
+_NONCE_HASH = "nonce"
 
 
 def create_redis(url: str | None) -> aioredis.Redis:
@@ -24,3 +38,39 @@ class Keys:
 
     def __call__(self, *parts: object) -> str:
         return self.prefix + ":".join(str(p) for p in parts)
+
+
+async def remember_nonce(*, redis: aioredis.Redis, keys: Keys, scope: str, nonce: str, ttl_s: int) -> bool:
+    """True the first time `nonce` is seen in `scope` (within `ttl_s`), False for a replay.
+
+    Redis refuses a known replay without a database round trip; the database row is the record that
+    holds while Redis is down (or was down when the nonce was first seen).
+    """
+    try:
+        if not await redis.set(keys("nonce", scope, nonce), b"1", nx=True, ex=ttl_s):
+            return False
+    except RedisError as error:
+        log.warning(
+            "redis unavailable for a nonce; using the database", extra={"error": type(error).__name__}
+        )
+    try:
+        await IdempotencyRecord.create(
+            scope=f"nonce:{scope}"[:128],
+            key=nonce[:128],
+            request_hash=_NONCE_HASH,
+            expires_at=clock.now() + dt.timedelta(seconds=ttl_s),
+        )
+    except IntegrityError:
+        return False
+    return True
+
+
+async def forget_nonce(*, redis: aioredis.Redis, keys: Keys, scope: str, nonce: str) -> None:
+    """Undo remember_nonce (the request was not applied, so its sender may send it again)."""
+    await IdempotencyRecord.filter(
+        scope=f"nonce:{scope}"[:128], key=nonce[:128], request_hash=_NONCE_HASH
+    ).delete()
+    try:
+        await redis.delete(keys("nonce", scope, nonce))
+    except RedisError:
+        log.warning("redis unavailable to forget a nonce; the database no longer holds it")
