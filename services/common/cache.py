@@ -6,15 +6,19 @@ import datetime as dt
 import logging
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from tortoise.exceptions import IntegrityError
 
 from services.common import clock
 from services.common.models import IdempotencyRecord
 
-__all__ = ["Keys", "create_redis", "forget_nonce", "remember_nonce"]
+__all__ = ["REDIS_TIMEOUT_S", "Keys", "create_redis", "forget_nonce", "remember_nonce"]
 
 log = logging.getLogger(__name__)
+
+REDIS_TIMEOUT_S = 0.2
 
 # A seen nonce in the database shares the idempotency table: a unique (scope, key) with an expiry
 # that the idempotency purge already clears.
@@ -27,7 +31,17 @@ def create_redis(url: str | None) -> aioredis.Redis:
         import fakeredis  # imported lazily: production never needs it
 
         return fakeredis.FakeAsyncRedis(decode_responses=False)
-    return aioredis.from_url(url, decode_responses=False, health_check_interval=30, socket_timeout=5)
+    # Every call is bounded: a frozen Redis (accepting, never answering) costs a request at most
+    # REDIS_TIMEOUT_S per call before the caller's fallback takes over, not redis-py's 5 s, and is
+    # not retried (the defaults would retry three times with backoff).
+    return aioredis.from_url(
+        url,
+        decode_responses=False,
+        health_check_interval=30,
+        socket_timeout=REDIS_TIMEOUT_S,
+        socket_connect_timeout=REDIS_TIMEOUT_S,
+        retry=Retry(NoBackoff(), 0),
+    )
 
 
 class Keys:

@@ -9,7 +9,7 @@ import pytest
 from tests.api.test_gov_callbacks import _delivered_case
 from tests.api.test_gov_support import CALLBACK_PATH, platform_control, seed, signed_callback
 from tests.factories import auth_headers, make_user
-from tests.reliability.test_accounts_redis_outage import redis_down
+from tests.reliability.test_redis_faults import redis_down
 
 
 @pytest.fixture
