@@ -32,6 +32,7 @@ from citizen_api.schemas.gov import CaseMaterialOut as CaseMaterialSchema
 from integrations.signing import verify_signature
 from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
+from services.common.cache import forget_nonce, remember_nonce
 from services.common.errors import InvalidInput
 from services.common.storage import LocalFileStore
 from services.gov import service
@@ -65,8 +66,10 @@ async def _verify_callback(request: Request, system: str) -> tuple[dict[str, Any
     ):
         raise CallbackSignatureInvalid()
     # A captured request re-sent as is carries a nonce we have seen: refuse it.
-    nonce_key = rt.keys("callback-nonce", system, request.headers.get("x-nonce", "")[:64])
-    if not await rt.redis.set(nonce_key, b"1", nx=True, ex=NONCE_TTL_S):
+    nonce = request.headers.get("x-nonce", "")[:64]
+    if not await remember_nonce(
+        redis=rt.redis, keys=rt.keys, scope=f"callback:{system}", nonce=nonce, ttl_s=NONCE_TTL_S
+    ):
         raise CallbackSignatureInvalid("integration.callback_replayed")
     try:
         event = jsonlib.loads(request.body or b"")
@@ -74,7 +77,7 @@ async def _verify_callback(request: Request, system: str) -> tuple[dict[str, Any
         raise InvalidInput("request.malformed") from error
     if not isinstance(event, dict):
         raise InvalidInput("request.body_not_object")
-    return event, nonce_key
+    return event, nonce
 
 
 def create_blueprint() -> Blueprint:
@@ -348,12 +351,13 @@ def create_blueprint() -> Blueprint:
         handler = CALLBACK_HANDLERS.get(system)
         if handler is None:
             raise UnknownCallbackSystem(system=system[:32])
-        event, nonce_key = await _verify_callback(request, system)
+        event, nonce = await _verify_callback(request, system)
         try:
             result = await handler(system=system, event=event)
         except Exception:
             # Not applied: let the sender retry the very same request.
-            await request.app.ctx.runtime.redis.delete(nonce_key)
+            rt = request.app.ctx.runtime
+            await forget_nonce(redis=rt.redis, keys=rt.keys, scope=f"callback:{system}", nonce=nonce)
             raise
         return CallbackAck(outcome=result.outcome, case_id=result.case_id, status=result.status)
 
