@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     access_token_ttl_s: int = 15 * 60
     refresh_token_ttl_s: int = 30 * 24 * 3600
+    # How long Redis may answer "session live" before the database is asked again (revocations
+    # overwrite it at once; this bounds the window only when that write fails).
+    session_live_cache_s: int = 30
 
     # PII encryption: key id -> base64 of 32 random bytes. New rows use pii_active_key_id;
     # old rows stay readable while their key id is still listed.
