@@ -1,20 +1,67 @@
-"""Per-request plumbing: request id, language, metrics, response headers."""
+"""Per-request plumbing: request id, language, input hygiene, metrics, response headers."""
 
 from __future__ import annotations
 
 import re
 import time
 import uuid
+from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
 from citizen_api.logging import request_id_var
+from services.common.errors import InvalidInput
 from services.common.i18n import negotiate
 
 __all__ = ["register_middleware"]
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_FORM = "application/x-www-form-urlencoded"
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul_bytes(request: Request) -> None:
+    """NUL in a URL, a JSON body or a form field is never meaningful text; PostgreSQL cannot store it.
+
+    Refused here, before any handler, so no route can reach the database with it (uploaded file
+    contents are binary and not inspected).
+    """
+    if b"\x00" in unquote_to_bytes(request.raw_url):
+        raise InvalidInput("request.nul_byte")
+    body = request.body
+    if not body:
+        return
+    content_type = (request.content_type or "").split(";")[0].strip().lower()
+    if content_type == _FORM:
+        if b"\x00" in unquote_to_bytes(body.replace(b"+", b" ")):
+            raise InvalidInput("request.nul_byte")
+    elif content_type.endswith("json"):
+        if b"\x00" in body:
+            raise InvalidInput("request.nul_byte")
+        # Only a body spelling \u0000 can decode to NUL; parse it to tell that from an escaped backslash.
+        if b"\\u0000" in body:
+            try:
+                parsed = request.json
+            except Exception:  # noqa: BLE001 - malformed JSON is the handler's 400, not ours
+                return
+            if _holds_nul(parsed):
+                raise InvalidInput("request.nul_byte")
+    elif content_type == "multipart/form-data":
+        if any(_holds_nul(values) for values in request.form.values()):
+            raise InvalidInput("request.nul_byte")
+        if any(_holds_nul(f.name) for files in request.files.values() for f in files):
+            raise InvalidInput("request.nul_byte")
 
 
 def register_middleware(app: Sanic) -> None:
@@ -27,6 +74,7 @@ def register_middleware(app: Sanic) -> None:
         request.ctx.locale = negotiate(
             request.args.get("lang"), accept_language=request.headers.get("accept-language")
         )
+        _refuse_nul_bytes(request)
 
     @app.on_response(priority=100)
     async def _end(request: Request, response: HTTPResponse) -> None:
