@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import re
 import time
 import uuid
@@ -12,13 +14,15 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
 from citizen_api.logging import request_id_var
-from services.common.errors import InvalidInput
+from services.common.errors import InvalidInput, PermissionDenied
 from services.common.i18n import negotiate
 
 __all__ = ["register_middleware"]
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _FORM = "application/x-www-form-urlencoded"
+# Pages for operators, not citizens: they reveal internals (traffic, routes, schemas).
+_OPERATOR_PAGES = ("/metrics", "/docs")
 
 
 def _holds_nul(value: Any) -> bool:
@@ -64,6 +68,34 @@ def _refuse_nul_bytes(request: Request) -> None:
             raise InvalidInput("request.nul_byte")
 
 
+def _is_operator_page(path: str) -> bool:
+    return any(path == page or path.startswith(page + "/") for page in _OPERATOR_PAGES)
+
+
+def _guard_operator_pages(request: Request) -> None:
+    """Behind CITIZEN_OPS_RESTRICTED: an allowed network or the ops bearer token, else 403."""
+    settings = request.app.ctx.runtime.settings
+    if not settings.ops_pages_restricted or not _is_operator_page(request.path):
+        return
+    try:
+        address = ipaddress.ip_address(request.remote_addr or request.ip)
+    except ValueError:
+        address = None
+    if address is not None and any(
+        address in ipaddress.ip_network(network, strict=False) for network in settings.ops_allowed_networks
+    ):
+        return
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    expected = settings.ops_token.get_secret_value() if settings.ops_token else ""
+    if (
+        expected
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(token.strip().encode(), expected.encode())
+    ):
+        return
+    raise PermissionDenied("ops.restricted")
+
+
 def register_middleware(app: Sanic) -> None:
     @app.on_request(priority=100)
     async def _begin(request: Request) -> None:
@@ -75,6 +107,7 @@ def register_middleware(app: Sanic) -> None:
             request.args.get("lang"), accept_language=request.headers.get("accept-language")
         )
         _refuse_nul_bytes(request)
+        _guard_operator_pages(request)
 
     @app.on_response(priority=100)
     async def _end(request: Request, response: HTTPResponse) -> None:

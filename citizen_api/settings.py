@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -110,6 +111,12 @@ class Settings(BaseSettings):
 
     rate_limits_enabled: bool = True
 
+    # Operator pages (/metrics, /docs): None means restricted in production and open elsewhere. When
+    # restricted, a caller needs an address in ops_allowed_networks or `Authorization: Bearer <ops_token>`.
+    ops_restricted: bool | None = None
+    ops_token: SecretStr | None = None
+    ops_allowed_networks: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+
     # Audit chain: HMAC keys (key id -> secret) the database never holds; new entries use the active
     # key, old ones verify while their key id is listed. The chain head is anchored as a signed
     # checkpoint file in audit_checkpoint_dir (outside the database) every audit_checkpoint_every_s.
@@ -137,6 +144,7 @@ class Settings(BaseSettings):
                 "CITIZEN_WECHAT_SECRET": [self.wechat_secret],
                 "CITIZEN_WECHAT_PUSH_TOKEN": [self.wechat_push_token],
                 "CITIZEN_AUDIT_KEYS": list(self.audit_keys.values()),
+                "CITIZEN_OPS_TOKEN": [self.ops_token] if self.ops_token else [],
             }
             problems += [
                 f"{name} still has a development default"
@@ -172,11 +180,21 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_audit_keys(self) -> Settings:
+        for network in self.ops_allowed_networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as error:
+                raise ValueError(f"CITIZEN_OPS_ALLOWED_NETWORKS: {network!r} is not a network") from error
         if self.audit_active_key_id not in self.audit_keys:
             raise ValueError(
                 f"CITIZEN_AUDIT_ACTIVE_KEY_ID {self.audit_active_key_id!r} is not in CITIZEN_AUDIT_KEYS"
             )
         return self
+
+    @property
+    def ops_pages_restricted(self) -> bool:
+        """Whether /metrics and /docs need an allowed network or the ops token."""
+        return self.profile == "production" if self.ops_restricted is None else self.ops_restricted
 
     @property
     def base_url(self) -> str:
