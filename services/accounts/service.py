@@ -418,10 +418,8 @@ async def verify_identity(
     index = cipher.blind_index(id_number, purpose="id_number")
     if user.id_number_index and user.id_number_index != index:
         raise AlreadyVerified()
-    holder = await User.filter(id_number_index=index).exclude(id=user.id).exists()
-    if holder:
-        await audit.record("identity.rejected", actor_id=user.id, details={"outcome": "already_bound"})
-        raise IdentityAlreadyBound()
+    # The identity system is asked first: answering "already bound" before it would tell anyone who
+    # types a number whether that number has an account here. Only name + number together learn it.
     verdict = await identity.verify(name=name, id_number=id_number)
     if not verdict.matched:
         await audit.record(
@@ -432,6 +430,14 @@ async def verify_identity(
         if verdict.outcome == "invalid_id_number":
             raise IdNumberInvalid()
         raise IdentityMismatch()
+    holder = await User.filter(id_number_index=index).exclude(id=user.id).exists()
+    if holder:
+        await audit.record(
+            "identity.rejected",
+            actor_id=user.id,
+            details={"outcome": "already_bound", "reference": verdict.reference},
+        )
+        raise IdentityAlreadyBound()
     try:
         async with in_transaction() as conn:
             user.name_enc = cipher.encrypt(name, context=_NAME_CTX)
