@@ -17,7 +17,7 @@ from services.community.enums import (
     ReportCategory,
     ReportStatus,
 )
-from services.community.service import file_url
+from services.community.files import file_url
 
 __all__ = [
     "Attachment",

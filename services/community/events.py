@@ -22,10 +22,10 @@ from services.common import clock
 from services.common.errors import InvalidInput
 from services.common.ids import new_id, parse_id
 from services.common.pagination import Page
+from services.community.communities import community_of_staff, get_community, is_staff, sees_members_only
 from services.community.enums import EventStatus, MembershipStatus, NoticeVisibility
 from services.community.errors import EventNotFound, MembersOnlyEvent
 from services.community.models import CommunityEvent, Membership
-from services.community.service import community_of_staff, get_community, is_staff, sees_members_only
 
 __all__ = [
     "EVENT_REF_PREFIX",

@@ -8,7 +8,7 @@ from typing import Any
 from services.common.i18n import translate
 from services.common.jobs import PeriodicJob
 from services.common.outbox import OutboxEvent
-from services.community import service
+from services.community import communities, notices, reports
 from services.community.enums import ReportStatus
 
 __all__ = ["OUTBOX_HANDLERS", "PERIODIC_JOBS", "deliver_report_change", "deliver_urgent_notice"]
@@ -26,10 +26,10 @@ async def _notify(*, user_id: Any, kind: str, params: dict[str, Any], link: str)
 
 async def deliver_urgent_notice(event: OutboxEvent, deps: Any) -> None:
     """Push an urgent notice to its community's members (inbox, and a subscribe message where consented)."""
-    notice, members = await service.urgent_notice_audience(notice_id=event.payload["notice_id"])
+    notice, members = await notices.urgent_notice_audience(notice_id=event.payload["notice_id"])
     if notice is None:
         return
-    community = await service.get_community(community_id=str(notice.community_id))
+    community = await communities.get_community(community_id=str(notice.community_id))
     params = {
         "community": community.community.name_zh,
         "title": notice.title,
@@ -47,7 +47,7 @@ async def deliver_urgent_notice(event: OutboxEvent, deps: Any) -> None:
 
 async def deliver_report_change(event: OutboxEvent, deps: Any) -> None:
     """Tell the reporter and the "me too" followers that a report changed; ask the reporter after resolution."""
-    report, people = await service.report_audience(report_id=event.payload["report_id"])
+    report, people = await reports.report_audience(report_id=event.payload["report_id"])
     if report is None:
         return
     target = ReportStatus(event.payload["to"])
@@ -71,11 +71,11 @@ async def deliver_report_change(event: OutboxEvent, deps: Any) -> None:
 
 
 async def announce_scheduled(deps: Any) -> int:
-    return await service.announce_due_urgent_notices()
+    return await notices.announce_due_urgent_notices()
 
 
 OUTBOX_HANDLERS = {
-    service.TOPIC_URGENT_NOTICE: deliver_urgent_notice,
-    service.TOPIC_REPORT_CHANGED: deliver_report_change,
+    notices.TOPIC_URGENT_NOTICE: deliver_urgent_notice,
+    reports.TOPIC_REPORT_CHANGED: deliver_report_change,
 }
 PERIODIC_JOBS = [PeriodicJob("community.announce_scheduled_urgent", every_s=60, run=announce_scheduled)]

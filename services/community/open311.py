@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from services.accounts.enums import Role
 from services.accounts.principal import Principal
@@ -24,9 +23,11 @@ from services.common.crypto import PiiCipher
 from services.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from services.common.i18n import translate
 from services.common.ids import parse_id
+from services.community.communities import MAX_PLACEMENT_M, distance_m
 from services.community.enums import ReportCategory, ReportSource, ReportStatus, SecVerdict
-from services.community.models import Community, Open311ApiKey, Report, ReportHistory
-from services.community.service import MAX_PLACEMENT_M, distance_m, file_url, new_token
+from services.community.files import file_url
+from services.community.models import Community, Open311ApiKey, Report
+from services.community.reports import file_report
 
 __all__ = [
     "DEFAULT_WINDOW",
@@ -328,39 +329,31 @@ async def submit_request(
         p for p in ((form.get("last_name") or "").strip(), (form.get("first_name") or "").strip()) if p
     )
 
-    def enc(value: str | None, column: str) -> str | None:
-        return cipher.encrypt(value, context=f"community_report.{column}") if value else None
-
     media_url = (form.get("media_url") or "").strip()
-    async with in_transaction() as conn:
-        report = await Report.create(
-            community_id=community.id,
-            reporter_id=None,
-            source=ReportSource.OPEN311,
-            api_key_id=key.id,
-            category=category,
-            description=description,
-            lat=lat,
-            lng=lng,
-            address_enc=enc(address, "address"),
-            contact_name_enc=enc(name or None, "contact_name"),
-            contact_phone_enc=enc((form.get("phone") or "").strip() or None, "contact_phone"),
-            contact_email_enc=enc((form.get("email") or "").strip() or None, "contact_email"),
-            photos=[],
-            attributes={
-                **values,
-                **({"account_id": form["account_id"][:64]} if form.get("account_id") else {}),
-                **({"device_id": form["device_id"][:64]} if form.get("device_id") else {}),
-                **({"media_url": media_url[:1024]} if media_url.startswith(("http://", "https://")) else {}),
-            },
-            # The partner is accountable for its users' text (no WeChat openid to check it with).
-            sec_suggest=SecVerdict.PASS.value,
-            token=new_token(),
-            using_db=conn,
-        )
-        await ReportHistory.create(
-            report_id=report.id, actor_id=None, from_status=None, to_status=ReportStatus.OPEN, using_db=conn
-        )
+    report = await file_report(
+        community=community,
+        source=ReportSource.OPEN311,
+        api_key_id=key.id,
+        category=category,
+        description=description,
+        lat=lat,
+        lng=lng,
+        address=address,
+        contacts={
+            "contact_name": name or None,
+            "contact_phone": (form.get("phone") or "").strip() or None,
+            "contact_email": (form.get("email") or "").strip() or None,
+        },
+        attributes={
+            **values,
+            **({"account_id": form["account_id"][:64]} if form.get("account_id") else {}),
+            **({"device_id": form["device_id"][:64]} if form.get("device_id") else {}),
+            **({"media_url": media_url[:1024]} if media_url.startswith(("http://", "https://")) else {}),
+        },
+        # The partner is accountable for its users' text (no WeChat openid to check it with).
+        sec_suggest=SecVerdict.PASS,
+        cipher=cipher,
+    )
     return SubmittedRequest(
         report=report,
         notice=translate("open311.service_notice", locale, days=EXPECTED_WORKING_DAYS),
