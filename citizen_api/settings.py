@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.community.enums import PUBLIC_REPORT_CATEGORIES
+
 __all__ = ["DEV_SECRET", "Settings"]
 
 # Development defaults. Production refuses to start while any of these is still in use.
@@ -88,6 +90,12 @@ class Settings(BaseSettings):
     run_worker_in_process: bool = True
 
     rate_limits_enabled: bool = True
+
+    # The public Open311 feed: report categories the city publishes, lifetime of signed photo links.
+    open311_public_categories: list[str] = Field(default_factory=lambda: list(PUBLIC_REPORT_CATEGORIES))
+    open311_media_ttl_s: int = Field(3600, ge=60)
+    # WeChat checks partner (Open311) text as this openid of the city's operator account; unset = held for staff.
+    open311_sec_check_openid: str | None = None
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -24,10 +24,12 @@ from citizen_api.schemas.community import (
     NoticeOut,
     NoticePatch,
     NoticeReadsOut,
+    PublicationIn,
     ReportFeedbackIn,
     ReportIn,
     ReportListQuery,
     ReportOut,
+    ReportPrivacyIn,
     ReportStatusIn,
     ReviewIn,
     SignupOut,
@@ -40,7 +42,7 @@ from services.accounts.enums import Role
 from services.accounts.principal import Principal
 from services.common.errors import InvalidInput
 from services.common.storage import LocalFileStore
-from services.community import communities, events, files, membership, notices, reports
+from services.community import communities, events, files, membership, notices, publication, reports
 from services.community.reports import candidate_details
 
 __all__ = ["create_blueprint"]
@@ -307,6 +309,8 @@ async def create_event(request: Request, community_id: str, *, body: EventIn, ac
         capacity=body.capacity,
         party_size_max=body.party_size_max,
         visibility=body.visibility,
+        checker=request.app.ctx.runtime.adapters.wechat,
+        locale=request.ctx.locale,
     )
     return EventOut.from_domain(view)
 
@@ -441,6 +445,7 @@ async def create_report(request: Request, *, body: ReportIn, actor: Principal) -
             photos=body.photos,
             contact_phone=body.contact_phone,
             confirm_new=body.confirm_new,
+            private=body.private,
             checker=rt.adapters.wechat,
             locale=locale,
             limiter=rate_limiter(request),
@@ -499,6 +504,42 @@ async def feedback(
         report_id=report_id,
         fixed=body.fixed,
         note=body.note,
+        cipher=request.app.ctx.runtime.cipher,
+    )
+    return ReportOut.from_domain(view, request.ctx.locale)
+
+
+@endpoint(
+    summary="Keep my report off the public Open311 feed (or put it back)",
+    tag="community",
+    body=ReportPrivacyIn,
+    response=ReportOut,
+    auth=True,
+)
+async def report_privacy(
+    request: Request, report_id: str, *, body: ReportPrivacyIn, actor: Principal
+) -> ReportOut:
+    view = await publication.set_private(
+        actor=actor, report_id=report_id, private=body.private, cipher=request.app.ctx.runtime.cipher
+    )
+    return ReportOut.from_domain(view, request.ctx.locale)
+
+
+@endpoint(
+    summary="Decide what the public Open311 feed shows of a report: description (scrubbed), photos",
+    tag="community staff",
+    body=PublicationIn,
+    response=ReportOut,
+    roles=STAFF,
+)
+async def publish_report(
+    request: Request, report_id: str, *, body: PublicationIn, actor: Principal
+) -> ReportOut:
+    view = await publication.publish_report(
+        actor=actor,
+        report_id=report_id,
+        description=body.description,
+        photos=body.photos,
         cipher=request.app.ctx.runtime.cipher,
     )
     return ReportOut.from_domain(view, request.ctx.locale)
@@ -579,8 +620,10 @@ ROUTES = (
     ("GET", "/api/v1/community/reports/<report_id:str>", get_report),
     ("POST", "/api/v1/community/reports/<report_id:str>/me-too", me_too),
     ("POST", "/api/v1/community/reports/<report_id:str>/feedback", feedback),
+    ("POST", "/api/v1/community/reports/<report_id:str>/privacy", report_privacy),
     ("GET", "/api/v1/staff/communities/<community_id:str>/reports", staff_reports),
     ("POST", "/api/v1/staff/reports/<report_id:str>/status", change_status),
+    ("POST", "/api/v1/staff/reports/<report_id:str>/publication", publish_report),
 )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse
+from sanic.response import HTTPResponse, raw
 
 from citizen_api.endpoint import endpoint
 from citizen_api.schemas.open311 import ApiKeyIn, ApiKeyOut
@@ -23,7 +23,8 @@ from services.accounts.enums import Role
 from services.accounts.principal import Principal
 from services.common.errors import DomainError
 from services.common.i18n import translate
-from services.community import open311
+from services.common.storage import LocalFileStore
+from services.community import open311, publication
 
 __all__ = ["create_blueprint", "render", "to_xml"]
 
@@ -82,6 +83,13 @@ def render(fmt: str, root: str, value: Any, *, status: int = 200) -> HTTPRespons
 
 def _base(request: Request) -> str:
     return f"{request.scheme}://{request.host}"
+
+
+def _policy(request: Request) -> publication.PublicPolicy:
+    settings = request.app.ctx.runtime.settings
+    return publication.PublicPolicy(
+        categories=frozenset(settings.open311_public_categories), media_ttl_s=settings.open311_media_ttl_s
+    )
 
 
 def _error(request: Request, fmt: str, status: int, code: str, params: dict[str, Any]) -> HTTPResponse:
@@ -159,6 +167,8 @@ async def post_request(request: Request, *, fmt: str) -> HTTPResponse:
         attributes=attributes,
         cipher=request.app.ctx.runtime.cipher,
         locale=request.ctx.locale,
+        checker=request.app.ctx.runtime.adapters.wechat,
+        check_as_openid=request.app.ctx.runtime.settings.open311_sec_check_openid,
     )
     body = [
         {
@@ -180,6 +190,8 @@ async def get_requests(request: Request, *, fmt: str) -> HTTPResponse:
         end_date=args.get("end_date"),
         status=args.get("status"),
         locale=request.ctx.locale,
+        policy=_policy(request),
+        cipher=request.app.ctx.runtime.cipher,
         base_url=_base(request),
     )
     return render(fmt, "service_requests", items)
@@ -212,7 +224,11 @@ async def get_request(request: Request, name: str) -> HTTPResponse:
     @spec_errors
     async def run(request: Request, request_id: str, *, fmt: str) -> HTTPResponse:
         items = await open311.get_request(
-            service_request_id=request_id, locale=request.ctx.locale, base_url=_base(request)
+            service_request_id=request_id,
+            locale=request.ctx.locale,
+            policy=_policy(request),
+            cipher=request.app.ctx.runtime.cipher,
+            base_url=_base(request),
         )
         return render(fmt, "service_requests", items)
 
@@ -226,6 +242,31 @@ async def get_token(request: Request, name: str) -> HTTPResponse:
         return render(fmt, "service_requests", await open311.request_for_token(token=token))
 
     return await _dispatch(request, name, lambda stem, fmt: run(request, stem, fmt=fmt))
+
+
+@endpoint(
+    summary="A reviewed photo of a public service request (signed link from media_url, expires)",
+    tag="open311",
+)
+async def media(request: Request, report_id: str, index: str) -> HTTPResponse:
+    rt = request.app.ctx.runtime
+    try:
+        stored, data = await publication.read_public_media(
+            report_id=report_id,
+            index=index,
+            expires=request.args.get("expires"),
+            signature=request.args.get("signature"),
+            cipher=rt.cipher,
+            policy=_policy(request),
+            store=LocalFileStore(rt.settings.upload_dir),
+        )
+    except publication.MediaLinkInvalid:
+        return _error(request, "json", 403, "open311.media_link_invalid", {})
+    return raw(
+        data,
+        content_type=stored.content_type,
+        headers={"Cache-Control": "public, max-age=600", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 async def unknown(request: Request, rest: str) -> HTTPResponse:
@@ -268,6 +309,7 @@ ROUTES = (
     (f"{PREFIX}/services/<name:str>", ["GET"], service_definition),
     (f"{PREFIX}/requests/<name:str>", ["GET"], get_request),
     (f"{PREFIX}/tokens/<name:str>", ["GET"], get_token),
+    (f"{PREFIX}/media/<report_id:str>/<index:str>", ["GET"], media),
     (f"{PREFIX}/<rest:path>", ["GET", "POST"], unknown),
     ("/api/v1/admin/open311/keys", ["POST"], issue_key),
     ("/api/v1/admin/open311/keys", ["GET"], list_keys),

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 # WeChat msg_sec_check scenes: 1 profile, 2 comment, 3 forum post, 4 social log.
 SCENE_NOTICE = 3
 SCENE_REPORT = 2
+SCENE_EVENT = 3
 
 
 async def openid_of(user_id: uuid.UUID) -> str:
@@ -50,17 +51,26 @@ class SecCheck:
 
 
 async def check_text(
-    *, checker: ContentChecker | None, author_id: uuid.UUID, content: str, scene: int, locale: str | None
+    *,
+    checker: ContentChecker | None,
+    content: str,
+    scene: int,
+    locale: str | None,
+    author_id: uuid.UUID | None = None,
+    openid: str | None = None,
 ) -> SecCheck:
     """Run WeChat content security; risky text is refused with the reason.
 
-    When the check cannot be made (not configured, WeChat down) the text is held for a human
-    review instead of being published unchecked or refusing the author's work.
+    When the check cannot be made (not configured, WeChat down, no openid to check as) the text is
+    held for a human review instead of being published unchecked or refusing the author's work.
+    `openid` names whom WeChat checks the text as (default: the author's own openid).
     """
     if checker is None:
         return SecCheck(SecVerdict.REVIEW, None)
     try:
-        result = await checker.msg_sec_check(openid=await openid_of(author_id), content=content, scene=scene)
+        if openid is None:
+            openid = await openid_of(author_id) if author_id is not None else ""
+        result = await checker.msg_sec_check(openid=openid, content=content, scene=scene)
     except IntegrationError:
         log.warning("content security unavailable; holding for review")
         return SecCheck(SecVerdict.REVIEW, None)

@@ -8,7 +8,7 @@ from typing import Any
 from services.common.i18n import translate
 from services.common.jobs import PeriodicJob
 from services.common.outbox import OutboxEvent
-from services.community import communities, notices, reports
+from services.community import communities, notices, privacy, reports
 from services.community.enums import ReportStatus
 
 __all__ = ["OUTBOX_HANDLERS", "PERIODIC_JOBS", "deliver_report_change", "deliver_urgent_notice"]
@@ -70,6 +70,13 @@ async def deliver_report_change(event: OutboxEvent, deps: Any) -> None:
         await _notify(user_id=user_id, kind=kind, params=params, link=link)
 
 
+async def delete_erased_files(event: OutboxEvent, deps: Any) -> None:
+    """After an account's erasure committed: delete the stored files of its uploads."""
+    await privacy.delete_erased_files(
+        keys=list(event.payload.get("keys") or []), upload_dir=deps.settings.upload_dir
+    )
+
+
 async def announce_scheduled(deps: Any) -> int:
     return await notices.announce_due_urgent_notices()
 
@@ -77,5 +84,6 @@ async def announce_scheduled(deps: Any) -> int:
 OUTBOX_HANDLERS = {
     notices.TOPIC_URGENT_NOTICE: deliver_urgent_notice,
     reports.TOPIC_REPORT_CHANGED: deliver_report_change,
+    privacy.TOPIC_FILES_ERASED: delete_erased_files,
 }
 PERIODIC_JOBS = [PeriodicJob("community.announce_scheduled_urgent", every_s=60, run=announce_scheduled)]

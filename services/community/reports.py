@@ -75,6 +75,7 @@ __all__ = [
     "report_audience",
     "report_feedback",
     "report_transition",
+    "report_view",
     "similar_reports",
 ]
 
@@ -186,7 +187,8 @@ def candidate_details(candidates: Iterable[DuplicateCandidate]) -> list[dict[str
         {
             "id": str(c.report.id),
             "category": c.report.category.value,
-            "description": c.report.description[:140] if c.report.sec_suggest == SecVerdict.PASS else "",
+            # Only what staff approved for the public (scrubbed), never the text as typed.
+            "description": (c.report.public_description or "")[:140],
             "status": c.report.status.value,
             "distance_m": round(c.distance_m),
             "created_at": clock.to_local(c.report.created_at).isoformat(),
@@ -219,6 +221,7 @@ async def file_report(
     contacts: dict[str, str | None] | None = None,
     photos: list[str] | None = None,
     attributes: dict[str, Any] | None = None,
+    private: bool = False,
 ) -> Report:
     """The one way a report is stored (app or Open311): the row, encrypted contacts, its first history entry.
 
@@ -247,6 +250,7 @@ async def file_report(
             photos=photos or [],
             attributes=attributes or {},
             sec_suggest=sec_suggest.value,
+            private=private,
             token=new_token(),
             using_db=conn,
         )
@@ -276,6 +280,7 @@ async def create_report(
     cipher: PiiCipher,
     locale: str = DEFAULT_LOCALE,
     limiter: RateLimiter | None = None,
+    private: bool = False,
 ) -> ReportView:
     """File a 随手拍 report; a similar open report nearby is offered first (409) unless `confirm_new`."""
     if (lat is None) != (lng is None) or (lat is None and not address):
@@ -306,8 +311,9 @@ async def create_report(
         photos=[str(f.id) for f in photo_files],
         sec_suggest=verdict.suggest,
         cipher=cipher,
+        private=private,
     )
-    return await _view(report, role="reporter", cipher=cipher)
+    return await report_view(report, role="reporter", cipher=cipher)
 
 
 async def _report(report_id: str) -> Report:
@@ -318,7 +324,7 @@ async def _report(report_id: str) -> Report:
     return report
 
 
-async def _view(report: Report, *, role: str, cipher: PiiCipher) -> ReportView:
+async def report_view(report: Report, *, role: str, cipher: PiiCipher) -> ReportView:
     community = await Community.get(id=report.community_id)
     sees_location = role in ("reporter", "staff")
     address = None
@@ -349,14 +355,14 @@ async def get_report(*, actor: Principal, report_id: str, cipher: PiiCipher) -> 
     role = await _role_on(actor, report)
     if role == "other":
         raise ReportNotFound()
-    return await _view(report, role=role, cipher=cipher)
+    return await report_view(report, role=role, cipher=cipher)
 
 
 async def list_my_reports(*, actor: Principal, limit: int, cursor: str | None, cipher: PiiCipher) -> Page:
     followed = await ReportFollower.filter(user_id=actor.user_id).values_list("report_id", flat=True)
     query = Report.filter(Q(reporter_id=actor.user_id) | Q(id__in=list(followed)))
     page = await keyset_page(query, limit=limit, cursor=cursor)
-    views = [await _view(r, role=await _role_on(actor, r), cipher=cipher) for r in page.items]
+    views = [await report_view(r, role=await _role_on(actor, r), cipher=cipher) for r in page.items]
     return Page(items=views, next_cursor=page.next_cursor)
 
 
@@ -377,7 +383,7 @@ async def list_staff_reports(
     if category:
         query = query.filter(category=category)
     page = await keyset_page(query, limit=limit, cursor=cursor)
-    views = [await _view(r, role="staff", cipher=cipher) for r in page.items]
+    views = [await report_view(r, role="staff", cipher=cipher) for r in page.items]
     return Page(items=views, next_cursor=page.next_cursor)
 
 
@@ -392,7 +398,7 @@ async def me_too(*, actor: Principal, report_id: str, cipher: PiiCipher) -> Repo
         await ReportFollower.get_or_create(report_id=report.id, user_id=actor.user_id)
     except IntegrityError:
         pass
-    return await _view(report, role=await _role_on(actor, report), cipher=cipher)
+    return await report_view(report, role=await _role_on(actor, report), cipher=cipher)
 
 
 async def _record_change(
@@ -477,7 +483,7 @@ async def change_report_status(
                 if not exists:
                     await ReportFollower.create(report_id=target.id, user_id=person, using_db=conn)
     await report.refresh_from_db()
-    return await _view(report, role="staff", cipher=cipher)
+    return await report_view(report, role="staff", cipher=cipher)
 
 
 async def report_feedback(
@@ -514,7 +520,7 @@ async def report_feedback(
             extra={"by_reporter": True},
         )
     await report.refresh_from_db()
-    return await _view(report, role="reporter", cipher=cipher)
+    return await report_view(report, role="reporter", cipher=cipher)
 
 
 async def report_audience(*, report_id: str) -> tuple[Report | None, list[uuid.UUID]]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from services.common.jobs import PeriodicJob
 from services.common.outbox import OutboxEvent
-from services.gov import cases, delivery, timeline
+from services.gov import cases, delivery, privacy, timeline
 from services.gov.ports import GovPlatform
 
 __all__ = ["OUTBOX_HANDLERS", "PERIODIC_JOBS"]
@@ -40,10 +40,18 @@ async def deliver_withdrawal(event: OutboxEvent, deps: Any) -> None:
     await delivery.deliver_withdrawal(event_id=event.id, payload=event.payload, platform=_platform(deps))
 
 
+async def delete_erased_materials(event: OutboxEvent, deps: Any) -> None:
+    """After an account's erasure committed: delete its case materials from the file store."""
+    await privacy.delete_erased_materials(
+        keys=list(event.payload.get("keys") or []), upload_dir=deps.settings.upload_dir
+    )
+
+
 OUTBOX_HANDLERS = {
     cases.TOPIC_SUBMIT: deliver_case,
     cases.TOPIC_SUPPLEMENT: deliver_supplement,
     cases.TOPIC_WITHDRAW: deliver_withdrawal,
+    privacy.TOPIC_MATERIALS_ERASED: delete_erased_materials,
 }
 
 
