@@ -19,11 +19,13 @@ from sanic import Request
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 
+from integrations.http import CallContext, call_context
 from services.accounts import access, family
 from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
 from services.accounts.tokens import verify_access_token
 from services.common import audit
+from services.common.context import RequestContext, request_context
 from services.common.errors import InvalidInput, PermissionDenied, Unauthenticated, VerificationRequired
 from services.common.ratelimit import RateLimiter
 
@@ -111,14 +113,7 @@ def client_ip(request: Request) -> str:
 
 def rate_limiter(request: Request) -> RateLimiter:
     """This process's rate limiter, on the runtime's Redis (in-memory while Redis is down)."""
-    runtime = request.app.ctx.runtime
-    limiter = runtime.extras.get("rate_limiter")
-    if limiter is None:
-        limiter = RateLimiter.on_redis(
-            runtime.redis, key_prefix=runtime.keys("limits"), enabled=runtime.settings.rate_limits_enabled
-        )
-        runtime.extras["rate_limiter"] = limiter
-    return limiter
+    return request.app.ctx.runtime.rate_limiter
 
 
 def _require_level(actor: Principal, level: VerificationLevel) -> None:
@@ -129,6 +124,14 @@ def _require_level(actor: Principal, level: VerificationLevel) -> None:
     if actor.acting_for is not None:
         details["who"] = "represented"
     raise VerificationRequired(details=details, required=level.value)
+
+
+def _bind_call_context(request: Request, actor: Principal) -> None:
+    """Departments see who acted (the signed-in user, not whom they act for) on every call."""
+    request_id = getattr(request.ctx, "request_id", None)
+    acting_user = str(actor.user_id)
+    request_context.set(RequestContext(request_id=request_id, acting_user=acting_user))
+    call_context.set(CallContext(request_id=request_id, acting_user=acting_user))
 
 
 async def _record_proxy_action(request: Request, actor: Principal, status: int) -> None:
@@ -183,6 +186,7 @@ def endpoint(
                         # The represented person must hold the level too (a hospital needs *their* identity).
                         _require_level(actor, level)
                 request.ctx.principal = actor
+                _bind_call_context(request, actor)
                 kwargs["actor"] = actor
             elif optional_auth:
                 kwargs["actor"] = None

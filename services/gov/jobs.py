@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from services.common.jobs import PeriodicJob
+from services.common.contributions import PeriodicJob
 from services.common.outbox import OutboxEvent
+from services.deps import Deps
 from services.gov import cases, delivery, privacy, timeline
 from services.gov.ports import GovPlatform
 
 __all__ = ["OUTBOX_HANDLERS", "PERIODIC_JOBS"]
 
 
-def _platform(deps: Any) -> GovPlatform:
+def _platform(deps: Deps) -> GovPlatform:
     platform = deps.adapters.gov_platform
     if platform is None:
         # Not configured: fail this attempt (the row waits and is retried), never drop the case.
@@ -20,7 +19,7 @@ def _platform(deps: Any) -> GovPlatform:
     return platform
 
 
-async def deliver_case(event: OutboxEvent, deps: Any) -> None:
+async def deliver_case(event: OutboxEvent, deps: Deps) -> None:
     """Submit one case to the platform; the event id lets the platform drop a repeat."""
     await delivery.deliver_submission(
         event_id=event.id,
@@ -30,17 +29,17 @@ async def deliver_case(event: OutboxEvent, deps: Any) -> None:
     )
 
 
-async def deliver_supplement(event: OutboxEvent, deps: Any) -> None:
+async def deliver_supplement(event: OutboxEvent, deps: Deps) -> None:
     """Send the citizen's 补正 answer."""
     await delivery.deliver_supplement(event_id=event.id, payload=event.payload, platform=_platform(deps))
 
 
-async def deliver_withdrawal(event: OutboxEvent, deps: Any) -> None:
+async def deliver_withdrawal(event: OutboxEvent, deps: Deps) -> None:
     """Tell the platform a case was withdrawn."""
     await delivery.deliver_withdrawal(event_id=event.id, payload=event.payload, platform=_platform(deps))
 
 
-async def delete_erased_materials(event: OutboxEvent, deps: Any) -> None:
+async def delete_erased_materials(event: OutboxEvent, deps: Deps) -> None:
     """After an account's erasure committed: delete its case materials from the file store."""
     await privacy.delete_erased_materials(
         keys=list(event.payload.get("keys") or []), upload_dir=deps.settings.upload_dir
@@ -55,7 +54,7 @@ OUTBOX_HANDLERS = {
 }
 
 
-async def flag_overdue_cases(deps: Any) -> int:
+async def flag_overdue_cases(deps: Deps) -> int:
     """Hourly: cases past their promised time limit go on record and their applicants are told."""
     return await timeline.flag_overdue_cases()
 
