@@ -18,6 +18,7 @@ MODULES = (
     "gov",
     "tourism",
     "community",
+    "care",
     "open311",
     "search",
     "ops",

@@ -18,7 +18,7 @@ from integrations.sandbox.faults import SandboxOptions
 
 __all__ = ["SANDBOXES", "SandboxOptions", "create_sandbox_app", "mount_sandboxes", "sandbox_blueprint"]
 
-SANDBOXES = ("wechat", "identity", "gov_platform", "ticketing")
+SANDBOXES = ("wechat", "identity", "gov_platform", "ticketing", "his", "eldercare")
 
 
 def sandbox_blueprint(name: str, options: SandboxOptions) -> Blueprint:

@@ -19,6 +19,7 @@ DOMAIN_APPS: tuple[str, ...] = (
     "gov",
     "tourism",
     "community",
+    "care",
     "search",
 )
 
