@@ -93,6 +93,7 @@ class Settings(BaseSettings):
     gov_platform_url: str | None = None
     ticketing_url: str | None = None
     his_url: str | None = None
+    eldercare_url: str | None = None
     integration_app_key: str = "citizen-api"
     integration_app_secret: SecretStr = SecretStr(DEV_CALLBACK_SECRET)
     integration_timeout_s: float = 5.0
