@@ -25,6 +25,7 @@ from citizen_api.blueprints import accounts as accounts_api
 from citizen_api.blueprints import bookings as bookings_api
 from citizen_api.blueprints import care as care_api
 from citizen_api.blueprints import community as community_api
+from citizen_api.blueprints import education as education_api
 from citizen_api.blueprints import gov as gov_api
 from citizen_api.blueprints import notifications as notifications_api
 from citizen_api.blueprints import open311 as open311_api
@@ -41,6 +42,7 @@ from services.common.contributions import Domain, PeriodicJob, PrivacyHooks, val
 from services.common.domain import DOMAIN as COMMON
 from services.common.outbox import OutboxHandler
 from services.community.domain import DOMAIN as COMMUNITY
+from services.education.domain import DOMAIN as EDUCATION
 from services.gov.domain import DOMAIN as GOV
 from services.notifications.domain import DOMAIN as NOTIFICATIONS
 from services.search.domain import DOMAIN as SEARCH
@@ -89,6 +91,7 @@ COMPOSITION: tuple[Mounted, ...] = (
     Mounted(COMMUNITY, edge=(community_api.create_blueprint, open311_api.create_blueprint)),
     Mounted(CARE, edge=(care_api.create_blueprint,)),
     Mounted(SEARCH, api=(search_api.create_blueprint,)),
+    Mounted(EDUCATION, api=(education_api.create_blueprint,)),
     Mounted(OPS, edge=(ops_api.create_blueprint,)),
 )
 

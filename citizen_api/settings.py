@@ -92,6 +92,7 @@ class Settings(BaseSettings):
     identity_url: str | None = None
     gov_platform_url: str | None = None
     ticketing_url: str | None = None
+    education_bureau_url: str | None = None
     his_url: str | None = None
     eldercare_url: str | None = None
     integration_app_key: str = "citizen-api"

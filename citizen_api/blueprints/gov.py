@@ -35,6 +35,7 @@ from services.accounts.principal import Principal
 from services.common.cache import forget_nonce, remember_nonce
 from services.common.errors import InvalidInput
 from services.common.storage import LocalFileStore
+from services.education import review as education_review
 from services.gov import cases, catalogue, delivery, ratings
 from services.gov.errors import CallbackSignatureInvalid, UnknownCallbackSystem
 
@@ -48,6 +49,7 @@ NONCE_TTL_S = 900
 # Departmental systems that call us back, and the service function that applies their event.
 CALLBACK_HANDLERS: dict[str, Callable[..., Awaitable[delivery.CallbackResult]]] = {
     "gov_platform": delivery.apply_platform_callback,
+    "education_bureau": education_review.apply_bureau_callback,
 }
 
 
