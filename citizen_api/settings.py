@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     run_worker_in_process: bool = True
 
     rate_limits_enabled: bool = True
+    # How long the operations dashboard answer is cached (seconds): screens refreshing together cost one computation.
+    ops_dashboard_cache_s: int = 15
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -21,6 +21,8 @@ MODULES = (
     "open311",
     "search",
     "ops",
+    "staff_auth",
+    "console",
 )
 
 

@@ -20,6 +20,7 @@ DOMAIN_APPS: tuple[str, ...] = (
     "tourism",
     "community",
     "search",
+    "ops",
 )
 
 
