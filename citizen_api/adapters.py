@@ -61,10 +61,6 @@ def build_adapters(
         redis=redis,
         keys=keys,
     )
-    # Which notification kinds also go out as WeChat subscribe messages; read once per process.
-    from services.notifications import service as notifications
-
-    notifications.configure(templates=settings.wechat_templates)
     from integrations.identity.client import IdentityClient
 
     adapters.identity = IdentityClient(

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from functools import partial
 
+from citizen_api import composition
 from citizen_api.settings import Settings
 
 __all__ = ["main"]
@@ -92,7 +93,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     async def main() -> None:
         try:
-            await migrate(settings.database_url, progress=progress)
+            await migrate(settings.database_url, apps=composition.tortoise_apps(), progress=progress)
         finally:
             await close_db()
 
@@ -112,7 +113,7 @@ def cmd_makemigrations(args: argparse.Namespace) -> int:
     from services.common import db
 
     # Tortoise's CLI takes a dotted path to a config dict; publish ours for this one command.
-    db.CLI_CONFIG = tortoise_config(settings.database_url)  # type: ignore[attr-defined]
+    db.CLI_CONFIG = tortoise_config(settings.database_url, apps=composition.tortoise_apps())  # type: ignore[attr-defined]
     ctx = tortoise_cli.CLIContext(config="services.common.db.CLI_CONFIG", config_file=None)
 
     async def main() -> None:
@@ -127,16 +128,18 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
     from citizen_api.runtime import build_cipher
     from services.common.db import close_db, init_db
-    from services.common.seeding import SeedContext, run_seeds, seed_modules
+    from services.common.seeding import SeedContext, run_seeds
 
     if not args.demo:
         raise SystemExit("nothing to seed: pass --demo for the Jiyuan demo data")
     settings = _settings()
 
     async def main() -> int:
-        await init_db(settings.database_url)
+        await init_db(settings.database_url, apps=composition.tortoise_apps())
         try:
-            with tqdm(total=len(seed_modules()), unit="domain", desc="seeding", file=sys.stderr) as bar:
+            with tqdm(
+                total=len(composition.seeders()), unit="domain", desc="seeding", file=sys.stderr
+            ) as bar:
                 ctx = SeedContext(
                     cipher=build_cipher(settings), progress=lambda label: bar.set_postfix_str(label)
                 )
@@ -145,7 +148,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
                     bar.write(f"  {domain}: {rows} rows")
                     bar.update(1)
 
-                return await run_seeds(ctx, on_domain=done)
+                return await run_seeds(ctx, seeders=composition.seeders(), on_domain=done)
         finally:
             await close_db()
 
@@ -178,7 +181,7 @@ def _with_db(work: Callable[[Settings], object]) -> object:
     settings = _settings()
 
     async def main() -> object:
-        await init_db(settings.database_url)
+        await init_db(settings.database_url, apps=composition.tortoise_apps())
         try:
             return await work(settings)  # type: ignore[misc]
         finally:

@@ -111,14 +111,7 @@ def client_ip(request: Request) -> str:
 
 def rate_limiter(request: Request) -> RateLimiter:
     """This process's rate limiter, on the runtime's Redis (in-memory while Redis is down)."""
-    runtime = request.app.ctx.runtime
-    limiter = runtime.extras.get("rate_limiter")
-    if limiter is None:
-        limiter = RateLimiter.on_redis(
-            runtime.redis, key_prefix=runtime.keys("limits"), enabled=runtime.settings.rate_limits_enabled
-        )
-        runtime.extras["rate_limiter"] = limiter
-    return limiter
+    return request.app.ctx.runtime.rate_limiter
 
 
 def _require_level(actor: Principal, level: VerificationLevel) -> None:

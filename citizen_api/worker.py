@@ -19,7 +19,7 @@ from taskiq import AsyncBroker, InMemoryBroker
 from taskiq.api import run_receiver_task
 
 from citizen_api.runtime import Runtime
-from services.common.jobs import PeriodicJob, collect_outbox_handlers, collect_periodic_jobs
+from services.common.contributions import PeriodicJob
 from services.common.outbox import DeliveryPolicy, deliver_due
 
 __all__ = ["build_broker", "deliver_outbox_once", "run_ticker", "run_worker"]
@@ -40,13 +40,13 @@ def delivery_policy(runtime: Runtime) -> DeliveryPolicy:
 async def deliver_outbox_once(runtime: Runtime) -> int:
     """Deliver every due outbox message once; returns how many were handled."""
     report = await deliver_due(
-        handlers=collect_outbox_handlers(), deps=runtime, policy=delivery_policy(runtime)
+        handlers=runtime.outbox_handlers, deps=runtime, policy=delivery_policy(runtime)
     )
     return len(report.delivered) + len(report.retried) + len(report.dead)
 
 
-def _jobs() -> list[PeriodicJob]:
-    return [PeriodicJob("outbox.deliver", every_s=1.0, run=deliver_outbox_once), *collect_periodic_jobs()]
+def _jobs(runtime: Runtime) -> list[PeriodicJob]:
+    return [PeriodicJob("outbox.deliver", every_s=1.0, run=deliver_outbox_once), *runtime.periodic_jobs]
 
 
 def build_broker(runtime: Runtime) -> AsyncBroker:
@@ -59,7 +59,7 @@ def build_broker(runtime: Runtime) -> AsyncBroker:
         )
     else:
         broker = InMemoryBroker()
-    for job in _jobs():
+    for job in _jobs(runtime):
         broker.register_task(_bind(job, runtime), task_name=job.name)
     return broker
 
@@ -89,7 +89,7 @@ async def _claim_period(runtime: Runtime, job: PeriodicJob) -> bool:
 
 async def run_ticker(runtime: Runtime, *, broker: AsyncBroker | None = None) -> None:
     """Forever: enqueue each periodic job once per period. Runs in-process when `broker` is None."""
-    jobs = _jobs()
+    jobs = _jobs(runtime)
     broker = broker or build_broker(runtime)
     if isinstance(broker, InMemoryBroker):
         await broker.startup()

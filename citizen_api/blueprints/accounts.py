@@ -243,14 +243,19 @@ def create_blueprint() -> Blueprint:
         description="A JSON document with my personal data in clear, sessions, grants, proxy actions and audit.",
     )
     async def export(request: Request, *, actor: Principal) -> dict:
-        return await service.export_data(actor=actor, cipher=request.app.ctx.runtime.cipher)
+        rt = request.app.ctx.runtime
+        return await service.export_data(actor=actor, cipher=rt.cipher, hooks=rt.privacy_hooks)
 
     @bp.delete("/api/v1/me")
     @endpoint(summary="Delete my account (anonymise, PIPL)", tag="accounts", status=204, auth=True)
     async def delete_me(request: Request, *, actor: Principal) -> HTTPResponse:
         claims = request.ctx.token_claims
         await service.delete_account(
-            actor=actor, jti=claims.jti, expires_at=claims.expires_at, revocations=_revocations(request)
+            actor=actor,
+            jti=claims.jti,
+            expires_at=claims.expires_at,
+            revocations=_revocations(request),
+            hooks=request.app.ctx.runtime.privacy_hooks,
         )
         return empty()
 

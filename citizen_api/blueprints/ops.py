@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request, Sanic
+from sanic import Blueprint, Request
 
 from citizen_api.endpoint import endpoint
 from citizen_api.schemas.ops import DashboardOut, DashboardQuery, OutboxItem, OutboxPage, OutboxQuery
@@ -11,25 +11,7 @@ from services.accounts.principal import Principal
 from services.common import outbox
 from services.ops import dashboard as ops_dashboard
 
-__all__ = ["create_blueprint", "dashboard_figures"]
-
-
-def dashboard_figures(app: Sanic) -> dict[str, ops_dashboard.FigureFunction]:
-    """Each contributing domain's dashboard figures, in the order the dashboard shows them."""
-    # Until the composition root lists each Domain's `dashboard_figures`, they are named here explicitly.
-    from services.bookings.figures import dashboard_figures as bookings
-    from services.community.figures import dashboard_figures as community
-    from services.gov.figures import dashboard_figures as gov
-    from services.ops.figures import dashboard_figures as platform
-    from services.tourism.figures import dashboard_figures as tourism
-
-    return {
-        "bookings": bookings,
-        "gov": gov,
-        "community": community,
-        "tourism": tourism,
-        "platform": platform,
-    }
+__all__ = ["create_blueprint"]
 
 
 def create_blueprint() -> Blueprint:
@@ -51,7 +33,7 @@ def create_blueprint() -> Blueprint:
             actor=actor,
             start=query.start,
             end=query.end,
-            figures=dashboard_figures(request.app),
+            figures=rt.dashboard_figures,
             redis=rt.redis,
             cache_key=rt.keys,
             ttl_s=rt.settings.ops_dashboard_cache_s,

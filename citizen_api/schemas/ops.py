@@ -54,7 +54,7 @@ class DashboardOut(BaseModel):
     generated_at: dt.datetime
     cache_ttl_s: int
     domains: dict[str, DomainFigures] = Field(
-        description="bookings, gov, community, tourism, platform (outbox) and any other contributing domain"
+        description="bookings, gov, community, tourism, ops (the outbox) and any other contributing domain"
     )
 
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
-import importlib.util
 import inspect
 import logging
 import re
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,8 +42,8 @@ from services.accounts.ports import IdentityPort, WeChatPort
 from services.accounts.principal import Principal
 from services.accounts.tokens import issue_access_token
 from services.common import audit, clock
+from services.common.contributions import PrivacyHooks
 from services.common.crypto import PiiCipher, mask_id_number, mask_name, mask_phone
-from services.common.db import DOMAIN_APPS
 from services.common.errors import InvalidInput
 from services.common.ids import new_id, parse_id
 from services.common.ratelimit import RateLimiter, RateRule
@@ -66,7 +65,6 @@ __all__ = [
     "get_profile",
     "grant_role",
     "logout",
-    "privacy_modules",
     "reencrypt_pii",
     "refresh_session",
     "revoke_role",
@@ -587,23 +585,13 @@ async def _call_hook(hook: Any, **available: Any) -> Any:
     return await hook(**{name: value for name, value in available.items() if name in accepted})
 
 
-def privacy_modules() -> dict[str, Any]:
-    """Other domains' `services/<domain>/privacy.py`, which take part in export and deletion.
+async def export_data(
+    *, actor: Principal, cipher: PiiCipher, hooks: Mapping[str, PrivacyHooks]
+) -> dict[str, Any]:
+    """Everything held about the caller, personal data in clear (for its owner).
 
-    Such a module defines `async def export_user_data(*, user_id, cipher) -> dict` (what the domain
-    holds about the person, decrypted) and optionally `async def erase_user_data(*, user_id, conn)`
-    (wipe personal data it holds, inside the deletion's transaction).
+    `hooks` are the other domains' export hooks, from the composition root.
     """
-    modules: dict[str, Any] = {}
-    for domain in DOMAIN_APPS:
-        name = f"services.{domain}.privacy"
-        if domain != "accounts" and importlib.util.find_spec(name) is not None:
-            modules[domain] = importlib.import_module(name)
-    return modules
-
-
-async def export_data(*, actor: Principal, cipher: PiiCipher) -> dict[str, Any]:
-    """Everything the accounts domain holds about the caller, personal data in clear (for its owner)."""
     user = await _owner(actor)
     sessions = await RefreshToken.filter(user_id=user.id).order_by("created_at")
     grants = await family.grants_of(user.id)
@@ -611,9 +599,8 @@ async def export_data(*, actor: Principal, cipher: PiiCipher) -> dict[str, Any]:
     by_me = await ProxyAction.filter(proxy_id=user.id).order_by("created_at")
     entries = await audit.entries_about(user.id)
     domains = {
-        domain: await _call_hook(module.export_user_data, user_id=user.id, cipher=cipher)
-        for domain, module in privacy_modules().items()
-        if hasattr(module, "export_user_data")
+        domain: await _call_hook(hook.export, user_id=user.id, cipher=cipher)
+        for domain, hook in hooks.items()
     }
     await audit.record("privacy.exported", actor_id=user.id)
     return {
@@ -681,7 +668,12 @@ def _proxy_action(action: ProxyAction) -> dict[str, Any]:
 
 
 async def delete_account(
-    *, actor: Principal, jti: str, expires_at: dt.datetime, revocations: RevocationStore
+    *,
+    actor: Principal,
+    jti: str,
+    expires_at: dt.datetime,
+    revocations: RevocationStore,
+    hooks: Mapping[str, PrivacyHooks],
 ) -> None:
     """PIPL deletion: wipe personal data, replace the openid, end every session and proxy grant.
 
@@ -704,9 +696,9 @@ async def delete_account(
         )
         await family.revoke_all_of(user.id, revoked_by=user.id, conn=conn)
         await RoleGrant.filter(user_id=user.id).using_db(conn).delete()
-        for module in privacy_modules().values():
-            if hasattr(module, "erase_user_data"):
-                await _call_hook(module.erase_user_data, user_id=user.id, conn=conn)
+        for hook in hooks.values():
+            if hook.erase is not None:
+                await _call_hook(hook.erase, user_id=user.id, conn=conn)
         user.openid = f"deleted:{user.id}"
         user.unionid = None
         user.session_key_enc = None

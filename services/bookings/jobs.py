@@ -6,7 +6,7 @@ from typing import Any
 
 from services.bookings import service
 from services.common import idempotency
-from services.common.jobs import PeriodicJob
+from services.common.contributions import PeriodicJob
 
 __all__ = ["OUTBOX_HANDLERS", "PERIODIC_JOBS"]
 

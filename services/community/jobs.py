@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from services.common.contributions import PeriodicJob
 from services.common.i18n import translate
-from services.common.jobs import PeriodicJob
 from services.common.outbox import OutboxEvent
 from services.community import service
 from services.community.enums import ReportStatus

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.common.jobs import PeriodicJob
+from services.common.contributions import PeriodicJob
 from services.common.outbox import OutboxEvent
 from services.gov import service
 from services.gov.ports import GovPlatform

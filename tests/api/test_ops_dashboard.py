@@ -183,7 +183,7 @@ async def test_ops_dashboard__cases_ratings_reports_and_outbox(client: httpx.Asy
     assert community_figures["current"]["open_reports"] == 1
     assert community_figures["current"]["open_reports_map"] == [{"lat": 35.09, "lng": 112.6, "open": 1}]
     assert community_figures["totals"]["median_hours_to_resolve"] == pytest.approx(4.0, abs=0.01)
-    platform = body["domains"]["platform"]["current"]["outbox"]
+    platform = body["domains"]["ops"]["current"]["outbox"]
     assert platform["backlog"] == 1 and platform["dead_letters"] == 1
     assert "payload" not in str(body) and str(resident.id) not in str(body)
 
