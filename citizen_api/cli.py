@@ -248,6 +248,9 @@ def _register_accounts(sub) -> None:
         "reencrypt-pii", help="after a PII key rotation: rewrite old rows with the active key"
     )
     rotate.set_defaults(func=cmd_users_reencrypt_pii)
+    from citizen_api.staff_cli import register_staff_commands
+
+    register_staff_commands(users)
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
     verify = audit.add_parser("verify", help="check the hash chain; prints OK or the first broken link")
     verify.set_defaults(func=cmd_audit_verify)

@@ -114,6 +114,8 @@ class Settings(BaseSettings):
     run_worker_in_process: bool = True
 
     rate_limits_enabled: bool = True
+    # How long the operations dashboard answer is cached (seconds): screens refreshing together cost one computation.
+    ops_dashboard_cache_s: int = 15
 
     # Operator pages (/metrics, /docs): None means restricted in production and open elsewhere. When
     # restricted, a caller needs an address in ops_allowed_networks or `Authorization: Bearer <ops_token>`.
