@@ -3,22 +3,7 @@ const { createPage } = require('../../lib/page')
 const client = require('../../api/client')
 const ui = require('../../lib/ui')
 const format = require('../../lib/format')
-
-/** Where an inbox link or an item opens in the mini-program. */
-function pageFor(kind, id) {
-  if (kind === 'booking') return `/pages/bookings/detail?id=${id}`
-  if (kind === 'case') return `/pages/gov/case?id=${id}`
-  if (kind === 'report') return `/pages/community/report-detail?id=${id}`
-  return ''
-}
-
-/** Inbox links are mini-program pages ("/pages/gov/case?id=…") or API paths ("/api/v1/bookings/<id>"). */
-function pageForLink(link) {
-  if (String(link || '').startsWith('/pages/')) return String(link)
-  const m = /\/(bookings|gov\/applications|community\/reports)\/([^/?]+)/.exec(String(link || ''))
-  if (!m) return ''
-  return pageFor({ bookings: 'booking', 'gov/applications': 'case', 'community/reports': 'report' }[m[1]] || '', m[2])
-}
+const { pageFor, pageForLink } = require('../../lib/links')
 
 createPage({
   titleKey: 'timeline.title',
@@ -61,5 +46,3 @@ createPage({
     if (url) wx.navigateTo({ url })
   },
 })
-
-module.exports = { pageForLink }
