@@ -148,7 +148,12 @@ def cmd_seed(args: argparse.Namespace) -> int:
                     bar.write(f"  {domain}: {rows} rows")
                     bar.update(1)
 
-                return await run_seeds(ctx, seeders=composition.seeders(), on_domain=done)
+                total = await run_seeds(ctx, seeders=composition.seeders(), on_domain=done)
+            from services.search.indexing import reindex
+
+            indexed = await reindex(composition.search_sources())
+            print(f"  search: {sum(indexed.values())} documents from {', '.join(indexed)}")
+            return total
         finally:
             await close_db()
 

@@ -62,6 +62,7 @@ __all__ = [
     "outbox_handlers",
     "periodic_jobs",
     "privacy_hooks",
+    "search_sources",
     "seeders",
     "tortoise_apps",
     "validate",
@@ -137,6 +138,11 @@ def periodic_jobs() -> tuple[PeriodicJob, ...]:
 def seeders() -> tuple[tuple[str, Callable[..., Any]], ...]:
     """(domain name, seed function) in composition order."""
     return tuple((d.name, d.seed) for d in domains() if d.seed is not None)
+
+
+def search_sources() -> tuple[tuple[str, Callable[..., Any]], ...]:
+    """(domain name, search-document source) for the platform search's reindex."""
+    return tuple((d.name, d.search_documents) for d in domains() if d.search_documents is not None)
 
 
 def privacy_hooks() -> Mapping[str, PrivacyHooks]:
