@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.common.contributions import Domain, PrivacyHooks
-from services.community import search_docs, figures, jobs, privacy, seed
+from services.community import figures, jobs, privacy, search_docs, seed
 
 __all__ = ["DOMAIN"]
 
