@@ -7,10 +7,10 @@ from collections import Counter
 from typing import Any
 
 from services.common import clock
-from services.education.applications import BUREAU_DEPARTMENT
 from services.education.enums import ApplicationStatus, SchoolLevel, SchoolOwnership
 from services.education.models import AdmissionPlan, Application, EnrollmentRound, School
 from services.education.rounds import load_round, phase_at
+from services.education.views import BUREAU_DEPARTMENT
 
 __all__ = ["dashboard_figures", "search_documents"]
 
