@@ -21,8 +21,10 @@ from taskiq.api import run_receiver_task
 from taskiq.exceptions import SendTaskError
 
 from citizen_api.runtime import Runtime
+from integrations.http import CallContext, call_context
+from services.common.context import RequestContext, request_context
 from services.common.contributions import PeriodicJob
-from services.common.outbox import DeliveryPolicy, deliver_due
+from services.common.outbox import DeliveryPolicy, OutboxEvent, OutboxHandler, deliver_due
 
 __all__ = ["build_broker", "deliver_outbox_once", "run_ticker", "run_worker"]
 
@@ -39,11 +41,25 @@ def delivery_policy(runtime: Runtime) -> DeliveryPolicy:
     )
 
 
+def _traced(handler: OutboxHandler) -> OutboxHandler:
+    """Run `handler` with the message's request id and object as the adapters' call context."""
+
+    async def run(event: OutboxEvent, deps: Any) -> None:
+        request = request_context.set(RequestContext(request_id=event.request_id))
+        call = call_context.set(CallContext(request_id=event.request_id, case_id=event.aggregate_id))
+        try:
+            await handler(event, deps)
+        finally:
+            call_context.reset(call)
+            request_context.reset(request)
+
+    return run
+
+
 async def deliver_outbox_once(runtime: Runtime) -> int:
     """Deliver every due outbox message once; returns how many were handled."""
-    report = await deliver_due(
-        handlers=runtime.outbox_handlers, deps=runtime, policy=delivery_policy(runtime)
-    )
+    handlers = {topic: _traced(handler) for topic, handler in runtime.outbox_handlers.items()}
+    report = await deliver_due(handlers=handlers, deps=runtime, policy=delivery_policy(runtime))
     return len(report.delivered) + len(report.retried) + len(report.dead)
 
 

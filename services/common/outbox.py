@@ -24,7 +24,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q
 
 from integrations.errors import CircuitOpen, IntegrationRejected
-from services.common import clock
+from services.common import clock, context
 from services.common.errors import Conflict, NotFound
 from services.common.ids import new_id, parse_id
 from services.common.models import OutboxMessage, OutboxStatus
@@ -53,6 +53,10 @@ class OutboxEvent:
     topic: str
     payload: dict[str, Any]
     attempt: int
+    # The request that created the message and the object it is about (e.g. the case).
+    request_id: str | None = None
+    aggregate_type: str | None = None
+    aggregate_id: str | None = None
 
 
 OutboxHandler = Callable[[OutboxEvent, Any], Awaitable[None]]
@@ -98,6 +102,7 @@ async def enqueue(
         aggregate_type=aggregate_type,
         aggregate_id=aggregate_id,
         available_at=clock.now(),
+        request_id=context.current().request_id,
         using_db=using_db,
     )
 
@@ -193,7 +198,13 @@ async def deliver_due(
         message, token = claimed
         seen.add(message.id)
         event = OutboxEvent(
-            id=str(message.id), topic=message.topic, payload=message.payload, attempt=message.attempts
+            id=str(message.id),
+            topic=message.topic,
+            payload=message.payload,
+            attempt=message.attempts,
+            request_id=message.request_id,
+            aggregate_type=message.aggregate_type,
+            aggregate_id=message.aggregate_id,
         )
         mine = OutboxMessage.filter(id=message.id, lease_token=token)
         try:
