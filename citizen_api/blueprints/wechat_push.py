@@ -84,7 +84,8 @@ def _parse_body(request: Request) -> dict[str, Any]:
         else:
             # xmltodict refuses entity declarations by default, so no entity-expansion bombs.
             event = xmltodict.parse(raw).get("xml")
-    except (ValueError, TypeError, AttributeError, xmltodict.expat.ExpatError) as error:
+    except (ValueError, TypeError, AttributeError, RecursionError, xmltodict.expat.ExpatError) as error:
+        # RecursionError: JSON nested about a thousand deep exhausts the decoder's recursion limit.
         raise InvalidInput("request.malformed") from error
     if not isinstance(event, dict):
         raise InvalidInput("request.malformed")
