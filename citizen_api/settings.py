@@ -6,10 +6,11 @@ import base64
 import ipaddress
 from typing import Literal
 
+from limits import parse as parse_limit
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DEV_SECRET", "Settings"]
+__all__ = ["DEFAULT_RATE_LIMITS", "DEV_SECRET", "Settings"]
 
 # Development defaults. Production refuses to start while any of these is still in use.
 DEV_SECRET = "dev-only-secret-change-me-0000000000000000"
@@ -34,6 +35,30 @@ _DEV_SECRETS = frozenset(
 )
 
 Profile = Literal["embedded", "test", "production"]
+
+# Abuse limits on writes that cost the city something, "<name>.ip" per client address and "<name>.user"
+# per account (the acting account, also under a proxy). `@endpoint(limit="<name>")` applies both.
+# Override one with CITIZEN_RATE_LIMITS='{"bookings.create.user": "10/hour"}'; "" switches one off.
+DEFAULT_RATE_LIMITS: dict[str, str] = {
+    "auth.refresh.ip": "120/minute",
+    "phone.bind.ip": "30/hour",
+    # Per user, phone binding (10/hour) and reports (20/hour) are counted by their services.
+    "reports.create.ip": "60/hour",
+    "notices.create.ip": "120/hour",
+    "notices.create.user": "30/hour",
+    "events.create.ip": "120/hour",
+    "events.create.user": "20/hour",
+    "applications.create.ip": "120/hour",
+    "applications.create.user": "20/hour",
+    "bookings.create.ip": "600/hour",
+    "bookings.create.user": "30/hour",
+    "tourism.bookings.create.ip": "600/hour",
+    "tourism.bookings.create.user": "30/hour",
+    # Refusals that say something about another person ("this visitor already holds an entry").
+    "tourism.visitor_conflict.user": "10/hour",
+    "open311.create.ip": "120/hour",
+    "open311.create.user": "600/hour",
+}
 
 
 class Settings(BaseSettings):
@@ -110,6 +135,8 @@ class Settings(BaseSettings):
     run_worker_in_process: bool = True
 
     rate_limits_enabled: bool = True
+    # Overrides of DEFAULT_RATE_LIMITS (limit strings of the `limits` library, e.g. "30/hour").
+    rate_limits: dict[str, str] = Field(default_factory=dict)
 
     # Operator pages (/metrics, /docs): None means restricted in production and open elsewhere. When
     # restricted, a caller needs an address in ops_allowed_networks or `Authorization: Bearer <ops_token>`.
@@ -180,6 +207,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_audit_keys(self) -> Settings:
+        for name, value in {**DEFAULT_RATE_LIMITS, **self.rate_limits}.items():
+            if value:
+                try:
+                    parse_limit(value)
+                except ValueError as error:
+                    raise ValueError(f"CITIZEN_RATE_LIMITS: {name}={value!r} is not a limit") from error
         for network in self.ops_allowed_networks:
             try:
                 ipaddress.ip_network(network, strict=False)
@@ -190,6 +223,11 @@ class Settings(BaseSettings):
                 f"CITIZEN_AUDIT_ACTIVE_KEY_ID {self.audit_active_key_id!r} is not in CITIZEN_AUDIT_KEYS"
             )
         return self
+
+    def rate_limit(self, name: str) -> str | None:
+        """The configured limit for `name` ("bookings.create.user"), or None when there is none."""
+        value = self.rate_limits.get(name, DEFAULT_RATE_LIMITS.get(name))
+        return value or None
 
     @property
     def ops_pages_restricted(self) -> bool:

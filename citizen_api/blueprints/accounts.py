@@ -77,6 +77,7 @@ def create_blueprint() -> Blueprint:
 
     @bp.post("/api/v1/auth/refresh")
     @endpoint(
+        limit="auth.refresh",
         summary="Rotate the refresh token",
         tag="accounts",
         body=RefreshIn,
@@ -130,6 +131,7 @@ def create_blueprint() -> Blueprint:
 
     @bp.post("/api/v1/me/phone")
     @endpoint(
+        limit="phone.bind",
         summary="Bind my phone number via WeChat",
         tag="accounts",
         body=PhoneIn,

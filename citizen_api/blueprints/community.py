@@ -183,6 +183,7 @@ def create_blueprint() -> Blueprint:
 
     @bp.post("/api/v1/staff/communities/<community_id:str>/notices")
     @endpoint(
+        limit="notices.create",
         summary="Post a notice (WeChat content security: risky refused, review held for a second staff member)",
         tag="community staff",
         body=NoticeIn,
@@ -294,6 +295,7 @@ def create_blueprint() -> Blueprint:
 
     @bp.post("/api/v1/staff/communities/<community_id:str>/events")
     @endpoint(
+        limit="events.create",
         summary="Create an event with sign-up (a booking-engine slot with a waitlist)",
         tag="community staff",
         body=EventIn,
@@ -427,6 +429,7 @@ def create_blueprint() -> Blueprint:
 
     @bp.post("/api/v1/community/reports")
     @endpoint(
+        limit="reports.create",
         summary="Report a problem (随手拍); 409 with candidates when a similar one is nearby unless confirm_new",
         tag="community",
         body=ReportIn,

@@ -133,6 +133,7 @@ def create_blueprint() -> Blueprint:
 
     @bp.post("/api/v1/gov/applications")
     @endpoint(
+        limit="applications.create",
         summary="Apply online for a service item",
         tag="gov",
         body=ApplicationIn,
