@@ -19,12 +19,14 @@ from sanic import Request
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 
+from integrations.http import CallContext, call_context
 from services.accounts import access, family
 from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
 from services.accounts.revocation import RevocationStore
 from services.accounts.tokens import verify_access_token
 from services.common import audit
+from services.common.context import RequestContext, request_context
 from services.common.errors import InvalidInput, PermissionDenied, Unauthenticated, VerificationRequired
 from services.common.ratelimit import RateLimiter, named_rule
 
@@ -169,6 +171,14 @@ def _require_level(actor: Principal, level: VerificationLevel) -> None:
     raise VerificationRequired(details=details, required=level.value)
 
 
+def _bind_call_context(request: Request, actor: Principal) -> None:
+    """Departments see who acted (the signed-in user, not whom they act for) on every call."""
+    request_id = getattr(request.ctx, "request_id", None)
+    acting_user = str(actor.user_id)
+    request_context.set(RequestContext(request_id=request_id, acting_user=acting_user))
+    call_context.set(CallContext(request_id=request_id, acting_user=acting_user))
+
+
 async def _record_proxy_action(request: Request, actor: Principal, status: int) -> None:
     # Only what succeeded was done on the person's behalf; refusals change nothing for them.
     if actor.acting_for is None or status >= 400:
@@ -225,6 +235,7 @@ def endpoint(
                         # The represented person must hold the level too (a hospital needs *their* identity).
                         _require_level(actor, level)
                 request.ctx.principal = actor
+                _bind_call_context(request, actor)
                 kwargs["actor"] = actor
             elif optional_auth:
                 kwargs["actor"] = None

@@ -13,7 +13,8 @@ from urllib.parse import unquote_to_bytes
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
-from citizen_api.logging import request_id_var
+from integrations.http import CallContext, call_context
+from services.common.context import RequestContext, request_context
 from services.common.errors import InvalidInput, PermissionDenied
 from services.common.i18n import negotiate
 
@@ -102,7 +103,10 @@ def register_middleware(app: Sanic) -> None:
         incoming = request.headers.get("x-request-id", "")
         request.ctx.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.ctx.started = time.perf_counter()
-        request_id_var.set(request.ctx.request_id)
+        # Logs, outbox rows and adapter calls made for this request carry its id (the endpoint adds
+        # the acting user once the caller is authenticated).
+        request_context.set(RequestContext(request_id=request.ctx.request_id))
+        call_context.set(CallContext(request_id=request.ctx.request_id))
         request.ctx.locale = negotiate(
             request.args.get("lang"), accept_language=request.headers.get("accept-language")
         )

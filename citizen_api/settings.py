@@ -10,6 +10,8 @@ from limits import parse as parse_limit
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.community.enums import PUBLIC_REPORT_CATEGORIES
+
 __all__ = ["DEFAULT_RATE_LIMITS", "DEV_SECRET", "Settings"]
 
 # Development defaults. Production refuses to start while any of these is still in use.
@@ -115,7 +117,9 @@ class Settings(BaseSettings):
     identity_url: str | None = None
     gov_platform_url: str | None = None
     ticketing_url: str | None = None
+    education_bureau_url: str | None = None
     his_url: str | None = None
+    eldercare_url: str | None = None
     integration_app_key: str = "citizen-api"
     integration_app_secret: SecretStr = SecretStr(DEV_CALLBACK_SECRET)
     integration_timeout_s: float = 5.0
@@ -151,6 +155,12 @@ class Settings(BaseSettings):
     audit_active_key_id: str = "a1"
     audit_checkpoint_dir: str = "var/audit-checkpoints"
     audit_checkpoint_every_s: float = 300.0
+
+    # The public Open311 feed: report categories the city publishes, lifetime of signed photo links.
+    open311_public_categories: list[str] = Field(default_factory=lambda: list(PUBLIC_REPORT_CATEGORIES))
+    open311_media_ttl_s: int = Field(3600, ge=60)
+    # WeChat checks partner (Open311) text as this openid of the city's operator account; unset = held for staff.
+    open311_sec_check_openid: str | None = None
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -26,4 +26,9 @@ DOMAIN = Domain(
             "community_file",
         ),
     ),
+    kept_on_erasure={
+        "community_event": "created_by is the staff member who posted the event, part of the record",
+        "community_notice": "author_id is the staff member who wrote the notice, part of the record",
+        "community_open311_key": "created_by is the administrator who issued the partner key (audit)",
+    },
 )
