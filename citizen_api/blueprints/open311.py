@@ -167,6 +167,9 @@ async def services(request: Request, *, fmt: str) -> HTTPResponse:
 @spec_errors
 async def post_request(request: Request, *, fmt: str) -> HTTPResponse:
     fields, attributes = _form(request)
+    # Per partner key (hashed: the key itself never goes to Redis) and per address.
+    partner = hashlib.sha256(fields.get("api_key", "").encode()).hexdigest()[:32]
+    await enforce_limit(request, "open311.create", user_id=partner)
     submitted = await open311.submit_request(
         form=fields,
         attributes=attributes,
@@ -214,24 +217,11 @@ async def _dispatch(
 @endpoint(summary="GeoReport v2: service definition ({code}.json|.xml)", tag="open311")
 async def service_definition(request: Request, name: str) -> HTTPResponse:
     @spec_errors
-<<<<<<< HEAD
-    async def post_request(request: Request, *, fmt: str) -> HTTPResponse:
-        fields, attributes = _form(request)
-        # Per partner key (hashed: the key itself never goes to Redis) and per address.
-        partner = hashlib.sha256(fields.get("api_key", "").encode()).hexdigest()[:32]
-        await enforce_limit(request, "open311.create", user_id=partner)
-        submitted = await open311.submit_request(
-            form=fields,
-            attributes=attributes,
-            cipher=request.app.ctx.runtime.cipher,
-            locale=request.ctx.locale,
-=======
     async def run(request: Request, code: str, *, fmt: str) -> HTTPResponse:
         return render(
             fmt,
             "service_definition",
             open311.service_definition(service_code=code, locale=request.ctx.locale),
->>>>>>> main
         )
 
     return await _dispatch(request, name, lambda stem, fmt: run(request, stem, fmt=fmt))
