@@ -10,6 +10,7 @@ from limits import parse as parse_limit
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.common.audit import DEV_AUDIT_KEY
 from services.community.enums import PUBLIC_REPORT_CATEGORIES
 
 __all__ = ["DEFAULT_RATE_LIMITS", "DEV_SECRET", "Settings"]
@@ -22,7 +23,6 @@ DEV_CALLBACK_SECRET = "dev-only-callback-secret"
 DEV_WECHAT_APPID = "wx0000000000demo"
 DEV_WECHAT_SECRET = "dev-wechat-secret"
 DEV_PUSH_TOKEN = "dev-push-token"
-DEV_AUDIT_KEY = "dev-only-audit-chain-key-0000000000000000"
 # Every development default a production deployment must replace.
 _DEV_SECRETS = frozenset(
     {
@@ -150,11 +150,11 @@ class Settings(BaseSettings):
 
     # Audit chain: HMAC keys (key id -> secret) the database never holds; new entries use the active
     # key, old ones verify while their key id is listed. The chain head is anchored as a signed
-    # checkpoint file in audit_checkpoint_dir (outside the database) every audit_checkpoint_every_s.
+    # checkpoint file in audit_checkpoint_dir (outside the database; the worker writes one every
+    # 5 minutes when the head moved, `citizen-api audit checkpoint` on demand).
     audit_keys: dict[str, SecretStr] = Field(default_factory=lambda: {"a1": SecretStr(DEV_AUDIT_KEY)})
     audit_active_key_id: str = "a1"
     audit_checkpoint_dir: str = "var/audit-checkpoints"
-    audit_checkpoint_every_s: float = 300.0
 
     # The public Open311 feed: report categories the city publishes, lifetime of signed photo links.
     open311_public_categories: list[str] = Field(default_factory=lambda: list(PUBLIC_REPORT_CATEGORIES))

@@ -322,7 +322,9 @@ def create_blueprint() -> Blueprint:
         roles=[Role.ADMIN],
     )
     async def verify_audit(request: Request, *, actor: Principal) -> AuditReportOut:
-        report = await audit.verify_chain()
+        report = await audit.verify_chain(
+            checkpoint_dir=request.app.ctx.runtime.settings.audit_checkpoint_dir
+        )
         return AuditReportOut.model_validate(report, from_attributes=True)
 
     return bp
