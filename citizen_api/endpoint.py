@@ -7,9 +7,10 @@ serialises what the handler returns. Handlers stay thin: parse, one service call
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
@@ -30,15 +31,17 @@ from services.accounts.tokens import verify_access_token
 from services.common import audit
 from services.common.context import RequestContext, request_context
 from services.common.errors import InvalidInput, PermissionDenied, Unauthenticated, VerificationRequired
-from services.common.ratelimit import RateLimiter
+from services.common.ratelimit import RateLimiter, named_rule
 
 __all__ = [
     "ACTING_FOR_HEADER",
     "MAX_BODY_KEYS",
     "client_ip",
+    "enforce_limit",
     "endpoint",
     "json_body",
     "principal_of",
+    "refusal_budget",
     "rate_limiter",
     "revocation_store",
     "serialise",
@@ -147,6 +150,49 @@ def rate_limiter(request: Request) -> RateLimiter:
     return request.app.ctx.runtime.rate_limiter
 
 
+async def enforce_limit(request: Request, name: str, *, user_id: object | None = None) -> None:
+    """Count one attempt against `<name>.ip` and (given a user) `<name>.user`; 429 with Retry-After.
+
+    The limits are settings (citizen_api.settings.DEFAULT_RATE_LIMITS); a name without one is not
+    limited. Routes declare `@endpoint(limit=name)`; routes outside `@endpoint` call this directly.
+    """
+    settings = request.app.ctx.runtime.settings
+    limiter = rate_limiter(request)
+    for suffix, identifier in (("ip", client_ip(request)), ("user", user_id)):
+        rule_name = f"{name}.{suffix}"
+        limit = settings.rate_limit(rule_name)
+        if limit and identifier is not None:
+            await limiter.hit(named_rule(rule_name, limit), str(identifier))
+
+
+@contextlib.asynccontextmanager
+async def refusal_budget(
+    request: Request, name: str, *, user_id: object, refusals: tuple[type[BaseException], ...]
+) -> AsyncIterator[None]:
+    """Limit how often `user_id` may be refused with `refusals` (setting `<name>.user`).
+
+    For refusals that reveal something about another person (e.g. "this visitor already holds an
+    entry that day"): once the budget is spent every attempt is a 429, whatever its outcome.
+
+        async with refusal_budget(request, "tourism.visitor_conflict", user_id=actor.user_id,
+                                  refusals=(VisitorAlreadyBooked,)):
+            booking = await service.book(...)
+    """
+    rule_name = f"{name}.user"
+    limit = request.app.ctx.runtime.settings.rate_limit(rule_name)
+    if not limit:
+        yield
+        return
+    rule = named_rule(rule_name, limit)
+    limiter = rate_limiter(request)
+    await limiter.ensure_allowed(rule, str(user_id))
+    try:
+        yield
+    except refusals:
+        await limiter.check(rule, str(user_id))
+        raise
+
+
 def _require_level(actor: Principal, level: VerificationLevel) -> None:
     """VerificationRequired naming the missing step; `who` says whose step it is under a proxy."""
     if actor.level.satisfies(level):
@@ -187,8 +233,12 @@ def endpoint(
     proxy_scope: str | None = None,
     description: str | None = None,
     headers: Sequence[str] = (),
+    limit: str | None = None,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[HTTPResponse]]]:
-    """Declare a route's contract. Keyword arguments passed to the handler: body, query, actor."""
+    """Declare a route's contract. Keyword arguments passed to the handler: body, query, actor.
+
+    `limit="bookings.create"` applies the abuse limits `bookings.create.ip` / `.user` from settings.
+    """
     needs_auth = auth or level is not None or bool(roles) or proxy_scope is not None
 
     def decorator(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[HTTPResponse]]:
@@ -222,6 +272,10 @@ def endpoint(
             elif optional_auth:
                 kwargs["actor"] = None
             _parse_multipart(request)
+            if limit is not None:
+                # The account that acts is counted, also when it acts for a relative.
+                acting = kwargs.get("actor")
+                await enforce_limit(request, limit, user_id=acting.user_id if acting is not None else None)
             if body is not None:
                 kwargs["body"] = body.model_validate(json_body(request))
             if query is not None:

@@ -58,6 +58,7 @@ def create_blueprint() -> Blueprint:
 
     @bp.post("/api/v1/bookings")
     @endpoint(
+        limit="bookings.create",
         summary="Book a slot",
         tag=TAG,
         body=BookingIn,
@@ -154,6 +155,7 @@ def create_blueprint() -> Blueprint:
 
     @bp.post("/api/v1/slots/<slot_id>/waitlist")
     @endpoint(
+        limit="bookings.create",
         summary="Join the waitlist of a full slot",
         tag=TAG,
         body=WaitlistIn,

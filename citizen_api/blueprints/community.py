@@ -180,6 +180,7 @@ async def get_notice(request: Request, notice_id: str, *, actor: Principal | Non
 
 
 @endpoint(
+    limit="notices.create",
     summary="Post a notice (WeChat content security: risky refused, review held for a second staff member)",
     tag="community staff",
     body=NoticeIn,
@@ -290,6 +291,7 @@ async def notice_reads(
 
 
 @endpoint(
+    limit="events.create",
     summary="Create an event with sign-up (a booking-engine slot with a waitlist)",
     tag="community staff",
     body=EventIn,
@@ -417,6 +419,7 @@ async def similar(request: Request, *, query: SimilarQuery, actor: Principal) ->
 
 
 @endpoint(
+    limit="reports.create",
     summary="Report a problem (随手拍); 409 with candidates when a similar one is nearby unless confirm_new",
     tag="community",
     body=ReportIn,

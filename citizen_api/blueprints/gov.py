@@ -137,6 +137,7 @@ async def get_hall(request: Request, hall_id: str) -> HallOut:
 
 
 @endpoint(
+    limit="applications.create",
     summary="Apply online for a service item",
     tag="gov",
     body=ApplicationIn,

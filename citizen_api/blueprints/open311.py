@@ -8,6 +8,7 @@ errors are `[{"code": 403, "description": "..."}]` or `<errors><error><code>403<
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -17,11 +18,11 @@ from xml.etree import ElementTree as ET
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 
-from citizen_api.endpoint import endpoint
+from citizen_api.endpoint import endpoint, enforce_limit
 from citizen_api.schemas.open311 import ApiKeyIn, ApiKeyOut
 from services.accounts.enums import Role
 from services.accounts.principal import Principal
-from services.common.errors import DomainError
+from services.common.errors import DomainError, RateLimited
 from services.common.i18n import translate
 from services.common.storage import LocalFileStore
 from services.community import open311, publication
@@ -116,6 +117,10 @@ def spec_errors(
             return await handler(request, *args, fmt=fmt, **kwargs)
         except open311.Open311Error as error:
             return _error(request, fmt, error.status, error.code, error.params)
+        except RateLimited as error:
+            limited = _error(request, fmt, 429, error.code, error.params)
+            limited.headers["Retry-After"] = str(error.retry_after)
+            return limited
         except DomainError as error:
             return _error(request, fmt, 400, error.code, error.params)
 
@@ -162,6 +167,9 @@ async def services(request: Request, *, fmt: str) -> HTTPResponse:
 @spec_errors
 async def post_request(request: Request, *, fmt: str) -> HTTPResponse:
     fields, attributes = _form(request)
+    # Per partner key (hashed: the key itself never goes to Redis) and per address.
+    partner = hashlib.sha256(fields.get("api_key", "").encode()).hexdigest()[:32]
+    await enforce_limit(request, "open311.create", user_id=partner)
     submitted = await open311.submit_request(
         form=fields,
         attributes=attributes,

@@ -112,6 +112,7 @@ def create_blueprint() -> Blueprint:
 
     @bp.post("/api/v1/tourism/bookings")
     @endpoint(
+        limit="tourism.bookings.create",
         summary="Book timed entry for 1–5 real-name visitors; the ticket is issued to the scenic area",
         tag="tourism",
         body=EntryBookingIn,

@@ -89,7 +89,7 @@ from services.bookings.errors import (
 from services.bookings.models import Booking, BookingVisitor, Resource, Slot, WaitlistEntry
 from services.bookings.rules import BookingRules, Opening
 from services.bookings.views import BookingView, ResourceView, SlotView, VisitorView, WaitlistView
-from services.common import clock
+from services.common import audit, clock
 from services.common.crypto import mask_id_number, mask_name
 from services.common.errors import InvalidInput, VerificationRequired
 from services.common.idcard import is_valid_id_number, normalize_id_number
@@ -834,6 +834,14 @@ async def check_in(
         raise CheckInNotOpen(details={"opens": opens.isoformat(), "closes": row.slot_end.isoformat()})
     async with in_transaction() as conn:
         await _move(conn, row, BookingStatus.CHECKED_IN, checked_in_at=now)
+        await audit.record(
+            "booking.checked_in",
+            actor_id=actor.user_id,
+            subject_id=row.subject_id,
+            target_type="booking",
+            target_id=row.id,
+            using_db=conn,
+        )
     return await _view(row.id)
 
 
@@ -855,6 +863,15 @@ async def decide(
         else:
             await _move(conn, row, target, decided_by_id=actor.user_id)
         await _notify_row(conn, row, "notify.booking.confirmed" if approve else "notify.booking.denied")
+        await audit.record(
+            "booking.decided",
+            actor_id=actor.user_id,
+            subject_id=row.subject_id,
+            target_type="booking",
+            target_id=row.id,
+            details={"approve": approve},
+            using_db=conn,
+        )
     view = await _view(row.id)
     if not approve:
         await _promote_waitlist(row.slot_id, cipher=cipher)  # type: ignore[attr-defined]
