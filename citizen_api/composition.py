@@ -82,9 +82,13 @@ COMPOSITION: tuple[Mounted, ...] = (
     Mounted(ACCOUNTS, edge=(accounts_api.create_blueprint, wechat_push_api.create_blueprint)),
     Mounted(NOTIFICATIONS, api=(notifications_api.create_blueprint,)),
     Mounted(BOOKINGS, edge=(bookings_api.create_blueprint,)),
-    Mounted(GOV, edge=(gov_api.create_blueprint,)),
+    Mounted(GOV, api=(gov_api.create_blueprint,), edge=(gov_api.create_callback_blueprint,)),
     Mounted(TOURISM, edge=(tourism_api.create_blueprint,)),
-    Mounted(COMMUNITY, edge=(community_api.create_blueprint, open311_api.create_blueprint)),
+    Mounted(
+        COMMUNITY,
+        api=(community_api.create_blueprint, open311_api.create_admin_blueprint),
+        edge=(open311_api.create_blueprint,),
+    ),
     Mounted(SEARCH, api=(search_api.create_blueprint,)),
     Mounted(OPS, edge=(ops_api.create_blueprint,)),
 )
