@@ -205,7 +205,7 @@ class CaseMaterial(Model):
 
 
 class MaterialUpload(Model):
-    """A file uploaded before its application exists (one-step applying); it becomes a CaseMaterial."""
+    """A file uploaded before its application exists (one-step applying), then turned into a CaseMaterial."""
 
     id = fields.UUIDField(primary_key=True, default=new_id)
     user_id = fields.UUIDField()  # the applicant (the represented person when a proxy uploads)

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('filename', fields.CharField(default='', max_length=128)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'gov_material_upload', 'app': 'gov', 'indexes': [Index(fields=['user_id', 'created_at'])], 'pk_attr': 'id', 'table_description': 'A file uploaded before its application exists (one-step applying); it becomes a CaseMaterial.'},
+            options={'table': 'gov_material_upload', 'app': 'gov', 'indexes': [Index(fields=['user_id', 'created_at'])], 'pk_attr': 'id', 'table_description': 'A file uploaded before its application exists (one-step applying), then turned into a CaseMaterial.'},
             bases=['Model'],
         ),
         ops.AlterField(
