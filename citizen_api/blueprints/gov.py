@@ -33,8 +33,10 @@ from citizen_api.schemas.gov import CaseMaterialOut as CaseMaterialSchema
 from integrations.signing import verify_signature
 from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
+from services.common.cache import forget_nonce, remember_nonce
 from services.common.errors import InvalidInput
 from services.common.storage import LocalFileStore
+from services.education import review as education_review
 from services.gov import cases, catalogue, delivery, ratings
 from services.gov.errors import CallbackSignatureInvalid, UnknownCallbackSystem
 
@@ -48,6 +50,7 @@ NONCE_TTL_S = 900
 # Departmental systems that call us back, and the service function that applies their event.
 CALLBACK_HANDLERS: dict[str, Callable[..., Awaitable[delivery.CallbackResult]]] = {
     "gov_platform": delivery.apply_platform_callback,
+    "education_bureau": education_review.apply_bureau_callback,
 }
 
 
@@ -66,8 +69,10 @@ async def _verify_callback(request: Request, system: str) -> tuple[dict[str, Any
     ):
         raise CallbackSignatureInvalid()
     # A captured request re-sent as is carries a nonce we have seen: refuse it.
-    nonce_key = rt.keys("callback-nonce", system, request.headers.get("x-nonce", "")[:64])
-    if not await rt.redis.set(nonce_key, b"1", nx=True, ex=NONCE_TTL_S):
+    nonce = request.headers.get("x-nonce", "")[:64]
+    if not await remember_nonce(
+        redis=rt.redis, keys=rt.keys, scope=f"callback:{system}", nonce=nonce, ttl_s=NONCE_TTL_S
+    ):
         raise CallbackSignatureInvalid("integration.callback_replayed")
     try:
         event = jsonlib.loads(request.body or b"")
@@ -75,7 +80,7 @@ async def _verify_callback(request: Request, system: str) -> tuple[dict[str, Any
         raise InvalidInput("request.malformed") from error
     if not isinstance(event, dict):
         raise InvalidInput("request.body_not_object")
-    return event, nonce_key
+    return event, nonce
 
 
 # -- the service guide -------------------------------------------------------------------------
@@ -374,12 +379,13 @@ async def callback(request: Request, system: str) -> CallbackAck:
     handler = CALLBACK_HANDLERS.get(system)
     if handler is None:
         raise UnknownCallbackSystem(system=system[:32])
-    event, nonce_key = await _verify_callback(request, system)
+    event, nonce = await _verify_callback(request, system)
     try:
         result = await handler(system=system, event=event)
     except Exception:
         # Not applied: let the sender retry the very same request.
-        await request.app.ctx.runtime.redis.delete(nonce_key)
+        rt = request.app.ctx.runtime
+        await forget_nonce(redis=rt.redis, keys=rt.keys, scope=f"callback:{system}", nonce=nonce)
         raise
     return CallbackAck(outcome=result.outcome, case_id=result.case_id, status=result.status)
 
