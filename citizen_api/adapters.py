@@ -26,6 +26,7 @@ class Adapters:
     identity: Any = None
     gov_platform: Any = None
     ticketing: Any = None
+    education_bureau: Any = None
     messenger: Any = None
     his: Any = None
     eldercare: Any = None
@@ -91,6 +92,14 @@ def build_adapters(
 
     adapters.eldercare = EldercareClient(
         base_url=system_url(settings, settings.eldercare_url, "eldercare"),
+        http=http,
+        app_key=settings.integration_app_key,
+        app_secret=settings.integration_app_secret.get_secret_value(),
+    )
+    from integrations.education_bureau.client import EducationBureauClient
+
+    adapters.education_bureau = EducationBureauClient(
+        base_url=system_url(settings, settings.education_bureau_url, "education_bureau"),
         http=http,
         app_key=settings.integration_app_key,
         app_secret=settings.integration_app_secret.get_secret_value(),

@@ -25,12 +25,15 @@ from citizen_api.blueprints import accounts as accounts_api
 from citizen_api.blueprints import bookings as bookings_api
 from citizen_api.blueprints import care as care_api
 from citizen_api.blueprints import community as community_api
+from citizen_api.blueprints import console as console_api
+from citizen_api.blueprints import education as education_api
 from citizen_api.blueprints import gov as gov_api
 from citizen_api.blueprints import notifications as notifications_api
 from citizen_api.blueprints import open311 as open311_api
 from citizen_api.blueprints import ops as ops_api
 from citizen_api.blueprints import platform as platform_api
 from citizen_api.blueprints import search as search_api
+from citizen_api.blueprints import staff_auth as staff_auth_api
 from citizen_api.blueprints import tourism as tourism_api
 from citizen_api.blueprints import wechat_push as wechat_push_api
 from services.accounts.domain import DOMAIN as ACCOUNTS
@@ -41,8 +44,10 @@ from services.common.contributions import Domain, PeriodicJob, PrivacyHooks, val
 from services.common.domain import DOMAIN as COMMON
 from services.common.outbox import OutboxHandler
 from services.community.domain import DOMAIN as COMMUNITY
+from services.education.domain import DOMAIN as EDUCATION
 from services.gov.domain import DOMAIN as GOV
 from services.notifications.domain import DOMAIN as NOTIFICATIONS
+from services.ops.domain import DOMAIN as OPS
 from services.search.domain import DOMAIN as SEARCH
 from services.tourism.domain import DOMAIN as TOURISM
 
@@ -51,6 +56,7 @@ __all__ = [
     "COMPOSITION",
     "Mounted",
     "booking_policies",
+    "dashboard_figures",
     "domains",
     "mount_blueprints",
     "outbox_handlers",
@@ -76,8 +82,6 @@ class Mounted:
     edge: tuple[BlueprintFactory, ...] = ()
 
 
-OPS = Domain(name="ops")
-
 # Order: dependencies first (seeds run in this order; accounts' tables before the domains' rows).
 COMPOSITION: tuple[Mounted, ...] = (
     Mounted(COMMON, edge=(platform_api.create_blueprint,)),
@@ -89,7 +93,10 @@ COMPOSITION: tuple[Mounted, ...] = (
     Mounted(COMMUNITY, edge=(community_api.create_blueprint, open311_api.create_blueprint)),
     Mounted(CARE, edge=(care_api.create_blueprint,)),
     Mounted(SEARCH, api=(search_api.create_blueprint,)),
-    Mounted(OPS, edge=(ops_api.create_blueprint,)),
+    Mounted(EDUCATION, api=(education_api.create_blueprint,)),
+    Mounted(
+        OPS, edge=(ops_api.create_blueprint, staff_auth_api.create_blueprint, console_api.create_blueprint)
+    ),
 )
 
 
@@ -134,6 +141,11 @@ def seeders() -> tuple[tuple[str, Callable[..., Any]], ...]:
 
 def privacy_hooks() -> Mapping[str, PrivacyHooks]:
     return {d.name: d.privacy for d in domains() if d.privacy is not None}
+
+
+def dashboard_figures() -> dict[str, Callable[..., Any]]:
+    """Domain name -> its operations-dashboard figures, in composition order."""
+    return {d.name: d.dashboard_figures for d in domains() if d.dashboard_figures is not None}
 
 
 def booking_policies() -> BookingPolicies:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sanic import Blueprint, Sanic
 
-from integrations.sandbox import eldercare, gov_platform, his, identity, ticketing, wechat
+from integrations.sandbox import education_bureau, eldercare, gov_platform, his, identity, ticketing, wechat
 from integrations.sandbox.faults import SandboxOptions
 
 __all__ = ["SANDBOXES", "SandboxOptions", "create_sandbox_app", "mount_sandboxes", "sandbox_blueprint"]
@@ -26,6 +26,7 @@ SANDBOXES: dict[str, Callable[[SandboxOptions], Blueprint]] = {
     "ticketing": ticketing.create_blueprint,
     "his": his.create_blueprint,
     "eldercare": eldercare.create_blueprint,
+    "education_bureau": education_bureau.create_blueprint,
 }
 
 

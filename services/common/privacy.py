@@ -22,7 +22,11 @@ async def export_user_data(*, user_id: uuid.UUID) -> dict[str, Any]:
     rows = await IdempotencyRecord.filter(**_mine(user_id)).order_by("created_at")
     return {
         "remembered_requests": [
-            {"route": r.scope.split(":", 1)[1], "status": r.status_code, "expires_at": r.expires_at.isoformat()}
+            {
+                "route": r.scope.split(":", 1)[1],
+                "status": r.status_code,
+                "expires_at": r.expires_at.isoformat(),
+            }
             for r in rows
         ]
     }
