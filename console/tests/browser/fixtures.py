@@ -85,7 +85,9 @@ async def main() -> None:
             sec_suggest="pass",
             token=community.new_token(),
         )
-        await ReportHistory.create(report_id=report.id, actor_id=reporter.id, from_status=None, to_status="open")
+        await ReportHistory.create(
+            report_id=report.id, actor_id=reporter.id, from_status=None, to_status="open"
+        )
         # An overdue case and a bad rating's overdue follow-up for the operator's department.
         applicant = await _resident("o-console-applicant")
         yesterday = clock.local_date() - dt.timedelta(days=1)
@@ -111,7 +113,9 @@ async def main() -> None:
         follow_up = await FollowUp.create(rating=rating, department_code=department, due_date=yesterday)
         # A dead letter for the administrator to retry.
         dead = await outbox.enqueue(topic="browser.test", payload={}, aggregate_type="test", aggregate_id="1")
-        await OutboxMessage.filter(id=dead.id).update(status=OutboxStatus.DEAD, attempts=12, last_error="HTTP 503")
+        await OutboxMessage.filter(id=dead.id).update(
+            status=OutboxStatus.DEAD, attempts=12, last_error="HTTP 503"
+        )
         # A resident who books a hall window through the API during the test.
         booker = await _resident("o-console-booker")
         slot = (
