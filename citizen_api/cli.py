@@ -148,7 +148,12 @@ def cmd_seed(args: argparse.Namespace) -> int:
                     bar.write(f"  {domain}: {rows} rows")
                     bar.update(1)
 
-                return await run_seeds(ctx, seeders=composition.seeders(), on_domain=done)
+                total = await run_seeds(ctx, seeders=composition.seeders(), on_domain=done)
+            from services.search.indexing import reindex
+
+            indexed = await reindex(composition.search_sources())
+            print(f"  search: {sum(indexed.values())} documents from {', '.join(indexed)}")
+            return total
         finally:
             await close_db()
 
@@ -257,6 +262,88 @@ def _register_accounts(sub) -> None:
 
 
 COMMANDS["accounts"] = _register_accounts
+
+
+def cmd_education_verify_lottery(args: argparse.Namespace) -> int:
+    """Recompute a school's draw from its public record; exit 0 when it verifies, 1 otherwise."""
+    from services.common.errors import DomainError
+    from services.education import admission
+    from services.education.lottery import verify_record
+
+    def report(record: dict, verification) -> int:
+        drawn = record.get("result") or {}
+        print(
+            f"round {record.get('round_code')} school {record.get('school_code')}: "
+            f"commitment {record.get('commitment')} seed {record.get('seed') or '(sealed)'} "
+            f"{len(drawn.get('order') or [])} applicants, {record.get('places')} places"
+        )
+        if verification.ok:
+            print("VERIFIED: the seed matches the commitment and the result recomputes exactly")
+            return 0
+        for problem in verification.problems:
+            print(f"FAILED: {problem}")
+        return 1
+
+    if args.url:
+        import httpx
+
+        path = f"/api/v1/education/rounds/{args.round}/lotteries/{args.school}"
+        response = httpx.get(args.url.rstrip("/") + path, timeout=30)
+        if response.status_code != 200:
+            print(f"refused: HTTP {response.status_code} {response.text[:200]}", file=sys.stderr)
+            return 1
+        record = response.json()
+        return report(record, verify_record(record))
+
+    async def work(settings: Settings) -> int:
+        try:
+            record = await admission.public_lottery(round_id=args.round, school_id=args.school)
+        except DomainError as error:
+            print(f"refused: {error.code}", file=sys.stderr)
+            return 1
+        return report(record, verify_record(record))
+
+    return int(_with_db(work))  # type: ignore[arg-type]
+
+
+def cmd_education_import_districts(args: argparse.Namespace) -> int:
+    """Load a published school-districts GeoJSON file (format: services/education/data/README.md)."""
+    from services.common.errors import DomainError
+    from services.education import catalogue
+
+    async def work(settings: Settings) -> int:
+        try:
+            count = await catalogue.import_districts_file(args.file)
+        except DomainError as error:
+            print(f"refused: {error.code} {error.params or ''}", file=sys.stderr)
+            return 1
+        print(f"imported {count} school districts from {args.file}")
+        return 0
+
+    return int(_with_db(work))  # type: ignore[arg-type]
+
+
+def _register_education(sub) -> None:
+    education = sub.add_parser("education", help="education: lotteries and school districts").add_subparsers(
+        dest="education_command", required=True
+    )
+    verify = education.add_parser(
+        "verify-lottery", help="recompute a school's 电脑随机派位 from its published seed and inputs"
+    )
+    verify.add_argument("round", help="round id or code")
+    verify.add_argument("school", help="school id or code")
+    verify.add_argument(
+        "--url", help="verify the record a running API publishes (e.g. http://127.0.0.1:8000)"
+    )
+    verify.set_defaults(func=cmd_education_verify_lottery)
+    districts = education.add_parser(
+        "import-districts", help="load a published school-districts GeoJSON file"
+    )
+    districts.add_argument("file")
+    districts.set_defaults(func=cmd_education_import_districts)
+
+
+COMMANDS["education"] = _register_education
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -23,8 +23,10 @@ from sanic import Blueprint, Sanic
 
 from citizen_api.blueprints import accounts as accounts_api
 from citizen_api.blueprints import bookings as bookings_api
+from citizen_api.blueprints import care as care_api
 from citizen_api.blueprints import community as community_api
 from citizen_api.blueprints import console as console_api
+from citizen_api.blueprints import education as education_api
 from citizen_api.blueprints import gov as gov_api
 from citizen_api.blueprints import notifications as notifications_api
 from citizen_api.blueprints import open311 as open311_api
@@ -37,10 +39,12 @@ from citizen_api.blueprints import wechat_push as wechat_push_api
 from services.accounts.domain import DOMAIN as ACCOUNTS
 from services.bookings.domain import DOMAIN as BOOKINGS
 from services.bookings.policy import BookingPolicies
+from services.care.domain import DOMAIN as CARE
 from services.common.contributions import Domain, PeriodicJob, PrivacyHooks, validate_domains
 from services.common.domain import DOMAIN as COMMON
 from services.common.outbox import OutboxHandler
 from services.community.domain import DOMAIN as COMMUNITY
+from services.education.domain import DOMAIN as EDUCATION
 from services.gov.domain import DOMAIN as GOV
 from services.notifications.domain import DOMAIN as NOTIFICATIONS
 from services.ops.domain import DOMAIN as OPS
@@ -58,6 +62,7 @@ __all__ = [
     "outbox_handlers",
     "periodic_jobs",
     "privacy_hooks",
+    "search_sources",
     "seeders",
     "tortoise_apps",
     "validate",
@@ -87,7 +92,9 @@ COMPOSITION: tuple[Mounted, ...] = (
     Mounted(GOV, edge=(gov_api.create_blueprint,)),
     Mounted(TOURISM, edge=(tourism_api.create_blueprint,)),
     Mounted(COMMUNITY, edge=(community_api.create_blueprint, open311_api.create_blueprint)),
+    Mounted(CARE, edge=(care_api.create_blueprint,)),
     Mounted(SEARCH, api=(search_api.create_blueprint,)),
+    Mounted(EDUCATION, api=(education_api.create_blueprint,)),
     Mounted(
         OPS, edge=(ops_api.create_blueprint, staff_auth_api.create_blueprint, console_api.create_blueprint)
     ),
@@ -131,6 +138,11 @@ def periodic_jobs() -> tuple[PeriodicJob, ...]:
 def seeders() -> tuple[tuple[str, Callable[..., Any]], ...]:
     """(domain name, seed function) in composition order."""
     return tuple((d.name, d.seed) for d in domains() if d.seed is not None)
+
+
+def search_sources() -> tuple[tuple[str, Callable[..., Any]], ...]:
+    """(domain name, search-document source) for the platform search's reindex."""
+    return tuple((d.name, d.search_documents) for d in domains() if d.search_documents is not None)
 
 
 def privacy_hooks() -> Mapping[str, PrivacyHooks]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty
 
-from citizen_api.endpoint import client_ip, endpoint, rate_limiter
+from citizen_api.endpoint import client_ip, endpoint, rate_limiter, revocation_store
 from citizen_api.schemas.accounts import (
     AuditPageOut,
     AuditQuery,
@@ -46,8 +46,7 @@ def _tokens(request: Request) -> service.SessionTokens:
 
 
 def _revocations(request: Request) -> service.RevocationStore:
-    rt = request.app.ctx.runtime
-    return service.RevocationStore(redis=rt.redis, keys=rt.keys, access_ttl_s=rt.settings.access_token_ttl_s)
+    return revocation_store(request)
 
 
 def create_blueprint() -> Blueprint:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sanic import Blueprint, Sanic
 
-from integrations.sandbox import gov_platform, identity, ticketing, wechat
+from integrations.sandbox import education_bureau, eldercare, gov_platform, his, identity, ticketing, wechat
 from integrations.sandbox.faults import SandboxOptions
 
 __all__ = ["SANDBOXES", "SandboxOptions", "create_sandbox_app", "mount_sandboxes", "sandbox_blueprint"]
@@ -24,6 +24,9 @@ SANDBOXES: dict[str, Callable[[SandboxOptions], Blueprint]] = {
     "identity": identity.create_blueprint,
     "gov_platform": gov_platform.create_blueprint,
     "ticketing": ticketing.create_blueprint,
+    "his": his.create_blueprint,
+    "eldercare": eldercare.create_blueprint,
+    "education_bureau": education_bureau.create_blueprint,
 }
 
 

@@ -40,6 +40,7 @@ from services.accounts.errors import (
 from services.accounts.models import ProxyAction, RefreshToken, RoleGrant, User
 from services.accounts.ports import IdentityPort, WeChatPort
 from services.accounts.principal import Principal
+from services.accounts.revocation import RevocationStore
 from services.accounts.tokens import issue_access_token
 from services.common import audit, clock
 from services.common.contributions import PrivacyHooks
@@ -163,29 +164,6 @@ class SignedIn:
     refresh_token: str
     expires_in: int
     user: ProfileView
-
-
-class RevocationStore:
-    """The Redis deny-list the endpoint decorator consults: revoked access-token ids and sessions."""
-
-    def __init__(self, *, redis: Any, keys: Any, access_ttl_s: int):
-        self.redis = redis
-        self.keys = keys
-        self.access_ttl_s = access_ttl_s
-
-    async def revoke_jti(self, jti: str, expires_at: dt.datetime) -> None:
-        remaining = int((expires_at - clock.now()).total_seconds()) + 1
-        if remaining > 0:
-            await self.redis.set(self.keys("revoked-jti", jti), b"1", ex=remaining)
-
-    async def revoke_sessions(self, session_ids: list[str]) -> None:
-        # Access tokens of a session live at most access_ttl_s; after that the marker can go.
-        if not session_ids:
-            return
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for sid in session_ids:
-                pipe.set(self.keys("revoked-sid", sid), b"1", ex=self.access_ttl_s + 5)
-            await pipe.execute()
 
 
 def _hash_token(token: str) -> str:
@@ -440,10 +418,8 @@ async def verify_identity(
     index = cipher.blind_index(id_number, purpose="id_number")
     if user.id_number_index and user.id_number_index != index:
         raise AlreadyVerified()
-    holder = await User.filter(id_number_index=index).exclude(id=user.id).exists()
-    if holder:
-        await audit.record("identity.rejected", actor_id=user.id, details={"outcome": "already_bound"})
-        raise IdentityAlreadyBound()
+    # The identity system is asked first: answering "already bound" before it would tell anyone who
+    # types a number whether that number has an account here. Only name + number together learn it.
     verdict = await identity.verify(name=name, id_number=id_number)
     if not verdict.matched:
         await audit.record(
@@ -454,6 +430,14 @@ async def verify_identity(
         if verdict.outcome == "invalid_id_number":
             raise IdNumberInvalid()
         raise IdentityMismatch()
+    holder = await User.filter(id_number_index=index).exclude(id=user.id).exists()
+    if holder:
+        await audit.record(
+            "identity.rejected",
+            actor_id=user.id,
+            details={"outcome": "already_bound", "reference": verdict.reference},
+        )
+        raise IdentityAlreadyBound()
     try:
         async with in_transaction() as conn:
             user.name_enc = cipher.encrypt(name, context=_NAME_CTX)

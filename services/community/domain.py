@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.common.contributions import Domain, PrivacyHooks
-from services.community import figures, jobs, privacy, seed
+from services.community import figures, jobs, privacy, search_docs, seed
 
 __all__ = ["DOMAIN"]
 
@@ -14,6 +14,7 @@ DOMAIN = Domain(
     outbox_handlers=jobs.OUTBOX_HANDLERS,
     periodic_jobs=tuple(jobs.PERIODIC_JOBS),
     seed=seed.seed_demo,
+    search_documents=search_docs.search_documents,
     dashboard_figures=figures.dashboard_figures,
     privacy=PrivacyHooks(
         export=privacy.export_user_data,
@@ -27,4 +28,9 @@ DOMAIN = Domain(
             "community_file",
         ),
     ),
+    kept_on_erasure={
+        "community_event": "created_by is the staff member who posted the event, part of the record",
+        "community_notice": "author_id is the staff member who wrote the notice, part of the record",
+        "community_open311_key": "created_by is the administrator who issued the partner key (audit)",
+    },
 )

@@ -7,7 +7,7 @@ from typing import Any
 
 from services.common import clock
 from services.gov.enums import CaseStatus, FollowUpStatus
-from services.gov.service import _CLOCK_RUNNING
+from services.gov.timeline import CLOCK_RUNNING as _CLOCK_RUNNING
 from services.ops.aggregate import FigureScope, Query, Series, fetch, local_day, utc_bounds
 
 __all__ = ["dashboard_figures"]

@@ -15,6 +15,6 @@ DOMAIN = Domain(
     privacy=PrivacyHooks(
         export=privacy.export_user_data,
         erase=privacy.erase_user_data,
-        tables=("notifications_inbox_message", "notifications_subscription_consent"),
+        tables=("notification_inbox", "notification_subscription_consent"),
     ),
 )
