@@ -6,39 +6,40 @@ from typing import Any
 
 from services.bookings import service
 from services.common import idempotency
-from services.common.jobs import PeriodicJob
+from services.common.contributions import PeriodicJob
+from services.deps import Deps
 
 __all__ = ["OUTBOX_HANDLERS", "PERIODIC_JOBS"]
 
 
-async def expire_holds(deps: Any) -> int:
+async def expire_holds(deps: Deps) -> int:
     """Holds that ran out give their places back (and promote waitlists)."""
     service.use_cipher(deps.cipher)
     return await service.expire_holds(cipher=deps.cipher)
 
 
-async def promote_waitlists(deps: Any) -> int:
+async def promote_waitlists(deps: Deps) -> int:
     """Finish any waitlist promotion a crash (or a process without the signing key) left undone."""
     service.use_cipher(deps.cipher)
     return await service.promote_waitlists(cipher=deps.cipher)
 
 
-async def mark_no_shows(deps: Any) -> int:
+async def mark_no_shows(deps: Deps) -> int:
     """Confirmed bookings whose slot ended without a check-in become no-shows (strikes)."""
     return await service.mark_no_shows()
 
 
-async def send_reminders(deps: Any) -> int:
+async def send_reminders(deps: Deps) -> int:
     """The day-before reminder, once per booking."""
     return await service.send_reminders()
 
 
-async def roll_slots(deps: Any) -> int:
+async def roll_slots(deps: Deps) -> int:
     """Keep slots generated across every resource's advance-booking window."""
     return await service.roll_slots()
 
 
-async def purge_idempotency_keys(deps: Any) -> int:
+async def purge_idempotency_keys(deps: Deps) -> int:
     """Idempotency records are kept 24 hours."""
     return await idempotency.purge_expired()
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.common.jobs import PeriodicJob
+from services.common.contributions import PeriodicJob
 from services.common.outbox import OutboxEvent
+from services.deps import Deps
 from services.tourism import entry, service
 
 __all__ = [
@@ -18,31 +19,31 @@ __all__ = [
 ]
 
 
-async def poll_crowd(deps: Any) -> int:
+async def poll_crowd(deps: Deps) -> int:
     """Read occupancy from the gate system into the database and refresh the cached crowd documents."""
     if deps.adapters.ticketing is None:
         return 0
     return await service.poll_crowd(gates=deps.adapters.ticketing, redis=deps.redis, keys=deps.keys)
 
 
-async def prune_crowd(deps: Any) -> int:
+async def prune_crowd(deps: Deps) -> int:
     """Keep the crowd history bounded."""
     return await service.prune_crowd_readings()
 
 
-async def issue_ticket(event: OutboxEvent, deps: Any) -> None:
+async def issue_ticket(event: OutboxEvent, deps: Deps) -> None:
     """Deliver a queued ticket to the ticketing system (outbox topic tourism.ticket_issue)."""
     await entry.deliver_ticket(
         event_id=event.id, payload=event.payload, gates=deps.adapters.ticketing, cipher=deps.cipher
     )
 
 
-async def roll_entry_slots(deps: Any) -> int:
+async def roll_entry_slots(deps: Deps) -> int:
     """Keep a week of entry slots ahead for every scenic area."""
     return await entry.set_up_all()
 
 
-async def sweep_tickets(deps: Any) -> int:
+async def sweep_tickets(deps: Deps) -> int:
     """Queue tickets for entry bookings made through the generic booking route; void cancelled ones."""
     queued = await entry.queue_missing_tickets(cipher=deps.cipher)
     if deps.adapters.ticketing is not None:

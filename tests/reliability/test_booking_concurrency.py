@@ -132,12 +132,13 @@ _WORKER = textwrap.dedent(
     from services.accounts.principal import Principal
     from services.bookings import service
     from services.bookings.errors import SlotFull
+    from citizen_api.composition import tortoise_apps
     from services.common.db import close_db, init_db
 
     async def main(url, slot_id, user_ids):
         settings = Settings(profile="test", database_url=url)
         cipher = build_cipher(settings)
-        await init_db(url)
+        await init_db(url, apps=tortoise_apps())
         async def attempt(user_id):
             actor = Principal(user_id=uuid.UUID(user_id), level=VerificationLevel.REAL_NAME)
             try:
