@@ -21,10 +21,11 @@ from sanic_ext.extensions.openapi import openapi
 
 from services.accounts import access, family
 from services.accounts.enums import Role, VerificationLevel
+from services.accounts.levels import require_level
 from services.accounts.principal import Principal
 from services.accounts.tokens import verify_access_token
 from services.common import audit
-from services.common.errors import InvalidInput, PermissionDenied, Unauthenticated, VerificationRequired
+from services.common.errors import InvalidInput, PermissionDenied, Unauthenticated
 from services.common.ratelimit import RateLimiter
 
 __all__ = [
@@ -40,9 +41,6 @@ __all__ = [
 ACTING_FOR_HEADER = "X-Acting-For"
 
 log = logging.getLogger(__name__)
-
-# Where a user goes to reach each level; returned with a VerificationRequired error.
-_NEXT_STEP = {VerificationLevel.PHONE: "/api/v1/me/phone", VerificationLevel.REAL_NAME: "/api/v1/me/identity"}
 
 
 def serialise(value: Any) -> Any:
@@ -121,16 +119,6 @@ def rate_limiter(request: Request) -> RateLimiter:
     return limiter
 
 
-def _require_level(actor: Principal, level: VerificationLevel) -> None:
-    """VerificationRequired naming the missing step; `who` says whose step it is under a proxy."""
-    if actor.level.satisfies(level):
-        return
-    details = {"required": level.value, "current": actor.level.value, "next": _NEXT_STEP[level]}
-    if actor.acting_for is not None:
-        details["who"] = "represented"
-    raise VerificationRequired(details=details, required=level.value)
-
-
 async def _record_proxy_action(request: Request, actor: Principal, status: int) -> None:
     # Only what succeeded was done on the person's behalf; refusals change nothing for them.
     if actor.acting_for is None or status >= 400:
@@ -171,7 +159,7 @@ def endpoint(
                 if actor.locale and not request.args.get("lang"):
                     request.ctx.locale = actor.locale
                 if level is not None:
-                    _require_level(actor, level)
+                    require_level(actor, level)
                 if roles and not any(actor.has_role(role) for role in roles):
                     raise PermissionDenied("auth.role_required", role=",".join(r.value for r in roles))
                 acting_for = request.headers.get(ACTING_FOR_HEADER)
@@ -181,7 +169,7 @@ def endpoint(
                     actor = await access.act_for(actor=actor, subject=acting_for, scope=proxy_scope)
                     if level is not None:
                         # The represented person must hold the level too (a hospital needs *their* identity).
-                        _require_level(actor, level)
+                        require_level(actor, level)
                 request.ctx.principal = actor
                 kwargs["actor"] = actor
             elif optional_auth:

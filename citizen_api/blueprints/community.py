@@ -54,7 +54,6 @@ def _checker(request: Request):
 
 def create_blueprint() -> Blueprint:
     bp = Blueprint("community")
-    events.register()  # members-only events take sign-ups from members only
 
     # ------------------------------------------------------------------------------------- communities
 

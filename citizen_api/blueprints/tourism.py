@@ -5,8 +5,10 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, raw
 
+from citizen_api.blueprints.bookings import booking_policies
 from citizen_api.endpoint import endpoint
 from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent
+from citizen_api.schemas.bookings import SlotOut
 from citizen_api.schemas.tourism import (
     Crowd,
     EntryBookingIn,
@@ -20,7 +22,7 @@ from citizen_api.schemas.tourism import (
     TicketQuery,
 )
 from services.accounts.principal import Principal
-from services.tourism import entry, service
+from services.tourism import service
 from services.tourism.cache import LocalTier, Rendered
 
 __all__ = ["create_blueprint"]
@@ -49,7 +51,6 @@ def conditional(request: Request, document: Rendered) -> HTTPResponse:
 
 def create_blueprint() -> Blueprint:
     bp = Blueprint("tourism")
-    entry.install_guard()  # the booking engine asks tourism before booking a scenic entry slot
     process_copy = LocalTier(ttl_s=1.0)
 
     def local(request: Request) -> LocalTier | None:
@@ -107,8 +108,9 @@ def create_blueprint() -> Blueprint:
         query=SlotsQuery,
         response=SlotPage,
     )
-    async def slots(request: Request, area_id: str, *, query: SlotsQuery) -> dict:
-        return await service.entry_slots(area_id=area_id, date=query.date)
+    async def slots(request: Request, area_id: str, *, query: SlotsQuery) -> SlotPage:
+        slots = await service.entry_slots(area_id=area_id, date=query.date)
+        return SlotPage(items=[SlotOut.from_domain(slot) for slot in slots])
 
     @bp.post("/api/v1/tourism/bookings")
     @endpoint(
@@ -124,6 +126,7 @@ def create_blueprint() -> Blueprint:
     )
     async def book(request: Request, *, body: EntryBookingIn, actor: Principal) -> HTTPResponse:
         cipher = request.app.ctx.runtime.cipher
+        policies = booking_policies(request)
         return await idempotent(
             request,
             actor=actor,
@@ -131,7 +134,7 @@ def create_blueprint() -> Blueprint:
             payload=body,
             status=201,
             run=lambda: service.book_entry(
-                actor=actor, slot_id=body.slot_id, visitors=body.visitors, cipher=cipher
+                actor=actor, slot_id=body.slot_id, visitors=body.visitors, cipher=cipher, policies=policies
             ),
             render=lambda booked: EntryBookingOut.from_domain(booked, request.ctx.locale),
         )

@@ -1,11 +1,12 @@
-"""Tourism's background work: polling the gates for crowd figures."""
+"""Tourism's background work: crowd polling, entry slots, and ticket delivery to the gate system."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from services.common.jobs import PeriodicJob
+from services.common.contributions import PeriodicJob
 from services.common.outbox import OutboxEvent
+from services.deps import Deps
 from services.tourism import entry, service
 
 __all__ = [
@@ -15,17 +16,18 @@ __all__ = [
     "poll_crowd",
     "prune_crowd",
     "roll_entry_slots",
+    "void_ticket",
 ]
 
 
-async def poll_crowd(deps: Any) -> int:
+async def poll_crowd(deps: Deps) -> int:
     """Read occupancy from the gate system into the database and refresh the cached crowd documents."""
     if deps.adapters.ticketing is None:
         return 0
     return await service.poll_crowd(gates=deps.adapters.ticketing, redis=deps.redis, keys=deps.keys)
 
 
-async def prune_crowd(deps: Any) -> int:
+async def prune_crowd(deps: Deps) -> int:
     """Keep the crowd history bounded."""
     return await service.prune_crowd_readings()
 
@@ -37,23 +39,19 @@ async def issue_ticket(event: OutboxEvent, deps: Any) -> None:
     )
 
 
-async def roll_entry_slots(deps: Any) -> int:
+async def roll_entry_slots(deps: Deps) -> int:
     """Keep a week of entry slots ahead for every scenic area."""
     return await entry.set_up_all()
 
 
-async def sweep_tickets(deps: Any) -> int:
-    """Queue tickets for entry bookings made through the generic booking route; void cancelled ones."""
-    queued = await entry.queue_missing_tickets(cipher=deps.cipher)
-    if deps.adapters.ticketing is not None:
-        queued += await entry.void_released_tickets(gates=deps.adapters.ticketing)
-    return queued
+async def void_ticket(event: OutboxEvent, deps: Deps) -> None:
+    """Void an issued ticket at the ticketing system (outbox topic tourism.ticket_void)."""
+    await entry.void_at_gate(ticket_id=event.payload["ticket_id"], gates=deps.adapters.ticketing)
 
 
-OUTBOX_HANDLERS: dict[str, Any] = {"tourism.ticket_issue": issue_ticket}
+OUTBOX_HANDLERS: dict[str, Any] = {entry.TICKET_TOPIC: issue_ticket, entry.VOID_TOPIC: void_ticket}
 PERIODIC_JOBS = [
     PeriodicJob("tourism.roll_entry_slots", every_s=3600.0, run=roll_entry_slots),
     PeriodicJob("tourism.poll_crowd", every_s=30.0, run=poll_crowd),
-    PeriodicJob("tourism.sweep_tickets", every_s=60.0, run=sweep_tickets),
     PeriodicJob("tourism.prune_crowd", every_s=3600.0, run=prune_crowd),
 ]
