@@ -70,6 +70,7 @@ async def wait_until_up(url: str, limit_s: float = 60.0) -> None:
 
 async def prepare(database_url: str, *, hot_slots: int, users: int, secret: str) -> dict:
     """Migrate a fresh database and create the resource, slots and users the load needs."""
+    from citizen_api.composition import tortoise_apps
     from services.accounts.enums import VerificationLevel
     from services.accounts.models import User
     from services.accounts.tokens import issue_access_token
@@ -77,9 +78,9 @@ async def prepare(database_url: str, *, hot_slots: int, users: int, secret: str)
     from services.common import clock
     from services.common.db import close_db, init_db, migrate
 
-    await migrate(database_url)
+    await migrate(database_url, apps=tortoise_apps())
     await close_db()
-    await init_db(database_url)
+    await init_db(database_url, apps=tortoise_apps())
     try:
         resource = await service.ensure_resource(
             owner_domain="gov",

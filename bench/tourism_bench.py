@@ -67,6 +67,7 @@ def serve_api(port: int, database_url: str, redis_url: str | None) -> None:
 
 async def prepare_database(database_url: str) -> str:
     """Migrate and seed the demo scenic areas; returns one area id."""
+    from citizen_api.composition import tortoise_apps
     from citizen_api.runtime import build_cipher
     from citizen_api.settings import Settings
     from services.common.db import close_db, init_db, migrate
@@ -74,9 +75,9 @@ async def prepare_database(database_url: str) -> str:
     from services.tourism.models import ScenicArea
     from services.tourism.seed import seed_demo
 
-    await migrate(database_url)
+    await migrate(database_url, apps=tortoise_apps())
     await close_db()
-    await init_db(database_url)
+    await init_db(database_url, apps=tortoise_apps())
     try:
         await seed_demo(SeedContext(cipher=build_cipher(Settings())))
         area = await ScenicArea.get(code="wangwushan")

@@ -26,7 +26,10 @@ class Adapters:
     identity: Any = None
     gov_platform: Any = None
     ticketing: Any = None
+    education_bureau: Any = None
     messenger: Any = None
+    his: Any = None
+    eldercare: Any = None
 
 
 def system_url(settings: Settings, configured: str | None, system: str) -> str:
@@ -61,10 +64,6 @@ def build_adapters(
         redis=redis,
         keys=keys,
     )
-    # Which notification kinds also go out as WeChat subscribe messages; read once per process.
-    from services.notifications import service as notifications
-
-    notifications.configure(templates=settings.wechat_templates)
     from integrations.identity.client import IdentityClient
 
     adapters.identity = IdentityClient(
@@ -77,6 +76,30 @@ def build_adapters(
 
     adapters.gov_platform = GovPlatformClient(
         base_url=system_url(settings, settings.gov_platform_url, "gov_platform"),
+        http=http,
+        app_key=settings.integration_app_key,
+        app_secret=settings.integration_app_secret.get_secret_value(),
+    )
+    from integrations.his.client import HisClient
+
+    adapters.his = HisClient(
+        base_url=system_url(settings, settings.his_url, "his"),
+        http=http,
+        app_key=settings.integration_app_key,
+        app_secret=settings.integration_app_secret.get_secret_value(),
+    )
+    from integrations.eldercare.client import EldercareClient
+
+    adapters.eldercare = EldercareClient(
+        base_url=system_url(settings, settings.eldercare_url, "eldercare"),
+        http=http,
+        app_key=settings.integration_app_key,
+        app_secret=settings.integration_app_secret.get_secret_value(),
+    )
+    from integrations.education_bureau.client import EducationBureauClient
+
+    adapters.education_bureau = EducationBureauClient(
+        base_url=system_url(settings, settings.education_bureau_url, "education_bureau"),
         http=http,
         app_key=settings.integration_app_key,
         app_secret=settings.integration_app_secret.get_secret_value(),

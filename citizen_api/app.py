@@ -9,7 +9,7 @@ import logging
 from sanic import Sanic
 from sanic.config import Config
 
-from citizen_api.blueprints import all_blueprints
+from citizen_api import composition
 from citizen_api.errors import register_error_handlers
 from citizen_api.logging import configure_logging
 from citizen_api.metrics import Metrics
@@ -49,10 +49,10 @@ def create_app(settings: Settings | None = None, *, name: str | None = None) -> 
     )
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
 
+    composition.validate()
     register_middleware(app)
     register_error_handlers(app)
-    for blueprint in all_blueprints():
-        app.blueprint(blueprint)
+    composition.mount_blueprints(app)
     if settings.sandboxes:
         mount_sandboxes(app, settings=settings)
 

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from functools import partial
 
+from citizen_api import composition
 from citizen_api.settings import Settings
 
 __all__ = ["main"]
@@ -92,7 +93,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     async def main() -> None:
         try:
-            await migrate(settings.database_url, progress=progress)
+            await migrate(settings.database_url, apps=composition.tortoise_apps(), progress=progress)
         finally:
             await close_db()
 
@@ -112,7 +113,7 @@ def cmd_makemigrations(args: argparse.Namespace) -> int:
     from services.common import db
 
     # Tortoise's CLI takes a dotted path to a config dict; publish ours for this one command.
-    db.CLI_CONFIG = tortoise_config(settings.database_url)  # type: ignore[attr-defined]
+    db.CLI_CONFIG = tortoise_config(settings.database_url, apps=composition.tortoise_apps())  # type: ignore[attr-defined]
     ctx = tortoise_cli.CLIContext(config="services.common.db.CLI_CONFIG", config_file=None)
 
     async def main() -> None:
@@ -127,16 +128,18 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
     from citizen_api.runtime import build_cipher
     from services.common.db import close_db, init_db
-    from services.common.seeding import SeedContext, run_seeds, seed_modules
+    from services.common.seeding import SeedContext, run_seeds
 
     if not args.demo:
         raise SystemExit("nothing to seed: pass --demo for the Jiyuan demo data")
     settings = _settings()
 
     async def main() -> int:
-        await init_db(settings.database_url)
+        await init_db(settings.database_url, apps=composition.tortoise_apps())
         try:
-            with tqdm(total=len(seed_modules()), unit="domain", desc="seeding", file=sys.stderr) as bar:
+            with tqdm(
+                total=len(composition.seeders()), unit="domain", desc="seeding", file=sys.stderr
+            ) as bar:
                 ctx = SeedContext(
                     cipher=build_cipher(settings), progress=lambda label: bar.set_postfix_str(label)
                 )
@@ -145,7 +148,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
                     bar.write(f"  {domain}: {rows} rows")
                     bar.update(1)
 
-                return await run_seeds(ctx, on_domain=done)
+                return await run_seeds(ctx, seeders=composition.seeders(), on_domain=done)
         finally:
             await close_db()
 
@@ -178,7 +181,7 @@ def _with_db(work: Callable[[Settings], object]) -> object:
     settings = _settings()
 
     async def main() -> object:
-        await init_db(settings.database_url)
+        await init_db(settings.database_url, apps=composition.tortoise_apps())
         try:
             return await work(settings)  # type: ignore[misc]
         finally:
@@ -245,12 +248,97 @@ def _register_accounts(sub) -> None:
         "reencrypt-pii", help="after a PII key rotation: rewrite old rows with the active key"
     )
     rotate.set_defaults(func=cmd_users_reencrypt_pii)
+    from citizen_api.staff_cli import register_staff_commands
+
+    register_staff_commands(users)
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
     verify = audit.add_parser("verify", help="check the hash chain; prints OK or the first broken link")
     verify.set_defaults(func=cmd_audit_verify)
 
 
 COMMANDS["accounts"] = _register_accounts
+
+
+def cmd_education_verify_lottery(args: argparse.Namespace) -> int:
+    """Recompute a school's draw from its public record; exit 0 when it verifies, 1 otherwise."""
+    from services.common.errors import DomainError
+    from services.education import admission
+    from services.education.lottery import verify_record
+
+    def report(record: dict, verification) -> int:
+        drawn = record.get("result") or {}
+        print(
+            f"round {record.get('round_code')} school {record.get('school_code')}: "
+            f"commitment {record.get('commitment')} seed {record.get('seed') or '(sealed)'} "
+            f"{len(drawn.get('order') or [])} applicants, {record.get('places')} places"
+        )
+        if verification.ok:
+            print("VERIFIED: the seed matches the commitment and the result recomputes exactly")
+            return 0
+        for problem in verification.problems:
+            print(f"FAILED: {problem}")
+        return 1
+
+    if args.url:
+        import httpx
+
+        path = f"/api/v1/education/rounds/{args.round}/lotteries/{args.school}"
+        response = httpx.get(args.url.rstrip("/") + path, timeout=30)
+        if response.status_code != 200:
+            print(f"refused: HTTP {response.status_code} {response.text[:200]}", file=sys.stderr)
+            return 1
+        record = response.json()
+        return report(record, verify_record(record))
+
+    async def work(settings: Settings) -> int:
+        try:
+            record = await admission.public_lottery(round_id=args.round, school_id=args.school)
+        except DomainError as error:
+            print(f"refused: {error.code}", file=sys.stderr)
+            return 1
+        return report(record, verify_record(record))
+
+    return int(_with_db(work))  # type: ignore[arg-type]
+
+
+def cmd_education_import_districts(args: argparse.Namespace) -> int:
+    """Load a published school-districts GeoJSON file (format: services/education/data/README.md)."""
+    from services.common.errors import DomainError
+    from services.education import catalogue
+
+    async def work(settings: Settings) -> int:
+        try:
+            count = await catalogue.import_districts_file(args.file)
+        except DomainError as error:
+            print(f"refused: {error.code} {error.params or ''}", file=sys.stderr)
+            return 1
+        print(f"imported {count} school districts from {args.file}")
+        return 0
+
+    return int(_with_db(work))  # type: ignore[arg-type]
+
+
+def _register_education(sub) -> None:
+    education = sub.add_parser("education", help="education: lotteries and school districts").add_subparsers(
+        dest="education_command", required=True
+    )
+    verify = education.add_parser(
+        "verify-lottery", help="recompute a school's 电脑随机派位 from its published seed and inputs"
+    )
+    verify.add_argument("round", help="round id or code")
+    verify.add_argument("school", help="school id or code")
+    verify.add_argument(
+        "--url", help="verify the record a running API publishes (e.g. http://127.0.0.1:8000)"
+    )
+    verify.set_defaults(func=cmd_education_verify_lottery)
+    districts = education.add_parser(
+        "import-districts", help="load a published school-districts GeoJSON file"
+    )
+    districts.add_argument("file")
+    districts.set_defaults(func=cmd_education_import_districts)
+
+
+COMMANDS["education"] = _register_education
 
 
 def _parser() -> argparse.ArgumentParser:

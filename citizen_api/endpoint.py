@@ -14,17 +14,19 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 from pydantic_core import to_jsonable_python
-from redis.exceptions import RedisError
 from sanic import Request
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 
+from integrations.http import CallContext, call_context
 from services.accounts import access, family
 from services.accounts.enums import Role, VerificationLevel
 from services.accounts.levels import require_level
 from services.accounts.principal import Principal
+from services.accounts.revocation import RevocationStore
 from services.accounts.tokens import verify_access_token
 from services.common import audit
+from services.common.context import RequestContext, request_context
 from services.common.errors import InvalidInput, PermissionDenied, Unauthenticated
 from services.common.ratelimit import RateLimiter
 
@@ -35,6 +37,7 @@ __all__ = [
     "json_body",
     "principal_of",
     "rate_limiter",
+    "revocation_store",
     "serialise",
 ]
 
@@ -77,25 +80,23 @@ async def authenticate(request: Request) -> Principal:
         raise Unauthenticated("auth.required")
     runtime = request.app.ctx.runtime
     claims = verify_access_token(token.strip(), secret=runtime.settings.secret_key.get_secret_value())
-    # Logout deny-lists the token itself; logout, refresh-token reuse and account deletion also
-    # revoke the whole sign-in session (sid), which ends every access token issued in it.
-    revoked = [runtime.keys("revoked-jti", claims.jti)]
-    if claims.session_id:
-        revoked.append(runtime.keys("revoked-sid", claims.session_id))
-    try:
-        is_revoked = bool(await runtime.redis.exists(*revoked))
-    except RedisError as error:
-        # Redis is the fast path, the database the truth: a session ended by logout, token reuse or
-        # deletion has no live refresh token left. (A bare-jti deny-listing is lost during an outage.)
-        log.warning("revocation list unavailable; checking the session in the database", exc_info=error)
-        is_revoked = claims.session_id is not None and not await access.session_is_live(
-            session_id=claims.session_id
-        )
-    if is_revoked:
+    # The session row is the truth; Redis caches the verdict and may have lost it (see revocation.py).
+    if await revocation_store(request).is_revoked(jti=claims.jti, session_id=claims.session_id):
         raise Unauthenticated("auth.token_revoked")
     principal = await access.load_principal(user_id=claims.user_id)
     request.ctx.token_claims = claims
     return principal
+
+
+def revocation_store(request: Request) -> RevocationStore:
+    """The revocation check on the runtime's Redis, backed by the session rows."""
+    runtime = request.app.ctx.runtime
+    return RevocationStore(
+        redis=runtime.redis,
+        keys=runtime.keys,
+        access_ttl_s=runtime.settings.access_token_ttl_s,
+        live_cache_s=runtime.settings.session_live_cache_s,
+    )
 
 
 def principal_of(request: Request) -> Principal | None:
@@ -109,14 +110,15 @@ def client_ip(request: Request) -> str:
 
 def rate_limiter(request: Request) -> RateLimiter:
     """This process's rate limiter, on the runtime's Redis (in-memory while Redis is down)."""
-    runtime = request.app.ctx.runtime
-    limiter = runtime.extras.get("rate_limiter")
-    if limiter is None:
-        limiter = RateLimiter.on_redis(
-            runtime.redis, key_prefix=runtime.keys("limits"), enabled=runtime.settings.rate_limits_enabled
-        )
-        runtime.extras["rate_limiter"] = limiter
-    return limiter
+    return request.app.ctx.runtime.rate_limiter
+
+
+def _bind_call_context(request: Request, actor: Principal) -> None:
+    """Departments see who acted (the signed-in user, not whom they act for) on every call."""
+    request_id = getattr(request.ctx, "request_id", None)
+    acting_user = str(actor.user_id)
+    request_context.set(RequestContext(request_id=request_id, acting_user=acting_user))
+    call_context.set(CallContext(request_id=request_id, acting_user=acting_user))
 
 
 async def _record_proxy_action(request: Request, actor: Principal, status: int) -> None:
@@ -171,6 +173,7 @@ def endpoint(
                         # The represented person must hold the level too (a hospital needs *their* identity).
                         require_level(actor, level)
                 request.ctx.principal = actor
+                _bind_call_context(request, actor)
                 kwargs["actor"] = actor
             elif optional_auth:
                 kwargs["actor"] = None

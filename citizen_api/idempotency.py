@@ -16,11 +16,13 @@ the same request (body + whom the caller acts for) replay the first response (st
 `Idempotent-Replayed: true`); the same key with another request is 422 `idempotency.key_reused`;
 concurrent duplicates wait for the first and replay it (409 `idempotency.in_progress` if it takes over
 10 s), so exactly one thing is created. A request that fails (any error) stores nothing and releases
-the key, because nothing was done and a retry should be allowed to succeed. Records are kept 24 h.
+the key, because nothing was done and a retry should be allowed to succeed. A client that disconnects
+does not cancel the work or its record (shielded), so its retry replays what was done. Kept 24 h.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -35,6 +37,8 @@ from services.common import idempotency
 __all__ = ["IDEMPOTENCY_HEADER", "idempotent"]
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Strong references to shielded work whose request was cancelled (the loop keeps only weak ones).
+_UNFINISHED: set[asyncio.Future[Any]] = set()
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 
@@ -59,13 +63,21 @@ async def idempotent(
     )
     if isinstance(outcome, idempotency.Replay):
         return json(outcome.response, status=outcome.status_code, headers={REPLAYED_HEADER: "true"})
-    try:
-        response = serialise(render(await run()))
-    except Exception:
-        # Errors are raised before anything commits (services validate first and write last).
-        # A cancelled task (BaseException) keeps the claim: the work may have committed; the claim
-        # goes stale after a minute and the key can then be used again.
-        await idempotency.release(outcome.record_id)
-        raise
-    await idempotency.complete(outcome.record_id, status_code=status, response=response)
+
+    async def work_and_record() -> Any:
+        try:
+            response = serialise(render(await run()))
+        except Exception:
+            # Errors are raised before anything commits (services validate first and write last).
+            await idempotency.release(outcome.record_id)
+            raise
+        await idempotency.complete(outcome.record_id, status_code=status, response=response)
+        return response
+
+    # Sanic cancels the handler when the client hangs up. The work and its record run shielded in a
+    # task of their own, so a committed write is always recorded and the client's retry replays it.
+    work = asyncio.ensure_future(work_and_record())
+    _UNFINISHED.add(work)
+    work.add_done_callback(_UNFINISHED.discard)
+    response = await asyncio.shield(work)
     return json(response, status=status)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import re
 import sys
 from typing import Any
 
-__all__ = ["PiiFilter", "configure_logging", "request_id_var", "scrub"]
+from services.common import context
 
-request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+__all__ = ["PiiFilter", "configure_logging", "scrub"]
 
 # Mainland ID numbers (18 chars, last may be X) and mobile numbers; digits around them must not be digits,
 # so order numbers and timestamps survive.
@@ -50,7 +49,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
-            "request_id": getattr(record, "request_id", None) or request_id_var.get(),
+            "request_id": getattr(record, "request_id", None) or context.current().request_id,
         }
         for key, value in record.__dict__.items():
             if key not in _STANDARD and key not in entry and not key.startswith("_"):
@@ -63,7 +62,7 @@ class JsonFormatter(logging.Formatter):
 class _RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", None):
-            record.request_id = request_id_var.get()
+            record.request_id = context.current().request_id
         return True
 
 

@@ -1,20 +1,100 @@
-"""Per-request plumbing: request id, language, metrics, response headers."""
+"""Per-request plumbing: request id, language, input hygiene, metrics, response headers."""
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import re
 import time
 import uuid
+from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
-from citizen_api.logging import request_id_var
+from integrations.http import CallContext, call_context
+from services.common.context import RequestContext, request_context
+from services.common.errors import InvalidInput, PermissionDenied
 from services.common.i18n import negotiate
 
 __all__ = ["register_middleware"]
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_FORM = "application/x-www-form-urlencoded"
+# Pages for operators, not citizens: they reveal internals (traffic, routes, schemas).
+_OPERATOR_PAGES = ("/metrics", "/docs")
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul_bytes(request: Request) -> None:
+    """NUL in a URL, a JSON body or a form field is never meaningful text; PostgreSQL cannot store it.
+
+    Refused here, before any handler, so no route can reach the database with it (uploaded file
+    contents are binary and not inspected).
+    """
+    if b"\x00" in unquote_to_bytes(request.raw_url):
+        raise InvalidInput("request.nul_byte")
+    body = request.body
+    if not body:
+        return
+    content_type = (request.content_type or "").split(";")[0].strip().lower()
+    if content_type == _FORM:
+        if b"\x00" in unquote_to_bytes(body.replace(b"+", b" ")):
+            raise InvalidInput("request.nul_byte")
+    elif content_type.endswith("json"):
+        if b"\x00" in body:
+            raise InvalidInput("request.nul_byte")
+        # Only a body spelling \u0000 can decode to NUL; parse it to tell that from an escaped backslash.
+        if b"\\u0000" in body:
+            try:
+                parsed = request.json
+            except Exception:  # noqa: BLE001 - malformed JSON is the handler's 400, not ours
+                return
+            if _holds_nul(parsed):
+                raise InvalidInput("request.nul_byte")
+    elif content_type == "multipart/form-data":
+        if any(_holds_nul(values) for values in request.form.values()):
+            raise InvalidInput("request.nul_byte")
+        if any(_holds_nul(f.name) for files in request.files.values() for f in files):
+            raise InvalidInput("request.nul_byte")
+
+
+def _is_operator_page(path: str) -> bool:
+    return any(path == page or path.startswith(page + "/") for page in _OPERATOR_PAGES)
+
+
+def _guard_operator_pages(request: Request) -> None:
+    """Behind CITIZEN_OPS_RESTRICTED: an allowed network or the ops bearer token, else 403."""
+    settings = request.app.ctx.runtime.settings
+    if not settings.ops_pages_restricted or not _is_operator_page(request.path):
+        return
+    try:
+        address = ipaddress.ip_address(request.remote_addr or request.ip)
+    except ValueError:
+        address = None
+    if address is not None and any(
+        address in ipaddress.ip_network(network, strict=False) for network in settings.ops_allowed_networks
+    ):
+        return
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    expected = settings.ops_token.get_secret_value() if settings.ops_token else ""
+    if (
+        expected
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(token.strip().encode(), expected.encode())
+    ):
+        return
+    raise PermissionDenied("ops.restricted")
 
 
 def register_middleware(app: Sanic) -> None:
@@ -23,10 +103,15 @@ def register_middleware(app: Sanic) -> None:
         incoming = request.headers.get("x-request-id", "")
         request.ctx.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.ctx.started = time.perf_counter()
-        request_id_var.set(request.ctx.request_id)
+        # Logs, outbox rows and adapter calls made for this request carry its id (the endpoint adds
+        # the acting user once the caller is authenticated).
+        request_context.set(RequestContext(request_id=request.ctx.request_id))
+        call_context.set(CallContext(request_id=request.ctx.request_id))
         request.ctx.locale = negotiate(
             request.args.get("lang"), accept_language=request.headers.get("accept-language")
         )
+        _refuse_nul_bytes(request)
+        _guard_operator_pages(request)
 
     @app.on_response(priority=100)
     async def _end(request: Request, response: HTTPResponse) -> None:

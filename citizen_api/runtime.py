@@ -7,6 +7,7 @@ at import time. Services receive the pieces they need as arguments, never this o
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,25 +15,39 @@ import httpx
 import redis.asyncio as aioredis
 from tortoise import Tortoise
 
+from citizen_api import composition
 from citizen_api.adapters import Adapters, build_adapters
 from citizen_api.settings import Settings
+from services.bookings.policy import BookingPolicies
 from services.common.cache import Keys, create_redis
+from services.common.contributions import PeriodicJob, PrivacyHooks
 from services.common.crypto import PiiCipher
 from services.common.db import close_db, init_db
+from services.common.outbox import OutboxHandler
+from services.common.ratelimit import RateLimiter
 
 __all__ = ["Runtime", "close_runtime", "open_runtime"]
 
 
 @dataclass(slots=True)
 class Runtime:
+    """Satisfies services.deps.Deps: what handlers and jobs are given, as values."""
+
     settings: Settings
     redis: aioredis.Redis
     keys: Keys
     http: httpx.AsyncClient
     cipher: PiiCipher
     adapters: Adapters
+    rate_limiter: RateLimiter
+    # From the composition root: what the domains contribute.
+    booking_policies: BookingPolicies = field(default_factory=BookingPolicies)
+    privacy_hooks: Mapping[str, PrivacyHooks] = field(default_factory=dict)
+    outbox_handlers: Mapping[str, OutboxHandler] = field(default_factory=dict)
+    periodic_jobs: tuple[PeriodicJob, ...] = ()
+    # name -> `async (*, start, end, scope) -> dict | None`: each domain's operations-dashboard figures.
+    dashboard_figures: Mapping[str, Any] = field(default_factory=dict)
     owns_db: bool = False
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def build_cipher(settings: Settings) -> PiiCipher:
@@ -47,7 +62,7 @@ async def open_runtime(settings: Settings, *, redis: aioredis.Redis | None = Non
     """Connect everything `settings` describes. The database is opened unless already open (tests)."""
     owns_db = not Tortoise._inited
     if owns_db:
-        await init_db(settings.database_url, pool_max=settings.db_pool_max)
+        await init_db(settings.database_url, apps=composition.tortoise_apps(), pool_max=settings.db_pool_max)
     redis = redis or create_redis(settings.redis_url)
     keys = Keys(settings.redis_prefix)
     http = httpx.AsyncClient(
@@ -59,6 +74,7 @@ async def open_runtime(settings: Settings, *, redis: aioredis.Redis | None = Non
     )
     cipher = build_cipher(settings)
     adapters = build_adapters(settings=settings, http=http, redis=redis, keys=keys)
+    composition.validate()
     return Runtime(
         settings=settings,
         redis=redis,
@@ -66,6 +82,14 @@ async def open_runtime(settings: Settings, *, redis: aioredis.Redis | None = Non
         http=http,
         cipher=cipher,
         adapters=adapters,
+        rate_limiter=RateLimiter.on_redis(
+            redis, key_prefix=keys("limits"), enabled=settings.rate_limits_enabled
+        ),
+        booking_policies=composition.booking_policies(),
+        privacy_hooks=composition.privacy_hooks(),
+        outbox_handlers=composition.outbox_handlers(),
+        periodic_jobs=composition.periodic_jobs(),
+        dashboard_figures=composition.dashboard_figures(),
         owns_db=owns_db,
     )
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.community.enums import PUBLIC_REPORT_CATEGORIES
 
 __all__ = ["DEV_SECRET", "Settings"]
 
@@ -15,6 +18,22 @@ DEV_SECRET = "dev-only-secret-change-me-0000000000000000"
 DEV_PII_KEY = base64.b64encode(b"dev-only-pii-key-32-bytes-000000").decode()
 DEV_BLIND_INDEX_KEY = "dev-only-blind-index-key"
 DEV_CALLBACK_SECRET = "dev-only-callback-secret"
+DEV_WECHAT_APPID = "wx0000000000demo"
+DEV_WECHAT_SECRET = "dev-wechat-secret"
+DEV_PUSH_TOKEN = "dev-push-token"
+DEV_AUDIT_KEY = "dev-only-audit-chain-key-0000000000000000"
+# Every development default a production deployment must replace.
+_DEV_SECRETS = frozenset(
+    {
+        DEV_SECRET,
+        DEV_PII_KEY,
+        DEV_BLIND_INDEX_KEY,
+        DEV_CALLBACK_SECRET,
+        DEV_WECHAT_SECRET,
+        DEV_PUSH_TOKEN,
+        DEV_AUDIT_KEY,
+    }
+)
 
 Profile = Literal["embedded", "test", "production"]
 
@@ -38,6 +57,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     access_token_ttl_s: int = 15 * 60
     refresh_token_ttl_s: int = 30 * 24 * 3600
+    # How long Redis may answer "session live" before the database is asked again (revocations
+    # overwrite it at once; this bounds the window only when that write fails).
+    session_live_cache_s: int = 30
 
     # PII encryption: key id -> base64 of 32 random bytes. New rows use pii_active_key_id;
     # old rows stay readable while their key id is still listed.
@@ -56,9 +78,11 @@ class Settings(BaseSettings):
     page_limit_max: int = 100
 
     # WeChat mini-program.
-    wechat_appid: str = "wx0000000000demo"
-    wechat_secret: SecretStr = SecretStr("dev-wechat-secret")
-    wechat_push_token: SecretStr = SecretStr("dev-push-token")
+    wechat_appid: str = DEV_WECHAT_APPID
+    wechat_secret: SecretStr = SecretStr(DEV_WECHAT_SECRET)
+    wechat_push_token: SecretStr = SecretStr(DEV_PUSH_TOKEN)
+    # A push whose signed timestamp is further than this from now (either way) is refused as a replay.
+    wechat_push_max_age_s: int = 300
     wechat_api_base: str | None = None
     wechat_miniprogram_state: Literal["developer", "trial", "formal"] = "developer"
     # Notification kind (message id, e.g. "notify.booking.confirmed") -> subscribe-message template id.
@@ -68,7 +92,9 @@ class Settings(BaseSettings):
     identity_url: str | None = None
     gov_platform_url: str | None = None
     ticketing_url: str | None = None
+    education_bureau_url: str | None = None
     his_url: str | None = None
+    eldercare_url: str | None = None
     integration_app_key: str = "citizen-api"
     integration_app_secret: SecretStr = SecretStr(DEV_CALLBACK_SECRET)
     integration_timeout_s: float = 5.0
@@ -88,6 +114,28 @@ class Settings(BaseSettings):
     run_worker_in_process: bool = True
 
     rate_limits_enabled: bool = True
+    # How long the operations dashboard answer is cached (seconds): screens refreshing together cost one computation.
+    ops_dashboard_cache_s: int = 15
+
+    # Operator pages (/metrics, /docs): None means restricted in production and open elsewhere. When
+    # restricted, a caller needs an address in ops_allowed_networks or `Authorization: Bearer <ops_token>`.
+    ops_restricted: bool | None = None
+    ops_token: SecretStr | None = None
+    ops_allowed_networks: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+
+    # Audit chain: HMAC keys (key id -> secret) the database never holds; new entries use the active
+    # key, old ones verify while their key id is listed. The chain head is anchored as a signed
+    # checkpoint file in audit_checkpoint_dir (outside the database) every audit_checkpoint_every_s.
+    audit_keys: dict[str, SecretStr] = Field(default_factory=lambda: {"a1": SecretStr(DEV_AUDIT_KEY)})
+    audit_active_key_id: str = "a1"
+    audit_checkpoint_dir: str = "var/audit-checkpoints"
+    audit_checkpoint_every_s: float = 300.0
+
+    # The public Open311 feed: report categories the city publishes, lifetime of signed photo links.
+    open311_public_categories: list[str] = Field(default_factory=lambda: list(PUBLIC_REPORT_CATEGORIES))
+    open311_media_ttl_s: int = Field(3600, ge=60)
+    # WeChat checks partner (Open311) text as this openid of the city's operator account; unset = held for staff.
+    open311_sec_check_openid: str | None = None
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -99,16 +147,32 @@ class Settings(BaseSettings):
         if not self.redis_url:
             problems.append("CITIZEN_REDIS_URL is required in production")
         if not self.allow_default_secrets:
-            defaults = {
-                "CITIZEN_SECRET_KEY": self.secret_key.get_secret_value() == DEV_SECRET,
-                "CITIZEN_PII_KEYS": any(v.get_secret_value() == DEV_PII_KEY for v in self.pii_keys.values()),
-                "CITIZEN_BLIND_INDEX_KEY": self.blind_index_key.get_secret_value() == DEV_BLIND_INDEX_KEY,
-                "CITIZEN_INTEGRATION_APP_SECRET": self.integration_app_secret.get_secret_value()
-                == DEV_CALLBACK_SECRET,
+            secrets = {
+                "CITIZEN_SECRET_KEY": [self.secret_key],
+                "CITIZEN_PII_KEYS": list(self.pii_keys.values()),
+                "CITIZEN_BLIND_INDEX_KEY": [self.blind_index_key],
+                "CITIZEN_INTEGRATION_APP_SECRET": [self.integration_app_secret],
+                "CITIZEN_CALLBACK_SECRETS": list(self.callback_secrets.values()),
+                "CITIZEN_WECHAT_SECRET": [self.wechat_secret],
+                "CITIZEN_WECHAT_PUSH_TOKEN": [self.wechat_push_token],
+                "CITIZEN_AUDIT_KEYS": list(self.audit_keys.values()),
+                "CITIZEN_OPS_TOKEN": [self.ops_token] if self.ops_token else [],
             }
-            problems += [f"{name} still has its development default" for name, bad in defaults.items() if bad]
-            if len(self.secret_key.get_secret_value()) < 32:
-                problems.append("CITIZEN_SECRET_KEY must be at least 32 characters")
+            problems += [
+                f"{name} still has a development default"
+                for name, values in secrets.items()
+                if any(v.get_secret_value() in _DEV_SECRETS for v in values)
+            ]
+            if self.wechat_appid == DEV_WECHAT_APPID:
+                problems.append("CITIZEN_WECHAT_APPID still has its development default")
+            for name, value, minimum in (
+                ("CITIZEN_SECRET_KEY", self.secret_key, 32),
+                ("CITIZEN_WECHAT_PUSH_TOKEN", self.wechat_push_token, 16),
+            ):
+                if len(value.get_secret_value()) < minimum:
+                    problems.append(f"{name} must be at least {minimum} characters")
+            if any(len(v.get_secret_value()) < 32 for v in self.audit_keys.values()):
+                problems.append("CITIZEN_AUDIT_KEYS must each be at least 32 characters")
         if self.sandboxes and not self.allow_sandboxes_in_production:
             problems.append("sandbox adapters are on (set CITIZEN_SANDBOXES=false and the real system URLs)")
         if problems:
@@ -125,6 +189,24 @@ class Settings(BaseSettings):
             if len(base64.b64decode(value.get_secret_value())) != 32:
                 raise ValueError(f"PII key {kid!r} must be base64 of exactly 32 bytes")
         return self
+
+    @model_validator(mode="after")
+    def _check_audit_keys(self) -> Settings:
+        for network in self.ops_allowed_networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as error:
+                raise ValueError(f"CITIZEN_OPS_ALLOWED_NETWORKS: {network!r} is not a network") from error
+        if self.audit_active_key_id not in self.audit_keys:
+            raise ValueError(
+                f"CITIZEN_AUDIT_ACTIVE_KEY_ID {self.audit_active_key_id!r} is not in CITIZEN_AUDIT_KEYS"
+            )
+        return self
+
+    @property
+    def ops_pages_restricted(self) -> bool:
+        """Whether /metrics and /docs need an allowed network or the ops token."""
+        return self.profile == "production" if self.ops_restricted is None else self.ops_restricted
 
     @property
     def base_url(self) -> str:

@@ -15,12 +15,16 @@ import math
 import time
 from typing import Any
 
+from redis.exceptions import RedisError
 from taskiq import AsyncBroker, InMemoryBroker
 from taskiq.api import run_receiver_task
+from taskiq.exceptions import SendTaskError
 
 from citizen_api.runtime import Runtime
-from services.common.jobs import PeriodicJob, collect_outbox_handlers, collect_periodic_jobs
-from services.common.outbox import DeliveryPolicy, deliver_due
+from integrations.http import CallContext, call_context
+from services.common.context import RequestContext, request_context
+from services.common.contributions import PeriodicJob
+from services.common.outbox import DeliveryPolicy, OutboxEvent, OutboxHandler, deliver_due
 
 __all__ = ["build_broker", "deliver_outbox_once", "run_ticker", "run_worker"]
 
@@ -37,29 +41,100 @@ def delivery_policy(runtime: Runtime) -> DeliveryPolicy:
     )
 
 
+def _traced(handler: OutboxHandler) -> OutboxHandler:
+    """Run `handler` with the message's request id and object as the adapters' call context."""
+
+    async def run(event: OutboxEvent, deps: Any) -> None:
+        request = request_context.set(RequestContext(request_id=event.request_id))
+        call = call_context.set(CallContext(request_id=event.request_id, case_id=event.aggregate_id))
+        try:
+            await handler(event, deps)
+        finally:
+            call_context.reset(call)
+            request_context.reset(request)
+
+    return run
+
+
 async def deliver_outbox_once(runtime: Runtime) -> int:
     """Deliver every due outbox message once; returns how many were handled."""
-    report = await deliver_due(
-        handlers=collect_outbox_handlers(), deps=runtime, policy=delivery_policy(runtime)
-    )
+    handlers = {topic: _traced(handler) for topic, handler in runtime.outbox_handlers.items()}
+    report = await deliver_due(handlers=handlers, deps=runtime, policy=delivery_policy(runtime))
     return len(report.delivered) + len(report.retried) + len(report.dead)
 
 
-def _jobs() -> list[PeriodicJob]:
-    return [PeriodicJob("outbox.deliver", every_s=1.0, run=deliver_outbox_once), *collect_periodic_jobs()]
+def _jobs(runtime: Runtime) -> list[PeriodicJob]:
+    return [PeriodicJob("outbox.deliver", every_s=1.0, run=deliver_outbox_once), *runtime.periodic_jobs]
+
+
+class Outage:
+    """Logs a dependency's failure once per outage (and its recovery), not once per try."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self.since: float | None = None
+
+    def down(self, error: BaseException) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            log.warning(f"{self.what} unavailable", extra={"error": type(error).__name__})
+
+    def up(self) -> None:
+        if self.since is not None:
+            log.info(
+                f"{self.what} available again", extra={"outage_s": round(time.monotonic() - self.since, 1)}
+            )
+            self.since = None
+
+
+# BRPOP waits at most this long, so a socket timeout above it tells a frozen Redis from an empty queue.
+_RECEIVE_WAIT_S = 1
+_BACKOFF_MAX_S = 5.0
+
+
+def _redis_broker(runtime: Runtime) -> AsyncBroker:
+    from taskiq_redis import ListQueueBroker
+
+    class ReceiverWithBackoff(ListQueueBroker):
+        """taskiq-redis's list queue, but a Redis outage pauses the receiver instead of spinning.
+
+        The stock `listen` retries at once and logs every failure (thousands of lines a second).
+        """
+
+        async def listen(self):  # type: ignore[override]
+            from redis.asyncio import Redis
+
+            outage = Outage("redis (task queue)")
+            delay = 0.1
+            while True:
+                try:
+                    async with Redis(connection_pool=self.connection_pool) as conn:
+                        popped = await conn.brpop([self.queue_name], timeout=_RECEIVE_WAIT_S)
+                except (RedisError, OSError) as error:
+                    outage.down(error)
+                    await asyncio.sleep(delay)
+                    delay = min(_BACKOFF_MAX_S, delay * 2)
+                    continue
+                outage.up()
+                delay = 0.1
+                if popped is not None:
+                    yield popped[1]
+
+    return ReceiverWithBackoff(
+        runtime.settings.redis_url,
+        queue_name=runtime.keys("taskiq", "queue"),
+        socket_timeout=_RECEIVE_WAIT_S + 2,
+        socket_connect_timeout=0.25,
+    )
 
 
 def build_broker(runtime: Runtime) -> AsyncBroker:
     """The taskiq broker with one task per periodic job, each bound to this process's runtime."""
     if runtime.settings.redis_url:
-        from taskiq_redis import ListQueueBroker
-
-        broker: AsyncBroker = ListQueueBroker(
-            runtime.settings.redis_url, queue_name=runtime.keys("taskiq", "queue")
-        )
+        broker: AsyncBroker = _redis_broker(runtime)
     else:
         broker = InMemoryBroker()
-    for job in _jobs():
+    for job in _jobs(runtime):
         broker.register_task(_bind(job, runtime), task_name=job.name)
     return broker
 
@@ -76,25 +151,31 @@ def _bind(job: PeriodicJob, runtime: Runtime):
     return run
 
 
-async def _claim_period(runtime: Runtime, job: PeriodicJob) -> bool:
+async def _claim_period(runtime: Runtime, job: PeriodicJob, *, outage: Outage | None = None) -> bool:
     """True for exactly one process per job and period."""
+    outage = outage or Outage("redis (periodic claims)")
     period = math.floor(time.time() / job.every_s)
     key = runtime.keys("periodic", job.name, period)
     try:
-        return bool(await runtime.redis.set(key, b"1", nx=True, px=int(job.every_s * 2000)))
-    except Exception:  # noqa: BLE001 - Redis down: run locally rather than stop the city's jobs
-        log.warning("redis unavailable for periodic claim; running locally", extra={"job": job.name})
+        claimed = bool(await runtime.redis.set(key, b"1", nx=True, px=int(job.every_s * 2000)))
+    except (RedisError, OSError) as error:  # Redis down: run locally rather than stop the city's jobs
+        outage.down(error)
         return True
+    outage.up()
+    return claimed
 
 
 async def run_ticker(runtime: Runtime, *, broker: AsyncBroker | None = None) -> None:
     """Forever: enqueue each periodic job once per period. Runs in-process when `broker` is None."""
-    jobs = _jobs()
+    jobs = _jobs(runtime)
     broker = broker or build_broker(runtime)
     if isinstance(broker, InMemoryBroker):
         await broker.startup()
     tick = min([runtime.settings.worker_tick_s, *[job.every_s for job in jobs]])
     last_run: dict[str, float] = {}
+    claims, queue = Outage("redis (periodic claims)"), Outage("redis (task queue); running jobs locally")
+    # Jobs run here while the queue is unreachable: the outbox keeps delivering through a Redis outage.
+    local: dict[str, asyncio.Task[Any]] = {}
     try:
         while True:
             now = time.monotonic()
@@ -102,16 +183,23 @@ async def run_ticker(runtime: Runtime, *, broker: AsyncBroker | None = None) -> 
                 if now - last_run.get(job.name, -math.inf) < job.every_s:
                     continue
                 last_run[job.name] = now
-                if await _claim_period(runtime, job):
+                if await _claim_period(runtime, job, outage=claims):
                     task = broker.find_task(job.name)
                     if task is None:
                         continue
                     try:
                         await task.kiq()
-                    except Exception:
-                        log.exception("could not enqueue job", extra={"job": job.name})
+                    except (SendTaskError, RedisError, OSError) as error:
+                        queue.down(error)
+                        running = local.get(job.name)
+                        if running is None or running.done():
+                            local[job.name] = asyncio.create_task(_bind(job, runtime)())
+                    else:
+                        queue.up()
             await asyncio.sleep(tick)
     finally:
+        for running in local.values():
+            running.cancel()
         with contextlib.suppress(Exception):
             await broker.shutdown()
 

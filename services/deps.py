@@ -17,6 +17,7 @@ from services.accounts.ports import IdentityPort, WeChatPort
 from services.common.cache import Keys
 from services.common.crypto import PiiCipher
 from services.community.ports import ContentChecker
+from services.education.ports import EducationBureau
 from services.gov.ports import GovPlatform
 from services.notifications.ports import SubscribeMessageSender
 from services.tourism.ports import TicketingSystem
@@ -37,6 +38,8 @@ class AdapterPorts(Protocol):
     def gov_platform(self) -> GovPlatform: ...
     @property
     def ticketing(self) -> TicketingSystem: ...
+    @property
+    def education_bureau(self) -> EducationBureau: ...
 
 
 class DepsSettings(Protocol):

@@ -23,6 +23,7 @@ from sanic import Sanic
 from tortoise import Tortoise, connections
 
 from citizen_api.app import create_app
+from citizen_api.composition import tortoise_apps
 from citizen_api.settings import Settings
 from services.common.db import close_db, dialect, init_db, migrate
 
@@ -78,7 +79,7 @@ async def database_url() -> AsyncIterator[str]:
     if PROFILE == "embedded":
         folder = Path(tempfile.mkdtemp(prefix="citizen-test-"))
         url = f"sqlite://{folder}/test.sqlite3"
-        await migrate(url)
+        await migrate(url, apps=tortoise_apps())
         await close_db()
         yield url
         return
@@ -87,7 +88,7 @@ async def database_url() -> AsyncIterator[str]:
     await _admin_execute(admin, f'CREATE DATABASE "{name}"')
     url = _with_database(admin, name)
     try:
-        await migrate(url)
+        await migrate(url, apps=tortoise_apps())
         await close_db()
         yield url
     finally:
@@ -122,7 +123,7 @@ def settings(database_url: str, redis_url: str | None) -> Settings:
 
 @pytest.fixture(scope="session")
 async def db(database_url: str) -> AsyncIterator[None]:
-    await init_db(database_url)
+    await init_db(database_url, apps=tortoise_apps())
     yield
     await close_db()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty
 
-from citizen_api.endpoint import client_ip, endpoint, rate_limiter
+from citizen_api.endpoint import client_ip, endpoint, rate_limiter, revocation_store
 from citizen_api.schemas.accounts import (
     AuditPageOut,
     AuditQuery,
@@ -46,8 +46,7 @@ def _tokens(request: Request) -> service.SessionTokens:
 
 
 def _revocations(request: Request) -> service.RevocationStore:
-    rt = request.app.ctx.runtime
-    return service.RevocationStore(redis=rt.redis, keys=rt.keys, access_ttl_s=rt.settings.access_token_ttl_s)
+    return revocation_store(request)
 
 
 def create_blueprint() -> Blueprint:
@@ -243,14 +242,19 @@ def create_blueprint() -> Blueprint:
         description="A JSON document with my personal data in clear, sessions, grants, proxy actions and audit.",
     )
     async def export(request: Request, *, actor: Principal) -> dict:
-        return await service.export_data(actor=actor, cipher=request.app.ctx.runtime.cipher)
+        rt = request.app.ctx.runtime
+        return await service.export_data(actor=actor, cipher=rt.cipher, hooks=rt.privacy_hooks)
 
     @bp.delete("/api/v1/me")
     @endpoint(summary="Delete my account (anonymise, PIPL)", tag="accounts", status=204, auth=True)
     async def delete_me(request: Request, *, actor: Principal) -> HTTPResponse:
         claims = request.ctx.token_claims
         await service.delete_account(
-            actor=actor, jti=claims.jti, expires_at=claims.expires_at, revocations=_revocations(request)
+            actor=actor,
+            jti=claims.jti,
+            expires_at=claims.expires_at,
+            revocations=_revocations(request),
+            hooks=request.app.ctx.runtime.privacy_hooks,
         )
         return empty()
 

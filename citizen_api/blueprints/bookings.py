@@ -2,7 +2,7 @@
 
 Handlers are module-level functions; `create_blueprint()` attaches them to a fresh blueprint (Sanic
 binds a blueprint to the app it is registered on). Routes are written without the "/api/v1"
-prefix: the blueprint carries version 1 under "/api/v", the same as the composition's API group.
+prefix: citizen_api/composition.py mounts the blueprint in its versioned API group (/api/v1).
 """
 
 from __future__ import annotations
@@ -39,18 +39,8 @@ PROXY_SCOPE = "bookings"
 
 
 def booking_policies(request: Request) -> BookingPolicies:
-    """The composition's booking policies, from the runtime.
-
-    Until the runtime carries them (citizen_api/composition.py), the policies of the domains that own
-    bookable resources are collected here, so no guard is ever skipped in the meantime.
-    """
-    policies = getattr(request.app.ctx.runtime, "booking_policies", None)
-    if policies is not None:
-        return policies
-    from services.community.events import BOOKING_POLICY as COMMUNITY
-    from services.tourism.entry import BOOKING_POLICY as TOURISM
-
-    return BookingPolicies.collect([TOURISM, COMMUNITY])
+    """The composition's booking policies (guards, post-booking steps, visibility), from the runtime."""
+    return request.app.ctx.runtime.booking_policies
 
 
 async def record_implicit_proxy(request: Request, *, asked: Principal, used: Principal, status: int) -> None:
@@ -138,10 +128,6 @@ async def create_booking(request: Request, *, body: BookingIn, actor: Principal)
     return response
 
 
-async def _on_booking(request: Request, actor: Principal, booking_id: str) -> Principal:
-    return await service.acting_actor(actor=actor, booking_id=booking_id)
-
-
 @endpoint(
     summary="A booking with its check-in code",
     tag=TAG,
@@ -150,7 +136,7 @@ async def _on_booking(request: Request, actor: Principal, booking_id: str) -> Pr
     proxy_scope=PROXY_SCOPE,
 )
 async def get_booking(request: Request, booking_id: str, *, actor: Principal) -> BookingOut:
-    acting = await _on_booking(request, actor, booking_id)
+    acting = await service.acting_actor(actor=actor, booking_id=booking_id)
     booking = await service.get_booking(actor=acting, booking_id=booking_id)
     await record_implicit_proxy(request, asked=actor, used=acting, status=200)
     return BookingOut.from_domain(booking, request.ctx.locale)
@@ -158,7 +144,7 @@ async def get_booking(request: Request, booking_id: str, *, actor: Principal) ->
 
 @endpoint(summary="Cancel a booking", tag=TAG, response=BookingOut, auth=True, proxy_scope=PROXY_SCOPE)
 async def cancel_booking(request: Request, booking_id: str, *, actor: Principal) -> BookingOut:
-    acting = await _on_booking(request, actor, booking_id)
+    acting = await service.acting_actor(actor=actor, booking_id=booking_id)
     booking = await service.cancel(
         actor=acting,
         booking_id=booking_id,
@@ -177,7 +163,7 @@ async def cancel_booking(request: Request, booking_id: str, *, actor: Principal)
     proxy_scope=PROXY_SCOPE,
 )
 async def confirm_booking(request: Request, booking_id: str, *, actor: Principal) -> BookingOut:
-    acting = await _on_booking(request, actor, booking_id)
+    acting = await service.acting_actor(actor=actor, booking_id=booking_id)
     booking = await service.confirm_hold(
         actor=acting,
         booking_id=booking_id,
@@ -271,8 +257,8 @@ async def resource_bookings(
 
 
 def create_blueprint() -> Blueprint:
-    """A fresh blueprint with the booking routes (version 1: /api/v1/...)."""
-    bp = Blueprint("bookings", version=1, version_prefix="/api/v")
+    """A fresh blueprint with the booking routes (the composition's API group puts them under /api/v1)."""
+    bp = Blueprint("bookings")
     bp.add_route(get_resource, "/resources/<resource_id>", methods=["GET"])
     bp.add_route(list_slots, "/resources/<resource_id>/slots", methods=["GET"])
     bp.add_route(create_booking, "/bookings", methods=["POST"])

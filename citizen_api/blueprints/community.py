@@ -24,10 +24,12 @@ from citizen_api.schemas.community import (
     NoticeOut,
     NoticePatch,
     NoticeReadsOut,
+    PublicationIn,
     ReportFeedbackIn,
     ReportIn,
     ReportListQuery,
     ReportOut,
+    ReportPrivacyIn,
     ReportStatusIn,
     ReviewIn,
     SignupOut,
@@ -40,8 +42,8 @@ from services.accounts.enums import Role
 from services.accounts.principal import Principal
 from services.common.errors import InvalidInput
 from services.common.storage import LocalFileStore
-from services.community import events, service
-from services.community.service import candidate_details
+from services.community import communities, events, files, membership, notices, publication, reports
+from services.community.reports import candidate_details
 
 __all__ = ["create_blueprint"]
 
@@ -52,516 +54,582 @@ def _checker(request: Request):
     return request.app.ctx.runtime.adapters.wechat
 
 
-def create_blueprint() -> Blueprint:
-    bp = Blueprint("community")
+# ------------------------------------------------------------------------------------- communities
 
-    # ------------------------------------------------------------------------------------- communities
 
-    @bp.get("/api/v1/communities")
-    @endpoint(
-        summary="Communities and villages (nearest first with ?near=lat,lng)",
-        tag="community",
-        query=CommunityListQuery,
-        response=Page[CommunityOut],
+@endpoint(
+    summary="Communities and villages (nearest first with ?near=lat,lng)",
+    tag="community",
+    query=CommunityListQuery,
+    response=Page[CommunityOut],
+)
+async def list_communities(request: Request, *, query: CommunityListQuery) -> Page[CommunityOut]:
+    page = await communities.list_communities(
+        near=query.point(), region=query.region, limit=query.limit, cursor=query.cursor
     )
-    async def list_communities(request: Request, *, query: CommunityListQuery) -> Page[CommunityOut]:
-        page = await service.list_communities(
-            near=query.point(), region=query.region, limit=query.limit, cursor=query.cursor
-        )
-        locale = request.ctx.locale
-        return Page[CommunityOut](
-            items=[CommunityOut.from_domain(v, locale) for v in page.items], next_cursor=page.next_cursor
-        )
-
-    @bp.get("/api/v1/communities/<community_id:str>")
-    @endpoint(summary="One community", tag="community", response=CommunityOut)
-    async def get_community(request: Request, community_id: str) -> CommunityOut:
-        view = await service.get_community(community_id=community_id)
-        return CommunityOut.from_domain(view, request.ctx.locale)
-
-    # ------------------------------------------------------------------------------------- membership
-
-    @bp.post("/api/v1/me/community")
-    @endpoint(
-        summary="Join (or move to) a community; pending until staff verify residency",
-        tag="community",
-        body=JoinIn,
-        response=MembershipOut,
-        auth=True,
+    locale = request.ctx.locale
+    return Page[CommunityOut](
+        items=[CommunityOut.from_domain(v, locale) for v in page.items], next_cursor=page.next_cursor
     )
-    async def join(request: Request, *, body: JoinIn, actor: Principal) -> MembershipOut:
-        membership = await service.join_community(
-            actor=actor,
-            community_id=body.community_id,
-            address=body.address,
-            cipher=request.app.ctx.runtime.cipher,
-        )
-        return MembershipOut.from_domain(membership)
 
-    @bp.get("/api/v1/me/community")
-    @endpoint(summary="My community membership", tag="community", response=MembershipOut, auth=True)
-    async def my_membership(request: Request, *, actor: Principal) -> MembershipOut:
-        return MembershipOut.from_domain(await service.my_membership(actor=actor))
 
-    @bp.get("/api/v1/staff/communities/<community_id:str>/members")
-    @endpoint(
-        summary="Residents of my community (e.g. ?status=pending to verify)",
-        tag="community staff",
-        query=MemberListQuery,
-        response=Page[MemberOut],
-        roles=STAFF,
+@endpoint(summary="One community", tag="community", response=CommunityOut)
+async def get_community(request: Request, community_id: str) -> CommunityOut:
+    view = await communities.get_community(community_id=community_id)
+    return CommunityOut.from_domain(view, request.ctx.locale)
+
+
+# ------------------------------------------------------------------------------------- membership
+
+
+@endpoint(
+    summary="Join (or move to) a community; pending until staff verify residency",
+    tag="community",
+    body=JoinIn,
+    response=MembershipOut,
+    auth=True,
+)
+async def join(request: Request, *, body: JoinIn, actor: Principal) -> MembershipOut:
+    joined = await membership.join_community(
+        actor=actor,
+        community_id=body.community_id,
+        address=body.address,
+        cipher=request.app.ctx.runtime.cipher,
     )
-    async def list_members(
-        request: Request, community_id: str, *, query: MemberListQuery, actor: Principal
-    ) -> Page[MemberOut]:
-        page = await service.list_members(
-            actor=actor,
-            community_id=community_id,
-            status=query.status,
-            limit=query.limit,
-            cursor=query.cursor,
-            cipher=request.app.ctx.runtime.cipher,
-        )
-        return Page[MemberOut](
-            items=[MemberOut.from_view(v) for v in page.items], next_cursor=page.next_cursor
-        )
+    return MembershipOut.from_domain(joined)
 
-    @bp.post("/api/v1/staff/memberships/<membership_id:str>/verify")
-    @endpoint(
-        summary="Verify (or refuse) a resident's membership",
-        tag="community staff",
-        body=VerifyIn,
-        response=MembershipOut,
-        roles=STAFF,
+
+@endpoint(summary="My community membership", tag="community", response=MembershipOut, auth=True)
+async def my_membership(request: Request, *, actor: Principal) -> MembershipOut:
+    return MembershipOut.from_domain(await membership.my_membership(actor=actor))
+
+
+@endpoint(
+    summary="Residents of my community (e.g. ?status=pending to verify)",
+    tag="community staff",
+    query=MemberListQuery,
+    response=Page[MemberOut],
+    roles=STAFF,
+)
+async def list_members(
+    request: Request, community_id: str, *, query: MemberListQuery, actor: Principal
+) -> Page[MemberOut]:
+    page = await membership.list_members(
+        actor=actor,
+        community_id=community_id,
+        status=query.status,
+        limit=query.limit,
+        cursor=query.cursor,
+        cipher=request.app.ctx.runtime.cipher,
     )
-    async def verify(
-        request: Request, membership_id: str, *, body: VerifyIn, actor: Principal
-    ) -> MembershipOut:
-        membership = await service.verify_membership(
-            actor=actor, membership_id=membership_id, approve=body.approve
-        )
-        return MembershipOut.from_domain(membership)
+    return Page[MemberOut](items=[MemberOut.from_view(v) for v in page.items], next_cursor=page.next_cursor)
 
-    # ------------------------------------------------------------------------------------- notices (residents)
 
-    @bp.get("/api/v1/communities/<community_id:str>/notices")
-    @endpoint(
-        summary="A community's notices: pinned first, newest next (members-only ones to members)",
-        tag="community",
-        query=NoticeListQuery,
-        response=Page[NoticeOut],
-        optional_auth=True,
+@endpoint(
+    summary="Verify (or refuse) a resident's membership",
+    tag="community staff",
+    body=VerifyIn,
+    response=MembershipOut,
+    roles=STAFF,
+)
+async def verify(request: Request, membership_id: str, *, body: VerifyIn, actor: Principal) -> MembershipOut:
+    verified = await membership.verify_membership(
+        actor=actor, membership_id=membership_id, approve=body.approve
     )
-    async def list_notices(
-        request: Request, community_id: str, *, query: NoticeListQuery, actor: Principal | None
-    ) -> Page[NoticeOut]:
-        page = await service.list_community_notices(
-            viewer=actor,
-            community_id=community_id,
-            category=query.category,
-            limit=query.limit,
-            cursor=query.cursor,
-        )
-        locale = request.ctx.locale
-        return Page[NoticeOut](
-            items=[NoticeOut.from_domain(n, locale) for n in page.items], next_cursor=page.next_cursor
-        )
+    return MembershipOut.from_domain(verified)
 
-    @bp.get("/api/v1/notices/<notice_id:str>")
-    @endpoint(
-        summary="One notice (a member's read is recorded)",
-        tag="community",
-        response=NoticeOut,
-        optional_auth=True,
+
+# ------------------------------------------------------------------------------------- notices (residents)
+
+
+@endpoint(
+    summary="A community's notices: pinned first, newest next (members-only ones to members)",
+    tag="community",
+    query=NoticeListQuery,
+    response=Page[NoticeOut],
+    optional_auth=True,
+)
+async def list_notices(
+    request: Request, community_id: str, *, query: NoticeListQuery, actor: Principal | None
+) -> Page[NoticeOut]:
+    page = await notices.list_community_notices(
+        viewer=actor,
+        community_id=community_id,
+        category=query.category,
+        limit=query.limit,
+        cursor=query.cursor,
     )
-    async def get_notice(request: Request, notice_id: str, *, actor: Principal | None) -> NoticeOut:
-        notice = await service.get_notice(viewer=actor, notice_id=notice_id)
-        return NoticeOut.from_domain(notice, request.ctx.locale)
+    locale = request.ctx.locale
+    return Page[NoticeOut](
+        items=[NoticeOut.from_domain(n, locale) for n in page.items], next_cursor=page.next_cursor
+    )
 
-    # ------------------------------------------------------------------------------------- notices (staff)
 
-    @bp.post("/api/v1/staff/communities/<community_id:str>/notices")
-    @endpoint(
-        summary="Post a notice (WeChat content security: risky refused, review held for a second staff member)",
-        tag="community staff",
-        body=NoticeIn,
-        response=NoticeOut,
+@endpoint(
+    summary="One notice (a member's read is recorded)",
+    tag="community",
+    response=NoticeOut,
+    optional_auth=True,
+)
+async def get_notice(request: Request, notice_id: str, *, actor: Principal | None) -> NoticeOut:
+    notice = await notices.get_notice(viewer=actor, notice_id=notice_id)
+    return NoticeOut.from_domain(notice, request.ctx.locale)
+
+
+# ------------------------------------------------------------------------------------- notices (staff)
+
+
+@endpoint(
+    summary="Post a notice (WeChat content security: risky refused, review held for a second staff member)",
+    tag="community staff",
+    body=NoticeIn,
+    response=NoticeOut,
+    status=201,
+    roles=STAFF,
+)
+async def create_notice(
+    request: Request, community_id: str, *, body: NoticeIn, actor: Principal
+) -> NoticeOut:
+    notice = await notices.create_notice(
+        actor=actor,
+        community_id=community_id,
+        title=body.title,
+        body=body.body,
+        category=body.category,
+        visibility=body.visibility,
+        urgent=body.urgent,
+        pinned=body.pinned,
+        publish_at=body.publish_at,
+        expire_at=body.expire_at,
+        attachments=[a.model_dump() for a in body.attachments],
+        checker=_checker(request),
+        locale=request.ctx.locale,
+    )
+    return NoticeOut.from_domain(notice, request.ctx.locale, staff=True)
+
+
+@endpoint(
+    summary="All notices of my community, including held, scheduled and expired ones",
+    tag="community staff",
+    query=StaffNoticeListQuery,
+    response=Page[NoticeOut],
+    roles=STAFF,
+)
+async def staff_notices(
+    request: Request, community_id: str, *, query: StaffNoticeListQuery, actor: Principal
+) -> Page[NoticeOut]:
+    page = await notices.list_staff_notices(
+        actor=actor,
+        community_id=community_id,
+        status=query.status,
+        limit=query.limit,
+        cursor=query.cursor,
+    )
+    locale = request.ctx.locale
+    return Page[NoticeOut](
+        items=[NoticeOut.from_domain(n, locale, staff=True) for n in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@endpoint(
+    summary="Edit, pin or reschedule a notice (changed text is checked again)",
+    tag="community staff",
+    body=NoticePatch,
+    response=NoticeOut,
+    roles=STAFF,
+)
+async def update_notice(
+    request: Request, notice_id: str, *, body: NoticePatch, actor: Principal
+) -> NoticeOut:
+    notice = await notices.update_notice(
+        actor=actor,
+        notice_id=notice_id,
+        changes=body.changes(),
+        checker=_checker(request),
+        locale=request.ctx.locale,
+    )
+    return NoticeOut.from_domain(notice, request.ctx.locale, staff=True)
+
+
+@endpoint(summary="Withdraw a notice", tag="community staff", response=NoticeOut, roles=STAFF)
+async def withdraw_notice(request: Request, notice_id: str, *, actor: Principal) -> NoticeOut:
+    notice = await notices.withdraw_notice(actor=actor, notice_id=notice_id)
+    return NoticeOut.from_domain(notice, request.ctx.locale, staff=True)
+
+
+@endpoint(
+    summary="Approve or reject a notice held for review (a staff member other than its author)",
+    tag="community staff",
+    body=ReviewIn,
+    response=NoticeOut,
+    roles=STAFF,
+)
+async def review_notice(request: Request, notice_id: str, *, body: ReviewIn, actor: Principal) -> NoticeOut:
+    notice = await notices.review_notice(actor=actor, notice_id=notice_id, approve=body.approve)
+    return NoticeOut.from_domain(notice, request.ctx.locale, staff=True)
+
+
+@endpoint(
+    summary="Who has read a notice (read receipts)",
+    tag="community staff",
+    query=ListQuery,
+    response=NoticeReadsOut,
+    roles=STAFF,
+)
+async def notice_reads(
+    request: Request, notice_id: str, *, query: ListQuery, actor: Principal
+) -> NoticeReadsOut:
+    receipts = await notices.notice_reads(
+        actor=actor, notice_id=notice_id, limit=query.limit, cursor=query.cursor
+    )
+    return NoticeReadsOut.from_domain(receipts)
+
+
+# ------------------------------------------------------------------------------------- events
+
+
+@endpoint(
+    summary="Create an event with sign-up (a booking-engine slot with a waitlist)",
+    tag="community staff",
+    body=EventIn,
+    response=EventOut,
+    status=201,
+    roles=STAFF,
+)
+async def create_event(request: Request, community_id: str, *, body: EventIn, actor: Principal) -> EventOut:
+    view = await events.create_event(
+        actor=actor,
+        community_id=community_id,
+        title=body.title,
+        description=body.description,
+        place=body.place,
+        starts_at=body.starts_at,
+        ends_at=body.ends_at,
+        capacity=body.capacity,
+        party_size_max=body.party_size_max,
+        visibility=body.visibility,
+        checker=request.app.ctx.runtime.adapters.wechat,
+        locale=request.ctx.locale,
+    )
+    return EventOut.from_domain(view)
+
+
+@endpoint(
+    summary="Upcoming events of a community (sign up via POST /api/v1/bookings with the slot id)",
+    tag="community",
+    response=Page[EventOut],
+    optional_auth=True,
+)
+async def list_events(request: Request, community_id: str, *, actor: Principal | None) -> Page[EventOut]:
+    page = await events.list_events(viewer=actor, community_id=community_id)
+    return Page[EventOut](items=[EventOut.from_domain(v) for v in page.items], next_cursor=page.next_cursor)
+
+
+@endpoint(
+    summary="One event with its remaining places", tag="community", response=EventOut, optional_auth=True
+)
+async def get_event(request: Request, event_id: str, *, actor: Principal | None) -> EventOut:
+    return EventOut.from_domain(await events.get_event(viewer=actor, event_id=event_id))
+
+
+@endpoint(
+    summary="Who signed up for an event",
+    tag="community staff",
+    query=ListQuery,
+    response=Page[SignupOut],
+    roles=STAFF,
+)
+async def signups(request: Request, event_id: str, *, query: ListQuery, actor: Principal) -> Page[SignupOut]:
+    page = await events.list_signups(actor=actor, event_id=event_id, limit=query.limit, cursor=query.cursor)
+    return Page[SignupOut](items=[SignupOut.from_domain(b) for b in page.items], next_cursor=page.next_cursor)
+
+
+@endpoint(
+    summary="Check a resident in by the code on their phone",
+    tag="community staff",
+    body=CheckInIn,
+    response=SignupOut,
+    roles=STAFF,
+)
+async def check_in(request: Request, event_id: str, *, body: CheckInIn, actor: Principal) -> SignupOut:
+    booking = await events.check_in(
+        actor=actor, event_id=event_id, code=body.code, cipher=request.app.ctx.runtime.cipher
+    )
+    return SignupOut.from_domain(booking)
+
+
+# ------------------------------------------------------------------------------------- files
+
+
+@endpoint(
+    summary="Upload a report photo or a notice attachment (multipart field `file`)",
+    tag="community",
+    query=UploadQuery,
+    response=FileOut,
+    status=201,
+    auth=True,
+    description="JPEG, PNG or WebP (judged by content), at most 5 MB; ?kind=attachment also takes PDF, 10 MB.",
+)
+async def upload(request: Request, *, query: UploadQuery, actor: Principal) -> FileOut:
+    rt = request.app.ctx.runtime
+    upload = request.files.get("file") if request.files else None
+    if upload is None:
+        raise InvalidInput("community.upload_missing")
+    stored = await files.upload_file(
+        actor=actor,
+        data=upload.body,
+        filename=upload.name or "",
+        store=LocalFileStore(rt.settings.upload_dir),
+        max_bytes=rt.settings.upload_max_bytes,
+        attachment=query.kind == "attachment",
+        limiter=rate_limiter(request),
+    )
+    return FileOut.from_domain(stored)
+
+
+@endpoint(summary="A report photo or notice attachment", tag="community")
+async def get_file(request: Request, file_id: str) -> HTTPResponse:
+    stored, data = await files.read_file(
+        file_id=file_id, store=LocalFileStore(request.app.ctx.runtime.settings.upload_dir)
+    )
+    return raw(
+        data,
+        content_type=stored.content_type,
+        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+# ------------------------------------------------------------------------------------- reports
+
+
+@endpoint(
+    summary="Similar open reports within 200 m in the last 30 days (offer 'me too' before submitting)",
+    tag="community",
+    query=SimilarQuery,
+    auth=True,
+)
+async def similar(request: Request, *, query: SimilarQuery, actor: Principal) -> dict:
+    candidates = await reports.similar_reports(
+        category=query.category, lat=query.lat, lng=query.lng, exclude_user=actor.user_id
+    )
+    return {"items": candidate_details(candidates), "next_cursor": None}
+
+
+@endpoint(
+    summary="Report a problem (随手拍); 409 with candidates when a similar one is nearby unless confirm_new",
+    tag="community",
+    body=ReportIn,
+    response=ReportOut,
+    status=201,
+    auth=True,
+    headers=[IDEMPOTENCY_HEADER],
+)
+async def create_report(request: Request, *, body: ReportIn, actor: Principal) -> HTTPResponse:
+    rt = request.app.ctx.runtime
+    locale = request.ctx.locale
+    return await idempotent(
+        request,
+        actor=actor,
+        route="community.reports.create",
+        payload=body,
         status=201,
-        roles=STAFF,
-    )
-    async def create_notice(
-        request: Request, community_id: str, *, body: NoticeIn, actor: Principal
-    ) -> NoticeOut:
-        notice = await service.create_notice(
+        run=lambda: reports.create_report(
             actor=actor,
-            community_id=community_id,
-            title=body.title,
-            body=body.body,
             category=body.category,
-            visibility=body.visibility,
-            urgent=body.urgent,
-            pinned=body.pinned,
-            publish_at=body.publish_at,
-            expire_at=body.expire_at,
-            attachments=[a.model_dump() for a in body.attachments],
-            checker=_checker(request),
-            locale=request.ctx.locale,
-        )
-        return NoticeOut.from_domain(notice, request.ctx.locale, staff=True)
-
-    @bp.get("/api/v1/staff/communities/<community_id:str>/notices")
-    @endpoint(
-        summary="All notices of my community, including held, scheduled and expired ones",
-        tag="community staff",
-        query=StaffNoticeListQuery,
-        response=Page[NoticeOut],
-        roles=STAFF,
-    )
-    async def staff_notices(
-        request: Request, community_id: str, *, query: StaffNoticeListQuery, actor: Principal
-    ) -> Page[NoticeOut]:
-        page = await service.list_staff_notices(
-            actor=actor,
-            community_id=community_id,
-            status=query.status,
-            limit=query.limit,
-            cursor=query.cursor,
-        )
-        locale = request.ctx.locale
-        return Page[NoticeOut](
-            items=[NoticeOut.from_domain(n, locale, staff=True) for n in page.items],
-            next_cursor=page.next_cursor,
-        )
-
-    @bp.patch("/api/v1/staff/notices/<notice_id:str>")
-    @endpoint(
-        summary="Edit, pin or reschedule a notice (changed text is checked again)",
-        tag="community staff",
-        body=NoticePatch,
-        response=NoticeOut,
-        roles=STAFF,
-    )
-    async def update_notice(
-        request: Request, notice_id: str, *, body: NoticePatch, actor: Principal
-    ) -> NoticeOut:
-        notice = await service.update_notice(
-            actor=actor,
-            notice_id=notice_id,
-            changes=body.changes(),
-            checker=_checker(request),
-            locale=request.ctx.locale,
-        )
-        return NoticeOut.from_domain(notice, request.ctx.locale, staff=True)
-
-    @bp.delete("/api/v1/staff/notices/<notice_id:str>")
-    @endpoint(summary="Withdraw a notice", tag="community staff", response=NoticeOut, roles=STAFF)
-    async def withdraw_notice(request: Request, notice_id: str, *, actor: Principal) -> NoticeOut:
-        notice = await service.withdraw_notice(actor=actor, notice_id=notice_id)
-        return NoticeOut.from_domain(notice, request.ctx.locale, staff=True)
-
-    @bp.post("/api/v1/staff/notices/<notice_id:str>/review")
-    @endpoint(
-        summary="Approve or reject a notice held for review (a staff member other than its author)",
-        tag="community staff",
-        body=ReviewIn,
-        response=NoticeOut,
-        roles=STAFF,
-    )
-    async def review_notice(
-        request: Request, notice_id: str, *, body: ReviewIn, actor: Principal
-    ) -> NoticeOut:
-        notice = await service.review_notice(actor=actor, notice_id=notice_id, approve=body.approve)
-        return NoticeOut.from_domain(notice, request.ctx.locale, staff=True)
-
-    @bp.get("/api/v1/staff/notices/<notice_id:str>/reads")
-    @endpoint(
-        summary="Who has read a notice (read receipts)",
-        tag="community staff",
-        query=ListQuery,
-        response=NoticeReadsOut,
-        roles=STAFF,
-    )
-    async def notice_reads(
-        request: Request, notice_id: str, *, query: ListQuery, actor: Principal
-    ) -> NoticeReadsOut:
-        receipts = await service.notice_reads(
-            actor=actor, notice_id=notice_id, limit=query.limit, cursor=query.cursor
-        )
-        return NoticeReadsOut.from_domain(receipts)
-
-    # ------------------------------------------------------------------------------------- events
-
-    @bp.post("/api/v1/staff/communities/<community_id:str>/events")
-    @endpoint(
-        summary="Create an event with sign-up (a booking-engine slot with a waitlist)",
-        tag="community staff",
-        body=EventIn,
-        response=EventOut,
-        status=201,
-        roles=STAFF,
-    )
-    async def create_event(
-        request: Request, community_id: str, *, body: EventIn, actor: Principal
-    ) -> EventOut:
-        view = await events.create_event(
-            actor=actor,
-            community_id=community_id,
-            title=body.title,
             description=body.description,
-            place=body.place,
-            starts_at=body.starts_at,
-            ends_at=body.ends_at,
-            capacity=body.capacity,
-            party_size_max=body.party_size_max,
-            visibility=body.visibility,
-        )
-        return EventOut.from_domain(view)
-
-    @bp.get("/api/v1/communities/<community_id:str>/events")
-    @endpoint(
-        summary="Upcoming events of a community (sign up via POST /api/v1/bookings with the slot id)",
-        tag="community",
-        response=Page[EventOut],
-        optional_auth=True,
-    )
-    async def list_events(request: Request, community_id: str, *, actor: Principal | None) -> Page[EventOut]:
-        page = await events.list_events(viewer=actor, community_id=community_id)
-        return Page[EventOut](
-            items=[EventOut.from_domain(v) for v in page.items], next_cursor=page.next_cursor
-        )
-
-    @bp.get("/api/v1/community/events/<event_id:str>")
-    @endpoint(
-        summary="One event with its remaining places", tag="community", response=EventOut, optional_auth=True
-    )
-    async def get_event(request: Request, event_id: str, *, actor: Principal | None) -> EventOut:
-        return EventOut.from_domain(await events.get_event(viewer=actor, event_id=event_id))
-
-    @bp.get("/api/v1/staff/events/<event_id:str>/signups")
-    @endpoint(
-        summary="Who signed up for an event",
-        tag="community staff",
-        query=ListQuery,
-        response=Page[SignupOut],
-        roles=STAFF,
-    )
-    async def signups(
-        request: Request, event_id: str, *, query: ListQuery, actor: Principal
-    ) -> Page[SignupOut]:
-        page = await events.list_signups(
-            actor=actor, event_id=event_id, limit=query.limit, cursor=query.cursor
-        )
-        return Page[SignupOut](
-            items=[SignupOut.from_domain(b) for b in page.items], next_cursor=page.next_cursor
-        )
-
-    @bp.post("/api/v1/staff/events/<event_id:str>/check-in")
-    @endpoint(
-        summary="Check a resident in by the code on their phone",
-        tag="community staff",
-        body=CheckInIn,
-        response=SignupOut,
-        roles=STAFF,
-    )
-    async def check_in(request: Request, event_id: str, *, body: CheckInIn, actor: Principal) -> SignupOut:
-        booking = await events.check_in(
-            actor=actor, event_id=event_id, code=body.code, cipher=request.app.ctx.runtime.cipher
-        )
-        return SignupOut.from_domain(booking)
-
-    # ------------------------------------------------------------------------------------- files
-
-    @bp.post("/api/v1/community/uploads")
-    @endpoint(
-        summary="Upload a report photo or a notice attachment (multipart field `file`)",
-        tag="community",
-        query=UploadQuery,
-        response=FileOut,
-        status=201,
-        auth=True,
-        description="JPEG, PNG or WebP (judged by content), at most 5 MB; ?kind=attachment also takes PDF, 10 MB.",
-    )
-    async def upload(request: Request, *, query: UploadQuery, actor: Principal) -> FileOut:
-        rt = request.app.ctx.runtime
-        upload = request.files.get("file") if request.files else None
-        if upload is None:
-            raise InvalidInput("community.upload_missing")
-        stored = await service.upload_file(
-            actor=actor,
-            data=upload.body,
-            filename=upload.name or "",
-            store=LocalFileStore(rt.settings.upload_dir),
-            max_bytes=rt.settings.upload_max_bytes,
-            attachment=query.kind == "attachment",
+            lat=body.lat,
+            lng=body.lng,
+            address=body.address,
+            community_id=body.community_id,
+            photos=body.photos,
+            contact_phone=body.contact_phone,
+            confirm_new=body.confirm_new,
+            private=body.private,
+            checker=rt.adapters.wechat,
+            locale=locale,
             limiter=rate_limiter(request),
-        )
-        return FileOut.from_domain(stored)
-
-    @bp.get("/api/v1/community/files/<file_id:str>")
-    @endpoint(summary="A report photo or notice attachment", tag="community")
-    async def get_file(request: Request, file_id: str) -> HTTPResponse:
-        stored, data = await service.read_file(
-            file_id=file_id, store=LocalFileStore(request.app.ctx.runtime.settings.upload_dir)
-        )
-        return raw(
-            data,
-            content_type=stored.content_type,
-            headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
-        )
-
-    # ------------------------------------------------------------------------------------- reports
-
-    @bp.get("/api/v1/community/reports/similar")
-    @endpoint(
-        summary="Similar open reports within 200 m in the last 30 days (offer 'me too' before submitting)",
-        tag="community",
-        query=SimilarQuery,
-        auth=True,
+            cipher=rt.cipher,
+        ),
+        render=lambda view: ReportOut.from_domain(view, locale),
     )
-    async def similar(request: Request, *, query: SimilarQuery, actor: Principal) -> dict:
-        candidates = await service.similar_reports(
-            category=query.category, lat=query.lat, lng=query.lng, exclude_user=actor.user_id
-        )
-        return {"items": candidate_details(candidates), "next_cursor": None}
 
-    @bp.post("/api/v1/community/reports")
-    @endpoint(
-        summary="Report a problem (随手拍); 409 with candidates when a similar one is nearby unless confirm_new",
-        tag="community",
-        body=ReportIn,
-        response=ReportOut,
-        status=201,
-        auth=True,
-        headers=[IDEMPOTENCY_HEADER],
+
+@endpoint(
+    summary="My reports and the ones I said 'me too' to",
+    tag="community",
+    query=ListQuery,
+    response=Page[ReportOut],
+    auth=True,
+)
+async def my_reports(request: Request, *, query: ListQuery, actor: Principal) -> Page[ReportOut]:
+    page = await reports.list_my_reports(
+        actor=actor, limit=query.limit, cursor=query.cursor, cipher=request.app.ctx.runtime.cipher
     )
-    async def create_report(request: Request, *, body: ReportIn, actor: Principal) -> HTTPResponse:
-        rt = request.app.ctx.runtime
-        locale = request.ctx.locale
-        return await idempotent(
-            request,
-            actor=actor,
-            route="community.reports.create",
-            payload=body,
-            status=201,
-            run=lambda: service.create_report(
-                actor=actor,
-                category=body.category,
-                description=body.description,
-                lat=body.lat,
-                lng=body.lng,
-                address=body.address,
-                community_id=body.community_id,
-                photos=body.photos,
-                contact_phone=body.contact_phone,
-                confirm_new=body.confirm_new,
-                checker=rt.adapters.wechat,
-                locale=locale,
-                limiter=rate_limiter(request),
-                cipher=rt.cipher,
-            ),
-            render=lambda view: ReportOut.from_domain(view, locale),
-        )
-
-    @bp.get("/api/v1/community/reports")
-    @endpoint(
-        summary="My reports and the ones I said 'me too' to",
-        tag="community",
-        query=ListQuery,
-        response=Page[ReportOut],
-        auth=True,
+    locale = request.ctx.locale
+    return Page[ReportOut](
+        items=[ReportOut.from_domain(v, locale) for v in page.items], next_cursor=page.next_cursor
     )
-    async def my_reports(request: Request, *, query: ListQuery, actor: Principal) -> Page[ReportOut]:
-        page = await service.list_my_reports(
-            actor=actor, limit=query.limit, cursor=query.cursor, cipher=request.app.ctx.runtime.cipher
-        )
-        locale = request.ctx.locale
-        return Page[ReportOut](
-            items=[ReportOut.from_domain(v, locale) for v in page.items], next_cursor=page.next_cursor
-        )
 
-    @bp.get("/api/v1/community/reports/<report_id:str>")
-    @endpoint(summary="One report with its timeline", tag="community", response=ReportOut, auth=True)
-    async def get_report(request: Request, report_id: str, *, actor: Principal) -> ReportOut:
-        view = await service.get_report(
-            actor=actor, report_id=report_id, cipher=request.app.ctx.runtime.cipher
-        )
-        return ReportOut.from_domain(view, request.ctx.locale)
 
-    @bp.post("/api/v1/community/reports/<report_id:str>/me-too")
-    @endpoint(
-        summary="'Me too': follow an open report instead of filing another",
-        tag="community",
-        response=ReportOut,
-        auth=True,
+@endpoint(summary="One report with its timeline", tag="community", response=ReportOut, auth=True)
+async def get_report(request: Request, report_id: str, *, actor: Principal) -> ReportOut:
+    view = await reports.get_report(actor=actor, report_id=report_id, cipher=request.app.ctx.runtime.cipher)
+    return ReportOut.from_domain(view, request.ctx.locale)
+
+
+@endpoint(
+    summary="'Me too': follow an open report instead of filing another",
+    tag="community",
+    response=ReportOut,
+    auth=True,
+)
+async def me_too(request: Request, report_id: str, *, actor: Principal) -> ReportOut:
+    view = await reports.me_too(actor=actor, report_id=report_id, cipher=request.app.ctx.runtime.cipher)
+    return ReportOut.from_domain(view, request.ctx.locale)
+
+
+@endpoint(
+    summary="Was it fixed? yes closes a resolved report, no reopens it",
+    tag="community",
+    body=ReportFeedbackIn,
+    response=ReportOut,
+    auth=True,
+)
+async def feedback(
+    request: Request, report_id: str, *, body: ReportFeedbackIn, actor: Principal
+) -> ReportOut:
+    view = await reports.report_feedback(
+        actor=actor,
+        report_id=report_id,
+        fixed=body.fixed,
+        note=body.note,
+        cipher=request.app.ctx.runtime.cipher,
     )
-    async def me_too(request: Request, report_id: str, *, actor: Principal) -> ReportOut:
-        view = await service.me_too(actor=actor, report_id=report_id, cipher=request.app.ctx.runtime.cipher)
-        return ReportOut.from_domain(view, request.ctx.locale)
+    return ReportOut.from_domain(view, request.ctx.locale)
 
-    @bp.post("/api/v1/community/reports/<report_id:str>/feedback")
-    @endpoint(
-        summary="Was it fixed? yes closes a resolved report, no reopens it",
-        tag="community",
-        body=ReportFeedbackIn,
-        response=ReportOut,
-        auth=True,
+
+@endpoint(
+    summary="Keep my report off the public Open311 feed (or put it back)",
+    tag="community",
+    body=ReportPrivacyIn,
+    response=ReportOut,
+    auth=True,
+)
+async def report_privacy(
+    request: Request, report_id: str, *, body: ReportPrivacyIn, actor: Principal
+) -> ReportOut:
+    view = await publication.set_private(
+        actor=actor, report_id=report_id, private=body.private, cipher=request.app.ctx.runtime.cipher
     )
-    async def feedback(
-        request: Request, report_id: str, *, body: ReportFeedbackIn, actor: Principal
-    ) -> ReportOut:
-        view = await service.report_feedback(
-            actor=actor,
-            report_id=report_id,
-            fixed=body.fixed,
-            note=body.note,
-            cipher=request.app.ctx.runtime.cipher,
-        )
-        return ReportOut.from_domain(view, request.ctx.locale)
+    return ReportOut.from_domain(view, request.ctx.locale)
 
-    @bp.get("/api/v1/staff/communities/<community_id:str>/reports")
-    @endpoint(
-        summary="Reports in my community",
-        tag="community staff",
-        query=ReportListQuery,
-        response=Page[ReportOut],
-        roles=STAFF,
+
+@endpoint(
+    summary="Decide what the public Open311 feed shows of a report: description (scrubbed), photos",
+    tag="community staff",
+    body=PublicationIn,
+    response=ReportOut,
+    roles=STAFF,
+)
+async def publish_report(
+    request: Request, report_id: str, *, body: PublicationIn, actor: Principal
+) -> ReportOut:
+    view = await publication.publish_report(
+        actor=actor,
+        report_id=report_id,
+        description=body.description,
+        photos=body.photos,
+        cipher=request.app.ctx.runtime.cipher,
     )
-    async def staff_reports(
-        request: Request, community_id: str, *, query: ReportListQuery, actor: Principal
-    ) -> Page[ReportOut]:
-        page = await service.list_staff_reports(
-            actor=actor,
-            community_id=community_id,
-            status=query.status,
-            category=query.category,
-            limit=query.limit,
-            cursor=query.cursor,
-            cipher=request.app.ctx.runtime.cipher,
-        )
-        locale = request.ctx.locale
-        return Page[ReportOut](
-            items=[ReportOut.from_domain(v, locale) for v in page.items], next_cursor=page.next_cursor
-        )
+    return ReportOut.from_domain(view, request.ctx.locale)
 
-    @bp.post("/api/v1/staff/reports/<report_id:str>/status")
-    @endpoint(
-        summary="Move a report: in_progress, resolved, closed (with a note) or duplicate (duplicate_of)",
-        tag="community staff",
-        body=ReportStatusIn,
-        response=ReportOut,
-        roles=STAFF,
+
+@endpoint(
+    summary="Reports in my community",
+    tag="community staff",
+    query=ReportListQuery,
+    response=Page[ReportOut],
+    roles=STAFF,
+)
+async def staff_reports(
+    request: Request, community_id: str, *, query: ReportListQuery, actor: Principal
+) -> Page[ReportOut]:
+    page = await reports.list_staff_reports(
+        actor=actor,
+        community_id=community_id,
+        status=query.status,
+        category=query.category,
+        limit=query.limit,
+        cursor=query.cursor,
+        cipher=request.app.ctx.runtime.cipher,
     )
-    async def change_status(
-        request: Request, report_id: str, *, body: ReportStatusIn, actor: Principal
-    ) -> ReportOut:
-        view = await service.change_report_status(
-            actor=actor,
-            report_id=report_id,
-            status=body.status,
-            note=body.note,
-            duplicate_of=body.duplicate_of,
-            cipher=request.app.ctx.runtime.cipher,
-        )
-        return ReportOut.from_domain(view, request.ctx.locale)
+    locale = request.ctx.locale
+    return Page[ReportOut](
+        items=[ReportOut.from_domain(v, locale) for v in page.items], next_cursor=page.next_cursor
+    )
 
+
+@endpoint(
+    summary="Move a report: in_progress, resolved, closed (with a note) or duplicate (duplicate_of)",
+    tag="community staff",
+    body=ReportStatusIn,
+    response=ReportOut,
+    roles=STAFF,
+)
+async def change_status(
+    request: Request, report_id: str, *, body: ReportStatusIn, actor: Principal
+) -> ReportOut:
+    view = await reports.change_report_status(
+        actor=actor,
+        report_id=report_id,
+        status=body.status,
+        note=body.note,
+        duplicate_of=body.duplicate_of,
+        cipher=request.app.ctx.runtime.cipher,
+    )
+    return ReportOut.from_domain(view, request.ctx.locale)
+
+
+# (method, path, handler): attached to a fresh blueprint per app by create_blueprint.
+ROUTES = (
+    ("GET", "/api/v1/communities", list_communities),
+    ("GET", "/api/v1/communities/<community_id:str>", get_community),
+    ("POST", "/api/v1/me/community", join),
+    ("GET", "/api/v1/me/community", my_membership),
+    ("GET", "/api/v1/staff/communities/<community_id:str>/members", list_members),
+    ("POST", "/api/v1/staff/memberships/<membership_id:str>/verify", verify),
+    ("GET", "/api/v1/communities/<community_id:str>/notices", list_notices),
+    ("GET", "/api/v1/notices/<notice_id:str>", get_notice),
+    ("POST", "/api/v1/staff/communities/<community_id:str>/notices", create_notice),
+    ("GET", "/api/v1/staff/communities/<community_id:str>/notices", staff_notices),
+    ("PATCH", "/api/v1/staff/notices/<notice_id:str>", update_notice),
+    ("DELETE", "/api/v1/staff/notices/<notice_id:str>", withdraw_notice),
+    ("POST", "/api/v1/staff/notices/<notice_id:str>/review", review_notice),
+    ("GET", "/api/v1/staff/notices/<notice_id:str>/reads", notice_reads),
+    ("POST", "/api/v1/staff/communities/<community_id:str>/events", create_event),
+    ("GET", "/api/v1/communities/<community_id:str>/events", list_events),
+    ("GET", "/api/v1/community/events/<event_id:str>", get_event),
+    ("GET", "/api/v1/staff/events/<event_id:str>/signups", signups),
+    ("POST", "/api/v1/staff/events/<event_id:str>/check-in", check_in),
+    ("POST", "/api/v1/community/uploads", upload),
+    ("GET", "/api/v1/community/files/<file_id:str>", get_file),
+    ("GET", "/api/v1/community/reports/similar", similar),
+    ("POST", "/api/v1/community/reports", create_report),
+    ("GET", "/api/v1/community/reports", my_reports),
+    ("GET", "/api/v1/community/reports/<report_id:str>", get_report),
+    ("POST", "/api/v1/community/reports/<report_id:str>/me-too", me_too),
+    ("POST", "/api/v1/community/reports/<report_id:str>/feedback", feedback),
+    ("POST", "/api/v1/community/reports/<report_id:str>/privacy", report_privacy),
+    ("GET", "/api/v1/staff/communities/<community_id:str>/reports", staff_reports),
+    ("POST", "/api/v1/staff/reports/<report_id:str>/status", change_status),
+    ("POST", "/api/v1/staff/reports/<report_id:str>/publication", publish_report),
+)
+
+
+def create_blueprint() -> Blueprint:
+    """The community routes on a new blueprint (one per app)."""
+    bp = Blueprint("community")
+    for method, uri, handler in ROUTES:
+        bp.add_route(handler, uri, methods=[method])
     return bp

@@ -16,7 +16,7 @@ __all__ = ["create_blueprint"]
 def create_blueprint() -> Blueprint:
     bp = Blueprint("notifications")
 
-    @bp.post("/api/v1/me/subscriptions")
+    @bp.post("/me/subscriptions")
     @endpoint(
         summary="Record WeChat subscribe-message consents (one send per consent)",
         tag="notifications",
@@ -28,7 +28,7 @@ def create_blueprint() -> Blueprint:
         balances = await service.record_consents(user_id=actor.user_id, template_ids=body.template_ids)
         return ConsentsOut.from_domain(balances)
 
-    @bp.get("/api/v1/me/subscriptions")
+    @bp.get("/me/subscriptions")
     @endpoint(
         summary="My unused subscribe-message consents per template",
         tag="notifications",
@@ -38,7 +38,7 @@ def create_blueprint() -> Blueprint:
     async def list_subscriptions(request: Request, *, actor: Principal):
         return ConsentsOut.from_domain(await service.list_consents(user_id=actor.user_id))
 
-    @bp.get("/api/v1/me/inbox")
+    @bp.get("/me/inbox")
     @endpoint(
         summary="My inbox, newest first, with the unread count",
         tag="notifications",
@@ -52,7 +52,7 @@ def create_blueprint() -> Blueprint:
         )
         return InboxPageOut.from_domain(page)
 
-    @bp.post("/api/v1/me/inbox/<message_id:str>/read")
+    @bp.post("/me/inbox/<message_id:str>/read")
     @endpoint(summary="Mark an inbox message read", tag="notifications", response=InboxItemOut, auth=True)
     async def read(request: Request, message_id: str, *, actor: Principal):
         item = await service.mark_read(

@@ -15,7 +15,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse
+from sanic.response import HTTPResponse, raw
 
 from citizen_api.endpoint import endpoint
 from citizen_api.schemas.open311 import ApiKeyIn, ApiKeyOut
@@ -23,7 +23,8 @@ from services.accounts.enums import Role
 from services.accounts.principal import Principal
 from services.common.errors import DomainError
 from services.common.i18n import translate
-from services.community import open311
+from services.common.storage import LocalFileStore
+from services.community import open311, publication
 
 __all__ = ["create_blueprint", "render", "to_xml"]
 
@@ -84,6 +85,13 @@ def _base(request: Request) -> str:
     return f"{request.scheme}://{request.host}"
 
 
+def _policy(request: Request) -> publication.PublicPolicy:
+    settings = request.app.ctx.runtime.settings
+    return publication.PublicPolicy(
+        categories=frozenset(settings.open311_public_categories), media_ttl_s=settings.open311_media_ttl_s
+    )
+
+
 def _error(request: Request, fmt: str, status: int, code: str, params: dict[str, Any]) -> HTTPResponse:
     description = translate(code, request.ctx.locale, **params)
     return render(fmt, "errors", [{"code": status, "description": description}], status=status)
@@ -141,49 +149,177 @@ def _bind(
     return bound
 
 
-def create_blueprint() -> Blueprint:
-    bp = Blueprint("open311")
+@spec_errors
+async def discovery(request: Request, *, fmt: str) -> HTTPResponse:
+    return render(fmt, "discovery", open311.discovery(base_url=_base(request)))
 
-    @spec_errors
-    async def discovery(request: Request, *, fmt: str) -> HTTPResponse:
-        return render(fmt, "discovery", open311.discovery(base_url=_base(request)))
 
-    @spec_errors
-    async def services(request: Request, *, fmt: str) -> HTTPResponse:
-        return render(fmt, "services", open311.service_list(locale=request.ctx.locale))
+@spec_errors
+async def services(request: Request, *, fmt: str) -> HTTPResponse:
+    return render(fmt, "services", open311.service_list(locale=request.ctx.locale))
 
+
+@spec_errors
+async def post_request(request: Request, *, fmt: str) -> HTTPResponse:
+    fields, attributes = _form(request)
+    submitted = await open311.submit_request(
+        form=fields,
+        attributes=attributes,
+        cipher=request.app.ctx.runtime.cipher,
+        locale=request.ctx.locale,
+        checker=request.app.ctx.runtime.adapters.wechat,
+        check_as_openid=request.app.ctx.runtime.settings.open311_sec_check_openid,
+    )
+    body = [
+        {
+            "service_request_id": str(submitted.report.id),
+            "service_notice": submitted.notice,
+            "account_id": submitted.account_id,
+        }
+    ]
+    return render(fmt, "service_requests", body, status=201)
+
+
+@spec_errors
+async def get_requests(request: Request, *, fmt: str) -> HTTPResponse:
+    args = request.args
+    items = await open311.query_requests(
+        service_request_id=args.get("service_request_id"),
+        service_code=args.get("service_code"),
+        start_date=args.get("start_date"),
+        end_date=args.get("end_date"),
+        status=args.get("status"),
+        locale=request.ctx.locale,
+        policy=_policy(request),
+        cipher=request.app.ctx.runtime.cipher,
+        base_url=_base(request),
+    )
+    return render(fmt, "service_requests", items)
+
+
+async def _dispatch(
+    request: Request, name: str, run: Callable[[str, str], Awaitable[HTTPResponse]]
+) -> HTTPResponse:
+    stem, fmt = _split(name)
+    if fmt is None:
+        return _error(request, "json", 404, "open311.format_unknown", {})
+    return await run(stem, fmt)
+
+
+@endpoint(summary="GeoReport v2: service definition ({code}.json|.xml)", tag="open311")
+async def service_definition(request: Request, name: str) -> HTTPResponse:
     @spec_errors
-    async def post_request(request: Request, *, fmt: str) -> HTTPResponse:
-        fields, attributes = _form(request)
-        submitted = await open311.submit_request(
-            form=fields,
-            attributes=attributes,
-            cipher=request.app.ctx.runtime.cipher,
-            locale=request.ctx.locale,
+    async def run(request: Request, code: str, *, fmt: str) -> HTTPResponse:
+        return render(
+            fmt,
+            "service_definition",
+            open311.service_definition(service_code=code, locale=request.ctx.locale),
         )
-        body = [
-            {
-                "service_request_id": str(submitted.report.id),
-                "service_notice": submitted.notice,
-                "account_id": submitted.account_id,
-            }
-        ]
-        return render(fmt, "service_requests", body, status=201)
 
+    return await _dispatch(request, name, lambda stem, fmt: run(request, stem, fmt=fmt))
+
+
+@endpoint(summary="GeoReport v2: one service request ({id}.json|.xml)", tag="open311")
+async def get_request(request: Request, name: str) -> HTTPResponse:
     @spec_errors
-    async def get_requests(request: Request, *, fmt: str) -> HTTPResponse:
-        args = request.args
-        items = await open311.query_requests(
-            service_request_id=args.get("service_request_id"),
-            service_code=args.get("service_code"),
-            start_date=args.get("start_date"),
-            end_date=args.get("end_date"),
-            status=args.get("status"),
+    async def run(request: Request, request_id: str, *, fmt: str) -> HTTPResponse:
+        items = await open311.get_request(
+            service_request_id=request_id,
             locale=request.ctx.locale,
+            policy=_policy(request),
+            cipher=request.app.ctx.runtime.cipher,
             base_url=_base(request),
         )
         return render(fmt, "service_requests", items)
 
+    return await _dispatch(request, name, lambda stem, fmt: run(request, stem, fmt=fmt))
+
+
+@endpoint(summary="GeoReport v2: service_request_id from a token ({token}.json|.xml)", tag="open311")
+async def get_token(request: Request, name: str) -> HTTPResponse:
+    @spec_errors
+    async def run(request: Request, token: str, *, fmt: str) -> HTTPResponse:
+        return render(fmt, "service_requests", await open311.request_for_token(token=token))
+
+    return await _dispatch(request, name, lambda stem, fmt: run(request, stem, fmt=fmt))
+
+
+@endpoint(
+    summary="A reviewed photo of a public service request (signed link from media_url, expires)",
+    tag="open311",
+)
+async def media(request: Request, report_id: str, index: str) -> HTTPResponse:
+    rt = request.app.ctx.runtime
+    try:
+        stored, data = await publication.read_public_media(
+            report_id=report_id,
+            index=index,
+            expires=request.args.get("expires"),
+            signature=request.args.get("signature"),
+            cipher=rt.cipher,
+            policy=_policy(request),
+            store=LocalFileStore(rt.settings.upload_dir),
+        )
+    except publication.MediaLinkInvalid:
+        return _error(request, "json", 403, "open311.media_link_invalid", {})
+    return raw(
+        data,
+        content_type=stored.content_type,
+        headers={"Cache-Control": "public, max-age=600", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+async def unknown(request: Request, rest: str) -> HTTPResponse:
+    """Anything else under /open311/v2 is a 404 in the spec's error format."""
+    fmt = "xml" if rest.endswith(".xml") else "json"
+    return _error(request, fmt, 404, "open311.not_found", {})
+
+
+# ------------------------------------------------------------------------------------- partner keys (admin)
+
+
+@endpoint(
+    summary="Issue an Open311 api_key to a partner system (shown once)",
+    tag="open311 admin",
+    body=ApiKeyIn,
+    response=ApiKeyOut,
+    status=201,
+    roles=[Role.ADMIN],
+)
+async def issue_key(request: Request, *, body: ApiKeyIn, actor: Principal) -> ApiKeyOut:
+    issued = await open311.issue_api_key(
+        actor=actor, partner=body.partner, cipher=request.app.ctx.runtime.cipher
+    )
+    return ApiKeyOut.from_domain(issued.key, issued.plaintext)
+
+
+@endpoint(summary="Partner api keys", tag="open311 admin", roles=[Role.ADMIN])
+async def list_keys(request: Request, *, actor: Principal) -> dict:
+    keys = await open311.list_api_keys(actor=actor)
+    return {"items": [ApiKeyOut.from_domain(k) for k in keys], "next_cursor": None}
+
+
+@endpoint(summary="Revoke a partner api key", tag="open311 admin", response=ApiKeyOut, roles=[Role.ADMIN])
+async def revoke_key(request: Request, key_id: str, *, actor: Principal) -> ApiKeyOut:
+    return ApiKeyOut.from_domain(await open311.revoke_api_key(actor=actor, key_id=key_id))
+
+
+# (path, methods, handler) besides the per-format routes: attached to a fresh blueprint per app.
+ROUTES = (
+    (f"{PREFIX}/services/<name:str>", ["GET"], service_definition),
+    (f"{PREFIX}/requests/<name:str>", ["GET"], get_request),
+    (f"{PREFIX}/tokens/<name:str>", ["GET"], get_token),
+    (f"{PREFIX}/media/<report_id:str>/<index:str>", ["GET"], media),
+    (f"{PREFIX}/<rest:path>", ["GET", "POST"], unknown),
+    ("/api/v1/admin/open311/keys", ["POST"], issue_key),
+    ("/api/v1/admin/open311/keys", ["GET"], list_keys),
+    ("/api/v1/admin/open311/keys/<key_id:str>", ["DELETE"], revoke_key),
+)
+
+
+def create_blueprint() -> Blueprint:
+    """The Open311 routes (and the partner-key admin routes) on a new blueprint (one per app)."""
+    bp = Blueprint("open311")
     for fmt in FORMATS:
         for path, handler, method, summary in (
             ("discovery", discovery, "GET", "Open311 service discovery"),
@@ -200,81 +336,6 @@ def create_blueprint() -> Blueprint:
             bp.add_route(
                 documented, f"{PREFIX}/{path}.{fmt}", methods=[method], name=f"{path}_{method.lower()}_{fmt}"
             )
-
-    async def _dispatch(
-        request: Request, name: str, run: Callable[[str, str], Awaitable[HTTPResponse]]
-    ) -> HTTPResponse:
-        stem, fmt = _split(name)
-        if fmt is None:
-            return _error(request, "json", 404, "open311.format_unknown", {})
-        return await run(stem, fmt)
-
-    @bp.get(f"{PREFIX}/services/<name:str>")
-    @endpoint(summary="GeoReport v2: service definition ({code}.json|.xml)", tag="open311")
-    async def service_definition(request: Request, name: str) -> HTTPResponse:
-        @spec_errors
-        async def run(request: Request, code: str, *, fmt: str) -> HTTPResponse:
-            return render(
-                fmt,
-                "service_definition",
-                open311.service_definition(service_code=code, locale=request.ctx.locale),
-            )
-
-        return await _dispatch(request, name, lambda stem, fmt: run(request, stem, fmt=fmt))
-
-    @bp.get(f"{PREFIX}/requests/<name:str>")
-    @endpoint(summary="GeoReport v2: one service request ({id}.json|.xml)", tag="open311")
-    async def get_request(request: Request, name: str) -> HTTPResponse:
-        @spec_errors
-        async def run(request: Request, request_id: str, *, fmt: str) -> HTTPResponse:
-            items = await open311.get_request(
-                service_request_id=request_id, locale=request.ctx.locale, base_url=_base(request)
-            )
-            return render(fmt, "service_requests", items)
-
-        return await _dispatch(request, name, lambda stem, fmt: run(request, stem, fmt=fmt))
-
-    @bp.get(f"{PREFIX}/tokens/<name:str>")
-    @endpoint(summary="GeoReport v2: service_request_id from a token ({token}.json|.xml)", tag="open311")
-    async def get_token(request: Request, name: str) -> HTTPResponse:
-        @spec_errors
-        async def run(request: Request, token: str, *, fmt: str) -> HTTPResponse:
-            return render(fmt, "service_requests", await open311.request_for_token(token=token))
-
-        return await _dispatch(request, name, lambda stem, fmt: run(request, stem, fmt=fmt))
-
-    @bp.route(f"{PREFIX}/<rest:path>", methods=["GET", "POST"], name="open311_unknown")
-    async def unknown(request: Request, rest: str) -> HTTPResponse:
-        """Anything else under /open311/v2 is a 404 in the spec's error format."""
-        fmt = "xml" if rest.endswith(".xml") else "json"
-        return _error(request, fmt, 404, "open311.not_found", {})
-
-    # ------------------------------------------------------------------------------------- partner keys (admin)
-
-    @bp.post("/api/v1/admin/open311/keys")
-    @endpoint(
-        summary="Issue an Open311 api_key to a partner system (shown once)",
-        tag="open311 admin",
-        body=ApiKeyIn,
-        response=ApiKeyOut,
-        status=201,
-        roles=[Role.ADMIN],
-    )
-    async def issue_key(request: Request, *, body: ApiKeyIn, actor: Principal) -> ApiKeyOut:
-        issued = await open311.issue_api_key(
-            actor=actor, partner=body.partner, cipher=request.app.ctx.runtime.cipher
-        )
-        return ApiKeyOut.from_domain(issued.key, issued.plaintext)
-
-    @bp.get("/api/v1/admin/open311/keys")
-    @endpoint(summary="Partner api keys", tag="open311 admin", roles=[Role.ADMIN])
-    async def list_keys(request: Request, *, actor: Principal) -> dict:
-        keys = await open311.list_api_keys(actor=actor)
-        return {"items": [ApiKeyOut.from_domain(k) for k in keys], "next_cursor": None}
-
-    @bp.delete("/api/v1/admin/open311/keys/<key_id:str>")
-    @endpoint(summary="Revoke a partner api key", tag="open311 admin", response=ApiKeyOut, roles=[Role.ADMIN])
-    async def revoke_key(request: Request, key_id: str, *, actor: Principal) -> ApiKeyOut:
-        return ApiKeyOut.from_domain(await open311.revoke_api_key(actor=actor, key_id=key_id))
-
+    for uri, methods, handler in ROUTES:
+        bp.add_route(handler, uri, methods=methods)
     return bp

@@ -14,7 +14,7 @@ __all__ = ["create_blueprint"]
 def create_blueprint() -> Blueprint:
     bp = Blueprint("search")
 
-    @bp.get("/api/v1/search")
+    @bp.get("/search")
     @endpoint(
         summary="Search service items, scenic areas, schools, hospitals, notices (wws finds 王屋山)",
         tag="search",

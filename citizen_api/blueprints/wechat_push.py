@@ -1,13 +1,16 @@
 """WeChat message push (消息推送): the URL verification handshake and event delivery, signature-checked.
 
 Plaintext mode: WeChat signs every request with sha1(sorted([token, timestamp, nonce])) in `signature`,
-the token being CITIZEN_WECHAT_PUSH_TOKEN. Anything unsigned or wrongly signed is a 403.
+the token being CITIZEN_WECHAT_PUSH_TOKEN. Anything unsigned or wrongly signed is a 403, and so is a
+correctly signed request whose timestamp is more than CITIZEN_WECHAT_PUSH_MAX_AGE_S away from now
+(a captured request replayed later).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 import xmltodict
@@ -26,7 +29,8 @@ log = logging.getLogger(__name__)
 
 
 def _verify(request: Request) -> None:
-    token = request.app.ctx.runtime.settings.wechat_push_token.get_secret_value()
+    settings = request.app.ctx.runtime.settings
+    token = settings.wechat_push_token.get_secret_value()
     signature = request.args.get("signature") or ""
     timestamp = request.args.get("timestamp") or ""
     nonce = request.args.get("nonce") or ""
@@ -36,6 +40,13 @@ def _verify(request: Request) -> None:
         check_signature(token, signature, timestamp, nonce)
     except InvalidSignatureException as error:
         raise PermissionDenied("wechat.push_signature_invalid") from error
+    # The signature covers the timestamp, so a fresh one cannot be forged onto an old request.
+    try:
+        age_s = abs(time.time() - int(timestamp))
+    except ValueError as error:
+        raise PermissionDenied("wechat.push_signature_invalid") from error
+    if age_s > settings.wechat_push_max_age_s:
+        raise PermissionDenied("wechat.push_signature_expired")
 
 
 def _parse_event(request: Request) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from services.community.enums import (
     ReportCategory,
     ReportStatus,
 )
-from services.community.service import file_url
+from services.community.files import file_url
 
 __all__ = [
     "Attachment",
@@ -38,7 +38,9 @@ __all__ = [
     "NoticeReadsOut",
     "ReportFeedbackIn",
     "ReportIn",
+    "PublicationIn",
     "ReportOut",
+    "ReportPrivacyIn",
     "ReportStatusIn",
     "ReviewIn",
     "SimilarQuery",
@@ -314,6 +316,7 @@ class ReportIn(StrictModel):
     )
     contact_phone: str | None = Field(None, pattern=r"^1\d{10}$")
     confirm_new: bool = Field(False, description="submit even when similar reports are nearby (else 409)")
+    private: bool = Field(False, description="keep the report off the public Open311 feed")
 
     @field_validator("photos")
     @classmethod
@@ -340,6 +343,15 @@ class ReportStatusIn(StrictModel):
     status: ReportStatus
     note: str | None = Field(None, max_length=2000)
     duplicate_of: str | None = Field(None, max_length=64)
+
+
+class ReportPrivacyIn(StrictModel):
+    private: bool = Field(description="true keeps the report off the public Open311 feed")
+
+
+class PublicationIn(StrictModel):
+    description: bool = Field(description="publish the description (ID and phone numbers masked)")
+    photos: bool = Field(description="publish the photos (through signed, expiring links)")
 
 
 class ReportFeedbackIn(StrictModel):
@@ -375,6 +387,11 @@ class ReportOut(BaseModel):
     awaiting_feedback: bool
     reopen_count: int
     history: list[HistoryOut]
+    private: bool = Field(description="kept off the public Open311 feed by the reporter")
+    public_description: str | None = Field(
+        description="what the public feed shows (staff approved, scrubbed)"
+    )
+    photos_public: bool = Field(description="the photos were reviewed for the public feed")
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -405,6 +422,9 @@ class ReportOut(BaseModel):
                 HistoryOut(from_status=h.from_status, to_status=h.to_status, note=h.note, at=h.created_at)
                 for h in view.history
             ],
+            private=r.private,
+            public_description=r.public_description,
+            photos_public=r.photos_public,
             created_at=r.created_at,
             updated_at=r.updated_at,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["IdentityOutcome", "IdentityVerdict"]
+__all__ = ["HouseholdOutcome", "HouseholdVerdict", "IdentityOutcome", "IdentityVerdict"]
 
 IdentityOutcome = Literal["match", "mismatch", "invalid_id_number", "not_found"]
 
@@ -20,3 +20,19 @@ class IdentityVerdict:
     @property
     def matched(self) -> bool:
         return self.outcome == "match"
+
+
+HouseholdOutcome = Literal["confirmed", "not_related", "not_found"]
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdVerdict:
+    """The household register's answer on a guardian-child relation (education applications)."""
+
+    outcome: HouseholdOutcome
+    relation: str | None = None  # parent | guardian, when confirmed
+    reference: str | None = None
+
+    @property
+    def confirmed(self) -> bool:
+        return self.outcome == "confirmed"

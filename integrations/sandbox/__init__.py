@@ -8,26 +8,34 @@ injection at POST /__faults (latency, error status, timeouts, down) via integrat
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+from collections.abc import Callable
 from typing import Any
 
 from sanic import Blueprint, Sanic
 
+from integrations.sandbox import education_bureau, eldercare, gov_platform, his, identity, ticketing, wechat
 from integrations.sandbox.faults import SandboxOptions
 
 __all__ = ["SANDBOXES", "SandboxOptions", "create_sandbox_app", "mount_sandboxes", "sandbox_blueprint"]
 
-SANDBOXES = ("wechat", "identity", "gov_platform", "ticketing")
+# Every simulator, by the name it is mounted under (/sandbox/<name>) and run as (`citizen-api sandbox NAME`).
+SANDBOXES: dict[str, Callable[[SandboxOptions], Blueprint]] = {
+    "wechat": wechat.create_blueprint,
+    "identity": identity.create_blueprint,
+    "gov_platform": gov_platform.create_blueprint,
+    "ticketing": ticketing.create_blueprint,
+    "his": his.create_blueprint,
+    "eldercare": eldercare.create_blueprint,
+    "education_bureau": education_bureau.create_blueprint,
+}
 
 
 def sandbox_blueprint(name: str, options: SandboxOptions) -> Blueprint:
-    module = importlib.import_module(f"{__name__}.{name}")
-    return module.create_blueprint(options)
+    return SANDBOXES[name](options)
 
 
 def available() -> list[str]:
-    return [name for name in SANDBOXES if importlib.util.find_spec(f"{__name__}.{name}") is not None]
+    return list(SANDBOXES)
 
 
 def mount_sandboxes(app: Sanic, *, settings: Any) -> None:

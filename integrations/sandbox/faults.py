@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,8 @@ class FaultPlan:
     fail_status: int = 500
     latency_ms: int = 0
     calls: int = 0
+    # The trace headers of the latest calls (what a department's log would show), newest last.
+    received: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,9 +66,18 @@ def install_faults(bp: Blueprint, plan: FaultPlan) -> None:
 
     @bp.on_request
     async def _apply(request: Request) -> HTTPResponse | None:
-        if request.path.endswith("/__faults"):
+        if request.path.endswith(("/__faults", "/__received")) or "/__control" in request.path:
             return None
         plan.calls += 1
+        plan.received.append(
+            {
+                "method": request.method,
+                "path": request.path,
+                "request_id": request.headers.get("x-request-id"),
+                "acting_user": request.headers.get("x-acting-user"),
+                "case_id": request.headers.get("x-case-id"),
+            }
+        )
         if plan.latency_ms:
             await asyncio.sleep(plan.latency_ms / 1000)
         if plan.down:
@@ -87,7 +99,12 @@ def install_faults(bp: Blueprint, plan: FaultPlan) -> None:
                 setattr(plan, key, type(getattr(plan, key))(body[key]))
         return json(plan.to_dict())
 
+    @bp.get("/__received")
+    async def _received(request: Request) -> HTTPResponse:
+        return json({"items": list(plan.received)})
+
     @bp.delete("/__faults")
     async def _clear(request: Request) -> HTTPResponse:
         plan.down, plan.fail_next, plan.latency_ms, plan.fail_status = False, 0, 0, 500
+        plan.received.clear()
         return json(plan.to_dict())

@@ -13,6 +13,13 @@ the future, and the ISO 7064 MOD 11-2 check character — and answers:
 Configure rejections with options.extra["reject"] = [(name, id_number), ...] and
 options.extra["unknown"] = [id_number, ...], or at run time:
 POST /__reject {"name", "id_number"} | {"unknown": id_number}; DELETE /__reject clears both.
+Household relations (户籍, for education): POST /v1/household/relations {"guardian_name",
+"guardian_id_number", "child_name", "child_id_number"}, signed the same way, answers
+{"result": "confirmed" | "not_related" | "not_found", "relation", "transaction_id"}. Registered pairs
+(options.extra["households"] = [(guardian_id, child_id), ...], or POST /__households
+{"guardian_id_number", "child_id_number"}) are confirmed; in the permissive (embedded demo) profile
+any guardian at least 16 years older than the child is confirmed too. A child number configured
+unknown (POST /__households {"unknown": child_id}) is not_found; DELETE /__households clears.
 The sandbox never logs names or ID numbers.
 """
 
@@ -82,6 +89,11 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
     unknown: set[str] = {i.strip().upper() for i in options.extra.get("unknown", [])}
     seen_nonces: set[str] = set()
     verifications = {"count": 0}
+    households: set[tuple[str, str]] = {
+        (g.strip().upper(), c.strip().upper()) for g, c in options.extra.get("households", [])
+    }
+    unknown_children: set[str] = set()
+    household_checks: list[dict[str, str]] = []  # masked: what was asked, for tests
 
     def refused(code: str, message: str, status: int) -> HTTPResponse:
         return json({"code": code, "message": message}, status=status)
@@ -119,6 +131,77 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
         else:
             result = "match"
         return json({"result": result, "transaction_id": transaction_id})
+
+    def signed_fresh(request: Request) -> HTTPResponse | None:
+        if request.headers.get("x-app-key") != options.app_key or not verify_signature(
+            headers=request.headers,
+            secret=options.app_secret,
+            method="POST",
+            path=request.path,
+            body=request.body,
+        ):
+            return refused("invalid_signature", "signature missing or wrong", 401)
+        nonce = request.headers.get("x-nonce", "")
+        if nonce in seen_nonces:
+            return refused("replayed_nonce", "nonce already used", 401)
+        seen_nonces.add(nonce)
+        return None
+
+    @bp.post("/v1/household/relations")
+    async def household_relation(request: Request) -> HTTPResponse:
+        problem = signed_fresh(request)
+        if problem is not None:
+            return problem
+        try:
+            body: Any = request.json
+        except Exception:  # noqa: BLE001 - any unparseable body is the caller's mistake
+            body = None
+        keys = ("guardian_name", "guardian_id_number", "child_name", "child_id_number")
+        if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in keys):
+            return refused("invalid_request", "guardian and child names and id numbers are required", 400)
+        guardian = body["guardian_id_number"].strip().upper()
+        child = body["child_id_number"].strip().upper()
+        household_checks.append(
+            {"guardian": guardian[:4] + "**" + guardian[-2:], "child": child[:4] + "**" + child[-2:]}
+        )
+        transaction_id = uuid.uuid4().hex
+        if id_number_problem(child) or child in unknown_children:
+            return json({"result": "not_found", "relation": None, "transaction_id": transaction_id})
+        confirmed = (guardian, child) in households
+        if not confirmed and options.permissive and not id_number_problem(guardian):
+            confirmed = int(child[6:10]) - int(guardian[6:10]) >= 16
+        return json(
+            {
+                "result": "confirmed" if confirmed else "not_related",
+                "relation": "parent" if confirmed else None,
+                "transaction_id": transaction_id,
+            }
+        )
+
+    @bp.post("/__households")
+    async def add_household(request: Request) -> HTTPResponse:
+        body = request.json or {}
+        if body.get("unknown"):
+            unknown_children.add(str(body["unknown"]).strip().upper())
+        if body.get("guardian_id_number") and body.get("child_id_number"):
+            households.add(
+                (
+                    str(body["guardian_id_number"]).strip().upper(),
+                    str(body["child_id_number"]).strip().upper(),
+                )
+            )
+        return json({"households": len(households), "unknown": len(unknown_children)})
+
+    @bp.delete("/__households")
+    async def clear_households(request: Request) -> HTTPResponse:
+        households.clear()
+        unknown_children.clear()
+        household_checks.clear()
+        return json({"households": 0, "unknown": 0})
+
+    @bp.get("/__households")
+    async def household_state(request: Request) -> HTTPResponse:
+        return json({"households": len(households), "checks": household_checks})
 
     @bp.post("/__reject")
     async def add_rejection(request: Request) -> HTTPResponse:

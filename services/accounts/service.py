@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
-import importlib.util
 import inspect
 import logging
 import re
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,10 +40,11 @@ from services.accounts.errors import (
 from services.accounts.models import ProxyAction, RefreshToken, RoleGrant, User
 from services.accounts.ports import IdentityPort, WeChatPort
 from services.accounts.principal import Principal
+from services.accounts.revocation import RevocationStore
 from services.accounts.tokens import issue_access_token
 from services.common import audit, clock
+from services.common.contributions import PrivacyHooks
 from services.common.crypto import PiiCipher, mask_id_number, mask_name, mask_phone
-from services.common.db import DOMAIN_APPS
 from services.common.errors import InvalidInput
 from services.common.ids import new_id, parse_id
 from services.common.ratelimit import RateLimiter, RateRule
@@ -66,7 +66,6 @@ __all__ = [
     "get_profile",
     "grant_role",
     "logout",
-    "privacy_modules",
     "reencrypt_pii",
     "refresh_session",
     "revoke_role",
@@ -165,29 +164,6 @@ class SignedIn:
     refresh_token: str
     expires_in: int
     user: ProfileView
-
-
-class RevocationStore:
-    """The Redis deny-list the endpoint decorator consults: revoked access-token ids and sessions."""
-
-    def __init__(self, *, redis: Any, keys: Any, access_ttl_s: int):
-        self.redis = redis
-        self.keys = keys
-        self.access_ttl_s = access_ttl_s
-
-    async def revoke_jti(self, jti: str, expires_at: dt.datetime) -> None:
-        remaining = int((expires_at - clock.now()).total_seconds()) + 1
-        if remaining > 0:
-            await self.redis.set(self.keys("revoked-jti", jti), b"1", ex=remaining)
-
-    async def revoke_sessions(self, session_ids: list[str]) -> None:
-        # Access tokens of a session live at most access_ttl_s; after that the marker can go.
-        if not session_ids:
-            return
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for sid in session_ids:
-                pipe.set(self.keys("revoked-sid", sid), b"1", ex=self.access_ttl_s + 5)
-            await pipe.execute()
 
 
 def _hash_token(token: str) -> str:
@@ -442,10 +418,8 @@ async def verify_identity(
     index = cipher.blind_index(id_number, purpose="id_number")
     if user.id_number_index and user.id_number_index != index:
         raise AlreadyVerified()
-    holder = await User.filter(id_number_index=index).exclude(id=user.id).exists()
-    if holder:
-        await audit.record("identity.rejected", actor_id=user.id, details={"outcome": "already_bound"})
-        raise IdentityAlreadyBound()
+    # The identity system is asked first: answering "already bound" before it would tell anyone who
+    # types a number whether that number has an account here. Only name + number together learn it.
     verdict = await identity.verify(name=name, id_number=id_number)
     if not verdict.matched:
         await audit.record(
@@ -456,6 +430,14 @@ async def verify_identity(
         if verdict.outcome == "invalid_id_number":
             raise IdNumberInvalid()
         raise IdentityMismatch()
+    holder = await User.filter(id_number_index=index).exclude(id=user.id).exists()
+    if holder:
+        await audit.record(
+            "identity.rejected",
+            actor_id=user.id,
+            details={"outcome": "already_bound", "reference": verdict.reference},
+        )
+        raise IdentityAlreadyBound()
     try:
         async with in_transaction() as conn:
             user.name_enc = cipher.encrypt(name, context=_NAME_CTX)
@@ -587,23 +569,13 @@ async def _call_hook(hook: Any, **available: Any) -> Any:
     return await hook(**{name: value for name, value in available.items() if name in accepted})
 
 
-def privacy_modules() -> dict[str, Any]:
-    """Other domains' `services/<domain>/privacy.py`, which take part in export and deletion.
+async def export_data(
+    *, actor: Principal, cipher: PiiCipher, hooks: Mapping[str, PrivacyHooks]
+) -> dict[str, Any]:
+    """Everything held about the caller, personal data in clear (for its owner).
 
-    Such a module defines `async def export_user_data(*, user_id, cipher) -> dict` (what the domain
-    holds about the person, decrypted) and optionally `async def erase_user_data(*, user_id, conn)`
-    (wipe personal data it holds, inside the deletion's transaction).
+    `hooks` are the other domains' export hooks, from the composition root.
     """
-    modules: dict[str, Any] = {}
-    for domain in DOMAIN_APPS:
-        name = f"services.{domain}.privacy"
-        if domain != "accounts" and importlib.util.find_spec(name) is not None:
-            modules[domain] = importlib.import_module(name)
-    return modules
-
-
-async def export_data(*, actor: Principal, cipher: PiiCipher) -> dict[str, Any]:
-    """Everything the accounts domain holds about the caller, personal data in clear (for its owner)."""
     user = await _owner(actor)
     sessions = await RefreshToken.filter(user_id=user.id).order_by("created_at")
     grants = await family.grants_of(user.id)
@@ -611,9 +583,8 @@ async def export_data(*, actor: Principal, cipher: PiiCipher) -> dict[str, Any]:
     by_me = await ProxyAction.filter(proxy_id=user.id).order_by("created_at")
     entries = await audit.entries_about(user.id)
     domains = {
-        domain: await _call_hook(module.export_user_data, user_id=user.id, cipher=cipher)
-        for domain, module in privacy_modules().items()
-        if hasattr(module, "export_user_data")
+        domain: await _call_hook(hook.export, user_id=user.id, cipher=cipher)
+        for domain, hook in hooks.items()
     }
     await audit.record("privacy.exported", actor_id=user.id)
     return {
@@ -681,7 +652,12 @@ def _proxy_action(action: ProxyAction) -> dict[str, Any]:
 
 
 async def delete_account(
-    *, actor: Principal, jti: str, expires_at: dt.datetime, revocations: RevocationStore
+    *,
+    actor: Principal,
+    jti: str,
+    expires_at: dt.datetime,
+    revocations: RevocationStore,
+    hooks: Mapping[str, PrivacyHooks],
 ) -> None:
     """PIPL deletion: wipe personal data, replace the openid, end every session and proxy grant.
 
@@ -704,9 +680,9 @@ async def delete_account(
         )
         await family.revoke_all_of(user.id, revoked_by=user.id, conn=conn)
         await RoleGrant.filter(user_id=user.id).using_db(conn).delete()
-        for module in privacy_modules().values():
-            if hasattr(module, "erase_user_data"):
-                await _call_hook(module.erase_user_data, user_id=user.id, conn=conn)
+        for hook in hooks.values():
+            if hook.erase is not None:
+                await _call_hook(hook.erase, user_id=user.id, conn=conn)
         user.openid = f"deleted:{user.id}"
         user.unionid = None
         user.session_key_enc = None

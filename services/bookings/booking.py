@@ -60,6 +60,7 @@ from services.common.pagination import Page, keyset_page
 
 __all__ = [
     "acting_actor",
+    "booking_row",
     "book",
     "cancel",
     "confirm_hold",
@@ -199,7 +200,7 @@ async def book(
 # ------------------------------------------------------------------------------------------ access
 
 
-async def _booking_row(booking_id: uuid.UUID | str) -> Booking:
+async def booking_row(booking_id: uuid.UUID | str) -> Booking:
     parsed = parse_id(booking_id)
     row = await Booking.get_or_none(id=parsed).select_related("slot", "resource") if parsed else None
     if row is None:
@@ -239,7 +240,7 @@ async def acting_actor(*, actor: Principal, booking_id: uuid.UUID | str) -> Prin
 
 async def get_booking(*, actor: Principal, booking_id: uuid.UUID | str) -> BookingView:
     """The booking if it is for the actor (or whom they act for), or they staff its resource."""
-    row = await _booking_row(booking_id)
+    row = await booking_row(booking_id)
     if not _owns(actor, row) and not is_staff(actor, row.resource):
         raise BookingNotFound()
     return await ledger.view(row.id)
@@ -249,7 +250,7 @@ async def cancel(
     *, actor: Principal, booking_id: uuid.UUID | str, cipher: Any, policies: BookingPolicies
 ) -> BookingView:
     """Cancel before the resource's deadline; the places go to the waitlist in the same transaction."""
-    row = await _booking_row(booking_id)
+    row = await booking_row(booking_id)
     if not _owns(actor, row):
         raise BookingNotFound()
     enums.cancel(row.status)
@@ -270,7 +271,7 @@ async def confirm_hold(
     *, actor: Principal, booking_id: uuid.UUID | str, cipher: Any, policies: BookingPolicies
 ) -> BookingView:
     """held -> confirmed (paid, or a waitlist offer accepted); a hold that ran out is expired instead."""
-    row = await _booking_row(booking_id)
+    row = await booking_row(booking_id)
     if not _owns(actor, row):
         raise BookingNotFound()
     now = clock.now()
@@ -291,7 +292,7 @@ async def decide(
     *, actor: Principal, booking_id: uuid.UUID | str, approve: bool, cipher: Any, policies: BookingPolicies
 ) -> BookingView:
     """Staff approve (confirmed) or deny (places go to the waitlist) a booking that requires approval."""
-    row = await _booking_row(booking_id)
+    row = await booking_row(booking_id)
     if not is_staff(actor, row.resource):
         # Staff of another resource, or a citizen: do not reveal the booking exists.
         raise BookingNotFound()

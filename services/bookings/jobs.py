@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from services.bookings import upkeep, waitlist
-from services.bookings.policy import BookingPolicies
 from services.common import idempotency
 from services.common.contributions import PeriodicJob
 from services.deps import Deps
@@ -13,19 +12,14 @@ from services.deps import Deps
 __all__ = ["OUTBOX_HANDLERS", "PERIODIC_JOBS"]
 
 
-def _policies(deps: Deps) -> BookingPolicies:
-    # Until the composition root gives every runtime its policies, a runtime without them has none.
-    return getattr(deps, "booking_policies", None) or BookingPolicies()
-
-
 async def expire_holds(deps: Deps) -> int:
     """Holds and waitlist offers that ran out give their places to the next waiting person."""
-    return await upkeep.expire_holds(cipher=deps.cipher, policies=_policies(deps))
+    return await upkeep.expire_holds(cipher=deps.cipher, policies=deps.booking_policies)
 
 
 async def promote_waitlists(deps: Deps) -> int:
     """Offer places that are free while people wait (capacity raised, a party that now fits)."""
-    return await waitlist.promote_waitlists(cipher=deps.cipher, policies=_policies(deps))
+    return await waitlist.promote_waitlists(cipher=deps.cipher, policies=deps.booking_policies)
 
 
 async def mark_no_shows(deps: Deps) -> int:

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
-import redis.asyncio as aioredis
+import datetime as dt
+import logging
 
-__all__ = ["Keys", "create_redis"]
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from tortoise.exceptions import IntegrityError
+
+from services.common import clock
+from services.common.models import IdempotencyRecord
+
+__all__ = ["REDIS_TIMEOUT_S", "Keys", "create_redis", "forget_nonce", "remember_nonce"]
+
+log = logging.getLogger(__name__)
+
+REDIS_TIMEOUT_S = 0.2
+
+# A seen nonce in the database shares the idempotency table: a unique (scope, key) with an expiry
+# that the idempotency purge already clears.
+_NONCE_HASH = "nonce"
 
 
 def create_redis(url: str | None) -> aioredis.Redis:
@@ -13,7 +31,17 @@ def create_redis(url: str | None) -> aioredis.Redis:
         import fakeredis  # imported lazily: production never needs it
 
         return fakeredis.FakeAsyncRedis(decode_responses=False)
-    return aioredis.from_url(url, decode_responses=False, health_check_interval=30, socket_timeout=5)
+    # Every call is bounded: a frozen Redis (accepting, never answering) costs a request at most
+    # REDIS_TIMEOUT_S per call before the caller's fallback takes over, not redis-py's 5 s, and is
+    # not retried (the defaults would retry three times with backoff).
+    return aioredis.from_url(
+        url,
+        decode_responses=False,
+        health_check_interval=30,
+        socket_timeout=REDIS_TIMEOUT_S,
+        socket_connect_timeout=REDIS_TIMEOUT_S,
+        retry=Retry(NoBackoff(), 0),
+    )
 
 
 class Keys:
@@ -24,3 +52,39 @@ class Keys:
 
     def __call__(self, *parts: object) -> str:
         return self.prefix + ":".join(str(p) for p in parts)
+
+
+async def remember_nonce(*, redis: aioredis.Redis, keys: Keys, scope: str, nonce: str, ttl_s: int) -> bool:
+    """True the first time `nonce` is seen in `scope` (within `ttl_s`), False for a replay.
+
+    Redis refuses a known replay without a database round trip; the database row is the record that
+    holds while Redis is down (or was down when the nonce was first seen).
+    """
+    try:
+        if not await redis.set(keys("nonce", scope, nonce), b"1", nx=True, ex=ttl_s):
+            return False
+    except RedisError as error:
+        log.warning(
+            "redis unavailable for a nonce; using the database", extra={"error": type(error).__name__}
+        )
+    try:
+        await IdempotencyRecord.create(
+            scope=f"nonce:{scope}"[:128],
+            key=nonce[:128],
+            request_hash=_NONCE_HASH,
+            expires_at=clock.now() + dt.timedelta(seconds=ttl_s),
+        )
+    except IntegrityError:
+        return False
+    return True
+
+
+async def forget_nonce(*, redis: aioredis.Redis, keys: Keys, scope: str, nonce: str) -> None:
+    """Undo remember_nonce (the request was not applied, so its sender may send it again)."""
+    await IdempotencyRecord.filter(
+        scope=f"nonce:{scope}"[:128], key=nonce[:128], request_hash=_NONCE_HASH
+    ).delete()
+    try:
+        await redis.delete(keys("nonce", scope, nonce))
+    except RedisError:
+        log.warning("redis unavailable to forget a nonce; the database no longer holds it")

@@ -71,6 +71,10 @@ class Domain:
     search_documents: Callable[..., Awaitable[Sequence[Any]]] | None = None
     # `async (*, start, end, scope) -> dict`: this domain's figures for the operations dashboard.
     dashboard_figures: Callable[..., Awaitable[Mapping[str, Any]]] | None = None
+    # Tables that refer to a person but deliberately stay on erasure, each with the reason (e.g. a
+    # staff member's authorship of a notice). The privacy-contract test accepts only these, the
+    # tables in `privacy.tables`, and the accounts frame.
+    kept_on_erasure: Mapping[str, str] = field(default_factory=dict)
 
 
 def _require_coroutine(owner: str, what: str, fn: Any) -> None:
@@ -113,3 +117,6 @@ def validate_domains(domains: Sequence[Domain]) -> None:
                 _require_coroutine(domain.name, "privacy erase", domain.privacy.erase)
             if not domain.privacy.tables:
                 raise ValueError(f"domain {domain.name!r}: privacy hooks must list the tables they cover")
+        for table, reason in domain.kept_on_erasure.items():
+            if not reason.strip():
+                raise ValueError(f"domain {domain.name!r}: say why {table!r} is kept on erasure")

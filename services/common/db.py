@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise import Tortoise, connections
 from tortoise.migrations.api import migrate as migrate_api
 
-__all__ = ["DOMAIN_APPS", "close_db", "dialect", "init_db", "migrate", "ping", "tortoise_config"]
+__all__ = ["TortoiseApps", "close_db", "dialect", "init_db", "migrate", "ping", "tortoise_config"]
 
-# Order matters only for readability; cross-app foreign keys are resolved by Tortoise.
-DOMAIN_APPS: tuple[str, ...] = (
-    "common",
-    "accounts",
-    "notifications",
-    "bookings",
-    "gov",
-    "tourism",
-    "community",
-    "search",
-)
+# Tortoise app name -> (models module, migrations package); the composition root supplies it
+# (citizen_api.composition.tortoise_apps()). Cross-app foreign keys are resolved by Tortoise.
+TortoiseApps = Mapping[str, tuple[str, str]]
 
 
-def tortoise_config(database_url: str, *, pool_max: int = 10) -> dict[str, Any]:
+def tortoise_config(database_url: str, *, apps: TortoiseApps, pool_max: int = 10) -> dict[str, Any]:
     """The Tortoise config dict for `database_url` (postgres://… or sqlite://path)."""
     url = database_url
     scheme = urlsplit(url).scheme
@@ -36,26 +29,24 @@ def tortoise_config(database_url: str, *, pool_max: int = 10) -> dict[str, Any]:
         sep = "&" if "?" in url else "?"
         if "busy_timeout" not in url:
             url = f"{url}{sep}busy_timeout=10000"
-    apps = {
-        name: {
-            "models": [f"services.{name}.models"],
-            "default_connection": "default",
-            "migrations": f"services.{name}.migrations",
-        }
-        for name in DOMAIN_APPS
+    config_apps = {
+        name: {"models": [models], "default_connection": "default", "migrations": migrations}
+        for name, (models, migrations) in apps.items()
     }
-    return {"connections": {"default": url}, "apps": apps, "use_tz": True, "timezone": "UTC"}
+    return {"connections": {"default": url}, "apps": config_apps, "use_tz": True, "timezone": "UTC"}
 
 
-async def init_db(database_url: str, *, pool_max: int = 10) -> None:
+async def init_db(database_url: str, *, apps: TortoiseApps, pool_max: int = 10) -> None:
     """Open the connection pool and register every domain's models."""
     # Global fallback: Sanic opens the pool in a listener whose context the request tasks do not inherit.
-    await Tortoise.init(config=tortoise_config(database_url, pool_max=pool_max), _enable_global_fallback=True)
+    await Tortoise.init(
+        config=tortoise_config(database_url, apps=apps, pool_max=pool_max), _enable_global_fallback=True
+    )
 
 
-async def migrate(database_url: str, *, progress: Any = None) -> None:
+async def migrate(database_url: str, *, apps: TortoiseApps, progress: Any = None) -> None:
     """Apply every pending migration of every domain (idempotent)."""
-    await migrate_api(config=tortoise_config(database_url), progress=progress)
+    await migrate_api(config=tortoise_config(database_url, apps=apps), progress=progress)
 
 
 async def close_db() -> None:

@@ -34,6 +34,8 @@ class OutboxMessage(Model):
     lease_token = fields.UUIDField(null=True)
     lease_until = fields.DatetimeField(null=True)
     last_error = fields.TextField(null=True)
+    # The request that created the row: sent on as X-Request-Id so a department's log joins ours.
+    request_id = fields.CharField(max_length=64, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     delivered_at = fields.DatetimeField(null=True)
 

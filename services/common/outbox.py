@@ -2,12 +2,16 @@
 
 A department being down never loses or rejects a citizen's submission: the row waits, delivery is
 retried with exponential backoff, and after `max_attempts` it is parked as `dead` for an operator.
-Claiming is a compare-and-set on a per-claim lease token, so any number of workers on PostgreSQL or
-SQLite never deliver one row concurrently; a row whose worker died is claimed again when its lease ends.
+Claiming is a compare-and-set on a per-claim lease token, one row at a time just before it is sent, and
+the lease is renewed while the receiver takes its time, so any number of workers on PostgreSQL or SQLite
+never deliver one row concurrently, whatever the latency; a row whose worker died is claimed again when
+its lease ends. A call the circuit breaker stopped does not count as a delivery attempt.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
 import random
@@ -19,8 +23,8 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q
 
-from integrations.errors import IntegrationRejected
-from services.common import clock
+from integrations.errors import CircuitOpen, IntegrationRejected
+from services.common import clock, context
 from services.common.errors import Conflict, NotFound
 from services.common.ids import new_id, parse_id
 from services.common.models import OutboxMessage, OutboxStatus
@@ -49,6 +53,10 @@ class OutboxEvent:
     topic: str
     payload: dict[str, Any]
     attempt: int
+    # The request that created the message and the object it is about (e.g. the case).
+    request_id: str | None = None
+    aggregate_type: str | None = None
+    aggregate_id: str | None = None
 
 
 OutboxHandler = Callable[[OutboxEvent, Any], Awaitable[None]]
@@ -94,6 +102,7 @@ async def enqueue(
         aggregate_type=aggregate_type,
         aggregate_id=aggregate_id,
         available_at=clock.now(),
+        request_id=context.current().request_id,
         using_db=using_db,
     )
 
@@ -104,28 +113,66 @@ def _due(now: dt.datetime) -> Q:
     )
 
 
-async def _claim(*, limit: int, lease_s: float, topics: list[str]) -> list[tuple[OutboxMessage, uuid.UUID]]:
-    now = clock.now()
-    candidates = (
-        await OutboxMessage.filter(_due(now), topic__in=topics)
-        .order_by("available_at")
-        .limit(limit)
-        .values_list("id", "attempts")
-    )
-    claimed: list[tuple[OutboxMessage, uuid.UUID]] = []
-    for message_id, attempts in candidates:
-        token = new_id()
-        # Every claim increments `attempts`, so it doubles as the version for a compare-and-set:
-        # if another worker claimed the row first, this UPDATE matches nothing.
-        updated = await OutboxMessage.filter(_due(now), id=message_id, attempts=attempts).update(
-            status=OutboxStatus.IN_FLIGHT,
-            lease_token=token,
-            lease_until=now + dt.timedelta(seconds=lease_s),
-            attempts=F("attempts") + 1,
+async def _claim_next(
+    *, lease_s: float, topics: list[str], skip: set[uuid.UUID]
+) -> tuple[OutboxMessage, uuid.UUID] | None:
+    """Claim ONE due row (or None). Claiming just before sending keeps a lease from running out
+    while the row waits behind others in this worker's queue."""
+    for _ in range(5):
+        now = clock.now()
+        candidates = (
+            await OutboxMessage.filter(_due(now), topic__in=topics)
+            .exclude(id__in=list(skip))
+            .order_by("available_at")
+            .limit(8)
+            .values_list("id", "attempts")
         )
-        if updated == 1:
-            claimed.append((await OutboxMessage.get(id=message_id), token))
-    return claimed
+        if not candidates:
+            return None
+        for message_id, attempts in candidates:
+            token = new_id()
+            # Every claim increments `attempts`, so it doubles as the version for a compare-and-set:
+            # if another worker claimed the row first, this UPDATE matches nothing.
+            updated = await OutboxMessage.filter(_due(now), id=message_id, attempts=attempts).update(
+                status=OutboxStatus.IN_FLIGHT,
+                lease_token=token,
+                lease_until=now + dt.timedelta(seconds=lease_s),
+                attempts=F("attempts") + 1,
+            )
+            if updated == 1:
+                return await OutboxMessage.get(id=message_id), token
+    return None
+
+
+class _LeaseLost(Exception):
+    """Our lease ended (the database was unreachable for longer than it): stop, another worker owns it."""
+
+
+async def _send_under_lease(
+    handler: OutboxHandler, event: OutboxEvent, deps: Any, mine: Any, lease_s: float
+) -> None:
+    """Run the handler while renewing the row's lease, so a slow receiver never sees a second sender.
+
+    The renewal is a compare-and-set on our token AND a lease still running: once it has run out,
+    another worker may have claimed the row, so we stop instead of sending concurrently.
+    """
+    send = asyncio.ensure_future(handler(event, deps))
+    try:
+        while True:
+            done, _ = await asyncio.wait({send}, timeout=lease_s / 3)
+            if done:
+                return send.result()
+            now = clock.now()
+            renewed = await mine.filter(lease_until__gt=now).update(
+                lease_until=now + dt.timedelta(seconds=lease_s)
+            )
+            if not renewed:
+                raise _LeaseLost(event.id)
+    finally:
+        if not send.done():
+            send.cancel()
+            with contextlib.suppress(BaseException):
+                await send
 
 
 async def deliver_due(
@@ -135,18 +182,50 @@ async def deliver_due(
     policy: DeliveryPolicy | None = None,
     limit: int = 50,
 ) -> DeliveryReport:
-    """Claim due messages and hand each to its topic's handler; returns what happened to each."""
+    """Claim due messages one at a time and hand each to its topic's handler; returns what happened."""
     policy = policy or DeliveryPolicy()
     report = DeliveryReport()
     if not handlers:
         return report
-    for message, token in await _claim(limit=limit, lease_s=policy.lease_s, topics=list(handlers)):
+    topics = set(handlers)
+    seen: set[uuid.UUID] = set()  # each row at most once per call, even when it is due again at once
+    for _ in range(limit):
+        claimed = (
+            await _claim_next(lease_s=policy.lease_s, topics=sorted(topics), skip=seen) if topics else None
+        )
+        if claimed is None:
+            break
+        message, token = claimed
+        seen.add(message.id)
         event = OutboxEvent(
-            id=str(message.id), topic=message.topic, payload=message.payload, attempt=message.attempts
+            id=str(message.id),
+            topic=message.topic,
+            payload=message.payload,
+            attempt=message.attempts,
+            request_id=message.request_id,
+            aggregate_type=message.aggregate_type,
+            aggregate_id=message.aggregate_id,
         )
         mine = OutboxMessage.filter(id=message.id, lease_token=token)
         try:
-            await handlers[message.topic](event, deps)
+            await _send_under_lease(handlers[message.topic], event, deps, mine, policy.lease_s)
+        except _LeaseLost:
+            report.lost_lease.append(event.id)
+            log.warning("outbox lease lost", extra={"event_id": event.id, "topic": event.topic})
+            continue
+        except CircuitOpen as error:
+            # Nothing left this process: the breaker stopped the call. Give the attempt back and wait
+            # out a backoff step, so an outage never turns a row dead without one real try.
+            await mine.update(
+                status=OutboxStatus.PENDING,
+                attempts=F("attempts") - 1,
+                available_at=clock.now() + policy.backoff(max(1, message.attempts - 1)),
+                last_error=_describe(error),
+                lease_until=None,
+            )
+            report.retried.append(event.id)
+            topics.discard(message.topic)  # the breaker stops this topic's other rows too
+            continue
         except (PermanentFailure, IntegrationRejected) as error:
             await mine.update(status=OutboxStatus.DEAD, last_error=_describe(error), lease_until=None)
             report.dead.append(event.id)

@@ -1,20 +1,18 @@
-"""The demo-data framework: each domain's `services/<domain>/seed.py` adds its part of Jiyuan.
+"""The demo-data framework: each domain's `seed_demo(ctx)` adds its part of Jiyuan.
 
-A domain's module defines `async def seed_demo(ctx: SeedContext) -> int` (rows written). Seeds are
+A domain's seed is declared in its `Domain` value and listed by the composition root; seeds are
 idempotent (keyed by natural codes) so `citizen-api seed --demo` can run again after any change.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.common.db import DOMAIN_APPS
+__all__ = ["SeedContext", "Seeder", "run_seeds"]
 
-__all__ = ["SeedContext", "run_seeds", "seed_modules"]
+Seeder = Callable[["SeedContext"], Awaitable[int]]
 
 
 @dataclass(slots=True)
@@ -26,21 +24,17 @@ class SeedContext:
     shared: dict[str, Any] = field(default_factory=dict)
 
 
-def seed_modules() -> list[Any]:
-    modules = []
-    for domain in DOMAIN_APPS:
-        name = f"services.{domain}.seed"
-        if importlib.util.find_spec(name) is not None:
-            modules.append(importlib.import_module(name))
-    return modules
-
-
-async def run_seeds(ctx: SeedContext, *, on_domain: Callable[[str, int], None] | None = None) -> int:
-    """Run every domain's seeder in dependency order (DOMAIN_APPS); returns rows written."""
+async def run_seeds(
+    ctx: SeedContext,
+    *,
+    seeders: Sequence[tuple[str, Seeder]],
+    on_domain: Callable[[str, int], None] | None = None,
+) -> int:
+    """Run `seeders` (domain name, seed function) in order; returns rows written."""
     total = 0
-    for module in seed_modules():
-        written = await module.seed_demo(ctx)
+    for name, seed in seeders:
+        written = await seed(ctx)
         total += written
         if on_domain:
-            on_domain(module.__name__.split(".")[1], written)
+            on_domain(name, written)
     return total

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "PUBLIC_REPORT_CATEGORIES",
     "CommunityKind",
     "EventStatus",
     "MembershipStatus",
@@ -87,6 +88,17 @@ class ReportCategory(StrEnum):
     GREENERY = "greenery"  # 绿化损坏
     NOISE = "noise"  # 噪音扰民
     OTHER = "other"  # 其他
+
+
+# Categories the city publishes on the Open311 feed by default: reports about a place, not a person
+# (a noise complaint names a neighbour, a parked car its plate). CITIZEN_OPEN311_PUBLIC_CATEGORIES overrides.
+PUBLIC_REPORT_CATEGORIES: tuple[str, ...] = (
+    ReportCategory.ROAD_DAMAGE.value,
+    ReportCategory.STREETLIGHT.value,
+    ReportCategory.GARBAGE.value,
+    ReportCategory.WATER_LEAK.value,
+    ReportCategory.GREENERY.value,
+)
 
 
 class ReportStatus(StrEnum):

@@ -3,6 +3,8 @@
 DomainError (services.common.errors)
  ├── InvalidInput
  │    ├── ContentRisky              WeChat content security refused the text (label in details)
+ │    ├── EventTextHeld             WeChat could not pass an event's title/description (review)
+ │    ├── EventTooFar               an event more than a year ahead (e.g. year 9999)
  │    ├── BadSchedule               expire_at not after publish_at
  │    ├── LocationRequired          a report needs lat/lng or an address
  │    ├── NoCommunityForReport      the location is not in any community we know
@@ -34,6 +36,8 @@ __all__ = [
     "CommunityNotFound",
     "ContentRisky",
     "EventNotFound",
+    "EventTextHeld",
+    "EventTooFar",
     "EventsUnavailable",
     "IllegalNoticeTransition",
     "IllegalReportTransition",
@@ -54,6 +58,14 @@ __all__ = [
 
 class ContentRisky(InvalidInput):
     code = "community.content_risky"
+
+
+class EventTextHeld(InvalidInput):
+    code = "community.event_text_held"
+
+
+class EventTooFar(InvalidInput):
+    code = "community.event_too_far"
 
 
 class BadSchedule(InvalidInput):

@@ -21,12 +21,15 @@ from services.bookings.policy import BookingPolicy
 from services.bookings.views import SlotView
 from services.common import clock
 from services.common.errors import InvalidInput
+from services.common.i18n import DEFAULT_LOCALE
 from services.common.ids import new_id, parse_id
 from services.common.pagination import Page
-from services.community.enums import EventStatus, MembershipStatus, NoticeVisibility
-from services.community.errors import EventNotFound, MembersOnlyEvent
+from services.community.communities import community_of_staff, get_community, is_staff, sees_members_only
+from services.community.content import SCENE_EVENT, check_text
+from services.community.enums import EventStatus, MembershipStatus, NoticeVisibility, SecVerdict
+from services.community.errors import EventNotFound, EventTextHeld, EventTooFar, MembersOnlyEvent
 from services.community.models import CommunityEvent, Membership
-from services.community.service import community_of_staff, get_community, is_staff, sees_members_only
+from services.community.ports import ContentChecker
 
 __all__ = [
     "BOOKING_POLICY",
@@ -42,6 +45,8 @@ __all__ = [
 ]
 
 EVENT_REF_PREFIX = "event:"
+# Events are announced weeks ahead, not decades: a year 9999 date is a typing error.
+MAX_AHEAD = dt.timedelta(days=366)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +72,26 @@ async def create_event(
     capacity: int,
     party_size_max: int,
     visibility: NoticeVisibility,
+    checker: ContentChecker | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> EventView:
-    """Staff create an event: its booking resource and slot first, then the event that points at them."""
+    """Staff create an event: text checked by WeChat, its booking resource and slot, then the event."""
     community = await community_of_staff(actor=actor, community_id=community_id)
     now = clock.now()
     if starts_at <= now or ends_at <= starts_at:
         raise InvalidInput("community.event_invalid_time")
+    if starts_at - now > MAX_AHEAD or ends_at - starts_at > MAX_AHEAD:
+        raise EventTooFar(days=MAX_AHEAD.days)
+    # Residents read the title and description: refused when risky, and not published unchecked.
+    verdict = await check_text(
+        checker=checker,
+        author_id=actor.user_id,
+        content=f"{title}\n{description}",
+        scene=SCENE_EVENT,
+        locale=locale,
+    )
+    if verdict.suggest is not SecVerdict.PASS:
+        raise EventTextHeld()
     event_id = new_id()
     days_ahead = (clock.local_date(starts_at) - clock.local_date(now)).days
     resource = await bookings.ensure_resource(

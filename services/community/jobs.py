@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from services.common.contributions import PeriodicJob
 from services.common.i18n import translate
-from services.common.jobs import PeriodicJob
 from services.common.outbox import OutboxEvent
-from services.community import service
+from services.community import communities, notices, privacy, reports
 from services.community.enums import ReportStatus
+from services.deps import Deps
 
 __all__ = ["OUTBOX_HANDLERS", "PERIODIC_JOBS", "deliver_report_change", "deliver_urgent_notice"]
 
@@ -24,12 +25,12 @@ async def _notify(*, user_id: Any, kind: str, params: dict[str, Any], link: str)
     await notifications.notify(user_id=user_id, kind=kind, params=params, link=link)
 
 
-async def deliver_urgent_notice(event: OutboxEvent, deps: Any) -> None:
+async def deliver_urgent_notice(event: OutboxEvent, deps: Deps) -> None:
     """Push an urgent notice to its community's members (inbox, and a subscribe message where consented)."""
-    notice, members = await service.urgent_notice_audience(notice_id=event.payload["notice_id"])
+    notice, members = await notices.urgent_notice_audience(notice_id=event.payload["notice_id"])
     if notice is None:
         return
-    community = await service.get_community(community_id=str(notice.community_id))
+    community = await communities.get_community(community_id=str(notice.community_id))
     params = {
         "community": community.community.name_zh,
         "title": notice.title,
@@ -45,9 +46,9 @@ async def deliver_urgent_notice(event: OutboxEvent, deps: Any) -> None:
         )
 
 
-async def deliver_report_change(event: OutboxEvent, deps: Any) -> None:
+async def deliver_report_change(event: OutboxEvent, deps: Deps) -> None:
     """Tell the reporter and the "me too" followers that a report changed; ask the reporter after resolution."""
-    report, people = await service.report_audience(report_id=event.payload["report_id"])
+    report, people = await reports.report_audience(report_id=event.payload["report_id"])
     if report is None:
         return
     target = ReportStatus(event.payload["to"])
@@ -70,12 +71,20 @@ async def deliver_report_change(event: OutboxEvent, deps: Any) -> None:
         await _notify(user_id=user_id, kind=kind, params=params, link=link)
 
 
-async def announce_scheduled(deps: Any) -> int:
-    return await service.announce_due_urgent_notices()
+async def delete_erased_files(event: OutboxEvent, deps: Deps) -> None:
+    """After an account's erasure committed: delete the stored files of its uploads."""
+    await privacy.delete_erased_files(
+        keys=list(event.payload.get("keys") or []), upload_dir=deps.settings.upload_dir
+    )
+
+
+async def announce_scheduled(deps: Deps) -> int:
+    return await notices.announce_due_urgent_notices()
 
 
 OUTBOX_HANDLERS = {
-    service.TOPIC_URGENT_NOTICE: deliver_urgent_notice,
-    service.TOPIC_REPORT_CHANGED: deliver_report_change,
+    notices.TOPIC_URGENT_NOTICE: deliver_urgent_notice,
+    reports.TOPIC_REPORT_CHANGED: deliver_report_change,
+    privacy.TOPIC_FILES_ERASED: delete_erased_files,
 }
 PERIODIC_JOBS = [PeriodicJob("community.announce_scheduled_urgent", every_s=60, run=announce_scheduled)]

@@ -191,6 +191,13 @@ class Report(Model):
     attributes: dict = fields.JSONField(default=dict)
     # WeChat content-security verdict of the description; only "pass" text is shown to the public.
     sec_suggest = fields.CharField(max_length=16, null=True)
+    # The public feed (services.community.publication): the reporter may keep a report private;
+    # staff approve the scrubbed description and review photos before the public sees either.
+    private = fields.BooleanField(default=False)
+    public_description = fields.TextField(null=True)
+    photos_public = fields.BooleanField(default=False)
+    published_by_id = fields.UUIDField(null=True)
+    published_at = fields.DatetimeField(null=True)
     status = fields.CharEnumField(ReportStatus, max_length=16, default=ReportStatus.OPEN)
     status_notes = fields.TextField(null=True)
     duplicate_of: fields.ForeignKeyNullableRelation[Report] = fields.ForeignKeyField(

@@ -2,9 +2,11 @@
 
 Every service is `realtime`: POST returns the service_request_id at once. Each report still has a
 token, so GET tokens/{token} answers for any report. Status maps open|in_progress -> open and
-resolved|closed|duplicate -> closed. Descriptions are public only when WeChat content security
-passed them; the public `address` is the community's (a typed address may be someone's home).
-Partner submissions (api_key) are trusted: the partner is accountable for its users' text.
+resolved|closed|duplicate -> closed. The feed is public, so it shows what
+services.community.publication allows: public categories only, no private report, the location
+rounded to ~100 m, the description only once staff approved it (scrubbed of ID and phone
+numbers), photos only once reviewed and through signed, expiring links; the public `address` is
+the community's (a typed address may be someone's home).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from services.accounts.enums import Role
 from services.accounts.principal import Principal
@@ -24,9 +25,14 @@ from services.common.crypto import PiiCipher
 from services.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from services.common.i18n import translate
 from services.common.ids import parse_id
+from services.community.communities import MAX_PLACEMENT_M, distance_m
+from services.community.content import SCENE_REPORT, SecCheck, check_text
 from services.community.enums import ReportCategory, ReportSource, ReportStatus, SecVerdict
-from services.community.models import Community, Open311ApiKey, Report, ReportHistory
-from services.community.service import MAX_PLACEMENT_M, distance_m, file_url, new_token
+from services.community.errors import ContentRisky
+from services.community.models import Community, Open311ApiKey, Report
+from services.community.ports import ContentChecker
+from services.community.publication import PublicPolicy, is_public, public_location, sign_media
+from services.community.reports import file_report
 
 __all__ = [
     "DEFAULT_WINDOW",
@@ -299,9 +305,19 @@ async def _place(
 
 
 async def submit_request(
-    *, form: dict[str, str], attributes: dict[str, list[str]], cipher: PiiCipher, locale: str
+    *,
+    form: dict[str, str],
+    attributes: dict[str, list[str]],
+    cipher: PiiCipher,
+    locale: str,
+    checker: ContentChecker | None,
+    check_as_openid: str | None,
 ) -> SubmittedRequest:
-    """POST requests: authorise the partner, validate as the spec says, store as a report."""
+    """POST requests: authorise the partner, validate as the spec says, check the text, store as a report.
+
+    A partner's users have no WeChat account with us, so WeChat checks their text as the city's own
+    operator account (`check_as_openid`); without one the text is held for staff review.
+    """
     key = await _authorise(form.get("api_key"), cipher)
     category = _category(form.get("service_code"))
     lat, lng = _float(form, "lat"), _float(form, "long")
@@ -328,39 +344,42 @@ async def submit_request(
         p for p in ((form.get("last_name") or "").strip(), (form.get("first_name") or "").strip()) if p
     )
 
-    def enc(value: str | None, column: str) -> str | None:
-        return cipher.encrypt(value, context=f"community_report.{column}") if value else None
-
+    verdict = SecCheck(SecVerdict.REVIEW, None)
+    if description:
+        try:
+            verdict = await check_text(
+                checker=checker if check_as_openid else None,
+                openid=check_as_openid or "",
+                content=description,
+                scene=SCENE_REPORT,
+                locale=locale,
+            )
+        except ContentRisky as error:
+            raise BadOpen311Request("open311.content_risky", reason=error.params.get("reason", "")) from None
     media_url = (form.get("media_url") or "").strip()
-    async with in_transaction() as conn:
-        report = await Report.create(
-            community_id=community.id,
-            reporter_id=None,
-            source=ReportSource.OPEN311,
-            api_key_id=key.id,
-            category=category,
-            description=description,
-            lat=lat,
-            lng=lng,
-            address_enc=enc(address, "address"),
-            contact_name_enc=enc(name or None, "contact_name"),
-            contact_phone_enc=enc((form.get("phone") or "").strip() or None, "contact_phone"),
-            contact_email_enc=enc((form.get("email") or "").strip() or None, "contact_email"),
-            photos=[],
-            attributes={
-                **values,
-                **({"account_id": form["account_id"][:64]} if form.get("account_id") else {}),
-                **({"device_id": form["device_id"][:64]} if form.get("device_id") else {}),
-                **({"media_url": media_url[:1024]} if media_url.startswith(("http://", "https://")) else {}),
-            },
-            # The partner is accountable for its users' text (no WeChat openid to check it with).
-            sec_suggest=SecVerdict.PASS.value,
-            token=new_token(),
-            using_db=conn,
-        )
-        await ReportHistory.create(
-            report_id=report.id, actor_id=None, from_status=None, to_status=ReportStatus.OPEN, using_db=conn
-        )
+    report = await file_report(
+        community=community,
+        source=ReportSource.OPEN311,
+        api_key_id=key.id,
+        category=category,
+        description=description,
+        lat=lat,
+        lng=lng,
+        address=address,
+        contacts={
+            "contact_name": name or None,
+            "contact_phone": (form.get("phone") or "").strip() or None,
+            "contact_email": (form.get("email") or "").strip() or None,
+        },
+        attributes={
+            **values,
+            **({"account_id": form["account_id"][:64]} if form.get("account_id") else {}),
+            **({"device_id": form["device_id"][:64]} if form.get("device_id") else {}),
+            **({"media_url": media_url[:1024]} if media_url.startswith(("http://", "https://")) else {}),
+        },
+        sec_suggest=verdict.suggest,
+        cipher=cipher,
+    )
     return SubmittedRequest(
         report=report,
         notice=translate("open311.service_notice", locale, days=EXPECTED_WORKING_DAYS),
@@ -381,24 +400,35 @@ def _expected(report: Report) -> dt.datetime | None:
     return dt.datetime.combine(day, dt.time(18, 0), tzinfo=clock.CITY_TZ)
 
 
-def _media_url(report: Report, base_url: str) -> str | None:
+def _media_url(report: Report, base_url: str, *, policy: PublicPolicy, cipher: PiiCipher) -> str | None:
+    if not report.photos_public:
+        return None
     if report.attributes and report.attributes.get("media_url"):
         return str(report.attributes["media_url"])
     if report.photos:
-        return f"{base_url}{file_url(report.photos[0])}"
+        signed = sign_media(report_id=report.id, index=0, cipher=cipher, ttl_s=policy.media_ttl_s)
+        return f"{base_url}{signed}"
     return None
 
 
-def request_view(report: Report, community: Community, *, locale: str, base_url: str = "") -> dict[str, Any]:
-    """One service request with the spec's fields, in the spec's order."""
-    public_text = report.sec_suggest == SecVerdict.PASS.value
+def request_view(
+    report: Report,
+    community: Community,
+    *,
+    locale: str,
+    policy: PublicPolicy,
+    cipher: PiiCipher,
+    base_url: str = "",
+) -> dict[str, Any]:
+    """One service request with the spec's fields, in the spec's order, as the public may see it."""
+    lat, lng = public_location(report.lat, report.lng)
     return {
         "service_request_id": str(report.id),
         "status": report.status.open311,
         "status_notes": report.status_notes,
         "service_name": _service_name(report.category, locale),
         "service_code": report.category.value,
-        "description": report.description if public_text and report.description else None,
+        "description": report.public_description or None,
         "agency_responsible": community.name_zh if locale == "zh_CN" else community.name_en,
         "service_notice": None,
         "requested_datetime": _w3(report.created_at),
@@ -407,9 +437,9 @@ def request_view(report: Report, community: Community, *, locale: str, base_url:
         "address": community.address or community.name_zh,
         "address_id": community.code,
         "zipcode": "459000",  # Jiyuan
-        "lat": report.lat if report.lat is not None else community.lat,
-        "long": report.lng if report.lng is not None else community.lng,
-        "media_url": _media_url(report, base_url),
+        "lat": lat if lat is not None else community.lat,
+        "long": lng if lng is not None else community.lng,
+        "media_url": _media_url(report, base_url, policy=policy, cipher=cipher),
     }
 
 
@@ -425,10 +455,21 @@ def _parse_w3(value: str | None, name: str) -> dt.datetime | None:
     return moment
 
 
-async def _views(reports: list[Report], locale: str, base_url: str) -> list[dict[str, Any]]:
+async def _views(
+    reports: list[Report], locale: str, base_url: str, policy: PublicPolicy, cipher: PiiCipher
+) -> list[dict[str, Any]]:
     ids = {r.community_id for r in reports}
     communities = {c.id: c for c in await Community.filter(id__in=list(ids))}
-    return [request_view(r, communities[r.community_id], locale=locale, base_url=base_url) for r in reports]
+    return [
+        request_view(
+            r, communities[r.community_id], locale=locale, base_url=base_url, policy=policy, cipher=cipher
+        )
+        for r in reports
+    ]
+
+
+def _public(policy: PublicPolicy) -> Q:
+    return Q(private=False, category__in=sorted(policy.categories) or ["-"])
 
 
 async def query_requests(
@@ -439,28 +480,34 @@ async def query_requests(
     end_date: str | None,
     status: str | None,
     locale: str,
+    policy: PublicPolicy,
+    cipher: PiiCipher,
     base_url: str = "",
 ) -> list[dict[str, Any]]:
     """GET requests with the spec's filters; ids override everything; 90 days / 1000 rows at most."""
     if service_request_id:
         ids = [parse_id(part.strip()) for part in service_request_id.split(",") if part.strip()]
-        reports = await Report.filter(id__in=[i for i in ids if i is not None][:MAX_REQUESTS]).order_by(
-            "-created_at"
-        )
-        return await _views(reports, locale, base_url)
+        reports = await Report.filter(
+            _public(policy), id__in=[i for i in ids if i is not None][:MAX_REQUESTS]
+        ).order_by("-created_at")
+        return await _views(reports, locale, base_url, policy, cipher)
     start, end = _parse_w3(start_date, "start_date"), _parse_w3(end_date, "end_date")
     if start and end and end < start:
         raise BadOpen311Request("open311.bad_range")
     if start and end and end - start > DEFAULT_WINDOW:
         raise BadOpen311Request("open311.range_too_long")
-    if start is None and end is None:
-        end = clock.now()
-        start = end - DEFAULT_WINDOW
-    elif start is None:
-        start = end - DEFAULT_WINDOW  # type: ignore[operator]
-    elif end is None:
-        end = start + DEFAULT_WINDOW
-    query = Report.filter(created_at__gte=start, created_at__lte=end)
+    try:
+        if start is None and end is None:
+            end = clock.now()
+            start = end - DEFAULT_WINDOW
+        elif start is None:
+            start = end - DEFAULT_WINDOW  # type: ignore[operator]
+        elif end is None:
+            end = start + DEFAULT_WINDOW
+    except OverflowError:
+        # 9999-12-31 + 90 days or 0001-01-01 - 90 days: no report was ever filed then.
+        raise BadOpen311Request("open311.bad_range") from None
+    query = Report.filter(_public(policy), created_at__gte=start, created_at__lte=end)
     if service_code:
         codes = [c.strip() for c in service_code.split(",") if c.strip()]
         query = query.filter(category__in=[c for c in codes if c in _CODES] or ["-"])
@@ -471,16 +518,18 @@ async def query_requests(
         statuses = [s for s in ReportStatus if s.open311 in wanted]
         query = query.filter(Q(status__in=statuses))
     reports = await query.order_by("-created_at", "-id").limit(MAX_REQUESTS)
-    return await _views(reports, locale, base_url)
+    return await _views(reports, locale, base_url, policy, cipher)
 
 
-async def get_request(*, service_request_id: str, locale: str, base_url: str = "") -> list[dict[str, Any]]:
-    """GET requests/{id}: an array with the one request."""
+async def get_request(
+    *, service_request_id: str, locale: str, policy: PublicPolicy, cipher: PiiCipher, base_url: str = ""
+) -> list[dict[str, Any]]:
+    """GET requests/{id}: an array with the one request (a private or unpublished category is a 404)."""
     parsed = parse_id(service_request_id)
     report = await Report.get_or_none(id=parsed) if parsed else None
-    if report is None:
+    if report is None or not is_public(report, policy):
         raise RequestNotFound()
-    return await _views([report], locale, base_url)
+    return await _views([report], locale, base_url, policy, cipher)
 
 
 async def request_for_token(*, token: str) -> list[dict[str, Any]]:

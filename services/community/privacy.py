@@ -1,14 +1,23 @@
-"""PIPL export and erasure of what the community domain holds about a person (called by accounts)."""
+"""PIPL export and erasure of what the community domain holds about a person (called by accounts).
+
+Erasure also removes the stored bytes of the person's uploads (report photos and other files; the
+attachments of notices they published for their community stay with the notice): the rows go in
+the deletion's transaction and an outbox message deletes the files once it has committed.
+"""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from services.common import outbox
 from services.common.crypto import PiiCipher
-from services.community.models import CommunityFile, Membership, NoticeRead, Report, ReportFollower
+from services.common.storage import LocalFileStore
+from services.community.models import CommunityFile, Membership, Notice, NoticeRead, Report, ReportFollower
 
-__all__ = ["erase_user_data", "export_user_data"]
+__all__ = ["TOPIC_FILES_ERASED", "delete_erased_files", "erase_user_data", "export_user_data"]
+
+TOPIC_FILES_ERASED = "community.files_erased"
 
 
 def _clear(cipher: PiiCipher, token: str | None, column: str) -> str | None:
@@ -62,7 +71,8 @@ async def export_user_data(*, user_id: uuid.UUID, cipher: PiiCipher) -> dict[str
 
 
 async def erase_user_data(*, user_id: uuid.UUID, conn: Any) -> None:
-    """Forget the person; their reports stay (the pothole is still there) but anonymous and without contact."""
+    """Forget the person; their reports stay (the pothole is still there) but without anything they
+    wrote, photographed or gave as contact, and their uploaded files are deleted."""
     await Membership.filter(user_id=user_id).using_db(conn).delete()
     await NoticeRead.filter(user_id=user_id).using_db(conn).delete()
     await ReportFollower.filter(user_id=user_id).using_db(conn).delete()
@@ -71,9 +81,37 @@ async def erase_user_data(*, user_id: uuid.UUID, conn: Any) -> None:
         .using_db(conn)
         .update(
             reporter_id=None,
+            description="",
+            public_description=None,
+            photos=[],
+            photos_public=False,
+            attributes={},
             address_enc=None,
             contact_name_enc=None,
             contact_phone_enc=None,
             contact_email_enc=None,
         )
     )
+    # Attachments of notices the person posted belong to the community's notice, not to them.
+    kept = {
+        str(attachment.get("file_id"))
+        for notice in await Notice.filter(author_id=user_id).using_db(conn)
+        for attachment in notice.attachments or []
+    }
+    files = [f for f in await CommunityFile.filter(owner_id=user_id).using_db(conn) if str(f.id) not in kept]
+    if not files:
+        return
+    await CommunityFile.filter(id__in=[f.id for f in files]).using_db(conn).delete()
+    await outbox.enqueue(
+        topic=TOPIC_FILES_ERASED,
+        payload={"keys": [f.key for f in files]},
+        aggregate_type="community_file",
+        using_db=conn,
+    )
+
+
+async def delete_erased_files(*, keys: list[str], upload_dir: str) -> None:
+    """Delete the stored bytes of an erased person's uploads (missing files are fine)."""
+    store = LocalFileStore(upload_dir)
+    for key in keys:
+        await store.delete(str(key))

@@ -18,7 +18,7 @@ from services.community.enums import (
     RegionKind,
 )
 from services.community.models import Community, Notice, Region
-from services.community.service import index_notice
+from services.community.notices import index_notice
 
 __all__ = ["DEMO_NOTICES", "REGIONS", "seed_demo"]
 

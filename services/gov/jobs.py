@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from services.common.jobs import PeriodicJob
+from services.common.contributions import PeriodicJob
 from services.common.outbox import OutboxEvent
-from services.gov import service
+from services.deps import Deps
+from services.gov import cases, delivery, privacy, timeline
 from services.gov.ports import GovPlatform
 
 __all__ = ["OUTBOX_HANDLERS", "PERIODIC_JOBS"]
 
 
-def _platform(deps: Any) -> GovPlatform:
+def _platform(deps: Deps) -> GovPlatform:
     platform = deps.adapters.gov_platform
     if platform is None:
         # Not configured: fail this attempt (the row waits and is retried), never drop the case.
@@ -20,9 +19,9 @@ def _platform(deps: Any) -> GovPlatform:
     return platform
 
 
-async def deliver_case(event: OutboxEvent, deps: Any) -> None:
+async def deliver_case(event: OutboxEvent, deps: Deps) -> None:
     """Submit one case to the platform; the event id lets the platform drop a repeat."""
-    await service.deliver_submission(
+    await delivery.deliver_submission(
         event_id=event.id,
         case_id=str(event.payload.get("case_id")),
         platform=_platform(deps),
@@ -30,26 +29,34 @@ async def deliver_case(event: OutboxEvent, deps: Any) -> None:
     )
 
 
-async def deliver_supplement(event: OutboxEvent, deps: Any) -> None:
+async def deliver_supplement(event: OutboxEvent, deps: Deps) -> None:
     """Send the citizen's 补正 answer."""
-    await service.deliver_supplement(event_id=event.id, payload=event.payload, platform=_platform(deps))
+    await delivery.deliver_supplement(event_id=event.id, payload=event.payload, platform=_platform(deps))
 
 
-async def deliver_withdrawal(event: OutboxEvent, deps: Any) -> None:
+async def deliver_withdrawal(event: OutboxEvent, deps: Deps) -> None:
     """Tell the platform a case was withdrawn."""
-    await service.deliver_withdrawal(event_id=event.id, payload=event.payload, platform=_platform(deps))
+    await delivery.deliver_withdrawal(event_id=event.id, payload=event.payload, platform=_platform(deps))
+
+
+async def delete_erased_materials(event: OutboxEvent, deps: Deps) -> None:
+    """After an account's erasure committed: delete its case materials from the file store."""
+    await privacy.delete_erased_materials(
+        keys=list(event.payload.get("keys") or []), upload_dir=deps.settings.upload_dir
+    )
 
 
 OUTBOX_HANDLERS = {
-    service.TOPIC_SUBMIT: deliver_case,
-    service.TOPIC_SUPPLEMENT: deliver_supplement,
-    service.TOPIC_WITHDRAW: deliver_withdrawal,
+    cases.TOPIC_SUBMIT: deliver_case,
+    cases.TOPIC_SUPPLEMENT: deliver_supplement,
+    cases.TOPIC_WITHDRAW: deliver_withdrawal,
+    privacy.TOPIC_MATERIALS_ERASED: delete_erased_materials,
 }
 
 
-async def flag_overdue_cases(deps: Any) -> int:
+async def flag_overdue_cases(deps: Deps) -> int:
     """Hourly: cases past their promised time limit go on record and their applicants are told."""
-    return await service.flag_overdue_cases()
+    return await timeline.flag_overdue_cases()
 
 
 PERIODIC_JOBS = [PeriodicJob("gov.flag_overdue_cases", every_s=3600, run=flag_overdue_cases)]

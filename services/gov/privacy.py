@@ -1,7 +1,8 @@
 """PIPL export and erasure of what the government-services domain holds about a person (called by accounts).
 
-Erasure wipes the personal content (form answers, rating texts, file names) but keeps the case
-records themselves: a department's handling of an application is an administrative record.
+Erasure wipes the personal content (form answers, rating texts, file names) and deletes the stored
+case materials, but keeps the case records themselves: a department's handling of an application
+is an administrative record. The files are deleted by an outbox message once the erasure committed.
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from services.common import outbox
 from services.common.crypto import PiiCipher
+from services.common.storage import LocalFileStore
 from services.gov.models import Case, CaseMaterial, Rating
 
-__all__ = ["erase_user_data", "export_user_data"]
+__all__ = ["TOPIC_MATERIALS_ERASED", "delete_erased_materials", "erase_user_data", "export_user_data"]
+
+TOPIC_MATERIALS_ERASED = "gov.materials_erased"
 
 
 async def export_user_data(*, user_id: uuid.UUID, cipher: PiiCipher) -> dict[str, Any]:
@@ -63,8 +68,26 @@ async def export_user_data(*, user_id: uuid.UUID, cipher: PiiCipher) -> dict[str
 
 
 async def erase_user_data(*, user_id: uuid.UUID, conn: BaseDBAsyncClient) -> None:
-    """Wipe form answers, uploaded file names and rating texts; the case records stay (anonymous)."""
+    """Wipe form answers, uploaded files and rating texts; the case records stay (anonymous)."""
     case_ids = await Case.filter(user_id=user_id).using_db(conn).values_list("id", flat=True)
     await Case.filter(user_id=user_id).using_db(conn).update(form_enc=None)
-    await CaseMaterial.filter(case_id__in=list(case_ids)).using_db(conn).update(filename="")
+    keys = [
+        key
+        for key in await CaseMaterial.filter(case_id__in=list(case_ids))
+        .using_db(conn)
+        .values_list("file_key", flat=True)
+        if key
+    ]
+    await CaseMaterial.filter(case_id__in=list(case_ids)).using_db(conn).update(filename="", file_key="")
     await Rating.filter(user_id=user_id).using_db(conn).update(text="", tags=[])
+    if keys:
+        await outbox.enqueue(
+            topic=TOPIC_MATERIALS_ERASED, payload={"keys": keys}, aggregate_type="gov_case", using_db=conn
+        )
+
+
+async def delete_erased_materials(*, keys: list[str], upload_dir: str) -> None:
+    """Delete the stored case materials of an erased person (missing files are fine)."""
+    store = LocalFileStore(upload_dir)
+    for key in keys:
+        await store.delete(str(key))

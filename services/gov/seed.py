@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.common.seeding import SeedContext
-from services.gov import service
+from services.gov import catalogue
 from services.gov.enums import ItemCategory as C
 from services.gov.enums import ItemTheme as T
 from services.gov.enums import MaterialTrust as M
@@ -507,5 +507,5 @@ async def seed_demo(ctx: SeedContext) -> int:
             written += 1
     ctx.progress("gov: window booking resources")
     # A week of slots now, so the demo can book at once; the engine's roll_slots job keeps it going.
-    written += await service.ensure_window_resources(generate_days=8)
+    written += await catalogue.ensure_window_resources(generate_days=8)
     return written

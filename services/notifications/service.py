@@ -37,9 +37,7 @@ __all__ = [
     "apply_push_event",
     "InboxItem",
     "InboxPage",
-    "configure",
     "deliver_subscribe_message",
-    "export_user_data",
     "list_consents",
     "list_inbox",
     "mark_read",
@@ -49,19 +47,10 @@ __all__ = [
 
 SUBSCRIBE_TOPIC = "notifications.subscribe_send"
 
-# Kind -> subscribe-message template id. Set once per process at start-up (configure), from settings.
-_templates: dict[str, str] = {}
-
 # WeChat's `lang` values for our locales.
 _WECHAT_LANG = {"zh_CN": "zh_CN", "en": "en_US"}
 # A template "thing" value is at most 20 characters.
 _THING_MAX = 20
-
-
-def configure(*, templates: Mapping[str, str]) -> None:
-    """Which notification kinds also go out as WeChat subscribe messages (kind -> template id)."""
-    _templates.clear()
-    _templates.update(templates)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,13 +130,9 @@ async def _notify(
     *,
     conn: BaseDBAsyncClient,
 ) -> InboxMessage:
-    template_id = _templates.get(kind)
-    queued = (
-        bool(template_id)
-        and await SubscriptionConsent.filter(user_id=user_id, template_id=template_id, remaining__gt=0)
-        .using_db(conn)
-        .exists()
-    )
+    # Which kinds go out as subscribe messages is configuration the delivery job holds
+    # (settings.wechat_templates); here we only queue when the user has any consent left at all.
+    queued = await SubscriptionConsent.filter(user_id=user_id, remaining__gt=0).using_db(conn).exists()
     message = await InboxMessage.create(
         user_id=user_id,
         kind=kind,
@@ -156,7 +141,6 @@ async def _notify(
         link=link,
         case_ref=case_ref,
         push_status=PushStatus.QUEUED if queued else PushStatus.NONE,
-        template_id=template_id if queued else None,
         using_db=conn,
     )
     if queued:
@@ -226,28 +210,6 @@ async def list_consents(*, user_id: uuid.UUID) -> list[ConsentBalance]:
     return [ConsentBalance(template_id=row.template_id, remaining=row.remaining) for row in rows]
 
 
-async def export_user_data(*, user_id: uuid.UUID) -> dict[str, Any]:
-    """Everything this domain holds on the user, as JSON-ready data (PIPL export)."""
-    inbox = await InboxMessage.filter(user_id=user_id).order_by("created_at", "id")
-    consents = await list_consents(user_id=user_id)
-    return {
-        "inbox": [
-            {
-                "id": str(m.id),
-                "kind": m.kind,
-                "params": m.params,
-                "link": m.link,
-                "case_ref": m.case_ref,
-                "read_at": m.read_at.isoformat() if m.read_at else None,
-                "created_at": m.created_at.isoformat(),
-                "push_status": PushStatus(m.push_status).value,
-            }
-            for m in inbox
-        ],
-        "subscriptions": [{"template_id": c.template_id, "remaining": c.remaining} for c in consents],
-    }
-
-
 _CONSENT_EVENTS = {
     "subscribe_msg_popup_event": "SubscribeMsgPopupEvent",
     "subscribe_msg_change_event": "SubscribeMsgChangeEvent",
@@ -286,7 +248,11 @@ async def apply_push_event(event: Mapping[str, Any]) -> int:
 
 
 async def deliver_subscribe_message(
-    *, message_id: str, sender: SubscribeMessageSender, miniprogram_state: str
+    *,
+    message_id: str,
+    sender: SubscribeMessageSender,
+    miniprogram_state: str,
+    templates: Mapping[str, str],
 ) -> PushStatus:
     """Send the queued subscribe message for one inbox row, using up one consent (the outbox handler).
 
@@ -296,14 +262,20 @@ async def deliver_subscribe_message(
     message = await InboxMessage.get_or_none(id=message_id).select_related("user")
     if message is None:
         raise InboxMessageNotFound()
-    if message.push_status != PushStatus.QUEUED or not message.template_id:
+    if message.push_status != PushStatus.QUEUED:
         return PushStatus(message.push_status)  # already handled by an earlier delivery
     user = message.user
-    if getattr(user, "deleted_at", None) is not None:
+    template_id = message.template_id or templates.get(message.kind)
+    if getattr(user, "deleted_at", None) is not None or not template_id:
         return await _set_status(message, PushStatus.NONE)
-    consent = SubscriptionConsent.filter(user_id=user.id, template_id=message.template_id)
+    if message.template_id != template_id:
+        await InboxMessage.filter(id=message.id).update(template_id=template_id)
+        message.template_id = template_id
+    consent = SubscriptionConsent.filter(user_id=user.id, template_id=template_id)
     if not await consent.filter(remaining__gt=0).exists():
-        return await _set_status(message, PushStatus.CONSENT_MISSING)
+        # Never consented to this template: just the inbox. Consented, but used up since: missing.
+        ran_out = await consent.exists()
+        return await _set_status(message, PushStatus.CONSENT_MISSING if ran_out else PushStatus.NONE)
     locale = user.locale or "zh_CN"
     try:
         await sender.send_subscribe_message(

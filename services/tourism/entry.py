@@ -42,6 +42,7 @@ from services.common import clock, outbox
 from services.tourism.enums import CrowdLevel, TicketStatus
 from services.tourism.errors import AreaFull, TicketNotFound, TicketStateConflict
 from services.tourism.models import ScenicArea, TicketIssue
+from services.tourism.privacy import VOID_TOPIC
 
 __all__ = [
     "BOOKABLE_DAYS",
@@ -49,7 +50,6 @@ __all__ = [
     "ENTRY_RULES",
     "SLOT_MINUTES",
     "TICKET_TOPIC",
-    "VOID_TOPIC",
     "EntryBooking",
     "PlannedSlot",
     "availability",
@@ -66,7 +66,6 @@ __all__ = [
 SLOT_MINUTES = 60
 BOOKABLE_DAYS = 7
 TICKET_TOPIC = "tourism.ticket_issue"
-VOID_TOPIC = "tourism.ticket_void"
 _SEAL_CONTEXT = "outbox.tourism.ticket_issue"
 # A red figure older than this no longer stops bookings (the gates may be down for hours).
 RED_TRUSTED_FOR = dt.timedelta(minutes=15)
@@ -314,11 +313,6 @@ async def void_ticket_on_release(*, booking_id: Any, conn: Any, **_: Any) -> Non
             aggregate_id=str(ticket.id),
             using_db=conn,
         )
-
-
-async def void_at_gate(*, ticket_id: str, gates: Any) -> None:
-    """Outbox delivery: void one issued ticket at the ticketing system (voiding twice is harmless)."""
-    await gates.void_ticket(ticket_id)
 
 
 BOOKING_POLICY = BookingPolicy(

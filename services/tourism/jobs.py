@@ -16,7 +16,6 @@ __all__ = [
     "poll_crowd",
     "prune_crowd",
     "roll_entry_slots",
-    "void_ticket",
 ]
 
 
@@ -44,12 +43,7 @@ async def roll_entry_slots(deps: Deps) -> int:
     return await entry.set_up_all()
 
 
-async def void_ticket(event: OutboxEvent, deps: Deps) -> None:
-    """Void an issued ticket at the ticketing system (outbox topic tourism.ticket_void)."""
-    await entry.void_at_gate(ticket_id=event.payload["ticket_id"], gates=deps.adapters.ticketing)
-
-
-OUTBOX_HANDLERS: dict[str, Any] = {entry.TICKET_TOPIC: issue_ticket, entry.VOID_TOPIC: void_ticket}
+OUTBOX_HANDLERS: dict[str, Any] = {entry.TICKET_TOPIC: issue_ticket}  # voiding: privacy.OUTBOX_HANDLERS
 PERIODIC_JOBS = [
     PeriodicJob("tourism.roll_entry_slots", every_s=3600.0, run=roll_entry_slots),
     PeriodicJob("tourism.poll_crowd", every_s=30.0, run=poll_crowd),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,7 +18,7 @@ from tortoise.transactions import in_transaction
 from integrations.errors import IntegrationError
 from services.bookings.policy import BookingPolicies
 from services.bookings.views import SlotView
-from services.common import clock
+from services.common import clock, geo
 from services.common.cache import Keys
 from services.common.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES
 from services.common.ids import parse_id
@@ -58,7 +57,6 @@ CROWD_STALE_AFTER = dt.timedelta(seconds=120)
 LIST_TTL_S = 300
 DETAIL_TTL_S = 10  # today's availability moves with every booking made through the engine
 CROWD_TTL_S = 15
-_EARTH_RADIUS_M = 6_371_008.8
 
 
 # ---------------------------------------------------------------------------------------------- views
@@ -170,23 +168,15 @@ def parse_near(near: str | None) -> tuple[float, float] | None:
     """'35.1,112.4' -> (35.1, 112.4); anything else is a 422."""
     if near is None:
         return None
-    parts = near.split(",")
-    if len(parts) != 2:
-        raise BadNear(near=near[:40])
     try:
-        lat, lng = float(parts[0]), float(parts[1])
+        return geo.parse_lat_lng(near)
     except ValueError as error:
         raise BadNear(near=near[:40]) from error
-    if not (math.isfinite(lat) and math.isfinite(lng) and -90 <= lat <= 90 and -180 <= lng <= 180):
-        raise BadNear(near=near[:40])
-    return lat, lng
 
 
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> int:
-    """Great-circle distance in metres (haversine)."""
-    lat1, lng1, lat2, lng2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
-    return round(2 * _EARTH_RADIUS_M * math.asin(math.sqrt(h)))
+    """Great-circle distance in whole metres."""
+    return round(geo.distance_m(a, b))
 
 
 def _list_key(keys: Keys, locale: str) -> str:

@@ -15,7 +15,6 @@ from services.bookings import jobs, service
 from services.bookings.models import Booking, Slot
 from services.bookings.policy import BookingPolicies
 from services.common import clock
-from services.common.jobs import collect_periodic_jobs
 from services.notifications.models import InboxMessage
 from tests.factories import auth_headers, make_user
 
@@ -547,7 +546,7 @@ async def test_me_bookings__include_those_of_people_i_act_for(client: httpx.Asyn
 
 
 async def test_jobs__registered_and_run_with_the_worker_runtime(runtime) -> None:
-    names = {job.name for job in collect_periodic_jobs()}
+    names = {job.name for job in runtime.periodic_jobs}
     assert {"bookings.expire_holds", "bookings.mark_no_shows", "bookings.send_reminders"} <= names
     resource = await _resource(hold_minutes=1)
     slot = await _slot(resource, capacity=1)

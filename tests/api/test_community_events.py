@@ -184,3 +184,54 @@ async def test_event__residents_sign_up_and_cancel_through_the_booking_routes(
     )
     offered = [s["user_id"] for s in signups.json()["items"] if s["status"] == "held"]
     assert offered == [str(r2.id)]  # the freed place is held for r2 until they confirm it
+
+
+async def _sec_checks(client: httpx.AsyncClient) -> int:
+    state = (await client.get("/sandbox/wechat/__control/state")).json()
+    return state["counters"].get("msg_sec_check", 0)
+
+
+async def test_event__title_and_description_pass_wechat_content_security(
+    client: httpx.AsyncClient, settings
+) -> None:
+    a, _ = await community_pair()
+    staff = await staff_of(a)
+    before = await _sec_checks(client)
+    risky = await client.post(
+        f"/api/v1/staff/communities/{a.id}/events",
+        json=event(description="活动含违禁词"),
+        headers=headers_for(staff, settings),
+    )
+    assert risky.status_code == 422 and risky.json()["error"]["code"] == "community.content_risky"
+    held = await client.post(
+        f"/api/v1/staff/communities/{a.id}/events?lang=en",
+        json=event(title="待审核 的活动"),
+        headers=headers_for(staff, settings),
+    )
+    assert held.status_code == 422 and held.json()["error"]["code"] == "community.event_text_held"
+    assert "WeChat" in held.json()["error"]["message"]
+    clean = await client.post(
+        f"/api/v1/staff/communities/{a.id}/events", json=event(), headers=headers_for(staff, settings)
+    )
+    assert clean.status_code == 201, clean.text
+    # WeChat's sandbox saw each of the three texts; none of the refused ones is listed.
+    assert await _sec_checks(client) - before == 3
+    listed = (await client.get(f"/api/v1/communities/{a.id}/events")).json()["items"]
+    assert [e["title"] for e in listed] == ["重阳节敬老活动"]
+
+
+async def test_event__year_9999_is_refused_at_creation(client: httpx.AsyncClient, settings) -> None:
+    a, _ = await community_pair()
+    staff = await staff_of(a)
+    far = await client.post(
+        f"/api/v1/staff/communities/{a.id}/events",
+        json=event(starts_at="9999-12-31T10:00:00+08:00", ends_at="9999-12-31T12:00:00+08:00"),
+        headers=headers_for(staff, settings),
+    )
+    assert far.status_code == 422 and far.json()["error"]["code"] == "community.event_too_far"
+    endless = await client.post(
+        f"/api/v1/staff/communities/{a.id}/events",
+        json=event(ends_at="9999-12-31T12:00:00+08:00"),
+        headers=headers_for(staff, settings),
+    )
+    assert endless.status_code == 422

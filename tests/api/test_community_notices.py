@@ -449,10 +449,9 @@ async def test_notice__rejected_then_rewritten_goes_back_to_review(
 async def test_notice__urgent_push_goes_to_wechat_for_members_with_a_consent(
     client: httpx.AsyncClient, settings, runtime
 ) -> None:
-    from services.notifications import service as notifications
-
     template = "TPL_COMMUNITY_URGENT"
-    notifications.configure(templates={"community.notify.urgent_notice": template})
+    saved = runtime.settings.wechat_templates
+    runtime.settings.wechat_templates = {"community.notify.urgent_notice": template}
     async with httpx.AsyncClient(base_url=settings.sandbox_url("wechat")) as wechat:
         await wechat.post("/__control/reset")
         try:
@@ -485,5 +484,5 @@ async def test_notice__urgent_push_goes_to_wechat_for_members_with_a_consent(
                 inbox = await client.get("/api/v1/me/inbox", headers=headers_for(person, settings))
                 assert [m["kind"] for m in inbox.json()["items"]] == ["community.notify.urgent_notice"]
         finally:
-            notifications.configure(templates={})
+            runtime.settings.wechat_templates = saved
             await wechat.post("/__control/reset")

@@ -216,7 +216,7 @@ async def test_callback__unknown_case_system_status_and_illegal_moves(
 async def test_deadline__late_running_cases_flagged_once_and_applicant_told(
     client, settings, runtime, seeded, platform
 ) -> None:
-    from services.gov import service
+    from services.gov import timeline
 
     user = await make_user()
     headers = auth_headers(user, settings)
@@ -226,9 +226,9 @@ async def test_deadline__late_running_cases_flagged_once_and_applicant_told(
         (await client.get(f"/api/v1/gov/applications/{case['id']}", headers=headers)).json()["due_date"]
     )
 
-    assert await service.flag_overdue_cases(today=due) == 0  # due today is not late yet
-    assert await service.flag_overdue_cases(today=due + dt.timedelta(days=1)) == 1
-    assert await service.flag_overdue_cases(today=due + dt.timedelta(days=2)) == 0  # once per case
+    assert await timeline.flag_overdue_cases(today=due) == 0  # due today is not late yet
+    assert await timeline.flag_overdue_cases(today=due + dt.timedelta(days=1)) == 1
+    assert await timeline.flag_overdue_cases(today=due + dt.timedelta(days=2)) == 0  # once per case
     shown = (await client.get(f"/api/v1/gov/applications/{case['id']}", headers=headers)).json()
     assert (
         shown["timeline"][-1]["kind"] == "overdue" and shown["timeline"][-1]["label"] == "已超过承诺办结时限"
@@ -239,7 +239,7 @@ async def test_deadline__late_running_cases_flagged_once_and_applicant_told(
     other = await _delivered_case(client, settings, runtime, user)
     await advance(platform, other["platform_ref"], "accepted")
     await advance(platform, other["platform_ref"], "supplement_requested", materials=["proof_document"])
-    assert await service.flag_overdue_cases(today=due + dt.timedelta(days=30)) == 0
+    assert await timeline.flag_overdue_cases(today=due + dt.timedelta(days=30)) == 0
 
 
 async def test_delivery__carries_the_verified_applicant_identity_to_the_platform(

@@ -298,3 +298,24 @@ async def test_privacy__export_shows_my_answers_and_deletion_wipes_them(client, 
     assert (await client.delete("/api/v1/me", headers=headers)).status_code == 204
     case = await Case.get(id=draft["id"])
     assert case.form_enc is None  # the record stays (administrative), the answers are gone
+
+
+async def test_privacy__deletion_removes_stored_case_materials(client, settings, runtime, seeded) -> None:
+    from pathlib import Path
+
+    from citizen_api.worker import deliver_outbox_once
+    from services.gov.models import CaseMaterial
+
+    user = await make_user()
+    draft = (await _apply(client, settings, user, item=UPLOAD_ITEM, submit=False)).json()
+    await _upload(client, settings, user, draft["id"], "bank_card", PDF, name="我的银行卡.pdf")
+    material = await CaseMaterial.get(case_id=draft["id"])
+    stored = Path(settings.upload_dir) / material.file_key
+    assert stored.read_bytes() == PDF
+
+    assert (await client.delete("/api/v1/me", headers=auth_headers(user, settings))).status_code == 204
+    await deliver_outbox_once(runtime)
+    assert not stored.exists()
+    material = await CaseMaterial.get(id=material.id)
+    assert (material.file_key, material.filename) == ("", "")
+

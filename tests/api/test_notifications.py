@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 from citizen_api.worker import deliver_outbox_once
 from services.accounts.enums import VerificationLevel
 from services.common.models import OutboxMessage, OutboxStatus
+from services.notifications import privacy as notifications_privacy
 from services.notifications import service as notifications
 from services.notifications.models import SubscriptionConsent
 from tests.factories import auth_headers, make_user
@@ -20,10 +21,12 @@ TEMPLATE = "TPL_ANNOUNCE_01"
 
 
 @pytest.fixture
-def templates() -> Iterator[None]:
-    notifications.configure(templates={KIND: TEMPLATE})
+def templates(runtime) -> Iterator[None]:
+    # Which kinds are subscribe messages is configuration the delivery job reads from its deps.
+    saved = runtime.settings.wechat_templates
+    runtime.settings.wechat_templates = {KIND: TEMPLATE}
     yield
-    notifications.configure(templates={})
+    runtime.settings.wechat_templates = saved
 
 
 @pytest.fixture
@@ -280,7 +283,7 @@ async def test_export__the_users_inbox_and_consents_only(app) -> None:
     await notifications.notify(user_id=user.id, kind=KIND, params={"text": "mine"}, case_ref="C1")
     await notifications.notify(user_id=other.id, kind=KIND, params={"text": "theirs"})
     await notifications.record_consents(user_id=user.id, template_ids=["TPL_A"])
-    exported = await notifications.export_user_data(user_id=user.id)
+    exported = await notifications_privacy.export_user_data(user_id=user.id)
     assert [m["params"]["text"] for m in exported["inbox"]] == ["mine"]
     assert exported["inbox"][0]["case_ref"] == "C1"
     assert exported["subscriptions"] == [{"template_id": "TPL_A", "remaining": 1}]

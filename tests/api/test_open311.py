@@ -216,6 +216,12 @@ async def test_open311__post_then_get_is_a_view_of_the_app_reports(
         json={"status": "resolved", "note": "已修复"},
         headers=headers_for(staff, settings),
     )
+    # The public sees the description and the photo once staff approved them.
+    await client.post(
+        f"/api/v1/staff/reports/{request_id}/publication",
+        json={"description": True, "photos": True},
+        headers=headers_for(staff, settings),
+    )
 
     one = await client.get(f"/open311/v2/requests/{request_id}.json")
     assert one.status_code == 200
@@ -360,7 +366,7 @@ async def test_open311__text_held_for_review_is_not_published(client: httpx.Asyn
     reporter = await resident(a)
     created = await client.post(
         "/api/v1/community/reports",
-        json={"category": "noise", "description": "待审核 夜间施工噪音", "lat": 35.0953, "lng": 112.5869},
+        json={"category": "garbage", "description": "待审核 夜间倾倒垃圾", "lat": 35.0953, "lng": 112.5869},
         headers=headers_for(reporter, settings),
     )
     assert created.status_code == 201, created.text
@@ -370,4 +376,54 @@ async def test_open311__text_held_for_review_is_not_published(client: httpx.Asyn
     seen = await client.get(
         f"/api/v1/community/reports/{created.json()['id']}", headers=headers_for(staff, settings)
     )
-    assert seen.json()["description"] == "待审核 夜间施工噪音"
+    assert seen.json()["description"] == "待审核 夜间倾倒垃圾"
+
+
+async def test_open311__partner_text_goes_through_wechat_content_security(
+    client: httpx.AsyncClient, settings, runtime
+) -> None:
+    """Through the mounted WeChat sandbox, checked as the city's operator account."""
+    a, _ = await community_pair()
+    key = await _api_key(client, settings)
+    runtime.settings.open311_sec_check_openid = "o-city-operator"
+
+    async def checks() -> int:
+        return (
+            (await client.get("/sandbox/wechat/__control/state")).json()["counters"].get("msg_sec_check", 0)
+        )
+
+    try:
+        before = await checks()
+        form = {"api_key": key, "service_code": "garbage", "address_id": a.code}
+        risky = await client.post("/open311/v2/requests.json", data={**form, "description": "这里有违禁词"})
+        assert risky.status_code == 400 and risky.json()[0]["code"] == 400
+        assert "违禁" not in risky.json()[0]["description"]
+        held = await client.post("/open311/v2/requests.json", data={**form, "description": "待审核 垃圾"})
+        clean = await client.post("/open311/v2/requests.json", data={**form, "description": "垃圾堆放"})
+        assert held.status_code == 201 and clean.status_code == 201
+        assert await checks() - before == 3
+        verdicts = {
+            r.description: r.sec_suggest for r in await Report.filter(source="open311").order_by("created_at")
+        }
+        assert verdicts == {"待审核 垃圾": "review", "垃圾堆放": "pass"}
+    finally:
+        runtime.settings.open311_sec_check_openid = None
+    # Without an account to check as, partner text is held for staff rather than passed unchecked.
+    unchecked = await client.post(
+        "/open311/v2/requests.json",
+        data={"api_key": key, "service_code": "garbage", "address_id": a.code, "description": "另一处"},
+    )
+    assert (await Report.get(id=unchecked.json()[0]["service_request_id"])).sec_suggest == "review"
+
+
+async def test_open311__dates_at_the_edges_of_the_calendar_are_400(client: httpx.AsyncClient) -> None:
+    for params in (
+        {"start_date": "9999-12-31T00:00:00Z"},
+        {"end_date": "0001-01-01T00:00:00Z"},
+        {"start_date": "9999-12-31T00:00:00Z", "end_date": "0001-01-01T00:00:00Z"},
+    ):
+        answer = await client.get("/open311/v2/requests.json", params=params)
+        assert answer.status_code == 400, (params, answer.text)
+        assert answer.json()[0]["code"] == 400
+    xml = await client.get("/open311/v2/requests.xml", params={"start_date": "9999-12-31T00:00:00Z"})
+    assert xml.status_code == 400 and _xml(xml).findtext("error/code") == "400"

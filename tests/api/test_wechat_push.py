@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 
 import pytest
 
@@ -19,7 +20,8 @@ XML_EVENT = """<xml>
 </xml>"""
 
 
-def signed(token: str, timestamp: str = "1764460800", nonce: str = "n0nce") -> dict[str, str]:
+def signed(token: str, timestamp: str | None = None, nonce: str = "n0nce") -> dict[str, str]:
+    timestamp = timestamp or str(int(time.time()))
     signature = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
     return {"signature": signature, "timestamp": timestamp, "nonce": nonce}
 

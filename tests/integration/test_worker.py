@@ -11,7 +11,7 @@ from citizen_api import worker
 from citizen_api.runtime import Runtime, close_runtime, open_runtime
 from citizen_api.settings import Settings
 from services.common import outbox
-from services.common.jobs import PeriodicJob
+from services.common.contributions import PeriodicJob
 from services.common.models import OutboxMessage, OutboxStatus
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -27,17 +27,17 @@ async def worker_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     await close_runtime(runtime)
 
 
-def _recording_handler(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def _recording_handler(runtime: Runtime) -> list[str]:
     received: list[str] = []
 
     async def handler(event: outbox.OutboxEvent, deps: object) -> None:
         assert isinstance(deps, Runtime)  # handlers get the worker's runtime (adapters etc.)
         received.append(event.id)
 
-    monkeypatch.setattr(worker, "collect_outbox_handlers", lambda: {"t.worker": handler})
+    runtime.outbox_handlers = {"t.worker": handler}
     # Only the outbox job: the domains' own jobs have their own tests and talk to sandboxes that
     # other tests may have left faulty.
-    monkeypatch.setattr(worker, "collect_periodic_jobs", lambda: [])
+    runtime.periodic_jobs = ()
     return received
 
 
@@ -52,9 +52,9 @@ async def _wait_delivered(message_id, seconds: float = 15.0) -> OutboxMessage:
 
 @pytest.mark.server_only
 async def test_run_worker__delivers_outbox_through_the_redis_broker(
-    worker_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    worker_runtime: Runtime,
 ) -> None:
-    received = _recording_handler(monkeypatch)
+    received = _recording_handler(worker_runtime)
     task = asyncio.create_task(worker.run_worker(worker_runtime))
     try:
         message = await outbox.enqueue(topic="t.worker", payload={"x": 1})
@@ -66,9 +66,9 @@ async def test_run_worker__delivers_outbox_through_the_redis_broker(
 
 
 async def test_run_ticker__in_process_broker_delivers_for_the_embedded_profile(
-    worker_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    worker_runtime: Runtime,
 ) -> None:
-    received = _recording_handler(monkeypatch)
+    received = _recording_handler(worker_runtime)
     embedded = Runtime(
         **{
             **{slot: getattr(worker_runtime, slot) for slot in Runtime.__slots__},

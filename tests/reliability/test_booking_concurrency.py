@@ -140,6 +140,7 @@ _WORKER = textwrap.dedent(
     from services.bookings import service
     from services.bookings.errors import SlotFull
     from services.bookings.policy import BookingPolicies
+    from citizen_api.composition import tortoise_apps
     from services.common.db import close_db, init_db
 
     NO_POLICIES = BookingPolicies()
@@ -147,7 +148,7 @@ _WORKER = textwrap.dedent(
     async def main(url, slot_id, user_ids):
         settings = Settings(profile="test", database_url=url)
         cipher = build_cipher(settings)
-        await init_db(url)
+        await init_db(url, apps=tortoise_apps())
         async def attempt(user_id):
             actor = Principal(user_id=uuid.UUID(user_id), level=VerificationLevel.REAL_NAME)
             try:

@@ -7,7 +7,7 @@ import pytest
 
 from citizen_api.worker import deliver_outbox_once
 from services.common.models import OutboxMessage, OutboxStatus
-from services.gov import service
+from services.gov import cases, delivery
 from tests.api.test_gov_support import ONLINE_ITEM, deliver_all, platform_control, seed
 from tests.factories import auth_headers, make_user
 
@@ -47,12 +47,12 @@ async def test_outage__submissions_accepted_while_down_and_each_delivered_once_a
 
     # The worker tries every case and fails: each is retried later, none is dropped.
     await deliver_outbox_once(runtime)
-    rows = await OutboxMessage.filter(topic=service.TOPIC_SUBMIT, aggregate_id__in=list(case_ids))
+    rows = await OutboxMessage.filter(topic=cases.TOPIC_SUBMIT, aggregate_id__in=list(case_ids))
     assert len(rows) == N
     assert all(row.status == OutboxStatus.PENDING and row.attempts >= 1 and row.last_error for row in rows)
     for _ in range(3):  # more failed rounds while it stays down (backoff in tests is ~10 ms)
         await deliver_all(runtime, rounds=1)
-    rows = await OutboxMessage.filter(topic=service.TOPIC_SUBMIT, aggregate_id__in=list(case_ids))
+    rows = await OutboxMessage.filter(topic=cases.TOPIC_SUBMIT, aggregate_id__in=list(case_ids))
     assert all(row.status == OutboxStatus.PENDING for row in rows)
 
     await platform.delete("/__faults")
@@ -63,7 +63,7 @@ async def test_outage__submissions_accepted_while_down_and_each_delivered_once_a
         breaker.opened_at -= breaker.cooldown_s
     await deliver_all(runtime)
 
-    rows = await OutboxMessage.filter(topic=service.TOPIC_SUBMIT, aggregate_id__in=list(case_ids))
+    rows = await OutboxMessage.filter(topic=cases.TOPIC_SUBMIT, aggregate_id__in=list(case_ids))
     assert {row.status for row in rows} == {OutboxStatus.DELIVERED}
     held = await _held_by_platform(platform, case_ids)
     assert sorted(held) == sorted(case_ids)  # every case, each exactly once
@@ -73,7 +73,7 @@ async def test_outage__submissions_accepted_while_down_and_each_delivered_once_a
     row = rows[0]
     platform_refs = set()
     for _ in range(2):
-        await service.deliver_submission(
+        await delivery.deliver_submission(
             event_id=str(row.id),
             case_id=row.aggregate_id,
             platform=runtime.adapters.gov_platform,
@@ -102,7 +102,7 @@ async def test_outage__a_failing_answer_is_retried_not_lost(
     case_id = created.json()["id"]
     await platform.post("/__faults", json={"fail_next": 2, "fail_status": 502})
     await deliver_all(runtime)
-    row = await OutboxMessage.get(topic=service.TOPIC_SUBMIT, aggregate_id=case_id)
+    row = await OutboxMessage.get(topic=cases.TOPIC_SUBMIT, aggregate_id=case_id)
     assert row.status == OutboxStatus.DELIVERED and row.attempts == 3
     assert await _held_by_platform(platform, {case_id}) == [case_id]
 
@@ -132,8 +132,8 @@ async def test_withdrawal__reaches_the_platform_after_the_case_and_never_before(
     assert await _held_by_platform(platform, {unsent}) == []
     rows = await OutboxMessage.filter(aggregate_id=unsent).values_list("topic", "status")
     assert sorted(rows) == [
-        (service.TOPIC_SUBMIT, OutboxStatus.DELIVERED),
-        (service.TOPIC_WITHDRAW, OutboxStatus.DELIVERED),
+        (cases.TOPIC_SUBMIT, OutboxStatus.DELIVERED),
+        (cases.TOPIC_WITHDRAW, OutboxStatus.DELIVERED),
     ]
 
     # Withdrawn after delivery: the platform is told, in that order.

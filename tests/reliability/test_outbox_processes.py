@@ -15,11 +15,12 @@ from services.common.models import OutboxMessage, OutboxStatus
 WORKER = textwrap.dedent(
     """
     import asyncio, os, sys
+    from citizen_api.composition import tortoise_apps
     from services.common.db import init_db, close_db
     from services.common.outbox import DeliveryPolicy, deliver_due
 
     async def main(url, log_path):
-        await init_db(url)
+        await init_db(url, apps=tortoise_apps())
         # Start together: announce readiness, then wait for the test's go signal.
         open(log_path + f".ready.{os.getpid()}", "w").close()
         while not os.path.exists(log_path + ".go"):

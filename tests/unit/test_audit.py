@@ -103,11 +103,12 @@ async def test_audit__concurrent_appends_do_not_fork(db) -> None:
 
 _WRITER = """
 import asyncio, sys
+from citizen_api.composition import tortoise_apps
 from services.common.db import init_db, close_db
 from services.common import audit
 
 async def main():
-    await init_db(sys.argv[1])
+    await init_db(sys.argv[1], apps=tortoise_apps())
     try:
         for i in range(15):
             await audit.record("test.process", details={"i": i})

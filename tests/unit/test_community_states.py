@@ -6,9 +6,11 @@ import itertools
 
 import pytest
 
+from services.community.communities import distance_m
 from services.community.enums import ReportStatus
 from services.community.errors import IllegalReportTransition
-from services.community.service import distance_m, mask_address, report_transition
+from services.community.membership import mask_address
+from services.community.reports import report_transition
 
 ALLOWED = {
     (ReportStatus.OPEN, ReportStatus.IN_PROGRESS),

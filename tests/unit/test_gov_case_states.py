@@ -8,7 +8,7 @@ import uuid
 import pytest
 from tortoise.transactions import in_transaction
 
-from services.gov import service
+from services.gov import timeline
 from services.gov.enums import CASE_TRANSITIONS, CaseStatus, TransitionActor, can_transition
 from services.gov.errors import IllegalTransition
 from services.gov.models import Case, CaseEvent
@@ -77,7 +77,7 @@ async def test_transition__every_illegal_move_from_a_status_refused_and_nothing_
     for target, who in moves:
         with pytest.raises(IllegalTransition) as refused:
             async with in_transaction() as conn:
-                await service._transition(case, target, by=who, actor_label=who.value, conn=conn)
+                await timeline.transition(case, target, by=who, actor_label=who.value, conn=conn)
         assert refused.value.code == "gov.case.illegal_transition", (current, target, who)
         assert refused.value.details == {"from": current.value, "to": target.value}
         assert (await Case.get(id=case.id)).status == current, (current, target, who)
@@ -88,13 +88,13 @@ async def test_transition__stale_read_loses_the_compare_and_set(db) -> None:
     case = await _case(CaseStatus.SUBMITTED, (await make_user()).id)
     stale = await Case.get(id=case.id)
     async with in_transaction() as conn:
-        await service._transition(
+        await timeline.transition(
             case, CaseStatus.ACCEPTED, by=TransitionActor.PLATFORM, actor_label="p", conn=conn
         )
     # `stale` still believes the case is submitted; the withdraw must not overwrite "accepted".
     with pytest.raises(IllegalTransition):
         async with in_transaction() as conn:
-            await service._transition(
+            await timeline.transition(
                 stale, CaseStatus.WITHDRAWN, by=TransitionActor.CITIZEN, actor_label="c", conn=conn
             )
     assert (await Case.get(id=case.id)).status == CaseStatus.ACCEPTED

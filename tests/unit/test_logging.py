@@ -5,7 +5,8 @@ import logging
 
 import pytest
 
-from citizen_api.logging import JsonFormatter, PiiFilter, request_id_var, scrub
+from citizen_api.logging import JsonFormatter, PiiFilter, scrub
+from services.common.context import RequestContext, request_context
 
 ID_NUMBER = "41088119900101123X"
 PHONE = "13812345678"
@@ -41,9 +42,9 @@ def test_pii_filter__message_args_extra_and_exception(caplog: pytest.LogCaptureF
 
 
 def test_json_formatter__carries_request_id() -> None:
-    token = request_id_var.set("req-12345678")
+    token = request_context.set(RequestContext(request_id="req-12345678"))
     try:
         record = logging.getLogger("x").makeRecord("x", logging.INFO, __file__, 1, "hello", (), None)
         assert json.loads(JsonFormatter().format(record))["request_id"] == "req-12345678"
     finally:
-        request_id_var.reset(token)
+        request_context.reset(token)

@@ -16,6 +16,11 @@ STRONG = {
     "pii_active_key_id": "k2",
     "blind_index_key": "b" * 40,
     "integration_app_secret": "i" * 40,
+    "wechat_appid": "wx1234567890abcdef",
+    "wechat_secret": "w" * 32,
+    "wechat_push_token": "p" * 32,
+    "audit_keys": {"a2": "a" * 40},
+    "audit_active_key_id": "a2",
     "sandboxes": False,
 }
 

@@ -1,0 +1,32 @@
+"""What care plugs into the system (listed once in citizen_api/composition.py)."""
+
+from __future__ import annotations
+
+from services.bookings.policy import BookingPolicy
+from services.care import appointments, jobs, privacy, reports, seed
+from services.common.contributions import Domain, PrivacyHooks
+
+__all__ = ["BOOKING_POLICY", "DOMAIN"]
+
+# The engine asks care before booking a doctor's slot (consent, proxy scope, HIS up, 放号, caps) and
+# runs after_booking inside the booking's transaction (our appointment row and its HIS delivery).
+BOOKING_POLICY = BookingPolicy(
+    owner_domain="care",
+    guards=(appointments.guard_booking,),
+    after_booking=appointments.after_booking,
+)
+
+DOMAIN = Domain(
+    name="care",
+    models="services.care.models",
+    migrations="services.care.migrations",
+    outbox_handlers=jobs.OUTBOX_HANDLERS,
+    periodic_jobs=tuple(jobs.PERIODIC_JOBS),
+    seed=seed.seed_demo,
+    privacy=PrivacyHooks(
+        export=privacy.export_user_data, erase=privacy.erase_user_data, tables=privacy.TABLES
+    ),
+    booking_policy=BOOKING_POLICY,
+    search_documents=reports.search_documents,
+    dashboard_figures=reports.dashboard_figures,
+)
