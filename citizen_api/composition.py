@@ -88,9 +88,9 @@ COMPOSITION: tuple[Mounted, ...] = (
     Mounted(COMMON, edge=(platform_api.create_blueprint,)),
     Mounted(ACCOUNTS, edge=(accounts_api.create_blueprint, wechat_push_api.create_blueprint)),
     Mounted(NOTIFICATIONS, api=(notifications_api.create_blueprint,)),
-    Mounted(BOOKINGS, edge=(bookings_api.create_blueprint,)),
+    Mounted(BOOKINGS, api=(bookings_api.create_blueprint,)),
     Mounted(GOV, api=(gov_api.create_blueprint,), edge=(gov_api.create_callback_blueprint,)),
-    Mounted(TOURISM, edge=(tourism_api.create_blueprint,)),
+    Mounted(TOURISM, api=(tourism_api.create_blueprint,)),
     Mounted(
         COMMUNITY,
         api=(community_api.create_blueprint, open311_api.create_admin_blueprint),

@@ -25,12 +25,13 @@ from sanic_ext.extensions.openapi import openapi
 from integrations.http import CallContext, call_context
 from services.accounts import access, family
 from services.accounts.enums import Role, VerificationLevel
+from services.accounts.levels import require_level
 from services.accounts.principal import Principal
 from services.accounts.revocation import RevocationStore
 from services.accounts.tokens import verify_access_token
 from services.common import audit
 from services.common.context import RequestContext, request_context
-from services.common.errors import InvalidInput, PermissionDenied, Unauthenticated, VerificationRequired
+from services.common.errors import InvalidInput, PermissionDenied, Unauthenticated
 from services.common.ratelimit import RateLimiter, named_rule
 
 __all__ = [
@@ -50,9 +51,6 @@ __all__ = [
 ACTING_FOR_HEADER = "X-Acting-For"
 
 log = logging.getLogger(__name__)
-
-# Where a user goes to reach each level; returned with a VerificationRequired error.
-_NEXT_STEP = {VerificationLevel.PHONE: "/api/v1/me/phone", VerificationLevel.REAL_NAME: "/api/v1/me/identity"}
 
 
 def serialise(value: Any) -> Any:
@@ -193,16 +191,6 @@ async def refusal_budget(
         raise
 
 
-def _require_level(actor: Principal, level: VerificationLevel) -> None:
-    """VerificationRequired naming the missing step; `who` says whose step it is under a proxy."""
-    if actor.level.satisfies(level):
-        return
-    details = {"required": level.value, "current": actor.level.value, "next": _NEXT_STEP[level]}
-    if actor.acting_for is not None:
-        details["who"] = "represented"
-    raise VerificationRequired(details=details, required=level.value)
-
-
 def _bind_call_context(request: Request, actor: Principal) -> None:
     """Departments see who acted (the signed-in user, not whom they act for) on every call."""
     request_id = getattr(request.ctx, "request_id", None)
@@ -255,7 +243,7 @@ def endpoint(
                 if actor.locale and not request.args.get("lang"):
                     request.ctx.locale = actor.locale
                 if level is not None:
-                    _require_level(actor, level)
+                    require_level(actor, level)
                 if roles and not any(actor.has_role(role) for role in roles):
                     raise PermissionDenied("auth.role_required", role=",".join(r.value for r in roles))
                 acting_for = request.headers.get(ACTING_FOR_HEADER)
@@ -265,7 +253,7 @@ def endpoint(
                     actor = await access.act_for(actor=actor, subject=acting_for, scope=proxy_scope)
                     if level is not None:
                         # The represented person must hold the level too (a hospital needs *their* identity).
-                        _require_level(actor, level)
+                        require_level(actor, level)
                 request.ctx.principal = actor
                 _bind_call_context(request, actor)
                 kwargs["actor"] = actor

@@ -633,7 +633,6 @@ ROUTES = (
 def create_blueprint() -> Blueprint:
     """The community routes on a new blueprint (one per app), mounted under /api/v1 by the composition."""
     bp = Blueprint("community")
-    events.register()  # members-only events take sign-ups from members only
     for method, uri, handler in ROUTES:
         bp.add_route(handler, uri, methods=[method])
     return bp
