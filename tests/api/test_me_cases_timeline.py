@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.api.test_community_reports import report
 from services.accounts.enums import VerificationLevel
 from services.accounts.models import User
+from tests.api.test_community_reports import report
 from tests.api.test_community_support import community_pair, headers_for, resident, wechat_checks
 from tests.api.test_gov_support import ONLINE_ITEM, seed
 from tests.factories import auth_headers, make_user
