@@ -100,3 +100,32 @@ async def test_me_cases__a_proxy_sees_only_what_its_scopes_cover(
         "gov_case",
         "community_report",
     }
+
+
+async def test_me_cases__care_orders_for_a_parent_reach_proxies_with_the_care_scope(
+    client: httpx.AsyncClient, settings, seeded
+) -> None:
+    from services.care.enums import CareServiceKind
+    from services.care.models import CareOrder
+
+    mother, carer, clerk = await make_user(), await make_user(), await make_user()
+    for proxy, scopes in ((carer, ["care"]), (clerk, ["cases"])):
+        invite = await client.post(
+            "/api/v1/me/family",
+            json={"scopes": scopes, "relation": "parent"},
+            headers=auth_headers(proxy, settings),
+        )
+        code = invite.json()["invitation_code"]
+        accepted = await client.post(
+            f"/api/v1/family-invitations/{code}/accept", headers=auth_headers(mother, settings)
+        )
+        assert accepted.status_code == 200, accepted.text
+    order = await CareOrder.create(
+        user_id=carer.id, subject_id=mother.id, kind=CareServiceKind.MEAL, community_code="xhj"
+    )
+    for viewer in (mother, carer):
+        items = (await _cases(client, auth_headers(viewer, settings), lang="en"))["items"]
+        assert [(i["kind"], i["id"], i["title"]) for i in items] == [
+            ("care_order", str(order.id), "Meal help")
+        ]
+    assert (await _cases(client, auth_headers(clerk, settings)))["items"] == []
