@@ -12,15 +12,15 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 from sanic import Request
 from sanic.exceptions import BadRequest
 from sanic.headers import parse_content_header
 from sanic.request.form import parse_multipart_form
 from sanic.response import HTTPResponse, json
-from sanic_ext.extensions.openapi import openapi
 
+from citizen_api.openapi import Contract
 from integrations.http import CallContext, call_context
 from services.accounts import access, family
 from services.accounts.enums import Role, VerificationLevel
@@ -233,32 +233,21 @@ def endpoint(
                 await _record_proxy_action(request, actor_used, response.status)
             return response
 
-        documented = openapi.summary(summary)(wrapper)
-        documented = openapi.tag(tag)(documented)
-        if description:
-            documented = openapi.description(description)(documented)
-        if body is not None:
-            documented = openapi.body({"application/json": body}, required=True)(documented)
-        if query is not None:
-            for name, field in query.model_fields.items():
-                schema = TypeAdapter(field.annotation).json_schema() if field.annotation else {}
-                documented = openapi.parameter(
-                    name,
-                    schema,
-                    location="query",
-                    required=field.is_required(),
-                    description=field.description,
-                )(documented)
-        if response is not None:
-            documented = openapi.response(status, {"application/json": response}, "OK")(documented)
-        if needs_auth:
-            documented = openapi.secured("bearer")(documented)
+        header_params = [(name, None, False) for name in headers]
         if proxy_scope is not None:
-            documented = openapi.parameter(
-                ACTING_FOR_HEADER, str, location="header", description="act for a family member (proxy grant)"
-            )(documented)
-        for header in headers:
-            documented = openapi.parameter(header, str, location="header")(documented)
-        return documented
+            header_params.insert(0, (ACTING_FOR_HEADER, "act for a family member (proxy grant)", False))
+        # citizen_api/openapi.py builds the document from this (once, on the first request for it).
+        wrapper.__contract__ = Contract(  # type: ignore[attr-defined]
+            summary=summary,
+            tag=tag,
+            body=body,
+            query=query,
+            response=response,
+            status=status,
+            security="required" if needs_auth else "optional" if optional_auth else "none",
+            description=description,
+            headers=tuple(header_params),
+        )
+        return wrapper
 
     return decorator

@@ -318,4 +318,3 @@ async def test_privacy__deletion_removes_stored_case_materials(client, settings,
     assert not stored.exists()
     material = await CaseMaterial.get(id=material.id)
     assert (material.file_key, material.filename) == ("", "")
-
