@@ -7,6 +7,7 @@ serialises what the handler returns. Handlers stay thin: parse, one service call
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -27,7 +28,7 @@ from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
 from services.accounts.revocation import RevocationStore
 from services.accounts.tokens import verify_access_token
-from services.common import audit
+from services.common import audit, clock
 from services.common.context import RequestContext, request_context
 from services.common.errors import InvalidInput, PermissionDenied, Unauthenticated, VerificationRequired
 from services.common.ratelimit import RateLimiter
@@ -38,6 +39,7 @@ __all__ = [
     "client_ip",
     "endpoint",
     "json_body",
+    "parse_multipart_body",
     "principal_of",
     "rate_limiter",
     "revocation_store",
@@ -52,11 +54,25 @@ log = logging.getLogger(__name__)
 _NEXT_STEP = {VerificationLevel.PHONE: "/api/v1/me/phone", VerificationLevel.REAL_NAME: "/api/v1/me/identity"}
 
 
+def _city_time(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(clock.CITY_TZ) if value.tzinfo is not None else value
+    if isinstance(value, dict):
+        return {key: _city_time(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_city_time(item) for item in value]
+    return value
+
+
 def serialise(value: Any) -> Any:
-    """Pydantic models, UUIDs, datetimes (ISO 8601 with offset) and enums to JSON-ready values."""
+    """Pydantic models, UUIDs, datetimes and enums to JSON-ready values.
+
+    The one time format of every response: ISO 8601 in the city's time, with its +08:00 offset,
+    whatever zone the value was stored or computed in (the database answers UTC).
+    """
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    return to_jsonable_python(value)
+        value = value.model_dump(mode="python")
+    return to_jsonable_python(_city_time(value))
 
 
 # No request body of ours has more than a few dozen fields; thousands of keys are refused before
@@ -80,7 +96,7 @@ def json_body(request: Request) -> dict[str, Any]:
     return data
 
 
-def _parse_multipart(request: Request) -> None:
+def parse_multipart_body(request: Request) -> None:
     """Parse a multipart body here, so a missing boundary or a garbled body is a 400 request.malformed.
 
     Sanic's own lazy parsing logs such bodies with a traceback at ERROR and then hands out an empty form.
@@ -221,7 +237,7 @@ def endpoint(
                 kwargs["actor"] = actor
             elif optional_auth:
                 kwargs["actor"] = None
-            _parse_multipart(request)
+            parse_multipart_body(request)
             if body is not None:
                 kwargs["body"] = body.model_validate(json_body(request))
             if query is not None:

@@ -101,7 +101,27 @@ class _Schemas:
         return {key: schema for (key, _), schema in by_key.items()}, defs.get("$defs", {})
 
 
-def _error_response(description: str) -> dict[str, Any]:
+# Open311 GeoReport v2 answers errors as its specification shows them: a list of {code, description},
+# in JSON or XML after the format suffix.
+_OPEN311_ERRORS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+        "required": ["code", "description"],
+    },
+}
+
+
+def _error_response(description: str, path: str = "") -> dict[str, Any]:
+    if path.startswith("/open311/"):
+        return {
+            "description": description,
+            "content": {
+                "application/json": {"schema": _OPEN311_ERRORS},
+                "application/xml": {"schema": {"type": "string"}},
+            },
+        }
     return {
         "description": description,
         "content": {
@@ -176,7 +196,7 @@ def build_document(app: Sanic) -> dict[str, Any]:
         if path_params:
             statuses.append("404")
         for status in [*statuses, "default"]:
-            responses.setdefault(status, _error_response(_ERROR_DESCRIPTIONS[status]))
+            responses.setdefault(status, _error_response(_ERROR_DESCRIPTIONS[status], path))
         operation["responses"] = responses
         operation["security"] = {
             "none": [],
