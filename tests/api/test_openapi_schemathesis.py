@@ -48,6 +48,7 @@ async def _run(settings, headers: dict[str, str], report: Path) -> tuple[int, st
         "--continue-on-failure",
         "--no-color",
         "--suppress-health-check=all",
+        "--generation-database=none",  # no example cache written into the work tree
         f"--report-junit-path={report}",
     ]
     for operation in _SESSION_ENDING:
