@@ -7,11 +7,8 @@ serialises what the handler returns. Handlers stay thin: parse, one service call
 
 from __future__ import annotations
 
-<<<<<<< HEAD
-import datetime as dt
-=======
 import contextlib
->>>>>>> main
+import datetime as dt
 import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -278,15 +275,11 @@ def endpoint(
                 kwargs["actor"] = actor
             elif optional_auth:
                 kwargs["actor"] = None
-<<<<<<< HEAD
             parse_multipart_body(request)
-=======
-            _parse_multipart(request)
             if limit is not None:
                 # The account that acts is counted, also when it acts for a relative.
                 acting = kwargs.get("actor")
                 await enforce_limit(request, limit, user_id=acting.user_id if acting is not None else None)
->>>>>>> main
             if body is not None:
                 kwargs["body"] = body.model_validate(json_body(request))
             if query is not None:
