@@ -154,7 +154,12 @@ def cmd_seed(args: argparse.Namespace) -> int:
                     bar.write(f"  {domain}: {rows} rows")
                     bar.update(1)
 
-                return await run_seeds(ctx, seeders=composition.seeders(), on_domain=done)
+                total = await run_seeds(ctx, seeders=composition.seeders(), on_domain=done)
+            from services.search.indexing import reindex
+
+            indexed = await reindex(composition.search_sources())
+            print(f"  search: {sum(indexed.values())} documents from {', '.join(indexed)}")
+            return total
         finally:
             await close_db()
 
@@ -271,6 +276,9 @@ def _register_accounts(sub) -> None:
         "reencrypt-pii", help="after a PII key rotation: rewrite old rows with the active key"
     )
     rotate.set_defaults(func=cmd_users_reencrypt_pii)
+    from citizen_api.staff_cli import register_staff_commands
+
+    register_staff_commands(users)
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
     verify = audit.add_parser(
         "verify", help="check the HMAC chain and the signed checkpoints; prints OK or the first broken link"

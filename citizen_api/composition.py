@@ -25,6 +25,7 @@ from citizen_api.blueprints import accounts as accounts_api
 from citizen_api.blueprints import bookings as bookings_api
 from citizen_api.blueprints import care as care_api
 from citizen_api.blueprints import community as community_api
+from citizen_api.blueprints import console as console_api
 from citizen_api.blueprints import education as education_api
 from citizen_api.blueprints import gov as gov_api
 from citizen_api.blueprints import notifications as notifications_api
@@ -32,6 +33,7 @@ from citizen_api.blueprints import open311 as open311_api
 from citizen_api.blueprints import ops as ops_api
 from citizen_api.blueprints import platform as platform_api
 from citizen_api.blueprints import search as search_api
+from citizen_api.blueprints import staff_auth as staff_auth_api
 from citizen_api.blueprints import tourism as tourism_api
 from citizen_api.blueprints import wechat_push as wechat_push_api
 from services.accounts.domain import DOMAIN as ACCOUNTS
@@ -45,6 +47,7 @@ from services.community.domain import DOMAIN as COMMUNITY
 from services.education.domain import DOMAIN as EDUCATION
 from services.gov.domain import DOMAIN as GOV
 from services.notifications.domain import DOMAIN as NOTIFICATIONS
+from services.ops.domain import DOMAIN as OPS
 from services.search.domain import DOMAIN as SEARCH
 from services.tourism.domain import DOMAIN as TOURISM
 
@@ -53,11 +56,13 @@ __all__ = [
     "COMPOSITION",
     "Mounted",
     "booking_policies",
+    "dashboard_figures",
     "domains",
     "mount_blueprints",
     "outbox_handlers",
     "periodic_jobs",
     "privacy_hooks",
+    "search_sources",
     "seeders",
     "tortoise_apps",
     "validate",
@@ -78,21 +83,25 @@ class Mounted:
     edge: tuple[BlueprintFactory, ...] = ()
 
 
-OPS = Domain(name="ops")
-
 # Order: dependencies first (seeds run in this order; accounts' tables before the domains' rows).
 COMPOSITION: tuple[Mounted, ...] = (
     Mounted(COMMON, edge=(platform_api.create_blueprint,)),
     Mounted(ACCOUNTS, edge=(accounts_api.create_blueprint, wechat_push_api.create_blueprint)),
     Mounted(NOTIFICATIONS, api=(notifications_api.create_blueprint,)),
-    Mounted(BOOKINGS, edge=(bookings_api.create_blueprint,)),
-    Mounted(GOV, edge=(gov_api.create_blueprint,)),
-    Mounted(TOURISM, edge=(tourism_api.create_blueprint,)),
-    Mounted(COMMUNITY, edge=(community_api.create_blueprint, open311_api.create_blueprint)),
+    Mounted(BOOKINGS, api=(bookings_api.create_blueprint,)),
+    Mounted(GOV, api=(gov_api.create_blueprint,), edge=(gov_api.create_callback_blueprint,)),
+    Mounted(TOURISM, api=(tourism_api.create_blueprint,)),
+    Mounted(
+        COMMUNITY,
+        api=(community_api.create_blueprint, open311_api.create_admin_blueprint),
+        edge=(open311_api.create_blueprint,),
+    ),
     Mounted(CARE, edge=(care_api.create_blueprint,)),
     Mounted(SEARCH, api=(search_api.create_blueprint,)),
     Mounted(EDUCATION, api=(education_api.create_blueprint,)),
-    Mounted(OPS, edge=(ops_api.create_blueprint,)),
+    Mounted(
+        OPS, edge=(ops_api.create_blueprint, staff_auth_api.create_blueprint, console_api.create_blueprint)
+    ),
 )
 
 
@@ -135,8 +144,18 @@ def seeders() -> tuple[tuple[str, Callable[..., Any]], ...]:
     return tuple((d.name, d.seed) for d in domains() if d.seed is not None)
 
 
+def search_sources() -> tuple[tuple[str, Callable[..., Any]], ...]:
+    """(domain name, search-document source) for the platform search's reindex."""
+    return tuple((d.name, d.search_documents) for d in domains() if d.search_documents is not None)
+
+
 def privacy_hooks() -> Mapping[str, PrivacyHooks]:
     return {d.name: d.privacy for d in domains() if d.privacy is not None}
+
+
+def dashboard_figures() -> dict[str, Callable[..., Any]]:
+    """Domain name -> its operations-dashboard figures, in composition order."""
+    return {d.name: d.dashboard_figures for d in domains() if d.dashboard_figures is not None}
 
 
 def booking_policies() -> BookingPolicies:

@@ -16,22 +16,27 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 from pydantic_core import to_jsonable_python
 from sanic import Request
+from sanic.exceptions import BadRequest
+from sanic.headers import parse_content_header
+from sanic.request.form import parse_multipart_form
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 
 from integrations.http import CallContext, call_context
 from services.accounts import access, family
 from services.accounts.enums import Role, VerificationLevel
+from services.accounts.levels import require_level
 from services.accounts.principal import Principal
 from services.accounts.revocation import RevocationStore
 from services.accounts.tokens import verify_access_token
 from services.common import audit
 from services.common.context import RequestContext, request_context
-from services.common.errors import InvalidInput, PermissionDenied, Unauthenticated, VerificationRequired
+from services.common.errors import InvalidInput, PermissionDenied, Unauthenticated
 from services.common.ratelimit import RateLimiter, named_rule
 
 __all__ = [
     "ACTING_FOR_HEADER",
+    "MAX_BODY_KEYS",
     "client_ip",
     "enforce_limit",
     "endpoint",
@@ -47,9 +52,6 @@ ACTING_FOR_HEADER = "X-Acting-For"
 
 log = logging.getLogger(__name__)
 
-# Where a user goes to reach each level; returned with a VerificationRequired error.
-_NEXT_STEP = {VerificationLevel.PHONE: "/api/v1/me/phone", VerificationLevel.REAL_NAME: "/api/v1/me/identity"}
-
 
 def serialise(value: Any) -> Any:
     """Pydantic models, UUIDs, datetimes (ISO 8601 with offset) and enums to JSON-ready values."""
@@ -58,14 +60,42 @@ def serialise(value: Any) -> Any:
     return to_jsonable_python(value)
 
 
+# No request body of ours has more than a few dozen fields; thousands of keys are refused before
+# validation, which would otherwise spend seconds building one error per key.
+MAX_BODY_KEYS = 200
+
+
 def json_body(request: Request) -> dict[str, Any]:
     """The request's JSON object; an empty body is {}, anything but an object is a 422."""
     if not request.body:
         return {}
+    # Every key is followed by a colon, so this C-speed count bounds the number of keys: a body of
+    # hundreds of thousands of keys is refused before the decoder blocks the event loop for seconds.
+    if request.body.count(b":") > MAX_BODY_KEYS * 50:
+        raise InvalidInput("request.too_many_fields", max=MAX_BODY_KEYS)
     data = request.json  # malformed JSON raises Sanic's BadRequest -> 400 request.malformed
     if not isinstance(data, dict):
         raise InvalidInput("request.body_not_object")
+    if len(data) > MAX_BODY_KEYS:
+        raise InvalidInput("request.too_many_fields", max=MAX_BODY_KEYS)
     return data
+
+
+def _parse_multipart(request: Request) -> None:
+    """Parse a multipart body here, so a missing boundary or a garbled body is a 400 request.malformed.
+
+    Sanic's own lazy parsing logs such bodies with a traceback at ERROR and then hands out an empty form.
+    """
+    content_type, parameters = parse_content_header(request.headers.get("content-type", ""))
+    if content_type != "multipart/form-data":
+        return
+    boundary = parameters.get("boundary")
+    if not isinstance(boundary, str) or not boundary:
+        raise BadRequest("multipart body without a boundary")
+    try:
+        request.parsed_form, request.parsed_files = parse_multipart_form(request.body, boundary.encode())
+    except Exception as error:  # any parse failure is the sender's malformed body
+        raise BadRequest("malformed multipart body") from error
 
 
 def _query_dict(request: Request, model: type[BaseModel]) -> dict[str, Any]:
@@ -161,16 +191,6 @@ async def refusal_budget(
         raise
 
 
-def _require_level(actor: Principal, level: VerificationLevel) -> None:
-    """VerificationRequired naming the missing step; `who` says whose step it is under a proxy."""
-    if actor.level.satisfies(level):
-        return
-    details = {"required": level.value, "current": actor.level.value, "next": _NEXT_STEP[level]}
-    if actor.acting_for is not None:
-        details["who"] = "represented"
-    raise VerificationRequired(details=details, required=level.value)
-
-
 def _bind_call_context(request: Request, actor: Principal) -> None:
     """Departments see who acted (the signed-in user, not whom they act for) on every call."""
     request_id = getattr(request.ctx, "request_id", None)
@@ -223,7 +243,7 @@ def endpoint(
                 if actor.locale and not request.args.get("lang"):
                     request.ctx.locale = actor.locale
                 if level is not None:
-                    _require_level(actor, level)
+                    require_level(actor, level)
                 if roles and not any(actor.has_role(role) for role in roles):
                     raise PermissionDenied("auth.role_required", role=",".join(r.value for r in roles))
                 acting_for = request.headers.get(ACTING_FOR_HEADER)
@@ -233,12 +253,13 @@ def endpoint(
                     actor = await access.act_for(actor=actor, subject=acting_for, scope=proxy_scope)
                     if level is not None:
                         # The represented person must hold the level too (a hospital needs *their* identity).
-                        _require_level(actor, level)
+                        require_level(actor, level)
                 request.ctx.principal = actor
                 _bind_call_context(request, actor)
                 kwargs["actor"] = actor
             elif optional_auth:
                 kwargs["actor"] = None
+            _parse_multipart(request)
             if limit is not None:
                 # The account that acts is counted, also when it acts for a relative.
                 acting = kwargs.get("actor")

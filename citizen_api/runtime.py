@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
@@ -45,6 +46,8 @@ class Runtime:
     privacy_hooks: Mapping[str, PrivacyHooks] = field(default_factory=dict)
     outbox_handlers: Mapping[str, OutboxHandler] = field(default_factory=dict)
     periodic_jobs: tuple[PeriodicJob, ...] = ()
+    # name -> `async (*, start, end, scope) -> dict | None`: each domain's operations-dashboard figures.
+    dashboard_figures: Mapping[str, Any] = field(default_factory=dict)
     owns_db: bool = False
 
 
@@ -96,6 +99,7 @@ async def open_runtime(settings: Settings, *, redis: aioredis.Redis | None = Non
         privacy_hooks=composition.privacy_hooks(),
         outbox_handlers=composition.outbox_handlers(),
         periodic_jobs=composition.periodic_jobs(),
+        dashboard_figures=composition.dashboard_figures(),
         owns_db=owns_db,
     )
 

@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     wechat_push_token: SecretStr = SecretStr(DEV_PUSH_TOKEN)
     # A push whose signed timestamp is further than this from now (either way) is refused as a replay.
     wechat_push_max_age_s: int = 300
+    # Message-push encryption as configured in the mini-program console (消息加密方式): plaintext (明文),
+    # compatible (兼容: both accepted) or safe (安全: every POST must be AES-encrypted with msg_signature).
+    wechat_push_mode: Literal["plaintext", "compatible", "safe"] = "plaintext"
+    # The console's EncodingAESKey (43 characters); required unless the mode is plaintext.
+    wechat_push_aes_key: SecretStr | None = None
     wechat_api_base: str | None = None
     wechat_miniprogram_state: Literal["developer", "trial", "formal"] = "developer"
     # Notification kind (message id, e.g. "notify.booking.confirmed") -> subscribe-message template id.
@@ -139,6 +144,8 @@ class Settings(BaseSettings):
     run_worker_in_process: bool = True
 
     rate_limits_enabled: bool = True
+    # How long the operations dashboard answer is cached (seconds): screens refreshing together cost one computation.
+    ops_dashboard_cache_s: int = 15
     # Overrides of DEFAULT_RATE_LIMITS (limit strings of the `limits` library, e.g. "30/hour").
     rate_limits: dict[str, str] = Field(default_factory=dict)
 
@@ -202,6 +209,17 @@ class Settings(BaseSettings):
             problems.append("sandbox adapters are on (set CITIZEN_SANDBOXES=false and the real system URLs)")
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _check_push_encryption(self) -> Settings:
+        if self.wechat_push_mode != "plaintext":
+            key = self.wechat_push_aes_key.get_secret_value() if self.wechat_push_aes_key else ""
+            if len(key) != 43:
+                raise ValueError(
+                    "CITIZEN_WECHAT_PUSH_AES_KEY (the 43-character EncodingAESKey) is required "
+                    f"when CITIZEN_WECHAT_PUSH_MODE is {self.wechat_push_mode}"
+                )
         return self
 
     @model_validator(mode="after")

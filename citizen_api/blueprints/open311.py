@@ -27,7 +27,7 @@ from services.common.i18n import translate
 from services.common.storage import LocalFileStore
 from services.community import open311, publication
 
-__all__ = ["create_blueprint", "render", "to_xml"]
+__all__ = ["create_admin_blueprint", "create_blueprint", "render", "to_xml"]
 
 FORMATS = ("json", "xml")
 PREFIX = "/open311/v2"
@@ -319,14 +319,17 @@ ROUTES = (
     (f"{PREFIX}/tokens/<name:str>", ["GET"], get_token),
     (f"{PREFIX}/media/<report_id:str>/<index:str>", ["GET"], media),
     (f"{PREFIX}/<rest:path>", ["GET", "POST"], unknown),
-    ("/api/v1/admin/open311/keys", ["POST"], issue_key),
-    ("/api/v1/admin/open311/keys", ["GET"], list_keys),
-    ("/api/v1/admin/open311/keys/<key_id:str>", ["DELETE"], revoke_key),
+)
+# (path under /api/v1, methods, handler): the partner-key administration, on the API group.
+ADMIN_ROUTES = (
+    ("/admin/open311/keys", ["POST"], issue_key),
+    ("/admin/open311/keys", ["GET"], list_keys),
+    ("/admin/open311/keys/<key_id:str>", ["DELETE"], revoke_key),
 )
 
 
 def create_blueprint() -> Blueprint:
-    """The Open311 routes (and the partner-key admin routes) on a new blueprint (one per app)."""
+    """The Open311 routes at /open311/v2 on a new blueprint (one per app)."""
     bp = Blueprint("open311")
     for fmt in FORMATS:
         for path, handler, method, summary in (
@@ -345,5 +348,13 @@ def create_blueprint() -> Blueprint:
                 documented, f"{PREFIX}/{path}.{fmt}", methods=[method], name=f"{path}_{method.lower()}_{fmt}"
             )
     for uri, methods, handler in ROUTES:
+        bp.add_route(handler, uri, methods=methods)
+    return bp
+
+
+def create_admin_blueprint() -> Blueprint:
+    """Issuing and revoking partner api keys (admins), mounted under /api/v1 by the composition."""
+    bp = Blueprint("open311_admin")
+    for uri, methods, handler in ADMIN_ROUTES:
         bp.add_route(handler, uri, methods=methods)
     return bp

@@ -1,20 +1,44 @@
-"""Operations: undelivered submissions (the outbox) and their retry."""
+"""Operations: the dashboard, undelivered submissions (the outbox) and their retry."""
 
 from __future__ import annotations
 
 from sanic import Blueprint, Request
 
 from citizen_api.endpoint import endpoint
-from citizen_api.schemas.ops import OutboxItem, OutboxPage, OutboxQuery
+from citizen_api.schemas.ops import DashboardOut, DashboardQuery, OutboxItem, OutboxPage, OutboxQuery
 from services.accounts.enums import Role
 from services.accounts.principal import Principal
 from services.common import outbox
+from services.ops import dashboard as ops_dashboard
 
 __all__ = ["create_blueprint"]
 
 
 def create_blueprint() -> Blueprint:
     bp = Blueprint("ops", url_prefix="/api/v1/ops")
+
+    @bp.get("/dashboard")
+    @endpoint(
+        summary="Operations dashboard: each domain's figures per local day, and figures now",
+        description="ops_viewer and admin see the whole city; a dept_operator sees its departments. "
+        "No personal data; cached for a few seconds.",
+        tag="ops",
+        query=DashboardQuery,
+        response=DashboardOut,
+        roles=[Role.OPS_VIEWER, Role.DEPT_OPERATOR],
+    )
+    async def get_dashboard(request: Request, *, query: DashboardQuery, actor: Principal) -> DashboardOut:
+        rt = request.app.ctx.runtime
+        answer = await ops_dashboard.dashboard(
+            actor=actor,
+            start=query.start,
+            end=query.end,
+            figures=rt.dashboard_figures,
+            redis=rt.redis,
+            cache_key=rt.keys,
+            ttl_s=rt.settings.ops_dashboard_cache_s,
+        )
+        return DashboardOut.model_validate(answer)
 
     @bp.get("/outbox")
     @endpoint(

@@ -3,13 +3,59 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from citizen_api.schemas.common import ListQuery
+from citizen_api.schemas.common import ListQuery, StrictModel
 from services.common.models import OutboxMessage, OutboxStatus
 
-__all__ = ["OutboxItem", "OutboxPage", "OutboxQuery"]
+__all__ = [
+    "DashboardOut",
+    "DashboardQuery",
+    "DashboardScopeOut",
+    "DomainFigures",
+    "OutboxItem",
+    "OutboxPage",
+    "OutboxQuery",
+    "StaffSignInIn",
+]
+
+
+class DashboardQuery(StrictModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    start: dt.date | None = Field(
+        None, alias="from", description="first local day (Asia/Shanghai), default six days before `to`"
+    )
+    end: dt.date | None = Field(None, alias="to", description="last local day, inclusive; default today")
+
+
+class DomainFigures(BaseModel):
+    """One domain's figures: `daily[metric][series][YYYY-MM-DD]`, figures now, and range totals."""
+
+    daily: dict[str, dict[str, dict[str, float]]] = Field(
+        description="metric -> series (an owning domain, or 'all') -> local day -> value"
+    )
+    current: dict[str, Any] = Field(description="figures as of now (backlogs, crowd levels, states)")
+    totals: dict[str, Any] = Field(description="figures over the whole range")
+
+
+class DashboardScopeOut(BaseModel):
+    departments: list[str] | None = Field(description="null: the whole city; else the departments shown")
+
+
+class DashboardOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    start: dt.date = Field(alias="from")
+    end: dt.date = Field(alias="to")
+    timezone: str
+    days: list[dt.date]
+    scope: DashboardScopeOut
+    generated_at: dt.datetime
+    cache_ttl_s: int
+    domains: dict[str, DomainFigures] = Field(
+        description="bookings, gov, community, tourism, ops (the outbox) and any other contributing domain"
+    )
 
 
 class OutboxQuery(ListQuery):
@@ -51,3 +97,11 @@ class OutboxItem(BaseModel):
 class OutboxPage(BaseModel):
     items: list[OutboxItem]
     next_cursor: str | None
+
+
+class StaffSignInIn(StrictModel):
+    """The console's sign-in form: username, password and the 6-digit code of the authenticator app."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    code: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$", description="TOTP code (RFC 6238)")

@@ -69,6 +69,7 @@ __all__ = [
     "reencrypt_pii",
     "refresh_session",
     "revoke_role",
+    "role_holders",
     "sign_in",
     "update_profile",
     "verified_identity",
@@ -563,6 +564,14 @@ async def revoke_role(
                 using_db=conn,
             )
     return removed
+
+
+async def role_holders(*, role: Role, scope: str) -> list[uuid.UUID]:
+    """Users holding `role` for `scope` or for every scope (e.g. whom to alert about a department's case)."""
+    rows = await RoleGrant.filter(
+        role=role, scope__in=[scope, ""], user__deleted_at__isnull=True
+    ).values_list("user_id", flat=True)
+    return sorted(set(rows))
 
 
 # --- PIPL: export, deletion, key rotation ------------------------------------------------------------

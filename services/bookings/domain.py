@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.bookings import jobs, privacy
+from services.bookings import figures, jobs, privacy
 from services.common.contributions import Domain, PrivacyHooks
 
 __all__ = ["DOMAIN"]
@@ -13,6 +13,7 @@ DOMAIN = Domain(
     migrations="services.bookings.migrations",
     outbox_handlers=jobs.OUTBOX_HANDLERS,
     periodic_jobs=tuple(jobs.PERIODIC_JOBS),
+    dashboard_figures=figures.dashboard_figures,
     privacy=PrivacyHooks(
         export=privacy.export_user_data,
         erase=privacy.erase_user_data,

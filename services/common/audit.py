@@ -444,10 +444,11 @@ async def list_entries(
         query = query.filter(action=action)
     position = decode_cursor(cursor)
     if position:
-        try:
-            query = query.filter(seq__lt=int(position["seq"]))
-        except (KeyError, TypeError, ValueError) as error:
-            raise InvalidInput("request.bad_cursor") from error
+        seq = position.get("seq")
+        # Only what encode_cursor wrote: an int in BIGINT range (1e400 is a float, 2**63 overflows).
+        if type(seq) is not int or not 0 < seq < 2**63:
+            raise InvalidInput("request.bad_cursor")
+        query = query.filter(seq__lt=seq)
     rows = await query.order_by("-seq").limit(limit + 1)
     next_cursor = encode_cursor({"seq": rows[limit - 1].seq}) if len(rows) > limit else None
     return Page(items=rows[:limit], next_cursor=next_cursor)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.common.contributions import Domain, PrivacyHooks
-from services.gov import jobs, privacy, seed
+from services.gov import figures, jobs, privacy, seed
 
 __all__ = ["DOMAIN"]
 
@@ -14,9 +14,17 @@ DOMAIN = Domain(
     outbox_handlers=jobs.OUTBOX_HANDLERS,
     periodic_jobs=tuple(jobs.PERIODIC_JOBS),
     seed=seed.seed_demo,
+    dashboard_figures=figures.dashboard_figures,
     privacy=PrivacyHooks(
         export=privacy.export_user_data,
         erase=privacy.erase_user_data,
-        tables=("gov_case", "gov_case_event", "gov_case_material", "gov_rating", "gov_follow_up"),
+        tables=(
+            "gov_case",
+            "gov_case_event",
+            "gov_case_material",
+            "gov_material_upload",
+            "gov_rating",
+            "gov_follow_up",
+        ),
     ),
 )

@@ -1,0 +1,3 @@
+module.exports = async () => {
+  await require('./backend').start()
+}
