@@ -181,7 +181,12 @@ async def enforce_limit(request: Request, name: str, *, user_id: object | None =
 
 @contextlib.asynccontextmanager
 async def refusal_budget(
-    request: Request, name: str, *, user_id: object, refusals: tuple[type[BaseException], ...]
+    request: Request,
+    name: str,
+    *,
+    user_id: object,
+    refusals: tuple[type[BaseException], ...],
+    audit_action: str | None = None,
 ) -> AsyncIterator[None]:
     """Limit how often `user_id` may be refused with `refusals` (setting `<name>.user`).
 
@@ -189,21 +194,23 @@ async def refusal_budget(
     entry that day"): once the budget is spent every attempt is a 429, whatever its outcome.
 
         async with refusal_budget(request, "tourism.visitor_conflict", user_id=actor.user_id,
-                                  refusals=(VisitorAlreadyBooked,)):
+                                  refusals=(VisitorAlreadyEntered,), audit_action="tourism.visitor_conflict"):
             booking = await service.book(...)
     """
     rule_name = f"{name}.user"
     limit = request.app.ctx.runtime.settings.rate_limit(rule_name)
     if not limit:
-        yield
-        return
+        limit = "1000000/second"  # no budget configured: still audited, effectively unlimited
     rule = named_rule(rule_name, limit)
     limiter = rate_limiter(request)
     await limiter.ensure_allowed(rule, str(user_id))
     try:
         yield
-    except refusals:
+    except refusals as refusal:
         await limiter.check(rule, str(user_id))
+        if audit_action:
+            code = getattr(refusal, "code", type(refusal).__name__)
+            await audit.record(audit_action, actor_id=user_id, details={"refusal": code})  # type: ignore[arg-type]
         raise
 
 
