@@ -9,11 +9,13 @@ from services.common.contributions import Domain, PrivacyHooks
 __all__ = ["BOOKING_POLICY", "DOMAIN"]
 
 # The engine asks care before booking a doctor's slot (consent, proxy scope, HIS up, 放号, caps) and
-# runs after_booking inside the booking's transaction (our appointment row and its HIS delivery).
+# runs after_booking inside the booking's transaction (our appointment row and its HIS delivery) and
+# after_release inside the one that cancels it (退号 queued for the HIS).
 BOOKING_POLICY = BookingPolicy(
     owner_domain="care",
     guards=(appointments.guard_booking,),
     after_booking=appointments.after_booking,
+    after_release=appointments.after_release,
 )
 
 DOMAIN = Domain(
