@@ -38,10 +38,9 @@ from citizen_api.schemas.care import (
 from citizen_api.schemas.common import ListQuery
 from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
-from services.bookings import service as bookings
-from services.bookings.enums import OwnerDomain
 from services.care import appointments, catalogue, eldercare, emergency, subsidies
 from services.care.people import CARE_SCOPE
+from services.common.cache import forget_nonce
 
 __all__ = ["create_blueprint"]
 
@@ -201,33 +200,33 @@ async def assess(request: Request, user_id: str, *, body: AssessmentIn, actor: P
 
 async def his_callback(request: Request) -> CareCallbackAck:
     rt = request.app.ctx.runtime
-    event, nonce_key = await _verify_callback(request, "his")
+    event, nonce = await _verify_callback(request, "his")
     try:
         result = await appointments.handle_his_callback(
             data=event, his=rt.adapters.his, redis=rt.redis, keys=rt.keys
         )
     except Exception:
-        await rt.redis.delete(nonce_key)  # not applied: the sender may retry the very same request
+        # Not applied: the sender may retry the very same request.
+        await forget_nonce(redis=rt.redis, keys=rt.keys, scope="callback:his", nonce=nonce)
         raise
     return CareCallbackAck(outcome=result["outcome"], changed=result["changed"])
 
 
 async def eldercare_callback(request: Request) -> CareCallbackAck:
     rt = request.app.ctx.runtime
-    event, nonce_key = await _verify_callback(request, "eldercare")
+    event, nonce = await _verify_callback(request, "eldercare")
     try:
         result = await eldercare.handle_platform_callback(data=event, platform=rt.adapters.eldercare)
     except Exception:
-        await rt.redis.delete(nonce_key)
+        await forget_nonce(redis=rt.redis, keys=rt.keys, scope="callback:eldercare", nonce=nonce)
         raise
     return CareCallbackAck(outcome=result["outcome"], order_id=result["order_id"], status=result["status"])
 
 
 def create_blueprint() -> Blueprint:
     bp = Blueprint("care")
-    # Until the composition root passes booking policies to the engine, care's guard registers here
-    # like tourism's does (services/care/domain.py declares the same guard as its BookingPolicy).
-    bookings.register_guard(OwnerDomain.CARE, appointments.guard_booking)
+    # The engine runs care's guard and after_booking from the composition's booking policies
+    # (services/care/domain.py), passed to it as a value.
 
     bp.add_route(
         endpoint(
