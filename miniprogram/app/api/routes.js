@@ -105,6 +105,7 @@ const auth = {
   'POST /api/v1/gov/applications/{case_id}/supplement': 'required',
   'POST /api/v1/gov/applications/{case_id}/withdraw': 'required',
   'POST /api/v1/gov/follow-ups/{follow_up_id}/close': 'required',
+  'POST /api/v1/gov/uploads': 'required',
   'POST /api/v1/integrations/{system}/callback': 'none',
   'POST /api/v1/integrations/eldercare/callback': 'none',
   'POST /api/v1/integrations/his/callback': 'none',
@@ -149,6 +150,7 @@ const proxy = [
   'POST /api/v1/gov/applications/{case_id}/submit',
   'POST /api/v1/gov/applications/{case_id}/supplement',
   'POST /api/v1/gov/applications/{case_id}/withdraw',
+  'POST /api/v1/gov/uploads',
   'POST /api/v1/slots/{slot_id}/waitlist',
   'POST /api/v1/tourism/bookings'
 ]

@@ -42,10 +42,10 @@ export interface paths {
             cookie?: never;
         };
         /** Partner api keys */
-        get: operations["get~open311.list_keys"];
+        get: operations["get~open311_admin.list_keys"];
         put?: never;
         /** Issue an Open311 api_key to a partner system (shown once) */
-        post: operations["post~open311.issue_key"];
+        post: operations["post~open311_admin.issue_key"];
         delete?: never;
         options?: never;
         head?: never;
@@ -63,7 +63,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Revoke a partner api key */
-        delete: operations["delete~open311.revoke_key"];
+        delete: operations["delete~open311_admin.revoke_key"];
         options?: never;
         head?: never;
         patch?: never;
@@ -243,7 +243,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm a held booking before its hold runs out */
+        /** Confirm a held booking (or a place offered from the waitlist) before it runs out */
         post: operations["post~bookings.confirm_booking"];
         delete?: never;
         options?: never;
@@ -1226,6 +1226,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/gov/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file for an application not made yet (multipart: file)
+         * @description PDF, JPEG, PNG or WebP (judged by content), at most 5 MB. Name the returned id in POST /api/v1/gov/applications `materials`; an upload not used within a day is deleted.
+         */
+        post: operations["post~gov.upload_first"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/integrations/{system}/callback": {
         parameters: {
             query?: never;
@@ -1239,7 +1259,7 @@ export interface paths {
          * Status callback from a departmental system (HMAC-signed)
          * @description Signed like our calls to them; an event id seen before changes nothing.
          */
-        post: operations["post~gov.callback"];
+        post: operations["post~gov_callbacks.callback"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1306,7 +1326,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My bookings and those made for me, newest first */
+        /** My bookings and those of the people I act for now, newest first */
         get: operations["get~bookings.my_bookings"];
         put?: never;
         post?: never;
@@ -1593,7 +1613,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A bookable resource and its rules */
+        /**
+         * A bookable resource and its rules
+         * @description A resource its owning domain does not show to the caller (a members-only event) is 404.
+         */
         get: operations["get~bookings.get_resource"];
         put?: never;
         post?: never;
@@ -1646,7 +1669,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Join the waitlist of a full slot */
+        /**
+         * Join the waitlist of a full slot
+         * @description When a place frees up it is held for the first person waiting, who confirms it.
+         */
         post: operations["post~bookings.join_waitlist"];
         delete?: never;
         options?: never;
@@ -1907,7 +1933,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Book timed entry for 1–5 real-name visitors; the ticket is issued to the scenic area
+         * Book timed entry for 1–5 real-name visitors (an alias of POST /api/v1/bookings for an entry slot)
          * @description Send an Idempotency-Key: a retry with the same key and body returns the first answer.
          */
         post: operations["post~tourism.book"];
@@ -1975,7 +2001,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Timed-entry slots of a day (book them with POST /api/v1/tourism/bookings) */
+        /** Timed-entry slots of a day (book them with POST /api/v1/bookings) */
         get: operations["get~tourism.slots"];
         put?: never;
         post?: never;
@@ -2165,7 +2191,7 @@ export interface operations {
             };
         };
     };
-    "get~open311.list_keys": {
+    "get~open311_admin.list_keys": {
         parameters: {
             query?: never;
             header?: never;
@@ -2183,7 +2209,7 @@ export interface operations {
             };
         };
     };
-    "post~open311.issue_key": {
+    "post~open311_admin.issue_key": {
         parameters: {
             query?: never;
             header?: never;
@@ -2244,7 +2270,7 @@ export interface operations {
             };
         };
     };
-    "delete~open311.revoke_key": {
+    "delete~open311_admin.revoke_key": {
         parameters: {
             query?: never;
             header?: never;
@@ -2660,16 +2686,21 @@ export interface operations {
                     visitors?: ({
                         /**
                          * Id Number
-                         * @description 18-character resident ID (GB 11643)
+                         * @description the document's number; spaces are ignored
                          */
                         id_number?: string;
+                        /** @enum {string} */
+                        id_type?: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_resident" | "hmt_residence_permit";
                         model_config?: {
                             /** @default forbid */
                             extra?: string;
                             /** @default true */
                             str_strip_whitespace?: boolean;
                         };
-                        /** Name */
+                        /**
+                         * Name
+                         * @description the name as on the document
+                         */
                         name?: string;
                     }[] | unknown[] | null) | null;
                 };
@@ -2796,9 +2827,15 @@ export interface operations {
                         visitors?: {
                             /**
                              * Id Number
-                             * @description masked
+                             * @description masked, e.g. 4108**********1234
                              */
                             id_number?: string;
+                            /**
+                             * Id Type
+                             * @description the document type (see VisitorIn)
+                             * @default resident_id
+                             */
+                            id_type: string;
                             /**
                              * Name
                              * @description masked
@@ -2944,9 +2981,15 @@ export interface operations {
                         visitors?: {
                             /**
                              * Id Number
-                             * @description masked
+                             * @description masked, e.g. 4108**********1234
                              */
                             id_number?: string;
+                            /**
+                             * Id Type
+                             * @description the document type (see VisitorIn)
+                             * @default resident_id
+                             */
+                            id_type: string;
                             /**
                              * Name
                              * @description masked
@@ -3092,9 +3135,15 @@ export interface operations {
                         visitors?: {
                             /**
                              * Id Number
-                             * @description masked
+                             * @description masked, e.g. 4108**********1234
                              */
                             id_number?: string;
+                            /**
+                             * Id Type
+                             * @description the document type (see VisitorIn)
+                             * @default resident_id
+                             */
+                            id_type: string;
                             /**
                              * Name
                              * @description masked
@@ -3253,9 +3302,15 @@ export interface operations {
                         visitors?: {
                             /**
                              * Id Number
-                             * @description masked
+                             * @description masked, e.g. 4108**********1234
                              */
                             id_number?: string;
+                            /**
+                             * Id Type
+                             * @description the document type (see VisitorIn)
+                             * @default resident_id
+                             */
+                            id_type: string;
                             /**
                              * Name
                              * @description masked
@@ -3401,9 +3456,15 @@ export interface operations {
                         visitors?: {
                             /**
                              * Id Number
-                             * @description masked
+                             * @description masked, e.g. 4108**********1234
                              */
                             id_number?: string;
+                            /**
+                             * Id Type
+                             * @description the document type (see VisitorIn)
+                             * @default resident_id
+                             */
+                            id_type: string;
                             /**
                              * Name
                              * @description masked
@@ -3559,9 +3620,15 @@ export interface operations {
                         visitors?: {
                             /**
                              * Id Number
-                             * @description masked
+                             * @description masked, e.g. 4108**********1234
                              */
                             id_number?: string;
+                            /**
+                             * Id Type
+                             * @description the document type (see VisitorIn)
+                             * @default resident_id
+                             */
+                            id_type: string;
                             /**
                              * Name
                              * @description masked
@@ -7725,6 +7792,25 @@ export interface operations {
                     };
                     /** Item Code */
                     item_code?: string;
+                    /**
+                     * Materials
+                     * @description files uploaded first (POST /api/v1/gov/uploads), attached to the case in one step
+                     */
+                    materials?: {
+                        /** Material Code */
+                        material_code?: string;
+                        model_config?: {
+                            /** @default forbid */
+                            extra?: string;
+                            /** @default true */
+                            str_strip_whitespace?: boolean;
+                        };
+                        /**
+                         * Upload Id
+                         * @description id from POST /api/v1/gov/uploads
+                         */
+                        upload_id?: string;
+                    }[];
                     model_config?: {
                         /** @default forbid */
                         extra?: string;
@@ -7853,7 +7939,7 @@ export interface operations {
                                 [key: string]: unknown;
                             };
                             /** @enum {string} */
-                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated";
+                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated" | "callback_refused";
                             /** Label */
                             label?: string;
                             /** Note */
@@ -7999,7 +8085,7 @@ export interface operations {
                                 [key: string]: unknown;
                             };
                             /** @enum {string} */
-                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated";
+                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated" | "callback_refused";
                             /** Label */
                             label?: string;
                             /** Note */
@@ -8196,7 +8282,7 @@ export interface operations {
                                 [key: string]: unknown;
                             };
                             /** @enum {string} */
-                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated";
+                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated" | "callback_refused";
                             /** Label */
                             label?: string;
                             /** Note */
@@ -8358,7 +8444,7 @@ export interface operations {
                                 [key: string]: unknown;
                             };
                             /** @enum {string} */
-                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated";
+                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated" | "callback_refused";
                             /** Label */
                             label?: string;
                             /** Note */
@@ -8520,7 +8606,7 @@ export interface operations {
                                 [key: string]: unknown;
                             };
                             /** @enum {string} */
-                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated";
+                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated" | "callback_refused";
                             /** Label */
                             label?: string;
                             /** Note */
@@ -9022,7 +9108,58 @@ export interface operations {
             };
         };
     };
-    "post~gov.callback": {
+    "post~gov.upload_first": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Content Type */
+                        content_type?: string;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Expires At
+                         * Format: date-time
+                         * @description unused uploads are deleted after this
+                         */
+                        expires_at?: string;
+                        /** Filename */
+                        filename?: string;
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** Sha256 */
+                        sha256?: string;
+                        /**
+                         * Size
+                         * Format: int32
+                         */
+                        size?: number;
+                    };
+                };
+            };
+        };
+    };
+    "post~gov_callbacks.callback": {
         parameters: {
             query?: never;
             header?: {
@@ -9493,9 +9630,15 @@ export interface operations {
                             visitors?: {
                                 /**
                                  * Id Number
-                                 * @description masked
+                                 * @description masked, e.g. 4108**********1234
                                  */
                                 id_number?: string;
+                                /**
+                                 * Id Type
+                                 * @description the document type (see VisitorIn)
+                                 * @default resident_id
+                                 */
+                                id_type: string;
                                 /**
                                  * Name
                                  * @description masked
@@ -12591,9 +12734,15 @@ export interface operations {
                             visitors?: {
                                 /**
                                  * Id Number
-                                 * @description masked
+                                 * @description masked, e.g. 4108**********1234
                                  */
                                 id_number?: string;
+                                /**
+                                 * Id Type
+                                 * @description the document type (see VisitorIn)
+                                 * @default resident_id
+                                 */
+                                id_type: string;
                                 /**
                                  * Name
                                  * @description masked
@@ -12640,9 +12789,11 @@ export interface operations {
                     visitors?: {
                         /**
                          * Id Number
-                         * @description 18-character resident ID number
+                         * @description the document's number; spaces are ignored
                          */
                         id_number?: string;
+                        /** @enum {string} */
+                        id_type?: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_resident" | "hmt_residence_permit";
                         model_config?: {
                             /** @default forbid */
                             extra?: string;
@@ -12651,7 +12802,7 @@ export interface operations {
                         };
                         /**
                          * Name
-                         * @description real name as on the ID card
+                         * @description the name as on the document
                          */
                         name?: string;
                     }[];
@@ -12689,18 +12840,35 @@ export interface operations {
                              * Format: int32
                              */
                             capacity?: number;
-                            /** End */
+                            /**
+                             * End
+                             * Format: date-time
+                             */
                             end?: string;
-                            /** Id */
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
                             id?: string;
+                            /**
+                             * Label
+                             * @default null
+                             */
+                            label: (string | null) | null;
                             /**
                              * Remaining
                              * Format: int32
                              */
                             remaining?: number;
-                            /** Resource Id */
+                            /**
+                             * Resource Id
+                             * Format: uuid
+                             */
                             resource_id?: string;
-                            /** Start */
+                            /**
+                             * Start
+                             * Format: date-time
+                             */
                             start?: string;
                             /**
                              * Status
@@ -12726,6 +12894,12 @@ export interface operations {
                              * @description masked, e.g. 4108**********1234
                              */
                             id_number?: string;
+                            /**
+                             * Id Type
+                             * @description the document type (see VisitorIn)
+                             * @default resident_id
+                             */
+                            id_type: string;
                             /**
                              * Name
                              * @description masked
@@ -13105,18 +13279,35 @@ export interface operations {
                              * Format: int32
                              */
                             capacity?: number;
-                            /** End */
+                            /**
+                             * End
+                             * Format: date-time
+                             */
                             end?: string;
-                            /** Id */
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
                             id?: string;
+                            /**
+                             * Label
+                             * @default null
+                             */
+                            label: (string | null) | null;
                             /**
                              * Remaining
                              * Format: int32
                              */
                             remaining?: number;
-                            /** Resource Id */
+                            /**
+                             * Resource Id
+                             * Format: uuid
+                             */
                             resource_id?: string;
-                            /** Start */
+                            /**
+                             * Start
+                             * Format: date-time
+                             */
                             start?: string;
                             /**
                              * Status
