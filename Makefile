@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-frontends test-server test-embedded lint format migrate seed worker clean help
+.PHONY: run console test test-frontends test-server test-embedded lint format migrate seed worker clean help
 
 help:
 	@echo "make run    - install, migrate, seed the Jiyuan demo data (SQLite) and serve on http://127.0.0.1:8000"
@@ -20,7 +20,16 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/citizen-api migrate
 	$(BIN)/citizen-api seed --demo
+	@$(MAKE) --no-print-directory console
 	$(BIN)/citizen-api serve --host 127.0.0.1 --port 8000
+
+# The staff console (console/, served at /console/): built when Node.js is present; the API runs without it.
+console:
+	@if ! command -v npm >/dev/null; then \
+	  echo "Node.js (npm) not found: the staff console at /console/ is not built. Install Node.js 20 and run 'make run' again."; \
+	elif (cd console && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run build --silent); then \
+	  echo "staff console built: http://127.0.0.1:8000/console/ (create a sign-in: .venv/bin/citizen-api users create-staff --help)"; \
+	else echo "the staff console failed to build (see above); serving the API without it"; fi
 
 migrate: $(STAMP)
 	$(BIN)/citizen-api migrate

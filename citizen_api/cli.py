@@ -17,9 +17,15 @@ __all__ = ["main"]
 
 def _settings() -> Settings:
     try:
-        return Settings()
+        settings = Settings()
     except ValueError as error:
         raise SystemExit(f"configuration error: {error}") from None
+    from citizen_api.runtime import build_audit_keyring
+    from services.common.audit import install_keyring
+
+    # Every command that writes or checks the audit chain signs with the configured keys.
+    install_keyring(build_audit_keyring(settings))
+    return settings
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -148,7 +154,12 @@ def cmd_seed(args: argparse.Namespace) -> int:
                     bar.write(f"  {domain}: {rows} rows")
                     bar.update(1)
 
-                return await run_seeds(ctx, seeders=composition.seeders(), on_domain=done)
+                total = await run_seeds(ctx, seeders=composition.seeders(), on_domain=done)
+            from services.search.indexing import reindex
+
+            indexed = await reindex(composition.search_sources())
+            print(f"  search: {sum(indexed.values())} documents from {', '.join(indexed)}")
+            return total
         finally:
             await close_db()
 
@@ -197,7 +208,9 @@ def cmd_users_grant_role(args: argparse.Namespace) -> int:
 
     async def work(settings: Settings) -> int:
         try:
-            grant = await service.grant_role(user_ref=args.user, role=Role(args.role), scope=args.scope or "")
+            grant = await service.grant_role(
+                user_ref=args.user, role=Role(args.role), scope=args.scope or "", operator=args.operator
+            )
         except DomainError as error:
             print(f"refused: {error.code} {error.params or ''}", file=sys.stderr)
             return 1
@@ -226,9 +239,23 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         from tqdm import tqdm
 
         with tqdm(unit="entry", desc="verifying", file=sys.stderr, disable=None) as bar:
-            report = await verify_chain(progress=bar.update)
+            report = await verify_chain(progress=bar.update, checkpoint_dir=settings.audit_checkpoint_dir)
         print(report.describe())
         return 0 if report.ok else 1
+
+    return int(_with_db(work))  # type: ignore[arg-type]
+
+
+def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    from services.common.audit import write_checkpoint
+
+    async def work(settings: Settings) -> int:
+        checkpoint = await write_checkpoint(settings.audit_checkpoint_dir)
+        if checkpoint is None:
+            print("nothing new to anchor")
+        else:
+            print(f"anchored entry {checkpoint.seq} in {settings.audit_checkpoint_dir}")
+        return 0
 
     return int(_with_db(work))  # type: ignore[arg-type]
 
@@ -243,6 +270,7 @@ def _register_accounts(sub) -> None:
     grant.add_argument("--user", required=True, help="user id or WeChat openid")
     grant.add_argument("--role", required=True, choices=[r.value for r in Role])
     grant.add_argument("--scope", default="", help="community id (community_staff) or department code")
+    grant.add_argument("--operator", required=True, help="who is granting it (recorded in the audit log)")
     grant.set_defaults(func=cmd_users_grant_role)
     rotate = users.add_parser(
         "reencrypt-pii", help="after a PII key rotation: rewrite old rows with the active key"
@@ -252,8 +280,12 @@ def _register_accounts(sub) -> None:
 
     register_staff_commands(users)
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
-    verify = audit.add_parser("verify", help="check the hash chain; prints OK or the first broken link")
+    verify = audit.add_parser(
+        "verify", help="check the HMAC chain and the signed checkpoints; prints OK or the first broken link"
+    )
     verify.set_defaults(func=cmd_audit_verify)
+    anchor = audit.add_parser("checkpoint", help="anchor the chain head in the checkpoint directory now")
+    anchor.set_defaults(func=cmd_audit_checkpoint)
 
 
 COMMANDS["accounts"] = _register_accounts

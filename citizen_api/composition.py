@@ -62,6 +62,7 @@ __all__ = [
     "outbox_handlers",
     "periodic_jobs",
     "privacy_hooks",
+    "search_sources",
     "seeders",
     "tortoise_apps",
     "validate",
@@ -88,9 +89,13 @@ COMPOSITION: tuple[Mounted, ...] = (
     Mounted(ACCOUNTS, edge=(accounts_api.create_blueprint, wechat_push_api.create_blueprint)),
     Mounted(NOTIFICATIONS, api=(notifications_api.create_blueprint,)),
     Mounted(BOOKINGS, api=(bookings_api.create_blueprint,)),
-    Mounted(GOV, edge=(gov_api.create_blueprint,)),
+    Mounted(GOV, api=(gov_api.create_blueprint,), edge=(gov_api.create_callback_blueprint,)),
     Mounted(TOURISM, api=(tourism_api.create_blueprint,)),
-    Mounted(COMMUNITY, edge=(community_api.create_blueprint, open311_api.create_blueprint)),
+    Mounted(
+        COMMUNITY,
+        api=(community_api.create_blueprint, open311_api.create_admin_blueprint),
+        edge=(open311_api.create_blueprint,),
+    ),
     Mounted(CARE, edge=(care_api.create_blueprint,)),
     Mounted(SEARCH, api=(search_api.create_blueprint,)),
     Mounted(EDUCATION, api=(education_api.create_blueprint,)),
@@ -137,6 +142,11 @@ def periodic_jobs() -> tuple[PeriodicJob, ...]:
 def seeders() -> tuple[tuple[str, Callable[..., Any]], ...]:
     """(domain name, seed function) in composition order."""
     return tuple((d.name, d.seed) for d in domains() if d.seed is not None)
+
+
+def search_sources() -> tuple[tuple[str, Callable[..., Any]], ...]:
+    """(domain name, search-document source) for the platform search's reindex."""
+    return tuple((d.name, d.search_documents) for d in domains() if d.search_documents is not None)
 
 
 def privacy_hooks() -> Mapping[str, PrivacyHooks]:

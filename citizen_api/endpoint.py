@@ -7,14 +7,18 @@ serialises what the handler returns. Handlers stay thin: parse, one service call
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 from pydantic_core import to_jsonable_python
 from sanic import Request
+from sanic.exceptions import BadRequest
+from sanic.headers import parse_content_header
+from sanic.request.form import parse_multipart_form
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import openapi
 
@@ -28,14 +32,17 @@ from services.accounts.tokens import verify_access_token
 from services.common import audit
 from services.common.context import RequestContext, request_context
 from services.common.errors import InvalidInput, PermissionDenied, Unauthenticated
-from services.common.ratelimit import RateLimiter
+from services.common.ratelimit import RateLimiter, named_rule
 
 __all__ = [
     "ACTING_FOR_HEADER",
+    "MAX_BODY_KEYS",
     "client_ip",
+    "enforce_limit",
     "endpoint",
     "json_body",
     "principal_of",
+    "refusal_budget",
     "rate_limiter",
     "revocation_store",
     "serialise",
@@ -53,14 +60,42 @@ def serialise(value: Any) -> Any:
     return to_jsonable_python(value)
 
 
+# No request body of ours has more than a few dozen fields; thousands of keys are refused before
+# validation, which would otherwise spend seconds building one error per key.
+MAX_BODY_KEYS = 200
+
+
 def json_body(request: Request) -> dict[str, Any]:
     """The request's JSON object; an empty body is {}, anything but an object is a 422."""
     if not request.body:
         return {}
+    # Every key is followed by a colon, so this C-speed count bounds the number of keys: a body of
+    # hundreds of thousands of keys is refused before the decoder blocks the event loop for seconds.
+    if request.body.count(b":") > MAX_BODY_KEYS * 50:
+        raise InvalidInput("request.too_many_fields", max=MAX_BODY_KEYS)
     data = request.json  # malformed JSON raises Sanic's BadRequest -> 400 request.malformed
     if not isinstance(data, dict):
         raise InvalidInput("request.body_not_object")
+    if len(data) > MAX_BODY_KEYS:
+        raise InvalidInput("request.too_many_fields", max=MAX_BODY_KEYS)
     return data
+
+
+def _parse_multipart(request: Request) -> None:
+    """Parse a multipart body here, so a missing boundary or a garbled body is a 400 request.malformed.
+
+    Sanic's own lazy parsing logs such bodies with a traceback at ERROR and then hands out an empty form.
+    """
+    content_type, parameters = parse_content_header(request.headers.get("content-type", ""))
+    if content_type != "multipart/form-data":
+        return
+    boundary = parameters.get("boundary")
+    if not isinstance(boundary, str) or not boundary:
+        raise BadRequest("multipart body without a boundary")
+    try:
+        request.parsed_form, request.parsed_files = parse_multipart_form(request.body, boundary.encode())
+    except Exception as error:  # any parse failure is the sender's malformed body
+        raise BadRequest("malformed multipart body") from error
 
 
 def _query_dict(request: Request, model: type[BaseModel]) -> dict[str, Any]:
@@ -113,6 +148,49 @@ def rate_limiter(request: Request) -> RateLimiter:
     return request.app.ctx.runtime.rate_limiter
 
 
+async def enforce_limit(request: Request, name: str, *, user_id: object | None = None) -> None:
+    """Count one attempt against `<name>.ip` and (given a user) `<name>.user`; 429 with Retry-After.
+
+    The limits are settings (citizen_api.settings.DEFAULT_RATE_LIMITS); a name without one is not
+    limited. Routes declare `@endpoint(limit=name)`; routes outside `@endpoint` call this directly.
+    """
+    settings = request.app.ctx.runtime.settings
+    limiter = rate_limiter(request)
+    for suffix, identifier in (("ip", client_ip(request)), ("user", user_id)):
+        rule_name = f"{name}.{suffix}"
+        limit = settings.rate_limit(rule_name)
+        if limit and identifier is not None:
+            await limiter.hit(named_rule(rule_name, limit), str(identifier))
+
+
+@contextlib.asynccontextmanager
+async def refusal_budget(
+    request: Request, name: str, *, user_id: object, refusals: tuple[type[BaseException], ...]
+) -> AsyncIterator[None]:
+    """Limit how often `user_id` may be refused with `refusals` (setting `<name>.user`).
+
+    For refusals that reveal something about another person (e.g. "this visitor already holds an
+    entry that day"): once the budget is spent every attempt is a 429, whatever its outcome.
+
+        async with refusal_budget(request, "tourism.visitor_conflict", user_id=actor.user_id,
+                                  refusals=(VisitorAlreadyBooked,)):
+            booking = await service.book(...)
+    """
+    rule_name = f"{name}.user"
+    limit = request.app.ctx.runtime.settings.rate_limit(rule_name)
+    if not limit:
+        yield
+        return
+    rule = named_rule(rule_name, limit)
+    limiter = rate_limiter(request)
+    await limiter.ensure_allowed(rule, str(user_id))
+    try:
+        yield
+    except refusals:
+        await limiter.check(rule, str(user_id))
+        raise
+
+
 def _bind_call_context(request: Request, actor: Principal) -> None:
     """Departments see who acted (the signed-in user, not whom they act for) on every call."""
     request_id = getattr(request.ctx, "request_id", None)
@@ -143,8 +221,12 @@ def endpoint(
     proxy_scope: str | None = None,
     description: str | None = None,
     headers: Sequence[str] = (),
+    limit: str | None = None,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[HTTPResponse]]]:
-    """Declare a route's contract. Keyword arguments passed to the handler: body, query, actor."""
+    """Declare a route's contract. Keyword arguments passed to the handler: body, query, actor.
+
+    `limit="bookings.create"` applies the abuse limits `bookings.create.ip` / `.user` from settings.
+    """
     needs_auth = auth or level is not None or bool(roles) or proxy_scope is not None
 
     def decorator(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[HTTPResponse]]:
@@ -177,6 +259,11 @@ def endpoint(
                 kwargs["actor"] = actor
             elif optional_auth:
                 kwargs["actor"] = None
+            _parse_multipart(request)
+            if limit is not None:
+                # The account that acts is counted, also when it acts for a relative.
+                acting = kwargs.get("actor")
+                await enforce_limit(request, limit, user_id=acting.user_id if acting is not None else None)
             if body is not None:
                 kwargs["body"] = body.model_validate(json_body(request))
             if query is not None:

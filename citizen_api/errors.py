@@ -29,7 +29,7 @@ from integrations.errors import IntegrationError, IntegrationRejected, Integrati
 from services.common import errors as domain
 from services.common.i18n import translate
 
-__all__ = ["error_response", "register_error_handlers", "status_for"]
+__all__ = ["MAX_ERROR_DETAILS", "error_response", "register_error_handlers", "status_for"]
 
 log = logging.getLogger("citizen_api.errors")
 
@@ -81,11 +81,16 @@ def error_response(
     return json(body, status=status, headers=headers)
 
 
+# A body with thousands of bad fields must not answer megabytes of details: the first few suffice.
+MAX_ERROR_DETAILS = 20
+
+
 def validation_details(error: ValidationError) -> list[dict[str, Any]]:
-    """Pydantic errors without the input values (they may hold personal data)."""
+    """The first MAX_ERROR_DETAILS pydantic errors, without the input values (may be personal data)."""
+    items = error.errors(include_url=False, include_input=False, include_context=False)
     return [
         {"field": ".".join(str(p) for p in item["loc"]), "type": item["type"], "reason": item["msg"]}
-        for item in error.errors(include_url=False, include_input=False, include_context=False)
+        for item in items[:MAX_ERROR_DETAILS]
     ]
 
 

@@ -19,6 +19,7 @@ from citizen_api import composition
 from citizen_api.adapters import Adapters, build_adapters
 from citizen_api.settings import Settings
 from services.bookings.policy import BookingPolicies
+from services.common.audit import AuditKeyring, install_keyring
 from services.common.cache import Keys, create_redis
 from services.common.contributions import PeriodicJob, PrivacyHooks
 from services.common.crypto import PiiCipher
@@ -26,7 +27,7 @@ from services.common.db import close_db, init_db
 from services.common.outbox import OutboxHandler
 from services.common.ratelimit import RateLimiter
 
-__all__ = ["Runtime", "close_runtime", "open_runtime"]
+__all__ = ["Runtime", "build_audit_keyring", "close_runtime", "open_runtime"]
 
 
 @dataclass(slots=True)
@@ -48,6 +49,14 @@ class Runtime:
     # name -> `async (*, start, end, scope) -> dict | None`: each domain's operations-dashboard figures.
     dashboard_figures: Mapping[str, Any] = field(default_factory=dict)
     owns_db: bool = False
+
+
+def build_audit_keyring(settings: Settings) -> AuditKeyring:
+    """The audit chain's HMAC keys from settings (never stored in the database)."""
+    return AuditKeyring(
+        keys={kid: v.get_secret_value().encode() for kid, v in settings.audit_keys.items()},
+        active_key_id=settings.audit_active_key_id,
+    )
 
 
 def build_cipher(settings: Settings) -> PiiCipher:
@@ -73,6 +82,7 @@ async def open_runtime(settings: Settings, *, redis: aioredis.Redis | None = Non
         follow_redirects=False,
     )
     cipher = build_cipher(settings)
+    install_keyring(build_audit_keyring(settings))
     adapters = build_adapters(settings=settings, http=http, redis=redis, keys=keys)
     composition.validate()
     return Runtime(

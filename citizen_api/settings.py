@@ -6,12 +6,14 @@ import base64
 import ipaddress
 from typing import Literal
 
+from limits import parse as parse_limit
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.common.audit import DEV_AUDIT_KEY
 from services.community.enums import PUBLIC_REPORT_CATEGORIES
 
-__all__ = ["DEV_SECRET", "Settings"]
+__all__ = ["DEFAULT_RATE_LIMITS", "DEV_SECRET", "Settings"]
 
 # Development defaults. Production refuses to start while any of these is still in use.
 DEV_SECRET = "dev-only-secret-change-me-0000000000000000"
@@ -21,7 +23,6 @@ DEV_CALLBACK_SECRET = "dev-only-callback-secret"
 DEV_WECHAT_APPID = "wx0000000000demo"
 DEV_WECHAT_SECRET = "dev-wechat-secret"
 DEV_PUSH_TOKEN = "dev-push-token"
-DEV_AUDIT_KEY = "dev-only-audit-chain-key-0000000000000000"
 # Every development default a production deployment must replace.
 _DEV_SECRETS = frozenset(
     {
@@ -36,6 +37,30 @@ _DEV_SECRETS = frozenset(
 )
 
 Profile = Literal["embedded", "test", "production"]
+
+# Abuse limits on writes that cost the city something, "<name>.ip" per client address and "<name>.user"
+# per account (the acting account, also under a proxy). `@endpoint(limit="<name>")` applies both.
+# Override one with CITIZEN_RATE_LIMITS='{"bookings.create.user": "10/hour"}'; "" switches one off.
+DEFAULT_RATE_LIMITS: dict[str, str] = {
+    "auth.refresh.ip": "120/minute",
+    "phone.bind.ip": "30/hour",
+    # Per user, phone binding (10/hour) and reports (20/hour) are counted by their services.
+    "reports.create.ip": "60/hour",
+    "notices.create.ip": "120/hour",
+    "notices.create.user": "30/hour",
+    "events.create.ip": "120/hour",
+    "events.create.user": "20/hour",
+    "applications.create.ip": "120/hour",
+    "applications.create.user": "20/hour",
+    "bookings.create.ip": "600/hour",
+    "bookings.create.user": "30/hour",
+    "tourism.bookings.create.ip": "600/hour",
+    "tourism.bookings.create.user": "30/hour",
+    # Refusals that say something about another person ("this visitor already holds an entry").
+    "tourism.visitor_conflict.user": "10/hour",
+    "open311.create.ip": "120/hour",
+    "open311.create.user": "600/hour",
+}
 
 
 class Settings(BaseSettings):
@@ -83,6 +108,11 @@ class Settings(BaseSettings):
     wechat_push_token: SecretStr = SecretStr(DEV_PUSH_TOKEN)
     # A push whose signed timestamp is further than this from now (either way) is refused as a replay.
     wechat_push_max_age_s: int = 300
+    # Message-push encryption as configured in the mini-program console (消息加密方式): plaintext (明文),
+    # compatible (兼容: both accepted) or safe (安全: every POST must be AES-encrypted with msg_signature).
+    wechat_push_mode: Literal["plaintext", "compatible", "safe"] = "plaintext"
+    # The console's EncodingAESKey (43 characters); required unless the mode is plaintext.
+    wechat_push_aes_key: SecretStr | None = None
     wechat_api_base: str | None = None
     wechat_miniprogram_state: Literal["developer", "trial", "formal"] = "developer"
     # Notification kind (message id, e.g. "notify.booking.confirmed") -> subscribe-message template id.
@@ -116,6 +146,8 @@ class Settings(BaseSettings):
     rate_limits_enabled: bool = True
     # How long the operations dashboard answer is cached (seconds): screens refreshing together cost one computation.
     ops_dashboard_cache_s: int = 15
+    # Overrides of DEFAULT_RATE_LIMITS (limit strings of the `limits` library, e.g. "30/hour").
+    rate_limits: dict[str, str] = Field(default_factory=dict)
 
     # Operator pages (/metrics, /docs): None means restricted in production and open elsewhere. When
     # restricted, a caller needs an address in ops_allowed_networks or `Authorization: Bearer <ops_token>`.
@@ -125,11 +157,11 @@ class Settings(BaseSettings):
 
     # Audit chain: HMAC keys (key id -> secret) the database never holds; new entries use the active
     # key, old ones verify while their key id is listed. The chain head is anchored as a signed
-    # checkpoint file in audit_checkpoint_dir (outside the database) every audit_checkpoint_every_s.
+    # checkpoint file in audit_checkpoint_dir (outside the database; the worker writes one every
+    # 5 minutes when the head moved, `citizen-api audit checkpoint` on demand).
     audit_keys: dict[str, SecretStr] = Field(default_factory=lambda: {"a1": SecretStr(DEV_AUDIT_KEY)})
     audit_active_key_id: str = "a1"
     audit_checkpoint_dir: str = "var/audit-checkpoints"
-    audit_checkpoint_every_s: float = 300.0
 
     # The public Open311 feed: report categories the city publishes, lifetime of signed photo links.
     open311_public_categories: list[str] = Field(default_factory=lambda: list(PUBLIC_REPORT_CATEGORIES))
@@ -180,6 +212,17 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _check_push_encryption(self) -> Settings:
+        if self.wechat_push_mode != "plaintext":
+            key = self.wechat_push_aes_key.get_secret_value() if self.wechat_push_aes_key else ""
+            if len(key) != 43:
+                raise ValueError(
+                    "CITIZEN_WECHAT_PUSH_AES_KEY (the 43-character EncodingAESKey) is required "
+                    f"when CITIZEN_WECHAT_PUSH_MODE is {self.wechat_push_mode}"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _check_pii_keys(self) -> Settings:
         if self.pii_active_key_id not in self.pii_keys:
             raise ValueError(
@@ -192,6 +235,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_audit_keys(self) -> Settings:
+        for name, value in {**DEFAULT_RATE_LIMITS, **self.rate_limits}.items():
+            if value:
+                try:
+                    parse_limit(value)
+                except ValueError as error:
+                    raise ValueError(f"CITIZEN_RATE_LIMITS: {name}={value!r} is not a limit") from error
         for network in self.ops_allowed_networks:
             try:
                 ipaddress.ip_network(network, strict=False)
@@ -202,6 +251,11 @@ class Settings(BaseSettings):
                 f"CITIZEN_AUDIT_ACTIVE_KEY_ID {self.audit_active_key_id!r} is not in CITIZEN_AUDIT_KEYS"
             )
         return self
+
+    def rate_limit(self, name: str) -> str | None:
+        """The configured limit for `name` ("bookings.create.user"), or None when there is none."""
+        value = self.rate_limits.get(name, DEFAULT_RATE_LIMITS.get(name))
+        return value or None
 
     @property
     def ops_pages_restricted(self) -> bool:

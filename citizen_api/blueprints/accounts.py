@@ -77,6 +77,7 @@ def create_blueprint() -> Blueprint:
 
     @bp.post("/api/v1/auth/refresh")
     @endpoint(
+        limit="auth.refresh",
         summary="Rotate the refresh token",
         tag="accounts",
         body=RefreshIn,
@@ -130,6 +131,7 @@ def create_blueprint() -> Blueprint:
 
     @bp.post("/api/v1/me/phone")
     @endpoint(
+        limit="phone.bind",
         summary="Bind my phone number via WeChat",
         tag="accounts",
         body=PhoneIn,
@@ -320,7 +322,9 @@ def create_blueprint() -> Blueprint:
         roles=[Role.ADMIN],
     )
     async def verify_audit(request: Request, *, actor: Principal) -> AuditReportOut:
-        report = await audit.verify_chain()
+        report = await audit.verify_chain(
+            checkpoint_dir=request.app.ctx.runtime.settings.audit_checkpoint_dir
+        )
         return AuditReportOut.model_validate(report, from_attributes=True)
 
     return bp

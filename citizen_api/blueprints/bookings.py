@@ -91,6 +91,7 @@ async def list_slots(
 
 
 @endpoint(
+    limit="bookings.create",
     summary="Book a slot",
     tag=TAG,
     body=BookingIn,
@@ -207,6 +208,7 @@ async def decide(request: Request, booking_id: str, *, body: DecisionIn, actor: 
 
 
 @endpoint(
+    limit="bookings.create",
     summary="Join the waitlist of a full slot",
     tag=TAG,
     body=WaitlistIn,

@@ -40,6 +40,7 @@ from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
 from services.care import appointments, catalogue, eldercare, emergency, subsidies
 from services.care.people import CARE_SCOPE
+from services.common.cache import forget_nonce
 
 __all__ = ["create_blueprint"]
 
@@ -199,24 +200,25 @@ async def assess(request: Request, user_id: str, *, body: AssessmentIn, actor: P
 
 async def his_callback(request: Request) -> CareCallbackAck:
     rt = request.app.ctx.runtime
-    event, nonce_key = await _verify_callback(request, "his")
+    event, nonce = await _verify_callback(request, "his")
     try:
         result = await appointments.handle_his_callback(
             data=event, his=rt.adapters.his, redis=rt.redis, keys=rt.keys
         )
     except Exception:
-        await rt.redis.delete(nonce_key)  # not applied: the sender may retry the very same request
+        # Not applied: the sender may retry the very same request.
+        await forget_nonce(redis=rt.redis, keys=rt.keys, scope="callback:his", nonce=nonce)
         raise
     return CareCallbackAck(outcome=result["outcome"], changed=result["changed"])
 
 
 async def eldercare_callback(request: Request) -> CareCallbackAck:
     rt = request.app.ctx.runtime
-    event, nonce_key = await _verify_callback(request, "eldercare")
+    event, nonce = await _verify_callback(request, "eldercare")
     try:
         result = await eldercare.handle_platform_callback(data=event, platform=rt.adapters.eldercare)
     except Exception:
-        await rt.redis.delete(nonce_key)
+        await forget_nonce(redis=rt.redis, keys=rt.keys, scope="callback:eldercare", nonce=nonce)
         raise
     return CareCallbackAck(outcome=result["outcome"], order_id=result["order_id"], status=result["status"])
 

@@ -180,6 +180,7 @@ async def get_notice(request: Request, notice_id: str, *, actor: Principal | Non
 
 
 @endpoint(
+    limit="notices.create",
     summary="Post a notice (WeChat content security: risky refused, review held for a second staff member)",
     tag="community staff",
     body=NoticeIn,
@@ -290,6 +291,7 @@ async def notice_reads(
 
 
 @endpoint(
+    limit="events.create",
     summary="Create an event with sign-up (a booking-engine slot with a waitlist)",
     tag="community staff",
     body=EventIn,
@@ -417,6 +419,7 @@ async def similar(request: Request, *, query: SimilarQuery, actor: Principal) ->
 
 
 @endpoint(
+    limit="reports.create",
     summary="Report a problem (随手拍); 409 with candidates when a similar one is nearby unless confirm_new",
     tag="community",
     body=ReportIn,
@@ -591,44 +594,44 @@ async def change_status(
     return ReportOut.from_domain(view, request.ctx.locale)
 
 
-# (method, path, handler): attached to a fresh blueprint per app by create_blueprint.
+# (method, path under /api/v1, handler): attached to a fresh blueprint per app by create_blueprint.
 ROUTES = (
-    ("GET", "/api/v1/communities", list_communities),
-    ("GET", "/api/v1/communities/<community_id:str>", get_community),
-    ("POST", "/api/v1/me/community", join),
-    ("GET", "/api/v1/me/community", my_membership),
-    ("GET", "/api/v1/staff/communities/<community_id:str>/members", list_members),
-    ("POST", "/api/v1/staff/memberships/<membership_id:str>/verify", verify),
-    ("GET", "/api/v1/communities/<community_id:str>/notices", list_notices),
-    ("GET", "/api/v1/notices/<notice_id:str>", get_notice),
-    ("POST", "/api/v1/staff/communities/<community_id:str>/notices", create_notice),
-    ("GET", "/api/v1/staff/communities/<community_id:str>/notices", staff_notices),
-    ("PATCH", "/api/v1/staff/notices/<notice_id:str>", update_notice),
-    ("DELETE", "/api/v1/staff/notices/<notice_id:str>", withdraw_notice),
-    ("POST", "/api/v1/staff/notices/<notice_id:str>/review", review_notice),
-    ("GET", "/api/v1/staff/notices/<notice_id:str>/reads", notice_reads),
-    ("POST", "/api/v1/staff/communities/<community_id:str>/events", create_event),
-    ("GET", "/api/v1/communities/<community_id:str>/events", list_events),
-    ("GET", "/api/v1/community/events/<event_id:str>", get_event),
-    ("GET", "/api/v1/staff/events/<event_id:str>/signups", signups),
-    ("POST", "/api/v1/staff/events/<event_id:str>/check-in", check_in),
-    ("POST", "/api/v1/community/uploads", upload),
-    ("GET", "/api/v1/community/files/<file_id:str>", get_file),
-    ("GET", "/api/v1/community/reports/similar", similar),
-    ("POST", "/api/v1/community/reports", create_report),
-    ("GET", "/api/v1/community/reports", my_reports),
-    ("GET", "/api/v1/community/reports/<report_id:str>", get_report),
-    ("POST", "/api/v1/community/reports/<report_id:str>/me-too", me_too),
-    ("POST", "/api/v1/community/reports/<report_id:str>/feedback", feedback),
-    ("POST", "/api/v1/community/reports/<report_id:str>/privacy", report_privacy),
-    ("GET", "/api/v1/staff/communities/<community_id:str>/reports", staff_reports),
-    ("POST", "/api/v1/staff/reports/<report_id:str>/status", change_status),
-    ("POST", "/api/v1/staff/reports/<report_id:str>/publication", publish_report),
+    ("GET", "/communities", list_communities),
+    ("GET", "/communities/<community_id:str>", get_community),
+    ("POST", "/me/community", join),
+    ("GET", "/me/community", my_membership),
+    ("GET", "/staff/communities/<community_id:str>/members", list_members),
+    ("POST", "/staff/memberships/<membership_id:str>/verify", verify),
+    ("GET", "/communities/<community_id:str>/notices", list_notices),
+    ("GET", "/notices/<notice_id:str>", get_notice),
+    ("POST", "/staff/communities/<community_id:str>/notices", create_notice),
+    ("GET", "/staff/communities/<community_id:str>/notices", staff_notices),
+    ("PATCH", "/staff/notices/<notice_id:str>", update_notice),
+    ("DELETE", "/staff/notices/<notice_id:str>", withdraw_notice),
+    ("POST", "/staff/notices/<notice_id:str>/review", review_notice),
+    ("GET", "/staff/notices/<notice_id:str>/reads", notice_reads),
+    ("POST", "/staff/communities/<community_id:str>/events", create_event),
+    ("GET", "/communities/<community_id:str>/events", list_events),
+    ("GET", "/community/events/<event_id:str>", get_event),
+    ("GET", "/staff/events/<event_id:str>/signups", signups),
+    ("POST", "/staff/events/<event_id:str>/check-in", check_in),
+    ("POST", "/community/uploads", upload),
+    ("GET", "/community/files/<file_id:str>", get_file),
+    ("GET", "/community/reports/similar", similar),
+    ("POST", "/community/reports", create_report),
+    ("GET", "/community/reports", my_reports),
+    ("GET", "/community/reports/<report_id:str>", get_report),
+    ("POST", "/community/reports/<report_id:str>/me-too", me_too),
+    ("POST", "/community/reports/<report_id:str>/feedback", feedback),
+    ("POST", "/community/reports/<report_id:str>/privacy", report_privacy),
+    ("GET", "/staff/communities/<community_id:str>/reports", staff_reports),
+    ("POST", "/staff/reports/<report_id:str>/status", change_status),
+    ("POST", "/staff/reports/<report_id:str>/publication", publish_report),
 )
 
 
 def create_blueprint() -> Blueprint:
-    """The community routes on a new blueprint (one per app)."""
+    """The community routes on a new blueprint (one per app), mounted under /api/v1 by the composition."""
     bp = Blueprint("community")
     for method, uri, handler in ROUTES:
         bp.add_route(handler, uri, methods=[method])

@@ -36,7 +36,7 @@ async def console_index(request: Request) -> HTTPResponse:
     index = CONSOLE_DIST / "index.html"
     if not index.is_file():
         return html(_NOT_BUILT, status=503, headers={"Cache-Control": "no-store"})
-    return await file(index, headers={"Cache-Control": "no-cache", **_SECURITY_HEADERS})
+    return await file(index, headers={"cache-control": "no-cache", **_SECURITY_HEADERS})
 
 
 async def console_file(request: Request, path: str) -> HTTPResponse:
@@ -47,7 +47,7 @@ async def console_file(request: Request, path: str) -> HTTPResponse:
         # The console routes by URL hash, so any other path is simply not there.
         return html("<h1>404</h1>", status=404)
     cache = _ASSET_CACHE if target.parent.name == "assets" else "no-cache"
-    return await file(target, headers={"Cache-Control": cache, **_SECURITY_HEADERS})
+    return await file(target, headers={"cache-control": cache, **_SECURITY_HEADERS})
 
 
 def create_blueprint() -> Blueprint:

@@ -38,11 +38,10 @@ __all__ = ["create_blueprint", "district_cache"]
 
 
 def district_cache(request: Request) -> DistrictIndexCache:
-    """This process's district index cache, kept on the runtime (rebuilt from the DB after 60 s)."""
-    extras = request.app.ctx.runtime.extras
-    cache = extras.get("education.districts")
+    """This app's district index cache, kept on app.ctx (rebuilt from the database after 60 s)."""
+    cache = getattr(request.app.ctx, "education_districts", None)
     if cache is None:
-        cache = extras["education.districts"] = DistrictIndexCache(ttl_s=60.0)
+        cache = request.app.ctx.education_districts = DistrictIndexCache(ttl_s=60.0)
     return cache
 
 

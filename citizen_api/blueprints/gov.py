@@ -23,6 +23,7 @@ from citizen_api.schemas.gov import (
     ItemOut,
     ItemQuery,
     ItemSummaryOut,
+    MaterialUploadOut,
     RatingIn,
     RatingOut,
     SupplementIn,
@@ -39,7 +40,7 @@ from services.education import review as education_review
 from services.gov import cases, catalogue, delivery, ratings
 from services.gov.errors import CallbackSignatureInvalid, UnknownCallbackSystem
 
-__all__ = ["create_blueprint"]
+__all__ = ["create_blueprint", "create_callback_blueprint"]
 
 # A scan of a document is well under this; the global request cap (settings.upload_max_bytes) is larger.
 MATERIAL_MAX_BYTES = 5 * 1024 * 1024
@@ -137,6 +138,7 @@ async def get_hall(request: Request, hall_id: str) -> HallOut:
 
 
 @endpoint(
+    limit="applications.create",
     summary="Apply online for a service item",
     tag="gov",
     body=ApplicationIn,
@@ -164,6 +166,7 @@ async def create_application(request: Request, *, body: ApplicationIn, actor: Pr
             submit=body.submit,
             cipher=rt.cipher,
             locale=locale,
+            materials=[(m.material_code.strip(), m.upload_id) for m in body.materials],
         ),
         render=lambda case: CaseOut.from_domain(case, locale),
     )
@@ -197,6 +200,31 @@ async def submit_application(request: Request, case_id: str, *, actor: Principal
         actor=actor, case_id=case_id, locale=locale, cipher=request.app.ctx.runtime.cipher
     )
     return CaseOut.from_domain(case, locale)
+
+
+@endpoint(
+    summary="Upload a file for an application not made yet (multipart: file)",
+    tag="gov",
+    response=MaterialUploadOut,
+    status=201,
+    auth=True,
+    proxy_scope="cases",
+    description="PDF, JPEG, PNG or WebP (judged by content), at most 5 MB. Name the returned id in "
+    "POST /api/v1/gov/applications `materials`; an upload not used within a day is deleted.",
+)
+async def upload_first(request: Request, *, actor: Principal) -> MaterialUploadOut:
+    rt = request.app.ctx.runtime
+    upload = request.files.get("file") if request.files else None
+    if upload is None:
+        raise InvalidInput("gov.upload.file_missing")
+    stored = await cases.upload_material(
+        actor=actor,
+        data=upload.body,
+        filename=upload.name or "",
+        store=LocalFileStore(rt.settings.upload_dir),
+        max_bytes=min(MATERIAL_MAX_BYTES, rt.settings.upload_max_bytes),
+    )
+    return MaterialUploadOut.model_validate(stored, from_attributes=True)
 
 
 @endpoint(
@@ -363,29 +391,36 @@ async def callback(request: Request, system: str) -> CallbackAck:
     return CallbackAck(outcome=result.outcome, case_id=result.case_id, status=result.status)
 
 
-# (method, path, handler): attached to a fresh blueprint per app by create_blueprint.
+# (method, path under /api/v1, handler): attached to a fresh blueprint per app by create_blueprint.
 ROUTES = (
-    ("GET", "/api/v1/gov/items", list_items),
-    ("GET", "/api/v1/gov/items/<code:str>", get_item),
-    ("GET", "/api/v1/gov/halls", list_halls),
-    ("GET", "/api/v1/gov/halls/<hall_id:str>", get_hall),
-    ("POST", "/api/v1/gov/applications", create_application),
-    ("GET", "/api/v1/gov/applications/<case_id:str>", get_application),
-    ("POST", "/api/v1/gov/applications/<case_id:str>/submit", submit_application),
-    ("POST", "/api/v1/gov/applications/<case_id:str>/materials", upload_material),
-    ("POST", "/api/v1/gov/applications/<case_id:str>/supplement", answer_supplement),
-    ("POST", "/api/v1/gov/applications/<case_id:str>/withdraw", withdraw),
-    ("GET", "/api/v1/me/cases", my_cases),
-    ("POST", "/api/v1/cases/<target_id:str>/rating", rate),
-    ("GET", "/api/v1/gov/follow-ups", follow_ups),
-    ("POST", "/api/v1/gov/follow-ups/<follow_up_id:str>/close", close_follow_up),
-    ("POST", "/api/v1/integrations/<system:str>/callback", callback),
+    ("GET", "/gov/items", list_items),
+    ("GET", "/gov/items/<code:str>", get_item),
+    ("GET", "/gov/halls", list_halls),
+    ("GET", "/gov/halls/<hall_id:str>", get_hall),
+    ("POST", "/gov/uploads", upload_first),
+    ("POST", "/gov/applications", create_application),
+    ("GET", "/gov/applications/<case_id:str>", get_application),
+    ("POST", "/gov/applications/<case_id:str>/submit", submit_application),
+    ("POST", "/gov/applications/<case_id:str>/materials", upload_material),
+    ("POST", "/gov/applications/<case_id:str>/supplement", answer_supplement),
+    ("POST", "/gov/applications/<case_id:str>/withdraw", withdraw),
+    ("GET", "/me/cases", my_cases),
+    ("POST", "/cases/<target_id:str>/rating", rate),
+    ("GET", "/gov/follow-ups", follow_ups),
+    ("POST", "/gov/follow-ups/<follow_up_id:str>/close", close_follow_up),
 )
 
 
 def create_blueprint() -> Blueprint:
-    """The gov routes on a new blueprint (one per app)."""
+    """The gov API routes on a new blueprint (one per app), mounted under /api/v1 by the composition."""
     bp = Blueprint("gov")
     for method, uri, handler in ROUTES:
         bp.add_route(handler, uri, methods=[method])
+    return bp
+
+
+def create_callback_blueprint() -> Blueprint:
+    """Departmental systems' callbacks, at the path they are configured with (outside the API group)."""
+    bp = Blueprint("gov_callbacks")
+    bp.add_route(callback, "/api/v1/integrations/<system:str>/callback", methods=["POST"])
     return bp

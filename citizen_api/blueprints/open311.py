@@ -8,6 +8,7 @@ errors are `[{"code": 403, "description": "..."}]` or `<errors><error><code>403<
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -17,16 +18,16 @@ from xml.etree import ElementTree as ET
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 
-from citizen_api.endpoint import endpoint
+from citizen_api.endpoint import endpoint, enforce_limit
 from citizen_api.schemas.open311 import ApiKeyIn, ApiKeyOut
 from services.accounts.enums import Role
 from services.accounts.principal import Principal
-from services.common.errors import DomainError
+from services.common.errors import DomainError, RateLimited
 from services.common.i18n import translate
 from services.common.storage import LocalFileStore
 from services.community import open311, publication
 
-__all__ = ["create_blueprint", "render", "to_xml"]
+__all__ = ["create_admin_blueprint", "create_blueprint", "render", "to_xml"]
 
 FORMATS = ("json", "xml")
 PREFIX = "/open311/v2"
@@ -116,6 +117,10 @@ def spec_errors(
             return await handler(request, *args, fmt=fmt, **kwargs)
         except open311.Open311Error as error:
             return _error(request, fmt, error.status, error.code, error.params)
+        except RateLimited as error:
+            limited = _error(request, fmt, 429, error.code, error.params)
+            limited.headers["Retry-After"] = str(error.retry_after)
+            return limited
         except DomainError as error:
             return _error(request, fmt, 400, error.code, error.params)
 
@@ -162,6 +167,9 @@ async def services(request: Request, *, fmt: str) -> HTTPResponse:
 @spec_errors
 async def post_request(request: Request, *, fmt: str) -> HTTPResponse:
     fields, attributes = _form(request)
+    # Per partner key (hashed: the key itself never goes to Redis) and per address.
+    partner = hashlib.sha256(fields.get("api_key", "").encode()).hexdigest()[:32]
+    await enforce_limit(request, "open311.create", user_id=partner)
     submitted = await open311.submit_request(
         form=fields,
         attributes=attributes,
@@ -311,14 +319,17 @@ ROUTES = (
     (f"{PREFIX}/tokens/<name:str>", ["GET"], get_token),
     (f"{PREFIX}/media/<report_id:str>/<index:str>", ["GET"], media),
     (f"{PREFIX}/<rest:path>", ["GET", "POST"], unknown),
-    ("/api/v1/admin/open311/keys", ["POST"], issue_key),
-    ("/api/v1/admin/open311/keys", ["GET"], list_keys),
-    ("/api/v1/admin/open311/keys/<key_id:str>", ["DELETE"], revoke_key),
+)
+# (path under /api/v1, methods, handler): the partner-key administration, on the API group.
+ADMIN_ROUTES = (
+    ("/admin/open311/keys", ["POST"], issue_key),
+    ("/admin/open311/keys", ["GET"], list_keys),
+    ("/admin/open311/keys/<key_id:str>", ["DELETE"], revoke_key),
 )
 
 
 def create_blueprint() -> Blueprint:
-    """The Open311 routes (and the partner-key admin routes) on a new blueprint (one per app)."""
+    """The Open311 routes at /open311/v2 on a new blueprint (one per app)."""
     bp = Blueprint("open311")
     for fmt in FORMATS:
         for path, handler, method, summary in (
@@ -337,5 +348,13 @@ def create_blueprint() -> Blueprint:
                 documented, f"{PREFIX}/{path}.{fmt}", methods=[method], name=f"{path}_{method.lower()}_{fmt}"
             )
     for uri, methods, handler in ROUTES:
+        bp.add_route(handler, uri, methods=methods)
+    return bp
+
+
+def create_admin_blueprint() -> Blueprint:
+    """Issuing and revoking partner api keys (admins), mounted under /api/v1 by the composition."""
+    bp = Blueprint("open311_admin")
+    for uri, methods, handler in ADMIN_ROUTES:
         bp.add_route(handler, uri, methods=methods)
     return bp

@@ -60,6 +60,6 @@ def create_blueprint() -> Blueprint:
         roles=[Role.ADMIN],
     )
     async def retry(request: Request, message_id: str, *, actor: Principal) -> OutboxItem:
-        return OutboxItem.of(await outbox.retry_dead(message_id))
+        return OutboxItem.of(await outbox.retry_dead(message_id, actor_id=actor.user_id))
 
     return bp

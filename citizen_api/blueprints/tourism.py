@@ -113,6 +113,7 @@ async def slots(request: Request, area_id: str, *, query: SlotsQuery) -> SlotPag
 
 
 @endpoint(
+    limit="tourism.bookings.create",
     summary="Book timed entry for 1–5 real-name visitors (an alias of POST /api/v1/bookings for an entry slot)",
     tag="tourism",
     body=EntryBookingIn,

@@ -1,9 +1,12 @@
 """WeChat message push (消息推送): the URL verification handshake and event delivery, signature-checked.
 
-Plaintext mode: WeChat signs every request with sha1(sorted([token, timestamp, nonce])) in `signature`,
-the token being CITIZEN_WECHAT_PUSH_TOKEN. Anything unsigned or wrongly signed is a 403, and so is a
-correctly signed request whose timestamp is more than CITIZEN_WECHAT_PUSH_MAX_AGE_S away from now
-(a captured request replayed later).
+WeChat signs every request with sha1(sorted([token, timestamp, nonce])) in `signature`, the token
+being CITIZEN_WECHAT_PUSH_TOKEN. Anything unsigned or wrongly signed is a 403, and so is a correctly
+signed request whose timestamp is more than CITIZEN_WECHAT_PUSH_MAX_AGE_S away from now (a captured
+request replayed later). CITIZEN_WECHAT_PUSH_MODE follows the console's 消息加密方式: in `safe` mode
+every event must come AES-encrypted with a valid `msg_signature` (integrations.wechat.push); in
+`compatible` mode an encrypted event is decrypted and a plaintext one accepted; `plaintext` takes
+events as sent.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
 from citizen_api.endpoint import endpoint
+from integrations.wechat.push import PushDecryptError, decrypt_push
 from services.common.errors import InvalidInput, PermissionDenied
 from services.notifications import service as notifications
 
@@ -50,6 +54,28 @@ def _verify(request: Request) -> None:
 
 
 def _parse_event(request: Request) -> dict[str, Any]:
+    event = _parse_body(request)
+    settings = request.app.ctx.runtime.settings
+    encrypted = request.args.get("encrypt_type") == "aes" or "Encrypt" in event
+    if settings.wechat_push_mode == "safe" and not encrypted:
+        raise PermissionDenied("wechat.push_encryption_required")
+    if not encrypted or settings.wechat_push_mode == "plaintext":
+        return event
+    try:
+        return decrypt_push(
+            envelope=event,
+            msg_signature=request.args.get("msg_signature") or "",
+            timestamp=request.args.get("timestamp") or "",
+            nonce=request.args.get("nonce") or "",
+            token=settings.wechat_push_token.get_secret_value(),
+            aes_key=settings.wechat_push_aes_key.get_secret_value(),
+            appid=settings.wechat_appid,
+        )
+    except PushDecryptError as error:
+        raise PermissionDenied("wechat.push_signature_invalid") from error
+
+
+def _parse_body(request: Request) -> dict[str, Any]:
     raw = request.body or b""
     content_type = request.headers.get("content-type", "")
     try:
@@ -58,7 +84,8 @@ def _parse_event(request: Request) -> dict[str, Any]:
         else:
             # xmltodict refuses entity declarations by default, so no entity-expansion bombs.
             event = xmltodict.parse(raw).get("xml")
-    except (ValueError, TypeError, AttributeError, xmltodict.expat.ExpatError) as error:
+    except (ValueError, TypeError, AttributeError, RecursionError, xmltodict.expat.ExpatError) as error:
+        # RecursionError: JSON nested about a thousand deep exhausts the decoder's recursion limit.
         raise InvalidInput("request.malformed") from error
     if not isinstance(event, dict):
         raise InvalidInput("request.malformed")

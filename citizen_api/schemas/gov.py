@@ -32,6 +32,8 @@ __all__ = [
     "ItemOut",
     "ItemQuery",
     "ItemSummaryOut",
+    "MaterialRef",
+    "MaterialUploadOut",
     "MaterialOut",
     "RatingIn",
     "RatingOut",
@@ -160,10 +162,20 @@ class ItemOut(ItemSummaryOut):
         )
 
 
+class MaterialRef(StrictModel):
+    material_code: str = Field(min_length=1, max_length=48)
+    upload_id: str = Field(min_length=1, max_length=64, description="id from POST /api/v1/gov/uploads")
+
+
 class ApplicationIn(StrictModel):
     item_code: str = Field(min_length=1, max_length=48)
     form: dict[str, _FORM_VALUE] = Field(default_factory=dict, description="the applicant's answers")
     submit: bool = Field(True, description="submit at once; false keeps a draft to add materials to")
+    materials: list[MaterialRef] = Field(
+        default_factory=list,
+        max_length=30,
+        description="files uploaded first (POST /api/v1/gov/uploads), attached to the case in one step",
+    )
 
     @field_validator("form")
     @classmethod
@@ -195,6 +207,16 @@ class CaseMaterialOut(BaseModel):
     filename: str
     for_supplement: bool
     created_at: dt.datetime
+
+
+class MaterialUploadOut(BaseModel):
+    id: uuid.UUID
+    content_type: str
+    size: int
+    sha256: str
+    filename: str
+    created_at: dt.datetime
+    expires_at: dt.datetime = Field(description="unused uploads are deleted after this")
 
 
 class TimelineOut(BaseModel):

@@ -30,7 +30,12 @@ class BureauMaterial:
     sha256: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "content_type": self.content_type, "size": self.size, "sha256": self.sha256}
+        return {
+            "code": self.code,
+            "content_type": self.content_type,
+            "size": self.size,
+            "sha256": self.sha256,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +68,7 @@ class ApplicationSubmission:
             "submitted_at": self.submitted_at,
             "materials": [m.to_json() for m in self.materials],
             "child": (
-                {"name": identity.child_name, "id_number": identity.child_id_number}
-                if identity
-                else None
+                {"name": identity.child_name, "id_number": identity.child_id_number} if identity else None
             ),
             "guardian": (
                 {"name": identity.guardian_name, "id_number": identity.guardian_id_number}

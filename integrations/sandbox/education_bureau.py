@@ -179,7 +179,11 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
         event_id = request.headers.get("x-event-id") or body.get("event_id")
         if event_id not in {s["event_id"] for s in app["supplements"]}:
             app["supplements"].append(
-                {"event_id": event_id, "note": body.get("note") or "", "materials": body.get("materials") or []}
+                {
+                    "event_id": event_id,
+                    "note": body.get("note") or "",
+                    "materials": body.get("materials") or [],
+                }
             )
             app["status"] = "in_review"
             if auto_review:
@@ -198,7 +202,9 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
 
     @bp.get("/api/applications")
     async def list_all(request: Request) -> HTTPResponse:
-        return json({"applications": [{k: v for k, v in a.items() if k != "events"} for a in applications.values()]})
+        return json(
+            {"applications": [{k: v for k, v in a.items() if k != "events"} for a in applications.values()]}
+        )
 
     @bp.get("/api/applications/<ref>")
     async def show(request: Request, ref: str) -> HTTPResponse:

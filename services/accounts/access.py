@@ -9,7 +9,7 @@ from services.accounts import family
 from services.accounts.enums import Role, VerificationLevel
 from services.accounts.models import RefreshToken, RoleGrant, User
 from services.accounts.principal import Principal
-from services.common import clock
+from services.common import audit, clock
 from services.common.errors import PermissionDenied, Unauthenticated
 from services.common.ids import parse_id
 
@@ -43,6 +43,18 @@ async def session_is_live(*, session_id: str) -> bool:
     ).exists()
 
 
+async def _refused(actor: Principal, subject_id: uuid.UUID | None, scope: str, reason: str) -> None:
+    # Someone tried to act for another person without a grant: the person (if they exist) and the
+    # operators can see it. The subject id is only recorded when it is a real account.
+    known = subject_id is not None and await User.exists(id=subject_id)
+    await audit.record(
+        "proxy.refused",
+        actor_id=actor.user_id,
+        subject_id=subject_id if known else None,
+        details={"scope": scope, "reason": reason},
+    )
+
+
 async def act_for(*, actor: Principal, subject: str, scope: str) -> Principal:
     """`actor` acting for `subject` under a live proxy grant covering `scope`, else PermissionDenied.
 
@@ -52,12 +64,14 @@ async def act_for(*, actor: Principal, subject: str, scope: str) -> Principal:
     """
     subject_id = parse_id(subject.strip())
     if subject_id is None:
+        await _refused(actor, None, scope, "malformed")
         raise PermissionDenied("proxy.not_allowed", scope=scope)
     if subject_id == actor.user_id:
         return actor
     grant = await family.live_grant(proxy_id=actor.user_id, subject_id=subject_id, scope=scope)
     subject_user = await User.get_or_none(id=subject_id, deleted_at=None) if grant else None
     if grant is None or subject_user is None:
+        await _refused(actor, subject_id, scope, "no_live_grant")
         raise PermissionDenied("proxy.not_allowed", scope=scope)
     # An action for someone is only as verified as the less verified of the two people.
     subject_level = VerificationLevel(subject_user.level)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from services.common.contributions import Domain
+from services.common import audit
+from services.common.contributions import Domain, PeriodicJob
+from services.deps import Deps
 
 __all__ = ["DOMAIN", "FRAME_TABLES"]
 
@@ -15,4 +17,15 @@ FRAME_TABLES = (
     "account_proxy_action",
 )
 
-DOMAIN = Domain(name="accounts", models="services.accounts.models", migrations="services.accounts.migrations")
+
+async def anchor_audit_chain(deps: Deps) -> None:
+    """Write a signed checkpoint of the audit chain head outside the database (when it moved)."""
+    await audit.write_checkpoint(deps.settings.audit_checkpoint_dir)
+
+
+DOMAIN = Domain(
+    name="accounts",
+    models="services.accounts.models",
+    migrations="services.accounts.migrations",
+    periodic_jobs=(PeriodicJob("audit.checkpoint", 300.0, anchor_audit_chain),),
+)

@@ -305,6 +305,17 @@ async def represented_subjects(*, proxy_id: uuid.UUID, scope: str) -> list[uuid.
     return [g.subject_id for g in grants if scope in g.scopes and g.subject_id is not None]
 
 
+async def proxies_of(*, subject_id: uuid.UUID | str, scope: str) -> list[tuple[uuid.UUID, str]]:
+    """(proxy id, relation) of everyone who may act for `subject_id` in `scope` right now."""
+    grants = await FamilyGrant.filter(
+        subject_id=subject_id,
+        status=FamilyGrantStatus.ACTIVE,
+        expires_at__gt=clock.now(),
+        proxy__deleted_at__isnull=True,
+    ).order_by("created_at")
+    return [(g.proxy_id, g.relation) for g in grants if scope in g.scopes]
+
+
 async def record_proxy_action(*, actor: Principal, method: str, route: str, status: int) -> None:
     """Log one successful request made under a proxy grant (proxy log + audit log)."""
     if actor.acting_for is None or actor.proxy_grant_id is None:

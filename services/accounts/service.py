@@ -69,6 +69,7 @@ __all__ = [
     "reencrypt_pii",
     "refresh_session",
     "revoke_role",
+    "role_holders",
     "sign_in",
     "update_profile",
     "verified_identity",
@@ -511,9 +512,17 @@ def _check_scope(role: Role, scope: str) -> None:
 
 
 async def grant_role(
-    *, user_ref: str, role: Role, scope: str = "", granted_by: uuid.UUID | None = None
+    *,
+    user_ref: str,
+    role: Role,
+    scope: str = "",
+    granted_by: uuid.UUID | None = None,
+    operator: str | None = None,
 ) -> RoleGrant:
-    """Give `role` (limited to `scope` for community_staff/dept_operator); idempotent."""
+    """Give `role` (limited to `scope` for community_staff/dept_operator); idempotent.
+
+    `operator` names who granted it from the command line (an operator's login, not a resident).
+    """
     _check_scope(role, scope)
     user = await find_user(user_ref)
     async with in_transaction() as conn:
@@ -528,7 +537,8 @@ async def grant_role(
                 subject_id=user.id,
                 target_type="role",
                 target_id=grant.id,
-                details={"role": role.value, "scope": scope},
+                details={"role": role.value, "scope": scope}
+                | ({"via": "cli", "operator": operator} if operator else {}),
                 using_db=conn,
             )
     return grant
@@ -554,6 +564,14 @@ async def revoke_role(
                 using_db=conn,
             )
     return removed
+
+
+async def role_holders(*, role: Role, scope: str) -> list[uuid.UUID]:
+    """Users holding `role` for `scope` or for every scope (e.g. whom to alert about a department's case)."""
+    rows = await RoleGrant.filter(
+        role=role, scope__in=[scope, ""], user__deleted_at__isnull=True
+    ).values_list("user_id", flat=True)
+    return sorted(set(rows))
 
 
 # --- PIPL: export, deletion, key rotation ------------------------------------------------------------
@@ -629,7 +647,8 @@ async def export_data(
                 "action": e.action,
                 "actor_id": e.actor_id,
                 "subject_id": e.subject_id,
-                "ip": e.ip,
+                # Someone else's address (a proxy, a staff member) is their personal data, not ours to give.
+                "ip": e.ip if e.actor_id == str(user.id) else None,
                 "details": e.details,
             }
             for e in entries

@@ -52,7 +52,7 @@ from services.bookings.resources import is_staff, resource_row, resource_view, s
 from services.bookings.rules import BookingRules
 from services.bookings.views import BookingView
 from services.bookings.waitlist import PROXY_SCOPE, anyone_waiting, release
-from services.common import clock
+from services.common import audit, clock
 from services.common.crypto import mask_id_number, mask_name
 from services.common.errors import PermissionDenied
 from services.common.ids import new_id, parse_id
@@ -309,6 +309,15 @@ async def decide(
         else:
             await ledger.notify_row(conn, row, "notify.booking.denied")
             await release(conn, row, target, cipher=cipher, policies=policies, decided_by_id=actor.user_id)
+        await audit.record(
+            "booking.decided",
+            actor_id=actor.user_id,
+            subject_id=row.subject_id,
+            target_type="booking",
+            target_id=row.id,
+            details={"approve": approve},
+            using_db=conn,
+        )
     return await ledger.view(row.id)
 
 

@@ -23,7 +23,7 @@ from services.bookings.models import Booking
 from services.bookings.resources import is_staff
 from services.bookings.rules import BookingRules
 from services.bookings.views import BookingView
-from services.common import clock
+from services.common import audit, clock
 from services.common.ids import parse_id
 
 __all__ = ["check_in", "check_in_code_for", "parse_code", "verify_code"]
@@ -97,4 +97,12 @@ async def check_in(
         raise CheckInNotOpen(details={"opens": opens.isoformat(), "closes": row.slot_end.isoformat()})
     async with in_transaction() as conn:
         await ledger.move(conn, row, BookingStatus.CHECKED_IN, checked_in_at=now)
+        await audit.record(
+            "booking.checked_in",
+            actor_id=actor.user_id,
+            subject_id=row.subject_id,
+            target_type="booking",
+            target_id=row.id,
+            using_db=conn,
+        )
     return await ledger.view(row.id)

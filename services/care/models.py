@@ -79,7 +79,7 @@ class CareDoctor(Model):
 
 
 class SystemHealth(Model):
-    """Whether an outside system answered lately; shared by every process (the booking guard reads it)."""
+    """Whether an outside system answered lately, shared by every process (the booking guard reads it)."""
 
     system = fields.CharField(max_length=32, primary_key=True)
     down_since = fields.DatetimeField(null=True)
@@ -157,7 +157,7 @@ class CareAssessment(Model):
 
 
 class SubsidyAccount(Model):
-    """One person's subsidy budget for one month (YYYY-MM); orders draw on it first."""
+    """One person's subsidy budget for one month (YYYY-MM), which orders draw on first."""
 
     id = fields.UUIDField(primary_key=True, default=new_id)
     subject_id = fields.UUIDField()

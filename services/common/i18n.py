@@ -7,6 +7,7 @@ Every user-visible text is looked up by a message id (error codes double as ids)
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from babel.messages.pofile import read_po
 
-__all__ = ["DEFAULT_LOCALE", "SUPPORTED_LOCALES", "catalog", "negotiate", "translate"]
+__all__ = ["DEFAULT_LOCALE", "SUPPORTED_LOCALES", "catalog", "localized", "message", "negotiate", "translate"]
 
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 SUPPORTED_LOCALES: tuple[str, ...] = ("zh_CN", "en")
@@ -35,14 +36,46 @@ def catalog(locale: str) -> dict[str, str]:
     return messages
 
 
+def localized(names: Mapping[str, str]) -> dict[str, str]:
+    """A name in every language it has, as a message parameter: rendered in the reader's language.
+
+    `translate("notify.booking.confirmed", "en", name=localized({"zh_CN": "奉仙观", "en": "Fengxian Temple"}))`
+    reads "... Fengxian Temple"; a reader in zh_CN sees 奉仙观. Stored as is in an inbox row's params,
+    so the text is rendered at read time, in the language of whoever reads it.
+    """
+    return {k: v for k, v in names.items() if isinstance(v, str) and v}
+
+
+def message(msgid: str, /, **params: Any) -> dict[str, Any]:
+    """A translatable text as a message parameter (e.g. a status label): {"msgid": ..., "params": ...}."""
+    return {"msgid": msgid, "params": params}
+
+
+def _render_param(value: Any, locale: str, depth: int = 0) -> Any:
+    if isinstance(value, Mapping) and depth < 3:
+        if isinstance(value.get("msgid"), str):
+            params = value.get("params") if isinstance(value.get("params"), Mapping) else {}
+            return translate(
+                value["msgid"], locale, **{k: _render_param(v, locale, depth + 1) for k, v in params.items()}
+            )
+        if DEFAULT_LOCALE in value:
+            return value.get(locale) or value[DEFAULT_LOCALE]
+    return value
+
+
 def translate(msgid: str, locale: str | None = None, /, **params: Any) -> str:
-    """The text for `msgid` in `locale`, falling back to zh_CN, then to the id itself."""
-    template = catalog(locale or DEFAULT_LOCALE).get(msgid) or catalog(DEFAULT_LOCALE).get(msgid)
+    """The text for `msgid` in `locale`, falling back to zh_CN, then to the id itself.
+
+    A parameter may be a name in several languages (`localized`) or a message of its own (`message`):
+    both are rendered in `locale`.
+    """
+    locale = locale or DEFAULT_LOCALE
+    template = catalog(locale).get(msgid) or catalog(DEFAULT_LOCALE).get(msgid)
     if template is None:
         log.warning("missing translation", extra={"msgid": msgid, "locale": locale})
         return msgid
     try:
-        return template.format(**params)
+        return template.format(**{key: _render_param(value, locale) for key, value in params.items()})
     except (KeyError, IndexError, ValueError):
         return template
 

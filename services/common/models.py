@@ -64,9 +64,10 @@ class IdempotencyRecord(Model):
 class AuditEntry(Model):
     """One line of the append-only audit log: who did what, for whom, from where.
 
-    Rows are chained: `hash` is the SHA-256 of the row's canonical content including `prev_hash`, so
-    editing or deleting any row breaks every later link (`citizen-api audit verify`). Details never
-    hold personal data, which is why anonymising an account leaves the chain intact.
+    Rows are chained: `hash` is the HMAC (key `key_id`, held outside the database) of the row's
+    canonical content including `prev_hash`, so editing or deleting any row breaks every later link
+    (`citizen-api audit verify`). Details never hold personal data, which is why anonymising an
+    account leaves the chain intact.
     """
 
     id = fields.UUIDField(primary_key=True, default=new_id)
@@ -82,6 +83,8 @@ class AuditEntry(Model):
     details: dict = fields.JSONField(default=dict)
     prev_hash = fields.CharField(max_length=64, unique=True)
     hash = fields.CharField(max_length=64, unique=True)
+    # None only on entries written before the chain was keyed (plain SHA-256).
+    key_id = fields.CharField(max_length=16, null=True)
 
     class Meta:
         table = "audit_entry"

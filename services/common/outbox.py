@@ -24,7 +24,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q
 
 from integrations.errors import CircuitOpen, IntegrationRejected
-from services.common import clock, context
+from services.common import audit, clock, context
 from services.common.errors import Conflict, NotFound
 from services.common.ids import new_id, parse_id
 from services.common.models import OutboxMessage, OutboxStatus
@@ -250,7 +250,7 @@ async def deliver_due(
     return report
 
 
-async def retry_dead(message_id: str) -> OutboxMessage:
+async def retry_dead(message_id: str, *, actor_id: uuid.UUID | None = None) -> OutboxMessage:
     """An operator's retry: a dead (or waiting) message becomes due now with a fresh attempt budget."""
     parsed = parse_id(message_id)
     message = await OutboxMessage.get_or_none(id=parsed) if parsed else None
@@ -260,6 +260,13 @@ async def retry_dead(message_id: str) -> OutboxMessage:
         raise Conflict("outbox.not_retryable", status=message.status.value)
     await OutboxMessage.filter(id=message.id, status=message.status).update(
         status=OutboxStatus.PENDING, attempts=0, available_at=clock.now(), lease_until=None
+    )
+    await audit.record(
+        "outbox.retried",
+        actor_id=actor_id,
+        target_type="outbox",
+        target_id=message.id,
+        details={"topic": message.topic},
     )
     await message.refresh_from_db()
     return message

@@ -15,6 +15,7 @@ it to services as a value.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -28,7 +29,7 @@ from limits.errors import StorageError
 
 from services.common.errors import RateLimited
 
-__all__ = ["RateLimiter", "RateRule"]
+__all__ = ["RateLimiter", "RateRule", "named_rule"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,12 @@ class RateRule:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "item", parse(self.limit))
+
+
+@functools.lru_cache(maxsize=256)
+def named_rule(name: str, limit: str, code: str = "request.too_many") -> RateRule:
+    """The rule for a configured limit (settings.rate_limit(name)); cached, rules are immutable."""
+    return RateRule(name, limit, code=code)
 
 
 class RateLimiter:
@@ -105,6 +112,30 @@ class RateLimiter:
         """Count one attempt; raise RateLimited (429 with Retry-After) when the rule is exceeded."""
         retry_after = await self.check(rule, *identifiers)
         if retry_after is not None:
+            raise RateLimited(
+                rule.code, retry_after=retry_after, details={"retry_after": retry_after}, seconds=retry_after
+            )
+
+    async def ensure_allowed(self, rule: RateRule, *identifiers: str) -> None:
+        """Raise RateLimited when `rule` is used up for `identifiers`, without counting an attempt.
+
+        For budgets of refusals: check before the attempt, `hit` only when it was refused, so the
+        answer to an allowed attempt never depends on whether the refusal would have happened.
+        """
+        if not self.enabled:
+            return
+        limiter = self._primary if self._primary is not None and not self.degraded else self._memory
+        try:
+            allowed = await limiter.test(rule.item, rule.name, *identifiers)
+            stats = None if allowed else await limiter.get_window_stats(rule.item, rule.name, *identifiers)
+        except StorageError:
+            self._primary_down_until = time.monotonic() + self._retry_after_s
+            allowed = await self._memory.test(rule.item, rule.name, *identifiers)
+            stats = (
+                None if allowed else await self._memory.get_window_stats(rule.item, rule.name, *identifiers)
+            )
+        if stats is not None:
+            retry_after = max(1, math.ceil(stats.reset_time - time.time()))
             raise RateLimited(
                 rule.code, retry_after=retry_after, details={"retry_after": retry_after}, seconds=retry_after
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.accounts.principal import Principal
-from services.common import clock
+from services.common import audit, clock
 from services.common.crypto import PiiCipher
 from services.common.ids import parse_id
 from services.common.pagination import Page, keyset_page
@@ -112,4 +112,12 @@ async def verify_membership(*, actor: Principal, membership_id: str, approve: bo
     membership.verified_by_id = actor.user_id
     membership.verified_at = clock.now()
     await membership.save(update_fields=["status", "verified_by_id", "verified_at", "updated_at"])
+    await audit.record(
+        "membership.verified",
+        actor_id=actor.user_id,
+        subject_id=membership.user_id,
+        target_type="membership",
+        target_id=membership.id,
+        details={"approve": approve},
+    )
     return membership

@@ -13,7 +13,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from services.accounts.principal import Principal
-from services.common import clock, outbox
+from services.common import audit, clock, outbox
 from services.common.errors import InvalidInput
 from services.common.i18n import DEFAULT_LOCALE, translate
 from services.common.ids import parse_id
@@ -167,6 +167,14 @@ async def create_notice(
             sec_label=str(verdict.label) if verdict.label is not None else None,
             using_db=conn,
         )
+        await audit.record(
+            "notice.posted",
+            actor_id=actor.user_id,
+            target_type="notice",
+            target_id=notice.id,
+            details={"status": status.value},
+            using_db=conn,
+        )
         await _announce_if_due(notice, conn=conn)
     await index_notice(notice, community)
     return notice
@@ -225,6 +233,14 @@ async def update_notice(
         notice.author_id = actor.user_id
     async with in_transaction() as conn:
         await notice.save(using_db=conn)
+        await audit.record(
+            "notice.edited",
+            actor_id=actor.user_id,
+            target_type="notice",
+            target_id=notice.id,
+            details={"fields": sorted(k for k, v in changes.items() if v is not None)},
+            using_db=conn,
+        )
         await _announce_if_due(notice, conn=conn)
     await index_notice(notice, None)
     return notice
@@ -248,6 +264,14 @@ async def review_notice(*, actor: Principal, notice_id: str, approve: bool) -> N
         if updated != 1:
             raise IllegalNoticeTransition(status="changed")
         notice.status, notice.reviewed_by_id, notice.reviewed_at = target, actor.user_id, now
+        await audit.record(
+            "notice.reviewed",
+            actor_id=actor.user_id,
+            target_type="notice",
+            target_id=notice.id,
+            details={"approve": approve},
+            using_db=conn,
+        )
         await _announce_if_due(notice, conn=conn)
     await index_notice(notice, None)
     return notice
@@ -261,6 +285,7 @@ async def withdraw_notice(*, actor: Principal, notice_id: str) -> Notice:
     notice.withdrawn_at = clock.now()
     notice.pinned = False
     await notice.save(update_fields=["status", "withdrawn_at", "pinned", "updated_at"])
+    await audit.record("notice.withdrawn", actor_id=actor.user_id, target_type="notice", target_id=notice.id)
     await index_notice(notice, None)
     return notice
 

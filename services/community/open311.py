@@ -20,7 +20,7 @@ from tortoise.expressions import Q
 
 from services.accounts.enums import Role
 from services.accounts.principal import Principal
-from services.common import clock
+from services.common import audit, clock
 from services.common.crypto import PiiCipher
 from services.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from services.common.i18n import translate
@@ -226,6 +226,9 @@ async def issue_api_key(*, actor: Principal, partner: str, cipher: PiiCipher) ->
         key_prefix=plaintext[:10],
         created_by_id=actor.user_id,
     )
+    await audit.record(
+        "open311.key_issued", actor_id=actor.user_id, target_type="open311_key", target_id=key.id
+    )
     return IssuedKey(key, plaintext)
 
 
@@ -243,6 +246,9 @@ async def revoke_api_key(*, actor: Principal, key_id: str) -> Open311ApiKey:
     if key.revoked_at is None:
         key.revoked_at = clock.now()
         await key.save(update_fields=["revoked_at"])
+        await audit.record(
+            "open311.key_revoked", actor_id=actor.user_id, target_type="open311_key", target_id=key.id
+        )
     return key
 
 

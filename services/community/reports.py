@@ -15,7 +15,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from services.accounts.principal import Principal
-from services.common import clock, outbox
+from services.common import audit, clock, outbox
 from services.common.crypto import PiiCipher, mask_phone
 from services.common.i18n import DEFAULT_LOCALE
 from services.common.ids import parse_id
@@ -467,6 +467,14 @@ async def change_report_status(
         if updated != 1:
             raise IllegalReportTransition(current="changed", target=after.value)
         await _record_change(report, actor_id=actor.user_id, before=before, after=after, note=note, conn=conn)
+        await audit.record(
+            "report.status_changed",
+            actor_id=actor.user_id,
+            target_type="report",
+            target_id=report.id,
+            details={"from": before.value, "to": after.value},
+            using_db=conn,
+        )
         if target is not None:
             # Whoever cared about the duplicate now follows the original.
             people = {report.reporter_id} if report.reporter_id else set()

@@ -62,7 +62,7 @@ async def draw_school(
         raise LotteryAlreadyDrawn()
     report_window = next((w for w in windows if w.phase == Phase.REPORTING), None)
     report_on = clock.local_date(report_window.opens_at) if report_window else None
-    seed = cipher.decrypt(lottery.seed_enc, context=SEED_CONTEXT)
+    seed = cipher.decrypt(lottery.sealed_seed, context=SEED_CONTEXT)
     async with in_transaction() as conn:
         eligible = await (
             Application.filter(round_id=round_.id, school_id=school.id, status=ApplicationStatus.APPROVED)

@@ -576,7 +576,10 @@ async def answer_supplement(
     if ApplicationStatus(app.status) != ApplicationStatus.SUPPLEMENT_REQUESTED:
         raise IllegalTransition(status_from=app.status, status_to=ApplicationStatus.IN_REVIEW.value)
     _, windows = await rounds.load_round(app.round_id)
-    rounds.require_phase(windows, {Phase.REVIEW, Phase.SUPPLEMENT}, action="supplement", now=now)
+    # Until 补充材料 closes (the bureau may ask while registration is still open).
+    rounds.require_phase(
+        windows, {Phase.REGISTRATION, Phase.REVIEW, Phase.SUPPLEMENT}, action="supplement", now=now
+    )
     wanted = list((app.supplement or {}).get("materials") or [])
     fresh = await ApplicationMaterial.filter(application_id=app.id, for_supplement=True)
     missing = [m for m in wanted if m not in {f.material_code for f in fresh}]

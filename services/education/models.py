@@ -267,7 +267,8 @@ class Lottery(Model):
     )
     algorithm = fields.CharField(max_length=32, default="hmac-sha256-v1")
     commitment = fields.CharField(max_length=64)  # sha256(seed bytes), public before the draw
-    seed_enc = fields.TextField()  # the seed, sealed until the draw
+    # The seed, AES-GCM sealed until the draw (a secret of the bureau, not personal data).
+    sealed_seed = fields.TextField()
     seed = fields.CharField(max_length=64, null=True)  # revealed at the draw (hex)
     committed_at = fields.DatetimeField()
     drawn_at = fields.DatetimeField(null=True)

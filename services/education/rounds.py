@@ -153,7 +153,7 @@ async def ensure_commitments(*, round_id: uuid.UUID, cipher: PiiCipher) -> int:
         await Lottery.get_or_create(
             defaults={
                 "commitment": commitment_of(seed),
-                "seed_enc": cipher.encrypt(seed, context=SEED_CONTEXT),
+                "sealed_seed": cipher.encrypt(seed, context=SEED_CONTEXT),
                 "committed_at": clock.now(),
             },
             round_id=round_id,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -17,10 +18,10 @@ from services.accounts.enums import ProxyScope
 from services.accounts.principal import Principal
 from services.common import clock, outbox
 from services.common.crypto import PiiCipher
-from services.common.ids import new_id
+from services.common.ids import new_id, parse_id
 from services.common.pagination import Page, keyset_page
 from services.common.storage import DOCUMENT_TYPES, FileStore
-from services.gov.catalogue import item_or_404
+from services.gov.catalogue import item_or_404, material_name
 from services.gov.enums import (
     CaseEventKind,
     CaseStatus,
@@ -34,14 +35,16 @@ from services.gov.errors import (
     MaterialsLocked,
     MaterialsMissing,
     UnknownMaterial,
+    UploadNotFound,
 )
 from services.gov.models import (
     Case,
     CaseMaterial,
+    MaterialUpload,
     ServiceItem,
 )
 from services.gov.timeline import actor_label, case_view, own_case, record_event, transition
-from services.gov.views import CaseMaterialView, CaseView
+from services.gov.views import CaseMaterialView, CaseView, MaterialUploadView
 
 __all__ = [
     "MAX_MATERIALS_PER_CASE",
@@ -49,6 +52,7 @@ __all__ = [
     "TOPIC_SUBMIT",
     "TOPIC_SUPPLEMENT",
     "TOPIC_WITHDRAW",
+    "TOPIC_DELETE_FILES",
     "add_material",
     "answer_supplement",
     "create_application",
@@ -61,7 +65,12 @@ __all__ = [
 TOPIC_SUBMIT = "gov.case_submit"
 TOPIC_SUPPLEMENT = "gov.case_supplement"
 TOPIC_WITHDRAW = "gov.case_withdraw"
+# Stored files to delete (an erased account's materials, expired uploads), once the rows are gone.
+TOPIC_DELETE_FILES = "gov.materials_erased"
 MAX_MATERIALS_PER_CASE = 30
+# Uploads waiting for their application: a few per person, kept for a day.
+MAX_PENDING_UPLOADS = 30
+UPLOAD_TTL = dt.timedelta(days=1)
 OTHER_MATERIAL = "other"
 
 
@@ -80,13 +89,111 @@ def _missing_materials(item: ServiceItem, uploaded: set[str]) -> list[str]:
     ]
 
 
-async def _submit(case: Case, item: ServiceItem, *, actor_label: str, conn: BaseDBAsyncClient) -> Case:
+def _materials_missing(item: ServiceItem, missing: list[str], locale: str) -> MaterialsMissing:
+    """The refusal naming each missing material in the reader's language (codes in details)."""
+    names = [material_name(item, code, locale) for code in missing]
+    return MaterialsMissing(
+        materials="、".join(names) if locale.startswith("zh") else ", ".join(names),
+        details={
+            "missing": missing,
+            "materials": [{"code": c, "name": n} for c, n in zip(missing, names, strict=True)],
+        },
+    )
+
+
+def _known_materials(item: ServiceItem) -> set[str]:
+    return {m["code"] for m in item.materials} | {OTHER_MATERIAL}
+
+
+async def upload_material(
+    *, actor: Principal, data: bytes, filename: str, store: FileStore, max_bytes: int
+) -> MaterialUploadView:
+    """Keep a file for an application not made yet (type checked by content, size capped)."""
+    pending = await MaterialUpload.filter(user_id=actor.subject_id).count()
+    if pending >= MAX_PENDING_UPLOADS:
+        raise MaterialsLocked(status=CaseStatus.DRAFT.value, details={"max_files": MAX_PENDING_UPLOADS})
+    stored = await store.save(data=data, filename=filename, allowed_types=DOCUMENT_TYPES, max_bytes=max_bytes)
+    upload = await MaterialUpload.create(
+        user_id=actor.subject_id,
+        uploaded_by_id=actor.user_id,
+        file_key=stored.key,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        filename=_safe_filename(filename),
+    )
+    return MaterialUploadView(
+        id=upload.id,
+        content_type=upload.content_type,
+        size=upload.size,
+        sha256=upload.sha256,
+        filename=upload.filename,
+        created_at=upload.created_at,
+        expires_at=upload.created_at + UPLOAD_TTL,
+    )
+
+
+async def _attach_upload(
+    case: Case, actor: Principal, *, code: str, upload_id: str, conn: BaseDBAsyncClient
+) -> CaseMaterial:
+    """Turn one of the applicant's uploads into a material of `case` (each upload is used once)."""
+    parsed = parse_id(upload_id)
+    upload = (
+        await MaterialUpload.filter(id=parsed, user_id=actor.subject_id).using_db(conn).first()
+        if parsed
+        else None
+    )
+    # Deleted under the transaction: two applications cannot both take the same file.
+    if upload is None or not await MaterialUpload.filter(id=upload.id).using_db(conn).delete():
+        raise UploadNotFound(upload=str(upload_id)[:64])
+    material = await CaseMaterial.create(
+        case_id=case.id,
+        material_code=code,
+        file_key=upload.file_key,
+        content_type=upload.content_type,
+        size=upload.size,
+        sha256=upload.sha256,
+        filename=upload.filename,
+        uploaded_by_id=upload.uploaded_by_id,
+        using_db=conn,
+    )
+    await record_event(
+        case,
+        kind=CaseEventKind.MATERIAL,
+        actor=actor_label(actor),
+        conn=conn,
+        data={"material_code": code, "material_id": str(material.id), "size": upload.size},
+    )
+    return material
+
+
+async def expire_uploads(*, now: dt.datetime | None = None) -> int:
+    """Forget uploads never used in an application within UPLOAD_TTL; their files go with them."""
+    cutoff = (now or clock.now()) - UPLOAD_TTL
+    async with in_transaction() as conn:
+        stale = await MaterialUpload.filter(created_at__lt=cutoff).using_db(conn).limit(500)
+        if not stale:
+            return 0
+        await MaterialUpload.filter(id__in=[u.id for u in stale]).using_db(conn).delete()
+        # Same transaction: the files are deleted exactly when the rows are gone.
+        await outbox.enqueue(
+            topic=TOPIC_DELETE_FILES,
+            payload={"keys": [u.file_key for u in stale]},
+            aggregate_type="gov_case",
+            using_db=conn,
+        )
+    return len(stale)
+
+
+async def _submit(
+    case: Case, item: ServiceItem, *, actor_label: str, conn: BaseDBAsyncClient, locale: str
+) -> Case:
     uploaded = set(
         await CaseMaterial.filter(case_id=case.id).using_db(conn).values_list("material_code", flat=True)
     )
     missing = _missing_materials(item, uploaded)
     if missing:
-        raise MaterialsMissing(materials=", ".join(missing), details={"missing": missing})
+        raise _materials_missing(item, missing, locale)
     now = clock.now()
     await transition(
         case,
@@ -116,11 +223,22 @@ async def create_application(
     submit: bool,
     cipher: PiiCipher,
     locale: str,
+    materials: Sequence[tuple[str, str]] = (),
 ) -> CaseView:
-    """Open a case for the actor (or the person they act for): a draft, or submitted at once."""
+    """Open a case for the actor (or the person they act for): a draft, or submitted at once.
+
+    `materials` are (material code, upload id) pairs from upload_material: one request then
+    applies with everything attached. A refusal (a material missing) leaves the uploads usable.
+    """
     item = await item_or_404(item_code)
     if not item.online:
         raise ItemNotOnline(code=item.code)
+    known = _known_materials(item)
+    for code, _ in materials:
+        if code not in known:
+            raise UnknownMaterial(code=code[:48], details={"allowed": sorted(known)})
+    if len(materials) > MAX_MATERIALS_PER_CASE:
+        raise MaterialsLocked(status=CaseStatus.DRAFT.value, details={"max_files": MAX_MATERIALS_PER_CASE})
     async with in_transaction() as conn:
         now = clock.now()
         case = await Case.create(
@@ -144,8 +262,10 @@ async def create_application(
             status_to=CaseStatus.DRAFT,
             data={"form_fields": sorted(form)},
         )
+        for code, upload_id in materials:
+            await _attach_upload(case, actor, code=code, upload_id=upload_id, conn=conn)
         if submit:
-            await _submit(case, item, actor_label=actor_label(actor), conn=conn)
+            await _submit(case, item, actor_label=actor_label(actor), conn=conn, locale=locale)
     return await case_view(case, actor=actor, locale=locale, cipher=cipher)
 
 
@@ -160,7 +280,7 @@ async def submit_case(*, actor: Principal, case_id: str, locale: str, cipher: Pi
     async with in_transaction() as conn:
         case = await own_case(actor, case_id, conn=conn)
         item = await item_or_404(case.item_code)
-        await _submit(case, item, actor_label=actor_label(actor), conn=conn)
+        await _submit(case, item, actor_label=actor_label(actor), conn=conn, locale=locale)
     return await case_view(case, actor=actor, locale=locale, cipher=cipher)
 
 
@@ -179,7 +299,10 @@ async def add_material(
     if case.status not in (CaseStatus.DRAFT, CaseStatus.SUPPLEMENT_REQUESTED):
         raise MaterialsLocked(status=case.status.value)
     item = await item_or_404(case.item_code)
-    known = {m["code"] for m in item.materials} | {OTHER_MATERIAL}
+    known = _known_materials(item)
+    if case.status == CaseStatus.SUPPLEMENT_REQUESTED:
+        # A 补正 may ask for something the guide does not list (e.g. a proof the officer needs).
+        known |= {str(code) for code in (case.supplement or {}).get("materials") or []}
     if material_code not in known:
         raise UnknownMaterial(code=material_code[:48], details={"allowed": sorted(known)})
     if await CaseMaterial.filter(case_id=case.id).count() >= MAX_MATERIALS_PER_CASE:
@@ -264,6 +387,15 @@ async def answer_supplement(
         if due and requested_on:
             paused = _working_days_between(dt.date.fromisoformat(requested_on), clock.local_date())
             due = clock.add_working_days(due, paused)
+        # "More materials sent" first, then the move back to review it caused.
+        await record_event(
+            case,
+            kind=CaseEventKind.SUPPLEMENT_ANSWERED,
+            actor=actor_label(actor),
+            conn=conn,
+            note=note,
+            data={"material_ids": [str(m.id) for m in fresh]},
+        )
         await transition(
             case,
             CaseStatus.IN_REVIEW,
@@ -272,14 +404,6 @@ async def answer_supplement(
             conn=conn,
             remark=note,
             due_date=due,
-        )
-        await record_event(
-            case,
-            kind=CaseEventKind.SUPPLEMENT_ANSWERED,
-            actor=actor_label(actor),
-            conn=conn,
-            note=note,
-            data={"material_ids": [str(m.id) for m in fresh]},
         )
         # Materials uploaded for this round are now part of the file; the next 补正 starts afresh.
         await (

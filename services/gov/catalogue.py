@@ -42,6 +42,7 @@ __all__ = [
     "item_or_404",
     "list_halls",
     "list_items",
+    "material_name",
     "window_for_resource",
 ]
 
@@ -51,6 +52,16 @@ DEFAULT_LOCALE = "zh_CN"
 def _pick(texts: Iterable[ServiceItemText], locale: str) -> ServiceItemText:
     by_locale = {t.locale: t for t in texts}
     return by_locale.get(locale) or by_locale[DEFAULT_LOCALE]
+
+
+def material_name(item: ServiceItem, code: str, locale: str) -> str:
+    """A material's name in `locale` (zh_CN when missing; the code when the item does not name it)."""
+    texts = list(item.texts)
+    return (
+        _pick(texts, locale).material_names.get(code)
+        or _pick(texts, DEFAULT_LOCALE).material_names.get(code)
+        or code
+    )
 
 
 def _item_view(item: ServiceItem, locale: str, halls: list[HallView] | None = None) -> ItemView:

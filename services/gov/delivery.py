@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from services.accounts import service as accounts
+from services.accounts.enums import Role
 from services.common import clock
 from services.common.crypto import PiiCipher
 from services.common.ids import parse_id
@@ -23,15 +27,20 @@ from services.gov.enums import (
 from services.gov.errors import (
     BadCallback,
     CaseNotFound,
+    IllegalTransition,
 )
 from services.gov.models import (
     CallbackReceipt,
     Case,
+    CaseEvent,
     CaseMaterial,
     ServiceItem,
 )
 from services.gov.ports import Applicant, CaseSubmission, GovPlatform, SubmissionMaterial
 from services.gov.timeline import record_event, transition
+from services.notifications import service as notifications
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "CallbackResult",
@@ -153,8 +162,69 @@ _PLATFORM_TARGETS = frozenset(
 )
 
 
+# A case the citizen never submitted, or withdrew, is not overruled by a reconciling callback.
+_NOT_RECONCILABLE = frozenset({CaseStatus.DRAFT, CaseStatus.WITHDRAWN})
+
+
+async def _refused_last(case_id: uuid.UUID, *, conn: BaseDBAsyncClient) -> bool:
+    """Whether our last word on the case's status was a refused callback (so the next one reconciles)."""
+    last = (
+        await CaseEvent.filter(
+            case_id=case_id, kind__in=[CaseEventKind.STATUS, CaseEventKind.CALLBACK_REFUSED]
+        )
+        .using_db(conn)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return last is not None and last.kind == CaseEventKind.CALLBACK_REFUSED
+
+
+def _accepted_fields(item: ServiceItem, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "accepted_at": now,
+        "due_date": clock.add_working_days(clock.local_date(now), item.promised_limit_days),
+    }
+
+
+async def _record_refusal(*, case_id: uuid.UUID | None, event_id: str, target: CaseStatus) -> None:
+    """Put a refused callback on the case's timeline (once per event) and alert the department's operators."""
+    async with in_transaction() as conn:
+        case = await Case.filter(id=case_id).using_db(conn).first() if case_id else None
+        if case is None:
+            return
+        refusals = await CaseEvent.filter(case_id=case.id, kind=CaseEventKind.CALLBACK_REFUSED).using_db(conn)
+        if any(e.data.get("event_id") == event_id for e in refusals):
+            return  # the platform retried the same event: recorded and alerted already
+        await record_event(
+            case,
+            kind=CaseEventKind.CALLBACK_REFUSED,
+            actor="platform",
+            conn=conn,
+            status_from=CaseStatus(case.status),
+            status_to=target,
+            data={"event_id": event_id},
+        )
+        for operator in await accounts.role_holders(role=Role.DEPT_OPERATOR, scope=case.department_code):
+            await notifications.notify(
+                user_id=operator,
+                kind="notify.gov.callback_refused",
+                params={"case_ref": case.ref, "ours": case.status.value, "theirs": target.value},
+                case_ref=case.ref,
+                using_db=conn,
+            )
+    log.error(
+        "gov platform callback refused",
+        extra={"case_id": str(case.id), "event_id": event_id, "from": case.status.value, "to": target.value},
+    )
+
+
 async def apply_platform_callback(*, system: str, event: dict[str, Any]) -> CallbackResult:
-    """Apply one (already signature-checked) status event; the same event id twice changes nothing."""
+    """Apply one (already signature-checked) status event; the same event id twice changes nothing.
+
+    A status our state machine cannot take (e.g. "approved" while we never heard "accepted") is
+    refused (409), recorded on the case and sent to the department's operators; the platform's
+    next callback for the case is then applied as it stands (reconciled), filling in what we missed.
+    """
     event_id = str(event.get("event_id") or "")[:64]
     if not event_id:
         raise BadCallback(field="event_id")
@@ -183,15 +253,15 @@ async def apply_platform_callback(*, system: str, event: dict[str, Any]) -> Call
                 )
             if CaseStatus(case.status) == target:
                 return CallbackResult(outcome="unchanged", case_id=case.id, status=target)
+            reconcile = CaseStatus(case.status) not in _NOT_RECONCILABLE and await _refused_last(
+                case.id, conn=conn
+            )
             updates: dict[str, Any] = {"note": message}
             now = clock.now()
-            if target == CaseStatus.ACCEPTED:
-                item = await ServiceItem.get(code=case.item_code).using_db(conn)
-                updates |= {
-                    "accepted_at": now,
-                    "due_date": clock.add_working_days(clock.local_date(now), item.promised_limit_days),
-                }
-            elif target == CaseStatus.SUPPLEMENT_REQUESTED:
+            item = await ServiceItem.get(code=case.item_code).using_db(conn)
+            if target == CaseStatus.ACCEPTED or (reconcile and case.accepted_at is None):
+                updates |= _accepted_fields(item, now)
+            if target == CaseStatus.SUPPLEMENT_REQUESTED:
                 updates["supplement"] = {
                     "message": message,
                     "materials": [str(m)[:48] for m in event.get("materials") or []][:20],
@@ -208,9 +278,13 @@ async def apply_platform_callback(*, system: str, event: dict[str, Any]) -> Call
                 actor_label="platform",
                 conn=conn,
                 remark=message,
-                data={"event_id": event_id},
+                data={"event_id": event_id, **({"reconciled": True} if reconcile else {})},
+                reconcile=reconcile,
                 **updates,
             )
     except IntegrityError:
         return CallbackResult(outcome="duplicate", case_id=None, status=None)
+    except IllegalTransition:
+        await _record_refusal(case_id=parsed, event_id=event_id, target=target)
+        raise
     return CallbackResult(outcome="applied", case_id=case.id, status=target)

@@ -18,6 +18,13 @@ DOMAIN = Domain(
     privacy=PrivacyHooks(
         export=privacy.export_user_data,
         erase=privacy.erase_user_data,
-        tables=("gov_case", "gov_case_event", "gov_case_material", "gov_rating", "gov_follow_up"),
+        tables=(
+            "gov_case",
+            "gov_case_event",
+            "gov_case_material",
+            "gov_material_upload",
+            "gov_rating",
+            "gov_follow_up",
+        ),
     ),
 )

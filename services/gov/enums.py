@@ -141,6 +141,8 @@ class CaseEventKind(StrEnum):
     DELIVERED = "delivered"
     OVERDUE = "overdue"  # the promised time limit passed with the case still running
     RATED = "rated"
+    # The platform reported a state our state machine could not take; its next callback reconciles.
+    CALLBACK_REFUSED = "callback_refused"
 
 
 class RatingLevel(StrEnum):

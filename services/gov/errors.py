@@ -4,6 +4,7 @@ DomainError
  ├── InvalidInput
  │    ├── MaterialsMissing          required materials not uploaded before submitting
  │    ├── UnknownMaterial           a material code the item does not ask for
+ │    ├── UploadNotFound            an application names an upload that is not the applicant's (or used)
  │    ├── ItemNotOnline             the item cannot be applied for online
  │    └── BadCallback               a callback body we cannot apply
  ├── Unauthenticated
@@ -42,6 +43,7 @@ __all__ = [
     "RatingTargetNotFound",
     "UnknownCallbackSystem",
     "UnknownMaterial",
+    "UploadNotFound",
 ]
 
 
@@ -107,3 +109,7 @@ class FollowUpNotFound(NotFound):
 
 class FollowUpClosed(Conflict):
     code = "gov.follow_up.closed"
+
+
+class UploadNotFound(InvalidInput):
+    code = "gov.case.upload_unknown"

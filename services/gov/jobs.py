@@ -50,7 +50,7 @@ OUTBOX_HANDLERS = {
     cases.TOPIC_SUBMIT: deliver_case,
     cases.TOPIC_SUPPLEMENT: deliver_supplement,
     cases.TOPIC_WITHDRAW: deliver_withdrawal,
-    privacy.TOPIC_MATERIALS_ERASED: delete_erased_materials,
+    cases.TOPIC_DELETE_FILES: delete_erased_materials,
 }
 
 
@@ -59,4 +59,12 @@ async def flag_overdue_cases(deps: Deps) -> int:
     return await timeline.flag_overdue_cases()
 
 
-PERIODIC_JOBS = [PeriodicJob("gov.flag_overdue_cases", every_s=3600, run=flag_overdue_cases)]
+async def expire_uploads(deps: Deps) -> int:
+    """Hourly: files uploaded for an application that never came are forgotten and deleted."""
+    return await cases.expire_uploads()
+
+
+PERIODIC_JOBS = [
+    PeriodicJob("gov.flag_overdue_cases", every_s=3600, run=flag_overdue_cases),
+    PeriodicJob("gov.expire_uploads", every_s=3600, run=expire_uploads),
+]

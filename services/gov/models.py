@@ -25,6 +25,7 @@ __all__ = [
     "FollowUp",
     "Hall",
     "HallWindow",
+    "MaterialUpload",
     "Rating",
     "ServiceItem",
     "ServiceItemText",
@@ -201,6 +202,24 @@ class CaseMaterial(Model):
 
     class Meta:
         table = "gov_case_material"
+
+
+class MaterialUpload(Model):
+    """A file uploaded before its application exists (one-step applying), then turned into a CaseMaterial."""
+
+    id = fields.UUIDField(primary_key=True, default=new_id)
+    user_id = fields.UUIDField()  # the applicant (the represented person when a proxy uploads)
+    uploaded_by_id = fields.UUIDField()
+    file_key = fields.CharField(max_length=255)
+    content_type = fields.CharField(max_length=64)
+    size = fields.IntField()
+    sha256 = fields.CharField(max_length=64)
+    filename = fields.CharField(max_length=128, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "gov_material_upload"
+        indexes = (("user_id", "created_at"),)
 
 
 class CallbackReceipt(Model):

@@ -16,11 +16,10 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from services.common import outbox
 from services.common.crypto import PiiCipher
 from services.common.storage import LocalFileStore
-from services.gov.models import Case, CaseMaterial, Rating
+from services.gov.cases import TOPIC_DELETE_FILES
+from services.gov.models import Case, CaseMaterial, MaterialUpload, Rating
 
-__all__ = ["TOPIC_MATERIALS_ERASED", "delete_erased_materials", "erase_user_data", "export_user_data"]
-
-TOPIC_MATERIALS_ERASED = "gov.materials_erased"
+__all__ = ["delete_erased_materials", "erase_user_data", "export_user_data"]
 
 
 async def export_user_data(*, user_id: uuid.UUID, cipher: PiiCipher) -> dict[str, Any]:
@@ -28,7 +27,19 @@ async def export_user_data(*, user_id: uuid.UUID, cipher: PiiCipher) -> dict[str
     cases = await Case.filter(user_id=user_id).order_by("created_at")
     materials = await CaseMaterial.filter(case_id__in=[c.id for c in cases]).order_by("created_at")
     ratings = await Rating.filter(user_id=user_id).order_by("created_at")
+    uploads = await MaterialUpload.filter(user_id=user_id).order_by("created_at")
     return {
+        "uploads_not_yet_used": [
+            {
+                "id": str(u.id),
+                "filename": u.filename,
+                "content_type": u.content_type,
+                "size": u.size,
+                "sha256": u.sha256,
+                "uploaded_at": u.created_at.isoformat(),
+            }
+            for u in uploads
+        ],
         "cases": [
             {
                 "id": str(c.id),
@@ -68,7 +79,7 @@ async def export_user_data(*, user_id: uuid.UUID, cipher: PiiCipher) -> dict[str
 
 
 async def erase_user_data(*, user_id: uuid.UUID, conn: BaseDBAsyncClient) -> None:
-    """Wipe form answers, uploaded files and rating texts; the case records stay (anonymous)."""
+    """Wipe form answers, uploaded files (also those not used yet) and rating texts; the case records stay."""
     case_ids = await Case.filter(user_id=user_id).using_db(conn).values_list("id", flat=True)
     await Case.filter(user_id=user_id).using_db(conn).update(form_enc=None)
     keys = [
@@ -79,10 +90,13 @@ async def erase_user_data(*, user_id: uuid.UUID, conn: BaseDBAsyncClient) -> Non
         if key
     ]
     await CaseMaterial.filter(case_id__in=list(case_ids)).using_db(conn).update(filename="", file_key="")
+    uploads = MaterialUpload.filter(user_id=user_id).using_db(conn)
+    keys += list(await uploads.values_list("file_key", flat=True))
+    await MaterialUpload.filter(user_id=user_id).using_db(conn).delete()
     await Rating.filter(user_id=user_id).using_db(conn).update(text="", tags=[])
     if keys:
         await outbox.enqueue(
-            topic=TOPIC_MATERIALS_ERASED, payload={"keys": keys}, aggregate_type="gov_case", using_db=conn
+            topic=TOPIC_DELETE_FILES, payload={"keys": keys}, aggregate_type="gov_case", using_db=conn
         )
 
 

@@ -13,7 +13,7 @@ from services.accounts.enums import Role
 from services.accounts.principal import Principal
 from services.bookings import service as bookings
 from services.bookings.enums import BookingStatus, OwnerDomain
-from services.common import clock
+from services.common import audit, clock
 from services.common.errors import InvalidInput, NotFound
 from services.common.ids import parse_id
 from services.common.pagination import Page, decode_cursor, encode_cursor
@@ -219,5 +219,8 @@ async def close_follow_up(*, actor: Principal, follow_up_id: str, resolution: st
     )
     if not changed:
         raise FollowUpClosed()
+    await audit.record(
+        "follow_up.closed", actor_id=actor.user_id, target_type="follow_up", target_id=follow_up.id
+    )
     await follow_up.refresh_from_db()
     return _follow_up_item(follow_up, follow_up.rating, None)

@@ -108,11 +108,16 @@ async def transition(
     conn: BaseDBAsyncClient,
     remark: str = "",
     data: dict[str, Any] | None = None,
+    reconcile: bool = False,
     **updates: Any,
 ) -> Case:
-    """Move `case` to `target` if the state machine allows `by` to; compare-and-set on the old status."""
+    """Move `case` to `target` if the state machine allows `by` to; compare-and-set on the old status.
+
+    `reconcile` (the platform's state after a refused callback) skips the state machine: the
+    platform is the record of what the department did, and our case catches up with it.
+    """
     current = CaseStatus(case.status)
-    if not can_transition(current, target, by):
+    if not reconcile and not can_transition(current, target, by):
         raise IllegalTransition(
             status_from=current.value,
             status_to=target.value,

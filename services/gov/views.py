@@ -24,6 +24,7 @@ __all__ = [
     "FollowUpView",
     "HallView",
     "ItemView",
+    "MaterialUploadView",
     "MaterialView",
     "RatingView",
     "TimelineEntry",
@@ -104,6 +105,19 @@ class CaseMaterialView:
     filename: str
     for_supplement: bool
     created_at: dt.datetime
+
+
+@dataclass(slots=True)
+class MaterialUploadView:
+    """A file uploaded ahead of its application; referenced by id when applying."""
+
+    id: uuid.UUID
+    content_type: str
+    size: int
+    sha256: str
+    filename: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
 
 
 @dataclass(slots=True)

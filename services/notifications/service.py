@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 
 from integrations.errors import IntegrationRejected
 from integrations.wechat.errors import SubscribeConsentMissing
+from services.accounts import family
 from services.common import clock, outbox
 from services.common.i18n import translate
 from services.common.ids import parse_id
@@ -46,6 +47,8 @@ __all__ = [
 ]
 
 SUBSCRIBE_TOPIC = "notifications.subscribe_send"
+# Param of a proxy's copy of a notification: {"subject": id, "relation": "parent"}.
+ON_BEHALF = "_on_behalf"
 
 # WeChat's `lang` values for our locales.
 _WECHAT_LANG = {"zh_CN": "zh_CN", "en": "en_US"}
@@ -87,12 +90,23 @@ class ConsentBalance:
     remaining: int
 
 
+def _text(message: InboxMessage, locale: str | None) -> str:
+    params = dict(message.params or {})
+    on_behalf = params.pop(ON_BEHALF, None)
+    text = translate(message.kind, locale, **params)
+    if isinstance(on_behalf, dict):
+        # A proxy's copy: the same news, saying whom it is about ("For your parent: ...").
+        relation = translate(f"family.relation.{on_behalf.get('relation') or 'other'}", locale)
+        text = translate("notify.on_behalf", locale, relation=relation, text=text)
+    return text
+
+
 def render(message: InboxMessage, locale: str | None) -> InboxItem:
-    """`message` in `locale` (kind ids live in each domain's .po files; zh_CN is the fallback)."""
+    """`message` in `locale`, rendered now (kind ids live in each domain's .po files; zh_CN fallback)."""
     return InboxItem(
         id=message.id,
         kind=message.kind,
-        text=translate(message.kind, locale, **(message.params or {})),
+        text=_text(message, locale),
         params=message.params or {},
         link=message.link,
         case_ref=message.case_ref,
@@ -109,16 +123,39 @@ async def notify(
     params: dict[str, Any],
     link: str | None = None,
     case_ref: str | None = None,
+    proxy_scope: str | None = None,
     using_db: BaseDBAsyncClient | None = None,
 ) -> InboxMessage:
     """Put a message in the user's inbox, and queue a WeChat subscribe message when one is due.
 
+    With `proxy_scope` (e.g. "bookings", "cases", "care"), everyone holding a live family grant of
+    the user for that scope gets a copy too ("For your parent: ..."), each under their own consents.
     Pass your transaction as `using_db` so the notification commits (or not) with your change.
     """
     if using_db is not None:
-        return await _notify(user_id, kind, params, link, case_ref, conn=using_db)
+        return await _notify_all(user_id, kind, params, link, case_ref, proxy_scope, conn=using_db)
     async with in_transaction() as conn:
-        return await _notify(user_id, kind, params, link, case_ref, conn=conn)
+        return await _notify_all(user_id, kind, params, link, case_ref, proxy_scope, conn=conn)
+
+
+async def _notify_all(
+    user_id: uuid.UUID | str,
+    kind: str,
+    params: dict[str, Any],
+    link: str | None,
+    case_ref: str | None,
+    proxy_scope: str | None,
+    *,
+    conn: BaseDBAsyncClient,
+) -> InboxMessage:
+    message = await _notify(user_id, kind, params, link, case_ref, conn=conn)
+    if proxy_scope:
+        for proxy_id, relation in await family.proxies_of(subject_id=user_id, scope=proxy_scope):
+            if str(proxy_id) == str(user_id):
+                continue
+            copy = {**(params or {}), ON_BEHALF: {"subject": str(user_id), "relation": relation}}
+            await _notify(proxy_id, kind, copy, link, case_ref, conn=conn)
+    return message
 
 
 async def _notify(

@@ -9,15 +9,19 @@ candidates, which is ample for a city's catalogue of places, services and notice
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
 from dataclasses import dataclass
 
+import jieba
 from pypinyin import Style, lazy_pinyin
 from tortoise.expressions import Q
 
 from services.common.i18n import DEFAULT_LOCALE
 from services.search.errors import QueryEmpty, UnknownKind
 from services.search.models import SearchDocument
+from services.search.synonyms import SYNONYM_GROUPS
 
 __all__ = [
     "KINDS",
@@ -41,6 +45,23 @@ KINDS: tuple[str, ...] = (
 )
 
 _CANDIDATES = 500
+_MAX_TERMS = 6
+
+jieba.setLogLevel(logging.WARNING)
+# Word -> every word of its group (itself included); the words also go into jieba's dictionary so a
+# query such as "办医保卡" segments into 办 / 医保 / 卡.
+_SYNONYMS: dict[str, tuple[str, ...]] = {word: group for group in SYNONYM_GROUPS for word in group}
+
+
+@functools.cache
+def _tokenizer() -> jieba.Tokenizer:
+    # Loading the dictionary takes about a second: done on the first query that needs words, not at import.
+    tokenizer = jieba.Tokenizer()
+    for word in _SYNONYMS:
+        tokenizer.add_word(word, freq=200_000)
+    return tokenizer
+
+
 _KIND = re.compile(r"^[a-z][a-z_]{0,31}$")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _SEPARATORS = re.compile(r"[\s'’·\-_]+")
@@ -142,6 +163,51 @@ def _score(document: SearchDocument, q: str, compact: str) -> int:
     return 20
 
 
+def _expand(word: str) -> tuple[str, ...]:
+    """The word and its synonyms; a word containing a synonym also stands for the others (医保卡)."""
+    if word in _SYNONYMS:
+        return _SYNONYMS[word]
+    forms = [word]
+    for synonym, group in _SYNONYMS.items():
+        if len(synonym) >= 2 and synonym in word:
+            forms += [word.replace(synonym, other) for other in group if other != synonym]
+    return tuple(dict.fromkeys(forms))
+
+
+def _any_of(words: tuple[str, ...]) -> Q:
+    condition = Q(search_text__contains=words[0])
+    for word in words[1:]:
+        condition |= Q(search_text__contains=word)
+    return condition
+
+
+def _tokens(query: str) -> list[str]:
+    """The query's words (jieba), without one-character particles when longer words remain."""
+    words = [w.strip() for w in _tokenizer().lcut(query) if w.strip() and not _SEPARATORS.fullmatch(w)]
+    long_words = [w for w in words if len(w) > 1]
+    return (long_words or words)[:_MAX_TERMS]
+
+
+def whole_query(query: str) -> Q:
+    """Documents containing the query, or one of its synonyms ("医保" finds 基本医疗保险)."""
+    compact = _compact(query)
+    condition = _any_of(_expand(query))
+    if compact and compact != query:
+        condition |= _any_of(_expand(compact))
+    return condition
+
+
+def every_word(query: str) -> Q | None:
+    """Documents containing every word of the query, each word or a synonym ("宣化街 居委会")."""
+    tokens = _tokens(query)
+    if len(tokens) < 2:
+        return None
+    condition = _any_of(_expand(tokens[0]))
+    for token in tokens[1:]:
+        condition &= _any_of(_expand(token))
+    return condition
+
+
 async def search(*, q: str, locale: str, kinds: list[str] | None = None, limit: int = 20) -> list[SearchHit]:
     """Documents matching `q` best first, with title and summary in `locale` (zh_CN fallback)."""
     query = _normalise(q)[:100]
@@ -151,13 +217,13 @@ async def search(*, q: str, locale: str, kinds: list[str] | None = None, limit: 
     for kind in kinds or ():
         if not _KIND.match(kind):
             raise UnknownKind(kind=kind)
-    condition = Q(search_text__contains=query)
-    if compact and compact != query:
-        condition |= Q(search_text__contains=compact)
-    queryset = SearchDocument.filter(condition)
-    if kinds:
-        queryset = queryset.filter(kind__in=kinds)
-    candidates = await queryset.limit(_CANDIDATES)
+    scope = SearchDocument.filter(kind__in=kinds) if kinds else SearchDocument.all()
+    candidates = await scope.filter(whole_query(query)).limit(_CANDIDATES)
+    if not candidates:
+        # Only then segment the query into words (jieba): most searches are one word or a name.
+        words = every_word(query)
+        if words is not None:
+            candidates = await scope.filter(words).limit(_CANDIDATES)
     ranked = sorted(
         candidates,
         key=lambda d: (-_score(d, query, compact), len(d.title.get(DEFAULT_LOCALE, "")), d.ref),

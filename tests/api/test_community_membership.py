@@ -148,4 +148,5 @@ async def test_privacy__export_and_erase_community_data(client: httpx.AsyncClien
     assert await Membership.filter(user_id=person.id).count() == 0
     report = await Report.get(id=created.json()["id"])
     assert report.reporter_id is None and report.contact_phone_enc is None and report.address_enc is None
-    assert report.description == "垃圾没人清运"  # the problem is still there for staff to fix
+    # The problem is still there for staff to fix (category, place, status), but not the person's words.
+    assert report.description == "" and report.category.value == "garbage" and report.status.value == "open"

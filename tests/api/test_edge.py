@@ -213,3 +213,86 @@ async def test_openapi__every_route_documented_with_summary(openapi_document: di
     assert not undocumented, f"routes without an OpenAPI summary: {undocumented}"
     ui = await client.get("/docs")
     assert ui.status_code == 200 and "html" in ui.headers["content-type"]
+
+
+# -- bad input that used to answer 500 (issue 10, point 8) -------------------------------------------
+
+
+def _cursor(raw: str) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("seq", ["1e400", str(2**63), "-1", "1.5", "true", '"7"', "null"])
+async def test_audit_cursor__out_of_range_or_not_an_integer_is_422(client, settings, seq: str) -> None:
+    from services.accounts.enums import Role
+    from tests.factories import auth_headers, make_user
+
+    admin = await make_user(roles={Role.ADMIN: [""]})
+    response = await client.get(
+        "/api/v1/admin/audit",
+        params={"cursor": _cursor('{"seq":' + seq + "}")},
+        headers=auth_headers(admin, settings),
+    )
+    assert response.status_code == 422, response.text
+    assert _error(response)["code"] == "request.bad_cursor"
+
+
+async def test_wechat_push__json_nested_1000_deep_is_a_clear_4xx(client, settings) -> None:
+    from tests.api.test_wechat_push import signed
+
+    token = settings.wechat_push_token.get_secret_value()
+    raw = b'{"a":' * 1000 + b"1" + b"}" * 1000
+    response = await client.post(
+        "/wechat/push", params=signed(token), content=raw, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert _error(response)["code"] == "request.malformed"
+
+
+async def test_multipart_without_boundary__400_and_no_error_logged(
+    client, settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from tests.factories import auth_headers, make_user
+
+    user = await make_user()
+    caplog.set_level(logging.INFO)
+    response = await client.post(
+        "/api/v1/community/uploads",
+        content=b"--x\r\nContent-Disposition: form-data; name=file\r\n\r\nabc\r\n--x--\r\n",
+        headers={"Content-Type": "multipart/form-data"} | auth_headers(user, settings),
+    )
+    assert response.status_code == 400, response.text
+    assert _error(response)["code"] == "request.malformed"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_body_with_760000_unknown_keys__fast_small_422(probe: httpx.AsyncClient) -> None:
+    import json
+    import time
+
+    body = json.dumps({f"k{n}": 0 for n in range(760_000)} | {"name": "a", "count": 1}).encode()
+    started = time.monotonic()
+    response = await probe.post("/probe/echo", content=body, headers={"Content-Type": "application/json"})
+    elapsed = time.monotonic() - started
+    assert response.status_code == 422, response.text[:200]
+    assert len(response.content) < 10_000
+    assert _error(response)["code"] == "request.too_many_fields"
+    assert elapsed < 2.0, elapsed  # 5.7 s before: decoding, then building 760,000 errors
+
+
+async def test_body_with_300_unknown_keys__too_many_fields(probe: httpx.AsyncClient) -> None:
+    response = await probe.post("/probe/echo", json={f"k{n}": 0 for n in range(300)})
+    assert response.status_code == 422
+    assert _error(response)["code"] == "request.too_many_fields"
+
+
+async def test_validation_details__capped_at_20(probe: httpx.AsyncClient) -> None:
+    body = {f"k{n}": 0 for n in range(60)} | {"name": "a", "count": 1}
+    response = await probe.post("/probe/echo", json=body)
+    assert response.status_code == 422
+    details = _error(response)["details"]
+    assert len(details) == 20 and all(d["type"] == "extra_forbidden" for d in details)

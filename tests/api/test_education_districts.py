@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.test_education_support import seed_catalogue
+from tests.api.test_education_support import fresh_districts, seed_catalogue
 
 LOOKUP = "/api/v1/education/districts/lookup"
 
 
 @pytest.fixture
-async def catalogue(runtime) -> None:
+async def catalogue(app) -> None:
     await seed_catalogue()
-    runtime.extras.pop("education.districts", None)  # a fresh index for this test's data
+    fresh_districts(app)
 
 
 def codes(body: dict) -> list[str]:

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from services.accounts.enums import Role
 from services.common import clock
 from services.notifications.models import InboxMessage
 from tests.api.test_gov_support import (
@@ -261,3 +262,74 @@ async def test_delivery__carries_the_verified_applicant_identity_to_the_platform
     ).json()["platform_ref"]
     held = (await platform.get(f"/api/cases/{ref}")).json()
     assert held["applicant"] == {"name": "王**", "id_number": id_number[:4] + "*" * 10 + id_number[-4:]}
+
+
+async def test_callbacks__supplement_for_an_unlisted_material_is_answerable_and_the_timeline_reads_in_order(
+    client, settings, runtime, seeded, platform
+) -> None:
+    user = await make_user()
+    headers = auth_headers(user, settings)
+    case = await _delivered_case(client, settings, runtime, user)
+    ref, url = case["platform_ref"], f"/api/v1/gov/applications/{case['id']}"
+    await advance(platform, ref, "accepted")
+    await advance(platform, ref, "in_review")
+    # The item's guide does not list a marriage certificate; the officer asks for one anyway.
+    await advance(platform, ref, "supplement_requested", message="请补充结婚证", materials=["marriage_cert"])
+    not_asked = await client.post(
+        f"{url}/materials",
+        data={"material_code": "tax_receipt"},
+        files={"file": ("x.pdf", PDF, "application/pdf")},
+        headers=headers,
+    )
+    assert not_asked.status_code == 422
+    upload = await client.post(
+        f"{url}/materials",
+        data={"material_code": "marriage_cert"},
+        files={"file": ("marriage.pdf", PDF, "application/pdf")},
+        headers=headers,
+    )
+    assert upload.status_code == 201, upload.text
+    answered = await client.post(f"{url}/supplement", json={"note": "已上传结婚证"}, headers=headers)
+    assert answered.status_code == 200, answered.text
+    await deliver_all(runtime)
+    held = (await platform.get(f"/api/cases/{ref}")).json()
+    assert held["supplements"][0]["materials"][0]["code"] == "marriage_cert"
+
+    timeline = answered.json()["timeline"]
+    steps = [e["status_to"] if e["kind"] == "status" else e["kind"] for e in timeline]
+    answered_at = steps.index("supplement_answered")
+    assert steps[answered_at + 1] == "in_review"  # "More materials sent", then "In review"
+    assert steps[answered_at - 2 : answered_at] == ["supplement_requested", "material"]
+
+
+async def test_callbacks__a_refused_callback_is_recorded_alerts_operators_and_the_next_one_reconciles(
+    client, settings, runtime, seeded, platform
+) -> None:
+    user = await make_user()
+    operator = await make_user(roles={Role.DEPT_OPERATOR: ["gongan"]})
+    other_department = await make_user(roles={Role.DEPT_OPERATOR: ["shebao"]})
+    headers = auth_headers(user, settings)
+    case = await _delivered_case(client, settings, runtime, user)
+    ref, url = case["platform_ref"], f"/api/v1/gov/applications/{case['id']}"
+
+    # The platform says "approved" although it never told us it accepted the case.
+    assert (await advance(platform, ref, "approved", message="准予迁入"))["callback_status"] == 409
+    refused = (await client.get(url, headers=headers)).json()
+    assert refused["status"] == "submitted"
+    entry = refused["timeline"][-1]
+    assert entry["kind"] == "callback_refused" and entry["status_to"] == "approved"
+    assert entry["label"] == "平台状态更新未能应用，已通知业务人员"
+    alerts = await InboxMessage.filter(user_id=operator.id).values_list("kind", flat=True)
+    assert alerts == ["notify.gov.callback_refused"]
+    assert not await InboxMessage.filter(user_id=other_department.id).exists()
+    inbox = (await client.get("/api/v1/me/inbox", headers=auth_headers(operator, settings))).json()
+    assert case["ref"] in inbox["items"][0]["text"]
+
+    # The platform's next callback is taken as it stands and fills in what we missed.
+    assert (await advance(platform, ref, "completed"))["callback_status"] == 200
+    done = (await client.get(url, headers=headers)).json()
+    assert done["status"] == "completed" and done["accepted_at"] and done["due_date"]
+    last = done["timeline"][-1]
+    assert (last["kind"], last["status_from"], last["status_to"]) == ("status", "submitted", "completed")
+    # Back in step: an illegal move is refused (and recorded) again rather than reconciled silently.
+    assert (await advance(platform, ref, "accepted"))["callback_status"] == 409

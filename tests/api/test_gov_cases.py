@@ -319,3 +319,97 @@ async def test_privacy__deletion_removes_stored_case_materials(client, settings,
     material = await CaseMaterial.get(id=material.id)
     assert (material.file_key, material.filename) == ("", "")
 
+
+async def _upload_first(client, settings, user, data: bytes = PDF, name: str = "scan.pdf", **headers):
+    return await client.post(
+        "/api/v1/gov/uploads",
+        files={"file": (name, data, "application/pdf")},
+        headers=auth_headers(user, settings, **headers),
+    )
+
+
+async def test_apply__in_one_step_with_uploaded_materials(client, settings, runtime, seeded) -> None:
+    user, stranger = await make_user(), await make_user()
+    first = await _upload_first(client, settings, user, name="离职证明.pdf")
+    assert first.status_code == 201, first.text
+    assert first.json()["filename"] == "离职证明.pdf" and first.json()["expires_at"]
+    second = (await _upload_first(client, settings, user)).json()
+
+    # One material short: the answer names what is missing, in the reader's language.
+    short = await _apply(
+        client,
+        settings,
+        user,
+        item=UPLOAD_ITEM,
+        materials=[{"material_code": "termination_proof", "upload_id": first.json()["id"]}],
+    )
+    assert short.status_code == 422 and short.json()["error"]["code"] == "gov.case.materials_missing"
+    assert short.json()["error"]["details"]["missing"] == ["bank_card"]
+    assert "银行卡" in short.json()["error"]["message"]
+    english = await client.post(
+        "/api/v1/gov/applications?lang=en",
+        json={"item_code": UPLOAD_ITEM},
+        headers=auth_headers(user, settings),
+    )
+    assert "bank card" in english.json()["error"]["message"].lower()
+
+    # Someone else's upload is not theirs to use.
+    stolen = await _apply(
+        client,
+        settings,
+        stranger,
+        item=UPLOAD_ITEM,
+        materials=[
+            {"material_code": "termination_proof", "upload_id": first.json()["id"]},
+            {"material_code": "bank_card", "upload_id": second["id"]},
+        ],
+    )
+    assert stolen.status_code == 422 and stolen.json()["error"]["code"] == "gov.case.upload_unknown"
+
+    # Both at once: submitted in one request, the platform gets the case with its materials.
+    done = await _apply(
+        client,
+        settings,
+        user,
+        item=UPLOAD_ITEM,
+        form={"reason": "合同到期"},
+        materials=[
+            {"material_code": "termination_proof", "upload_id": first.json()["id"]},
+            {"material_code": "bank_card", "upload_id": second["id"]},
+        ],
+    )
+    assert done.status_code == 201, done.text
+    case = done.json()
+    assert case["status"] == "submitted"
+    assert sorted(m["material_code"] for m in case["materials"]) == ["bank_card", "termination_proof"]
+    assert {m["filename"] for m in case["materials"]} == {"离职证明.pdf", "scan.pdf"}
+    # An upload is used once.
+    again = await _apply(
+        client,
+        settings,
+        user,
+        item=UPLOAD_ITEM,
+        materials=[{"material_code": "bank_card", "upload_id": second["id"]}],
+    )
+    assert again.status_code == 422 and again.json()["error"]["code"] == "gov.case.upload_unknown"
+    outbox = await OutboxMessage.filter(topic="gov.case_submit", aggregate_id=case["id"]).count()
+    assert outbox == 1
+
+
+async def test_apply__uploads_for_nobody_expire(client, settings, runtime, seeded) -> None:
+    import datetime as dt
+    from pathlib import Path
+
+    from citizen_api.worker import deliver_outbox_once
+    from services.gov import jobs
+    from services.gov.models import MaterialUpload
+
+    user = await make_user()
+    upload = (await _upload_first(client, settings, user)).json()
+    row = await MaterialUpload.get(id=upload["id"])
+    stored = Path(settings.upload_dir) / row.file_key
+    assert stored.exists()
+    await MaterialUpload.filter(id=row.id).update(created_at=row.created_at - dt.timedelta(days=2))
+    await jobs.expire_uploads(runtime)
+    await deliver_outbox_once(runtime)
+    assert not await MaterialUpload.exists(id=row.id) and not stored.exists()

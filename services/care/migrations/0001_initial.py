@@ -172,7 +172,7 @@ class Migration(migrations.Migration):
                 ('spent_fen', fields.IntField(default=0)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'care_subsidy_account', 'app': 'care', 'unique_together': (('subject_id', 'month'),), 'pk_attr': 'id', 'table_description': "One person's subsidy budget for one month (YYYY-MM); orders draw on it first."},
+            options={'table': 'care_subsidy_account', 'app': 'care', 'unique_together': (('subject_id', 'month'),), 'pk_attr': 'id', 'table_description': "One person's subsidy budget for one month (YYYY-MM), which orders draw on first."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -183,7 +183,7 @@ class Migration(migrations.Migration):
                 ('last_ok_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('last_error', fields.CharField(null=True, max_length=255)),
             ],
-            options={'table': 'care_system_health', 'app': 'care', 'pk_attr': 'system', 'table_description': 'Whether an outside system answered lately; shared by every process (the booking guard reads it).'},
+            options={'table': 'care_system_health', 'app': 'care', 'pk_attr': 'system', 'table_description': 'Whether an outside system answered lately, shared by every process (the booking guard reads it).'},
             bases=['Model'],
         ),
     ]

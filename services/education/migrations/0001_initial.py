@@ -194,7 +194,7 @@ class Migration(migrations.Migration):
                 ('school', fields.ForeignKeyField('education.School', source_field='school_id', db_constraint=True, to_field='id', related_name='lotteries', on_delete=OnDelete.CASCADE)),
                 ('algorithm', fields.CharField(default='hmac-sha256-v1', max_length=32)),
                 ('commitment', fields.CharField(max_length=64)),
-                ('seed_enc', fields.TextField(unique=False)),
+                ('sealed_seed', fields.TextField(unique=False)),
                 ('seed', fields.CharField(null=True, max_length=64)),
                 ('committed_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('drawn_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),

@@ -1,25 +1,5 @@
 // A QR code drawn with views (no canvas: it renders the same in DevTools, on phones and in the page tests).
-// The matrix comes from qrcode-generator (built into miniprogram_npm by DevTools' "构建 npm").
-const qrcode = require('qrcode-generator')
-
-/**
- * The QR matrix of a text, one array of 0/1 per row.
- * @param {string} text
- * @returns {number[][]}
- */
-function matrix(text) {
-  const qr = qrcode(0, 'M')
-  qr.addData(text)
-  qr.make()
-  const count = qr.getModuleCount()
-  const rows = []
-  for (let r = 0; r < count; r++) {
-    const row = []
-    for (let c = 0; c < count; c++) row.push(qr.isDark(r, c) ? 1 : 0)
-    rows.push(row)
-  }
-  return rows
-}
+const { matrix } = require('../../lib/qr')
 
 Component({
   properties: {
@@ -34,5 +14,3 @@ Component({
     },
   },
 })
-
-module.exports = { matrix }
