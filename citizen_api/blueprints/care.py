@@ -38,8 +38,6 @@ from citizen_api.schemas.care import (
 from citizen_api.schemas.common import ListQuery
 from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
-from services.bookings import service as bookings
-from services.bookings.enums import OwnerDomain
 from services.care import appointments, catalogue, eldercare, emergency, subsidies
 from services.care.people import CARE_SCOPE
 from services.common.cache import forget_nonce
@@ -227,9 +225,8 @@ async def eldercare_callback(request: Request) -> CareCallbackAck:
 
 def create_blueprint() -> Blueprint:
     bp = Blueprint("care")
-    # Until the composition root passes booking policies to the engine, care's guard registers here
-    # like tourism's does (services/care/domain.py declares the same guard as its BookingPolicy).
-    bookings.register_guard(OwnerDomain.CARE, appointments.guard_booking)
+    # The engine runs care's guard and after_booking from the composition's booking policies
+    # (services/care/domain.py), passed to it as a value.
 
     bp.add_route(
         endpoint(

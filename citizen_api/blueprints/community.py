@@ -41,7 +41,7 @@ from citizen_api.schemas.community import (
 from services.accounts.enums import Role
 from services.accounts.principal import Principal
 from services.common.errors import InvalidInput
-from services.common.storage import LocalFileStore
+from services.common.storage import LocalFileStore, download_headers
 from services.community import communities, events, files, membership, notices, publication, reports
 from services.community.reports import candidate_details
 
@@ -398,7 +398,10 @@ async def get_file(request: Request, file_id: str) -> HTTPResponse:
     return raw(
         data,
         content_type=stored.content_type,
-        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Cache-Control": "private, max-age=86400",
+            **download_headers(content_type=stored.content_type, filename=stored.filename),
+        },
     )
 
 
@@ -633,7 +636,6 @@ ROUTES = (
 def create_blueprint() -> Blueprint:
     """The community routes on a new blueprint (one per app), mounted under /api/v1 by the composition."""
     bp = Blueprint("community")
-    events.register()  # members-only events take sign-ups from members only
     for method, uri, handler in ROUTES:
         bp.add_route(handler, uri, methods=[method])
     return bp

@@ -5,8 +5,10 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, raw
 
-from citizen_api.endpoint import endpoint
+from citizen_api.blueprints.bookings import booking_policies
+from citizen_api.endpoint import endpoint, refusal_budget
 from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent
+from citizen_api.schemas.bookings import SlotOut
 from citizen_api.schemas.tourism import (
     Crowd,
     EntryBookingIn,
@@ -20,7 +22,8 @@ from citizen_api.schemas.tourism import (
     TicketQuery,
 )
 from services.accounts.principal import Principal
-from services.tourism import entry, service
+from services.bookings.errors import VisitorAlreadyEntered
+from services.tourism import service
 from services.tourism.cache import LocalTier, Rendered
 
 __all__ = ["create_blueprint"]
@@ -47,84 +50,92 @@ def conditional(request: Request, document: Rendered) -> HTTPResponse:
     return raw(document.body, content_type="application/json", headers=headers)
 
 
-def create_blueprint() -> Blueprint:
-    bp = Blueprint("tourism")
-    entry.install_guard()  # the booking engine asks tourism before booking a scenic entry slot
-    process_copy = LocalTier(ttl_s=1.0)
+def _local(request: Request) -> LocalTier | None:
+    """This blueprint's in-process copy of rendered documents (none in tests).
 
-    def local(request: Request) -> LocalTier | None:
-        # Tests truncate tables behind the cache's back and expect the next read to see it at once.
-        return None if request.app.ctx.runtime.settings.profile == "test" else process_copy
+    Tests truncate tables behind the cache's back and expect the next read to see it at once.
+    """
+    if request.app.ctx.runtime.settings.profile == "test":
+        return None
+    return request.route.ctx.local
 
-    @bp.get("/api/v1/tourism/scenic-areas")
-    @endpoint(
-        summary="Scenic areas, nearest first when near=lat,lng is given",
-        tag="tourism",
-        query=ScenicAreaListQuery,
-        response=ScenicAreaList,
-        headers=["If-None-Match"],
+
+@endpoint(
+    summary="Scenic areas, nearest first when near=lat,lng is given",
+    tag="tourism",
+    query=ScenicAreaListQuery,
+    response=ScenicAreaList,
+    headers=["If-None-Match"],
+)
+async def list_areas(request: Request, *, query: ScenicAreaListQuery) -> HTTPResponse:
+    rt = request.app.ctx.runtime
+    document = await service.list_scenic_areas(
+        locale=request.ctx.locale, near=query.near, redis=rt.redis, keys=rt.keys, local=_local(request)
     )
-    async def list_areas(request: Request, *, query: ScenicAreaListQuery) -> HTTPResponse:
-        rt = request.app.ctx.runtime
-        document = await service.list_scenic_areas(
-            locale=request.ctx.locale, near=query.near, redis=rt.redis, keys=rt.keys, local=local(request)
-        )
-        return conditional(request, document)
+    return conditional(request, document)
 
-    @bp.get("/api/v1/tourism/scenic-areas/<area_id:str>")
-    @endpoint(
-        summary="A scenic area: text, hours, tickets, today's availability and live crowd",
-        tag="tourism",
-        query=ScenicAreaListQuery,
-        response=ScenicAreaDetail,
-        headers=["If-None-Match"],
-    )
-    async def show_area(request: Request, area_id: str, *, query: ScenicAreaListQuery) -> HTTPResponse:
-        rt = request.app.ctx.runtime
-        document = await service.get_scenic_area(
-            area_id=area_id, locale=request.ctx.locale, redis=rt.redis, keys=rt.keys, local=local(request)
-        )
-        return conditional(request, document)
 
-    @bp.get("/api/v1/tourism/scenic-areas/<area_id:str>/crowd")
-    @endpoint(
-        summary="Live crowd: level green/yellow/orange/red at 80/90/100% of instantaneous capacity",
-        tag="tourism",
-        response=Crowd,
-        headers=["If-None-Match"],
+@endpoint(
+    summary="A scenic area: text, hours, tickets, today's availability and live crowd",
+    tag="tourism",
+    query=ScenicAreaListQuery,
+    response=ScenicAreaDetail,
+    headers=["If-None-Match"],
+)
+async def show_area(request: Request, area_id: str, *, query: ScenicAreaListQuery) -> HTTPResponse:
+    rt = request.app.ctx.runtime
+    document = await service.get_scenic_area(
+        area_id=area_id, locale=request.ctx.locale, redis=rt.redis, keys=rt.keys, local=_local(request)
     )
-    async def crowd(request: Request, area_id: str) -> HTTPResponse:
-        rt = request.app.ctx.runtime
-        document = await service.get_crowd(
-            area_id=area_id, redis=rt.redis, keys=rt.keys, local=local(request)
-        )
-        return conditional(request, document)
+    return conditional(request, document)
 
-    @bp.get("/api/v1/tourism/scenic-areas/<area_id:str>/slots")
-    @endpoint(
-        summary="Timed-entry slots of a day (book them with POST /api/v1/tourism/bookings)",
-        tag="tourism",
-        query=SlotsQuery,
-        response=SlotPage,
-    )
-    async def slots(request: Request, area_id: str, *, query: SlotsQuery) -> dict:
-        return await service.entry_slots(area_id=area_id, date=query.date)
 
-    @bp.post("/api/v1/tourism/bookings")
-    @endpoint(
-        limit="tourism.bookings.create",
-        summary="Book timed entry for 1–5 real-name visitors; the ticket is issued to the scenic area",
-        tag="tourism",
-        body=EntryBookingIn,
-        response=EntryBookingOut,
-        status=201,
-        auth=True,
-        proxy_scope="bookings",
-        headers=[IDEMPOTENCY_HEADER],
-        description="Send an Idempotency-Key: a retry with the same key and body returns the first answer.",
-    )
-    async def book(request: Request, *, body: EntryBookingIn, actor: Principal) -> HTTPResponse:
-        cipher = request.app.ctx.runtime.cipher
+@endpoint(
+    summary="Live crowd: level green/yellow/orange/red at 80/90/100% of instantaneous capacity",
+    tag="tourism",
+    response=Crowd,
+    headers=["If-None-Match"],
+)
+async def crowd(request: Request, area_id: str) -> HTTPResponse:
+    rt = request.app.ctx.runtime
+    document = await service.get_crowd(area_id=area_id, redis=rt.redis, keys=rt.keys, local=_local(request))
+    return conditional(request, document)
+
+
+@endpoint(
+    summary="Timed-entry slots of a day (book them with POST /api/v1/bookings)",
+    tag="tourism",
+    query=SlotsQuery,
+    response=SlotPage,
+)
+async def slots(request: Request, area_id: str, *, query: SlotsQuery) -> SlotPage:
+    slots = await service.entry_slots(area_id=area_id, date=query.date)
+    return SlotPage(items=[SlotOut.from_domain(slot) for slot in slots])
+
+
+@endpoint(
+    limit="tourism.bookings.create",
+    summary="Book timed entry for 1–5 real-name visitors (an alias of POST /api/v1/bookings for an entry slot)",
+    tag="tourism",
+    body=EntryBookingIn,
+    response=EntryBookingOut,
+    status=201,
+    auth=True,
+    proxy_scope="bookings",
+    headers=[IDEMPOTENCY_HEADER],
+    description="Send an Idempotency-Key: a retry with the same key and body returns the first answer.",
+)
+async def book(request: Request, *, body: EntryBookingIn, actor: Principal) -> HTTPResponse:
+    cipher = request.app.ctx.runtime.cipher
+    policies = booking_policies(request)
+    # "A visitor already holds an entry that day" says something about another person: budgeted, audited.
+    async with refusal_budget(
+        request,
+        "tourism.visitor_conflict",
+        user_id=actor.user_id,
+        refusals=(VisitorAlreadyEntered,),
+        audit_action="tourism.visitor_conflict",
+    ):
         return await idempotent(
             request,
             actor=actor,
@@ -132,21 +143,32 @@ def create_blueprint() -> Blueprint:
             payload=body,
             status=201,
             run=lambda: service.book_entry(
-                actor=actor, slot_id=body.slot_id, visitors=body.visitors, cipher=cipher
+                actor=actor, slot_id=body.slot_id, visitors=body.visitors, cipher=cipher, policies=policies
             ),
             render=lambda booked: EntryBookingOut.from_domain(booked, request.ctx.locale),
         )
 
-    @bp.get("/api/v1/tourism/tickets")
-    @endpoint(
-        summary="The ticket of an entry booking: pending until the ticketing system issues its id",
-        tag="tourism",
-        query=TicketQuery,
-        response=TicketOut,
-        auth=True,
-        proxy_scope="bookings",
-    )
-    async def ticket(request: Request, *, query: TicketQuery, actor: Principal) -> TicketOut:
-        return TicketOut.from_domain(await service.get_ticket(actor=actor, booking_id=query.booking_id))
 
+@endpoint(
+    summary="The ticket of an entry booking: pending until the ticketing system issues its id",
+    tag="tourism",
+    query=TicketQuery,
+    response=TicketOut,
+    auth=True,
+    proxy_scope="bookings",
+)
+async def ticket(request: Request, *, query: TicketQuery, actor: Principal) -> TicketOut:
+    return TicketOut.from_domain(await service.get_ticket(actor=actor, booking_id=query.booking_id))
+
+
+def create_blueprint() -> Blueprint:
+    """A fresh blueprint (the composition's API group puts its routes under /api/v1)."""
+    bp = Blueprint("tourism")
+    process_copy = LocalTier(ttl_s=1.0)  # one per blueprint, i.e. per app
+    bp.add_route(list_areas, "/tourism/scenic-areas", methods=["GET"], ctx_local=process_copy)
+    bp.add_route(show_area, "/tourism/scenic-areas/<area_id:str>", methods=["GET"], ctx_local=process_copy)
+    bp.add_route(crowd, "/tourism/scenic-areas/<area_id:str>/crowd", methods=["GET"], ctx_local=process_copy)
+    bp.add_route(slots, "/tourism/scenic-areas/<area_id:str>/slots", methods=["GET"], ctx_local=process_copy)
+    bp.add_route(book, "/tourism/bookings", methods=["POST"], ctx_local=process_copy)
+    bp.add_route(ticket, "/tourism/tickets", methods=["GET"], ctx_local=process_copy)
     return bp

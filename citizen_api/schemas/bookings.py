@@ -9,8 +9,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from citizen_api.schemas.common import ListQuery, StrictModel
-from services.bookings.enums import BookingStatus, OwnerDomain, WaitlistStatus
-from services.bookings.views import BookingView, ResourceView, SlotView, WaitlistView
+from services.bookings.enums import BookingStatus, IdDocument, OwnerDomain, WaitlistStatus
+from services.bookings.views import BookingView, ResourceView, SlotView, VisitorView, WaitlistView
 from services.common import clock
 
 __all__ = [
@@ -48,8 +48,18 @@ class StaffBookingsQuery(ListQuery):
 
 
 class VisitorIn(StrictModel):
-    name: str = Field(min_length=1, max_length=32)
-    id_number: str = Field(min_length=15, max_length=24, description="18-character resident ID (GB 11643)")
+    """A real-name visitor (tourism, any resource with visitors): the one visitor shape of the API."""
+
+    name: str = Field(min_length=1, max_length=64, description="the name as on the document")
+    id_type: IdDocument = Field(
+        IdDocument.RESIDENT_ID,
+        description="resident_id (居民身份证), passport, hk_macao_permit (港澳居民来往内地通行证), "
+        "taiwan_permit (台湾居民来往大陆通行证), foreign_permanent_resident (外国人永久居留身份证, "
+        "2017 or 2023 card), hmt_residence_permit (港澳台居民居住证)",
+    )
+    id_number: str = Field(
+        min_length=1, max_length=32, description="the document's number; spaces are ignored"
+    )
 
 
 class BookingIn(StrictModel):
@@ -132,7 +142,12 @@ class ResourceBrief(BaseModel):
 
 class VisitorOut(BaseModel):
     name: str = Field(description="masked")
-    id_number: str = Field(description="masked")
+    id_type: str = Field("resident_id", description="the document type (see VisitorIn)")
+    id_number: str = Field(description="masked, e.g. 4108**********1234")
+
+    @classmethod
+    def from_domain(cls, visitor: VisitorView) -> VisitorOut:
+        return cls(name=visitor.name_masked, id_type=visitor.id_type, id_number=visitor.id_number_masked)
 
 
 class BookingOut(BaseModel):
@@ -169,7 +184,7 @@ class BookingOut(BaseModel):
                 name=resource.display_name(locale),
             ),
             booked_by=booking.user_id,
-            visitors=[VisitorOut(name=v.name_masked, id_number=v.id_number_masked) for v in booking.visitors],
+            visitors=[VisitorOut.from_domain(v) for v in booking.visitors],
             purpose=booking.purpose,
             hold_expires_at=_local(booking.hold_expires_at),
             checked_in_at=_local(booking.checked_in_at),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from citizen_api.schemas.bookings import SlotOut, VisitorIn, VisitorOut
 from citizen_api.schemas.common import StrictModel
 from services.common import clock
 from services.tourism.entry import EntryBooking
@@ -13,9 +14,7 @@ __all__ = [
     "Crowd",
     "EntryBookingIn",
     "EntryBookingOut",
-    "SlotOut",
     "SlotPage",
-    "VisitorIn",
     "Location",
     "ScenicAreaDetail",
     "ScenicAreaItem",
@@ -137,34 +136,14 @@ class TicketOut(BaseModel):
         )
 
 
-class SlotOut(BaseModel):
-    id: str
-    resource_id: str
-    start: str
-    end: str
-    capacity: int
-    remaining: int
-    status: str = Field(description="open | full | closed | past")
-
-
 class SlotPage(BaseModel):
     items: list[SlotOut]
     next_cursor: str | None = None
 
 
-class VisitorIn(StrictModel):
-    name: str = Field(..., min_length=1, max_length=32, description="real name as on the ID card")
-    id_number: str = Field(..., min_length=1, max_length=24, description="18-character resident ID number")
-
-
 class EntryBookingIn(StrictModel):
     slot_id: str = Field(..., max_length=64)
     visitors: list[VisitorIn] = Field(..., max_length=10, description="1 to 5 real-name visitors")
-
-
-class VisitorOut(BaseModel):
-    name: str = Field(description="masked")
-    id_number: str = Field(description="masked, e.g. 4108**********1234")
 
 
 class EntryTicket(BaseModel):
@@ -188,19 +167,10 @@ class EntryBookingOut(BaseModel):
     @classmethod
     def from_domain(cls, entry: EntryBooking, locale: str) -> EntryBookingOut:
         b = entry.booking
-        slot = b.slot
         names = entry.area.texts
         return cls(
             id=str(b.id),
-            slot=SlotOut(
-                id=str(slot.id),
-                resource_id=str(slot.resource_id),
-                start=clock.to_local(slot.start).isoformat(),
-                end=clock.to_local(slot.end).isoformat(),
-                capacity=slot.capacity,
-                remaining=slot.remaining,
-                status=slot.display_status(clock.now()),
-            ),
+            slot=SlotOut.from_domain(b.slot),
             status=b.status.value,
             party_size=b.party_size,
             for_member=str(b.for_member_id) if b.for_member_id else None,
@@ -208,7 +178,7 @@ class EntryBookingOut(BaseModel):
             created_at=clock.to_local(b.created_at).isoformat(),
             scenic_area_id=str(entry.area.id),
             scenic_area_name=(names.get(locale) or {}).get("name") or (names.get("zh_CN") or {}).get("name"),
-            visitors=[VisitorOut(name=v.name_masked, id_number=v.id_number_masked) for v in b.visitors],
+            visitors=[VisitorOut.from_domain(v) for v in b.visitors],
             ticket=EntryTicket(status=entry.ticket.status.value, ticket_id=entry.ticket.ticket_id)
             if entry.ticket
             else None,

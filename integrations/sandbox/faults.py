@@ -66,7 +66,7 @@ def install_faults(bp: Blueprint, plan: FaultPlan) -> None:
 
     @bp.on_request
     async def _apply(request: Request) -> HTTPResponse | None:
-        if request.path.endswith(("/__faults", "/__received")) or "/__control" in request.path:
+        if request.path.endswith(("/__faults", "/__trace")) or "/__control" in request.path:
             return None
         plan.calls += 1
         plan.received.append(
@@ -99,8 +99,8 @@ def install_faults(bp: Blueprint, plan: FaultPlan) -> None:
                 setattr(plan, key, type(getattr(plan, key))(body[key]))
         return json(plan.to_dict())
 
-    @bp.get("/__received")
-    async def _received(request: Request) -> HTTPResponse:
+    @bp.get("/__trace")
+    async def _trace(request: Request) -> HTTPResponse:
         return json({"items": list(plan.received)})
 
     @bp.delete("/__faults")

@@ -50,7 +50,9 @@ class TicketingClient(HttpAdapter):
             "area_code": request.area_code,
             "entry_start": request.entry_start.isoformat(),
             "entry_end": request.entry_end.isoformat(),
-            "visitors": [{"name": v.name, "id_number": v.id_number} for v in request.visitors],
+            "visitors": [
+                {"name": v.name, "id_type": v.id_type, "id_number": v.id_number} for v in request.visitors
+            ],
             "check_in_code": request.check_in_code,
         }
         try:

@@ -21,8 +21,11 @@ class GateOccupancy:
 
 @dataclass(frozen=True, slots=True)
 class TicketVisitor:
+    """A real-name visitor: the gate checks the document of `id_type` (resident_id, passport, ...)."""
+
     name: str
     id_number: str
+    id_type: str = "resident_id"
 
 
 @dataclass(frozen=True, slots=True)

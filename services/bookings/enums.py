@@ -20,6 +20,7 @@ from services.bookings.errors import IllegalTransition
 __all__ = [
     "ACTIVE_STATUSES",
     "BookingStatus",
+    "IdDocument",
     "OwnerDomain",
     "RELEASING_STATUSES",
     "SlotStatus",
@@ -58,6 +59,17 @@ class BookingStatus(StrEnum):
     NO_SHOW = "no_show"
     EXPIRED = "expired"
     DENIED = "denied"
+
+
+class IdDocument(StrEnum):
+    """The identity documents a real-name visitor may present (those Chinese ticketing systems accept)."""
+
+    RESIDENT_ID = "resident_id"  # 居民身份证 (GB 11643)
+    PASSPORT = "passport"  # 护照
+    HK_MACAO_PERMIT = "hk_macao_permit"  # 港澳居民来往内地通行证
+    TAIWAN_PERMIT = "taiwan_permit"  # 台湾居民来往大陆通行证
+    FOREIGN_PERMANENT_RESIDENT = "foreign_permanent_resident"  # 外国人永久居留身份证 (2017 and 2023)
+    HMT_RESIDENCE_PERMIT = "hmt_residence_permit"  # 港澳台居民居住证
 
 
 class WaitlistStatus(StrEnum):

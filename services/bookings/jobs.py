@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.bookings import service
+from services.bookings import upkeep, waitlist
 from services.common import idempotency
 from services.common.contributions import PeriodicJob
 from services.deps import Deps
@@ -13,30 +13,28 @@ __all__ = ["OUTBOX_HANDLERS", "PERIODIC_JOBS"]
 
 
 async def expire_holds(deps: Deps) -> int:
-    """Holds that ran out give their places back (and promote waitlists)."""
-    service.use_cipher(deps.cipher)
-    return await service.expire_holds(cipher=deps.cipher)
+    """Holds and waitlist offers that ran out give their places to the next waiting person."""
+    return await upkeep.expire_holds(cipher=deps.cipher, policies=deps.booking_policies)
 
 
 async def promote_waitlists(deps: Deps) -> int:
-    """Finish any waitlist promotion a crash (or a process without the signing key) left undone."""
-    service.use_cipher(deps.cipher)
-    return await service.promote_waitlists(cipher=deps.cipher)
+    """Offer places that are free while people wait (capacity raised, a party that now fits)."""
+    return await waitlist.promote_waitlists(cipher=deps.cipher, policies=deps.booking_policies)
 
 
 async def mark_no_shows(deps: Deps) -> int:
     """Confirmed bookings whose slot ended without a check-in become no-shows (strikes)."""
-    return await service.mark_no_shows()
+    return await upkeep.mark_no_shows()
 
 
 async def send_reminders(deps: Deps) -> int:
     """The day-before reminder, once per booking."""
-    return await service.send_reminders()
+    return await upkeep.send_reminders()
 
 
 async def roll_slots(deps: Deps) -> int:
     """Keep slots generated across every resource's advance-booking window."""
-    return await service.roll_slots()
+    return await upkeep.roll_slots()
 
 
 async def purge_idempotency_keys(deps: Deps) -> int:

@@ -100,7 +100,7 @@ class Booking(Model):
 
 
 class BookingVisitor(Model):
-    """A real-name visitor on a booking (tourism): name and ID number as ciphertext, masks for display."""
+    """A real-name visitor on a booking (tourism): name and document number as ciphertext, masks for display."""
 
     id = fields.UUIDField(primary_key=True, default=new_id)
     booking: fields.ForeignKeyRelation[Booking] = fields.ForeignKeyField(
@@ -108,6 +108,7 @@ class BookingVisitor(Model):
     )
     name_enc = fields.TextField()
     id_number_enc = fields.TextField()
+    id_type = fields.CharField(max_length=32, default="resident_id")  # services.bookings.enums.IdDocument
     id_index = fields.CharField(max_length=64, db_index=True)
     name_masked = fields.CharField(max_length=64)
     id_number_masked = fields.CharField(max_length=32)

@@ -5,7 +5,8 @@ stopped the clinic. These functions let the owning domain record that through th
 same compare-and-set status moves, place release and waitlist promotion as everything else) instead
 of touching the engine's tables:
 
-  record_outcome(*, booking_id, status) -> BookingView | None   checked_in | no_show | cancelled
+  record_outcome(*, booking_id, status, cipher=None, policies=None) -> BookingView | None
+                                        checked_in | no_show | cancelled
   close_slot(*, slot_id) -> bool                               no new bookings (existing ones stand)
   statuses(*, booking_ids) -> dict[UUID, BookingStatus]
   bookings_of_domain(*, owner_domain, statuses_in, since) -> list[BookingView]
@@ -16,14 +17,18 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from services.bookings import service as engine
+from services.bookings import ledger
+from services.bookings.booking import booking_row
 from services.bookings.enums import BookingStatus, OwnerDomain, SlotStatus
 from services.bookings.errors import IllegalTransition
 from services.bookings.models import Booking, Slot
+from services.bookings.policy import BookingPolicies
 from services.bookings.views import BookingView
+from services.bookings.waitlist import release
 from services.common import clock
 
 __all__ = ["bookings_of_domain", "close_slot", "record_outcome", "statuses"]
@@ -34,23 +39,37 @@ _STAMP = {
 }
 
 
-async def record_outcome(*, booking_id: uuid.UUID | str, status: BookingStatus | str) -> BookingView | None:
-    """Move a booking as its owner's system reports; None when it already moved elsewhere (a race or a replay)."""
+async def record_outcome(
+    *,
+    booking_id: uuid.UUID | str,
+    status: BookingStatus | str,
+    cipher: Any = None,
+    policies: BookingPolicies | None = None,
+) -> BookingView | None:
+    """Move a booking as its owner's system reports; None when it already moved elsewhere (a race or a replay).
+
+    A cancellation gives the places back; with `cipher` they are offered to the first waiting person
+    in the same transaction, else the periodic promote_waitlists job offers them (meanwhile direct
+    bookings cannot take them: the queue has them).
+    """
     target = BookingStatus(status)
     if target not in (BookingStatus.CHECKED_IN, BookingStatus.NO_SHOW, BookingStatus.CANCELLED):
         raise IllegalTransition(details={"to": target.value})
-    row = await engine._booking_row(booking_id)
+    row = await booking_row(booking_id)
     if row.status == target:
         return None
     changes = {_STAMP[target]: clock.now()} if target in _STAMP else {}
     try:
         async with in_transaction() as conn:
-            await engine._move(conn, row, target, **changes)
+            if target is BookingStatus.CANCELLED and cipher is not None:
+                await release(
+                    conn, row, target, cipher=cipher, policies=policies or BookingPolicies(), **changes
+                )
+            else:
+                await ledger.move(conn, row, target, **changes)
     except IllegalTransition:
         return None
-    if target is BookingStatus.CANCELLED:
-        await engine._promote_waitlist(row.slot_id)  # type: ignore[attr-defined]
-    return await engine._view(row.id)
+    return await ledger.view(row.id)
 
 
 async def close_slot(*, slot_id: uuid.UUID | str) -> bool:
@@ -80,4 +99,4 @@ async def bookings_of_domain(
         .limit(limit)
         .values_list("id", flat=True)
     )
-    return [await engine._view(booking_id) for booking_id in ids]
+    return [await ledger.view(booking_id) for booking_id in ids]

@@ -3,7 +3,9 @@
 Declared in the domain's `domain.py` (`Domain.booking_policy`), collected once by the composition
 root into `BookingPolicies`, and passed to the engine's functions as a value (no module global).
 The engine's single admission step runs the guards of the resource's owner for booking, joining a
-waitlist and waitlist promotion alike; `after_booking` runs inside the booking's transaction.
+waitlist and waitlist promotion alike; `after_booking` and `after_release` run inside the
+transaction that creates or releases the booking; `visible` decides who may read the resource and
+its slots at all (a members-only event's title is not for outsiders).
 """
 
 from __future__ import annotations
@@ -12,12 +14,18 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["AfterBooking", "BookingPolicies", "BookingPolicy", "Guard"]
+__all__ = ["AfterBooking", "AfterRelease", "BookingPolicies", "BookingPolicy", "Guard", "Visible"]
 
-# async (*, resource, slot, actor, party_size, purpose) -> None; raises a DomainError to refuse.
+# async (*, resource, slot, actor, party_size, purpose, visitors) -> None; raises a DomainError to refuse.
+# Guards should accept **_ so the engine can pass more facts later.
 Guard = Callable[..., Awaitable[None]]
 # async (*, booking, resource, slot, actor, visitors, conn) -> None; runs in the booking transaction.
+# `booking` is a BookingView, `visitors` the engine's cleaned visitors (documents.CleanVisitor).
 AfterBooking = Callable[..., Awaitable[None]]
+# async (*, booking_id, status, conn) -> None; runs in the transaction that cancels/expires/denies it.
+AfterRelease = Callable[..., Awaitable[None]]
+# async (*, resource, viewer) -> bool; viewer is a Principal or None (anonymous).
+Visible = Callable[..., Awaitable[bool]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +33,8 @@ class BookingPolicy:
     owner_domain: str
     guards: tuple[Guard, ...] = ()
     after_booking: AfterBooking | None = None
+    after_release: AfterRelease | None = None
+    visible: Visible | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +56,21 @@ class BookingPolicies:
             found[policy.owner_domain] = policy
         return cls(by_domain=found)
 
+    def _policy(self, owner_domain: str) -> BookingPolicy | None:
+        return self.by_domain.get(str(owner_domain))
+
     def guards_for(self, owner_domain: str) -> tuple[Guard, ...]:
-        policy = self.by_domain.get(str(owner_domain))
+        policy = self._policy(owner_domain)
         return policy.guards if policy else ()
 
     def after_booking_for(self, owner_domain: str) -> AfterBooking | None:
-        policy = self.by_domain.get(str(owner_domain))
+        policy = self._policy(owner_domain)
         return policy.after_booking if policy else None
+
+    def after_release_for(self, owner_domain: str) -> AfterRelease | None:
+        policy = self._policy(owner_domain)
+        return policy.after_release if policy else None
+
+    def visible_for(self, owner_domain: str) -> Visible | None:
+        policy = self._policy(owner_domain)
+        return policy.visible if policy else None

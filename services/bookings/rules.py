@@ -33,6 +33,7 @@ class BookingRules:
     one_entry_per_visitor_per_day: bool = False
     check_in_opens_minutes: int = 60  # staff may check someone in from this long before the start
     waitlist: bool = True
+    offer_minutes: int = 60  # a place freed for the first waiting person is held this long for them
 
     @classmethod
     def from_value(cls, value: BookingRules | Mapping[str, Any] | None) -> BookingRules:

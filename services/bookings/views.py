@@ -63,6 +63,7 @@ class SlotView:
 class VisitorView:
     name_masked: str
     id_number_masked: str
+    id_type: str = "resident_id"  # services.bookings.enums.IdDocument
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from services.accounts.enums import Role
 from services.accounts.principal import Principal
 from services.bookings import service as bookings
 from services.bookings.enums import OwnerDomain
+from services.bookings.policy import BookingPolicy
 from services.bookings.views import SlotView
 from services.common import clock
 from services.common.errors import InvalidInput
@@ -31,6 +32,7 @@ from services.community.models import CommunityEvent, Membership
 from services.community.ports import ContentChecker
 
 __all__ = [
+    "BOOKING_POLICY",
     "EVENT_REF_PREFIX",
     "EventView",
     "check_in",
@@ -39,6 +41,7 @@ __all__ = [
     "list_events",
     "list_signups",
     "members_only_guard",
+    "members_only_visible",
 ]
 
 EVENT_REF_PREFIX = "event:"
@@ -176,13 +179,24 @@ async def check_in(*, actor: Principal, event_id: str, code: str, cipher: Any) -
     return await bookings.check_in(actor=actor, code=code, cipher=cipher)
 
 
-async def members_only_guard(*, resource: Any, slot: Any, actor: Principal) -> None:
-    """Booking-engine guard: a members-only event takes sign-ups from verified members (and staff) only."""
+async def _members_only_event(resource: Any) -> CommunityEvent | None:
+    """The members-only event behind a booking resource, if it is one."""
     ref = str(getattr(resource, "owner_ref", ""))
     if not ref.startswith(EVENT_REF_PREFIX):
-        return
+        return None
     event = await CommunityEvent.get_or_none(id=parse_id(ref.removeprefix(EVENT_REF_PREFIX)))
     if event is None or event.visibility is not NoticeVisibility.MEMBERS:
+        return None
+    return event
+
+
+async def members_only_guard(*, resource: Any, actor: Principal, **_: Any) -> None:
+    """Booking-engine guard: a members-only event takes sign-ups from verified members (and staff) only.
+
+    The engine runs it for booking, joining the waitlist and waitlist promotion alike.
+    """
+    event = await _members_only_event(resource)
+    if event is None:
         return
     if is_staff(actor, event.community_id):
         return
@@ -192,6 +206,14 @@ async def members_only_guard(*, resource: Any, slot: Any, actor: Principal) -> N
         raise MembersOnlyEvent()
 
 
-def register() -> None:
-    """Install the guard (called by the app factory path that mounts the community routes)."""
-    bookings.register_guard(OwnerDomain.COMMUNITY, members_only_guard)
+async def members_only_visible(*, resource: Any, viewer: Principal | None) -> bool:
+    """Booking-engine visibility: a members-only event's resource and slots only for members and staff."""
+    event = await _members_only_event(resource)
+    return event is None or await sees_members_only(viewer, event.community_id)
+
+
+BOOKING_POLICY = BookingPolicy(
+    owner_domain=OwnerDomain.COMMUNITY.value,
+    guards=(members_only_guard,),
+    visible=members_only_visible,
+)

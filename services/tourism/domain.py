@@ -1,9 +1,10 @@
-"""What tourism contributes: ticket delivery, crowd polling, entry slots, seeds and privacy hooks."""
+"""What tourism contributes: ticket delivery, crowd polling, entry slots, its booking policy (red-level
+guard, the ticket written with the booking, voiding on release), seeds and privacy hooks."""
 
 from __future__ import annotations
 
 from services.common.contributions import Domain, PrivacyHooks
-from services.tourism import figures, jobs, privacy, seed
+from services.tourism import entry, figures, jobs, privacy, seed
 
 __all__ = ["DOMAIN"]
 
@@ -15,6 +16,7 @@ DOMAIN = Domain(
     periodic_jobs=tuple(jobs.PERIODIC_JOBS),
     seed=seed.seed_demo,
     dashboard_figures=figures.dashboard_figures,
+    booking_policy=entry.BOOKING_POLICY,
     privacy=PrivacyHooks(
         export=privacy.export_user_data,
         erase=privacy.erase_user_data,

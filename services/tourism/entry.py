@@ -5,47 +5,52 @@ Rules of a scenic area's resource (owner_domain "tourism"):
     the party size is the number of visitors;
   * one entry per visitor per area per day (the engine's `one_entry_per_visitor_per_day`);
   * level `phone`: a tourist only needs a bound phone to book, because every visitor's identity is
-    checked through their ID number at the gate — requiring the booker's own real-name verification
-    would shut out people booking for family or friends (documented choice);
+    checked through their document at the gate — requiring the booker's own real-name verification
+    would shut out people booking for family or friends (documented choice). A tourist without a
+    mainland phone (signed in with WeChat only) may book when every visitor presents a passport or
+    an HK/Macao/Taiwan/foreigner document: the gate checks those documents, and the phone binding
+    is what a foreign tourist cannot do (guard `phone_or_travel_documents`);
   * slots from opening to last entry, hourly; their capacities add up exactly to the daily capacity
     (景区日最大承载量), so the day can never be overbooked even if every slot fills;
   * at red (occupancy >= instantaneous capacity, reading at most 15 minutes old) booking a slot that
     starts within the next hour is refused (the engine itself closes a slot once it has started).
 
-Tickets: POST /api/v1/tourism/bookings books through the engine, then writes a TicketIssue row and a
-"tourism.ticket_issue" outbox message (visitors' names and ID numbers sealed with the PII cipher) in
-one transaction; the outbox handler issues the ticket at the ticketing system and records its id,
-shown by GET /api/v1/tourism/tickets?booking_id= and on the booking answer. Entry bookings made through
-the generic POST /api/v1/bookings are found by a sweep and ticketed with masked visitors and the
-signed check-in code (the engine exposes visitors only masked). Cancelled or expired bookings have
-their ticket voided at the ticketing system by the same sweep.
+Tickets: an entry booking, made through POST /bookings or its alias POST /tourism/bookings, writes a
+TicketIssue row and a "tourism.ticket_issue" outbox message (the engine's cleaned visitors — name,
+document type, normalised number — sealed with the PII cipher) inside the booking's own transaction
+(the engine runs `write_ticket`, tourism's post-booking hook). The outbox handler issues the ticket
+at the ticketing system and records its id, shown by GET /tourism/tickets?booking_id= and on the
+booking answer. A cancelled or expired booking voids its ticket in the releasing transaction
+(`void_ticket_on_release`): still pending, it is never sent; issued, a "tourism.ticket_void"
+message voids it at the gate. `BOOKING_POLICY` declares these hooks and the red-level guard.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
 from services.accounts.enums import Role, VerificationLevel
+from services.accounts.levels import require_level
 from services.accounts.principal import Principal
 from services.bookings import service as bookings
-from services.bookings.enums import BookingStatus, OwnerDomain
+from services.bookings.documents import CleanVisitor
+from services.bookings.enums import IdDocument, OwnerDomain
 from services.bookings.errors import SlotNotFound
+from services.bookings.policy import BookingPolicies, BookingPolicy
 from services.bookings.views import BookingView, ResourceView, SlotView
 from services.common import clock, outbox
 from services.tourism.enums import CrowdLevel, TicketStatus
 from services.tourism.errors import AreaFull, TicketNotFound, TicketStateConflict
 from services.tourism.models import ScenicArea, TicketIssue
+from services.tourism.privacy import VOID_TOPIC
 
 __all__ = [
     "BOOKABLE_DAYS",
+    "BOOKING_POLICY",
     "ENTRY_RULES",
     "SLOT_MINUTES",
     "TICKET_TOPIC",
@@ -55,12 +60,12 @@ __all__ = [
     "book_entry",
     "entry_slots",
     "get_ticket",
-    "install_guard",
+    "phone_or_travel_documents",
     "plan_day",
-    "queue_missing_tickets",
-    "void_released_tickets",
     "refuse_entry_at_red",
     "set_up",
+    "void_ticket_on_release",
+    "write_ticket",
 ]
 
 SLOT_MINUTES = 60
@@ -71,7 +76,7 @@ _SEAL_CONTEXT = "outbox.tourism.ticket_issue"
 RED_TRUSTED_FOR = dt.timedelta(minutes=15)
 
 ENTRY_RULES: dict[str, Any] = {
-    "min_level": "phone",
+    "min_level": "wechat",  # `phone_or_travel_documents` asks for the phone (see the module doc)
     "party_size_max": 5,
     "per_person_per_day": None,  # the per-visitor rule below is what stops double entries
     "advance_days": BOOKABLE_DAYS,
@@ -189,18 +194,6 @@ async def set_up_all(*, days: int = BOOKABLE_DAYS) -> int:
     return written
 
 
-def _slot_dict(slot: SlotView, now: dt.datetime) -> dict[str, Any]:
-    return {
-        "id": str(slot.id),
-        "resource_id": str(slot.resource_id),
-        "start": clock.to_local(slot.start).isoformat(),
-        "end": clock.to_local(slot.end).isoformat(),
-        "capacity": slot.capacity,
-        "remaining": slot.remaining,
-        "status": slot.display_status(now),
-    }
-
-
 async def availability(*, area: ScenicArea, day: dt.date) -> dict[str, Any] | None:
     """A day's timed-entry places: {date, capacity, remaining, resource_id, bookable_now}; None if none."""
     if area.resource_id is None:
@@ -217,12 +210,11 @@ async def availability(*, area: ScenicArea, day: dt.date) -> dict[str, Any] | No
     }
 
 
-async def entry_slots(*, area: ScenicArea, day: dt.date) -> list[dict[str, Any]]:
-    """The day's entry slots in the API's Slot shape (remaining places, open/full/closed/past)."""
+async def entry_slots(*, area: ScenicArea, day: dt.date) -> list[SlotView]:
+    """The day's entry slots (remaining places; shown as the API's one Slot shape)."""
     if area.resource_id is None:
         return []
-    now = clock.now()
-    return [_slot_dict(s, now) for s in await bookings.list_slots(resource_id=area.resource_id, date=day)]
+    return await bookings.list_slots(resource_id=area.resource_id, date=day)
 
 
 # --------------------------------------------------------------------------------- crowd guard
@@ -236,7 +228,7 @@ def _red_now(area: ScenicArea, now: dt.datetime) -> bool:
     return CrowdLevel.for_occupancy(area.crowd_occupancy, area.instant_capacity) is CrowdLevel.RED
 
 
-async def refuse_entry_at_red(*, resource: ResourceView, slot: SlotView, actor: Principal) -> None:
+async def refuse_entry_at_red(*, resource: ResourceView, slot: SlotView, **_: Any) -> None:
     """Engine guard: while an area is at red, the slot running now (the next hour) cannot be booked.
 
     The engine already closes a slot once it has started, so "the current slot" is the one a tourist
@@ -252,11 +244,6 @@ async def refuse_entry_at_red(*, resource: ResourceView, slot: SlotView, actor: 
         raise AreaFull(details={"occupancy": area.crowd_occupancy, "capacity": area.instant_capacity})
 
 
-def install_guard() -> None:
-    """Register the red-level guard with the booking engine (idempotent)."""
-    bookings.register_guard(OwnerDomain.TOURISM, refuse_entry_at_red)
-
-
 # ------------------------------------------------------------------------------------ booking
 
 
@@ -267,14 +254,103 @@ class EntryBooking:
     ticket: TicketIssue | None
 
 
-def _sealed_visitors(visitors: Any, cipher: Any) -> str:
-    people = [{"name": v.name.strip(), "id_number": v.id_number.strip().upper()} for v in visitors]
+def _sealed_visitors(visitors: Sequence[CleanVisitor], cipher: Any) -> str:
+    people = [{"name": v.name, "id_type": v.id_type.value, "id_number": v.id_number} for v in visitors]
     return cipher.encrypt(json.dumps(people, ensure_ascii=False), context=_SEAL_CONTEXT)
 
 
-async def book_entry(*, actor: Principal, slot_id: str, visitors: Any, cipher: Any) -> EntryBooking:
-    """Book timed entry for 1–5 real-name visitors and queue their ticket for the ticketing system."""
-    install_guard()
+async def write_ticket(
+    *,
+    booking: BookingView,
+    resource: ResourceView,
+    slot: SlotView,
+    visitors: Sequence[CleanVisitor],
+    conn: Any,
+    cipher: Any,
+    **_: Any,
+) -> None:
+    """Post-booking hook, inside the booking transaction: the ticket row and its outbox message.
+
+    The visitors are the engine's cleaned ones (normalised numbers, document types): real-name entry
+    needs them at the gate, so they travel encrypted inside the outbox row.
+    """
+    area = await ScenicArea.get_or_none(resource_id=resource.id).using_db(conn)
+    if area is None or not visitors:
+        return
+    ticket = await TicketIssue.create(
+        booking_id=booking.id, area=area, user_id=booking.user_id, using_db=conn
+    )
+    await outbox.enqueue(
+        topic=TICKET_TOPIC,
+        payload={
+            "booking_id": str(booking.id),
+            "area_code": area.code,
+            "entry_start": slot.start.isoformat(),
+            "entry_end": slot.end.isoformat(),
+            "check_in_code": booking.check_in_code,
+            "visitors_sealed": _sealed_visitors(visitors, cipher),
+        },
+        aggregate_type="tourism_ticket",
+        aggregate_id=str(ticket.id),
+        using_db=conn,
+    )
+
+
+async def void_ticket_on_release(*, booking_id: Any, conn: Any, **_: Any) -> None:
+    """Release hook, inside the cancelling transaction: a ticket no gate may honour any more.
+
+    Pending, it is voided before it is sent (delivery skips it); issued, the gate is told through the
+    outbox ("tourism.ticket_void"), so the void is as durable as the cancellation.
+    """
+    ticket = await TicketIssue.get_or_none(booking_id=booking_id).using_db(conn)
+    if ticket is None or ticket.status not in (TicketStatus.PENDING, TicketStatus.ISSUED):
+        return
+    moved = (
+        await TicketIssue.filter(id=ticket.id, status=ticket.status)
+        .using_db(conn)
+        .update(status=TicketStatus.VOIDED)
+    )
+    if moved and ticket.status is TicketStatus.ISSUED and ticket.ticket_id:
+        await outbox.enqueue(
+            topic=VOID_TOPIC,
+            payload={"ticket_id": ticket.ticket_id},
+            aggregate_type="tourism_ticket",
+            aggregate_id=str(ticket.id),
+            using_db=conn,
+        )
+
+
+async def phone_or_travel_documents(
+    *, actor: Principal, visitors: Sequence[CleanVisitor] = (), **_: Any
+) -> None:
+    """Engine guard: a bound phone, unless every visitor shows a non-mainland travel document.
+
+    Without a mainland phone a foreign or HK/Macao/Taiwan tourist could not book at all; a party that
+    includes a mainland resident ID needs the booker's phone, as before.
+    """
+    if actor.level.satisfies(VerificationLevel.PHONE):
+        return
+    if visitors and all(v.id_type is not IdDocument.RESIDENT_ID for v in visitors):
+        return
+    require_level(actor, VerificationLevel.PHONE)
+
+
+BOOKING_POLICY = BookingPolicy(
+    owner_domain=OwnerDomain.TOURISM.value,
+    guards=(phone_or_travel_documents, refuse_entry_at_red),
+    after_booking=write_ticket,
+    after_release=void_ticket_on_release,
+)
+
+
+async def book_entry(
+    *, actor: Principal, slot_id: str, visitors: Any, cipher: Any, policies: BookingPolicies
+) -> EntryBooking:
+    """POST /tourism/bookings, a thin alias of the engine's booking for an area's entry slot.
+
+    The engine runs the guard and writes the ticket (BOOKING_POLICY); this only checks the slot is a
+    scenic area's and returns the area and ticket with the booking.
+    """
     slot = await bookings.get_slot(slot_id=slot_id)
     area = await ScenicArea.get_or_none(resource_id=slot.resource_id)
     if area is None:
@@ -285,115 +361,10 @@ async def book_entry(*, actor: Principal, slot_id: str, visitors: Any, cipher: A
         visitors=visitors,
         purpose={"scenic_area_id": str(area.id), "kind": "timed_entry"},
         cipher=cipher,
+        policies=policies,
     )
-    # Real-name entry needs the ID numbers at the gate: they travel encrypted inside the outbox row.
-    ticket = await _queue_ticket(
-        booking=booking,
-        area=area,
-        visitors_sealed=_sealed_visitors(visitors, cipher),
-    )
+    ticket = await TicketIssue.get_or_none(booking_id=booking.id)
     return EntryBooking(booking=booking, area=area, ticket=ticket)
-
-
-async def _queue_ticket(*, booking: BookingView, area: ScenicArea, visitors_sealed: str) -> TicketIssue:
-    """The ticket row and its outbox message, in one transaction; at most one per booking."""
-    try:
-        async with in_transaction() as conn:
-            ticket = await TicketIssue.create(
-                booking_id=booking.id, area=area, user_id=booking.user_id, using_db=conn
-            )
-            await outbox.enqueue(
-                topic=TICKET_TOPIC,
-                payload={
-                    "booking_id": str(booking.id),
-                    "area_code": area.code,
-                    "entry_start": booking.slot.start.isoformat(),
-                    "entry_end": booking.slot.end.isoformat(),
-                    "check_in_code": booking.check_in_code,
-                    "visitors_sealed": visitors_sealed,
-                },
-                aggregate_type="tourism_ticket",
-                aggregate_id=str(ticket.id),
-                using_db=conn,
-            )
-    except IntegrityError:
-        # The sweeper queued it first: one ticket per booking either way.
-        return await TicketIssue.get(booking_id=booking.id)
-    return ticket
-
-
-def _system_staff(area: ScenicArea) -> Principal:
-    """The scenic area's own back office, as the background sweep acts."""
-    return Principal(
-        user_id=uuid.UUID(int=0),
-        level=VerificationLevel.REAL_NAME,
-        roles={Role.DEPT_OPERATOR: frozenset({f"scenic:{area.code}"})},
-    )
-
-
-async def queue_missing_tickets(
-    *, cipher: Any, settle: dt.timedelta = dt.timedelta(minutes=2), days: int = BOOKABLE_DAYS + 1
-) -> int:
-    """Queue tickets for entry bookings made through the generic POST /bookings (no ticket yet).
-
-    Those bookings reach us only through the engine, which shows visitors masked: their ticket
-    carries the masked names and the signed check-in code, which the gate accepts on the QR code.
-    `settle` leaves time for book_entry to queue its own (full real-name) ticket first.
-    """
-    queued = 0
-    cutoff = clock.now() - settle
-    async for area, page in _pages(status=BookingStatus.CONFIRMED, days=days):
-        candidates = [b for b in page if b.created_at <= cutoff]
-        known = set(
-            await TicketIssue.filter(booking_id__in=[b.id for b in candidates]).values_list(
-                "booking_id", flat=True
-            )
-        )
-        for booking in candidates:
-            if booking.id in known:
-                continue
-            people = [{"name": v.name_masked, "id_number": v.id_number_masked} for v in booking.visitors]
-            sealed = cipher.encrypt(json.dumps(people, ensure_ascii=False), context=_SEAL_CONTEXT)
-            await _queue_ticket(booking=booking, area=area, visitors_sealed=sealed)
-            queued += 1
-    return queued
-
-
-async def _pages(*, status: BookingStatus, days: int) -> AsyncIterator[tuple[ScenicArea, list[BookingView]]]:
-    """Pages of entry bookings in `status` for today and the coming days, area by area."""
-    today = clock.local_date()
-    for area in await ScenicArea.filter(resource_id__isnull=False):
-        for offset in range(days):
-            cursor: str | None = None
-            while True:
-                page = await bookings.list_bookings_of_resource(
-                    actor=_system_staff(area),
-                    resource_id=area.resource_id,
-                    date=today + dt.timedelta(days=offset),
-                    status=status,
-                    limit=100,
-                    cursor=cursor,
-                )
-                yield area, list(page.items)
-                cursor = page.next_cursor
-                if not cursor:
-                    break
-
-
-async def void_released_tickets(*, gates: Any, days: int = BOOKABLE_DAYS + 1) -> int:
-    """Void the tickets of cancelled or expired entry bookings, so they no longer open the gate."""
-    voided = 0
-    for status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED):
-        async for _area, page in _pages(status=status, days=days):
-            live = await TicketIssue.filter(
-                booking_id__in=[b.id for b in page], status__in=[TicketStatus.PENDING, TicketStatus.ISSUED]
-            )
-            for ticket in live:
-                if ticket.status is TicketStatus.ISSUED and ticket.ticket_id:
-                    await gates.void_ticket(ticket.ticket_id)
-                if await _move_ticket(ticket, TicketStatus.VOIDED):
-                    voided += 1
-    return voided
 
 
 async def get_ticket(*, actor: Principal, booking_id: str) -> TicketIssue:
@@ -420,7 +391,10 @@ async def deliver_ticket(*, event_id: str, payload: dict[str, Any], gates: Any, 
         area_code=payload["area_code"],
         entry_start=dt.datetime.fromisoformat(payload["entry_start"]),
         entry_end=dt.datetime.fromisoformat(payload["entry_end"]),
-        visitors=tuple(TicketVisitor(name=p["name"], id_number=p["id_number"]) for p in people),
+        visitors=tuple(
+            TicketVisitor(name=p["name"], id_number=p["id_number"], id_type=p.get("id_type", "resident_id"))
+            for p in people
+        ),
         check_in_code=payload.get("check_in_code"),
     )
     try:

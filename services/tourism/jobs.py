@@ -1,4 +1,4 @@
-"""Tourism's background work: polling the gates for crowd figures."""
+"""Tourism's background work: crowd polling, entry slots, and ticket delivery to the gate system."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ async def prune_crowd(deps: Deps) -> int:
     return await service.prune_crowd_readings()
 
 
-async def issue_ticket(event: OutboxEvent, deps: Deps) -> None:
+async def issue_ticket(event: OutboxEvent, deps: Any) -> None:
     """Deliver a queued ticket to the ticketing system (outbox topic tourism.ticket_issue)."""
     await entry.deliver_ticket(
         event_id=event.id, payload=event.payload, gates=deps.adapters.ticketing, cipher=deps.cipher
@@ -43,18 +43,9 @@ async def roll_entry_slots(deps: Deps) -> int:
     return await entry.set_up_all()
 
 
-async def sweep_tickets(deps: Deps) -> int:
-    """Queue tickets for entry bookings made through the generic booking route; void cancelled ones."""
-    queued = await entry.queue_missing_tickets(cipher=deps.cipher)
-    if deps.adapters.ticketing is not None:
-        queued += await entry.void_released_tickets(gates=deps.adapters.ticketing)
-    return queued
-
-
-OUTBOX_HANDLERS: dict[str, Any] = {"tourism.ticket_issue": issue_ticket}
+OUTBOX_HANDLERS: dict[str, Any] = {entry.TICKET_TOPIC: issue_ticket}  # voiding: privacy.OUTBOX_HANDLERS
 PERIODIC_JOBS = [
     PeriodicJob("tourism.roll_entry_slots", every_s=3600.0, run=roll_entry_slots),
     PeriodicJob("tourism.poll_crowd", every_s=30.0, run=poll_crowd),
-    PeriodicJob("tourism.sweep_tickets", every_s=60.0, run=sweep_tickets),
     PeriodicJob("tourism.prune_crowd", every_s=3600.0, run=prune_crowd),
 ]

@@ -16,6 +16,8 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from integrations.errors import IntegrationError
+from services.bookings.policy import BookingPolicies
+from services.bookings.views import SlotView
 from services.common import clock, geo
 from services.common.cache import Keys
 from services.common.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES
@@ -252,19 +254,23 @@ async def get_area(*, area_id: str) -> ScenicArea:
     return await _area(area_id)
 
 
-async def entry_slots(*, area_id: str, date: str | None) -> dict[str, Any]:
-    """A day's timed-entry slots of an area (default today): {"items": [Slot...], "next_cursor": None}."""
+async def entry_slots(*, area_id: str, date: str | None) -> list[SlotView]:
+    """A day's timed-entry slots of an area (default today)."""
     area = await _area(area_id)
     try:
         day = dt.date.fromisoformat(date) if date else clock.local_date()
     except ValueError as error:
         raise BadVisitDate() from error
-    return {"items": await entry.entry_slots(area=area, day=day), "next_cursor": None}
+    return await entry.entry_slots(area=area, day=day)
 
 
-async def book_entry(*, actor: Any, slot_id: str, visitors: Any, cipher: Any) -> Any:
+async def book_entry(
+    *, actor: Any, slot_id: str, visitors: Any, cipher: Any, policies: BookingPolicies
+) -> Any:
     """Book timed entry with real-name visitors; the ticket goes to the ticketing system via the outbox."""
-    return await entry.book_entry(actor=actor, slot_id=slot_id, visitors=visitors, cipher=cipher)
+    return await entry.book_entry(
+        actor=actor, slot_id=slot_id, visitors=visitors, cipher=cipher, policies=policies
+    )
 
 
 async def get_ticket(*, actor: Any, booking_id: str) -> Any:

@@ -13,9 +13,12 @@ from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
 from services.bookings import jobs, service
 from services.bookings.models import Booking, Slot
+from services.bookings.policy import BookingPolicies
 from services.common import clock
 from services.notifications.models import InboxMessage
 from tests.factories import auth_headers, make_user
+
+NO_POLICIES = BookingPolicies()
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -295,7 +298,9 @@ async def test_visitors__validated_masked_and_one_entry_per_day(client: httpx.As
     )
     assert ok.status_code == 201, ok.text
     assert ok.json()["party_size"] == 1
-    assert ok.json()["visitors"] == [{"name": "张**", "id_number": "4108**********" + person[-4:]}]
+    assert ok.json()["visitors"] == [
+        {"name": "张**", "id_type": "resident_id", "id_number": "4108**********" + person[-4:]}
+    ]
     assert person not in ok.text
     twice = await client.post(
         "/api/v1/bookings",
@@ -376,7 +381,9 @@ async def test_decision__approval_flow(client: httpx.AsyncClient, settings) -> N
     assert again.status_code == 409
 
 
-async def test_waitlist__cancellation_promotes_and_notifies(client: httpx.AsyncClient, settings) -> None:
+async def test_waitlist__cancellation_offers_the_place_to_the_first_waiting_and_notifies(
+    client: httpx.AsyncClient, settings
+) -> None:
     resource = await _resource()
     slot = await _slot(resource, capacity=1)
     holder, waiting, later = await make_user(), await make_user(), await make_user()
@@ -401,9 +408,15 @@ async def test_waitlist__cancellation_promotes_and_notifies(client: httpx.AsyncC
     promoted = (await client.get("/api/v1/me/bookings", headers=auth_headers(waiting, settings))).json()[
         "items"
     ]
-    assert len(promoted) == 1 and promoted[0]["status"] == "confirmed"
-    assert promoted[0]["check_in_code"].startswith("JYB1")
+    # The freed place is held for the first person waiting until they confirm it.
+    assert len(promoted) == 1 and promoted[0]["status"] == "held"
+    assert promoted[0]["hold_expires_at"] and promoted[0]["check_in_code"] is None
     assert await InboxMessage.filter(user_id=waiting.id, kind="notify.booking.promoted").count() == 1
+    confirmed = await client.post(
+        f"/api/v1/bookings/{promoted[0]['id']}/confirm", headers=auth_headers(waiting, settings)
+    )
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
+    assert confirmed.json()["check_in_code"].startswith("JYB1")
     assert (await client.get("/api/v1/me/bookings", headers=auth_headers(later, settings))).json()[
         "items"
     ] == []
@@ -539,7 +552,7 @@ async def test_jobs__registered_and_run_with_the_worker_runtime(runtime) -> None
     slot = await _slot(resource, capacity=1)
     user = await make_user()
     actor = Principal(user_id=user.id, level=VerificationLevel.REAL_NAME)
-    held = await service.book(actor=actor, slot_id=slot.id, cipher=runtime.cipher)
+    held = await service.book(actor=actor, slot_id=slot.id, cipher=runtime.cipher, policies=NO_POLICIES)
     await Booking.filter(id=held.id).update(hold_expires_at=clock.now() - dt.timedelta(seconds=1))
     assert await jobs.expire_holds(runtime) == 1
     assert (await service.get_slot(slot_id=slot.id)).remaining == 1

@@ -22,7 +22,7 @@ async def seeded(runtime) -> int:
 
 
 async def _received(client, system: str) -> list[dict]:
-    return (await client.get(f"/sandbox/{system}/__received")).json()["items"]
+    return (await client.get(f"/sandbox/{system}/__trace")).json()["items"]
 
 
 async def test_outbox__row_keeps_the_request_id_and_the_platform_receives_it(

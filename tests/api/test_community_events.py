@@ -9,9 +9,13 @@ import httpx
 
 from services.accounts import access
 from services.bookings import service as bookings
+from services.bookings.policy import BookingPolicies
 from services.common import clock
 from services.common.errors import DomainError
+from services.community import events
 from tests.api.test_community_support import community_pair, headers_for, resident, staff_of
+
+POLICIES = BookingPolicies.collect([events.BOOKING_POLICY])
 
 
 def event(**extra) -> dict:
@@ -47,14 +51,20 @@ async def test_event__capacity_waitlist_and_check_in(client: httpx.AsyncClient, 
     slot_id = body["slot"]["id"]
     assert body["capacity"] == 2 and body["remaining"] == 2
 
-    first = await bookings.book(actor=await _principal(r1), slot_id=slot_id, cipher=runtime.cipher)
-    second = await bookings.book(actor=await _principal(r2), slot_id=slot_id, cipher=runtime.cipher)
+    first = await bookings.book(
+        actor=await _principal(r1), slot_id=slot_id, cipher=runtime.cipher, policies=POLICIES
+    )
+    second = await bookings.book(
+        actor=await _principal(r2), slot_id=slot_id, cipher=runtime.cipher, policies=POLICIES
+    )
     try:
-        await bookings.book(actor=await _principal(r3), slot_id=slot_id, cipher=runtime.cipher)
+        await bookings.book(
+            actor=await _principal(r3), slot_id=slot_id, cipher=runtime.cipher, policies=POLICIES
+        )
         raise AssertionError("the third sign-up must not fit")
     except DomainError as error:
         assert error.code == "booking.slot_full"
-    waiting = await bookings.join_waitlist(actor=await _principal(r3), slot_id=slot_id)
+    waiting = await bookings.join_waitlist(actor=await _principal(r3), slot_id=slot_id, policies=POLICIES)
     assert waiting.position == 1
 
     listed = await client.get(f"/api/v1/communities/{a.id}/events")
@@ -67,12 +77,14 @@ async def test_event__capacity_waitlist_and_check_in(client: httpx.AsyncClient, 
         await client.get(f"/api/v1/staff/events/{body['id']}/signups", headers=headers_for(staff_b, settings))
     ).status_code == 404
 
-    await bookings.cancel(actor=await _principal(r1), booking_id=first.id, cipher=runtime.cipher)
+    await bookings.cancel(
+        actor=await _principal(r1), booking_id=first.id, cipher=runtime.cipher, policies=POLICIES
+    )
     signups = await client.get(
         f"/api/v1/staff/events/{body['id']}/signups", headers=headers_for(staff, settings)
     )
-    active = {s["user_id"] for s in signups.json()["items"] if s["status"] == "confirmed"}
-    assert active == {str(r2.id), str(r3.id)}  # the waitlist moved up
+    active = {s["user_id"]: s["status"] for s in signups.json()["items"] if s["status"] != "cancelled"}
+    assert active == {str(r2.id): "confirmed", str(r3.id): "held"}  # the place is held for r3
     detail = await client.get(f"/api/v1/community/events/{body['id']}")
     assert detail.json()["remaining"] == 0
 
@@ -107,11 +119,15 @@ async def test_event__members_only(client: httpx.AsyncClient, settings, runtime)
     seen = await client.get(f"/api/v1/communities/{a.id}/events", headers=headers_for(member, settings))
     assert [e["id"] for e in seen.json()["items"]] == [event_id]
     try:
-        await bookings.book(actor=await _principal(outsider), slot_id=slot_id, cipher=runtime.cipher)
+        await bookings.book(
+            actor=await _principal(outsider), slot_id=slot_id, cipher=runtime.cipher, policies=POLICIES
+        )
         raise AssertionError("a non-member must not sign up")
     except DomainError as error:
         assert error.code == "community.event_members_only"
-    booked = await bookings.book(actor=await _principal(member), slot_id=slot_id, cipher=runtime.cipher)
+    booked = await bookings.book(
+        actor=await _principal(member), slot_id=slot_id, cipher=runtime.cipher, policies=POLICIES
+    )
     assert booked.status.value == "confirmed"
 
 
@@ -166,8 +182,8 @@ async def test_event__residents_sign_up_and_cancel_through_the_booking_routes(
     signups = await client.get(
         f"/api/v1/staff/events/{event_id}/signups", headers=headers_for(staff, settings)
     )
-    confirmed = [s["user_id"] for s in signups.json()["items"] if s["status"] == "confirmed"]
-    assert confirmed == [str(r2.id)]
+    offered = [s["user_id"] for s in signups.json()["items"] if s["status"] == "held"]
+    assert offered == [str(r2.id)]  # the freed place is held for r2 until they confirm it
 
 
 async def _sec_checks(client: httpx.AsyncClient) -> int:

@@ -14,6 +14,7 @@ from integrations.ticketing.types import GateOccupancy
 from services.accounts.enums import VerificationLevel
 from services.bookings import service as bookings
 from services.common import clock
+from services.common.models import OutboxMessage
 from services.tourism import entry, service
 from services.tourism.models import ScenicArea, TicketIssue
 from tests.factories import auth_headers, make_user
@@ -100,8 +101,16 @@ async def test_book__real_name_visitors_masked_and_ticket_issued_via_outbox(
     assert booking["status"] == "confirmed"
     assert booking["check_in_code"]
     assert booking["visitors"] == [
-        {"name": "张**", "id_number": id_number(1)[:4] + "**********" + id_number(1)[-4:]},
-        {"name": "李*", "id_number": id_number(2)[:4] + "**********" + id_number(2)[-4:]},
+        {
+            "name": "张**",
+            "id_type": "resident_id",
+            "id_number": id_number(1)[:4] + "**********" + id_number(1)[-4:],
+        },
+        {
+            "name": "李*",
+            "id_type": "resident_id",
+            "id_number": id_number(2)[:4] + "**********" + id_number(2)[-4:],
+        },
     ]
     assert id_number(1) not in response.text
     assert booking["ticket"] == {"status": "pending", "ticket_id": None}
@@ -200,6 +209,28 @@ async def test_book__needs_a_bound_phone(client: httpx.AsyncClient, runtime, set
     assert response.json()["error"]["details"]["required"] == "phone"
 
 
+async def test_book__tourist_without_a_mainland_phone_books_with_travel_documents(
+    client: httpx.AsyncClient, runtime, settings
+) -> None:
+    area = await _area()
+    slot = (await _tomorrow_slots(client, area))[0]
+    wechat_only = auth_headers(await make_user(level=VerificationLevel.WECHAT), settings)
+    foreign = [{"name": "ANNA SCHMIDT", "id_type": "passport", "id_number": "C01X00T47"}]
+    booked = await client.post(
+        "/api/v1/bookings", json={"slot_id": slot["id"], "visitors": foreign}, headers=wechat_only
+    )
+    assert booked.status_code == 201, booked.text
+    # A party with a mainland resident ID still needs the booker's phone.
+    mixed = [
+        {"name": "孙九", "id_number": id_number(10)},
+        {"name": "TOM", "id_type": "passport", "id_number": "X9876543"},
+    ]
+    refused = await client.post(
+        "/api/v1/bookings", json={"slot_id": slot["id"], "visitors": mixed}, headers=wechat_only
+    )
+    assert refused.status_code == 403 and refused.json()["error"]["details"]["required"] == "phone"
+
+
 async def test_book__red_crowd_stops_the_current_slot_only(
     client: httpx.AsyncClient, runtime, settings
 ) -> None:
@@ -291,45 +322,113 @@ async def test_book__idempotency_key_replays_the_first_booking(
     assert await TicketIssue.all().count() == 1
 
 
-async def test_sweep__bookings_through_the_generic_route_get_a_ticket_too(
+async def test_book__generic_route_writes_the_ticket_with_the_booking_and_normalised_visitors(
     client: httpx.AsyncClient, runtime, settings
 ) -> None:
     area = await _area()
-    first, second = (await _tomorrow_slots(client, area))[:2]
+    first = (await _tomorrow_slots(client, area))[0]
     user = await make_user(level=VerificationLevel.PHONE)
+    number = id_number(31, born="19850607")
+    typed = f" {number[:6]} {number[6:14]}  {number[14:]} ".lower()  # as people type it
     generic = await client.post(
         "/api/v1/bookings",
-        json={"slot_id": first["id"], "visitors": [{"name": "冯一", "id_number": id_number(31)}]},
+        json={"slot_id": first["id"], "visitors": [{"name": " 冯  一 ", "id_number": typed}]},
         headers=auth_headers(user, settings),
     )
     assert generic.status_code == 201, generic.text
-    ours = await client.post(
-        "/api/v1/tourism/bookings",
-        json={"slot_id": second["id"], "visitors": [{"name": "冯二", "id_number": id_number(32)}]},
-        headers=auth_headers(user, settings),
-    )
-    assert ours.status_code == 201
-    assert await entry.queue_missing_tickets(cipher=runtime.cipher, settle=dt.timedelta(0)) == 1
-    assert await entry.queue_missing_tickets(cipher=runtime.cipher, settle=dt.timedelta(0)) == 0
+    booking_id = generic.json()["id"]
+    # The ticket row and its outbox message committed with the booking: no sweep, no second step.
+    ticket = await TicketIssue.get(booking_id=booking_id)
+    assert ticket.status.value == "pending"
+    assert await OutboxMessage.filter(topic=entry.TICKET_TOPIC, aggregate_id=str(ticket.id)).count() == 1
     await deliver_outbox_once(runtime)
-    ticket = (
+    shown = (
         await client.get(
-            "/api/v1/tourism/tickets",
-            params={"booking_id": generic.json()["id"]},
-            headers=auth_headers(user, settings),
+            "/api/v1/tourism/tickets", params={"booking_id": booking_id}, headers=auth_headers(user, settings)
         )
     ).json()
-    assert ticket["status"] == "issued"
-    at_gate = (await client.get(f"/sandbox/ticketing/tickets/{ticket['ticket_id']}")).json()
+    assert shown["status"] == "issued"
+    at_gate = (await client.get(f"/sandbox/ticketing/tickets/{shown['ticket_id']}")).json()
+    # The gate got the real, normalised identity (not a mask, not the spaces typed).
+    assert at_gate["visitors"] == [{"name": "冯 一", "id_type": "resident_id", "id_number": number}]
     assert at_gate["check_in_code"] == generic.json()["check_in_code"]
-    assert await TicketIssue.filter(status="issued").count() == 2
+
+
+async def test_book__foreign_visitors_documents_reach_the_gate_with_their_type(
+    client: httpx.AsyncClient, runtime, settings
+) -> None:
+    area = await _area(daily=500)
+    slot = (await _tomorrow_slots(client, area))[0]
+    user = await make_user(level=VerificationLevel.PHONE)
+    visitors = [
+        {"name": "JOHN SMITH", "id_type": "passport", "id_number": "e 1234 5678"},
+        {"name": "陈大文", "id_type": "hk_macao_permit", "id_number": "H12345678"},
+        {"name": "林志明", "id_type": "taiwan_permit", "id_number": "01234567"},
+        {"name": "MARIA GARCIA", "id_type": "foreign_permanent_resident", "id_number": "ESP110090010101"},
+        {"name": "王小明", "id_type": "hmt_residence_permit", "id_number": id_number(7, born="19900101")},
+    ]
+    visitors[4]["id_number"] = _hmt(visitors[4]["id_number"])
+    booked = await client.post(
+        "/api/v1/bookings",
+        json={"slot_id": slot["id"], "visitors": visitors},
+        headers=auth_headers(user, settings),
+    )
+    assert booked.status_code == 201, booked.text
+    assert [v["id_type"] for v in booked.json()["visitors"]] == [v["id_type"] for v in visitors]
+    assert booked.json()["visitors"][0]["id_number"] == "E123*5678"  # masked
+    await deliver_outbox_once(runtime)
+    ticket = await TicketIssue.get(booking_id=booked.json()["id"])
+    at_gate = (await client.get(f"/sandbox/ticketing/tickets/{ticket.ticket_id}")).json()
+    assert [(v["id_type"], v["id_number"]) for v in at_gate["visitors"]] == [
+        ("passport", "E12345678"),
+        ("hk_macao_permit", "H12345678"),
+        ("taiwan_permit", "01234567"),
+        ("foreign_permanent_resident", "ESP110090010101"),
+        ("hmt_residence_permit", visitors[4]["id_number"]),
+    ]
+    # One entry per person per day holds for these documents too.
+    again = await client.post(
+        "/api/v1/bookings",
+        json={"slot_id": slot["id"], "visitors": [visitors[0]]},
+        headers=auth_headers(await make_user(level=VerificationLevel.PHONE), settings),
+    )
+    assert again.status_code == 409 and again.json()["error"]["code"] == "booking.visitor_already_booked"
+
+
+def _hmt(number: str) -> str:
+    """A Hong Kong resident's residence-permit number (810000 region) with its GB 11643 check character."""
+    body = "810000" + number[6:17]
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True)) % 11]
+
+
+async def test_book__each_document_checked_by_its_own_format(client: httpx.AsyncClient, settings) -> None:
+    area = await _area()
+    slot = (await _tomorrow_slots(client, area))[0]
+    user = await make_user(level=VerificationLevel.PHONE)
+    for id_type, number in (
+        ("passport", "ABCDEFG"),  # no digit
+        ("hk_macao_permit", "12345678"),  # no H/M
+        ("taiwan_permit", "1234567"),  # 7 digits
+        ("foreign_permanent_resident", "ES1100900101011"),  # 2 letters
+        ("foreign_permanent_resident", "910000199001010000"),  # 2023 format, bad check character
+        ("hmt_residence_permit", id_number(3)),  # a mainland number is not a residence permit
+        ("resident_id", "4108**********1234"),  # a mask
+        ("driving_licence", "123456789"),  # not a document we accept
+    ):
+        refused = await client.post(
+            "/api/v1/bookings",
+            json={
+                "slot_id": slot["id"],
+                "visitors": [{"name": "X", "id_type": id_type, "id_number": number}],
+            },
+            headers=auth_headers(user, settings),
+        )
+        assert refused.status_code == 422, (id_type, number, refused.text)
 
 
 async def test_cancel__voids_the_issued_ticket_at_the_gate(
     client: httpx.AsyncClient, runtime, settings
 ) -> None:
-    from services.tourism import jobs
-
     area = await _area()
     slot = (await _tomorrow_slots(client, area))[0]
     user = await make_user(level=VerificationLevel.PHONE)
@@ -347,15 +446,15 @@ async def test_cancel__voids_the_issued_ticket_at_the_gate(
     assert issued["status"] == "issued"
     cancelled = await client.post(f"/api/v1/bookings/{booking_id}/cancel", headers=headers)
     assert cancelled.status_code == 200, cancelled.text
-    assert await jobs.sweep_tickets(runtime) == 1
+    # Voided with the cancellation itself; the gate is told through the outbox.
     after = (
         await client.get("/api/v1/tourism/tickets", params={"booking_id": booking_id}, headers=headers)
     ).json()
     assert after["status"] == "voided"
     assert after["ticket_id"] == issued["ticket_id"]
+    await deliver_outbox_once(runtime)
     at_gate = (await client.get(f"/sandbox/ticketing/tickets/{issued['ticket_id']}")).json()
     assert at_gate["voided"] is True
-    assert await jobs.sweep_tickets(runtime) == 0
     # The freed place can be booked again by the same visitor.
     again = await client.post(
         "/api/v1/tourism/bookings",
@@ -363,3 +462,23 @@ async def test_cancel__voids_the_issued_ticket_at_the_gate(
         headers=headers,
     )
     assert again.status_code == 201
+
+
+async def test_cancel__a_ticket_not_yet_sent_is_never_sent(
+    client: httpx.AsyncClient, runtime, settings
+) -> None:
+    area = await _area()
+    slot = (await _tomorrow_slots(client, area))[0]
+    user = await make_user(level=VerificationLevel.PHONE)
+    headers = auth_headers(user, settings)
+    booked = await client.post(
+        "/api/v1/bookings",
+        json={"slot_id": slot["id"], "visitors": [{"name": "卫一", "id_number": id_number(51)}]},
+        headers=headers,
+    )
+    booking_id = booked.json()["id"]
+    assert (await client.post(f"/api/v1/bookings/{booking_id}/cancel", headers=headers)).status_code == 200
+    await deliver_outbox_once(runtime)
+    received = (await client.get("/sandbox/ticketing/__control/ticket-requests")).json()["requests"]
+    assert booking_id not in {r["booking_id"] for r in received}
+    assert (await TicketIssue.get(booking_id=booking_id)).status.value == "voided"

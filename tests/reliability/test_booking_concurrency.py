@@ -23,10 +23,13 @@ from services.bookings import service
 from services.bookings.enums import BookingStatus
 from services.bookings.errors import SlotFull
 from services.bookings.models import Booking, Slot
+from services.bookings.policy import BookingPolicies
 from services.common import clock
 from tests.factories import auth_headers
 
 ROOT = Path(__file__).resolve().parents[2]
+
+NO_POLICIES = BookingPolicies()
 
 
 async def _slot(capacity: int):
@@ -68,7 +71,9 @@ async def test_book__200_concurrent_tasks_fill_capacity_exactly(settings) -> Non
     async def attempt(user: User) -> str:
         actor = Principal(user_id=user.id, level=VerificationLevel.REAL_NAME)
         try:
-            await service.book(actor=actor, slot_id=slot.id, party_size=1, cipher=cipher)
+            await service.book(
+                actor=actor, slot_id=slot.id, party_size=1, cipher=cipher, policies=NO_POLICIES
+            )
         except SlotFull as error:
             assert error.code == "booking.slot_full"
             return "full"
@@ -91,7 +96,9 @@ async def test_book__mixed_party_sizes_never_exceed_capacity(settings) -> None:
         actor = Principal(user_id=user.id, level=VerificationLevel.REAL_NAME)
         size = 1 + index % 3
         try:
-            await service.book(actor=actor, slot_id=slot.id, party_size=size, cipher=cipher)
+            await service.book(
+                actor=actor, slot_id=slot.id, party_size=size, cipher=cipher, policies=NO_POLICIES
+            )
         except SlotFull:
             return 0
         return size
@@ -132,8 +139,11 @@ _WORKER = textwrap.dedent(
     from services.accounts.principal import Principal
     from services.bookings import service
     from services.bookings.errors import SlotFull
+    from services.bookings.policy import BookingPolicies
     from citizen_api.composition import tortoise_apps
     from services.common.db import close_db, init_db
+
+    NO_POLICIES = BookingPolicies()
 
     async def main(url, slot_id, user_ids):
         settings = Settings(profile="test", database_url=url)
@@ -142,7 +152,7 @@ _WORKER = textwrap.dedent(
         async def attempt(user_id):
             actor = Principal(user_id=uuid.UUID(user_id), level=VerificationLevel.REAL_NAME)
             try:
-                await service.book(actor=actor, slot_id=slot_id, party_size=1, cipher=cipher)
+                await service.book(actor=actor, slot_id=slot_id, party_size=1, cipher=cipher, policies=NO_POLICIES)
                 return "confirmed"
             except SlotFull:
                 return "full"
@@ -226,7 +236,7 @@ async def test_book__one_person_racing_many_slots_keeps_the_daily_cap(settings) 
 
     async def attempt(slot) -> str:
         try:
-            await service.book(actor=actor, slot_id=slot.id, cipher=cipher)
+            await service.book(actor=actor, slot_id=slot.id, cipher=cipher, policies=NO_POLICIES)
         except DailyCapReached:
             return "capped"
         return "booked"
@@ -240,23 +250,76 @@ async def test_book__one_person_racing_many_slots_keeps_the_daily_cap(settings) 
 @pytest.mark.usefixtures("db")
 async def test_waitlist__concurrent_cancellations_promote_each_waiting_person_once(settings) -> None:
     cipher = build_cipher(settings)
-    service.use_cipher(cipher)
     capacity = 5
     slot = await _slot(capacity)
     people = await _users(12)
     holders, waiting = people[:capacity], people[capacity:]
     actors = {u.id: Principal(user_id=u.id, level=VerificationLevel.REAL_NAME) for u in people}
-    booked = [await service.book(actor=actors[u.id], slot_id=slot.id, cipher=cipher) for u in holders]
+    booked = [
+        await service.book(actor=actors[u.id], slot_id=slot.id, cipher=cipher, policies=NO_POLICIES)
+        for u in holders
+    ]
     for user in waiting:
-        await service.join_waitlist(actor=actors[user.id], slot_id=slot.id)
-    await asyncio.gather(*[service.cancel(actor=actors[b.user_id], booking_id=b.id) for b in booked])
+        await service.join_waitlist(actor=actors[user.id], slot_id=slot.id, policies=NO_POLICIES)
+    await asyncio.gather(
+        *[
+            service.cancel(actor=actors[b.user_id], booking_id=b.id, policies=NO_POLICIES, cipher=cipher)
+            for b in booked
+        ]
+    )
     fresh = await Slot.get(id=slot.id)
     assert fresh.taken == capacity
-    promoted = await Booking.filter(slot_id=slot.id, status=BookingStatus.CONFIRMED).values_list(
+    promoted = await Booking.filter(slot_id=slot.id, status=BookingStatus.HELD).values_list(
         "user_id", flat=True
     )
     # First come, first served: the first five who joined the waitlist, each once.
     assert sorted(promoted) == sorted(u.id for u in waiting[:capacity])
+
+
+@pytest.mark.usefixtures("db")
+async def test_waitlist__freed_places_go_to_waiting_people_not_concurrent_direct_bookers(settings) -> None:
+    """Issue 10.2: full slot, 40 waiting, 10 cancellations racing 20 direct bookers: all 10 to the queue."""
+    cipher = build_cipher(settings)
+    capacity = 10
+    slot = await _slot(capacity)
+    people = await _users(capacity + 40 + 20)
+    holders, waiting, direct = people[:capacity], people[capacity : capacity + 40], people[capacity + 40 :]
+    actors = {u.id: Principal(user_id=u.id, level=VerificationLevel.REAL_NAME) for u in people}
+    booked = [
+        await service.book(actor=actors[u.id], slot_id=slot.id, cipher=cipher, policies=NO_POLICIES)
+        for u in holders
+    ]
+    for user in waiting:
+        await service.join_waitlist(actor=actors[user.id], slot_id=slot.id, policies=NO_POLICIES)
+
+    async def direct_booking(user: User) -> str:
+        try:
+            await service.book(actor=actors[user.id], slot_id=slot.id, cipher=cipher, policies=NO_POLICIES)
+        except SlotFull:
+            return "full"
+        return "booked"
+
+    cancels = [
+        service.cancel(actor=actors[b.user_id], booking_id=b.id, cipher=cipher, policies=NO_POLICIES)
+        for b in booked
+    ]
+    tasks = [*cancels, *[direct_booking(u) for u in direct]]
+    order = list(range(len(tasks)))
+    # Interleave: a cancellation, then two direct bookers, and so on.
+    interleaved = [
+        tasks[i]
+        for i in sorted(
+            order, key=lambda i: (i % capacity if i < capacity else (i - capacity) // 2, i >= capacity)
+        )
+    ]
+    outcomes = await asyncio.gather(*interleaved)
+    assert [o for o in outcomes if isinstance(o, str)].count("booked") == 0
+    assert not await Booking.filter(slot_id=slot.id, subject_id__in=[u.id for u in direct]).exists()
+    offered = await Booking.filter(slot_id=slot.id, status=BookingStatus.HELD).values_list(
+        "subject_id", flat=True
+    )
+    assert sorted(offered) == sorted(u.id for u in waiting[:capacity])  # the first ten in line
+    assert (await Slot.get(id=slot.id)).taken == capacity
 
 
 @pytest.mark.usefixtures("db")
@@ -271,7 +334,9 @@ async def test_visitors__same_person_raced_into_two_slots_enters_once(settings) 
         staff_role=Role.DEPT_OPERATOR,
         rules={"visitors_required": True, "one_entry_per_visitor_per_day": True, "per_person_per_day": None},
     )
-    start = clock.now().replace(microsecond=0) + dt.timedelta(days=1)
+    # Six hourly slots on one local day (tomorrow from 08:00), whatever the time the test runs.
+    tomorrow = clock.local_date() + dt.timedelta(days=1)
+    start = dt.datetime.combine(tomorrow, dt.time(8), tzinfo=clock.CITY_TZ)
     slots = [
         await service.create_slot(
             resource_id=resource.id,
@@ -290,7 +355,9 @@ async def test_visitors__same_person_raced_into_two_slots_enters_once(settings) 
     async def attempt(user, slot) -> str:
         actor = Principal(user_id=user.id, level=VerificationLevel.REAL_NAME)
         try:
-            await service.book(actor=actor, slot_id=slot.id, visitors=[Visitor()], cipher=cipher)
+            await service.book(
+                actor=actor, slot_id=slot.id, visitors=[Visitor()], cipher=cipher, policies=NO_POLICIES
+            )
         except VisitorAlreadyEntered:
             return "refused"
         return "booked"

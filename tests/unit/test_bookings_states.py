@@ -9,10 +9,11 @@ import uuid
 import pytest
 
 from services.bookings import enums
+from services.bookings.codes import check_in_code_for, parse_code, verify_code
 from services.bookings.enums import BookingStatus
 from services.bookings.errors import BadCheckInCode, IllegalTransition
+from services.bookings.resources import _opening_applies
 from services.bookings.rules import BookingRules, Opening
-from services.bookings.service import _opening_applies, _parse_code, _verify_code, check_in_code_for
 from services.common.crypto import PiiCipher
 from services.common.errors import InvalidInput
 from services.common.idcard import birth_date, is_valid_id_number
@@ -91,16 +92,16 @@ def test_check_in_code__signed_and_verified_offline() -> None:
     booking_id = uuid.uuid4()
     code = check_in_code_for(booking_id=booking_id, cipher=_cipher())
     assert code.startswith("JYB1") and code.isalnum() and code == code.upper()
-    assert _verify_code(code, _cipher()) == booking_id
-    assert _parse_code(code.lower()) == booking_id
+    assert verify_code(code, _cipher()) == booking_id
+    assert parse_code(code.lower()) == booking_id
     with pytest.raises(BadCheckInCode):
-        _verify_code(code, _cipher(b"z" * 32))  # another key: a forged code
+        verify_code(code, _cipher(b"z" * 32))  # another key: a forged code
     other = check_in_code_for(booking_id=uuid.uuid4(), cipher=_cipher())
     with pytest.raises(BadCheckInCode):
-        _verify_code(code[:10] + other[10:], _cipher())
+        verify_code(code[:10] + other[10:], _cipher())
     for junk in ("", "JYB1", "JYB1!!!!", "XXXX" + code[4:], code + "AA"):
         with pytest.raises(BadCheckInCode):
-            _verify_code(junk, _cipher())
+            verify_code(junk, _cipher())
 
 
 def test_opening__working_days_follow_the_official_calendar() -> None:

@@ -42,10 +42,10 @@ export interface paths {
             cookie?: never;
         };
         /** Partner api keys */
-        get: operations["get~open311.list_keys"];
+        get: operations["get~open311_admin.list_keys"];
         put?: never;
         /** Issue an Open311 api_key to a partner system (shown once) */
-        post: operations["post~open311.issue_key"];
+        post: operations["post~open311_admin.issue_key"];
         delete?: never;
         options?: never;
         head?: never;
@@ -63,7 +63,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Revoke a partner api key */
-        delete: operations["delete~open311.revoke_key"];
+        delete: operations["delete~open311_admin.revoke_key"];
         options?: never;
         head?: never;
         patch?: never;
@@ -243,7 +243,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm a held booking before its hold runs out */
+        /** Confirm a held booking (or a place offered from the waitlist) before it runs out */
         post: operations["post~bookings.confirm_booking"];
         delete?: never;
         options?: never;
@@ -262,6 +262,235 @@ export interface paths {
         put?: never;
         /** Staff: approve or deny a booking that needs approval */
         post: operations["post~bookings.decide"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/appointments/{booking_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The hospital appointment behind a booking: clinic, doctor, queue number
+         * @description Visible only to the patient, the booker, their care proxies and that hospital's staff.
+         */
+        get: operations["get~care.get_appointment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The medical-data consent of the patient */
+        get: operations["get~care.get_consent"];
+        put?: never;
+        /** Give the separate consent to medical-data processing (before the first booking) */
+        post: operations["post~care.give_consent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/departments/{department_id}/doctors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A clinic's doctors with titles and fees */
+        get: operations["get~care.list_doctors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/doctors/{doctor_id}/slots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A doctor's slots on a day (book them through POST /bookings)
+         * @description status: open, closed, stopped (停诊) or not_released (放号 at the hospital's hour, see releases_at).
+         */
+        get: operations["get~care.doctor_slots"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/eldercare/emergency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Emergency call: dispatched at once, the family told */
+        post: operations["post~care.raise_emergency"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/eldercare/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My home-care orders and those of whom I act for */
+        get: operations["get~care.list_orders"];
+        put?: never;
+        /** Order home care for oneself or a parent */
+        post: operations["post~care.create_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/eldercare/orders/{order_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A home-care order with its progress */
+        get: operations["get~care.get_order"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/eldercare/orders/{order_id}/rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rate a completed service (once) */
+        post: operations["post~care.rate_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/eldercare/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Home-care services in a community: 助餐, 助洁, 助浴, 助医, 助行, 紧急呼叫 */
+        get: operations["get~care.list_services"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/hospitals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Hospitals (from the HIS, cached; stale while it is down) */
+        get: operations["get~care.list_hospitals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/hospitals/{hospital_id}/departments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A hospital's clinics (科室) */
+        get: operations["get~care.list_departments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/staff/assessments/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Staff: record a disability assessment (失能评估) */
+        put: operations["put~care.assess"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/subsidy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This month's home-care subsidy and balance */
+        get: operations["get~care.get_subsidy"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -459,6 +688,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/community/reports/{report_id}/privacy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Keep my report off the public Open311 feed (or put it back) */
+        post: operations["post~community.report_privacy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/community/reports/similar": {
         parameters: {
             query?: never;
@@ -490,6 +736,257 @@ export interface paths {
          * @description JPEG, PNG or WebP (judged by content), at most 5 MB; ?kind=attachment also takes PDF, 10 MB.
          */
         post: operations["post~community.upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/districts/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The school district(s) serving an address or a point, and why
+         * @description Give either `address` or `lat`+`lng`. Ambiguous (多校划片, split compounds) and boundary cases are flagged with a hint.
+         */
+        get: operations["get~education.lookup_district"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/enrollments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My children's applications */
+        get: operations["get~education.list_applications"];
+        put?: never;
+        /**
+         * Apply for a child (a draft: upload materials, then submit)
+         * @description The guardian's relation is confirmed with the household register; the child's data needs `consent: true` (separate consent, PIPL art. 31). One active application per child per round.
+         */
+        post: operations["post~education.create_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/enrollments/{application_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An application with its timeline and result */
+        get: operations["get~education.get_application"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/enrollments/{application_id}/materials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a document (multipart: material_code, file)
+         * @description PDF, JPEG, PNG or WebP (judged by content), at most 5 MB; drafts and open 补充材料.
+         */
+        post: operations["post~education.upload_material"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/enrollments/{application_id}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Submit a complete draft (registration phase only) */
+        post: operations["post~education.submit_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/enrollments/{application_id}/supplement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer a 补充材料 request (upload first) */
+        post: operations["post~education.answer_supplement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/enrollments/{application_id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraw before a result */
+        post: operations["post~education.withdraw_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/enrollments/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A second guardian links the child's applications (household check) */
+        post: operations["post~education.link_guardian"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/review-queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The bureau staff's review queue (oldest first; child data masked) */
+        get: operations["get~education.review_queue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/rounds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Enrollment rounds and their phases (Asia/Shanghai) */
+        get: operations["get~education.list_rounds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/rounds/{round_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One enrollment round */
+        get: operations["get~education.get_round"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/rounds/{round_id}/lotteries/{school_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A school's 电脑随机派位: commitment, revealed seed, inputs and result (verifiable)
+         * @description Before the draw only the commitment (SHA-256 of the seed) is shown. Entries are application ids only. Recompute with `citizen-api education verify-lottery ROUND SCHOOL`.
+         */
+        get: operations["get~education.get_lottery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/schools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Schools (primary, junior middle; public and 民办) */
+        get: operations["get~education.list_schools"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/schools/{school_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One school with its districts and admission plans */
+        get: operations["get~education.get_school"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -729,6 +1226,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/gov/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file for an application not made yet (multipart: file)
+         * @description PDF, JPEG, PNG or WebP (judged by content), at most 5 MB. Name the returned id in POST /api/v1/gov/applications `materials`; an upload not used within a day is deleted.
+         */
+        post: operations["post~gov.upload_first"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/integrations/{system}/callback": {
         parameters: {
             query?: never;
@@ -742,7 +1259,41 @@ export interface paths {
          * Status callback from a departmental system (HMAC-signed)
          * @description Signed like our calls to them; an event id seen before changes nothing.
          */
-        post: operations["post~gov.callback"];
+        post: operations["post~gov_callbacks.callback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/eldercare/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Status push from the eldercare platform (HMAC-signed) */
+        post: operations["post~care.eldercare_callback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/his/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Status push from the HIS (HMAC-signed, FHIR) */
+        post: operations["post~care.his_callback"];
         delete?: never;
         options?: never;
         head?: never;
@@ -775,7 +1326,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My bookings and those made for me, newest first */
+        /** My bookings and those of the people I act for now, newest first */
         get: operations["get~bookings.my_bookings"];
         put?: never;
         post?: never;
@@ -1001,6 +1552,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ops/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Operations dashboard: each domain's figures per local day, and figures now
+         * @description ops_viewer and admin see the whole city; a dept_operator sees its departments. No personal data; cached for a few seconds.
+         */
+        get: operations["get~ops.get_dashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ops/outbox": {
         parameters: {
             query?: never;
@@ -1042,7 +1613,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A bookable resource and its rules */
+        /**
+         * A bookable resource and its rules
+         * @description A resource its owning domain does not show to the caller (a members-only event) is 404.
+         */
         get: operations["get~bookings.get_resource"];
         put?: never;
         post?: never;
@@ -1095,8 +1669,31 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Join the waitlist of a full slot */
+        /**
+         * Join the waitlist of a full slot
+         * @description When a place frees up it is held for the first person waiting, who confirms it.
+         */
         post: operations["post~bookings.join_waitlist"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/auth/sign-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Staff sign-in for the console: username, password and authenticator code
+         * @description Returns the same token pair as the mini-program's sign-in; refresh with /api/v1/auth/refresh and sign out with /api/v1/auth/logout. Five refused attempts in a row lock the account for 15 minutes.
+         */
+        post: operations["post~staff_auth.staff_sign_in"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1275,6 +1872,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/reports/{report_id}/publication": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decide what the public Open311 feed shows of a report: description (scrubbed), photos */
+        post: operations["post~community.publish_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/staff/reports/{report_id}/status": {
         parameters: {
             query?: never;
@@ -1319,7 +1933,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Book timed entry for 1–5 real-name visitors; the ticket is issued to the scenic area
+         * Book timed entry for 1–5 real-name visitors (an alias of POST /api/v1/bookings for an entry slot)
          * @description Send an Idempotency-Key: a retry with the same key and body returns the first answer.
          */
         post: operations["post~tourism.book"];
@@ -1387,7 +2001,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Timed-entry slots of a day (book them with POST /api/v1/tourism/bookings) */
+        /** Timed-entry slots of a day (book them with POST /api/v1/bookings) */
         get: operations["get~tourism.slots"];
         put?: never;
         post?: never;
@@ -1577,7 +2191,7 @@ export interface operations {
             };
         };
     };
-    "get~open311.list_keys": {
+    "get~open311_admin.list_keys": {
         parameters: {
             query?: never;
             header?: never;
@@ -1595,7 +2209,7 @@ export interface operations {
             };
         };
     };
-    "post~open311.issue_key": {
+    "post~open311_admin.issue_key": {
         parameters: {
             query?: never;
             header?: never;
@@ -1656,7 +2270,7 @@ export interface operations {
             };
         };
     };
-    "delete~open311.revoke_key": {
+    "delete~open311_admin.revoke_key": {
         parameters: {
             query?: never;
             header?: never;
@@ -2072,16 +2686,21 @@ export interface operations {
                     visitors?: ({
                         /**
                          * Id Number
-                         * @description 18-character resident ID (GB 11643)
+                         * @description the document's number; spaces are ignored
                          */
                         id_number?: string;
+                        /** @enum {string} */
+                        id_type?: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_resident" | "hmt_residence_permit";
                         model_config?: {
                             /** @default forbid */
                             extra?: string;
                             /** @default true */
                             str_strip_whitespace?: boolean;
                         };
-                        /** Name */
+                        /**
+                         * Name
+                         * @description the name as on the document
+                         */
                         name?: string;
                     }[] | unknown[] | null) | null;
                 };
@@ -2208,9 +2827,15 @@ export interface operations {
                         visitors?: {
                             /**
                              * Id Number
-                             * @description masked
+                             * @description masked, e.g. 4108**********1234
                              */
                             id_number?: string;
+                            /**
+                             * Id Type
+                             * @description the document type (see VisitorIn)
+                             * @default resident_id
+                             */
+                            id_type: string;
                             /**
                              * Name
                              * @description masked
@@ -2356,9 +2981,15 @@ export interface operations {
                         visitors?: {
                             /**
                              * Id Number
-                             * @description masked
+                             * @description masked, e.g. 4108**********1234
                              */
                             id_number?: string;
+                            /**
+                             * Id Type
+                             * @description the document type (see VisitorIn)
+                             * @default resident_id
+                             */
+                            id_type: string;
                             /**
                              * Name
                              * @description masked
@@ -2504,9 +3135,15 @@ export interface operations {
                         visitors?: {
                             /**
                              * Id Number
-                             * @description masked
+                             * @description masked, e.g. 4108**********1234
                              */
                             id_number?: string;
+                            /**
+                             * Id Type
+                             * @description the document type (see VisitorIn)
+                             * @default resident_id
+                             */
+                            id_type: string;
                             /**
                              * Name
                              * @description masked
@@ -2665,9 +3302,15 @@ export interface operations {
                         visitors?: {
                             /**
                              * Id Number
-                             * @description masked
+                             * @description masked, e.g. 4108**********1234
                              */
                             id_number?: string;
+                            /**
+                             * Id Type
+                             * @description the document type (see VisitorIn)
+                             * @default resident_id
+                             */
+                            id_type: string;
                             /**
                              * Name
                              * @description masked
@@ -2813,9 +3456,15 @@ export interface operations {
                         visitors?: {
                             /**
                              * Id Number
-                             * @description masked
+                             * @description masked, e.g. 4108**********1234
                              */
                             id_number?: string;
+                            /**
+                             * Id Type
+                             * @description the document type (see VisitorIn)
+                             * @default resident_id
+                             */
+                            id_type: string;
                             /**
                              * Name
                              * @description masked
@@ -2971,15 +3620,1254 @@ export interface operations {
                         visitors?: {
                             /**
                              * Id Number
-                             * @description masked
+                             * @description masked, e.g. 4108**********1234
                              */
                             id_number?: string;
+                            /**
+                             * Id Type
+                             * @description the document type (see VisitorIn)
+                             * @default resident_id
+                             */
+                            id_type: string;
                             /**
                              * Name
                              * @description masked
                              */
                             name?: string;
                         }[];
+                    };
+                };
+            };
+        };
+    };
+    "get~care.get_appointment": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path: {
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Booking Id
+                         * Format: uuid
+                         */
+                        booking_id?: string;
+                        /** Department Id */
+                        department_id?: string;
+                        /** Doctor Id */
+                        doctor_id?: string;
+                        /** Hospital Id */
+                        hospital_id?: string;
+                        /** Note */
+                        note?: (string | null) | null;
+                        /**
+                         * Queue Number
+                         * Format: int32
+                         */
+                        queue_number?: (number | null) | null;
+                        /**
+                         * Slot Start
+                         * Format: date-time
+                         */
+                        slot_start?: string;
+                        /**
+                         * Status
+                         * @enum {string}
+                         */
+                        status?: "pending" | "booked" | "arrived" | "fulfilled" | "noshow" | "cancelled" | "failed";
+                        /**
+                         * Visit Date
+                         * Format: date
+                         */
+                        visit_date?: string;
+                    };
+                };
+            };
+        };
+    };
+    "get~care.get_consent": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Granted */
+                        granted?: boolean;
+                        /**
+                         * Granted At
+                         * Format: date-time
+                         */
+                        granted_at?: (string | null) | null;
+                        /** Version */
+                        version?: string;
+                    };
+                };
+            };
+        };
+    };
+    "post~care.give_consent": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Version
+                     * @description the consent text version shown
+                     */
+                    version?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Granted */
+                        granted?: boolean;
+                        /**
+                         * Granted At
+                         * Format: date-time
+                         */
+                        granted_at?: (string | null) | null;
+                        /** Version */
+                        version?: string;
+                    };
+                };
+            };
+        };
+    };
+    "get~care.list_doctors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                department_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Fetched At
+                         * Format: date-time
+                         * @default null
+                         */
+                        fetched_at: (string | null) | null;
+                        /** Items */
+                        items?: {
+                            /** Department Id */
+                            department_id?: string;
+                            /**
+                             * Fee Fen
+                             * Format: int32
+                             * @description 挂号费 in fen
+                             */
+                            fee_fen?: number;
+                            /** Hospital Id */
+                            hospital_id?: string;
+                            /** Id */
+                            id?: string;
+                            /** Name */
+                            name?: string;
+                            /** Specialty */
+                            specialty?: (string | null) | null;
+                            /**
+                             * Title
+                             * @description 主任医师 | 副主任医师 | 主治医师 | 医师
+                             */
+                            title?: string;
+                            /** Title Code */
+                            title_code?: string;
+                        }[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                        /**
+                         * Stale
+                         * @description true: the outside system is down and this is the last copy seen
+                         * @default false
+                         */
+                        stale: boolean;
+                    };
+                };
+            };
+        };
+    };
+    "get~care.doctor_slots": {
+        parameters: {
+            query?: {
+                /** @description YYYY-MM-DD in Asia/Shanghai; default today */
+                date?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path: {
+                doctor_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Fetched At
+                         * Format: date-time
+                         * @default null
+                         */
+                        fetched_at: (string | null) | null;
+                        /** Items */
+                        items?: {
+                            /**
+                             * Capacity
+                             * Format: int32
+                             */
+                            capacity?: number;
+                            /**
+                             * End
+                             * Format: date-time
+                             */
+                            end?: string;
+                            /**
+                             * Fee Fen
+                             * Format: int32
+                             */
+                            fee_fen?: number;
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /**
+                             * Releases At
+                             * Format: date-time
+                             * @default null
+                             */
+                            releases_at: (string | null) | null;
+                            /**
+                             * Remaining
+                             * Format: int32
+                             */
+                            remaining?: number;
+                            /**
+                             * Resource Id
+                             * Format: uuid
+                             */
+                            resource_id?: string;
+                            /**
+                             * Session
+                             * @enum {string}
+                             */
+                            session?: "am" | "pm";
+                            /**
+                             * Start
+                             * Format: date-time
+                             */
+                            start?: string;
+                            /**
+                             * Status
+                             * @enum {string}
+                             */
+                            status?: "open" | "closed" | "stopped" | "not_released";
+                        }[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                        /**
+                         * Stale
+                         * @description true: the outside system is down and this is the last copy seen
+                         * @default false
+                         */
+                        stale: boolean;
+                    };
+                };
+            };
+        };
+    };
+    "post~care.raise_emergency": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Address
+                     * @description default: the last order's
+                     * @default null
+                     */
+                    address?: (string | null) | null;
+                    /**
+                     * Community Code
+                     * @default null
+                     */
+                    community_code?: (string | null) | null;
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Note
+                     * @default null
+                     */
+                    note?: (string | null) | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Address Masked */
+                        address_masked?: (string | null) | null;
+                        /** Community Code */
+                        community_code?: string;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * For Member
+                         * Format: uuid
+                         */
+                        for_member?: (string | null) | null;
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /**
+                         * Kind
+                         * @enum {string}
+                         */
+                        kind?: "meal" | "cleaning" | "bathing" | "medical_escort" | "mobility" | "emergency";
+                        /**
+                         * Pay Fen
+                         * Format: int32
+                         */
+                        pay_fen?: number;
+                        /**
+                         * Price Fen
+                         * Format: int32
+                         */
+                        price_fen?: number;
+                        /** Provider Name */
+                        provider_name?: (string | null) | null;
+                        /**
+                         * Rating
+                         * Format: int32
+                         */
+                        rating?: (number | null) | null;
+                        /**
+                         * Status
+                         * @description submitted | accepted | assigned | en_route | in_service | completed | refused | cancelled
+                         */
+                        status?: string;
+                        /**
+                         * Subsidy Fen
+                         * Format: int32
+                         */
+                        subsidy_fen?: number;
+                        /** Timeline */
+                        timeline?: {
+                            /** Note */
+                            note?: (string | null) | null;
+                            /**
+                             * Occurred At
+                             * Format: date-time
+                             */
+                            occurred_at?: string;
+                            /** Status */
+                            status?: string;
+                        }[];
+                        /** Urgent */
+                        urgent?: boolean;
+                        /**
+                         * Window End
+                         * Format: date-time
+                         */
+                        window_end?: (string | null) | null;
+                        /**
+                         * Window Start
+                         * Format: date-time
+                         */
+                        window_start?: (string | null) | null;
+                        /**
+                         * Worker
+                         * @description the assigned worker's name, masked
+                         */
+                        worker?: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~care.list_orders": {
+        parameters: {
+            query?: {
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: {
+                            /** Address Masked */
+                            address_masked?: (string | null) | null;
+                            /** Community Code */
+                            community_code?: string;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                            /**
+                             * For Member
+                             * Format: uuid
+                             */
+                            for_member?: (string | null) | null;
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /**
+                             * Kind
+                             * @enum {string}
+                             */
+                            kind?: "meal" | "cleaning" | "bathing" | "medical_escort" | "mobility" | "emergency";
+                            /**
+                             * Pay Fen
+                             * Format: int32
+                             */
+                            pay_fen?: number;
+                            /**
+                             * Price Fen
+                             * Format: int32
+                             */
+                            price_fen?: number;
+                            /** Provider Name */
+                            provider_name?: (string | null) | null;
+                            /**
+                             * Rating
+                             * Format: int32
+                             */
+                            rating?: (number | null) | null;
+                            /**
+                             * Status
+                             * @description submitted | accepted | assigned | en_route | in_service | completed | refused | cancelled
+                             */
+                            status?: string;
+                            /**
+                             * Subsidy Fen
+                             * Format: int32
+                             */
+                            subsidy_fen?: number;
+                            /** Timeline */
+                            timeline?: {
+                                /** Note */
+                                note?: (string | null) | null;
+                                /**
+                                 * Occurred At
+                                 * Format: date-time
+                                 */
+                                occurred_at?: string;
+                                /** Status */
+                                status?: string;
+                            }[];
+                            /** Urgent */
+                            urgent?: boolean;
+                            /**
+                             * Window End
+                             * Format: date-time
+                             */
+                            window_end?: (string | null) | null;
+                            /**
+                             * Window Start
+                             * Format: date-time
+                             */
+                            window_start?: (string | null) | null;
+                            /**
+                             * Worker
+                             * @description the assigned worker's name, masked
+                             */
+                            worker?: (string | null) | null;
+                        }[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~care.create_order": {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string;
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Address */
+                    address?: string;
+                    /** Community Code */
+                    community_code?: string;
+                    /**
+                     * Kind
+                     * @enum {string}
+                     */
+                    kind?: "meal" | "cleaning" | "bathing" | "medical_escort" | "mobility";
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Notes
+                     * @default null
+                     */
+                    notes?: (string | null) | null;
+                    /**
+                     * Provider Code
+                     * @default null
+                     */
+                    provider_code?: (string | null) | null;
+                    /**
+                     * Window End
+                     * Format: date-time
+                     */
+                    window_end?: string;
+                    /**
+                     * Window Start
+                     * Format: date-time
+                     */
+                    window_start?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Address Masked */
+                        address_masked?: (string | null) | null;
+                        /** Community Code */
+                        community_code?: string;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * For Member
+                         * Format: uuid
+                         */
+                        for_member?: (string | null) | null;
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /**
+                         * Kind
+                         * @enum {string}
+                         */
+                        kind?: "meal" | "cleaning" | "bathing" | "medical_escort" | "mobility" | "emergency";
+                        /**
+                         * Pay Fen
+                         * Format: int32
+                         */
+                        pay_fen?: number;
+                        /**
+                         * Price Fen
+                         * Format: int32
+                         */
+                        price_fen?: number;
+                        /** Provider Name */
+                        provider_name?: (string | null) | null;
+                        /**
+                         * Rating
+                         * Format: int32
+                         */
+                        rating?: (number | null) | null;
+                        /**
+                         * Status
+                         * @description submitted | accepted | assigned | en_route | in_service | completed | refused | cancelled
+                         */
+                        status?: string;
+                        /**
+                         * Subsidy Fen
+                         * Format: int32
+                         */
+                        subsidy_fen?: number;
+                        /** Timeline */
+                        timeline?: {
+                            /** Note */
+                            note?: (string | null) | null;
+                            /**
+                             * Occurred At
+                             * Format: date-time
+                             */
+                            occurred_at?: string;
+                            /** Status */
+                            status?: string;
+                        }[];
+                        /** Urgent */
+                        urgent?: boolean;
+                        /**
+                         * Window End
+                         * Format: date-time
+                         */
+                        window_end?: (string | null) | null;
+                        /**
+                         * Window Start
+                         * Format: date-time
+                         */
+                        window_start?: (string | null) | null;
+                        /**
+                         * Worker
+                         * @description the assigned worker's name, masked
+                         */
+                        worker?: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~care.get_order": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Address Masked */
+                        address_masked?: (string | null) | null;
+                        /** Community Code */
+                        community_code?: string;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * For Member
+                         * Format: uuid
+                         */
+                        for_member?: (string | null) | null;
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /**
+                         * Kind
+                         * @enum {string}
+                         */
+                        kind?: "meal" | "cleaning" | "bathing" | "medical_escort" | "mobility" | "emergency";
+                        /**
+                         * Pay Fen
+                         * Format: int32
+                         */
+                        pay_fen?: number;
+                        /**
+                         * Price Fen
+                         * Format: int32
+                         */
+                        price_fen?: number;
+                        /** Provider Name */
+                        provider_name?: (string | null) | null;
+                        /**
+                         * Rating
+                         * Format: int32
+                         */
+                        rating?: (number | null) | null;
+                        /**
+                         * Status
+                         * @description submitted | accepted | assigned | en_route | in_service | completed | refused | cancelled
+                         */
+                        status?: string;
+                        /**
+                         * Subsidy Fen
+                         * Format: int32
+                         */
+                        subsidy_fen?: number;
+                        /** Timeline */
+                        timeline?: {
+                            /** Note */
+                            note?: (string | null) | null;
+                            /**
+                             * Occurred At
+                             * Format: date-time
+                             */
+                            occurred_at?: string;
+                            /** Status */
+                            status?: string;
+                        }[];
+                        /** Urgent */
+                        urgent?: boolean;
+                        /**
+                         * Window End
+                         * Format: date-time
+                         */
+                        window_end?: (string | null) | null;
+                        /**
+                         * Window Start
+                         * Format: date-time
+                         */
+                        window_start?: (string | null) | null;
+                        /**
+                         * Worker
+                         * @description the assigned worker's name, masked
+                         */
+                        worker?: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~care.rate_order": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Comment
+                     * @default null
+                     */
+                    comment?: (string | null) | null;
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Stars
+                     * Format: int32
+                     */
+                    stars?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Address Masked */
+                        address_masked?: (string | null) | null;
+                        /** Community Code */
+                        community_code?: string;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * For Member
+                         * Format: uuid
+                         */
+                        for_member?: (string | null) | null;
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /**
+                         * Kind
+                         * @enum {string}
+                         */
+                        kind?: "meal" | "cleaning" | "bathing" | "medical_escort" | "mobility" | "emergency";
+                        /**
+                         * Pay Fen
+                         * Format: int32
+                         */
+                        pay_fen?: number;
+                        /**
+                         * Price Fen
+                         * Format: int32
+                         */
+                        price_fen?: number;
+                        /** Provider Name */
+                        provider_name?: (string | null) | null;
+                        /**
+                         * Rating
+                         * Format: int32
+                         */
+                        rating?: (number | null) | null;
+                        /**
+                         * Status
+                         * @description submitted | accepted | assigned | en_route | in_service | completed | refused | cancelled
+                         */
+                        status?: string;
+                        /**
+                         * Subsidy Fen
+                         * Format: int32
+                         */
+                        subsidy_fen?: number;
+                        /** Timeline */
+                        timeline?: {
+                            /** Note */
+                            note?: (string | null) | null;
+                            /**
+                             * Occurred At
+                             * Format: date-time
+                             */
+                            occurred_at?: string;
+                            /** Status */
+                            status?: string;
+                        }[];
+                        /** Urgent */
+                        urgent?: boolean;
+                        /**
+                         * Window End
+                         * Format: date-time
+                         */
+                        window_end?: (string | null) | null;
+                        /**
+                         * Window Start
+                         * Format: date-time
+                         */
+                        window_start?: (string | null) | null;
+                        /**
+                         * Worker
+                         * @description the assigned worker's name, masked
+                         */
+                        worker?: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~care.list_services": {
+        parameters: {
+            query: {
+                /** @description community code, e.g. qinyuan-xuanhua */
+                community: {
+                    /** @default string */
+                    type?: string;
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Fetched At
+                         * Format: date-time
+                         * @default null
+                         */
+                        fetched_at: (string | null) | null;
+                        /** Items */
+                        items?: {
+                            /** Available */
+                            available?: boolean;
+                            /** Id */
+                            id?: string;
+                            /**
+                             * Kind
+                             * @enum {string}
+                             */
+                            kind?: "meal" | "cleaning" | "bathing" | "medical_escort" | "mobility" | "emergency";
+                            /**
+                             * Price Fen
+                             * Format: int32
+                             */
+                            price_fen?: number;
+                            /** Provider Code */
+                            provider_code?: string;
+                            /** Provider Name */
+                            provider_name?: string;
+                            /** Unit */
+                            unit?: string;
+                        }[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                        /**
+                         * Stale
+                         * @description true: the outside system is down and this is the last copy seen
+                         * @default false
+                         */
+                        stale: boolean;
+                    };
+                };
+            };
+        };
+    };
+    "get~care.list_hospitals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Fetched At
+                         * Format: date-time
+                         * @default null
+                         */
+                        fetched_at: (string | null) | null;
+                        /** Items */
+                        items?: {
+                            /** Address */
+                            address?: (string | null) | null;
+                            /**
+                             * Cancel Deadline Minutes
+                             * Format: int32
+                             * @description 退号: until this long before the start
+                             */
+                            cancel_deadline_minutes?: number;
+                            /** Id */
+                            id?: string;
+                            /**
+                             * Kind
+                             * @enum {string}
+                             */
+                            kind?: "hospital" | "community_health_centre";
+                            /**
+                             * Max Per Day
+                             * Format: int32
+                             */
+                            max_per_day?: number;
+                            /**
+                             * Max Per Department
+                             * Format: int32
+                             */
+                            max_per_department?: number;
+                            /** Name */
+                            name?: string;
+                            /** Phone */
+                            phone?: (string | null) | null;
+                            /**
+                             * Release Days
+                             * Format: int32
+                             * @description 放号: days ahead bookable
+                             */
+                            release_days?: number;
+                            /**
+                             * Release Time
+                             * @description 放号时间: local HH:MM the last day opens
+                             */
+                            release_time?: string;
+                        }[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                        /**
+                         * Stale
+                         * @description true: the outside system is down and this is the last copy seen
+                         * @default false
+                         */
+                        stale: boolean;
+                    };
+                };
+            };
+        };
+    };
+    "get~care.list_departments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hospital_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Fetched At
+                         * Format: date-time
+                         * @default null
+                         */
+                        fetched_at: (string | null) | null;
+                        /** Items */
+                        items?: {
+                            /** Description */
+                            description?: (string | null) | null;
+                            /** Hospital Id */
+                            hospital_id?: string;
+                            /** Id */
+                            id?: string;
+                            /** Name */
+                            name?: string;
+                        }[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                        /**
+                         * Stale
+                         * @description true: the outside system is down and this is the last copy seen
+                         * @default false
+                         */
+                        stale: boolean;
+                    };
+                };
+            };
+        };
+    };
+    "put~care.assess": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Disabled */
+                    disabled?: boolean;
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Disabled */
+                        disabled?: boolean;
+                        /**
+                         * User Id
+                         * Format: uuid
+                         */
+                        user_id?: string;
+                    };
+                };
+            };
+        };
+    };
+    "get~care.get_subsidy": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Balance Fen
+                         * Format: int32
+                         */
+                        balance_fen?: number;
+                        /**
+                         * Budget Fen
+                         * Format: int32
+                         */
+                        budget_fen?: number;
+                        /** Eligible */
+                        eligible?: boolean;
+                        /** Month */
+                        month?: string;
+                        /** Reasons */
+                        reasons?: Record<string, never>[];
+                        /**
+                         * Spent Fen
+                         * Format: int32
+                         */
+                        spent_fen?: number;
                     };
                 };
             };
@@ -3514,6 +5402,12 @@ export interface operations {
                      * @description file ids from POST /api/v1/community/uploads
                      */
                     photos?: string[];
+                    /**
+                     * Private
+                     * @description keep the report off the public Open311 feed
+                     * @default false
+                     */
+                    private?: boolean;
                 };
             };
         };
@@ -3587,6 +5481,21 @@ export interface operations {
                         my_role?: string;
                         /** Photos */
                         photos?: string[];
+                        /**
+                         * Photos Public
+                         * @description the photos were reviewed for the public feed
+                         */
+                        photos_public?: boolean;
+                        /**
+                         * Private
+                         * @description kept off the public Open311 feed by the reporter
+                         */
+                        private?: boolean;
+                        /**
+                         * Public Description
+                         * @description what the public feed shows (staff approved, scrubbed)
+                         */
+                        public_description?: (string | null) | null;
                         /**
                          * Reopen Count
                          * Format: int32
@@ -3688,6 +5597,21 @@ export interface operations {
                         my_role?: string;
                         /** Photos */
                         photos?: string[];
+                        /**
+                         * Photos Public
+                         * @description the photos were reviewed for the public feed
+                         */
+                        photos_public?: boolean;
+                        /**
+                         * Private
+                         * @description kept off the public Open311 feed by the reporter
+                         */
+                        private?: boolean;
+                        /**
+                         * Public Description
+                         * @description what the public feed shows (staff approved, scrubbed)
+                         */
+                        public_description?: (string | null) | null;
                         /**
                          * Reopen Count
                          * Format: int32
@@ -3808,6 +5732,21 @@ export interface operations {
                         /** Photos */
                         photos?: string[];
                         /**
+                         * Photos Public
+                         * @description the photos were reviewed for the public feed
+                         */
+                        photos_public?: boolean;
+                        /**
+                         * Private
+                         * @description kept off the public Open311 feed by the reporter
+                         */
+                        private?: boolean;
+                        /**
+                         * Public Description
+                         * @description what the public feed shows (staff approved, scrubbed)
+                         */
+                        public_description?: (string | null) | null;
+                        /**
                          * Reopen Count
                          * Format: int32
                          */
@@ -3909,6 +5848,153 @@ export interface operations {
                         /** Photos */
                         photos?: string[];
                         /**
+                         * Photos Public
+                         * @description the photos were reviewed for the public feed
+                         */
+                        photos_public?: boolean;
+                        /**
+                         * Private
+                         * @description kept off the public Open311 feed by the reporter
+                         */
+                        private?: boolean;
+                        /**
+                         * Public Description
+                         * @description what the public feed shows (staff approved, scrubbed)
+                         */
+                        public_description?: (string | null) | null;
+                        /**
+                         * Reopen Count
+                         * Format: int32
+                         */
+                        reopen_count?: number;
+                        /** @enum {string} */
+                        status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                        /** Status Label */
+                        status_label?: string;
+                        /** Status Notes */
+                        status_notes?: (string | null) | null;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "post~community.report_privacy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Private
+                     * @description true keeps the report off the public Open311 feed
+                     */
+                    private?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Address */
+                        address?: (string | null) | null;
+                        /** Awaiting Feedback */
+                        awaiting_feedback?: boolean;
+                        /** @enum {string} */
+                        category?: "road_damage" | "streetlight" | "garbage" | "water_leak" | "illegal_parking" | "greenery" | "noise" | "other";
+                        /** Category Label */
+                        category_label?: string;
+                        /** Community Id */
+                        community_id?: string;
+                        /** Community Name */
+                        community_name?: string;
+                        /** Contact Phone */
+                        contact_phone?: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /** Description */
+                        description?: string;
+                        /** Duplicate Of */
+                        duplicate_of?: (string | null) | null;
+                        /** Fixed Confirmed */
+                        fixed_confirmed?: (boolean | null) | null;
+                        /** History */
+                        history?: {
+                            /**
+                             * At
+                             * Format: date-time
+                             */
+                            at?: string;
+                            /** @enum {string} */
+                            from_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                            /** Note */
+                            note?: (string | null) | null;
+                            /** @enum {string} */
+                            to_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                        }[];
+                        /** Id */
+                        id?: string;
+                        location?: ({
+                            /**
+                             * Lat
+                             * Format: float
+                             */
+                            lat?: number;
+                            /**
+                             * Lng
+                             * Format: float
+                             */
+                            lng?: number;
+                        } | unknown | null) | null;
+                        /**
+                         * Me Too Count
+                         * Format: int32
+                         */
+                        me_too_count?: number;
+                        /** My Role */
+                        my_role?: string;
+                        /** Photos */
+                        photos?: string[];
+                        /**
+                         * Photos Public
+                         * @description the photos were reviewed for the public feed
+                         */
+                        photos_public?: boolean;
+                        /**
+                         * Private
+                         * @description kept off the public Open311 feed by the reporter
+                         */
+                        private?: boolean;
+                        /**
+                         * Public Description
+                         * @description what the public feed shows (staff approved, scrubbed)
+                         */
+                        public_description?: (string | null) | null;
+                        /**
                          * Reopen Count
                          * Format: int32
                          */
@@ -4001,6 +6087,1607 @@ export interface operations {
                         size?: number;
                         /** Url */
                         url?: string;
+                    };
+                };
+            };
+        };
+    };
+    "get~education.lookup_district": {
+        parameters: {
+            query?: {
+                /** @description a home address as people write it */
+                address?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                lat?: {
+                    anyOf?: ({
+                        /** @default number */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                level?: {
+                    $defs?: {
+                        SchoolLevel?: {
+                            enum?: (string)[];
+                            /** @default SchoolLevel */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    anyOf?: ({
+                        /** @default #/$defs/SchoolLevel */
+                        $ref?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                lng?: {
+                    anyOf?: ({
+                        /** @default number */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Ambiguous
+                         * @description two or more schools of one level could serve it (多校划片 or a split compound)
+                         */
+                        ambiguous?: boolean;
+                        /**
+                         * Boundary
+                         * @description the point lies within 30 m of a district edge
+                         */
+                        boundary?: boolean;
+                        /**
+                         * Hint
+                         * @description what to do about an ambiguous, boundary or empty answer
+                         * @default null
+                         */
+                        hint: (string | null) | null;
+                        /**
+                         * Hint Code
+                         * @default null
+                         */
+                        hint_code: (string | null) | null;
+                        /** Matches */
+                        matches?: {
+                            /** @enum {string} */
+                            basis?: "compound" | "street" | "village" | "polygon";
+                            /**
+                             * Distance To Edge M
+                             * Format: float
+                             * @default null
+                             */
+                            distance_to_edge_m: (number | null) | null;
+                            district?: {
+                                /** Code */
+                                code?: string;
+                                /** Id */
+                                id?: string;
+                                /** Name */
+                                name?: string;
+                            };
+                            /** Matched */
+                            matched?: string;
+                            /**
+                             * Reason
+                             * @description why this school serves the query, in the caller's language
+                             */
+                            reason?: string;
+                            school?: {
+                                /** Address */
+                                address?: string;
+                                /** Code */
+                                code?: string;
+                                /** Id */
+                                id?: string;
+                                /** @enum {string} */
+                                level?: "primary" | "junior";
+                                /** Name */
+                                name?: string;
+                                /** @enum {string} */
+                                ownership?: "public" | "private";
+                                /** Phone */
+                                phone?: string;
+                            };
+                        }[];
+                        /** Nearby */
+                        nearby?: {
+                            /** @enum {string} */
+                            basis?: "compound" | "street" | "village" | "polygon";
+                            /**
+                             * Distance To Edge M
+                             * Format: float
+                             * @default null
+                             */
+                            distance_to_edge_m: (number | null) | null;
+                            district?: {
+                                /** Code */
+                                code?: string;
+                                /** Id */
+                                id?: string;
+                                /** Name */
+                                name?: string;
+                            };
+                            /** Matched */
+                            matched?: string;
+                            /**
+                             * Reason
+                             * @description why this school serves the query, in the caller's language
+                             */
+                            reason?: string;
+                            school?: {
+                                /** Address */
+                                address?: string;
+                                /** Code */
+                                code?: string;
+                                /** Id */
+                                id?: string;
+                                /** @enum {string} */
+                                level?: "primary" | "junior";
+                                /** Name */
+                                name?: string;
+                                /** @enum {string} */
+                                ownership?: "public" | "private";
+                                /** Phone */
+                                phone?: string;
+                            };
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "get~education.list_applications": {
+        parameters: {
+            query?: {
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~education.create_application": {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Address
+                     * @description the family's home address
+                     */
+                    address?: string;
+                    /** @enum {string} */
+                    category?: "hukou_and_property" | "hukou_only" | "property_only" | "migrant";
+                    /**
+                     * Child Id Number
+                     * @description 居民身份证号码 (GB 11643)
+                     */
+                    child_id_number?: string;
+                    /** Child Name */
+                    child_name?: string;
+                    /**
+                     * Consent
+                     * @description the guardian's separate consent to processing the child's data
+                     */
+                    consent?: boolean;
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /** @enum {string} */
+                    relation?: "father" | "mother" | "guardian";
+                    /**
+                     * Residence Permit Number
+                     * @description 居住证 (随迁子女)
+                     * @default null
+                     */
+                    residence_permit_number?: (string | null) | null;
+                    /**
+                     * Round Id
+                     * @description round id or code
+                     */
+                    round_id?: string;
+                    /**
+                     * School Id
+                     * @description school id or code
+                     */
+                    school_id?: string;
+                    /**
+                     * Social Insurance Months
+                     * Format: int32
+                     * @default null
+                     */
+                    social_insurance_months?: (number | null) | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Address
+                         * @description masked
+                         */
+                        address?: string;
+                        /** @enum {string} */
+                        category?: "hukou_and_property" | "hukou_only" | "property_only" | "migrant";
+                        /**
+                         * Child Id Number
+                         * @description masked
+                         */
+                        child_id_number?: string;
+                        /**
+                         * Child Name
+                         * @description masked
+                         */
+                        child_name?: string;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /** Delivered */
+                        delivered?: boolean;
+                        /**
+                         * Guardians
+                         * Format: int32
+                         */
+                        guardians?: number;
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /**
+                         * Lottery Rank
+                         * Format: int32
+                         */
+                        lottery_rank?: (number | null) | null;
+                        /** Materials */
+                        materials?: {
+                            /** Content Type */
+                            content_type?: string;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                            /** For Supplement */
+                            for_supplement?: boolean;
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** Material Code */
+                            material_code?: string;
+                            /** Sha256 */
+                            sha256?: string;
+                            /**
+                             * Size
+                             * Format: int32
+                             */
+                            size?: number;
+                        }[];
+                        /** Reason */
+                        reason?: string;
+                        /** Ref */
+                        ref?: string;
+                        /** @enum {string} */
+                        relation?: "father" | "mother" | "guardian";
+                        /**
+                         * Report On
+                         * Format: date
+                         */
+                        report_on?: (string | null) | null;
+                        /** Required Materials */
+                        required_materials?: string[];
+                        /** Result School Name */
+                        result_school_name?: (string | null) | null;
+                        /** Round Code */
+                        round_code?: string;
+                        /**
+                         * Round Id
+                         * Format: uuid
+                         */
+                        round_id?: string;
+                        /**
+                         * School Id
+                         * Format: uuid
+                         */
+                        school_id?: string;
+                        /** School Name */
+                        school_name?: string;
+                        /**
+                         * Social Insurance Months
+                         * Format: int32
+                         */
+                        social_insurance_months?: (number | null) | null;
+                        /** @enum {string} */
+                        status?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                        /** Status Name */
+                        status_name?: string;
+                        /**
+                         * Submitted At
+                         * Format: date-time
+                         */
+                        submitted_at?: (string | null) | null;
+                        /** Supplement */
+                        supplement?: ({
+                            [key: string]: unknown;
+                        } | {
+                            [key: string]: unknown;
+                        } | null) | null;
+                        /** Timeline */
+                        timeline?: {
+                            /** Actor */
+                            actor?: string;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                            /** Note */
+                            note?: string;
+                            /** @enum {string} */
+                            status_from?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                            /** @enum {string} */
+                            status_to?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "get~education.get_application": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Address
+                         * @description masked
+                         */
+                        address?: string;
+                        /** @enum {string} */
+                        category?: "hukou_and_property" | "hukou_only" | "property_only" | "migrant";
+                        /**
+                         * Child Id Number
+                         * @description masked
+                         */
+                        child_id_number?: string;
+                        /**
+                         * Child Name
+                         * @description masked
+                         */
+                        child_name?: string;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /** Delivered */
+                        delivered?: boolean;
+                        /**
+                         * Guardians
+                         * Format: int32
+                         */
+                        guardians?: number;
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /**
+                         * Lottery Rank
+                         * Format: int32
+                         */
+                        lottery_rank?: (number | null) | null;
+                        /** Materials */
+                        materials?: {
+                            /** Content Type */
+                            content_type?: string;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                            /** For Supplement */
+                            for_supplement?: boolean;
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** Material Code */
+                            material_code?: string;
+                            /** Sha256 */
+                            sha256?: string;
+                            /**
+                             * Size
+                             * Format: int32
+                             */
+                            size?: number;
+                        }[];
+                        /** Reason */
+                        reason?: string;
+                        /** Ref */
+                        ref?: string;
+                        /** @enum {string} */
+                        relation?: "father" | "mother" | "guardian";
+                        /**
+                         * Report On
+                         * Format: date
+                         */
+                        report_on?: (string | null) | null;
+                        /** Required Materials */
+                        required_materials?: string[];
+                        /** Result School Name */
+                        result_school_name?: (string | null) | null;
+                        /** Round Code */
+                        round_code?: string;
+                        /**
+                         * Round Id
+                         * Format: uuid
+                         */
+                        round_id?: string;
+                        /**
+                         * School Id
+                         * Format: uuid
+                         */
+                        school_id?: string;
+                        /** School Name */
+                        school_name?: string;
+                        /**
+                         * Social Insurance Months
+                         * Format: int32
+                         */
+                        social_insurance_months?: (number | null) | null;
+                        /** @enum {string} */
+                        status?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                        /** Status Name */
+                        status_name?: string;
+                        /**
+                         * Submitted At
+                         * Format: date-time
+                         */
+                        submitted_at?: (string | null) | null;
+                        /** Supplement */
+                        supplement?: ({
+                            [key: string]: unknown;
+                        } | {
+                            [key: string]: unknown;
+                        } | null) | null;
+                        /** Timeline */
+                        timeline?: {
+                            /** Actor */
+                            actor?: string;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                            /** Note */
+                            note?: string;
+                            /** @enum {string} */
+                            status_from?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                            /** @enum {string} */
+                            status_to?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "post~education.upload_material": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Content Type */
+                        content_type?: string;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /** For Supplement */
+                        for_supplement?: boolean;
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** Material Code */
+                        material_code?: string;
+                        /** Sha256 */
+                        sha256?: string;
+                        /**
+                         * Size
+                         * Format: int32
+                         */
+                        size?: number;
+                    };
+                };
+            };
+        };
+    };
+    "post~education.submit_application": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Address
+                         * @description masked
+                         */
+                        address?: string;
+                        /** @enum {string} */
+                        category?: "hukou_and_property" | "hukou_only" | "property_only" | "migrant";
+                        /**
+                         * Child Id Number
+                         * @description masked
+                         */
+                        child_id_number?: string;
+                        /**
+                         * Child Name
+                         * @description masked
+                         */
+                        child_name?: string;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /** Delivered */
+                        delivered?: boolean;
+                        /**
+                         * Guardians
+                         * Format: int32
+                         */
+                        guardians?: number;
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /**
+                         * Lottery Rank
+                         * Format: int32
+                         */
+                        lottery_rank?: (number | null) | null;
+                        /** Materials */
+                        materials?: {
+                            /** Content Type */
+                            content_type?: string;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                            /** For Supplement */
+                            for_supplement?: boolean;
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** Material Code */
+                            material_code?: string;
+                            /** Sha256 */
+                            sha256?: string;
+                            /**
+                             * Size
+                             * Format: int32
+                             */
+                            size?: number;
+                        }[];
+                        /** Reason */
+                        reason?: string;
+                        /** Ref */
+                        ref?: string;
+                        /** @enum {string} */
+                        relation?: "father" | "mother" | "guardian";
+                        /**
+                         * Report On
+                         * Format: date
+                         */
+                        report_on?: (string | null) | null;
+                        /** Required Materials */
+                        required_materials?: string[];
+                        /** Result School Name */
+                        result_school_name?: (string | null) | null;
+                        /** Round Code */
+                        round_code?: string;
+                        /**
+                         * Round Id
+                         * Format: uuid
+                         */
+                        round_id?: string;
+                        /**
+                         * School Id
+                         * Format: uuid
+                         */
+                        school_id?: string;
+                        /** School Name */
+                        school_name?: string;
+                        /**
+                         * Social Insurance Months
+                         * Format: int32
+                         */
+                        social_insurance_months?: (number | null) | null;
+                        /** @enum {string} */
+                        status?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                        /** Status Name */
+                        status_name?: string;
+                        /**
+                         * Submitted At
+                         * Format: date-time
+                         */
+                        submitted_at?: (string | null) | null;
+                        /** Supplement */
+                        supplement?: ({
+                            [key: string]: unknown;
+                        } | {
+                            [key: string]: unknown;
+                        } | null) | null;
+                        /** Timeline */
+                        timeline?: {
+                            /** Actor */
+                            actor?: string;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                            /** Note */
+                            note?: string;
+                            /** @enum {string} */
+                            status_from?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                            /** @enum {string} */
+                            status_to?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "post~education.answer_supplement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Note
+                     * @default
+                     */
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Address
+                         * @description masked
+                         */
+                        address?: string;
+                        /** @enum {string} */
+                        category?: "hukou_and_property" | "hukou_only" | "property_only" | "migrant";
+                        /**
+                         * Child Id Number
+                         * @description masked
+                         */
+                        child_id_number?: string;
+                        /**
+                         * Child Name
+                         * @description masked
+                         */
+                        child_name?: string;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /** Delivered */
+                        delivered?: boolean;
+                        /**
+                         * Guardians
+                         * Format: int32
+                         */
+                        guardians?: number;
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /**
+                         * Lottery Rank
+                         * Format: int32
+                         */
+                        lottery_rank?: (number | null) | null;
+                        /** Materials */
+                        materials?: {
+                            /** Content Type */
+                            content_type?: string;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                            /** For Supplement */
+                            for_supplement?: boolean;
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** Material Code */
+                            material_code?: string;
+                            /** Sha256 */
+                            sha256?: string;
+                            /**
+                             * Size
+                             * Format: int32
+                             */
+                            size?: number;
+                        }[];
+                        /** Reason */
+                        reason?: string;
+                        /** Ref */
+                        ref?: string;
+                        /** @enum {string} */
+                        relation?: "father" | "mother" | "guardian";
+                        /**
+                         * Report On
+                         * Format: date
+                         */
+                        report_on?: (string | null) | null;
+                        /** Required Materials */
+                        required_materials?: string[];
+                        /** Result School Name */
+                        result_school_name?: (string | null) | null;
+                        /** Round Code */
+                        round_code?: string;
+                        /**
+                         * Round Id
+                         * Format: uuid
+                         */
+                        round_id?: string;
+                        /**
+                         * School Id
+                         * Format: uuid
+                         */
+                        school_id?: string;
+                        /** School Name */
+                        school_name?: string;
+                        /**
+                         * Social Insurance Months
+                         * Format: int32
+                         */
+                        social_insurance_months?: (number | null) | null;
+                        /** @enum {string} */
+                        status?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                        /** Status Name */
+                        status_name?: string;
+                        /**
+                         * Submitted At
+                         * Format: date-time
+                         */
+                        submitted_at?: (string | null) | null;
+                        /** Supplement */
+                        supplement?: ({
+                            [key: string]: unknown;
+                        } | {
+                            [key: string]: unknown;
+                        } | null) | null;
+                        /** Timeline */
+                        timeline?: {
+                            /** Actor */
+                            actor?: string;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                            /** Note */
+                            note?: string;
+                            /** @enum {string} */
+                            status_from?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                            /** @enum {string} */
+                            status_to?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "post~education.withdraw_application": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Address
+                         * @description masked
+                         */
+                        address?: string;
+                        /** @enum {string} */
+                        category?: "hukou_and_property" | "hukou_only" | "property_only" | "migrant";
+                        /**
+                         * Child Id Number
+                         * @description masked
+                         */
+                        child_id_number?: string;
+                        /**
+                         * Child Name
+                         * @description masked
+                         */
+                        child_name?: string;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /** Delivered */
+                        delivered?: boolean;
+                        /**
+                         * Guardians
+                         * Format: int32
+                         */
+                        guardians?: number;
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /**
+                         * Lottery Rank
+                         * Format: int32
+                         */
+                        lottery_rank?: (number | null) | null;
+                        /** Materials */
+                        materials?: {
+                            /** Content Type */
+                            content_type?: string;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                            /** For Supplement */
+                            for_supplement?: boolean;
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** Material Code */
+                            material_code?: string;
+                            /** Sha256 */
+                            sha256?: string;
+                            /**
+                             * Size
+                             * Format: int32
+                             */
+                            size?: number;
+                        }[];
+                        /** Reason */
+                        reason?: string;
+                        /** Ref */
+                        ref?: string;
+                        /** @enum {string} */
+                        relation?: "father" | "mother" | "guardian";
+                        /**
+                         * Report On
+                         * Format: date
+                         */
+                        report_on?: (string | null) | null;
+                        /** Required Materials */
+                        required_materials?: string[];
+                        /** Result School Name */
+                        result_school_name?: (string | null) | null;
+                        /** Round Code */
+                        round_code?: string;
+                        /**
+                         * Round Id
+                         * Format: uuid
+                         */
+                        round_id?: string;
+                        /**
+                         * School Id
+                         * Format: uuid
+                         */
+                        school_id?: string;
+                        /** School Name */
+                        school_name?: string;
+                        /**
+                         * Social Insurance Months
+                         * Format: int32
+                         */
+                        social_insurance_months?: (number | null) | null;
+                        /** @enum {string} */
+                        status?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                        /** Status Name */
+                        status_name?: string;
+                        /**
+                         * Submitted At
+                         * Format: date-time
+                         */
+                        submitted_at?: (string | null) | null;
+                        /** Supplement */
+                        supplement?: ({
+                            [key: string]: unknown;
+                        } | {
+                            [key: string]: unknown;
+                        } | null) | null;
+                        /** Timeline */
+                        timeline?: {
+                            /** Actor */
+                            actor?: string;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                            /** Note */
+                            note?: string;
+                            /** @enum {string} */
+                            status_from?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                            /** @enum {string} */
+                            status_to?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "post~education.link_guardian": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Child Id Number */
+                    child_id_number?: string;
+                    /** Child Name */
+                    child_name?: string;
+                    /** Consent */
+                    consent?: boolean;
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /** @enum {string} */
+                    relation?: "father" | "mother" | "guardian";
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~education.review_queue": {
+        parameters: {
+            query?: {
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                status?: {
+                    $defs?: {
+                        ApplicationStatus?: {
+                            /** @default An application's life (label: education.status.<value>). */
+                            description?: string;
+                            enum?: (string)[];
+                            /** @default ApplicationStatus */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    anyOf?: ({
+                        /** @default #/$defs/ApplicationStatus */
+                        $ref?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~education.list_rounds": {
+        parameters: {
+            query?: {
+                level?: {
+                    $defs?: {
+                        SchoolLevel?: {
+                            enum?: (string)[];
+                            /** @default SchoolLevel */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    anyOf?: ({
+                        /** @default #/$defs/SchoolLevel */
+                        $ref?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~education.get_round": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                round_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Code */
+                        code?: string;
+                        /** @enum {string} */
+                        current_phase?: "upcoming" | "registration" | "review" | "supplement" | "publicity" | "admission" | "reporting" | "closed";
+                        /** Current Phase Name */
+                        current_phase_name?: string;
+                        /** Demo */
+                        demo?: boolean;
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** @enum {string} */
+                        level?: "primary" | "junior";
+                        /**
+                         * Min Social Insurance Months
+                         * Format: int32
+                         */
+                        min_social_insurance_months?: number;
+                        /** Name */
+                        name?: string;
+                        /** Phases */
+                        phases?: {
+                            /**
+                             * Closes At
+                             * Format: date-time
+                             */
+                            closes_at?: string;
+                            /** Name */
+                            name?: string;
+                            /**
+                             * Opens At
+                             * Format: date-time
+                             */
+                            opens_at?: string;
+                            /** @enum {string} */
+                            phase?: "upcoming" | "registration" | "review" | "supplement" | "publicity" | "admission" | "reporting" | "closed";
+                        }[];
+                        /**
+                         * Year
+                         * Format: int32
+                         */
+                        year?: number;
+                    };
+                };
+            };
+        };
+    };
+    "get~education.get_lottery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                round_id: string;
+                school_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Algorithm */
+                        algorithm?: string;
+                        /** Algorithm Description */
+                        algorithm_description?: string;
+                        /**
+                         * Commitment
+                         * @description SHA-256 of the seed, published before the draw
+                         */
+                        commitment?: string;
+                        /**
+                         * Committed At
+                         * Format: date-time
+                         */
+                        committed_at?: string;
+                        /**
+                         * Drawn At
+                         * Format: date-time
+                         */
+                        drawn_at?: (string | null) | null;
+                        /** Inputs */
+                        inputs?: ({
+                            [key: string]: {
+                                /** @enum {string} */
+                                category?: "hukou_and_property" | "hukou_only" | "property_only" | "migrant";
+                                /** Ids */
+                                ids?: string[];
+                            }[];
+                        } | {
+                            [key: string]: unknown[];
+                        } | null) | null;
+                        /**
+                         * Places
+                         * Format: int32
+                         */
+                        places?: number;
+                        /** Result */
+                        result?: ({
+                            [key: string]: {
+                                /** @enum {string} */
+                                category?: "hukou_and_property" | "hukou_only" | "property_only" | "migrant";
+                                /** Id */
+                                id?: string;
+                                /** @enum {string} */
+                                outcome?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                                /**
+                                 * Rank
+                                 * Format: int32
+                                 */
+                                rank?: number;
+                            }[];
+                        } | {
+                            [key: string]: unknown[];
+                        } | null) | null;
+                        /** Round Code */
+                        round_code?: string;
+                        /**
+                         * Round Id
+                         * Format: uuid
+                         */
+                        round_id?: string;
+                        /** School Code */
+                        school_code?: string;
+                        /**
+                         * School Id
+                         * Format: uuid
+                         */
+                        school_id?: string;
+                        /**
+                         * Seed
+                         * @description revealed at the draw
+                         * @default null
+                         */
+                        seed: (string | null) | null;
+                        /**
+                         * Status
+                         * @description committed (seed still sealed) or drawn
+                         */
+                        status?: string;
+                        /** Verify Command */
+                        verify_command?: string;
+                        /**
+                         * Waitlist Places
+                         * Format: int32
+                         */
+                        waitlist_places?: number;
+                    };
+                };
+            };
+        };
+    };
+    "get~education.list_schools": {
+        parameters: {
+            query?: {
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                level?: {
+                    $defs?: {
+                        SchoolLevel?: {
+                            enum?: (string)[];
+                            /** @default SchoolLevel */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    anyOf?: ({
+                        /** @default #/$defs/SchoolLevel */
+                        $ref?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                ownership?: {
+                    $defs?: {
+                        SchoolOwnership?: {
+                            enum?: (string)[];
+                            /** @default SchoolOwnership */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    anyOf?: ({
+                        /** @default #/$defs/SchoolOwnership */
+                        $ref?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~education.get_school": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                school_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Address */
+                        address?: string;
+                        /** Code */
+                        code?: string;
+                        /**
+                         * Demo
+                         * @description seeded demo data; addresses, districts and plans are invented
+                         */
+                        demo?: boolean;
+                        /** Districts */
+                        districts?: {
+                            /** Code */
+                            code?: string;
+                            /** Id */
+                            id?: string;
+                            /** Name */
+                            name?: string;
+                        }[];
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** @enum {string} */
+                        level?: "primary" | "junior";
+                        /** Location */
+                        location?: {
+                            [key: string]: number;
+                        };
+                        /** Name */
+                        name?: string;
+                        /** Name En */
+                        name_en?: string;
+                        /**
+                         * Name Real
+                         * @description the school's name is a real Jiyuan school's
+                         */
+                        name_real?: boolean;
+                        /** Name Zh */
+                        name_zh?: string;
+                        /** @enum {string} */
+                        ownership?: "public" | "private";
+                        /** Phone */
+                        phone?: string;
+                        /** Plans */
+                        plans?: {
+                            /**
+                             * Places
+                             * Format: int32
+                             */
+                            places?: number;
+                            /** Round Code */
+                            round_code?: string;
+                            /**
+                             * Round Id
+                             * Format: uuid
+                             */
+                            round_id?: string;
+                            /**
+                             * Waitlist Places
+                             * Format: int32
+                             */
+                            waitlist_places?: number;
+                        }[];
+                        /** Sub District */
+                        sub_district?: string;
                     };
                 };
             };
@@ -4105,6 +7792,25 @@ export interface operations {
                     };
                     /** Item Code */
                     item_code?: string;
+                    /**
+                     * Materials
+                     * @description files uploaded first (POST /api/v1/gov/uploads), attached to the case in one step
+                     */
+                    materials?: {
+                        /** Material Code */
+                        material_code?: string;
+                        model_config?: {
+                            /** @default forbid */
+                            extra?: string;
+                            /** @default true */
+                            str_strip_whitespace?: boolean;
+                        };
+                        /**
+                         * Upload Id
+                         * @description id from POST /api/v1/gov/uploads
+                         */
+                        upload_id?: string;
+                    }[];
                     model_config?: {
                         /** @default forbid */
                         extra?: string;
@@ -4233,7 +7939,7 @@ export interface operations {
                                 [key: string]: unknown;
                             };
                             /** @enum {string} */
-                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated";
+                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated" | "callback_refused";
                             /** Label */
                             label?: string;
                             /** Note */
@@ -4379,7 +8085,7 @@ export interface operations {
                                 [key: string]: unknown;
                             };
                             /** @enum {string} */
-                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated";
+                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated" | "callback_refused";
                             /** Label */
                             label?: string;
                             /** Note */
@@ -4576,7 +8282,7 @@ export interface operations {
                                 [key: string]: unknown;
                             };
                             /** @enum {string} */
-                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated";
+                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated" | "callback_refused";
                             /** Label */
                             label?: string;
                             /** Note */
@@ -4738,7 +8444,7 @@ export interface operations {
                                 [key: string]: unknown;
                             };
                             /** @enum {string} */
-                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated";
+                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated" | "callback_refused";
                             /** Label */
                             label?: string;
                             /** Note */
@@ -4900,7 +8606,7 @@ export interface operations {
                                 [key: string]: unknown;
                             };
                             /** @enum {string} */
-                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated";
+                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated" | "callback_refused";
                             /** Label */
                             label?: string;
                             /** Note */
@@ -5402,7 +9108,58 @@ export interface operations {
             };
         };
     };
-    "post~gov.callback": {
+    "post~gov.upload_first": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Content Type */
+                        content_type?: string;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Expires At
+                         * Format: date-time
+                         * @description unused uploads are deleted after this
+                         */
+                        expires_at?: string;
+                        /** Filename */
+                        filename?: string;
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** Sha256 */
+                        sha256?: string;
+                        /**
+                         * Size
+                         * Format: int32
+                         */
+                        size?: number;
+                    };
+                };
+            };
+        };
+    };
+    "post~gov_callbacks.callback": {
         parameters: {
             query?: never;
             header?: {
@@ -5435,6 +9192,94 @@ export interface operations {
                         outcome?: string;
                         /** @enum {string} */
                         status?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
+                    };
+                };
+            };
+        };
+    };
+    "post~care.eldercare_callback": {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-App-Key"?: string;
+                "X-Nonce"?: string;
+                "X-Signature"?: string;
+                "X-Timestamp"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Changed
+                         * Format: int32
+                         * @default null
+                         */
+                        changed: (number | null) | null;
+                        /**
+                         * Order Id
+                         * @default null
+                         */
+                        order_id: (string | null) | null;
+                        /** Outcome */
+                        outcome?: string;
+                        /**
+                         * Status
+                         * @default null
+                         */
+                        status: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~care.his_callback": {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-App-Key"?: string;
+                "X-Nonce"?: string;
+                "X-Signature"?: string;
+                "X-Timestamp"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Changed
+                         * Format: int32
+                         * @default null
+                         */
+                        changed: (number | null) | null;
+                        /**
+                         * Order Id
+                         * @default null
+                         */
+                        order_id: (string | null) | null;
+                        /** Outcome */
+                        outcome?: string;
+                        /**
+                         * Status
+                         * @default null
+                         */
+                        status: (string | null) | null;
                     };
                 };
             };
@@ -5785,9 +9630,15 @@ export interface operations {
                             visitors?: {
                                 /**
                                  * Id Number
-                                 * @description masked
+                                 * @description masked, e.g. 4108**********1234
                                  */
                                 id_number?: string;
+                                /**
+                                 * Id Type
+                                 * @description the document type (see VisitorIn)
+                                 * @default resident_id
+                                 */
+                                id_type: string;
                                 /**
                                  * Name
                                  * @description masked
@@ -6774,6 +10625,114 @@ export interface operations {
             };
         };
     };
+    "get~ops.get_dashboard": {
+        parameters: {
+            query?: {
+                /** @description last local day, inclusive; default today */
+                end?: {
+                    anyOf?: ({
+                        /** @default date */
+                        format?: string;
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                /** @description first local day (Asia/Shanghai), default six days before `to` */
+                start?: {
+                    anyOf?: ({
+                        /** @default date */
+                        format?: string;
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Cache Ttl S
+                         * Format: int32
+                         */
+                        cache_ttl_s?: number;
+                        /** Days */
+                        days?: string[];
+                        /**
+                         * Domains
+                         * @description bookings, gov, community, tourism, ops (the outbox) and any other contributing domain
+                         */
+                        domains?: {
+                            [key: string]: {
+                                /**
+                                 * Current
+                                 * @description figures as of now (backlogs, crowd levels, states)
+                                 */
+                                current?: {
+                                    [key: string]: unknown;
+                                };
+                                /**
+                                 * Daily
+                                 * @description metric -> series (an owning domain, or 'all') -> local day -> value
+                                 */
+                                daily?: {
+                                    [key: string]: {
+                                        [key: string]: {
+                                            [key: string]: number;
+                                        };
+                                    };
+                                };
+                                /**
+                                 * Totals
+                                 * @description figures over the whole range
+                                 */
+                                totals?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                        /** Format: date */
+                        end?: string;
+                        /**
+                         * Generated At
+                         * Format: date-time
+                         */
+                        generated_at?: string;
+                        model_config?: {
+                            /** @default true */
+                            populate_by_name: boolean;
+                        };
+                        scope?: {
+                            /**
+                             * Departments
+                             * @description null: the whole city; else the departments shown
+                             */
+                            departments?: (string[] | string[] | null) | null;
+                        };
+                        /** Format: date */
+                        start?: string;
+                        /** Timezone */
+                        timezone?: string;
+                    };
+                };
+            };
+        };
+    };
     "get~ops.list_outbox": {
         parameters: {
             query?: {
@@ -7180,6 +11139,107 @@ export interface operations {
                         slot_id?: string;
                         /** @enum {string} */
                         status?: "waiting" | "promoted" | "left";
+                    };
+                };
+            };
+        };
+    };
+    "post~staff_auth.staff_sign_in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Code
+                     * @description TOTP code (RFC 6238)
+                     */
+                    code?: string;
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /** Password */
+                    password?: string;
+                    /** Username */
+                    username?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Access Token */
+                        access_token?: string;
+                        /**
+                         * Expires In
+                         * Format: int32
+                         */
+                        expires_in?: number;
+                        /** Refresh Token */
+                        refresh_token?: string;
+                        /**
+                         * Token Type
+                         * @default Bearer
+                         */
+                        token_type: string;
+                        user?: {
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                            /** Elder Mode */
+                            elder_mode?: boolean;
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /**
+                             * Id Number
+                             * @description masked, e.g. 4190**********1230
+                             * @default null
+                             */
+                            id_number: (string | null) | null;
+                            /** @enum {string} */
+                            level?: "wechat" | "phone" | "real_name";
+                            /** Locale */
+                            locale?: (string | null) | null;
+                            /**
+                             * Name
+                             * @description masked, e.g. 张**
+                             * @default null
+                             */
+                            name: (string | null) | null;
+                            /** Notification Prefs */
+                            notification_prefs?: {
+                                [key: string]: boolean;
+                            };
+                            /**
+                             * Phone
+                             * @description masked, e.g. 138****5678
+                             * @default null
+                             */
+                            phone: (string | null) | null;
+                            /** Privacy Policy Version */
+                            privacy_policy_version?: (string | null) | null;
+                            /** Roles */
+                            roles?: {
+                                [key: string]: string[];
+                            };
+                        };
                     };
                 };
             };
@@ -8219,6 +12279,143 @@ export interface operations {
             };
         };
     };
+    "post~community.publish_report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Description
+                     * @description publish the description (ID and phone numbers masked)
+                     */
+                    description?: boolean;
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Photos
+                     * @description publish the photos (through signed, expiring links)
+                     */
+                    photos?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Address */
+                        address?: (string | null) | null;
+                        /** Awaiting Feedback */
+                        awaiting_feedback?: boolean;
+                        /** @enum {string} */
+                        category?: "road_damage" | "streetlight" | "garbage" | "water_leak" | "illegal_parking" | "greenery" | "noise" | "other";
+                        /** Category Label */
+                        category_label?: string;
+                        /** Community Id */
+                        community_id?: string;
+                        /** Community Name */
+                        community_name?: string;
+                        /** Contact Phone */
+                        contact_phone?: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /** Description */
+                        description?: string;
+                        /** Duplicate Of */
+                        duplicate_of?: (string | null) | null;
+                        /** Fixed Confirmed */
+                        fixed_confirmed?: (boolean | null) | null;
+                        /** History */
+                        history?: {
+                            /**
+                             * At
+                             * Format: date-time
+                             */
+                            at?: string;
+                            /** @enum {string} */
+                            from_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                            /** Note */
+                            note?: (string | null) | null;
+                            /** @enum {string} */
+                            to_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                        }[];
+                        /** Id */
+                        id?: string;
+                        location?: ({
+                            /**
+                             * Lat
+                             * Format: float
+                             */
+                            lat?: number;
+                            /**
+                             * Lng
+                             * Format: float
+                             */
+                            lng?: number;
+                        } | unknown | null) | null;
+                        /**
+                         * Me Too Count
+                         * Format: int32
+                         */
+                        me_too_count?: number;
+                        /** My Role */
+                        my_role?: string;
+                        /** Photos */
+                        photos?: string[];
+                        /**
+                         * Photos Public
+                         * @description the photos were reviewed for the public feed
+                         */
+                        photos_public?: boolean;
+                        /**
+                         * Private
+                         * @description kept off the public Open311 feed by the reporter
+                         */
+                        private?: boolean;
+                        /**
+                         * Public Description
+                         * @description what the public feed shows (staff approved, scrubbed)
+                         */
+                        public_description?: (string | null) | null;
+                        /**
+                         * Reopen Count
+                         * Format: int32
+                         */
+                        reopen_count?: number;
+                        /** @enum {string} */
+                        status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                        /** Status Label */
+                        status_label?: string;
+                        /** Status Notes */
+                        status_notes?: (string | null) | null;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at?: string;
+                    };
+                };
+            };
+        };
+    };
     "post~community.change_status": {
         parameters: {
             query?: never;
@@ -8322,6 +12519,21 @@ export interface operations {
                         my_role?: string;
                         /** Photos */
                         photos?: string[];
+                        /**
+                         * Photos Public
+                         * @description the photos were reviewed for the public feed
+                         */
+                        photos_public?: boolean;
+                        /**
+                         * Private
+                         * @description kept off the public Open311 feed by the reporter
+                         */
+                        private?: boolean;
+                        /**
+                         * Public Description
+                         * @description what the public feed shows (staff approved, scrubbed)
+                         */
+                        public_description?: (string | null) | null;
                         /**
                          * Reopen Count
                          * Format: int32
@@ -8522,9 +12734,15 @@ export interface operations {
                             visitors?: {
                                 /**
                                  * Id Number
-                                 * @description masked
+                                 * @description masked, e.g. 4108**********1234
                                  */
                                 id_number?: string;
+                                /**
+                                 * Id Type
+                                 * @description the document type (see VisitorIn)
+                                 * @default resident_id
+                                 */
+                                id_type: string;
                                 /**
                                  * Name
                                  * @description masked
@@ -8571,9 +12789,11 @@ export interface operations {
                     visitors?: {
                         /**
                          * Id Number
-                         * @description 18-character resident ID number
+                         * @description the document's number; spaces are ignored
                          */
                         id_number?: string;
+                        /** @enum {string} */
+                        id_type?: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_resident" | "hmt_residence_permit";
                         model_config?: {
                             /** @default forbid */
                             extra?: string;
@@ -8582,7 +12802,7 @@ export interface operations {
                         };
                         /**
                          * Name
-                         * @description real name as on the ID card
+                         * @description the name as on the document
                          */
                         name?: string;
                     }[];
@@ -8620,18 +12840,35 @@ export interface operations {
                              * Format: int32
                              */
                             capacity?: number;
-                            /** End */
+                            /**
+                             * End
+                             * Format: date-time
+                             */
                             end?: string;
-                            /** Id */
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
                             id?: string;
+                            /**
+                             * Label
+                             * @default null
+                             */
+                            label: (string | null) | null;
                             /**
                              * Remaining
                              * Format: int32
                              */
                             remaining?: number;
-                            /** Resource Id */
+                            /**
+                             * Resource Id
+                             * Format: uuid
+                             */
                             resource_id?: string;
-                            /** Start */
+                            /**
+                             * Start
+                             * Format: date-time
+                             */
                             start?: string;
                             /**
                              * Status
@@ -8657,6 +12894,12 @@ export interface operations {
                              * @description masked, e.g. 4108**********1234
                              */
                             id_number?: string;
+                            /**
+                             * Id Type
+                             * @description the document type (see VisitorIn)
+                             * @default resident_id
+                             */
+                            id_type: string;
                             /**
                              * Name
                              * @description masked
@@ -9036,18 +13279,35 @@ export interface operations {
                              * Format: int32
                              */
                             capacity?: number;
-                            /** End */
+                            /**
+                             * End
+                             * Format: date-time
+                             */
                             end?: string;
-                            /** Id */
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
                             id?: string;
+                            /**
+                             * Label
+                             * @default null
+                             */
+                            label: (string | null) | null;
                             /**
                              * Remaining
                              * Format: int32
                              */
                             remaining?: number;
-                            /** Resource Id */
+                            /**
+                             * Resource Id
+                             * Format: uuid
+                             */
                             resource_id?: string;
-                            /** Start */
+                            /**
+                             * Start
+                             * Format: date-time
+                             */
                             start?: string;
                             /**
                              * Status

@@ -1,0 +1,371 @@
+"""Bookings: take places in a slot, read, cancel, confirm a hold, staff decisions, lists.
+
+`actor` is a services.accounts.principal.Principal; under a proxy `actor.acting_for` is the person the
+booking is for. Every function that may create or free places takes `cipher` (it signs check-in codes
+of bookings offered to the waitlist) and `policies` (services.bookings.policy.BookingPolicies).
+
+  book(*, actor, slot_id, party_size=None, visitors=None, purpose=None, cipher, policies) -> BookingView
+  confirm_hold(*, actor, booking_id, cipher, policies) -> BookingView   held -> confirmed
+  cancel(*, actor, booking_id, cipher, policies) -> BookingView         frees the places to the waitlist
+  decide(*, actor, booking_id, approve, cipher, policies) -> BookingView   staff: requested -> confirmed|denied
+  acting_actor(*, actor, booking_id) -> Principal    whom the caller acts as on that booking
+  get_booking(*, actor, booking_id) -> BookingView
+  list_bookings_for(*, user_id, limit=20, cursor=None) -> Page[BookingView]
+  list_bookings_of_resource(*, actor, resource_id, date=None, status=None, limit=20, cursor=None) -> Page
+
+A booking made for someone else belongs to that person: the one who made it reaches it only while a
+live proxy grant covering bookings lets them act for that person (`acting_actor` resolves it, and the
+HTTP edge records the action in the represented person's proxy log).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from services.accounts import access, family
+from services.accounts.principal import Principal
+from services.bookings import admission, enums, ledger
+from services.bookings.codes import check_in_code_for
+from services.bookings.documents import CleanVisitor, Visitor, clean_visitors, index_value
+from services.bookings.enums import BookingStatus
+from services.bookings.errors import (
+    AlreadyBooked,
+    BookingNotFound,
+    CancellationTooLate,
+    HoldExpired,
+    IllegalTransition,
+    ResourceNotFound,
+    SlotFull,
+    VisitorAlreadyEntered,
+)
+from services.bookings.models import Booking, BookingVisitor, Slot
+from services.bookings.policy import BookingPolicies
+from services.bookings.resources import is_staff, resource_row, resource_view, slot_row, slot_view
+from services.bookings.rules import BookingRules
+from services.bookings.views import BookingView
+from services.bookings.waitlist import PROXY_SCOPE, anyone_waiting, release
+from services.common import audit, clock
+from services.common.crypto import mask_id_number, mask_name
+from services.common.errors import PermissionDenied
+from services.common.ids import new_id, parse_id
+from services.common.pagination import Page, keyset_page
+
+__all__ = [
+    "acting_actor",
+    "booking_row",
+    "book",
+    "cancel",
+    "confirm_hold",
+    "decide",
+    "get_booking",
+    "list_bookings_for",
+    "list_bookings_of_resource",
+]
+
+_NOTIFY_ON_BOOKING = {
+    BookingStatus.CONFIRMED: "notify.booking.confirmed",
+    BookingStatus.REQUESTED: "notify.booking.requested",
+}
+
+
+def _initial_status(rules: BookingRules) -> BookingStatus:
+    if rules.requires_approval:
+        return BookingStatus.REQUESTED
+    if rules.hold_minutes > 0:
+        return BookingStatus.HELD
+    return BookingStatus.CONFIRMED
+
+
+def _seal(visitor: CleanVisitor, cipher: Any) -> dict[str, Any]:
+    index = cipher.blind_index(index_value(visitor), purpose="id_number")
+    return {
+        "name_enc": cipher.encrypt(visitor.name, context="booking_visitor.name"),
+        "id_number_enc": cipher.encrypt(visitor.id_number, context="booking_visitor.id_number"),
+        "id_type": visitor.id_type.value,
+        "id_index": index,
+        "name_masked": mask_name(visitor.name) or "",
+        "id_number_masked": mask_id_number(visitor.id_number) or "",
+    }
+
+
+async def book(
+    *,
+    actor: Principal,
+    slot_id: uuid.UUID | str,
+    party_size: int | None = None,
+    visitors: Sequence[Visitor] | None = None,
+    purpose: Mapping[str, Any] | None = None,
+    cipher: Any,
+    policies: BookingPolicies,
+) -> BookingView:
+    """Book places in a slot for the actor (or, under a proxy, for `actor.acting_for`)."""
+    now = clock.now()
+    slot = await slot_row(slot_id)
+    resource = slot.resource
+    rules = BookingRules.from_value(resource.rules)
+    people, places = clean_visitors(visitors, rules, party_size)
+    await admission.admit(
+        actor=actor, slot=slot, places=places, purpose=purpose, policies=policies, now=now, visitors=people
+    )
+    if rules.waitlist and await anyone_waiting(slot.id):
+        # Free places (if any) are the queue's: a direct booking does not overtake waiting people.
+        raise SlotFull(details={"remaining": 0, "requested": places, "waitlist": True}, remaining=0)
+    subject_id = actor.subject_id
+    # Encrypt before the transaction: keep the write lock as short as possible.
+    sealed = [_seal(person, cipher) for person in people]
+    status = _initial_status(rules)
+    booking_id = new_id()
+    after = policies.after_booking_for(resource.owner_domain)
+    try:
+        async with in_transaction() as conn:
+            # First statement of the transaction is a write: on SQLite the write lock is taken at once
+            # (no read-then-upgrade deadlock), on PostgreSQL the row lock serialises competing bookings.
+            if rules.per_person_per_day:
+                await ledger.lock_person_day(
+                    conn, subject_id=subject_id, resource_id=resource.id, day=slot.day
+                )
+            if not await ledger.reserve(conn, slot.id, places):
+                raise SlotFull()
+            await ledger.check_daily_cap(
+                conn, subject_id=subject_id, resource_id=resource.id, day=slot.day, rules=rules
+            )
+            await ledger.insert_booking(
+                conn,
+                slot=slot,
+                rules=rules,
+                user_id=actor.user_id,
+                for_member_id=actor.acting_for,
+                party_size=places,
+                status=status,
+                purpose=purpose,
+                check_in_code=check_in_code_for(booking_id=booking_id, cipher=cipher),
+                now=now,
+                booking_id=booking_id,
+            )
+            for values in sealed:
+                await BookingVisitor.create(
+                    booking_id=booking_id,
+                    entry_key=f"{resource.id}:{slot.day.isoformat()}:{values['id_index']}"
+                    if rules.one_entry_per_visitor_per_day
+                    else None,
+                    using_db=conn,
+                    **values,
+                )
+            if after is not None:
+                # The owning domain's step (a ticket for the gate) commits with the booking or not at all.
+                await after(
+                    booking=await ledger.view(booking_id, conn=conn),
+                    resource=resource_view(resource),
+                    slot=slot_view(slot),
+                    actor=actor,
+                    visitors=people,
+                    conn=conn,
+                    cipher=cipher,
+                )
+            if status in _NOTIFY_ON_BOOKING:
+                await ledger.notify(
+                    conn,
+                    kind=_NOTIFY_ON_BOOKING[status],
+                    booking_id=booking_id,
+                    people=(actor.user_id, subject_id),
+                    resource=resource,
+                    start=slot.start,
+                )
+    except SlotFull:
+        fresh = await Slot.get_or_none(id=slot.id)
+        remaining = max(0, fresh.capacity - fresh.taken) if fresh else 0
+        raise SlotFull(
+            details={"remaining": remaining, "requested": places, "waitlist": rules.waitlist},
+            remaining=remaining,
+        ) from None
+    except IntegrityError as error:
+        text = str(error)
+        if "entry_key" in text:
+            raise VisitorAlreadyEntered() from error
+        if "taken" in text or "capacity" in text:
+            # Capacity lowered concurrently: the CHECK caught what the conditional UPDATE raced with.
+            raise SlotFull(
+                details={"remaining": 0, "requested": places, "waitlist": rules.waitlist}
+            ) from error
+        raise AlreadyBooked() from error
+    return await ledger.view(booking_id)
+
+
+# ------------------------------------------------------------------------------------------ access
+
+
+async def booking_row(booking_id: uuid.UUID | str) -> Booking:
+    parsed = parse_id(booking_id)
+    row = await Booking.get_or_none(id=parsed).select_related("slot", "resource") if parsed else None
+    if row is None:
+        raise BookingNotFound()
+    return row
+
+
+def _owns(actor: Principal, row: Booking) -> bool:
+    """The person the booking is for, or whoever acts for them right now (a live grant, checked by act_for)."""
+    if actor.acting_for is not None:
+        return actor.acting_for == row.subject_id
+    return actor.user_id == row.subject_id
+
+
+async def acting_actor(*, actor: Principal, booking_id: uuid.UUID | str) -> Principal:
+    """Whom `actor` acts as on this booking: itself, or (no header) a proxy of the person it is for.
+
+    Someone who booked for a relative, or holds that relative's grant, reaches the booking through the
+    grant only: once it is revoked or has expired the booking is BookingNotFound to them.
+    """
+    if actor.acting_for is not None:
+        return actor
+    parsed = parse_id(booking_id)
+    found = (
+        await Booking.filter(id=parsed).values_list("subject_id", "user_id", "resource_id") if parsed else []
+    )
+    if not found:
+        return actor
+    subject_id, _user_id, _resource_id = found[0]
+    if subject_id == actor.user_id:
+        return actor
+    try:
+        return await access.act_for(actor=actor, subject=str(subject_id), scope=PROXY_SCOPE)
+    except PermissionDenied:
+        return actor  # staff, or nobody: the function called next decides
+
+
+async def get_booking(*, actor: Principal, booking_id: uuid.UUID | str) -> BookingView:
+    """The booking if it is for the actor (or whom they act for), or they staff its resource."""
+    row = await booking_row(booking_id)
+    if not _owns(actor, row) and not is_staff(actor, row.resource):
+        raise BookingNotFound()
+    return await ledger.view(row.id)
+
+
+async def cancel(
+    *, actor: Principal, booking_id: uuid.UUID | str, cipher: Any, policies: BookingPolicies
+) -> BookingView:
+    """Cancel before the resource's deadline; the places go to the waitlist in the same transaction."""
+    row = await booking_row(booking_id)
+    if not _owns(actor, row):
+        raise BookingNotFound()
+    enums.cancel(row.status)
+    rules = BookingRules.from_value(row.resource.rules)
+    now = clock.now()
+    deadline = row.slot_start - dt.timedelta(minutes=rules.cancel_deadline_minutes)
+    if now > deadline:
+        raise CancellationTooLate(
+            details={"deadline": deadline.isoformat()}, deadline=ledger.local_text(deadline)
+        )
+    async with in_transaction() as conn:
+        await ledger.notify_row(conn, row, "notify.booking.cancelled")
+        await release(conn, row, BookingStatus.CANCELLED, cipher=cipher, policies=policies, cancelled_at=now)
+    return await ledger.view(row.id)
+
+
+async def confirm_hold(
+    *, actor: Principal, booking_id: uuid.UUID | str, cipher: Any, policies: BookingPolicies
+) -> BookingView:
+    """held -> confirmed (paid, or a waitlist offer accepted); a hold that ran out is expired instead."""
+    row = await booking_row(booking_id)
+    if not _owns(actor, row):
+        raise BookingNotFound()
+    now = clock.now()
+    enums.confirm(row.status)
+    if row.status == BookingStatus.HELD and row.hold_expires_at and row.hold_expires_at <= now:
+        async with in_transaction() as conn:
+            await release(conn, row, BookingStatus.EXPIRED, cipher=cipher, policies=policies)
+        raise HoldExpired()
+    if row.status != BookingStatus.HELD:
+        raise IllegalTransition(details={"from": row.status, "to": "confirmed"}, status=row.status)
+    async with in_transaction() as conn:
+        await ledger.move(conn, row, BookingStatus.CONFIRMED, confirmed_at=now, hold_expires_at=None)
+        await ledger.notify_row(conn, row, "notify.booking.confirmed")
+    return await ledger.view(row.id)
+
+
+async def decide(
+    *, actor: Principal, booking_id: uuid.UUID | str, approve: bool, cipher: Any, policies: BookingPolicies
+) -> BookingView:
+    """Staff approve (confirmed) or deny (places go to the waitlist) a booking that requires approval."""
+    row = await booking_row(booking_id)
+    if not is_staff(actor, row.resource):
+        # Staff of another resource, or a citizen: do not reveal the booking exists.
+        raise BookingNotFound()
+    target = BookingStatus.CONFIRMED if approve else BookingStatus.DENIED
+    if row.status != BookingStatus.REQUESTED:
+        raise IllegalTransition(details={"from": row.status, "to": target.value}, status=row.status)
+    now = clock.now()
+    async with in_transaction() as conn:
+        if approve:
+            await ledger.move(conn, row, target, confirmed_at=now, decided_by_id=actor.user_id)
+            await ledger.notify_row(conn, row, "notify.booking.confirmed")
+        else:
+            await ledger.notify_row(conn, row, "notify.booking.denied")
+            await release(conn, row, target, cipher=cipher, policies=policies, decided_by_id=actor.user_id)
+        await audit.record(
+            "booking.decided",
+            actor_id=actor.user_id,
+            subject_id=row.subject_id,
+            target_type="booking",
+            target_id=row.id,
+            details={"approve": approve},
+            using_db=conn,
+        )
+    return await ledger.view(row.id)
+
+
+# -------------------------------------------------------------------------------------------- lists
+
+
+async def _page(query: Any, *, limit: int, cursor: str | None) -> Page:
+    page = await keyset_page(
+        query.select_related("slot", "resource"), limit=max(1, min(limit, 100)), cursor=cursor
+    )
+    rows = page.items
+    visitors: dict[uuid.UUID, list[BookingVisitor]] = defaultdict(list)
+    for visitor in await BookingVisitor.filter(booking_id__in=[r.id for r in rows]).order_by(
+        "created_at", "id"
+    ):
+        visitors[visitor.booking_id].append(visitor)  # type: ignore[attr-defined]
+    items = [ledger.booking_view(r, visitors.get(r.id, [])) for r in rows]
+    return Page(items=items, next_cursor=page.next_cursor)
+
+
+async def list_bookings_for(*, user_id: uuid.UUID, limit: int = 20, cursor: str | None = None) -> Page:
+    """Bookings for the user and for the people they act for right now (live grants); newest first.
+
+    A booking the user made for someone whose grant has ended is no longer theirs to see.
+    """
+    mine = Q(subject_id=user_id)
+    represented = await family.represented_subjects(proxy_id=user_id, scope=PROXY_SCOPE)
+    if represented:
+        mine |= Q(subject_id__in=list(represented))
+    return await _page(Booking.filter(mine), limit=limit, cursor=cursor)
+
+
+async def list_bookings_of_resource(
+    *,
+    actor: Principal,
+    resource_id: uuid.UUID | str,
+    date: dt.date | None = None,
+    status: BookingStatus | str | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> Page:
+    """The bookings of a resource, for its staff; newest first."""
+    resource = await resource_row(resource_id)
+    if not is_staff(actor, resource):
+        raise ResourceNotFound()
+    query = Booking.filter(resource_id=resource.id)
+    if date is not None:
+        query = query.filter(visit_date=date)
+    if status is not None:
+        query = query.filter(status=BookingStatus(status))
+    return await _page(query, limit=limit, cursor=cursor)
