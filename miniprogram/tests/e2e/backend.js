@@ -75,6 +75,15 @@ function cli(args) {
 
 async function start() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mini-e2e-'))
+  try {
+    return await startIn(dir)
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true })
+    throw err
+  }
+}
+
+async function startIn(dir) {
   const port = await freePort()
   const env = environment(dir, port)
   const py = python()
