@@ -103,7 +103,12 @@ async function startIn(dir) {
   child.unref()
   const base = `http://127.0.0.1:${port}`
   const began = Date.now()
-  await waitHealthy(base, child, logFile)
+  try {
+    await waitHealthy(base, child, logFile)
+  } catch (err) {
+    if (child.exitCode === null) child.kill('SIGKILL') // ours, never ready: do not leave it running
+    throw err
+  }
   console.log(`backend: ready on ${base} after ${((Date.now() - began) / 1000).toFixed(1)} s`)
   fs.writeFileSync(STATE, JSON.stringify({ base, pid: child.pid, dir, python: py, env }))
   process.env.MINI_BACKEND_STATE = STATE
