@@ -56,6 +56,7 @@ __all__ = [
     "CANCEL_TOPIC",
     "CONSENT_VERSION",
     "after_booking",
+    "after_release",
     "apply_his_notification",
     "consent_status",
     "deliver_appointment",
@@ -329,8 +330,26 @@ async def _fail(row: CareAppointment, *, reason: str) -> None:
     await outcomes.record_outcome(booking_id=row.booking_id, status=BookingStatus.CANCELLED)
 
 
+async def after_release(*, booking_id: uuid.UUID, status: Any, conn: Any, **_: Any) -> None:
+    """Inside the transaction that cancels (退号) or expires a care booking: cancel our appointment and
+    queue its cancellation at the HIS. A stopped clinic or a refused appointment moved it already."""
+    row = await CareAppointment.get_or_none(booking_id=booking_id).using_db(conn)
+    if row is None or row.status not in _LIVE:
+        return
+    if not await _move(conn, row, AppointmentStatus.CANCELLED, note="patient"):
+        return
+    if row.his_appointment_id:
+        await outbox.enqueue(
+            topic=CANCEL_TOPIC,
+            payload={"booking_id": str(row.booking_id), "appointment_id": row.his_appointment_id},
+            aggregate_type="care_appointment",
+            aggregate_id=str(row.booking_id),
+            using_db=conn,
+        )
+
+
 async def sync_cancellations(*, since: dt.timedelta = dt.timedelta(days=30)) -> int:
-    """Bookings cancelled through the engine (退号): cancel their appointments here and at the HIS."""
+    """Safety net behind after_release: released bookings whose appointment is still live here."""
     rows = await CareAppointment.filter(status__in=list(_LIVE), created_at__gte=clock.now() - since).limit(
         1000
     )

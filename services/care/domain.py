@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from services.bookings.policy import BookingPolicy
-from services.care import appointments, jobs, privacy, reports, seed
+from services.care import appointments, jobs, privacy, reports, seed, timeline_source
 from services.common.contributions import Domain, PrivacyHooks
 
 __all__ = ["BOOKING_POLICY", "DOMAIN"]
 
 # The engine asks care before booking a doctor's slot (consent, proxy scope, HIS up, 放号, caps) and
-# runs after_booking inside the booking's transaction (our appointment row and its HIS delivery).
+# runs after_booking inside the booking's transaction (our appointment row and its HIS delivery) and
+# after_release inside the one that cancels it (退号 queued for the HIS).
 BOOKING_POLICY = BookingPolicy(
     owner_domain="care",
     guards=(appointments.guard_booking,),
     after_booking=appointments.after_booking,
+    after_release=appointments.after_release,
 )
 
 DOMAIN = Domain(
@@ -23,6 +25,7 @@ DOMAIN = Domain(
     outbox_handlers=jobs.OUTBOX_HANDLERS,
     periodic_jobs=tuple(jobs.PERIODIC_JOBS),
     seed=seed.seed_demo,
+    timeline=timeline_source.SOURCE,
     privacy=PrivacyHooks(
         export=privacy.export_user_data, erase=privacy.erase_user_data, tables=privacy.TABLES
     ),

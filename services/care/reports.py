@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-from collections import defaultdict
 from typing import Any
 
-from services.care.enums import AppointmentStatus, CareServiceKind
-from services.care.models import CareAppointment, CareDepartment, CareDoctor, CareHospital, CareOrder
-from services.common import clock
+from services.care.enums import ACTIVE_ORDER_STATUSES, AppointmentStatus, CareServiceKind
+from services.care.models import CareDepartment, CareDoctor, CareHospital, CareOrder
+from services.common.db import dialect
+from services.ops.aggregate import FigureScope, Query, Series, fetch, local_day, utc_bounds
 
 __all__ = ["dashboard_figures", "index_catalogue", "search_documents"]
 
@@ -71,45 +71,127 @@ async def index_catalogue() -> int:
     return len(documents)
 
 
-async def dashboard_figures(*, start: dt.datetime, end: dt.datetime, scope: Any = None) -> dict[str, Any]:
-    """Per local day: appointments made, no-shows, care orders, emergency calls, emergency response times."""
-    days: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"appointments": 0, "no_shows": 0, "care_orders": 0, "emergency_calls": 0, "response_s": []}
+async def _per_day(
+    column: str,
+    table: str,
+    start: dt.date,
+    end: dt.date,
+    *,
+    where: str = "",
+    values: tuple[Any, ...] = (),
+    series: str | None = None,
+    value: str = "COUNT(*)",
+) -> list[dict[str, Any]]:
+    query = Query()
+    lower, upper = utc_bounds(start, end)
+    condition = f"{column} >= {query.param(lower)} AND {column} < {query.param(upper)}"
+    if where:
+        condition += " AND " + where.format(*[query.param(v) for v in values])
+    grouping = f", {series} AS series" if series else ""
+    sql = (
+        f"SELECT {local_day(column)} AS day{grouping}, {value} AS value FROM {table} "  # noqa: S608
+        f"WHERE {condition} GROUP BY 1{', 2' if series else ''}"
     )
-    made = await CareAppointment.filter(created_at__gte=start, created_at__lt=end).values_list(
-        "created_at", flat=True
+    return await fetch(sql, query)
+
+
+def _hospitals_of(scope: FigureScope) -> tuple[str, ...] | None:
+    """None: the whole city; else the hospitals (scope "hospital:<his id>") the reader may see."""
+    if scope.city_wide:
+        return None
+    return tuple(
+        sorted(d.removeprefix("hospital:") for d in scope.departments or () if d.startswith("hospital:"))
     )
-    for created_at in made:
-        days[clock.local_date(created_at).isoformat()]["appointments"] += 1
-    for slot_start in await CareAppointment.filter(
-        status=AppointmentStatus.NOSHOW, slot_start__gte=start, slot_start__lt=end
-    ).values_list("slot_start", flat=True):
-        days[clock.local_date(slot_start).isoformat()]["no_shows"] += 1
-    rows = await CareOrder.filter(created_at__gte=start, created_at__lt=end).values_list(
-        "created_at", "kind", "accepted_at"
+
+
+async def dashboard_figures(*, start: dt.date, end: dt.date, scope: FigureScope) -> dict[str, Any] | None:
+    """Per local day: appointments (by hospital), no-shows, care orders (by service), emergency calls and
+    their response time (seconds from the call to the provider's acceptance)."""
+    hospitals = _hospitals_of(scope)
+    if hospitals == ():
+        return None
+    in_scope = ""
+    scoped: tuple[Any, ...] = ()
+    if hospitals is not None:
+        in_scope = "hospital_his_id IN (" + ", ".join(f"{{{i}}}" for i in range(len(hospitals))) + ")"
+        scoped = hospitals
+    series = Series()
+    for metric in ("appointments", "no_shows"):
+        series.ensure(metric)
+    series.add(
+        "appointments",
+        await _per_day(
+            "created_at",
+            "care_appointment",
+            start,
+            end,
+            where=in_scope,
+            values=scoped,
+            series="hospital_his_id",
+        ),
     )
-    for created_at, kind, accepted_at in rows:
-        day = days[clock.local_date(created_at).isoformat()]
-        if kind == CareServiceKind.EMERGENCY:
-            day["emergency_calls"] += 1
-            if accepted_at is not None:
-                day["response_s"].append((accepted_at - created_at).total_seconds())
-        else:
-            day["care_orders"] += 1
-    by_day = {}
-    all_response: list[float] = []
-    for key in sorted(days):
-        figures = days[key]
-        response = figures.pop("response_s")
-        all_response += response
-        figures["emergency_response_median_s"] = round(statistics.median(response), 1) if response else None
-        by_day[key] = figures
-    totals = {
-        name: sum(d[name] for d in by_day.values())
-        for name in ("appointments", "no_shows", "care_orders", "emergency_calls")
+    noshow_where = f"status = {{{len(scoped)}}}" + (" AND " + in_scope if in_scope else "")
+    series.add(
+        "no_shows",
+        await _per_day(
+            "slot_start",
+            "care_appointment",
+            start,
+            end,
+            where=noshow_where,
+            values=(*scoped, AppointmentStatus.NOSHOW.value),
+        ),
+    )
+    if hospitals is not None:
+        return {"daily": series.as_dict(), "current": {}, "totals": {}}
+    emergency = CareServiceKind.EMERGENCY.value
+    for metric in ("care_orders", "emergency_calls", "emergency_response_s"):
+        series.ensure(metric)
+    series.add(
+        "care_orders",
+        await _per_day(
+            "created_at", "care_order", start, end, where="kind <> {0}", values=(emergency,), series="kind"
+        ),
+    )
+    series.add(
+        "emergency_calls",
+        await _per_day("created_at", "care_order", start, end, where="kind = {0}", values=(emergency,)),
+    )
+    seconds = (
+        "AVG(EXTRACT(EPOCH FROM accepted_at - created_at))"
+        if dialect() == "postgres"
+        else "AVG((julianday(accepted_at) - julianday(created_at)) * 86400.0)"
+    )
+    series.add(
+        "emergency_response_s",
+        await _per_day(
+            "created_at",
+            "care_order",
+            start,
+            end,
+            where="kind = {0} AND accepted_at IS NOT NULL",
+            values=(emergency,),
+            value=seconds,
+        ),
+    )
+    lower, upper = utc_bounds(start, end)
+    answered = await CareOrder.filter(
+        kind=CareServiceKind.EMERGENCY, created_at__gte=lower, created_at__lt=upper, accepted_at__isnull=False
+    ).values_list("created_at", "accepted_at")
+    waits = [(accepted - created).total_seconds() for created, accepted in answered]
+    live = [s.value for s in ACTIVE_ORDER_STATUSES]
+    return {
+        "daily": series.as_dict(),
+        "current": {
+            "open_emergency_calls": await CareOrder.filter(
+                kind=CareServiceKind.EMERGENCY, status__in=live
+            ).count(),
+            "active_orders": await CareOrder.filter(status__in=live)
+            .exclude(kind=CareServiceKind.EMERGENCY)
+            .count(),
+        },
+        "totals": {
+            "emergency_response_median_s": round(statistics.median(waits), 1) if waits else None,
+            "emergency_response_max_s": round(max(waits), 1) if waits else None,
+        },
     }
-    totals["emergency_response_median_s"] = (
-        round(statistics.median(all_response), 1) if all_response else None
-    )
-    totals["emergency_response_max_s"] = round(max(all_response), 1) if all_response else None
-    return {"totals": totals, "by_day": by_day}
