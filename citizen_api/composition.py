@@ -34,6 +34,7 @@ from citizen_api.blueprints import ops as ops_api
 from citizen_api.blueprints import platform as platform_api
 from citizen_api.blueprints import search as search_api
 from citizen_api.blueprints import staff_auth as staff_auth_api
+from citizen_api.blueprints import timeline as timeline_api
 from citizen_api.blueprints import tourism as tourism_api
 from citizen_api.blueprints import wechat_push as wechat_push_api
 from services.accounts.domain import DOMAIN as ACCOUNTS
@@ -43,6 +44,7 @@ from services.care.domain import DOMAIN as CARE
 from services.common.contributions import Domain, PeriodicJob, PrivacyHooks, validate_domains
 from services.common.domain import DOMAIN as COMMON
 from services.common.outbox import OutboxHandler
+from services.common.timeline import TimelineSource
 from services.community.domain import DOMAIN as COMMUNITY
 from services.education.domain import DOMAIN as EDUCATION
 from services.gov.domain import DOMAIN as GOV
@@ -64,6 +66,7 @@ __all__ = [
     "privacy_hooks",
     "search_sources",
     "seeders",
+    "timeline_sources",
     "tortoise_apps",
     "validate",
 ]
@@ -87,7 +90,7 @@ class Mounted:
 COMPOSITION: tuple[Mounted, ...] = (
     Mounted(COMMON, edge=(platform_api.create_blueprint,)),
     Mounted(ACCOUNTS, edge=(accounts_api.create_blueprint, wechat_push_api.create_blueprint)),
-    Mounted(NOTIFICATIONS, api=(notifications_api.create_blueprint,)),
+    Mounted(NOTIFICATIONS, api=(notifications_api.create_blueprint, timeline_api.create_blueprint)),
     Mounted(BOOKINGS, api=(bookings_api.create_blueprint,)),
     Mounted(GOV, api=(gov_api.create_blueprint,), edge=(gov_api.create_callback_blueprint,)),
     Mounted(TOURISM, api=(tourism_api.create_blueprint,)),
@@ -147,6 +150,11 @@ def seeders() -> tuple[tuple[str, Callable[..., Any]], ...]:
 def search_sources() -> tuple[tuple[str, Callable[..., Any]], ...]:
     """(domain name, search-document source) for the platform search's reindex."""
     return tuple((d.name, d.search_documents) for d in domains() if d.search_documents is not None)
+
+
+def timeline_sources() -> tuple[TimelineSource, ...]:
+    """Every domain's source of entries for GET /me/cases."""
+    return tuple(d.timeline for d in domains() if d.timeline is not None)
 
 
 def privacy_hooks() -> Mapping[str, PrivacyHooks]:

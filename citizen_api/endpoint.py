@@ -8,20 +8,21 @@ serialises what the handler returns. Handlers stay thin: parse, one service call
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 from sanic import Request
 from sanic.exceptions import BadRequest
 from sanic.headers import parse_content_header
 from sanic.request.form import parse_multipart_form
 from sanic.response import HTTPResponse, json
-from sanic_ext.extensions.openapi import openapi
 
+from citizen_api.openapi import Contract
 from integrations.http import CallContext, call_context
 from services.accounts import access, family
 from services.accounts.enums import Role, VerificationLevel
@@ -29,7 +30,7 @@ from services.accounts.levels import require_level
 from services.accounts.principal import Principal
 from services.accounts.revocation import RevocationStore
 from services.accounts.tokens import verify_access_token
-from services.common import audit
+from services.common import audit, clock
 from services.common.context import RequestContext, request_context
 from services.common.errors import InvalidInput, PermissionDenied, Unauthenticated
 from services.common.ratelimit import RateLimiter, named_rule
@@ -41,6 +42,7 @@ __all__ = [
     "enforce_limit",
     "endpoint",
     "json_body",
+    "parse_multipart_body",
     "principal_of",
     "refusal_budget",
     "rate_limiter",
@@ -53,11 +55,25 @@ ACTING_FOR_HEADER = "X-Acting-For"
 log = logging.getLogger(__name__)
 
 
+def _city_time(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(clock.CITY_TZ) if value.tzinfo is not None else value
+    if isinstance(value, dict):
+        return {key: _city_time(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_city_time(item) for item in value]
+    return value
+
+
 def serialise(value: Any) -> Any:
-    """Pydantic models, UUIDs, datetimes (ISO 8601 with offset) and enums to JSON-ready values."""
+    """Pydantic models, UUIDs, datetimes and enums to JSON-ready values.
+
+    The one time format of every response: ISO 8601 in the city's time, with its +08:00 offset,
+    whatever zone the value was stored or computed in (the database answers UTC).
+    """
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    return to_jsonable_python(value)
+        value = value.model_dump(mode="python")
+    return to_jsonable_python(_city_time(value))
 
 
 # No request body of ours has more than a few dozen fields; thousands of keys are refused before
@@ -81,7 +97,7 @@ def json_body(request: Request) -> dict[str, Any]:
     return data
 
 
-def _parse_multipart(request: Request) -> None:
+def parse_multipart_body(request: Request) -> None:
     """Parse a multipart body here, so a missing boundary or a garbled body is a 400 request.malformed.
 
     Sanic's own lazy parsing logs such bodies with a traceback at ERROR and then hands out an empty form.
@@ -165,7 +181,12 @@ async def enforce_limit(request: Request, name: str, *, user_id: object | None =
 
 @contextlib.asynccontextmanager
 async def refusal_budget(
-    request: Request, name: str, *, user_id: object, refusals: tuple[type[BaseException], ...]
+    request: Request,
+    name: str,
+    *,
+    user_id: object,
+    refusals: tuple[type[BaseException], ...],
+    audit_action: str | None = None,
 ) -> AsyncIterator[None]:
     """Limit how often `user_id` may be refused with `refusals` (setting `<name>.user`).
 
@@ -173,21 +194,23 @@ async def refusal_budget(
     entry that day"): once the budget is spent every attempt is a 429, whatever its outcome.
 
         async with refusal_budget(request, "tourism.visitor_conflict", user_id=actor.user_id,
-                                  refusals=(VisitorAlreadyBooked,)):
+                                  refusals=(VisitorAlreadyEntered,), audit_action="tourism.visitor_conflict"):
             booking = await service.book(...)
     """
     rule_name = f"{name}.user"
     limit = request.app.ctx.runtime.settings.rate_limit(rule_name)
     if not limit:
-        yield
-        return
+        limit = "1000000/second"  # no budget configured: still audited, effectively unlimited
     rule = named_rule(rule_name, limit)
     limiter = rate_limiter(request)
     await limiter.ensure_allowed(rule, str(user_id))
     try:
         yield
-    except refusals:
+    except refusals as refusal:
         await limiter.check(rule, str(user_id))
+        if audit_action:
+            code = getattr(refusal, "code", type(refusal).__name__)
+            await audit.record(audit_action, actor_id=user_id, details={"refusal": code})  # type: ignore[arg-type]
         raise
 
 
@@ -259,7 +282,7 @@ def endpoint(
                 kwargs["actor"] = actor
             elif optional_auth:
                 kwargs["actor"] = None
-            _parse_multipart(request)
+            parse_multipart_body(request)
             if limit is not None:
                 # The account that acts is counted, also when it acts for a relative.
                 acting = kwargs.get("actor")
@@ -275,32 +298,21 @@ def endpoint(
                 await _record_proxy_action(request, actor_used, response.status)
             return response
 
-        documented = openapi.summary(summary)(wrapper)
-        documented = openapi.tag(tag)(documented)
-        if description:
-            documented = openapi.description(description)(documented)
-        if body is not None:
-            documented = openapi.body({"application/json": body}, required=True)(documented)
-        if query is not None:
-            for name, field in query.model_fields.items():
-                schema = TypeAdapter(field.annotation).json_schema() if field.annotation else {}
-                documented = openapi.parameter(
-                    name,
-                    schema,
-                    location="query",
-                    required=field.is_required(),
-                    description=field.description,
-                )(documented)
-        if response is not None:
-            documented = openapi.response(status, {"application/json": response}, "OK")(documented)
-        if needs_auth:
-            documented = openapi.secured("bearer")(documented)
+        header_params = [(name, None, False) for name in headers]
         if proxy_scope is not None:
-            documented = openapi.parameter(
-                ACTING_FOR_HEADER, str, location="header", description="act for a family member (proxy grant)"
-            )(documented)
-        for header in headers:
-            documented = openapi.parameter(header, str, location="header")(documented)
-        return documented
+            header_params.insert(0, (ACTING_FOR_HEADER, "act for a family member (proxy grant)", False))
+        # citizen_api/openapi.py builds the document from this (once, on the first request for it).
+        wrapper.__contract__ = Contract(  # type: ignore[attr-defined]
+            summary=summary,
+            tag=tag,
+            body=body,
+            query=query,
+            response=response,
+            status=status,
+            security="required" if needs_auth else "optional" if optional_auth else "none",
+            description=description,
+            headers=tuple(header_params),
+        )
+        return wrapper
 
     return decorator

@@ -25,6 +25,7 @@ from sanic.exceptions import (
 )
 from sanic.response import HTTPResponse, json
 
+from citizen_api.endpoint import serialise
 from integrations.errors import IntegrationError, IntegrationRejected, IntegrationUnavailable
 from services.common import errors as domain
 from services.common.i18n import translate
@@ -74,7 +75,7 @@ def error_response(
         "error": {
             "code": code,
             "message": translate(code, _locale(request), **(params or {})),
-            "details": details if details is not None else {},
+            "details": serialise(details) if details is not None else {},
             "request_id": _request_id(request),
         }
     }

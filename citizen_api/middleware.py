@@ -13,6 +13,7 @@ from urllib.parse import unquote_to_bytes
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
+from citizen_api.endpoint import parse_multipart_body
 from integrations.http import CallContext, call_context
 from services.common.context import RequestContext, request_context
 from services.common.errors import InvalidInput, PermissionDenied
@@ -63,6 +64,7 @@ def _refuse_nul_bytes(request: Request) -> None:
             if _holds_nul(parsed):
                 raise InvalidInput("request.nul_byte")
     elif content_type == "multipart/form-data":
+        parse_multipart_body(request)  # no boundary / garbled: a 400 here, not Sanic's ERROR traceback
         if any(_holds_nul(values) for values in request.form.values()):
             raise InvalidInput("request.nul_byte")
         if any(_holds_nul(f.name) for files in request.files.values() for f in files):

@@ -26,6 +26,7 @@ from services.common.crypto import PiiCipher
 from services.common.db import close_db, init_db
 from services.common.outbox import OutboxHandler
 from services.common.ratelimit import RateLimiter
+from services.common.timeline import TimelineSource
 
 __all__ = ["Runtime", "build_audit_keyring", "close_runtime", "open_runtime"]
 
@@ -48,6 +49,7 @@ class Runtime:
     periodic_jobs: tuple[PeriodicJob, ...] = ()
     # name -> `async (*, start, end, scope) -> dict | None`: each domain's operations-dashboard figures.
     dashboard_figures: Mapping[str, Any] = field(default_factory=dict)
+    timeline_sources: tuple[TimelineSource, ...] = ()
     owns_db: bool = False
 
 
@@ -99,6 +101,7 @@ async def open_runtime(settings: Settings, *, redis: aioredis.Redis | None = Non
         privacy_hooks=composition.privacy_hooks(),
         outbox_handlers=composition.outbox_handlers(),
         periodic_jobs=composition.periodic_jobs(),
+        timeline_sources=composition.timeline_sources(),
         dashboard_figures=composition.dashboard_figures(),
         owns_db=owns_db,
     )

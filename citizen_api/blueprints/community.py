@@ -41,7 +41,7 @@ from citizen_api.schemas.community import (
 from services.accounts.enums import Role
 from services.accounts.principal import Principal
 from services.common.errors import InvalidInput
-from services.common.storage import LocalFileStore
+from services.common.storage import LocalFileStore, download_headers
 from services.community import communities, events, files, membership, notices, publication, reports
 from services.community.reports import candidate_details
 
@@ -398,7 +398,10 @@ async def get_file(request: Request, file_id: str) -> HTTPResponse:
     return raw(
         data,
         content_type=stored.content_type,
-        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Cache-Control": "private, max-age=86400",
+            **download_headers(content_type=stored.content_type, filename=stored.filename),
+        },
     )
 
 

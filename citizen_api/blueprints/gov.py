@@ -15,7 +15,6 @@ from citizen_api.schemas.gov import (
     ApplicationIn,
     CallbackAck,
     CaseOut,
-    CaseSummaryOut,
     FollowUpCloseIn,
     FollowUpOut,
     FollowUpQuery,
@@ -293,28 +292,6 @@ async def withdraw(request: Request, case_id: str, *, body: WithdrawIn, actor: P
     return CaseOut.from_domain(case, locale)
 
 
-@endpoint(
-    summary="My cases and those of people I act for, newest first",
-    tag="gov",
-    query=ListQuery,
-    response=Page[CaseSummaryOut],
-    auth=True,
-    proxy_scope="cases",
-)
-async def my_cases(request: Request, *, query: ListQuery, actor: Principal) -> Page[CaseSummaryOut]:
-    locale = request.ctx.locale
-    page = await cases.list_my_cases(
-        actor=actor,
-        locale=locale,
-        cipher=request.app.ctx.runtime.cipher,
-        limit=query.limit,
-        cursor=query.cursor,
-    )
-    return Page(
-        items=[CaseSummaryOut.from_domain(c, locale) for c in page.items], next_cursor=page.next_cursor
-    )
-
-
 # -- 好差评 ------------------------------------------------------------------------------------
 
 
@@ -404,7 +381,6 @@ ROUTES = (
     ("POST", "/gov/applications/<case_id:str>/materials", upload_material),
     ("POST", "/gov/applications/<case_id:str>/supplement", answer_supplement),
     ("POST", "/gov/applications/<case_id:str>/withdraw", withdraw),
-    ("GET", "/me/cases", my_cases),
     ("POST", "/cases/<target_id:str>/rating", rate),
     ("GET", "/gov/follow-ups", follow_ups),
     ("POST", "/gov/follow-ups/<follow_up_id:str>/close", close_follow_up),

@@ -5,10 +5,20 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 
 from citizen_api.endpoint import endpoint
-from citizen_api.schemas.ops import DashboardOut, DashboardQuery, OutboxItem, OutboxPage, OutboxQuery
+from citizen_api.schemas.ops import (
+    CaseQueueItem,
+    CaseQueuePage,
+    CaseQueueQuery,
+    DashboardOut,
+    DashboardQuery,
+    OutboxItem,
+    OutboxPage,
+    OutboxQuery,
+)
 from services.accounts.enums import Role
 from services.accounts.principal import Principal
 from services.common import outbox
+from services.gov import queue as gov_queue
 from services.ops import dashboard as ops_dashboard
 
 __all__ = ["create_blueprint"]
@@ -39,6 +49,23 @@ def create_blueprint() -> Blueprint:
             ttl_s=rt.settings.ops_dashboard_cache_s,
         )
         return DashboardOut.model_validate(answer)
+
+    @bp.get("/cases")
+    @endpoint(
+        summary="My departments' open cases, earliest due first (overdue ones lead)",
+        tag="ops",
+        query=CaseQueueQuery,
+        response=CaseQueuePage,
+        roles=[Role.DEPT_OPERATOR],
+    )
+    async def case_queue(request: Request, *, query: CaseQueueQuery, actor: Principal) -> CaseQueuePage:
+        page = await gov_queue.department_queue(
+            actor=actor, status=query.status, limit=query.limit, cursor=query.cursor
+        )
+        return CaseQueuePage(
+            items=[CaseQueueItem.model_validate(item, from_attributes=True) for item in page.items],
+            next_cursor=page.next_cursor,
+        )
 
     @bp.get("/outbox")
     @endpoint(

@@ -6,7 +6,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, raw
 
 from citizen_api.blueprints.bookings import booking_policies
-from citizen_api.endpoint import endpoint
+from citizen_api.endpoint import endpoint, refusal_budget
 from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from citizen_api.schemas.bookings import SlotOut
 from citizen_api.schemas.tourism import (
@@ -22,6 +22,7 @@ from citizen_api.schemas.tourism import (
     TicketQuery,
 )
 from services.accounts.principal import Principal
+from services.bookings.errors import VisitorAlreadyEntered
 from services.tourism import service
 from services.tourism.cache import LocalTier, Rendered
 
@@ -127,17 +128,25 @@ async def slots(request: Request, area_id: str, *, query: SlotsQuery) -> SlotPag
 async def book(request: Request, *, body: EntryBookingIn, actor: Principal) -> HTTPResponse:
     cipher = request.app.ctx.runtime.cipher
     policies = booking_policies(request)
-    return await idempotent(
+    # "A visitor already holds an entry that day" says something about another person: budgeted, audited.
+    async with refusal_budget(
         request,
-        actor=actor,
-        route="tourism.book_entry",
-        payload=body,
-        status=201,
-        run=lambda: service.book_entry(
-            actor=actor, slot_id=body.slot_id, visitors=body.visitors, cipher=cipher, policies=policies
-        ),
-        render=lambda booked: EntryBookingOut.from_domain(booked, request.ctx.locale),
-    )
+        "tourism.visitor_conflict",
+        user_id=actor.user_id,
+        refusals=(VisitorAlreadyEntered,),
+        audit_action="tourism.visitor_conflict",
+    ):
+        return await idempotent(
+            request,
+            actor=actor,
+            route="tourism.book_entry",
+            payload=body,
+            status=201,
+            run=lambda: service.book_entry(
+                actor=actor, slot_id=body.slot_id, visitors=body.visitors, cipher=cipher, policies=policies
+            ),
+            render=lambda booked: EntryBookingOut.from_domain(booked, request.ctx.locale),
+        )
 
 
 @endpoint(

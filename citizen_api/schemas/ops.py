@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from citizen_api.schemas.common import ListQuery, StrictModel
 from services.common.models import OutboxMessage, OutboxStatus
+from services.gov.enums import CaseStatus
 
 __all__ = [
+    "CaseQueueItem",
+    "CaseQueuePage",
+    "CaseQueueQuery",
     "DashboardOut",
     "DashboardQuery",
     "DashboardScopeOut",
@@ -96,6 +101,32 @@ class OutboxItem(BaseModel):
 
 class OutboxPage(BaseModel):
     items: list[OutboxItem]
+    next_cursor: str | None
+
+
+class CaseQueueQuery(ListQuery):
+    status: CaseStatus | None = Field(None, description="accepted, in_review or supplement_requested")
+
+
+class CaseQueueItem(BaseModel):
+    """One open case of the operator's department (no personal data)."""
+
+    id: uuid.UUID
+    ref: str
+    item_code: str
+    department: str
+    status: CaseStatus
+    due_date: dt.date
+    overdue: bool
+    supplement: dict[str, Any] | None = Field(
+        description="the open 补正 request: message, materials, requested_on"
+    )
+    submitted_at: dt.datetime | None
+    accepted_at: dt.datetime | None
+
+
+class CaseQueuePage(BaseModel):
+    items: list[CaseQueueItem]
     next_cursor: str | None
 
 

@@ -9,7 +9,7 @@ busy noon some sites reach red while others stay green. The gate system knows ea
 Tickets: POST /tickets issues a real-name ticket, deduplicated by X-Event-Id and HMAC-checked. Like a
 real ticket office it checks every visitor's document by its type (a masked or malformed number is
 refused with 400 bad_visitors) and keeps the visitor list it received, so tests can see exactly
-which identities reached the gate (GET /tickets/<id>, GET /__received).
+which identities reached the gate (GET /tickets/<id>, GET /__control/ticket-requests).
 
 Routes (under /sandbox/ticketing when mounted):
   GET  /gates/occupancy?areas=a,b[&at=ISO]   figures per area (at= a moment to simulate, tests)
@@ -17,7 +17,7 @@ Routes (under /sandbox/ticketing when mounted):
   PUT  /gates/<code>/profile           {"capacity": n, "peak": 0.9} override a site's capacity/peak share
   POST /gates/<code>/passes            {"entries": n, "exits": m} record gate passes (on top of the curve)
   POST /tickets, GET|DELETE /tickets/<id>   issue / look up / void a ticket
-  GET  /__received                     every ticket request received, visitors included (tests)
+  GET  /__control/ticket-requests      every ticket request received, visitors included (tests)
   GET|POST|DELETE /__faults            fault injection (down, fail_next, latency)
 """
 
@@ -277,7 +277,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
         by_event[event_id] = ticket_id
         return json(tickets[ticket_id], status=201)
 
-    @bp.get("/__received")
+    @bp.get("/__control/ticket-requests")
     async def show_received(request: Request) -> HTTPResponse:
         return json({"requests": received})
 

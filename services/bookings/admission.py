@@ -20,6 +20,7 @@ from typing import Any
 from services.accounts.levels import require_level
 from services.accounts.principal import Principal
 from services.bookings import ledger
+from services.bookings.documents import CleanVisitor
 from services.bookings.enums import BookingStatus, SlotStatus
 from services.bookings.errors import (
     BadPartySize,
@@ -76,10 +77,12 @@ async def admit(
     policies: BookingPolicies,
     now: dt.datetime,
     conn: Any = None,
+    visitors: tuple[CleanVisitor, ...] = (),
 ) -> BookingRules:
     """Refuse (a DomainError) unless `actor` may take `places` in `slot`; returns the resource's rules.
 
     `slot` carries its resource (select_related). `conn` is the open transaction of a promotion.
+    `visitors` are the booking's cleaned real-name visitors (none on a waitlist), given to the guards.
     """
     resource = slot.resource
     rules = BookingRules.from_value(resource.rules)
@@ -106,5 +109,6 @@ async def admit(
                 actor=actor,
                 party_size=places,
                 purpose=dict(purpose or {}),
+                visitors=visitors,
             )
     return rules

@@ -112,7 +112,9 @@ async def book(
     resource = slot.resource
     rules = BookingRules.from_value(resource.rules)
     people, places = clean_visitors(visitors, rules, party_size)
-    await admission.admit(actor=actor, slot=slot, places=places, purpose=purpose, policies=policies, now=now)
+    await admission.admit(
+        actor=actor, slot=slot, places=places, purpose=purpose, policies=policies, now=now, visitors=people
+    )
     if rules.waitlist and await anyone_waiting(slot.id):
         # Free places (if any) are the queue's: a direct booking does not overtake waiting people.
         raise SlotFull(details={"remaining": 0, "requested": places, "waitlist": True}, remaining=0)

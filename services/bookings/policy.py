@@ -16,7 +16,8 @@ from typing import Any
 
 __all__ = ["AfterBooking", "AfterRelease", "BookingPolicies", "BookingPolicy", "Guard", "Visible"]
 
-# async (*, resource, slot, actor, party_size, purpose) -> None; raises a DomainError to refuse.
+# async (*, resource, slot, actor, party_size, purpose, visitors) -> None; raises a DomainError to refuse.
+# Guards should accept **_ so the engine can pass more facts later.
 Guard = Callable[..., Awaitable[None]]
 # async (*, booking, resource, slot, actor, visitors, conn) -> None; runs in the booking transaction.
 # `booking` is a BookingView, `visitors` the engine's cleaned visitors (documents.CleanVisitor).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.bookings.policy import BookingPolicy
-from services.care import appointments, jobs, privacy, reports, seed
+from services.care import appointments, jobs, privacy, reports, seed, timeline_source
 from services.common.contributions import Domain, PrivacyHooks
 
 __all__ = ["BOOKING_POLICY", "DOMAIN"]
@@ -25,6 +25,7 @@ DOMAIN = Domain(
     outbox_handlers=jobs.OUTBOX_HANDLERS,
     periodic_jobs=tuple(jobs.PERIODIC_JOBS),
     seed=seed.seed_demo,
+    timeline=timeline_source.SOURCE,
     privacy=PrivacyHooks(
         export=privacy.export_user_data, erase=privacy.erase_user_data, tables=privacy.TABLES
     ),

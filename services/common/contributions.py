@@ -69,6 +69,8 @@ class Domain:
     booking_policy: Any = None
     # `async () -> list[services.search.documents.SearchDocument]`: what the platform search indexes.
     search_documents: Callable[..., Awaitable[Sequence[Any]]] | None = None
+    # services.common.timeline.TimelineSource: this domain's entries in the "my cases" timeline.
+    timeline: Any = None
     # `async (*, start, end, scope) -> dict`: this domain's figures for the operations dashboard.
     dashboard_figures: Callable[..., Awaitable[Mapping[str, Any]]] | None = None
     # Tables that refer to a person but deliberately stay on erasure, each with the reason (e.g. a

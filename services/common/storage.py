@@ -1,36 +1,53 @@
 """Uploaded files behind one interface: local disk today, an object store (OSS/S3/MinIO) tomorrow.
 
 The type of a file is decided by its content (magic bytes, via `filetype`), never by its name or the
-Content-Type a client claims, so a renamed executable is refused as what it is.
+Content-Type a client claims, so a renamed executable is refused as what it is. A PDF carrying active
+content (JavaScript, launch actions, embedded files, forms that run script) is refused too.
+
+Serving (the routes that hand files out, authenticated or not) uses `download_headers`: images inline,
+everything else as an attachment, always with `Content-Security-Policy: sandbox` and nosniff, so a
+file can never run script in our origin. The client's file name is kept only in sanitised form
+(`safe_filename`, in `StoredFile.filename`). Files served without authentication are reached with a
+`FileLinks` token (an HMAC of the file id under a server secret), never by the id alone: ids are
+UUIDv7, and two minted in the same millisecond differ in a counter and few random bits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import hashlib
+import hmac
 import re
-from collections.abc import Collection
+import secrets
+import unicodedata
+import zlib
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import quote
 
 import filetype
 
 from services.common import clock
 from services.common.errors import InvalidInput, NotFound
-from services.common.ids import new_id
 
 __all__ = [
     "DOCUMENT_TYPES",
     "IMAGE_TYPES",
+    "FileLinks",
     "FileStore",
     "LocalFileStore",
     "StoredFile",
+    "UploadActiveContent",
     "UploadEmpty",
     "UploadTooLarge",
     "UploadTypeNotAllowed",
+    "download_headers",
     "inspect_upload",
+    "safe_filename",
 ]
 
 # MIME types accepted for scans of documents, and for photos.
@@ -52,6 +69,104 @@ class UploadTypeNotAllowed(InvalidInput):
     code = "upload.type_not_allowed"
 
 
+class UploadActiveContent(InvalidInput):
+    """A document that would run something when opened (PDF JavaScript, launch actions, ...)."""
+
+    code = "upload.active_content"
+
+
+# PDF names that make a viewer run or open something. Names may be spelled with #xx escapes.
+_PDF_ACTIVE = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia", b"/XFA", b"/SubmitForm")
+_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_PDF_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\n?endstream", re.DOTALL)
+_PDF_MAX_INFLATED = 64 * 1024 * 1024
+
+
+def _pdf_layers(data: bytes) -> Iterator[bytes]:
+    """The file itself, then every stream that inflates (object streams hide names there)."""
+    yield data
+    budget = _PDF_MAX_INFLATED
+    for match in _PDF_STREAM.finditer(data):
+        inflater = zlib.decompressobj()
+        try:
+            inflated = inflater.decompress(match.group(1), budget)
+        except zlib.error:
+            continue
+        budget -= len(inflated)
+        yield inflated
+        if budget <= 0:
+            return
+
+
+def _pdf_is_active(data: bytes) -> bool:
+    for layer in _pdf_layers(data):
+        names = _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), layer)
+        for name in _PDF_ACTIVE:
+            # A name ends at whitespace or a delimiter; /JS must not match /JSomething-else.
+            if re.search(re.escape(name) + rb"(?![A-Za-z0-9])", names):
+                return True
+    return False
+
+
+# Characters never kept in a file name: path separators, controls, bidi overrides, quoting, markup.
+_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+
+
+def safe_filename(name: str | None, *, extension: str) -> str:
+    """The client's file name, safe to store and to show: no path, no controls, the true extension.
+
+    `extension` is the one the content was judged to have, so "invoice.pdf.exe" becomes
+    "invoice.pdf.pdf" rather than keeping a misleading suffix.
+    """
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = unicodedata.normalize("NFC", base)
+    base = "".join(ch for ch in base if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn"))
+    base = _UNSAFE_NAME.sub("_", base).strip(" .")
+    base = re.sub(r"\.{2,}", ".", base)
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    stem = stem.strip(" .")[:120] or "file"
+    return f"{stem}.{extension}"
+
+
+def download_headers(*, content_type: str, filename: str | None) -> dict[str, str]:
+    """Headers for serving a stored file: never script in our origin, non-images downloaded."""
+    disposition = "inline" if content_type in IMAGE_TYPES else "attachment"
+    name = filename or "file"
+    ascii_name = name.encode("ascii", "ignore").decode().replace('"', "") or "file"
+    return {
+        "Content-Disposition": f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
+        "Content-Security-Policy": "sandbox",
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+class FileLinks:
+    """Capability tokens for files served without authentication: HMAC of the file id, unguessable.
+
+    Built once from a server secret (e.g. `FileLinks.from_secret(settings.secret_key)`); a route checks
+    `links.verify(file_id, request.args.get("t"))` and answers 404 when it fails.
+    """
+
+    def __init__(self, key: bytes):
+        self._key = key
+
+    @classmethod
+    def from_secret(cls, secret: str) -> FileLinks:
+        # A key of its own, derived, so a file token can never double as any other signature.
+        return cls(hmac.new(secret.encode(), b"citizen-api/file-links/v1", hashlib.sha256).digest())
+
+    def token(self, file_id: object) -> str:
+        digest = hmac.new(self._key, str(file_id).encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:18]).decode()
+
+    def url(self, path: str, file_id: object) -> str:
+        """`path` with the file's token as `?t=`."""
+        return f"{path}?t={self.token(file_id)}"
+
+    def verify(self, file_id: object, token: str | None) -> bool:
+        return bool(token) and hmac.compare_digest(self.token(file_id), str(token))
+
+
 @dataclass(frozen=True, slots=True)
 class StoredFile:
     """Where a file went and what it is: `key` is opaque to everyone but the store."""
@@ -60,6 +175,8 @@ class StoredFile:
     content_type: str
     size: int
     sha256: str
+    # The client's name, sanitised (safe_filename): what a domain should store and show.
+    filename: str = ""
 
 
 class FileStore(Protocol):
@@ -86,6 +203,8 @@ def inspect_upload(*, data: bytes, allowed_types: Collection[str], max_bytes: in
             allowed=", ".join(sorted(allowed_types)),
             details={"detected": kind.mime if kind else None, "allowed": sorted(allowed_types)},
         )
+    if kind.mime == "application/pdf" and _pdf_is_active(data):
+        raise UploadActiveContent()
     return kind.mime, kind.extension
 
 
@@ -101,10 +220,15 @@ class LocalFileStore:
         """Check `data` and write it; returns its key, detected type, size and SHA-256."""
         content_type, extension = inspect_upload(data=data, allowed_types=allowed_types, max_bytes=max_bytes)
         today: dt.date = clock.now().date()
-        key = f"{today:%Y}/{today:%m}/{new_id().hex}.{extension}"
+        # Random, not a time-ordered id: the key never reveals when or in which order files came.
+        key = f"{today:%Y}/{today:%m}/{secrets.token_hex(16)}.{extension}"
         await asyncio.to_thread(self._write, self.root / key, data)
         return StoredFile(
-            key=key, content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest()
+            key=key,
+            content_type=content_type,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            filename=safe_filename(filename, extension=extension),
         )
 
     async def read(self, key: str) -> bytes:

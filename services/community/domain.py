@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.common.contributions import Domain, PrivacyHooks
-from services.community import events, figures, jobs, privacy, search_docs, seed
+from services.community import events, figures, jobs, privacy, search_docs, seed, timeline_source
 
 __all__ = ["DOMAIN"]
 
@@ -14,6 +14,7 @@ DOMAIN = Domain(
     outbox_handlers=jobs.OUTBOX_HANDLERS,
     periodic_jobs=tuple(jobs.PERIODIC_JOBS),
     seed=seed.seed_demo,
+    timeline=timeline_source.SOURCE,
     search_documents=search_docs.search_documents,
     dashboard_figures=figures.dashboard_figures,
     booking_policy=events.BOOKING_POLICY,

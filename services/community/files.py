@@ -59,7 +59,7 @@ async def upload_file(
         content_type=stored.content_type,
         size=stored.size,
         sha256=stored.sha256,
-        filename=(filename or "")[:255],
+        filename=stored.filename,
     )
 
 

@@ -17,12 +17,12 @@ from tortoise.transactions import in_transaction
 from services.common import clock
 from services.common.crypto import PiiCipher
 from services.common.ids import parse_id
-from services.education.applications import transition
 from services.education.enums import CATEGORY_PRIORITY, ApplicationStatus, Phase
 from services.education.errors import LotteryAlreadyDrawn, LotteryNotFound, PhaseClosed
 from services.education.lottery import ALGORITHM, Verification, compute_draw, verify_record
 from services.education.models import AdmissionPlan, Application, EnrollmentRound, Lottery, School
 from services.education.rounds import SEED_CONTEXT, load_round, phase_at
+from services.education.transitions import transition
 
 __all__ = ["draw_due", "draw_school", "public_lottery", "verify_lottery"]
 

@@ -10,11 +10,8 @@ the bureau) ever see an application; anyone else gets a 404.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from dataclasses import dataclass
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -23,7 +20,7 @@ from services.accounts import service as accounts
 from services.accounts.enums import Role
 from services.accounts.principal import Principal
 from services.common import clock, outbox
-from services.common.crypto import PiiCipher, mask_id_number, mask_name
+from services.common.crypto import PiiCipher
 from services.common.errors import VerificationRequired
 from services.common.idcard import birth_date, is_valid_id_number, normalize_id_number
 from services.common.ids import new_id, parse_id
@@ -32,7 +29,6 @@ from services.common.storage import DOCUMENT_TYPES, FileStore
 from services.education import catalogue, rounds
 from services.education.districts import DistrictIndexCache
 from services.education.enums import (
-    ACTIVE_STATUSES,
     ApplicantCategory,
     ApplicationStatus,
     DeliveryState,
@@ -40,7 +36,6 @@ from services.education.enums import (
     Phase,
     SchoolLevel,
     SchoolOwnership,
-    can_transition,
 )
 from services.education.errors import (
     ApplicationNotFound,
@@ -68,7 +63,26 @@ from services.education.models import (
     School,
 )
 from services.education.ports import HouseholdRegistry
-from services.notifications import service as notifications
+from services.education.transitions import transition
+from services.education.views import (
+    ADDRESS_CTX,
+    BUREAU_DEPARTMENT,
+    CHILD_ID_CTX,
+    CHILD_INDEX_PURPOSE,
+    CHILD_NAME_CTX,
+    CONSENT_VERSION,
+    MATERIAL_MAX_BYTES,
+    MATERIALS_BY_CATEGORY,
+    MIN_AGE,
+    PERMIT_CTX,
+    TOPIC_SUBMIT,
+    TOPIC_SUPPLEMENT,
+    TOPIC_WITHDRAW,
+    ApplicationView,
+    application_view,
+    is_bureau_staff,
+    mask_address,
+)
 
 __all__ = [
     "BUREAU_DEPARTMENT",
@@ -93,128 +107,11 @@ __all__ = [
     "withdraw_application",
 ]
 
-# The bureau's department code: its staff hold dept_operator with this scope.
-BUREAU_DEPARTMENT = "jiaoyu"
-# Version of the guardian's separate consent text for a child's personal information.
-CONSENT_VERSION = "education-child-2026-11"
-TOPIC_SUBMIT = "education.application_submitted"
-TOPIC_SUPPLEMENT = "education.supplement_answered"
-TOPIC_WITHDRAW = "education.application_withdrawn"
-
-CHILD_NAME_CTX = "education_application.child_name"
-CHILD_ID_CTX = "education_application.child_id_number"
-ADDRESS_CTX = "education_application.address"
-PERMIT_CTX = "education_application.residence_permit"
-CHILD_INDEX_PURPOSE = "education.child"
-
-MATERIALS_BY_CATEGORY: dict[ApplicantCategory, tuple[str, ...]] = {
-    ApplicantCategory.HUKOU_AND_PROPERTY: ("birth_certificate", "hukou_booklet", "property_certificate"),
-    ApplicantCategory.HUKOU_ONLY: ("birth_certificate", "hukou_booklet"),
-    ApplicantCategory.PROPERTY_ONLY: ("birth_certificate", "property_certificate"),
-    ApplicantCategory.MIGRANT: ("birth_certificate", "residence_permit", "social_insurance_record"),
-}
-MIN_AGE = {SchoolLevel.PRIMARY: 6, SchoolLevel.JUNIOR: 12}
-MATERIAL_MAX_BYTES = 5 * 1024 * 1024
-# Whose status changes the guardians hear of (results are announced by admission.py).
-_NOTIFY = {
-    ApplicationStatus.SUBMITTED,
-    ApplicationStatus.IN_REVIEW,
-    ApplicationStatus.SUPPLEMENT_REQUESTED,
-    ApplicationStatus.APPROVED,
-    ApplicationStatus.REJECTED,
-}
-
 
 def age_cutoff(*, year: int, level: SchoolLevel) -> tuple[dt.date, int]:
     """The latest birth date allowed in a round of `year` (age reached by 31 August), and the age."""
     age = MIN_AGE[level]
     return dt.date(year - age, 8, 31), age
-
-
-def mask_address(value: str | None) -> str | None:
-    """'济源市天坛路88号3单元' -> '济源市天***': enough to recognise, not to find the home."""
-    if not value:
-        return value
-    keep = min(4, max(1, len(value) // 3))
-    return value[:keep] + "***"
-
-
-def is_bureau_staff(actor: Principal) -> bool:
-    """A dept_operator of the education bureau (admins do not see children's data by default)."""
-    scopes = actor.roles.get(Role.DEPT_OPERATOR)
-    return scopes is not None and BUREAU_DEPARTMENT in scopes
-
-
-@dataclass(frozen=True, slots=True)
-class ApplicationView:
-    id: uuid.UUID
-    ref: str
-    round_id: uuid.UUID
-    round_code: str
-    school_id: uuid.UUID
-    school_name_zh: str
-    school_name_en: str
-    status: ApplicationStatus
-    category: ApplicantCategory
-    relation: GuardianRelation
-    child_name_masked: str
-    child_id_number_masked: str
-    address_masked: str
-    social_insurance_months: int | None
-    delivered: bool
-    supplement: dict[str, Any] | None
-    reason: str
-    required_materials: list[str]
-    materials: list[ApplicationMaterial]
-    guardians: int
-    result_school_name_zh: str | None
-    result_school_name_en: str | None
-    report_on: dt.date | None
-    lottery_rank: int | None
-    submitted_at: dt.datetime | None
-    created_at: dt.datetime
-    timeline: list[ApplicationEvent]
-
-
-def _clear(cipher: PiiCipher, token: str | None, context: str) -> str:
-    return cipher.decrypt(token, context=context) if token else ""
-
-
-async def _view(app: Application, *, cipher: PiiCipher) -> ApplicationView:
-    await app.fetch_related("round", "school", "result_school")
-    materials = await ApplicationMaterial.filter(application_id=app.id).order_by("created_at")
-    events = await ApplicationEvent.filter(application_id=app.id).order_by("created_at")
-    guardians = await ApplicationGuardian.filter(application_id=app.id).count()
-    result = app.result_school
-    return ApplicationView(
-        id=app.id,
-        ref=app.ref,
-        round_id=app.round.id,
-        round_code=app.round.code,
-        school_id=app.school.id,
-        school_name_zh=app.school.name_zh,
-        school_name_en=app.school.name_en,
-        status=ApplicationStatus(app.status),
-        category=ApplicantCategory(app.category),
-        relation=GuardianRelation(app.relation),
-        child_name_masked=mask_name(_clear(cipher, app.child_name_enc, CHILD_NAME_CTX)) or "",
-        child_id_number_masked=mask_id_number(_clear(cipher, app.child_id_number_enc, CHILD_ID_CTX)) or "",
-        address_masked=mask_address(_clear(cipher, app.address_enc, ADDRESS_CTX)) or "",
-        social_insurance_months=app.social_insurance_months,
-        delivered=DeliveryState(app.delivery) == DeliveryState.DELIVERED,
-        supplement=app.supplement,
-        reason=app.reason,
-        required_materials=list(MATERIALS_BY_CATEGORY[ApplicantCategory(app.category)]),
-        materials=list(materials),
-        guardians=guardians,
-        result_school_name_zh=result.name_zh if result else None,
-        result_school_name_en=result.name_en if result else None,
-        report_on=app.report_on,
-        lottery_rank=app.lottery_rank,
-        submitted_at=app.submitted_at,
-        created_at=app.created_at,
-        timeline=list(events),
-    )
 
 
 async def _visible(actor: Principal, application_id: str, *, guardian_only: bool = False) -> Application:
@@ -228,65 +125,6 @@ async def _visible(actor: Principal, application_id: str, *, guardian_only: bool
     if not guardian_only and is_bureau_staff(actor):
         return app
     raise ApplicationNotFound()
-
-
-async def guardian_ids(
-    application_id: uuid.UUID, *, conn: BaseDBAsyncClient | None = None
-) -> list[uuid.UUID]:
-    """Everyone who must hear of the application's news."""
-    query = ApplicationGuardian.filter(application_id=application_id)
-    if conn is not None:
-        query = query.using_db(conn)
-    return list(await query.values_list("user_id", flat=True))
-
-
-async def transition(
-    app: Application,
-    target: ApplicationStatus,
-    *,
-    actor_label: str,
-    conn: BaseDBAsyncClient,
-    note: str = "",
-    notify_kind: str | None = None,
-    notify_params: dict[str, Any] | None = None,
-    **updates: Any,
-) -> Application:
-    """Move `app` to `target` (refusing illegal moves), record it and tell the guardians."""
-    current = ApplicationStatus(app.status)
-    if not can_transition(current, target):
-        raise IllegalTransition(status_from=current.value, status_to=target.value)
-    if target not in ACTIVE_STATUSES:
-        updates["active_key"] = None  # frees the child's one place in the round
-    # Conditional on the status we read: a concurrent move makes this match nothing.
-    moved = (
-        await Application.filter(id=app.id, status=current).using_db(conn).update(status=target, **updates)
-    )
-    if not moved:
-        raise IllegalTransition(status_from=current.value, status_to=target.value)
-    await ApplicationEvent.create(
-        application_id=app.id,
-        status_from=current,
-        status_to=target,
-        actor_kind=actor_label,
-        note=note[:500],
-        using_db=conn,
-    )
-    kind = notify_kind or (f"notify.education.{target.value}" if target in _NOTIFY else None)
-    if kind:
-        params = {"ref": app.ref, "reason": note[:200], **(notify_params or {})}
-        for user_id in await guardian_ids(app.id, conn=conn):
-            await notifications.notify(
-                user_id=user_id,
-                kind=kind,
-                params=params,
-                link=f"/pages/education/application?id={app.id}",
-                case_ref=app.ref,
-                using_db=conn,
-            )
-    app.status = target
-    for key, value in updates.items():
-        setattr(app, key, value)
-    return app
 
 
 def _check_child(id_number: str, *, year: int, level: SchoolLevel) -> str:
@@ -417,7 +255,7 @@ async def create_application(
         # The unique active_key: another request for the same child won the race.
         existing = await Application.get_or_none(active_key=active_key)
         raise DuplicateApplication(ref=existing.ref if existing else "") from error
-    return await _view(app, cipher=cipher)
+    return await application_view(app, cipher=cipher)
 
 
 async def link_guardian(
@@ -457,12 +295,12 @@ async def link_guardian(
             application_id=app.id,
             user_id=actor.user_id,
         )
-    return [await _view(app, cipher=cipher) for app in apps]
+    return [await application_view(app, cipher=cipher) for app in apps]
 
 
 async def get_application(*, actor: Principal, application_id: str, cipher: PiiCipher) -> ApplicationView:
     """One application, for its guardians and the bureau's staff."""
-    return await _view(await _visible(actor, application_id), cipher=cipher)
+    return await application_view(await _visible(actor, application_id), cipher=cipher)
 
 
 async def list_my_applications(
@@ -471,7 +309,9 @@ async def list_my_applications(
     """Applications of the children the actor is a guardian of, newest first."""
     ids = await ApplicationGuardian.filter(user_id=actor.user_id).values_list("application_id", flat=True)
     page = await keyset_page(Application.filter(id__in=list(ids)), limit=limit, cursor=cursor)
-    return Page(items=[await _view(a, cipher=cipher) for a in page.items], next_cursor=page.next_cursor)
+    return Page(
+        items=[await application_view(a, cipher=cipher) for a in page.items], next_cursor=page.next_cursor
+    )
 
 
 async def review_queue(
@@ -498,7 +338,9 @@ async def review_queue(
     page = await keyset_page(
         Application.filter(status__in=statuses), limit=limit, cursor=cursor, descending=False
     )
-    return Page(items=[await _view(a, cipher=cipher) for a in page.items], next_cursor=page.next_cursor)
+    return Page(
+        items=[await application_view(a, cipher=cipher) for a in page.items], next_cursor=page.next_cursor
+    )
 
 
 async def add_material(
@@ -564,7 +406,7 @@ async def submit_application(
             aggregate_id=str(app.id),
             using_db=conn,
         )
-    return await _view(app, cipher=cipher)
+    return await application_view(app, cipher=cipher)
 
 
 async def answer_supplement(
@@ -598,7 +440,7 @@ async def answer_supplement(
             aggregate_id=str(app.id),
             using_db=conn,
         )
-    return await _view(app, cipher=cipher)
+    return await application_view(app, cipher=cipher)
 
 
 async def withdraw_application(
@@ -617,4 +459,4 @@ async def withdraw_application(
                 aggregate_id=str(app.id),
                 using_db=conn,
             )
-    return await _view(app, cipher=cipher)
+    return await application_view(app, cipher=cipher)

@@ -6,9 +6,11 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
+from services.common import clock
 from services.education.enums import ApplicationStatus, SchoolLevel, SchoolOwnership
 from services.education.models import AdmissionPlan, Application, EnrollmentRound, School
 from services.education.rounds import load_round, phase_at
+from services.education.views import BUREAU_DEPARTMENT
 
 __all__ = ["dashboard_figures", "search_documents"]
 
@@ -42,16 +44,22 @@ async def search_documents() -> list[dict[str, Any]]:
     return documents
 
 
-async def dashboard_figures(
-    *, start: dt.datetime | None = None, end: dt.datetime | None = None, scope: Any = None
-) -> dict[str, Any]:
-    """Per round: its phase, applications by status and category, the review backlog, places vs applicants."""
-    query = Application.all()
-    if start is not None:
-        query = query.filter(created_at__gte=start)
-    if end is not None:
-        query = query.filter(created_at__lt=end)
-    rows = await query.values("round_id", "school_id", "status", "category")
+async def dashboard_figures(*, start: dt.date, end: dt.date, scope: Any) -> dict[str, Any] | None:
+    """Per round: its phase, applications by status and category, the review backlog, places vs applicants.
+
+    `start`..`end` are local days (applications created then); the bureau's operators and city-wide
+    readers see these figures, other departments do not (None).
+    """
+    if scope.departments is not None and BUREAU_DEPARTMENT not in scope.departments:
+        return None
+    since = dt.datetime.combine(start, dt.time(), tzinfo=clock.CITY_TZ)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=clock.CITY_TZ)
+    rows = await Application.filter(created_at__gte=since, created_at__lt=until).values(
+        "round_id", "school_id", "status", "category", "created_at"
+    )
+    days = [(start + dt.timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
+    per_day = Counter(clock.local_date(r["created_at"]).isoformat() for r in rows)
+    now = clock.now()
     rounds_out = []
     for round_ in await EnrollmentRound.all().order_by("-year", "code"):
         _, windows = await load_round(round_.id)
@@ -61,7 +69,7 @@ async def dashboard_figures(
         rounds_out.append(
             {
                 "round": round_.code,
-                "phase": phase_at(windows, dt.datetime.now(dt.UTC)).value,
+                "phase": phase_at(windows, now).value,
                 "applications_by_status": dict(Counter(str(r["status"]) for r in mine)),
                 "applications_by_category": dict(Counter(str(r["category"]) for r in mine)),
                 "review_backlog": sum(1 for r in mine if r["status"] in _BACKLOG),
@@ -76,4 +84,11 @@ async def dashboard_figures(
                 ],
             }
         )
-    return {"rounds": rounds_out}
+    return {
+        "daily": {"applications": {"all": {day: float(per_day.get(day, 0)) for day in days}}},
+        "current": {"rounds": rounds_out},
+        "totals": {
+            "applications": len(rows),
+            "review_backlog": sum(1 for r in rows if r["status"] in _BACKLOG),
+        },
+    }

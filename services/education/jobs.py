@@ -8,9 +8,9 @@ from services.common.contributions import PeriodicJob
 from services.common.outbox import OutboxEvent
 from services.common.storage import LocalFileStore
 from services.education import admission, review, rounds
-from services.education.applications import TOPIC_SUBMIT, TOPIC_SUPPLEMENT, TOPIC_WITHDRAW
 from services.education.ports import EducationBureau
 from services.education.privacy import TOPIC_ERASE_FILES
+from services.education.views import TOPIC_SUBMIT, TOPIC_SUPPLEMENT, TOPIC_WITHDRAW
 
 __all__ = ["OUTBOX_HANDLERS", "PERIODIC_JOBS", "advance_rounds"]
 

@@ -15,8 +15,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from services.common import outbox
 from services.common.crypto import PiiCipher
-from services.education.applications import ADDRESS_CTX, CHILD_ID_CTX, CHILD_NAME_CTX, PERMIT_CTX
 from services.education.models import Application, ApplicationGuardian, ApplicationMaterial
+from services.education.views import ADDRESS_CTX, CHILD_ID_CTX, CHILD_NAME_CTX, PERMIT_CTX
 
 __all__ = ["TABLES", "TOPIC_ERASE_FILES", "erase_user_data", "export_user_data"]
 

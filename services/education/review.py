@@ -18,17 +18,12 @@ from services.accounts import service as accounts
 from services.common import clock
 from services.common.crypto import PiiCipher
 from services.common.ids import parse_id
-from services.education.applications import (
-    ADDRESS_CTX,
-    CHILD_ID_CTX,
-    CHILD_NAME_CTX,
-    PERMIT_CTX,
-    transition,
-)
 from services.education.enums import ApplicationStatus, DeliveryState
 from services.education.errors import ApplicationNotFound, BadCallback
 from services.education.models import Application, ApplicationMaterial, BureauCallbackReceipt
 from services.education.ports import ApplicationSubmission, BureauMaterial, ChildIdentity, EducationBureau
+from services.education.transitions import transition
+from services.education.views import ADDRESS_CTX, CHILD_ID_CTX, CHILD_NAME_CTX, PERMIT_CTX
 
 __all__ = [
     "BureauCallbackResult",

@@ -13,9 +13,7 @@ from services.common import clock
 from services.common.seeding import SeedContext
 from services.education import catalogue, rounds
 from services.education.enums import Phase, SchoolLevel, SchoolOwnership
-from services.education.figures import search_documents
 from services.education.models import School
-from services.search import service as search
 
 __all__ = ["DEMO_SCHOOLS", "seed_demo", "seed_schools"]
 
@@ -119,7 +117,4 @@ async def seed_demo(ctx: SeedContext) -> int:
         )
         written += 1
     ctx.progress("education: rounds")
-    for document in await search_documents():
-        await search.index_document(**document)
-    ctx.progress("education: search")
     return written

@@ -13,13 +13,10 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from services.accounts import family
-from services.accounts.enums import ProxyScope
 from services.accounts.principal import Principal
 from services.common import clock, outbox
 from services.common.crypto import PiiCipher
 from services.common.ids import new_id, parse_id
-from services.common.pagination import Page, keyset_page
 from services.common.storage import DOCUMENT_TYPES, FileStore
 from services.gov.catalogue import item_or_404, material_name
 from services.gov.enums import (
@@ -57,7 +54,6 @@ __all__ = [
     "answer_supplement",
     "create_application",
     "get_case",
-    "list_my_cases",
     "submit_case",
     "withdraw_case",
 ]
@@ -448,26 +444,3 @@ async def withdraw_case(
                 using_db=conn,
             )
     return await case_view(case, actor=actor, locale=locale, cipher=cipher)
-
-
-async def list_my_cases(
-    *,
-    actor: Principal,
-    locale: str,
-    cipher: PiiCipher,
-    limit: int = 20,
-    cursor: str | None = None,
-) -> Page:
-    """Cases of the actor's subject and of the people they represent, newest first."""
-    # A proxy acting for someone sees that person's cases only; otherwise mine and those I represent.
-    represented = (
-        await family.represented_subjects(proxy_id=actor.user_id, scope=ProxyScope.CASES)
-        if actor.acting_for is None
-        else []
-    )
-    owners = {actor.subject_id, *represented}
-    page = await keyset_page(Case.filter(user_id__in=list(owners)), limit=limit, cursor=cursor)
-    items = [
-        await case_view(case, actor=actor, locale=locale, cipher=cipher, full=False) for case in page.items
-    ]
-    return Page(items=items, next_cursor=page.next_cursor)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.common.contributions import Domain, PrivacyHooks
-from services.gov import figures, jobs, privacy, seed
+from services.gov import figures, jobs, privacy, seed, timeline_source
 
 __all__ = ["DOMAIN"]
 
@@ -14,6 +14,7 @@ DOMAIN = Domain(
     outbox_handlers=jobs.OUTBOX_HANDLERS,
     periodic_jobs=tuple(jobs.PERIODIC_JOBS),
     seed=seed.seed_demo,
+    timeline=timeline_source.SOURCE,
     dashboard_figures=figures.dashboard_figures,
     privacy=PrivacyHooks(
         export=privacy.export_user_data,

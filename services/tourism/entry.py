@@ -5,8 +5,11 @@ Rules of a scenic area's resource (owner_domain "tourism"):
     the party size is the number of visitors;
   * one entry per visitor per area per day (the engine's `one_entry_per_visitor_per_day`);
   * level `phone`: a tourist only needs a bound phone to book, because every visitor's identity is
-    checked through their ID number at the gate — requiring the booker's own real-name verification
-    would shut out people booking for family or friends (documented choice);
+    checked through their document at the gate — requiring the booker's own real-name verification
+    would shut out people booking for family or friends (documented choice). A tourist without a
+    mainland phone (signed in with WeChat only) may book when every visitor presents a passport or
+    an HK/Macao/Taiwan/foreigner document: the gate checks those documents, and the phone binding
+    is what a foreign tourist cannot do (guard `phone_or_travel_documents`);
   * slots from opening to last entry, hourly; their capacities add up exactly to the daily capacity
     (景区日最大承载量), so the day can never be overbooked even if every slot fills;
   * at red (occupancy >= instantaneous capacity, reading at most 15 minutes old) booking a slot that
@@ -30,11 +33,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services.accounts.enums import Role
+from services.accounts.enums import Role, VerificationLevel
+from services.accounts.levels import require_level
 from services.accounts.principal import Principal
 from services.bookings import service as bookings
 from services.bookings.documents import CleanVisitor
-from services.bookings.enums import OwnerDomain
+from services.bookings.enums import IdDocument, OwnerDomain
 from services.bookings.errors import SlotNotFound
 from services.bookings.policy import BookingPolicies, BookingPolicy
 from services.bookings.views import BookingView, ResourceView, SlotView
@@ -56,6 +60,7 @@ __all__ = [
     "book_entry",
     "entry_slots",
     "get_ticket",
+    "phone_or_travel_documents",
     "plan_day",
     "refuse_entry_at_red",
     "set_up",
@@ -71,7 +76,7 @@ _SEAL_CONTEXT = "outbox.tourism.ticket_issue"
 RED_TRUSTED_FOR = dt.timedelta(minutes=15)
 
 ENTRY_RULES: dict[str, Any] = {
-    "min_level": "phone",
+    "min_level": "wechat",  # `phone_or_travel_documents` asks for the phone (see the module doc)
     "party_size_max": 5,
     "per_person_per_day": None,  # the per-visitor rule below is what stops double entries
     "advance_days": BOOKABLE_DAYS,
@@ -315,9 +320,24 @@ async def void_ticket_on_release(*, booking_id: Any, conn: Any, **_: Any) -> Non
         )
 
 
+async def phone_or_travel_documents(
+    *, actor: Principal, visitors: Sequence[CleanVisitor] = (), **_: Any
+) -> None:
+    """Engine guard: a bound phone, unless every visitor shows a non-mainland travel document.
+
+    Without a mainland phone a foreign or HK/Macao/Taiwan tourist could not book at all; a party that
+    includes a mainland resident ID needs the booker's phone, as before.
+    """
+    if actor.level.satisfies(VerificationLevel.PHONE):
+        return
+    if visitors and all(v.id_type is not IdDocument.RESIDENT_ID for v in visitors):
+        return
+    require_level(actor, VerificationLevel.PHONE)
+
+
 BOOKING_POLICY = BookingPolicy(
     owner_domain=OwnerDomain.TOURISM.value,
-    guards=(refuse_entry_at_red,),
+    guards=(phone_or_travel_documents, refuse_entry_at_red),
     after_booking=write_ticket,
     after_release=void_ticket_on_release,
 )

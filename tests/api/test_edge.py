@@ -40,6 +40,25 @@ def _probe_blueprint() -> Blueprint:
     async def conflict(request: Request) -> dict:
         raise Conflict("outbox.not_retryable", status="delivered")
 
+    @bp.get("/times")
+    @endpoint(summary="Times", tag="probe")
+    async def times(request: Request) -> dict:
+        import datetime as dt
+
+        return {
+            "at": dt.datetime(2026, 12, 1, 4, 30, tzinfo=dt.UTC),
+            "list": [dt.datetime(2026, 1, 1, tzinfo=dt.UTC)],
+        }
+
+    @bp.get("/late")
+    @endpoint(summary="Late", tag="probe")
+    async def late(request: Request) -> dict:
+        import datetime as dt
+
+        raise Conflict(
+            "outbox.not_retryable", details={"deadline": dt.datetime(2026, 12, 1, 4, 30, tzinfo=dt.UTC)}
+        )
+
     @bp.get("/boom")
     @endpoint(summary="Boom", tag="probe")
     async def boom(request: Request) -> dict:
@@ -193,7 +212,11 @@ async def test_openapi__every_route_documented_with_summary(openapi_document: di
     undocumented = []
     for route in app.router.routes:
         uri = "/" + route.path.lstrip("/")
-        if uri.startswith(("/docs", "/sandbox")) or route.name.endswith(("static", "_faults")):
+        # Not part of the API contract: the docs themselves, simulators, the console's static files,
+        # and Open311's catch-all that answers unknown paths with its own 404.
+        if uri.startswith(("/docs", "/sandbox", "/console")) or route.name.endswith(
+            ("static", "_faults", "open311.unknown")
+        ):
             continue
         openapi_uri = (
             "/"
@@ -296,3 +319,10 @@ async def test_validation_details__capped_at_20(probe: httpx.AsyncClient) -> Non
     assert response.status_code == 422
     details = _error(response)["details"]
     assert len(details) == 20 and all(d["type"] == "extra_forbidden" for d in details)
+
+
+async def test_times__every_response_in_city_time_with_offset(probe: httpx.AsyncClient) -> None:
+    body = (await probe.get("/probe/times")).json()
+    assert body == {"at": "2026-12-01T12:30:00+08:00", "list": ["2026-01-01T08:00:00+08:00"]}
+    error = _error(await probe.get("/probe/late"))
+    assert error["details"] == {"deadline": "2026-12-01T12:30:00+08:00"}

@@ -14,8 +14,10 @@ import pytest
 
 from citizen_api.app import create_app
 from citizen_api.settings import DEFAULT_RATE_LIMITS, Settings
-from services.accounts.enums import Role
+from services.accounts.enums import Role, VerificationLevel
 from services.common.ids import new_id
+from services.common.models import AuditEntry
+from tests.api.test_tourism_entry import _area, _tomorrow_slots, id_number
 from tests.conftest import free_port, start_server, stop_server
 from tests.factories import auth_headers, make_user
 
@@ -29,6 +31,7 @@ TIGHT = {
     "bookings.create.user": "2/hour",
     "tourism.bookings.create.user": "2/hour",
     "open311.create.ip": "2/hour",
+    "tourism.visitor_conflict.user": "2/hour",
 }
 ROUTES = [
     ("auth.refresh.ip", "/api/v1/auth/refresh", False),
@@ -123,3 +126,39 @@ def test_limits__bad_limit_setting_refuses_to_start() -> None:
         Settings(_env_file=None, rate_limits={"bookings.create.user": ""}).rate_limit("bookings.create.user")
         is None
     )
+
+
+async def test_limits__visitor_conflict_refusals_are_budgeted_and_audited(
+    tight: httpx.AsyncClient, tight_settings, client: httpx.AsyncClient
+) -> None:
+    area = await _area()
+    first_slot, second_slot = (await _tomorrow_slots(client, area))[:2]
+    victim = {"name": "赵六", "id_number": id_number(7)}
+    owner = auth_headers(await make_user(level=VerificationLevel.PHONE), tight_settings)
+    prober_user = await make_user(level=VerificationLevel.PHONE)
+    prober = auth_headers(prober_user, tight_settings)
+    booked = await tight.post(
+        "/api/v1/tourism/bookings", json={"slot_id": first_slot["id"], "visitors": [victim]}, headers=owner
+    )
+    assert booked.status_code == 201, booked.text
+    probes = [
+        await tight.post(
+            "/api/v1/tourism/bookings",
+            json={"slot_id": second_slot["id"], "visitors": [victim]},
+            headers=prober,
+        )
+        for _ in range(2)
+    ]
+    assert [p.status_code for p in probes] == [409, 409]
+    # The budget is spent: every further attempt is a 429, whether it would have been refused or not.
+    stranger = {"name": "钱七", "id_number": id_number(8)}
+    for visitors in ([victim], [stranger]):
+        limited = await tight.post(
+            "/api/v1/tourism/bookings",
+            json={"slot_id": second_slot["id"], "visitors": visitors},
+            headers=prober,
+        )
+        assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+    entries = await AuditEntry.filter(action="tourism.visitor_conflict")
+    assert len(entries) == 2 and {e.actor_id for e in entries} == {str(prober_user.id)}
+    assert entries[0].details == {"refusal": "booking.visitor_already_booked"}

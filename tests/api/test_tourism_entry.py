@@ -209,6 +209,28 @@ async def test_book__needs_a_bound_phone(client: httpx.AsyncClient, runtime, set
     assert response.json()["error"]["details"]["required"] == "phone"
 
 
+async def test_book__tourist_without_a_mainland_phone_books_with_travel_documents(
+    client: httpx.AsyncClient, runtime, settings
+) -> None:
+    area = await _area()
+    slot = (await _tomorrow_slots(client, area))[0]
+    wechat_only = auth_headers(await make_user(level=VerificationLevel.WECHAT), settings)
+    foreign = [{"name": "ANNA SCHMIDT", "id_type": "passport", "id_number": "C01X00T47"}]
+    booked = await client.post(
+        "/api/v1/bookings", json={"slot_id": slot["id"], "visitors": foreign}, headers=wechat_only
+    )
+    assert booked.status_code == 201, booked.text
+    # A party with a mainland resident ID still needs the booker's phone.
+    mixed = [
+        {"name": "孙九", "id_number": id_number(10)},
+        {"name": "TOM", "id_type": "passport", "id_number": "X9876543"},
+    ]
+    refused = await client.post(
+        "/api/v1/bookings", json={"slot_id": slot["id"], "visitors": mixed}, headers=wechat_only
+    )
+    assert refused.status_code == 403 and refused.json()["error"]["details"]["required"] == "phone"
+
+
 async def test_book__red_crowd_stops_the_current_slot_only(
     client: httpx.AsyncClient, runtime, settings
 ) -> None:
@@ -457,6 +479,6 @@ async def test_cancel__a_ticket_not_yet_sent_is_never_sent(
     booking_id = booked.json()["id"]
     assert (await client.post(f"/api/v1/bookings/{booking_id}/cancel", headers=headers)).status_code == 200
     await deliver_outbox_once(runtime)
-    received = (await client.get("/sandbox/ticketing/__received")).json()["requests"]
+    received = (await client.get("/sandbox/ticketing/__control/ticket-requests")).json()["requests"]
     assert booking_id not in {r["booking_id"] for r in received}
     assert (await TicketIssue.get(booking_id=booking_id)).status.value == "voided"

@@ -162,7 +162,7 @@ async def test_ticketing__visitor_documents_checked_by_type_and_kept(sandbox, se
         ):
             with pytest.raises(TicketRejected):
                 await client.issue_ticket(request(event_id, visitor))
-        received = (await http.get(f"{base}/__received")).json()["requests"]
+        received = (await http.get(f"{base}/__control/ticket-requests")).json()["requests"]
         assert [r["event_id"] for r in received] == [
             "ok",
             "masked",

@@ -346,7 +346,7 @@ async def test_guard__owner_domain_can_veto(cipher) -> None:
 
     calls = []
 
-    async def guard(*, resource, slot, actor, party_size, purpose) -> None:
+    async def guard(*, resource, slot, actor, party_size, purpose, visitors) -> None:
         calls.append((resource.owner_ref, slot.id, actor.user_id, party_size))
         raise RedCrowd()
 

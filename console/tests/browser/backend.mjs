@@ -47,7 +47,7 @@ function run(command, args, env, { input } = {}) {
   })
 }
 
-async function waitReady(url, child, seconds = 180) {
+async function waitReady(url, child, seconds = 360) {
   const deadline = Date.now() + seconds * 1000
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`)

@@ -35,7 +35,7 @@ test('resident__reports_a_problem_with_a_photo_and_confirms_the_fix', async () =
 
   // Staff of that community resolve it (through the API, as the console would)
   const staffLogin = await api('POST', '/api/v1/auth/wechat-login', { body: { code: `staff-${process.pid}` } })
-  cli(['users', 'grant-role', '--user', staffLogin.body.user.id, '--role', 'community_staff', '--scope', report.community_id])
+  cli(['users', 'grant-role', '--user', staffLogin.body.user.id, '--role', 'community_staff', '--scope', report.community_id, '--operator', 'mini-program e2e'])
   const staff = staffLogin.body.access_token
   expect((await api('POST', `/api/v1/staff/reports/${report.id}/status`, { token: staff, body: { status: 'in_progress' } })).status).toBe(200)
   expect((await api('POST', `/api/v1/staff/reports/${report.id}/status`, { token: staff, body: { status: 'resolved', note: '已修补' } })).status).toBe(200)

@@ -12,6 +12,7 @@ test('tourist__books_entry_for_two_in_english', async () => {
   const areas = page.instance.data.areas
   expect(areas.length).toBeGreaterThan(3)
   const distances = areas.map((a) => a.distance_m)
+  expect(distances.every((d) => typeof d === 'number')).toBe(true)
   expect(distances).toEqual([...distances].sort((a, b) => a - b))
   // English content from the backend, and nobody signed in yet
   expect(app.text(page)).toMatch(/Mountain|Temple|Gorges/)
@@ -61,4 +62,27 @@ test('tourist__books_entry_for_two_in_english', async () => {
   expect(submits[0].headers['Accept-Language']).toBe('en')
   expect(submits[0].status).toBe(403)
   expect(submits[1].status).toBe(201)
+})
+
+test('tourism_list__location_refused_still_lists_the_areas_and_offers_to_allow_it', async () => {
+  const phone = person('no-location', { language: 'en' })
+  phone.locationDenied = true
+  let page = await app.launch('/pages/tourism/list')
+  expect(app.find(page, '#location-refused')).toBeTruthy()
+  expect(app.text(page)).toContain('default order')
+  expect(page.instance.data.areas.length).toBeGreaterThan(3)
+  expect(page.instance.data.areas.every((a) => a.distance_m === null || a.distance_m === undefined)).toBe(true)
+  expect(phone.requests[0].url).not.toContain('near=')
+  phone.locationDenied = false // the user allows it in the settings page
+  page = await app.tap(page, '#allow-location')
+  expect(page.instance.data.located).toBe(true)
+  expect(phone.requests[phone.requests.length - 1].url).toContain('near=')
+})
+
+test('search__pinyin_initials_find_the_scenic_area', async () => {
+  person('searcher')
+  let page = await app.launch('/pages/search/index?q=wws')
+  expect(app.text(page)).toContain('王屋山')
+  page = await app.tap(page, '#result-0')
+  expect(page.route).toBe('pages/tourism/detail')
 })

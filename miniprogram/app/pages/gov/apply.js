@@ -1,6 +1,6 @@
-// Apply online: a draft case is opened with the first upload (materials belong to a case), each material is
-// uploaded from the camera/album or a chat file, then the case is submitted. Under a proxy everything is done
-// for the family member. The draft's Idempotency-Key is kept for this page, so a retry cannot open two cases.
+// Apply online in one step: each material is uploaded first (camera/album or a file from a chat), then one
+// POST makes the case with its materials. Under a proxy everything is done for the family member. The
+// page keeps one Idempotency-Key per attempt, so a retry after a lost answer cannot open two cases.
 const { createPage } = require('../../lib/page')
 const client = require('../../api/client')
 const i18n = require('../../lib/i18n')
@@ -14,8 +14,7 @@ createPage({
     itemCode: '',
     item: /** @type {any} */ (null),
     reason: '',
-    caseId: '',
-    uploaded: /** @type {Record<string, string>} */ ({}),
+    uploaded: /** @type {Record<string, { upload_id: string, name: string }>} */ ({}),
     idempotencyKey: '',
     busy: false,
   },
@@ -36,16 +35,6 @@ createPage({
   onReason(e) {
     this.setData({ reason: e.detail.value })
   },
-  /** The draft case this page fills in (opened once). */
-  async draft() {
-    if (this.data.caseId) return this.data.caseId
-    const draft = await client.post('/api/v1/gov/applications', {
-      body: { item_code: this.data.itemCode, form: { reason: this.data.reason }, submit: false },
-      idempotencyKey: this.data.idempotencyKey,
-    })
-    this.setData({ caseId: String(draft.id) })
-    return String(draft.id)
-  },
   /** @param {WechatMiniprogram.TouchEvent} e */
   async uploadPhoto(e) {
     await this.upload(e.currentTarget.dataset.code, await files.choosePhotos(1))
@@ -58,13 +47,8 @@ createPage({
   async upload(code, paths) {
     if (!paths.length) return
     try {
-      const caseId = await this.draft()
-      const material = await client.upload('/api/v1/gov/applications/{case_id}/materials', {
-        params: { case_id: caseId },
-        filePath: paths[0],
-        formData: { material_code: code },
-      })
-      this.setData({ [`uploaded.${code}`]: String(material.filename || '') })
+      const stored = await client.upload('/api/v1/gov/uploads', { filePath: paths[0] })
+      this.setData({ [`uploaded.${code}`]: { upload_id: String(stored.id), name: String(/** @type {any} */ (stored).filename || paths[0].split('/').pop()) } })
     } catch (err) {
       ui.showError(err)
     }
@@ -73,12 +57,16 @@ createPage({
     if (this.data.busy) return
     this.setData({ busy: true })
     try {
-      const caseId = await this.draft()
-      await client.post('/api/v1/gov/applications/{case_id}/submit', { params: { case_id: caseId } })
+      const materials = Object.entries(this.data.uploaded).map(([material_code, u]) => ({ material_code, upload_id: u.upload_id }))
+      const created = await client.post('/api/v1/gov/applications', {
+        body: { item_code: this.data.itemCode, form: { reason: this.data.reason }, materials },
+        idempotencyKey: this.data.idempotencyKey,
+      })
       ui.toast('gov.submitted')
       await ui.askSubscribe(config.SUBSCRIBE_TEMPLATES.case)
-      wx.redirectTo({ url: `/pages/gov/case?id=${caseId}` })
+      wx.redirectTo({ url: `/pages/gov/case?id=${created.id}` })
     } catch (err) {
+      if (!(err instanceof client.NetworkError)) this.setData({ idempotencyKey: client.newIdempotencyKey() })
       ui.showError(err)
     } finally {
       this.setData({ busy: false })

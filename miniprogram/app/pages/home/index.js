@@ -7,12 +7,13 @@ const format = require('../../lib/format')
 
 const DOMAINS = [
   { key: 'gov', url: '/pages/gov/items' },
-  { key: 'education', url: '/pages/search/index?q=学校' },
-  { key: 'care', url: '/pages/search/index?q=医院' },
+  { key: 'education', url: '/pages/education/index' },
+  { key: 'care', url: '/pages/care/index' },
   { key: 'tourism', url: '/pages/tourism/list' },
   { key: 'community', url: '/pages/community/index' },
 ]
 const ELDER_SERVICES = [
+  { key: 'care', url: '/pages/care/index' },
   { key: 'timeline', url: '/pages/timeline/index', tab: true },
   { key: 'community', url: '/pages/community/index' },
   { key: 'report', url: '/pages/community/report' },

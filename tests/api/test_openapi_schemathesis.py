@@ -1,0 +1,81 @@
+"""Schemathesis against the real app: every phase, every check (response-schema conformance included).
+
+Two runs: without credentials and as a signed-in real-name user. A bounded number of examples per
+operation keeps it to a few minutes; any finding fails the test with schemathesis's own report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from services.accounts.enums import VerificationLevel
+from tests.factories import auth_headers, make_user
+
+pytestmark = pytest.mark.slow
+
+# Operations that end the caller's own session or account: the run would go on signed out.
+_SESSION_ENDING = ("delete_api_v1_me", "post_api_v1_auth_logout")
+
+
+def _schemathesis() -> list[str]:
+    found = shutil.which("schemathesis", path=str(Path(sys.executable).parent)) or shutil.which(
+        "schemathesis"
+    )
+    if found is None:
+        pytest.fail("schemathesis is not installed (pip install -e '.[test]')")
+    return [found]
+
+
+async def _run(settings, headers: dict[str, str], report: Path) -> tuple[int, str]:
+    args = [
+        *_schemathesis(),
+        "run",
+        f"{settings.base_url}/docs/openapi.json",
+        "--checks=all",
+        "--phases=examples,coverage,fuzzing,stateful",
+        f"--max-examples={os.environ.get('CITIZEN_SCHEMATHESIS_EXAMPLES', '3')}",
+        "--seed=20261201",
+        "--generation-deterministic",
+        "--no-shrink",
+        "--workers=1",
+        "--request-timeout=20",
+        "--continue-on-failure",
+        "--no-color",
+        "--suppress-health-check=all",
+        "--generation-database=none",  # no example cache written into the work tree
+        f"--report-junit-path={report}",
+    ]
+    for operation in _SESSION_ENDING:
+        args.append(f"--exclude-operation-id={operation}")
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    process = await asyncio.create_subprocess_exec(
+        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    output, _ = await process.communicate()
+    return process.returncode or 0, output.decode(errors="replace")
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "open findings (issue 10 point 9), see the report: query and body schemas looser than the "
+        "validation (kinds, near, ids without format, title text), 304 without content type on "
+        "scenic areas, education district lookup 500 (runtime.extras)"
+    ),
+)
+@pytest.mark.timeout(1800)
+@pytest.mark.parametrize("who", ["anonymous", "real_name"])
+async def test_schemathesis__no_findings(app, settings, tmp_path: Path, who: str) -> None:
+    headers: dict[str, str] = {}
+    if who == "real_name":
+        user = await make_user(level=VerificationLevel.REAL_NAME)
+        headers = auth_headers(user, settings)
+    code, output = await _run(settings, headers, tmp_path / "junit.xml")
+    assert code == 0, output[-20000:]

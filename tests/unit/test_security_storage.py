@@ -1,0 +1,35 @@
+"""File capability tokens and file-name hygiene (no database)."""
+
+from __future__ import annotations
+
+import uuid
+
+from services.common.storage import FileLinks, download_headers, safe_filename
+
+
+def test_file_links__token_is_not_derivable_from_the_id() -> None:
+    links = FileLinks.from_secret("s" * 40)
+    file_id = uuid.uuid4()
+    token = links.token(file_id)
+    assert links.verify(file_id, token)
+    assert str(file_id) not in token and len(token) >= 24
+    assert not links.verify(uuid.uuid4(), token)
+    assert not links.verify(file_id, None) and not links.verify(file_id, token[:-1] + "A")
+    assert not FileLinks.from_secret("t" * 40).verify(file_id, token)
+    assert links.url("/api/v1/community/files/x", file_id).endswith(f"?t={token}")
+
+
+def test_safe_filename__keeps_chinese_drops_paths_and_controls() -> None:
+    assert safe_filename("停水范围.pdf", extension="pdf") == "停水范围.pdf"
+    assert safe_filename("C:\\Users\\x\\invoice.pdf.exe", extension="pdf") == "invoice.pdf.pdf"
+    assert safe_filename("\u202egpj.exe", extension="png") == "gpj.png"
+    assert safe_filename("", extension="pdf") == "file.pdf"
+    assert safe_filename("...", extension="pdf") == "file.pdf"
+
+
+def test_download_headers__only_images_inline() -> None:
+    assert download_headers(content_type="image/png", filename="a.png")["Content-Disposition"].startswith(
+        "inline"
+    )
+    pdf = download_headers(content_type="application/pdf", filename="停水.pdf")
+    assert pdf["Content-Disposition"].startswith("attachment") and pdf["Content-Security-Policy"] == "sandbox"
