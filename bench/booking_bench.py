@@ -73,6 +73,7 @@ async def prepare(database_url: str, *, users: int, hot: int, floor_slots: int, 
             return str(made.id)
 
         hot_ids = [await slot(1_000_000) for _ in range(hot)]
+        warm_ids = [await slot(1_000_000)]
         floor_ids = [await slot(1_000_000) for _ in range(floor_slots)]
         small, race = await slot(20), await slot(20)
         await User.bulk_create(
@@ -86,11 +87,41 @@ async def prepare(database_url: str, *, users: int, hot: int, floor_slots: int, 
     return {
         "hot": hot_ids,
         "floor": floor_ids,
+        "warm": warm_ids,
         "small": small,
         "race": race,
         "users": [str(u) for u in ids],
         "tokens": tokens,
     }
+
+
+async def fill(database_url: str, data: dict, places: int = 20) -> None:
+    """Take every place of the small slot with the floor's SQL (conditional UPDATE + INSERT), so the
+    refused phase measures "slot full" only."""
+    import asyncpg
+    from floors import CLAIM, INSERT
+
+    conn = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        slot_id = uuid.UUID(data["small"])
+        for user in data["users"][:places]:
+            async with conn.transaction():
+                slot = await conn.fetchrow(CLAIM, slot_id)
+                now = dt.datetime.now(dt.UTC)
+                await conn.execute(
+                    INSERT,
+                    uuid.uuid4(),
+                    slot_id,
+                    slot["resource_id"],
+                    uuid.UUID(user),
+                    uuid.uuid4().hex,
+                    slot["day"],
+                    slot["start"],
+                    slot["end"],
+                    now,
+                )
+    finally:
+        await conn.close()
 
 
 def rows(data: dict, slots: list[str], users: slice = slice(None)) -> list[str]:
@@ -180,7 +211,9 @@ async def check(database_url: str, data: dict) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per wrk phase (max 60)")
@@ -207,8 +240,11 @@ def main() -> int:
         )
         api_rows = bench.write_lines(workdir / "api.rows", rows(data, data["hot"]))
         floor_rows = bench.write_lines(workdir / "floor.rows", rows(data, data["floor"]))
-        fill_rows = bench.write_lines(workdir / "fill.rows", rows(data, [data["small"]], slice(0, 100)))
-        refused_rows = bench.write_lines(workdir / "refused.rows", rows(data, [data["small"]], slice(100, -200)))
+        warm_rows = bench.write_lines(workdir / "warm.rows", rows(data, data["warm"]))
+        refused_rows = bench.write_lines(
+            workdir / "refused.rows", rows(data, [data["small"]], slice(100, -200))
+        )
+        asyncio.run(fill(database_url, data))
 
         bare_port, floor_port, api_port = bench.free_port(), bench.free_port(), bench.free_port()
         bare = bench.start_floor("bare", bare_port)
@@ -222,40 +258,76 @@ def main() -> int:
 
         def get(name, port, path, pids):
             return bench.run_wrk(
-                name, f"http://127.0.0.1:{port}{path}", script="get.lua", duration=duration,
-                connections=connections, cpu_pids=pids,
+                name,
+                f"http://127.0.0.1:{port}{path}",
+                script="get.lua",
+                duration=duration,
+                connections=connections,
+                cpu_pids=pids,
             )
 
         def book(name, port, path, rows_file, pids, mode="api", seconds=duration):
             return bench.run_wrk(
-                name, f"http://127.0.0.1:{port}", script="book.lua", duration=seconds, connections=connections,
-                cpu_pids=pids, pg=pg,
-                env={"BENCH_ROWS": str(rows_file), "BENCH_MODE": mode, "BENCH_PATH": path,
-                     "BENCH_RUN": f"{name.split()[0]}-{uuid.uuid4().hex[:8]}"},
+                name,
+                f"http://127.0.0.1:{port}",
+                script="book.lua",
+                duration=seconds,
+                connections=connections,
+                cpu_pids=pids,
+                pg=pg,
+                env={
+                    "BENCH_ROWS": str(rows_file),
+                    "BENCH_MODE": mode,
+                    "BENCH_PATH": path,
+                    "BENCH_RUN": f"{name.split()[0]}-{uuid.uuid4().hex[:8]}",
+                },
             )
 
         # Warm-up (imports, pools, first connections); not reported.
         for port, path in ((bare_port, "/ping"), (api_port, "/health")):
-            bench.run_wrk("warm", f"http://127.0.0.1:{port}{path}", script="get.lua", duration=1, connections=4)
+            bench.run_wrk(
+                "warm", f"http://127.0.0.1:{port}{path}", script="get.lua", duration=1, connections=4
+            )
+        book("warm", api_port, "/api/v1/bookings", warm_rows, [api.pid], seconds=3)
 
         results.append(get("bare Sanic GET /ping", bare_port, "/ping", [bare.pid]))
         results.append(get("API GET /health (1 worker)", api_port, "/health", [api.pid]))
-        results.append(book("floor asyncpg POST /book", floor_port, "/book", floor_rows, [floor.pid], mode="floor"))
-        results.append(book(f"API POST /bookings ({args.hot_slots} hot slots)", api_port, "/api/v1/bookings",
-                            api_rows, [api.pid]))
-        results.append(book("fill capacity-20 slot", api_port, "/api/v1/bookings", fill_rows, [api.pid],
-                            seconds=2))
-        results.append(book("API POST /bookings refused (slot full)", api_port, "/api/v1/bookings",
-                            refused_rows, [api.pid]))
+        results.append(
+            book("floor asyncpg POST /book", floor_port, "/book", floor_rows, [floor.pid], mode="floor")
+        )
+        results.append(
+            book(
+                f"API POST /bookings ({args.hot_slots} hot slots)",
+                api_port,
+                "/api/v1/bookings",
+                api_rows,
+                [api.pid],
+            )
+        )
+        results.append(
+            book(
+                "API POST /bookings refused (slot full)",
+                api_port,
+                "/api/v1/bookings",
+                refused_rows,
+                [api.pid],
+            )
+        )
         report["rss_mb_after_1_worker"] = {str(k): round(v, 1) for k, v in bench.rss_mb([api.pid]).items()}
         bench.stop(api)
 
         api2 = bench.start_api(
-            api_port, database_url=database_url, redis_url=args.redis_url, redis_prefix=prefix, secret=secret,
+            api_port,
+            database_url=database_url,
+            redis_url=args.redis_url,
+            redis_prefix=prefix,
+            secret=secret,
             workers=2,
         )
         processes.append(api2)
-        bench.run_wrk("warm", f"http://127.0.0.1:{api_port}/health", script="get.lua", duration=1, connections=4)
+        bench.run_wrk(
+            "warm", f"http://127.0.0.1:{api_port}/health", script="get.lua", duration=1, connections=4
+        )
         report["race"] = asyncio.run(race(api_port, data))
         report["rss_mb_after_race_2_workers"] = {
             str(k): round(v, 1) for k, v in bench.rss_mb([api2.pid]).items()
@@ -271,9 +343,8 @@ def main() -> int:
     print("CPU: server = utime+stime of the server process tree; pg = the database's backends (/proc)")
     for row in results:
         print(row.line())
-    by = {r.name.split(" (")[0]: r for r in results}
     bare_r, health = results[0], results[1]
-    floor_r, booking, refused = results[2], results[3], results[5]
+    floor_r, booking, refused = results[2], results[3], results[4]
     ratios = {
         "health_vs_bare_rps": round(health.rps / bare_r.rps, 3),
         "booking_vs_floor_rps": round(booking.rps / floor_r.rps, 3),
@@ -282,7 +353,6 @@ def main() -> int:
         "floor_server_cpu_ms": round(floor_r.server_ms_per_request, 2),
         "refused_server_cpu_ms": round(refused.server_ms_per_request, 2),
     }
-    del by
     report["results"] = [r.as_dict() for r in results]
     report["ratios"] = ratios
     report["finished"] = bench.load_text()

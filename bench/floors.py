@@ -49,11 +49,11 @@ def booking_app(database_url: str) -> Sanic:
     app = Sanic("bench_floor_booking")
 
     @app.before_server_start
-    async def open_pool(app, _loop):
+    async def open_pool(app):
         app.ctx.pool = await asyncpg.create_pool(database_url, min_size=4, max_size=10)
 
     @app.after_server_stop
-    async def close_pool(app, _loop):
+    async def close_pool(app):
         await app.ctx.pool.close()
 
     @app.get("/ping")
@@ -71,8 +71,16 @@ def booking_app(database_url: str) -> Sanic:
             booking_id, now = uuid.uuid4(), dt.datetime.now(dt.UTC)
             code = secrets.token_urlsafe(16)
             await conn.execute(
-                INSERT, booking_id, slot_id, slot["resource_id"], user_id, code, slot["day"], slot["start"],
-                slot["end"], now,
+                INSERT,
+                booking_id,
+                slot_id,
+                slot["resource_id"],
+                user_id,
+                code,
+                slot["day"],
+                slot["start"],
+                slot["end"],
+                now,
             )
         return json_response(
             {

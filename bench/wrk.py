@@ -90,7 +90,9 @@ class WrkResult:
             "p50_ms": round(self.p50_ms, 2),
             "p99_ms": round(self.p99_ms, 2),
             "server_cpu_ms_per_request": round(self.server_ms_per_request, 3),
-            "pg_cpu_ms_per_request": None if self.pg_ms_per_request is None else round(self.pg_ms_per_request, 3),
+            "pg_cpu_ms_per_request": None
+            if self.pg_ms_per_request is None
+            else round(self.pg_ms_per_request, 3),
             "statuses": self.statuses,
             "errors": self.errors,
             "loadavg": [round(x, 2) for x in self.load],
@@ -251,7 +253,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_up(url: str, process: subprocess.Popen, limit_s: float = 90.0) -> None:
+def wait_until_up(url: str, process: subprocess.Popen, limit_s: float = 240.0) -> None:
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -288,7 +290,7 @@ def start_api(
     """`citizen-api serve --workers N` on loopback against PostgreSQL + Redis."""
     cli = Path(sys.executable).with_name("citizen-api")
     env = bench_env(
-        CITIZEN_PROFILE="server",
+        CITIZEN_PROFILE="embedded",  # with the URLs below it runs on PostgreSQL + Redis,
         CITIZEN_DATABASE_URL=database_url,
         CITIZEN_REDIS_URL=redis_url,
         CITIZEN_REDIS_PREFIX=redis_prefix,

@@ -11,7 +11,12 @@ end
 statuses = {}
 
 function response(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
+  local key = tostring(status)
+  if status >= 400 and body then
+    local code = body:match('"code"%s*:%s*"([%w_.-]+)"')
+    if code then key = key .. " " .. code end
+  end
+  statuses[key] = (statuses[key] or 0) + 1
 end
 
 function done(summary, latency, requests)
