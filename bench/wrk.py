@@ -266,6 +266,15 @@ def wait_until_up(url: str, process: subprocess.Popen, limit_s: float = 240.0) -
     raise SystemExit(f"server at {url} did not come up")
 
 
+def _ready_or_stopped(url: str, process: subprocess.Popen) -> None:
+    """Wait for `url`; if it never answers, stop the process before giving up (never leave one running)."""
+    try:
+        wait_until_up(url, process)
+    except BaseException:
+        stop(process)
+        raise
+
+
 def bench_env(**extra: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -280,7 +289,7 @@ def start_floor(kind: str, port: int, *, database_url: str | None = None) -> sub
     if database_url:
         cmd += ["--database-url", database_url]
     process = subprocess.Popen(cmd, cwd=ROOT, env=bench_env(), stdout=subprocess.DEVNULL)
-    wait_until_up(f"http://127.0.0.1:{port}/ping", process)
+    _ready_or_stopped(f"http://127.0.0.1:{port}/ping", process)
     return process
 
 
@@ -304,7 +313,7 @@ def start_api(
     process = subprocess.Popen(
         [str(cli), "serve", "--workers", str(workers)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
     )
-    wait_until_up(f"http://127.0.0.1:{port}/health", process)
+    _ready_or_stopped(f"http://127.0.0.1:{port}/health", process)
     return process
 
 
