@@ -16,6 +16,7 @@ export const SCREENS: Screen[] = [
   { path: '/community/notices', name: 'notices', group: 'community', roles: ['community_staff'], component: () => import('./pages/community/Notices.vue') },
   { path: '/community/events', name: 'events', group: 'community', roles: ['community_staff'], component: () => import('./pages/community/Events.vue') },
   { path: '/community/reports', name: 'reports', group: 'community', roles: ['community_staff'], component: () => import('./pages/community/Reports.vue') },
+  { path: '/gov/cases', name: 'cases', group: 'department', roles: ['dept_operator'], component: () => import('./pages/gov/Cases.vue') },
   { path: '/gov/follow-ups', name: 'followUps', group: 'department', roles: ['dept_operator'], component: () => import('./pages/gov/FollowUps.vue') },
   { path: '/gov/hall-bookings', name: 'hallBookings', group: 'department', roles: ['dept_operator'], component: () => import('./pages/gov/HallBookings.vue') },
   { path: '/admin/outbox', name: 'outbox', group: 'administration', roles: ['admin'], component: () => import('./pages/admin/Outbox.vue') },

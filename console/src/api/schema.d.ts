@@ -35,6 +35,225 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/gov/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Service guide (事项): search and filter
+         * @description Texts in the caller's language (?lang= or Accept-Language), falling back to zh_CN.
+         */
+        get: operations["get~gov.list_items"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gov/applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply online for a service item
+         * @description submit=true (default) submits at once; submit=false keeps a draft for uploading materials. With an Idempotency-Key a retry returns the first answer (one case).
+         */
+        post: operations["post~gov.create_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gov/follow-ups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Follow-ups of bad ratings for my departments (差评整改), earliest due first */
+        get: operations["get~gov.follow_ups"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My cases and those of people I act for, newest first */
+        get: operations["get~gov.my_cases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gov/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file for an application not made yet (multipart: file)
+         * @description PDF, JPEG, PNG or WebP (judged by content), at most 5 MB. Name the returned id in POST /api/v1/gov/applications `materials`; an upload not used within a day is deleted.
+         */
+        post: operations["post~gov.upload_first"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gov/halls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Service halls with their windows */
+        get: operations["get~gov.list_halls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/community": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My community membership */
+        get: operations["get~community.my_membership"];
+        put?: never;
+        /** Join (or move to) a community; pending until staff verify residency */
+        post: operations["post~community.join"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/community/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a report photo or a notice attachment (multipart field `file`)
+         * @description JPEG, PNG or WebP (judged by content), at most 5 MB; ?kind=attachment also takes PDF, 10 MB.
+         */
+        post: operations["post~community.upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/community/reports/similar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Similar open reports within 200 m in the last 30 days (offer 'me too' before submitting) */
+        get: operations["get~community.similar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/community/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My reports and the ones I said 'me too' to */
+        get: operations["get~community.my_reports"];
+        put?: never;
+        /** Report a problem (随手拍); 409 with candidates when a similar one is nearby unless confirm_new */
+        post: operations["post~community.create_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Communities and villages (nearest first with ?near=lat,lng) */
+        get: operations["get~community.list_communities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/open311/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Partner api keys */
+        get: operations["get~open311_admin.list_keys"];
+        put?: never;
+        /** Issue an Open311 api_key to a partner system (shown once) */
+        post: operations["post~open311_admin.issue_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/search": {
         parameters: {
             query?: never;
@@ -52,15 +271,39 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/ready": {
+    "/api/v1/education/enrollments": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Readiness: database and Redis answer */
-        get: operations["get~platform.ready"];
+        /** My children's applications */
+        get: operations["get~education.list_applications"];
+        put?: never;
+        /**
+         * Apply for a child (a draft: upload materials, then submit)
+         * @description The guardian's relation is confirmed with the household register; the child's data needs `consent: true` (separate consent, PIPL art. 31). One active application per child per round.
+         */
+        post: operations["post~education.create_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/districts/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The school district(s) serving an address or a point, and why
+         * @description Give either `address` or `lat`+`lng`. Ambiguous (多校划片, split compounds) and boundary cases are flagged with a hint.
+         */
+        get: operations["get~education.lookup_district"];
         put?: never;
         post?: never;
         delete?: never;
@@ -69,15 +312,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/metrics": {
+    "/api/v1/education/review-queue": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics */
-        get: operations["get~platform.metrics"];
+        /** The bureau staff's review queue (oldest first; child data masked) */
+        get: operations["get~education.review_queue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/enrollments/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A second guardian links the child's applications (household check) */
+        post: operations["post~education.link_guardian"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/rounds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Enrollment rounds and their phases (Asia/Shanghai) */
+        get: operations["get~education.list_rounds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/schools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Schools (primary, junior middle; public and 民办) */
+        get: operations["get~education.list_schools"];
         put?: never;
         post?: never;
         delete?: never;
@@ -103,77 +397,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/me": {
+    "/metrics": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** My profile (personal data masked) */
-        get: operations["get~accounts.me"];
+        /** Prometheus metrics */
+        get: operations["get~platform.metrics"];
         put?: never;
         post?: never;
-        /** Delete my account (anonymise, PIPL) */
-        delete: operations["delete~accounts.delete_me"];
-        options?: never;
-        head?: never;
-        /** Change locale, elder mode, notification preferences */
-        patch: operations["patch~accounts.update_me"];
-        trace?: never;
-    };
-    "/api/v1/me/phone": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Bind my phone number via WeChat
-         * @description `{code}` from the getPhoneNumber button, or the legacy `{encrypted_data, iv}`.
-         */
-        post: operations["post~accounts.bind_phone"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/me/identity": {
+    "/ready": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Readiness: database and Redis answer */
+        get: operations["get~platform.ready"];
         put?: never;
-        /** Real-name verification (name + ID number) */
-        post: operations["post~accounts.verify_identity"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/me/family": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Family proxies in both directions */
-        get: operations["get~accounts.list_family"];
-        put?: never;
-        /**
-         * Invite a family member to let me act for them
-         * @description Returns a one-time invitation code (valid 7 days) the represented person accepts.
-         */
-        post: operations["post~accounts.invite"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -200,24 +451,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/me/proxy-log": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** What others did on my behalf */
-        get: operations["get~accounts.proxy_log"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/logout": {
+    "/api/v1/me/phone": {
         parameters: {
             query?: never;
             header?: never;
@@ -226,45 +460,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign out (revoke this session) */
-        post: operations["post~accounts.logout"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/audit": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Audit log entries, newest first (admin) */
-        get: operations["get~accounts.list_audit"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/me/export": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
         /**
-         * Export everything we hold about me (PIPL)
-         * @description A JSON document with my personal data in clear, sessions, grants, proxy actions and audit.
+         * Bind my phone number via WeChat
+         * @description `{code}` from the getPhoneNumber button, or the legacy `{encrypted_data, iv}`.
          */
-        get: operations["get~accounts.export"];
-        put?: never;
-        post?: never;
+        post: operations["post~accounts.bind_phone"];
         delete?: never;
         options?: never;
         head?: never;
@@ -300,6 +500,134 @@ export interface paths {
         };
         /** Check the audit hash chain (admin) */
         get: operations["get~accounts.verify_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign out (revoke this session) */
+        post: operations["post~accounts.logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/family": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Family proxies in both directions */
+        get: operations["get~accounts.list_family"];
+        put?: never;
+        /**
+         * Invite a family member to let me act for them
+         * @description Returns a one-time invitation code (valid 7 days) the represented person accepts.
+         */
+        post: operations["post~accounts.invite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My profile (personal data masked) */
+        get: operations["get~accounts.me"];
+        put?: never;
+        post?: never;
+        /** Delete my account (anonymise, PIPL) */
+        delete: operations["delete~accounts.delete_me"];
+        options?: never;
+        head?: never;
+        /** Change locale, elder mode, notification preferences */
+        patch: operations["patch~accounts.update_me"];
+        trace?: never;
+    };
+    "/api/v1/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Audit log entries, newest first (admin) */
+        get: operations["get~accounts.list_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/proxy-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What others did on my behalf */
+        get: operations["get~accounts.proxy_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/identity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Real-name verification (name + ID number) */
+        post: operations["post~accounts.verify_identity"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export everything we hold about me (PIPL)
+         * @description A JSON document with my personal data in clear, sessions, grants, proxy actions and audit.
+         */
+        get: operations["get~accounts.export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -363,78 +691,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/me/cases": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** My cases and those of people I act for, newest first */
-        get: operations["get~gov.my_cases"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/gov/halls": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Service halls with their windows */
-        get: operations["get~gov.list_halls"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/gov/items": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Service guide (事项): search and filter
-         * @description Texts in the caller's language (?lang= or Accept-Language), falling back to zh_CN.
-         */
-        get: operations["get~gov.list_items"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/gov/follow-ups": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Follow-ups of bad ratings for my departments (差评整改), earliest due first */
-        get: operations["get~gov.follow_ups"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/gov/applications": {
+    "/api/v1/tourism/bookings": {
         parameters: {
             query?: never;
             header?: never;
@@ -444,10 +701,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Apply online for a service item
-         * @description submit=true (default) submits at once; submit=false keeps a draft for uploading materials. With an Idempotency-Key a retry returns the first answer (one case).
+         * Book timed entry for 1–5 real-name visitors; the ticket is issued to the scenic area
+         * @description Send an Idempotency-Key: a retry with the same key and body returns the first answer.
          */
-        post: operations["post~gov.create_application"];
+        post: operations["post~tourism.book"];
         delete?: never;
         options?: never;
         head?: never;
@@ -480,203 +737,6 @@ export interface paths {
         };
         /** The ticket of an entry booking: pending until the ticketing system issues its id */
         get: operations["get~tourism.ticket"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/tourism/bookings": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Book timed entry for 1–5 real-name visitors; the ticket is issued to the scenic area
-         * @description Send an Idempotency-Key: a retry with the same key and body returns the first answer.
-         */
-        post: operations["post~tourism.book"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/communities": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Communities and villages (nearest first with ?near=lat,lng) */
-        get: operations["get~community.list_communities"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/community/reports/similar": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Similar open reports within 200 m in the last 30 days (offer 'me too' before submitting) */
-        get: operations["get~community.similar"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/me/community": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** My community membership */
-        get: operations["get~community.my_membership"];
-        put?: never;
-        /** Join (or move to) a community; pending until staff verify residency */
-        post: operations["post~community.join"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/community/reports": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** My reports and the ones I said 'me too' to */
-        get: operations["get~community.my_reports"];
-        put?: never;
-        /** Report a problem (随手拍); 409 with candidates when a similar one is nearby unless confirm_new */
-        post: operations["post~community.create_report"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/community/uploads": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Upload a report photo or a notice attachment (multipart field `file`)
-         * @description JPEG, PNG or WebP (judged by content), at most 5 MB; ?kind=attachment also takes PDF, 10 MB.
-         */
-        post: operations["post~community.upload"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/open311/v2/requests.json": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** GeoReport v2: service requests (filters per the spec) */
-        get: operations["get~open311.requests_get_json"];
-        put?: never;
-        /** GeoReport v2: create a service request (form-encoded, api_key) */
-        post: operations["post~open311.requests_post_json"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/open311/v2/services.xml": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** GeoReport v2: service list */
-        get: operations["get~open311.services_get_xml"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/open311/v2/services.json": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** GeoReport v2: service list */
-        get: operations["get~open311.services_get_json"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/open311/keys": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Partner api keys */
-        get: operations["get~open311.list_keys"];
-        put?: never;
-        /** Issue an Open311 api_key to a partner system (shown once) */
-        post: operations["post~open311.issue_key"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/open311/v2/discovery.xml": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Open311 service discovery */
-        get: operations["get~open311.discovery_get_xml"];
         put?: never;
         post?: never;
         delete?: never;
@@ -720,18 +780,222 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/ops/dashboard": {
+    "/open311/v2/requests.json": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /**
-         * Operations dashboard: each domain's figures per local day, and figures now
-         * @description ops_viewer and admin see the whole city; a dept_operator sees its departments. No personal data; cached for a few seconds.
-         */
-        get: operations["get~ops.get_dashboard"];
+        /** GeoReport v2: service requests (filters per the spec) */
+        get: operations["get~open311.requests_get_json"];
+        put?: never;
+        /** GeoReport v2: create a service request (form-encoded, api_key) */
+        post: operations["post~open311.requests_post_json"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/services.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GeoReport v2: service list */
+        get: operations["get~open311.services_get_json"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/services.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GeoReport v2: service list */
+        get: operations["get~open311.services_get_xml"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/discovery.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open311 service discovery */
+        get: operations["get~open311.discovery_get_xml"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/eldercare/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My home-care orders and those of whom I act for */
+        get: operations["get~care.list_orders"];
+        put?: never;
+        /** Order home care for oneself or a parent */
+        post: operations["post~care.create_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The medical-data consent of the patient */
+        get: operations["get~care.get_consent"];
+        put?: never;
+        /** Give the separate consent to medical-data processing (before the first booking) */
+        post: operations["post~care.give_consent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/subsidy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This month's home-care subsidy and balance */
+        get: operations["get~care.get_subsidy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/eldercare/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Status push from the eldercare platform (HMAC-signed) */
+        post: operations["post~care.eldercare_callback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/eldercare/emergency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Emergency call: dispatched at once, the family told */
+        post: operations["post~care.raise_emergency"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/hospitals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Hospitals (from the HIS, cached; stale while it is down) */
+        get: operations["get~care.list_hospitals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/eldercare/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Home-care services in a community: 助餐, 助洁, 助浴, 助医, 助行, 紧急呼叫 */
+        get: operations["get~care.list_services"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/his/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Status push from the HIS (HMAC-signed, FHIR) */
+        post: operations["post~care.his_callback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My departments' open cases, earliest due first (overdue ones lead) */
+        get: operations["get~ops.case_queue"];
         put?: never;
         post?: never;
         delete?: never;
@@ -749,6 +1013,26 @@ export interface paths {
         };
         /** Undelivered submissions: waiting, in flight and dead-lettered */
         get: operations["get~ops.list_outbox"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Operations dashboard: each domain's figures per local day, and figures now
+         * @description ops_viewer and admin see the whole city; a dept_operator sees its departments. No personal data; cached for a few seconds.
+         */
+        get: operations["get~ops.get_dashboard"];
         put?: never;
         post?: never;
         delete?: never;
@@ -794,57 +1078,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/sandbox/wechat/__control/login-codes": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** New Login Code */
-        post: operations["post~sandbox_wechat_140513003167872.new_login_code"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/sandbox/wechat/__control/encrypt": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Encrypt */
-        post: operations["post~sandbox_wechat_140513003167872.encrypt"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/sandbox/wechat/cgi-bin/stable_token": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Stable Token */
-        post: operations["post~sandbox_wechat_140513003167872.stable_token"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/sandbox/wechat/__faults": {
         parameters: {
             query?: never;
@@ -853,46 +1086,12 @@ export interface paths {
             cookie?: never;
         };
         /** Show */
-        get: operations["get~sandbox_wechat_140513003167872._show"];
+        get: operations["get~sandbox_wechat_140686488789792._show"];
         put?: never;
         /** Set */
-        post: operations["post~sandbox_wechat_140513003167872._set"];
+        post: operations["post~sandbox_wechat_140686488789792._set"];
         /** Clear */
-        delete: operations["delete~sandbox_wechat_140513003167872._clear"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/sandbox/wechat/wxa/msg_sec_check": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Msg Sec Check */
-        post: operations["post~sandbox_wechat_140513003167872.msg_sec_check"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/sandbox/wechat/__control/expire-token": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Expire Token */
-        post: operations["post~sandbox_wechat_140513003167872.expire_token"];
-        delete?: never;
+        delete: operations["delete~sandbox_wechat_140686488789792._clear"];
         options?: never;
         head?: never;
         patch?: never;
@@ -908,91 +1107,22 @@ export interface paths {
         get?: never;
         put?: never;
         /** Subscribe Send */
-        post: operations["post~sandbox_wechat_140513003167872.subscribe_send"];
+        post: operations["post~sandbox_wechat_140686488789792.subscribe_send"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/sandbox/wechat/__control/state": {
+    "/sandbox/wechat/__received": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Show State */
-        get: operations["get~sandbox_wechat_140513003167872.show_state"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/sandbox/wechat/__control/reset": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Reset */
-        post: operations["post~sandbox_wechat_140513003167872.reset"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/sandbox/wechat/__control/consents": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Show Consents */
-        get: operations["get~sandbox_wechat_140513003167872.show_consents"];
-        put?: never;
-        /** Grant Consents */
-        post: operations["post~sandbox_wechat_140513003167872.grant_consents"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/sandbox/wechat/__control/config": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Configure */
-        post: operations["post~sandbox_wechat_140513003167872.configure"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/sandbox/wechat/sns/jscode2session": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Jscode2Session */
-        get: operations["get~sandbox_wechat_140513003167872.jscode2session"];
+        /** Received */
+        get: operations["get~sandbox_wechat_140686488789792._received"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1011,7 +1141,127 @@ export interface paths {
         get?: never;
         put?: never;
         /** New Phone Code */
-        post: operations["post~sandbox_wechat_140513003167872.new_phone_code"];
+        post: operations["post~sandbox_wechat_140686488789792.new_phone_code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/wechat/__control/expire-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Expire Token */
+        post: operations["post~sandbox_wechat_140686488789792.expire_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/wechat/cgi-bin/stable_token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stable Token */
+        post: operations["post~sandbox_wechat_140686488789792.stable_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/wechat/__control/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show Consents */
+        get: operations["get~sandbox_wechat_140686488789792.show_consents"];
+        put?: never;
+        /** Grant Consents */
+        post: operations["post~sandbox_wechat_140686488789792.grant_consents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/wechat/__control/login-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** New Login Code */
+        post: operations["post~sandbox_wechat_140686488789792.new_login_code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/wechat/sns/jscode2session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Jscode2Session */
+        get: operations["get~sandbox_wechat_140686488789792.jscode2session"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/wechat/wxa/msg_sec_check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Msg Sec Check */
+        post: operations["post~sandbox_wechat_140686488789792.msg_sec_check"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/wechat/__control/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show State */
+        get: operations["get~sandbox_wechat_140686488789792.show_state"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1028,25 +1278,112 @@ export interface paths {
         get?: never;
         put?: never;
         /** Getuserphonenumber */
-        post: operations["post~sandbox_wechat_140513003167872.getuserphonenumber"];
+        post: operations["post~sandbox_wechat_140686488789792.getuserphonenumber"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/sandbox/identity/__state": {
+    "/sandbox/wechat/__control/encrypt": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** State */
-        get: operations["get~sandbox_identity_140513003336128.state"];
+        get?: never;
+        put?: never;
+        /** Encrypt */
+        post: operations["post~sandbox_wechat_140686488789792.encrypt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/wechat/__control/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Configure */
+        post: operations["post~sandbox_wechat_140686488789792.configure"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/wechat/__control/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reset */
+        post: operations["post~sandbox_wechat_140686488789792.reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/identity/__received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Received */
+        get: operations["get~sandbox_identity_140686486860704._received"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/identity/v1/household/relations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Household Relation */
+        post: operations["post~sandbox_identity_140686486860704.household_relation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/identity/__households": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Household State */
+        get: operations["get~sandbox_identity_140686486860704.household_state"];
+        put?: never;
+        /** Add Household */
+        post: operations["post~sandbox_identity_140686486860704.add_household"];
+        /** Clear Households */
+        delete: operations["delete~sandbox_identity_140686486860704.clear_households"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1060,29 +1397,12 @@ export interface paths {
             cookie?: never;
         };
         /** Show */
-        get: operations["get~sandbox_identity_140513003336128._show"];
+        get: operations["get~sandbox_identity_140686486860704._show"];
         put?: never;
         /** Set */
-        post: operations["post~sandbox_identity_140513003336128._set"];
+        post: operations["post~sandbox_identity_140686486860704._set"];
         /** Clear */
-        delete: operations["delete~sandbox_identity_140513003336128._clear"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/sandbox/identity/v1/verifications": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Verify */
-        post: operations["post~sandbox_identity_140513003336128.verify"];
-        delete?: never;
+        delete: operations["delete~sandbox_identity_140686486860704._clear"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1098,9 +1418,43 @@ export interface paths {
         get?: never;
         put?: never;
         /** Add Rejection */
-        post: operations["post~sandbox_identity_140513003336128.add_rejection"];
+        post: operations["post~sandbox_identity_140686486860704.add_rejection"];
         /** Clear Rejections */
-        delete: operations["delete~sandbox_identity_140513003336128.clear_rejections"];
+        delete: operations["delete~sandbox_identity_140686486860704.clear_rejections"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/identity/__state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** State */
+        get: operations["get~sandbox_identity_140686486860704.state"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/identity/v1/verifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Verify */
+        post: operations["post~sandbox_identity_140686486860704.verify"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1114,12 +1468,12 @@ export interface paths {
             cookie?: never;
         };
         /** Show */
-        get: operations["get~sandbox_gov_platform_c157d03f._show"];
+        get: operations["get~sandbox_gov_platform_1167b599._show"];
         put?: never;
         /** Set */
-        post: operations["post~sandbox_gov_platform_c157d03f._set"];
+        post: operations["post~sandbox_gov_platform_1167b599._set"];
         /** Clear */
-        delete: operations["delete~sandbox_gov_platform_c157d03f._clear"];
+        delete: operations["delete~sandbox_gov_platform_1167b599._clear"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1133,10 +1487,27 @@ export interface paths {
             cookie?: never;
         };
         /** List Cases */
-        get: operations["get~sandbox_gov_platform_c157d03f.list_cases"];
+        get: operations["get~sandbox_gov_platform_1167b599.list_cases"];
         put?: never;
         /** Submit */
-        post: operations["post~sandbox_gov_platform_c157d03f.submit"];
+        post: operations["post~sandbox_gov_platform_1167b599.submit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/gov_platform/__received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Received */
+        get: operations["get~sandbox_gov_platform_1167b599._received"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1151,12 +1522,46 @@ export interface paths {
             cookie?: never;
         };
         /** Show */
-        get: operations["get~sandbox_ticketing_79e90793._show"];
+        get: operations["get~sandbox_ticketing_a3151cd2._show"];
         put?: never;
         /** Set */
-        post: operations["post~sandbox_ticketing_79e90793._set"];
+        post: operations["post~sandbox_ticketing_a3151cd2._set"];
         /** Clear */
-        delete: operations["delete~sandbox_ticketing_79e90793._clear"];
+        delete: operations["delete~sandbox_ticketing_a3151cd2._clear"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/ticketing/gates/occupancy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Occupancy */
+        get: operations["get~sandbox_ticketing_a3151cd2.occupancy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/ticketing/__received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Received */
+        get: operations["get~sandbox_ticketing_a3151cd2._received"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1172,22 +1577,371 @@ export interface paths {
         get?: never;
         put?: never;
         /** Issue */
-        post: operations["post~sandbox_ticketing_79e90793.issue"];
+        post: operations["post~sandbox_ticketing_a3151cd2.issue"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/sandbox/ticketing/gates/occupancy": {
+    "/sandbox/his/fhir/Appointment": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Occupancy */
-        get: operations["get~sandbox_ticketing_79e90793.occupancy"];
+        /** Search Appointments */
+        get: operations["get~sandbox_his_35e1fb23.search_appointments"];
+        put?: never;
+        /** Create Appointment */
+        post: operations["post~sandbox_his_35e1fb23.create_appointment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/his/__replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replay */
+        post: operations["post~sandbox_his_35e1fb23.replay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/his/__reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reset */
+        post: operations["post~sandbox_his_35e1fb23.reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/his/__faults": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show */
+        get: operations["get~sandbox_his_35e1fb23._show"];
+        put?: never;
+        /** Set */
+        post: operations["post~sandbox_his_35e1fb23._set"];
+        /** Clear */
+        delete: operations["delete~sandbox_his_35e1fb23._clear"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/his/fhir/PractitionerRole": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Roles */
+        get: operations["get~sandbox_his_35e1fb23.roles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/his/__received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Received */
+        get: operations["get~sandbox_his_35e1fb23._received"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/his/fhir/Organization": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Organizations */
+        get: operations["get~sandbox_his_35e1fb23.organizations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/his/fhir/HealthcareService": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Services */
+        get: operations["get~sandbox_his_35e1fb23.services"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/his/__state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** State */
+        get: operations["get~sandbox_his_35e1fb23.state"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/his/fhir/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Metadata */
+        get: operations["get~sandbox_his_35e1fb23.metadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/his/fhir/Schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Schedules */
+        get: operations["get~sandbox_his_35e1fb23.schedules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/his/fhir/Slot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Slots */
+        get: operations["get~sandbox_his_35e1fb23.slots"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/his/fhir/Patient": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create Patient */
+        post: operations["post~sandbox_his_35e1fb23.create_patient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/eldercare/api/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Orders */
+        get: operations["get~sandbox_eldercare_cf1c8aed.list_orders"];
+        put?: never;
+        /** Submit */
+        post: operations["post~sandbox_eldercare_cf1c8aed.submit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/eldercare/__faults": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show */
+        get: operations["get~sandbox_eldercare_cf1c8aed._show"];
+        put?: never;
+        /** Set */
+        post: operations["post~sandbox_eldercare_cf1c8aed._set"];
+        /** Clear */
+        delete: operations["delete~sandbox_eldercare_cf1c8aed._clear"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/eldercare/__reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reset */
+        post: operations["post~sandbox_eldercare_cf1c8aed.reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/eldercare/__received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Received */
+        get: operations["get~sandbox_eldercare_cf1c8aed._received"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/eldercare/api/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Services */
+        get: operations["get~sandbox_eldercare_cf1c8aed.services"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/education_bureau/__faults": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show */
+        get: operations["get~sandbox_education_bureau_68b0a251._show"];
+        put?: never;
+        /** Set */
+        post: operations["post~sandbox_education_bureau_68b0a251._set"];
+        /** Clear */
+        delete: operations["delete~sandbox_education_bureau_68b0a251._clear"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/education_bureau/api/applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List All */
+        get: operations["get~sandbox_education_bureau_68b0a251.list_all"];
+        put?: never;
+        /** Submit */
+        post: operations["post~sandbox_education_bureau_68b0a251.submit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/education_bureau/__received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Received */
+        get: operations["get~sandbox_education_bureau_68b0a251._received"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1207,230 +1961,6 @@ export interface paths {
         put?: never;
         /** Mark an inbox message read */
         post: operations["post~notifications.read"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/users/{user_id}/roles/{role}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Take a role away (admin) */
-        delete: operations["delete~accounts.revoke_role"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/me/family/{grant_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Revoke a family proxy */
-        delete: operations["delete~accounts.revoke_family"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/family-invitations/{code}/accept": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Accept a family invitation (the represented person) */
-        post: operations["post~accounts.accept_invitation"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/users/{user_id}/roles": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Give a user a role (admin)
-         * @description community_staff needs a community id as scope, dept_operator a department code.
-         */
-        post: operations["post~accounts.grant_role"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/staff/resources/{resource_id}/bookings": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Staff: the bookings of a resource */
-        get: operations["get~bookings.resource_bookings"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/slots/{slot_id}/waitlist": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Join the waitlist of a full slot */
-        post: operations["post~bookings.join_waitlist"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/bookings/{booking_id}/decision": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Staff: approve or deny a booking that needs approval */
-        post: operations["post~bookings.decide"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/resources/{resource_id}/slots": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A day's slots with the places remaining */
-        get: operations["get~bookings.list_slots"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/bookings/{booking_id}/cancel": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Cancel a booking */
-        post: operations["post~bookings.cancel_booking"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/bookings/{booking_id}/confirm": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Confirm a held booking before its hold runs out */
-        post: operations["post~bookings.confirm_booking"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/bookings/{booking_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A booking with its check-in code */
-        get: operations["get~bookings.get_booking"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/bookings/{booking_id}/check-in": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Staff: check a person in by their code */
-        post: operations["post~bookings.check_in"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/resources/{resource_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A bookable resource and its rules */
-        get: operations["get~bookings.get_resource"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1491,7 +2021,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/gov/applications/{case_id}/withdraw": {
+    "/api/v1/gov/follow-ups/{follow_up_id}/close": {
         parameters: {
             query?: never;
             header?: never;
@@ -1500,25 +2030,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Withdraw a case */
-        post: operations["post~gov.withdraw"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/gov/applications/{case_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A case with its materials and timeline */
-        get: operations["get~gov.get_application"];
-        put?: never;
-        post?: never;
+        /** Close a follow-up with what was done (整改情况) */
+        post: operations["post~gov.close_follow_up"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1536,26 +2049,6 @@ export interface paths {
         put?: never;
         /** Submit a draft */
         post: operations["post~gov.submit_application"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/integrations/{system}/callback": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Status callback from a departmental system (HMAC-signed)
-         * @description Signed like our calls to them; an event id seen before changes nothing.
-         */
-        post: operations["post~gov.callback"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1582,7 +2075,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/gov/follow-ups/{follow_up_id}/close": {
+    "/api/v1/gov/applications/{case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A case with its materials and timeline */
+        get: operations["get~gov.get_application"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gov/applications/{case_id}/withdraw": {
         parameters: {
             query?: never;
             header?: never;
@@ -1591,8 +2101,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Close a follow-up with what was done (整改情况) */
-        post: operations["post~gov.close_follow_up"];
+        /** Withdraw a case */
+        post: operations["post~gov.withdraw"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1619,66 +2129,15 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/tourism/scenic-areas/{area_id}/crowd": {
+    "/api/v1/communities/{community_id}/notices": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Live crowd: level green/yellow/orange/red at 80/90/100% of instantaneous capacity */
-        get: operations["get~tourism.crowd"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/tourism/scenic-areas/{area_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A scenic area: text, hours, tickets, today's availability and live crowd */
-        get: operations["get~tourism.show_area"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/tourism/scenic-areas/{area_id}/slots": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Timed-entry slots of a day (book them with POST /api/v1/tourism/bookings) */
-        get: operations["get~tourism.slots"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/staff/communities/{community_id}/members": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Residents of my community (e.g. ?status=pending to verify) */
-        get: operations["get~community.list_members"];
+        /** A community's notices: pinned first, newest next (members-only ones to members) */
+        get: operations["get~community.list_notices"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1704,7 +2163,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/staff/notices/{notice_id}": {
+    "/api/v1/community/events/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One event with its remaining places */
+        get: operations["get~community.get_event"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/communities/{community_id}/events": {
         parameters: {
             query?: never;
             header?: never;
@@ -1713,13 +2189,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post?: never;
-        /** Withdraw a notice */
-        delete: operations["delete~community.withdraw_notice"];
+        /** Create an event with sign-up (a booking-engine slot with a waitlist) */
+        post: operations["post~community.create_event"];
+        delete?: never;
         options?: never;
         head?: never;
-        /** Edit, pin or reschedule a notice (changed text is checked again) */
-        patch: operations["patch~community.update_notice"];
+        patch?: never;
         trace?: never;
     };
     "/api/v1/staff/notices/{notice_id}/review": {
@@ -1733,6 +2208,40 @@ export interface paths {
         put?: never;
         /** Approve or reject a notice held for review (a staff member other than its author) */
         post: operations["post~community.review_notice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/notices/{notice_id}/reads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who has read a notice (read receipts) */
+        get: operations["get~community.notice_reads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/events/{event_id}/check-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check a resident in by the code on their phone */
+        post: operations["post~community.check_in"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1757,57 +2266,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/staff/communities/{community_id}/events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Create an event with sign-up (a booking-engine slot with a waitlist) */
-        post: operations["post~community.create_event"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/staff/communities/{community_id}/reports": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Reports in my community */
-        get: operations["get~community.staff_reports"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/communities/{community_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One community */
-        get: operations["get~community.get_community"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/staff/memberships/{membership_id}/verify": {
         parameters: {
             query?: never;
@@ -1825,24 +2283,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/communities/{community_id}/notices": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A community's notices: pinned first, newest next (members-only ones to members) */
-        get: operations["get~community.list_notices"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/community/reports/{report_id}/me-too": {
+    "/api/v1/staff/notices/{notice_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1851,63 +2292,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 'Me too': follow an open report instead of filing another */
-        post: operations["post~community.me_too"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/staff/reports/{report_id}/status": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Move a report: in_progress, resolved, closed (with a note) or duplicate (duplicate_of) */
-        post: operations["post~community.change_status"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/community/events/{event_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One event with its remaining places */
-        get: operations["get~community.get_event"];
-        put?: never;
         post?: never;
-        delete?: never;
+        /** Withdraw a notice */
+        delete: operations["delete~community.withdraw_notice"];
         options?: never;
         head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/staff/events/{event_id}/signups": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Who signed up for an event */
-        get: operations["get~community.signups"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
+        /** Edit, pin or reschedule a notice (changed text is checked again) */
+        patch: operations["patch~community.update_notice"];
         trace?: never;
     };
     "/api/v1/communities/{community_id}/events": {
@@ -1919,40 +2310,6 @@ export interface paths {
         };
         /** Upcoming events of a community (sign up via POST /api/v1/bookings with the slot id) */
         get: operations["get~community.list_events"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/notices/{notice_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One notice (a member's read is recorded) */
-        get: operations["get~community.get_notice"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/community/files/{file_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A report photo or notice attachment */
-        get: operations["get~community.get_file"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1978,32 +2335,15 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/staff/events/{event_id}/check-in": {
+    "/api/v1/notices/{notice_id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        put?: never;
-        /** Check a resident in by the code on their phone */
-        post: operations["post~community.check_in"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/staff/notices/{notice_id}/reads": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Who has read a notice (read receipts) */
-        get: operations["get~community.notice_reads"];
+        /** One notice (a member's read is recorded) */
+        get: operations["get~community.get_notice"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2012,15 +2352,151 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/open311/v2/requests/{name}": {
+    "/api/v1/community/reports/{report_id}/privacy": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** GeoReport v2: one service request ({id}.json|.xml) */
-        get: operations["get~open311.get_request"];
+        get?: never;
+        put?: never;
+        /** Keep my report off the public Open311 feed (or put it back) */
+        post: operations["post~community.report_privacy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/reports/{report_id}/publication": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decide what the public Open311 feed shows of a report: description (scrubbed), photos */
+        post: operations["post~community.publish_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{community_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One community */
+        get: operations["get~community.get_community"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/communities/{community_id}/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reports in my community */
+        get: operations["get~community.staff_reports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/community/reports/{report_id}/me-too": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 'Me too': follow an open report instead of filing another */
+        post: operations["post~community.me_too"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/events/{event_id}/signups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who signed up for an event */
+        get: operations["get~community.signups"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/communities/{community_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Residents of my community (e.g. ?status=pending to verify) */
+        get: operations["get~community.list_members"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/reports/{report_id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move a report: in_progress, resolved, closed (with a note) or duplicate (duplicate_of) */
+        post: operations["post~community.change_status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/community/files/{file_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A report photo or notice attachment */
+        get: operations["get~community.get_file"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2040,7 +2516,444 @@ export interface paths {
         put?: never;
         post?: never;
         /** Revoke a partner api key */
-        delete: operations["delete~open311.revoke_key"];
+        delete: operations["delete~open311_admin.revoke_key"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/enrollments/{application_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An application with its timeline and result */
+        get: operations["get~education.get_application"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/enrollments/{application_id}/materials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a document (multipart: material_code, file)
+         * @description PDF, JPEG, PNG or WebP (judged by content), at most 5 MB; drafts and open 补充材料.
+         */
+        post: operations["post~education.upload_material"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/enrollments/{application_id}/supplement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer a 补充材料 request (upload first) */
+        post: operations["post~education.answer_supplement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/enrollments/{application_id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraw before a result */
+        post: operations["post~education.withdraw_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/enrollments/{application_id}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Submit a complete draft (registration phase only) */
+        post: operations["post~education.submit_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/rounds/{round_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One enrollment round */
+        get: operations["get~education.get_round"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/schools/{school_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One school with its districts and admission plans */
+        get: operations["get~education.get_school"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education/rounds/{round_id}/lotteries/{school_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A school's 电脑随机派位: commitment, revealed seed, inputs and result (verifiable)
+         * @description Before the draw only the commitment (SHA-256 of the seed) is shown. Entries are application ids only. Recompute with `citizen-api education verify-lottery ROUND SCHOOL`.
+         */
+        get: operations["get~education.get_lottery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{user_id}/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a user a role (admin)
+         * @description community_staff needs a community id as scope, dept_operator a department code.
+         */
+        post: operations["post~accounts.grant_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/family-invitations/{code}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept a family invitation (the represented person) */
+        post: operations["post~accounts.accept_invitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/family/{grant_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a family proxy */
+        delete: operations["delete~accounts.revoke_family"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{user_id}/roles/{role}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Take a role away (admin) */
+        delete: operations["delete~accounts.revoke_role"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/resources/{resource_id}/slots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A day's slots with the places remaining */
+        get: operations["get~bookings.list_slots"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/{booking_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a booking */
+        post: operations["post~bookings.cancel_booking"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/{booking_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Staff: approve or deny a booking that needs approval */
+        post: operations["post~bookings.decide"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/slots/{slot_id}/waitlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Join the waitlist of a full slot */
+        post: operations["post~bookings.join_waitlist"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/resources/{resource_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A bookable resource and its rules */
+        get: operations["get~bookings.get_resource"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/resources/{resource_id}/bookings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Staff: the bookings of a resource */
+        get: operations["get~bookings.resource_bookings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/{booking_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm a held booking before its hold runs out */
+        post: operations["post~bookings.confirm_booking"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/{booking_id}/check-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Staff: check a person in by their code */
+        post: operations["post~bookings.check_in"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/{booking_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A booking with its check-in code */
+        get: operations["get~bookings.get_booking"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/{system}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Status callback from a departmental system (HMAC-signed)
+         * @description Signed like our calls to them; an event id seen before changes nothing.
+         */
+        post: operations["post~gov_callbacks.callback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tourism/scenic-areas/{area_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A scenic area: text, hours, tickets, today's availability and live crowd */
+        get: operations["get~tourism.show_area"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tourism/scenic-areas/{area_id}/crowd": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live crowd: level green/yellow/orange/red at 80/90/100% of instantaneous capacity */
+        get: operations["get~tourism.crowd"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tourism/scenic-areas/{area_id}/slots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Timed-entry slots of a day (book them with POST /api/v1/tourism/bookings) */
+        get: operations["get~tourism.slots"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2055,6 +2968,23 @@ export interface paths {
         };
         /** GeoReport v2: service definition ({code}.json|.xml) */
         get: operations["get~open311.service_definition"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/media/{report_id}/{index}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A reviewed photo of a public service request (signed link from media_url, expires) */
+        get: operations["get~open311.media"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2080,6 +3010,148 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/open311/v2/requests/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GeoReport v2: one service request ({id}.json|.xml) */
+        get: operations["get~open311.get_request"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/hospitals/{hospital_id}/departments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A hospital's clinics (科室) */
+        get: operations["get~care.list_departments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/doctors/{doctor_id}/slots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A doctor's slots on a day (book them through POST /bookings)
+         * @description status: open, closed, stopped (停诊) or not_released (放号 at the hospital's hour, see releases_at).
+         */
+        get: operations["get~care.doctor_slots"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/appointments/{booking_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The hospital appointment behind a booking: clinic, doctor, queue number
+         * @description Visible only to the patient, the booker, their care proxies and that hospital's staff.
+         */
+        get: operations["get~care.get_appointment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/eldercare/orders/{order_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A home-care order with its progress */
+        get: operations["get~care.get_order"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/departments/{department_id}/doctors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A clinic's doctors with titles and fees */
+        get: operations["get~care.list_doctors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/eldercare/orders/{order_id}/rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rate a completed service (once) */
+        post: operations["post~care.rate_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/care/staff/assessments/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Staff: record a disability assessment (失能评估) */
+        put: operations["put~care.assess"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ops/outbox/{message_id}/retry": {
         parameters: {
             query?: never;
@@ -2097,7 +3169,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/sandbox/gov_platform/api/cases/{ref}/supplements": {
+    "/sandbox/gov_platform/__advance/{ref}": {
         parameters: {
             query?: never;
             header?: never;
@@ -2106,42 +3178,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Supplement */
-        post: operations["post~sandbox_gov_platform_c157d03f.supplement"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/sandbox/gov_platform/__replay/{ref}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Replay */
-        post: operations["post~sandbox_gov_platform_c157d03f.replay"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/sandbox/gov_platform/api/cases/{ref}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Show */
-        get: operations["get~sandbox_gov_platform_c157d03f.show"];
-        put?: never;
-        post?: never;
+        /** Advance */
+        post: operations["post~sandbox_gov_platform_1167b599.advance"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2158,14 +3196,14 @@ export interface paths {
         get?: never;
         put?: never;
         /** Withdrawal */
-        post: operations["post~sandbox_gov_platform_c157d03f.withdrawal"];
+        post: operations["post~sandbox_gov_platform_1167b599.withdrawal"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/sandbox/gov_platform/__advance/{ref}": {
+    "/sandbox/gov_platform/api/cases/{ref}/supplements": {
         parameters: {
             query?: never;
             header?: never;
@@ -2174,8 +3212,42 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Advance */
-        post: operations["post~sandbox_gov_platform_c157d03f.advance"];
+        /** Supplement */
+        post: operations["post~sandbox_gov_platform_1167b599.supplement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/gov_platform/__replay/{ref}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replay */
+        post: operations["post~sandbox_gov_platform_1167b599.replay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/gov_platform/api/cases/{ref}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show */
+        get: operations["get~sandbox_gov_platform_1167b599.show"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2191,7 +3263,7 @@ export interface paths {
         };
         get?: never;
         /** Pin */
-        put: operations["put~sandbox_ticketing_79e90793.pin"];
+        put: operations["put~sandbox_ticketing_a3151cd2.pin"];
         post?: never;
         delete?: never;
         options?: never;
@@ -2207,11 +3279,11 @@ export interface paths {
             cookie?: never;
         };
         /** Show */
-        get: operations["get~sandbox_ticketing_79e90793.show"];
+        get: operations["get~sandbox_ticketing_a3151cd2.show"];
         put?: never;
         post?: never;
         /** Void */
-        delete: operations["delete~sandbox_ticketing_79e90793.void"];
+        delete: operations["delete~sandbox_ticketing_a3151cd2.void"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2227,7 +3299,229 @@ export interface paths {
         get?: never;
         put?: never;
         /** Passes */
-        post: operations["post~sandbox_ticketing_79e90793.passes"];
+        post: operations["post~sandbox_ticketing_a3151cd2.passes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/his/fhir/Appointment/{appointment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read Appointment */
+        get: operations["get~sandbox_his_35e1fb23.read_appointment"];
+        /** Update Appointment */
+        put: operations["put~sandbox_his_35e1fb23.update_appointment"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/his/__stop/{schedule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop */
+        post: operations["post~sandbox_his_35e1fb23.stop"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/his/__arrive/{appointment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Arrive */
+        post: operations["post~sandbox_his_35e1fb23.arrive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/his/__noshow/{appointment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Noshow */
+        post: operations["post~sandbox_his_35e1fb23.noshow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/eldercare/api/orders/{ref}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show */
+        get: operations["get~sandbox_eldercare_cf1c8aed.show"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/eldercare/__replay/{ref}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replay */
+        post: operations["post~sandbox_eldercare_cf1c8aed.replay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/eldercare/api/orders/{ref}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel */
+        post: operations["post~sandbox_eldercare_cf1c8aed.cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/eldercare/__advance/{ref}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Advance */
+        post: operations["post~sandbox_eldercare_cf1c8aed.advance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/education_bureau/api/applications/{ref}/supplements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Supplement */
+        post: operations["post~sandbox_education_bureau_68b0a251.supplement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/education_bureau/api/applications/{ref}/withdrawal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdrawal */
+        post: operations["post~sandbox_education_bureau_68b0a251.withdrawal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/education_bureau/api/applications/{ref}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show */
+        get: operations["get~sandbox_education_bureau_68b0a251.show"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/education_bureau/__review/{ref}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Review */
+        post: operations["post~sandbox_education_bureau_68b0a251.review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/education_bureau/__replay/{ref}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replay */
+        post: operations["post~sandbox_education_bureau_68b0a251.replay"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2241,11 +3535,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Open311 Unknown */
-        get: operations["get~open311.open311_unknown_get__open311_v2_rest_"];
+        /** Unknown */
+        get: operations["get~open311.unknown_get__open311_v2_rest_"];
         put?: never;
-        /** Open311 Unknown */
-        post: operations["get~open311.open311_unknown"];
+        /** Unknown */
+        post: operations["get~open311.unknown"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2440,6 +3734,1036 @@ export interface operations {
             };
         };
     };
+    "get~gov.list_items": {
+        parameters: {
+            query?: {
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                /** @description name (any language), code or pinyin */
+                q?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                category?: {
+                    $defs?: {
+                        ItemCategory?: {
+                            /** @default The department-side grouping of the service guide (label: message id gov.category.<value>). */
+                            description?: string;
+                            enum?: (string)[];
+                            /** @default ItemCategory */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    anyOf?: ({
+                        /** @default #/$defs/ItemCategory */
+                        $ref?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                department?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                /** @description life event (一件事) */
+                theme?: {
+                    $defs?: {
+                        ItemTheme?: {
+                            /** @default Life events (一件事) a citizen thinks in (label: message id gov.theme.<value>). */
+                            description?: string;
+                            enum?: (string)[];
+                            /** @default ItemTheme */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    anyOf?: ({
+                        /** @default #/$defs/ItemTheme */
+                        $ref?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~gov.create_application": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /** Item Code */
+                    item_code?: string;
+                    /**
+                     * Form
+                     * @description the applicant's answers
+                     */
+                    form?: {
+                        [key: string]: (string | number | boolean) | null;
+                    };
+                    /**
+                     * Submit
+                     * @description submit at once; false keeps a draft to add materials to
+                     * @default true
+                     */
+                    submit?: boolean;
+                    /**
+                     * Materials
+                     * @description files uploaded first (POST /api/v1/gov/uploads), attached to the case in one step
+                     */
+                    materials?: {
+                        model_config?: {
+                            /** @default forbid */
+                            extra?: string;
+                            /** @default true */
+                            str_strip_whitespace?: boolean;
+                        };
+                        /** Material Code */
+                        material_code?: string;
+                        /**
+                         * Upload Id
+                         * @description id from POST /api/v1/gov/uploads
+                         */
+                        upload_id?: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** Ref */
+                        ref?: string;
+                        /** Item Code */
+                        item_code?: string;
+                        /** Item Name */
+                        item_name?: string;
+                        /** Department */
+                        department?: string;
+                        /** @enum {string} */
+                        status?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
+                        /** Status Label */
+                        status_label?: string;
+                        /**
+                         * For Member
+                         * Format: uuid
+                         */
+                        for_member?: (string | null) | null;
+                        /**
+                         * Due Date
+                         * Format: date
+                         */
+                        due_date?: (string | null) | null;
+                        /** Overdue */
+                        overdue?: boolean;
+                        /**
+                         * Submitted At
+                         * Format: date-time
+                         */
+                        submitted_at?: (string | null) | null;
+                        /**
+                         * Completed At
+                         * Format: date-time
+                         */
+                        completed_at?: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at?: string;
+                        /** Form Fields */
+                        form_fields?: string[];
+                        /** Supplement */
+                        supplement?: ({
+                            [key: string]: unknown;
+                        } | {
+                            [key: string]: unknown;
+                        } | null) | null;
+                        /** Note */
+                        note?: string;
+                        /** Platform Ref */
+                        platform_ref?: (string | null) | null;
+                        /** Delivered */
+                        delivered?: boolean;
+                        /**
+                         * Accepted At
+                         * Format: date-time
+                         */
+                        accepted_at?: (string | null) | null;
+                        /** Materials */
+                        materials?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** Material Code */
+                            material_code?: string;
+                            /** Content Type */
+                            content_type?: string;
+                            /**
+                             * Size
+                             * Format: int32
+                             */
+                            size?: number;
+                            /** Sha256 */
+                            sha256?: string;
+                            /** Filename */
+                            filename?: string;
+                            /** For Supplement */
+                            for_supplement?: boolean;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                        }[];
+                        /** Timeline */
+                        timeline?: {
+                            /** @enum {string} */
+                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated" | "callback_refused";
+                            /** Label */
+                            label?: string;
+                            /** @enum {string} */
+                            status_from?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
+                            /** @enum {string} */
+                            status_to?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
+                            /** Actor */
+                            actor?: string;
+                            /** Note */
+                            note?: string;
+                            /** Data */
+                            data?: {
+                                [key: string]: unknown;
+                            };
+                            /**
+                             * At
+                             * Format: date-time
+                             */
+                            at?: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "get~gov.follow_ups": {
+        parameters: {
+            query?: {
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                status?: {
+                    $defs?: {
+                        FollowUpStatus?: {
+                            enum?: (string)[];
+                            /** @default FollowUpStatus */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    anyOf?: ({
+                        /** @default #/$defs/FollowUpStatus */
+                        $ref?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~gov.my_cases": {
+        parameters: {
+            query?: {
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~gov.upload_first": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** Content Type */
+                        content_type?: string;
+                        /**
+                         * Size
+                         * Format: int32
+                         */
+                        size?: number;
+                        /** Sha256 */
+                        sha256?: string;
+                        /** Filename */
+                        filename?: string;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Expires At
+                         * Format: date-time
+                         * @description unused uploads are deleted after this
+                         */
+                        expires_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "get~gov.list_halls": {
+        parameters: {
+            query?: {
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~community.my_membership": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Community Id */
+                        community_id?: string;
+                        /** @enum {string} */
+                        status?: "pending" | "verified" | "rejected";
+                        /**
+                         * Verified At
+                         * Format: date-time
+                         */
+                        verified_at?: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "post~community.join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /** Community Id */
+                    community_id?: string;
+                    /**
+                     * Address
+                     * @description home address (encrypted; for verification)
+                     * @default null
+                     */
+                    address?: (string | null) | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Community Id */
+                        community_id?: string;
+                        /** @enum {string} */
+                        status?: "pending" | "verified" | "rejected";
+                        /**
+                         * Verified At
+                         * Format: date-time
+                         */
+                        verified_at?: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "post~community.upload": {
+        parameters: {
+            query?: {
+                /** @description attachment also accepts PDF (notices) */
+                kind?: {
+                    enum?: (string)[];
+                    /** @default string */
+                    type?: string;
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Url */
+                        url?: string;
+                        /** Content Type */
+                        content_type?: string;
+                        /**
+                         * Size
+                         * Format: int32
+                         */
+                        size?: number;
+                        /** Name */
+                        name?: string;
+                    };
+                };
+            };
+        };
+    };
+    "get~community.similar": {
+        parameters: {
+            query: {
+                category: {
+                    /** @default 随手拍 categories; also the Open311 service_code of each. */
+                    description?: string;
+                    enum?: (string)[];
+                    /** @default ReportCategory */
+                    title?: string;
+                    /** @default string */
+                    type?: string;
+                };
+                lat: {
+                    /** @default number */
+                    type?: string;
+                };
+                lng: {
+                    /** @default number */
+                    type?: string;
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~community.my_reports": {
+        parameters: {
+            query?: {
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~community.create_report": {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /** @enum {string} */
+                    category?: "road_damage" | "streetlight" | "garbage" | "water_leak" | "illegal_parking" | "greenery" | "noise" | "other";
+                    /** Description */
+                    description?: string;
+                    /**
+                     * Lat
+                     * Format: float
+                     * @default null
+                     */
+                    lat?: (number | null) | null;
+                    /**
+                     * Lng
+                     * Format: float
+                     * @default null
+                     */
+                    lng?: (number | null) | null;
+                    /**
+                     * Address
+                     * @default null
+                     */
+                    address?: (string | null) | null;
+                    /**
+                     * Community Id
+                     * @default null
+                     */
+                    community_id?: (string | null) | null;
+                    /**
+                     * Photos
+                     * @description file ids from POST /api/v1/community/uploads
+                     */
+                    photos?: string[];
+                    /**
+                     * Contact Phone
+                     * @default null
+                     */
+                    contact_phone?: (string | null) | null;
+                    /**
+                     * Confirm New
+                     * @description submit even when similar reports are nearby (else 409)
+                     * @default false
+                     */
+                    confirm_new?: boolean;
+                    /**
+                     * Private
+                     * @description keep the report off the public Open311 feed
+                     * @default false
+                     */
+                    private?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Community Id */
+                        community_id?: string;
+                        /** Community Name */
+                        community_name?: string;
+                        /** @enum {string} */
+                        category?: "road_damage" | "streetlight" | "garbage" | "water_leak" | "illegal_parking" | "greenery" | "noise" | "other";
+                        /** Category Label */
+                        category_label?: string;
+                        /** Description */
+                        description?: string;
+                        location?: ({
+                            /**
+                             * Lat
+                             * Format: float
+                             */
+                            lat?: number;
+                            /**
+                             * Lng
+                             * Format: float
+                             */
+                            lng?: number;
+                        } | unknown | null) | null;
+                        /** Address */
+                        address?: (string | null) | null;
+                        /** Contact Phone */
+                        contact_phone?: (string | null) | null;
+                        /** Photos */
+                        photos?: string[];
+                        /** @enum {string} */
+                        status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                        /** Status Label */
+                        status_label?: string;
+                        /** Status Notes */
+                        status_notes?: (string | null) | null;
+                        /** Duplicate Of */
+                        duplicate_of?: (string | null) | null;
+                        /**
+                         * Me Too Count
+                         * Format: int32
+                         */
+                        me_too_count?: number;
+                        /** My Role */
+                        my_role?: string;
+                        /** Fixed Confirmed */
+                        fixed_confirmed?: (boolean | null) | null;
+                        /** Awaiting Feedback */
+                        awaiting_feedback?: boolean;
+                        /**
+                         * Reopen Count
+                         * Format: int32
+                         */
+                        reopen_count?: number;
+                        /** History */
+                        history?: {
+                            /** @enum {string} */
+                            from_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                            /** @enum {string} */
+                            to_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                            /** Note */
+                            note?: (string | null) | null;
+                            /**
+                             * At
+                             * Format: date-time
+                             */
+                            at?: string;
+                        }[];
+                        /**
+                         * Private
+                         * @description kept off the public Open311 feed by the reporter
+                         */
+                        private?: boolean;
+                        /**
+                         * Public Description
+                         * @description what the public feed shows (staff approved, scrubbed)
+                         */
+                        public_description?: (string | null) | null;
+                        /**
+                         * Photos Public
+                         * @description the photos were reviewed for the public feed
+                         */
+                        photos_public?: boolean;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "get~community.list_communities": {
+        parameters: {
+            query?: {
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                /** @description lat,lng — nearest first, with distance_m */
+                near?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                /** @description sub-district/town code, e.g. qinyuan */
+                region?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~open311_admin.list_keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~open311_admin.issue_key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /** Partner */
+                    partner?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Partner */
+                        partner?: string;
+                        /** Key Prefix */
+                        key_prefix?: string;
+                        /**
+                         * Api Key
+                         * @description shown once, at issue
+                         * @default null
+                         */
+                        api_key: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Last Used At
+                         * Format: date-time
+                         */
+                        last_used_at?: (string | null) | null;
+                        /**
+                         * Revoked At
+                         * Format: date-time
+                         */
+                        revoked_at?: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
     "get~search.search": {
         parameters: {
             query: {
@@ -2511,6 +4835,709 @@ export interface operations {
             };
         };
     };
+    "get~education.list_applications": {
+        parameters: {
+            query?: {
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~education.create_application": {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Round Id
+                     * @description round id or code
+                     */
+                    round_id?: string;
+                    /**
+                     * School Id
+                     * @description school id or code
+                     */
+                    school_id?: string;
+                    /** Child Name */
+                    child_name?: string;
+                    /**
+                     * Child Id Number
+                     * @description 居民身份证号码 (GB 11643)
+                     */
+                    child_id_number?: string;
+                    /** @enum {string} */
+                    relation?: "father" | "mother" | "guardian";
+                    /** @enum {string} */
+                    category?: "hukou_and_property" | "hukou_only" | "property_only" | "migrant";
+                    /**
+                     * Address
+                     * @description the family's home address
+                     */
+                    address?: string;
+                    /**
+                     * Residence Permit Number
+                     * @description 居住证 (随迁子女)
+                     * @default null
+                     */
+                    residence_permit_number?: (string | null) | null;
+                    /**
+                     * Social Insurance Months
+                     * Format: int32
+                     * @default null
+                     */
+                    social_insurance_months?: (number | null) | null;
+                    /**
+                     * Consent
+                     * @description the guardian's separate consent to processing the child's data
+                     */
+                    consent?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** Ref */
+                        ref?: string;
+                        /**
+                         * Round Id
+                         * Format: uuid
+                         */
+                        round_id?: string;
+                        /** Round Code */
+                        round_code?: string;
+                        /**
+                         * School Id
+                         * Format: uuid
+                         */
+                        school_id?: string;
+                        /** School Name */
+                        school_name?: string;
+                        /** @enum {string} */
+                        status?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                        /** Status Name */
+                        status_name?: string;
+                        /** @enum {string} */
+                        category?: "hukou_and_property" | "hukou_only" | "property_only" | "migrant";
+                        /** @enum {string} */
+                        relation?: "father" | "mother" | "guardian";
+                        /**
+                         * Child Name
+                         * @description masked
+                         */
+                        child_name?: string;
+                        /**
+                         * Child Id Number
+                         * @description masked
+                         */
+                        child_id_number?: string;
+                        /**
+                         * Address
+                         * @description masked
+                         */
+                        address?: string;
+                        /**
+                         * Social Insurance Months
+                         * Format: int32
+                         */
+                        social_insurance_months?: (number | null) | null;
+                        /** Delivered */
+                        delivered?: boolean;
+                        /** Supplement */
+                        supplement?: ({
+                            [key: string]: unknown;
+                        } | {
+                            [key: string]: unknown;
+                        } | null) | null;
+                        /** Reason */
+                        reason?: string;
+                        /** Required Materials */
+                        required_materials?: string[];
+                        /** Materials */
+                        materials?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** Material Code */
+                            material_code?: string;
+                            /** Content Type */
+                            content_type?: string;
+                            /**
+                             * Size
+                             * Format: int32
+                             */
+                            size?: number;
+                            /** Sha256 */
+                            sha256?: string;
+                            /** For Supplement */
+                            for_supplement?: boolean;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                        }[];
+                        /**
+                         * Guardians
+                         * Format: int32
+                         */
+                        guardians?: number;
+                        /** Result School Name */
+                        result_school_name?: (string | null) | null;
+                        /**
+                         * Report On
+                         * Format: date
+                         */
+                        report_on?: (string | null) | null;
+                        /**
+                         * Lottery Rank
+                         * Format: int32
+                         */
+                        lottery_rank?: (number | null) | null;
+                        /**
+                         * Submitted At
+                         * Format: date-time
+                         */
+                        submitted_at?: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /** Timeline */
+                        timeline?: {
+                            /** @enum {string} */
+                            status_from?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                            /** @enum {string} */
+                            status_to?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                            /** Actor */
+                            actor?: string;
+                            /** Note */
+                            note?: string;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "get~education.lookup_district": {
+        parameters: {
+            query?: {
+                /** @description a home address as people write it */
+                address?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                lat?: {
+                    anyOf?: ({
+                        /** @default number */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                lng?: {
+                    anyOf?: ({
+                        /** @default number */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                level?: {
+                    $defs?: {
+                        SchoolLevel?: {
+                            enum?: (string)[];
+                            /** @default SchoolLevel */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    anyOf?: ({
+                        /** @default #/$defs/SchoolLevel */
+                        $ref?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Matches */
+                        matches?: {
+                            school?: {
+                                /** Id */
+                                id?: string;
+                                /** Code */
+                                code?: string;
+                                /** Name */
+                                name?: string;
+                                /** @enum {string} */
+                                ownership?: "public" | "private";
+                                /** @enum {string} */
+                                level?: "primary" | "junior";
+                                /** Address */
+                                address?: string;
+                                /** Phone */
+                                phone?: string;
+                            };
+                            district?: {
+                                /** Id */
+                                id?: string;
+                                /** Code */
+                                code?: string;
+                                /** Name */
+                                name?: string;
+                            };
+                            /** @enum {string} */
+                            basis?: "compound" | "street" | "village" | "polygon";
+                            /** Matched */
+                            matched?: string;
+                            /**
+                             * Reason
+                             * @description why this school serves the query, in the caller's language
+                             */
+                            reason?: string;
+                            /**
+                             * Distance To Edge M
+                             * Format: float
+                             * @default null
+                             */
+                            distance_to_edge_m: (number | null) | null;
+                        }[];
+                        /**
+                         * Ambiguous
+                         * @description two or more schools of one level could serve it (多校划片 or a split compound)
+                         */
+                        ambiguous?: boolean;
+                        /**
+                         * Boundary
+                         * @description the point lies within 30 m of a district edge
+                         */
+                        boundary?: boolean;
+                        /** Nearby */
+                        nearby?: {
+                            school?: {
+                                /** Id */
+                                id?: string;
+                                /** Code */
+                                code?: string;
+                                /** Name */
+                                name?: string;
+                                /** @enum {string} */
+                                ownership?: "public" | "private";
+                                /** @enum {string} */
+                                level?: "primary" | "junior";
+                                /** Address */
+                                address?: string;
+                                /** Phone */
+                                phone?: string;
+                            };
+                            district?: {
+                                /** Id */
+                                id?: string;
+                                /** Code */
+                                code?: string;
+                                /** Name */
+                                name?: string;
+                            };
+                            /** @enum {string} */
+                            basis?: "compound" | "street" | "village" | "polygon";
+                            /** Matched */
+                            matched?: string;
+                            /**
+                             * Reason
+                             * @description why this school serves the query, in the caller's language
+                             */
+                            reason?: string;
+                            /**
+                             * Distance To Edge M
+                             * Format: float
+                             * @default null
+                             */
+                            distance_to_edge_m: (number | null) | null;
+                        }[];
+                        /**
+                         * Hint
+                         * @description what to do about an ambiguous, boundary or empty answer
+                         * @default null
+                         */
+                        hint: (string | null) | null;
+                        /**
+                         * Hint Code
+                         * @default null
+                         */
+                        hint_code: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~education.review_queue": {
+        parameters: {
+            query?: {
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                status?: {
+                    $defs?: {
+                        ApplicationStatus?: {
+                            /** @default An application's life (label: education.status.<value>). */
+                            description?: string;
+                            enum?: (string)[];
+                            /** @default ApplicationStatus */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    anyOf?: ({
+                        /** @default #/$defs/ApplicationStatus */
+                        $ref?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~education.link_guardian": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /** Child Name */
+                    child_name?: string;
+                    /** Child Id Number */
+                    child_id_number?: string;
+                    /** @enum {string} */
+                    relation?: "father" | "mother" | "guardian";
+                    /** Consent */
+                    consent?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~education.list_rounds": {
+        parameters: {
+            query?: {
+                level?: {
+                    $defs?: {
+                        SchoolLevel?: {
+                            enum?: (string)[];
+                            /** @default SchoolLevel */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    anyOf?: ({
+                        /** @default #/$defs/SchoolLevel */
+                        $ref?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~education.list_schools": {
+        parameters: {
+            query?: {
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                level?: {
+                    $defs?: {
+                        SchoolLevel?: {
+                            enum?: (string)[];
+                            /** @default SchoolLevel */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    anyOf?: ({
+                        /** @default #/$defs/SchoolLevel */
+                        $ref?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                ownership?: {
+                    $defs?: {
+                        SchoolOwnership?: {
+                            enum?: (string)[];
+                            /** @default SchoolOwnership */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    anyOf?: ({
+                        /** @default #/$defs/SchoolOwnership */
+                        $ref?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~platform.health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Status */
+                        status?: string;
+                    };
+                };
+            };
+        };
+    };
+    "get~platform.metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     "get~platform.ready": {
         parameters: {
             query?: never;
@@ -2538,25 +5565,289 @@ export interface operations {
             };
         };
     };
-    "get~platform.metrics": {
+    "post~accounts.refresh": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /** Refresh Token */
+                    refresh_token?: string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
-            default: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** Access Token */
+                        access_token?: string;
+                        /** Refresh Token */
+                        refresh_token?: string;
+                        /**
+                         * Token Type
+                         * @default Bearer
+                         */
+                        token_type: string;
+                        /**
+                         * Expires In
+                         * Format: int32
+                         */
+                        expires_in?: number;
+                        user?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** @enum {string} */
+                            level?: "wechat" | "phone" | "real_name";
+                            /** Locale */
+                            locale?: (string | null) | null;
+                            /** Elder Mode */
+                            elder_mode?: boolean;
+                            /** Notification Prefs */
+                            notification_prefs?: {
+                                [key: string]: boolean;
+                            };
+                            /**
+                             * Phone
+                             * @description masked, e.g. 138****5678
+                             * @default null
+                             */
+                            phone: (string | null) | null;
+                            /**
+                             * Name
+                             * @description masked, e.g. 张**
+                             * @default null
+                             */
+                            name: (string | null) | null;
+                            /**
+                             * Id Number
+                             * @description masked, e.g. 4190**********1230
+                             * @default null
+                             */
+                            id_number: (string | null) | null;
+                            /** Roles */
+                            roles?: {
+                                [key: string]: string[];
+                            };
+                            /** Privacy Policy Version */
+                            privacy_policy_version?: (string | null) | null;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                        };
+                    };
+                };
             };
         };
     };
-    "get~platform.health": {
+    "post~accounts.bind_phone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Code
+                     * @default null
+                     */
+                    code?: (string | null) | null;
+                    /**
+                     * Encrypted Data
+                     * @default null
+                     */
+                    encrypted_data?: (string | null) | null;
+                    /**
+                     * Iv
+                     * @default null
+                     */
+                    iv?: (string | null) | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** @enum {string} */
+                        level?: "wechat" | "phone" | "real_name";
+                        /** Locale */
+                        locale?: (string | null) | null;
+                        /** Elder Mode */
+                        elder_mode?: boolean;
+                        /** Notification Prefs */
+                        notification_prefs?: {
+                            [key: string]: boolean;
+                        };
+                        /**
+                         * Phone
+                         * @description masked, e.g. 138****5678
+                         * @default null
+                         */
+                        phone: (string | null) | null;
+                        /**
+                         * Name
+                         * @description masked, e.g. 张**
+                         * @default null
+                         */
+                        name: (string | null) | null;
+                        /**
+                         * Id Number
+                         * @description masked, e.g. 4190**********1230
+                         * @default null
+                         */
+                        id_number: (string | null) | null;
+                        /** Roles */
+                        roles?: {
+                            [key: string]: string[];
+                        };
+                        /** Privacy Policy Version */
+                        privacy_policy_version?: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "post~accounts.wechat_login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Code
+                     * @description the code from wx.login()
+                     */
+                    code?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Access Token */
+                        access_token?: string;
+                        /** Refresh Token */
+                        refresh_token?: string;
+                        /**
+                         * Token Type
+                         * @default Bearer
+                         */
+                        token_type: string;
+                        /**
+                         * Expires In
+                         * Format: int32
+                         */
+                        expires_in?: number;
+                        user?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** @enum {string} */
+                            level?: "wechat" | "phone" | "real_name";
+                            /** Locale */
+                            locale?: (string | null) | null;
+                            /** Elder Mode */
+                            elder_mode?: boolean;
+                            /** Notification Prefs */
+                            notification_prefs?: {
+                                [key: string]: boolean;
+                            };
+                            /**
+                             * Phone
+                             * @description masked, e.g. 138****5678
+                             * @default null
+                             */
+                            phone: (string | null) | null;
+                            /**
+                             * Name
+                             * @description masked, e.g. 张**
+                             * @default null
+                             */
+                            name: (string | null) | null;
+                            /**
+                             * Id Number
+                             * @description masked, e.g. 4190**********1230
+                             * @default null
+                             */
+                            id_number: (string | null) | null;
+                            /** Roles */
+                            roles?: {
+                                [key: string]: string[];
+                            };
+                            /** Privacy Policy Version */
+                            privacy_policy_version?: (string | null) | null;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    "get~accounts.verify_audit": {
         parameters: {
             query?: never;
             header?: never;
@@ -2572,8 +5863,250 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Status */
-                        status?: string;
+                        /** Ok */
+                        ok?: boolean;
+                        /**
+                         * Checked
+                         * Format: int32
+                         */
+                        checked?: number;
+                        /**
+                         * Broken Seq
+                         * Format: int32
+                         * @default null
+                         */
+                        broken_seq: (number | null) | null;
+                        /**
+                         * Broken Id
+                         * @default null
+                         */
+                        broken_id: (string | null) | null;
+                        /**
+                         * Reason
+                         * @default null
+                         */
+                        reason: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~accounts.logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Refresh Token
+                     * @default null
+                     */
+                    refresh_token?: (string | null) | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~accounts.list_family": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /**
+                             * Direction
+                             * @description proxy: I may act for `other`; represented: `other` may act for me
+                             * @enum {string}
+                             */
+                            direction?: "proxy" | "represented";
+                            other?: ({
+                                /**
+                                 * Id
+                                 * Format: uuid
+                                 */
+                                id?: string;
+                                /**
+                                 * Name
+                                 * @description masked
+                                 * @default null
+                                 */
+                                name: (string | null) | null;
+                            } | unknown | null) | null;
+                            /** Relation */
+                            relation?: string;
+                            /** Scopes */
+                            scopes?: string[];
+                            /**
+                             * Status
+                             * @enum {string}
+                             */
+                            status?: "pending" | "active" | "expired" | "revoked";
+                            /**
+                             * Expires At
+                             * Format: date-time
+                             */
+                            expires_at?: string;
+                            /**
+                             * Invitation Expires At
+                             * Format: date-time
+                             */
+                            invitation_expires_at?: (string | null) | null;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                            /**
+                             * Accepted At
+                             * Format: date-time
+                             */
+                            accepted_at?: (string | null) | null;
+                        }[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~accounts.invite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /** Scopes */
+                    scopes?: ("bookings" | "cases" | "care")[];
+                    /**
+                     * Relation
+                     * @default parent
+                     * @enum {string}
+                     */
+                    relation?: "parent" | "child" | "spouse" | "sibling" | "grandparent" | "other";
+                    /**
+                     * Valid Days
+                     * Format: int32
+                     * @description how long the grant lasts once accepted
+                     * @default 365
+                     */
+                    valid_days?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /**
+                         * Direction
+                         * @description proxy: I may act for `other`; represented: `other` may act for me
+                         * @enum {string}
+                         */
+                        direction?: "proxy" | "represented";
+                        other?: ({
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /**
+                             * Name
+                             * @description masked
+                             * @default null
+                             */
+                            name: (string | null) | null;
+                        } | unknown | null) | null;
+                        /** Relation */
+                        relation?: string;
+                        /** Scopes */
+                        scopes?: string[];
+                        /**
+                         * Status
+                         * @enum {string}
+                         */
+                        status?: "pending" | "active" | "expired" | "revoked";
+                        /**
+                         * Expires At
+                         * Format: date-time
+                         */
+                        expires_at?: string;
+                        /**
+                         * Invitation Expires At
+                         * Format: date-time
+                         */
+                        invitation_expires_at?: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Accepted At
+                         * Format: date-time
+                         */
+                        accepted_at?: (string | null) | null;
+                        /**
+                         * Invitation Code
+                         * @description give this to the person you will act for; shown once
+                         */
+                        invitation_code?: string;
                     };
                 };
             };
@@ -2777,574 +6310,6 @@ export interface operations {
             };
         };
     };
-    "post~accounts.bind_phone": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /**
-                     * Code
-                     * @default null
-                     */
-                    code?: (string | null) | null;
-                    /**
-                     * Encrypted Data
-                     * @default null
-                     */
-                    encrypted_data?: (string | null) | null;
-                    /**
-                     * Iv
-                     * @default null
-                     */
-                    iv?: (string | null) | null;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Id
-                         * Format: uuid
-                         */
-                        id?: string;
-                        /** @enum {string} */
-                        level?: "wechat" | "phone" | "real_name";
-                        /** Locale */
-                        locale?: (string | null) | null;
-                        /** Elder Mode */
-                        elder_mode?: boolean;
-                        /** Notification Prefs */
-                        notification_prefs?: {
-                            [key: string]: boolean;
-                        };
-                        /**
-                         * Phone
-                         * @description masked, e.g. 138****5678
-                         * @default null
-                         */
-                        phone: (string | null) | null;
-                        /**
-                         * Name
-                         * @description masked, e.g. 张**
-                         * @default null
-                         */
-                        name: (string | null) | null;
-                        /**
-                         * Id Number
-                         * @description masked, e.g. 4190**********1230
-                         * @default null
-                         */
-                        id_number: (string | null) | null;
-                        /** Roles */
-                        roles?: {
-                            [key: string]: string[];
-                        };
-                        /** Privacy Policy Version */
-                        privacy_policy_version?: (string | null) | null;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                    };
-                };
-            };
-        };
-    };
-    "post~accounts.verify_identity": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /** Name */
-                    name?: string;
-                    /**
-                     * Id Number
-                     * @description 18-character mainland ID number
-                     */
-                    id_number?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Id
-                         * Format: uuid
-                         */
-                        id?: string;
-                        /** @enum {string} */
-                        level?: "wechat" | "phone" | "real_name";
-                        /** Locale */
-                        locale?: (string | null) | null;
-                        /** Elder Mode */
-                        elder_mode?: boolean;
-                        /** Notification Prefs */
-                        notification_prefs?: {
-                            [key: string]: boolean;
-                        };
-                        /**
-                         * Phone
-                         * @description masked, e.g. 138****5678
-                         * @default null
-                         */
-                        phone: (string | null) | null;
-                        /**
-                         * Name
-                         * @description masked, e.g. 张**
-                         * @default null
-                         */
-                        name: (string | null) | null;
-                        /**
-                         * Id Number
-                         * @description masked, e.g. 4190**********1230
-                         * @default null
-                         */
-                        id_number: (string | null) | null;
-                        /** Roles */
-                        roles?: {
-                            [key: string]: string[];
-                        };
-                        /** Privacy Policy Version */
-                        privacy_policy_version?: (string | null) | null;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                    };
-                };
-            };
-        };
-    };
-    "get~accounts.list_family": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Items */
-                        items?: {
-                            /**
-                             * Id
-                             * Format: uuid
-                             */
-                            id?: string;
-                            /**
-                             * Direction
-                             * @description proxy: I may act for `other`; represented: `other` may act for me
-                             * @enum {string}
-                             */
-                            direction?: "proxy" | "represented";
-                            other?: ({
-                                /**
-                                 * Id
-                                 * Format: uuid
-                                 */
-                                id?: string;
-                                /**
-                                 * Name
-                                 * @description masked
-                                 * @default null
-                                 */
-                                name: (string | null) | null;
-                            } | unknown | null) | null;
-                            /** Relation */
-                            relation?: string;
-                            /** Scopes */
-                            scopes?: string[];
-                            /**
-                             * Status
-                             * @enum {string}
-                             */
-                            status?: "pending" | "active" | "expired" | "revoked";
-                            /**
-                             * Expires At
-                             * Format: date-time
-                             */
-                            expires_at?: string;
-                            /**
-                             * Invitation Expires At
-                             * Format: date-time
-                             */
-                            invitation_expires_at?: (string | null) | null;
-                            /**
-                             * Created At
-                             * Format: date-time
-                             */
-                            created_at?: string;
-                            /**
-                             * Accepted At
-                             * Format: date-time
-                             */
-                            accepted_at?: (string | null) | null;
-                        }[];
-                        /**
-                         * Next Cursor
-                         * @default null
-                         */
-                        next_cursor: (string | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "post~accounts.invite": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /** Scopes */
-                    scopes?: ("bookings" | "cases" | "care")[];
-                    /**
-                     * Relation
-                     * @default parent
-                     * @enum {string}
-                     */
-                    relation?: "parent" | "child" | "spouse" | "sibling" | "grandparent" | "other";
-                    /**
-                     * Valid Days
-                     * Format: int32
-                     * @description how long the grant lasts once accepted
-                     * @default 365
-                     */
-                    valid_days?: number;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Id
-                         * Format: uuid
-                         */
-                        id?: string;
-                        /**
-                         * Direction
-                         * @description proxy: I may act for `other`; represented: `other` may act for me
-                         * @enum {string}
-                         */
-                        direction?: "proxy" | "represented";
-                        other?: ({
-                            /**
-                             * Id
-                             * Format: uuid
-                             */
-                            id?: string;
-                            /**
-                             * Name
-                             * @description masked
-                             * @default null
-                             */
-                            name: (string | null) | null;
-                        } | unknown | null) | null;
-                        /** Relation */
-                        relation?: string;
-                        /** Scopes */
-                        scopes?: string[];
-                        /**
-                         * Status
-                         * @enum {string}
-                         */
-                        status?: "pending" | "active" | "expired" | "revoked";
-                        /**
-                         * Expires At
-                         * Format: date-time
-                         */
-                        expires_at?: string;
-                        /**
-                         * Invitation Expires At
-                         * Format: date-time
-                         */
-                        invitation_expires_at?: (string | null) | null;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        /**
-                         * Accepted At
-                         * Format: date-time
-                         */
-                        accepted_at?: (string | null) | null;
-                        /**
-                         * Invitation Code
-                         * @description give this to the person you will act for; shown once
-                         */
-                        invitation_code?: string;
-                    };
-                };
-            };
-        };
-    };
-    "post~accounts.refresh": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /** Refresh Token */
-                    refresh_token?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Access Token */
-                        access_token?: string;
-                        /** Refresh Token */
-                        refresh_token?: string;
-                        /**
-                         * Token Type
-                         * @default Bearer
-                         */
-                        token_type: string;
-                        /**
-                         * Expires In
-                         * Format: int32
-                         */
-                        expires_in?: number;
-                        user?: {
-                            /**
-                             * Id
-                             * Format: uuid
-                             */
-                            id?: string;
-                            /** @enum {string} */
-                            level?: "wechat" | "phone" | "real_name";
-                            /** Locale */
-                            locale?: (string | null) | null;
-                            /** Elder Mode */
-                            elder_mode?: boolean;
-                            /** Notification Prefs */
-                            notification_prefs?: {
-                                [key: string]: boolean;
-                            };
-                            /**
-                             * Phone
-                             * @description masked, e.g. 138****5678
-                             * @default null
-                             */
-                            phone: (string | null) | null;
-                            /**
-                             * Name
-                             * @description masked, e.g. 张**
-                             * @default null
-                             */
-                            name: (string | null) | null;
-                            /**
-                             * Id Number
-                             * @description masked, e.g. 4190**********1230
-                             * @default null
-                             */
-                            id_number: (string | null) | null;
-                            /** Roles */
-                            roles?: {
-                                [key: string]: string[];
-                            };
-                            /** Privacy Policy Version */
-                            privacy_policy_version?: (string | null) | null;
-                            /**
-                             * Created At
-                             * Format: date-time
-                             */
-                            created_at?: string;
-                        };
-                    };
-                };
-            };
-        };
-    };
-    "get~accounts.proxy_log": {
-        parameters: {
-            query?: {
-                /** @description page size (at most 100) */
-                limit?: {
-                    /** @default integer */
-                    type?: string;
-                };
-                /** @description next_cursor from the previous page */
-                cursor?: {
-                    anyOf?: ({
-                        /** @default string */
-                        type?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Items */
-                        items?: {
-                            /**
-                             * Id
-                             * Format: uuid
-                             */
-                            id?: string;
-                            proxy?: ({
-                                /**
-                                 * Id
-                                 * Format: uuid
-                                 */
-                                id?: string;
-                                /**
-                                 * Name
-                                 * @description masked
-                                 * @default null
-                                 */
-                                name: (string | null) | null;
-                            } | unknown | null) | null;
-                            /** Scope */
-                            scope?: string;
-                            /** Method */
-                            method?: string;
-                            /** Route */
-                            route?: string;
-                            /**
-                             * Status
-                             * Format: int32
-                             */
-                            status?: number;
-                            /**
-                             * Created At
-                             * Format: date-time
-                             */
-                            created_at?: string;
-                        }[];
-                        /**
-                         * Next Cursor
-                         * @default null
-                         */
-                        next_cursor: (string | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "post~accounts.logout": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /**
-                     * Refresh Token
-                     * @default null
-                     */
-                    refresh_token?: (string | null) | null;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
     "get~accounts.list_audit": {
         parameters: {
             query?: {
@@ -3452,9 +6417,25 @@ export interface operations {
             };
         };
     };
-    "get~accounts.export": {
+    "get~accounts.proxy_log": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3462,15 +6443,60 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description OK */
-            default: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            proxy?: ({
+                                /**
+                                 * Id
+                                 * Format: uuid
+                                 */
+                                id?: string;
+                                /**
+                                 * Name
+                                 * @description masked
+                                 * @default null
+                                 */
+                                name: (string | null) | null;
+                            } | unknown | null) | null;
+                            /** Scope */
+                            scope?: string;
+                            /** Method */
+                            method?: string;
+                            /** Route */
+                            route?: string;
+                            /**
+                             * Status
+                             * Format: int32
+                             */
+                            status?: number;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                        }[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
             };
         };
     };
-    "post~accounts.wechat_login": {
+    "post~accounts.verify_identity": {
         parameters: {
             query?: never;
             header?: never;
@@ -3486,11 +6512,13 @@ export interface operations {
                         /** @default true */
                         str_strip_whitespace?: boolean;
                     };
+                    /** Name */
+                    name?: string;
                     /**
-                     * Code
-                     * @description the code from wx.login()
+                     * Id Number
+                     * @description 18-character mainland ID number
                      */
-                    code?: string;
+                    id_number?: string;
                 };
             };
         };
@@ -3502,72 +6530,56 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Access Token */
-                        access_token?: string;
-                        /** Refresh Token */
-                        refresh_token?: string;
                         /**
-                         * Token Type
-                         * @default Bearer
+                         * Id
+                         * Format: uuid
                          */
-                        token_type: string;
-                        /**
-                         * Expires In
-                         * Format: int32
-                         */
-                        expires_in?: number;
-                        user?: {
-                            /**
-                             * Id
-                             * Format: uuid
-                             */
-                            id?: string;
-                            /** @enum {string} */
-                            level?: "wechat" | "phone" | "real_name";
-                            /** Locale */
-                            locale?: (string | null) | null;
-                            /** Elder Mode */
-                            elder_mode?: boolean;
-                            /** Notification Prefs */
-                            notification_prefs?: {
-                                [key: string]: boolean;
-                            };
-                            /**
-                             * Phone
-                             * @description masked, e.g. 138****5678
-                             * @default null
-                             */
-                            phone: (string | null) | null;
-                            /**
-                             * Name
-                             * @description masked, e.g. 张**
-                             * @default null
-                             */
-                            name: (string | null) | null;
-                            /**
-                             * Id Number
-                             * @description masked, e.g. 4190**********1230
-                             * @default null
-                             */
-                            id_number: (string | null) | null;
-                            /** Roles */
-                            roles?: {
-                                [key: string]: string[];
-                            };
-                            /** Privacy Policy Version */
-                            privacy_policy_version?: (string | null) | null;
-                            /**
-                             * Created At
-                             * Format: date-time
-                             */
-                            created_at?: string;
+                        id?: string;
+                        /** @enum {string} */
+                        level?: "wechat" | "phone" | "real_name";
+                        /** Locale */
+                        locale?: (string | null) | null;
+                        /** Elder Mode */
+                        elder_mode?: boolean;
+                        /** Notification Prefs */
+                        notification_prefs?: {
+                            [key: string]: boolean;
                         };
+                        /**
+                         * Phone
+                         * @description masked, e.g. 138****5678
+                         * @default null
+                         */
+                        phone: (string | null) | null;
+                        /**
+                         * Name
+                         * @description masked, e.g. 张**
+                         * @default null
+                         */
+                        name: (string | null) | null;
+                        /**
+                         * Id Number
+                         * @description masked, e.g. 4190**********1230
+                         * @default null
+                         */
+                        id_number: (string | null) | null;
+                        /** Roles */
+                        roles?: {
+                            [key: string]: string[];
+                        };
+                        /** Privacy Policy Version */
+                        privacy_policy_version?: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
                     };
                 };
             };
         };
     };
-    "get~accounts.verify_audit": {
+    "get~accounts.export": {
         parameters: {
             query?: never;
             header?: never;
@@ -3577,37 +6589,11 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description OK */
-            200: {
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** Ok */
-                        ok?: boolean;
-                        /**
-                         * Checked
-                         * Format: int32
-                         */
-                        checked?: number;
-                        /**
-                         * Broken Seq
-                         * Format: int32
-                         * @default null
-                         */
-                        broken_seq: (number | null) | null;
-                        /**
-                         * Broken Id
-                         * @default null
-                         */
-                        broken_id: (string | null) | null;
-                        /**
-                         * Reason
-                         * @default null
-                         */
-                        reason: (string | null) | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -4018,264 +7004,7 @@ export interface operations {
             };
         };
     };
-    "get~gov.my_cases": {
-        parameters: {
-            query?: {
-                /** @description page size (at most 100) */
-                limit?: {
-                    /** @default integer */
-                    type?: string;
-                };
-                /** @description next_cursor from the previous page */
-                cursor?: {
-                    anyOf?: ({
-                        /** @default string */
-                        type?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-            };
-            header?: {
-                /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Items */
-                        items?: Record<string, never>[];
-                        /**
-                         * Next Cursor
-                         * @default null
-                         */
-                        next_cursor: (string | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "get~gov.list_halls": {
-        parameters: {
-            query?: {
-                /** @description page size (at most 100) */
-                limit?: {
-                    /** @default integer */
-                    type?: string;
-                };
-                /** @description next_cursor from the previous page */
-                cursor?: {
-                    anyOf?: ({
-                        /** @default string */
-                        type?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Items */
-                        items?: Record<string, never>[];
-                        /**
-                         * Next Cursor
-                         * @default null
-                         */
-                        next_cursor: (string | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "get~gov.list_items": {
-        parameters: {
-            query?: {
-                /** @description page size (at most 100) */
-                limit?: {
-                    /** @default integer */
-                    type?: string;
-                };
-                /** @description next_cursor from the previous page */
-                cursor?: {
-                    anyOf?: ({
-                        /** @default string */
-                        type?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-                /** @description name (any language), code or pinyin */
-                q?: {
-                    anyOf?: ({
-                        /** @default string */
-                        type?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-                category?: {
-                    $defs?: {
-                        ItemCategory?: {
-                            /** @default The department-side grouping of the service guide (label: message id gov.category.<value>). */
-                            description?: string;
-                            enum?: (string)[];
-                            /** @default ItemCategory */
-                            title?: string;
-                            /** @default string */
-                            type?: string;
-                        };
-                    };
-                    anyOf?: ({
-                        /** @default #/$defs/ItemCategory */
-                        $ref?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-                department?: {
-                    anyOf?: ({
-                        /** @default string */
-                        type?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-                /** @description life event (一件事) */
-                theme?: {
-                    $defs?: {
-                        ItemTheme?: {
-                            /** @default Life events (一件事) a citizen thinks in (label: message id gov.theme.<value>). */
-                            description?: string;
-                            enum?: (string)[];
-                            /** @default ItemTheme */
-                            title?: string;
-                            /** @default string */
-                            type?: string;
-                        };
-                    };
-                    anyOf?: ({
-                        /** @default #/$defs/ItemTheme */
-                        $ref?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Items */
-                        items?: Record<string, never>[];
-                        /**
-                         * Next Cursor
-                         * @default null
-                         */
-                        next_cursor: (string | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "get~gov.follow_ups": {
-        parameters: {
-            query?: {
-                /** @description page size (at most 100) */
-                limit?: {
-                    /** @default integer */
-                    type?: string;
-                };
-                /** @description next_cursor from the previous page */
-                cursor?: {
-                    anyOf?: ({
-                        /** @default string */
-                        type?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-                status?: {
-                    $defs?: {
-                        FollowUpStatus?: {
-                            enum?: (string)[];
-                            /** @default FollowUpStatus */
-                            title?: string;
-                            /** @default string */
-                            type?: string;
-                        };
-                    };
-                    anyOf?: ({
-                        /** @default #/$defs/FollowUpStatus */
-                        $ref?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Items */
-                        items?: Record<string, never>[];
-                        /**
-                         * Next Cursor
-                         * @default null
-                         */
-                        next_cursor: (string | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "post~gov.create_application": {
+    "post~tourism.book": {
         parameters: {
             query?: never;
             header?: {
@@ -4295,21 +7024,30 @@ export interface operations {
                         /** @default true */
                         str_strip_whitespace?: boolean;
                     };
-                    /** Item Code */
-                    item_code?: string;
+                    /** Slot Id */
+                    slot_id?: string;
                     /**
-                     * Form
-                     * @description the applicant's answers
+                     * Visitors
+                     * @description 1 to 5 real-name visitors
                      */
-                    form?: {
-                        [key: string]: (string | number | boolean) | null;
-                    };
-                    /**
-                     * Submit
-                     * @description submit at once; false keeps a draft to add materials to
-                     * @default true
-                     */
-                    submit?: boolean;
+                    visitors?: {
+                        model_config?: {
+                            /** @default forbid */
+                            extra?: string;
+                            /** @default true */
+                            str_strip_whitespace?: boolean;
+                        };
+                        /**
+                         * Name
+                         * @description real name as on the ID card
+                         */
+                        name?: string;
+                        /**
+                         * Id Number
+                         * @description 18-character resident ID number
+                         */
+                        id_number?: string;
+                    }[];
                 };
             };
         };
@@ -4321,126 +7059,72 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /**
-                         * Id
-                         * Format: uuid
-                         */
+                        /** Id */
                         id?: string;
-                        /** Ref */
-                        ref?: string;
-                        /** Item Code */
-                        item_code?: string;
-                        /** Item Name */
-                        item_name?: string;
-                        /** Department */
-                        department?: string;
-                        /** @enum {string} */
-                        status?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
-                        /** Status Label */
-                        status_label?: string;
-                        /**
-                         * For Member
-                         * Format: uuid
-                         */
-                        for_member?: (string | null) | null;
-                        /**
-                         * Due Date
-                         * Format: date
-                         */
-                        due_date?: (string | null) | null;
-                        /** Overdue */
-                        overdue?: boolean;
-                        /**
-                         * Submitted At
-                         * Format: date-time
-                         */
-                        submitted_at?: (string | null) | null;
-                        /**
-                         * Completed At
-                         * Format: date-time
-                         */
-                        completed_at?: (string | null) | null;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        /**
-                         * Updated At
-                         * Format: date-time
-                         */
-                        updated_at?: string;
-                        /** Form Fields */
-                        form_fields?: string[];
-                        /** Supplement */
-                        supplement?: ({
-                            [key: string]: unknown;
-                        } | {
-                            [key: string]: unknown;
-                        } | null) | null;
-                        /** Note */
-                        note?: string;
-                        /** Platform Ref */
-                        platform_ref?: (string | null) | null;
-                        /** Delivered */
-                        delivered?: boolean;
-                        /**
-                         * Accepted At
-                         * Format: date-time
-                         */
-                        accepted_at?: (string | null) | null;
-                        /** Materials */
-                        materials?: {
-                            /**
-                             * Id
-                             * Format: uuid
-                             */
+                        slot?: {
+                            /** Id */
                             id?: string;
-                            /** Material Code */
-                            material_code?: string;
-                            /** Content Type */
-                            content_type?: string;
+                            /** Resource Id */
+                            resource_id?: string;
+                            /** Start */
+                            start?: string;
+                            /** End */
+                            end?: string;
                             /**
-                             * Size
+                             * Capacity
                              * Format: int32
                              */
-                            size?: number;
-                            /** Sha256 */
-                            sha256?: string;
-                            /** Filename */
-                            filename?: string;
-                            /** For Supplement */
-                            for_supplement?: boolean;
+                            capacity?: number;
                             /**
-                             * Created At
-                             * Format: date-time
+                             * Remaining
+                             * Format: int32
                              */
-                            created_at?: string;
-                        }[];
-                        /** Timeline */
-                        timeline?: {
-                            /** @enum {string} */
-                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated";
-                            /** Label */
-                            label?: string;
-                            /** @enum {string} */
-                            status_from?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
-                            /** @enum {string} */
-                            status_to?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
-                            /** Actor */
-                            actor?: string;
-                            /** Note */
-                            note?: string;
-                            /** Data */
-                            data?: {
-                                [key: string]: unknown;
-                            };
+                            remaining?: number;
                             /**
-                             * At
-                             * Format: date-time
+                             * Status
+                             * @description open | full | closed | past
                              */
-                            at?: string;
+                            status?: string;
+                        };
+                        /** Status */
+                        status?: string;
+                        /**
+                         * Party Size
+                         * Format: int32
+                         */
+                        party_size?: number;
+                        /** For Member */
+                        for_member?: (string | null) | null;
+                        /** Check In Code */
+                        check_in_code?: (string | null) | null;
+                        /** Created At */
+                        created_at?: string;
+                        /** Scenic Area Id */
+                        scenic_area_id?: string;
+                        /** Scenic Area Name */
+                        scenic_area_name?: (string | null) | null;
+                        /** Visitors */
+                        visitors?: {
+                            /**
+                             * Name
+                             * @description masked
+                             */
+                            name?: string;
+                            /**
+                             * Id Number
+                             * @description masked, e.g. 4108**********1234
+                             */
+                            id_number?: string;
                         }[];
+                        ticket?: ({
+                            /**
+                             * Status
+                             * @description pending | issued | failed
+                             */
+                            status?: string;
+                            /** Ticket Id */
+                            ticket_id?: (string | null) | null;
+                        } | unknown | null) | null;
                     };
                 };
             };
@@ -4575,733 +7259,6 @@ export interface operations {
             };
         };
     };
-    "post~tourism.book": {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
-                "Idempotency-Key"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /** Slot Id */
-                    slot_id?: string;
-                    /**
-                     * Visitors
-                     * @description 1 to 5 real-name visitors
-                     */
-                    visitors?: {
-                        model_config?: {
-                            /** @default forbid */
-                            extra?: string;
-                            /** @default true */
-                            str_strip_whitespace?: boolean;
-                        };
-                        /**
-                         * Name
-                         * @description real name as on the ID card
-                         */
-                        name?: string;
-                        /**
-                         * Id Number
-                         * @description 18-character resident ID number
-                         */
-                        id_number?: string;
-                    }[];
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Id */
-                        id?: string;
-                        slot?: {
-                            /** Id */
-                            id?: string;
-                            /** Resource Id */
-                            resource_id?: string;
-                            /** Start */
-                            start?: string;
-                            /** End */
-                            end?: string;
-                            /**
-                             * Capacity
-                             * Format: int32
-                             */
-                            capacity?: number;
-                            /**
-                             * Remaining
-                             * Format: int32
-                             */
-                            remaining?: number;
-                            /**
-                             * Status
-                             * @description open | full | closed | past
-                             */
-                            status?: string;
-                        };
-                        /** Status */
-                        status?: string;
-                        /**
-                         * Party Size
-                         * Format: int32
-                         */
-                        party_size?: number;
-                        /** For Member */
-                        for_member?: (string | null) | null;
-                        /** Check In Code */
-                        check_in_code?: (string | null) | null;
-                        /** Created At */
-                        created_at?: string;
-                        /** Scenic Area Id */
-                        scenic_area_id?: string;
-                        /** Scenic Area Name */
-                        scenic_area_name?: (string | null) | null;
-                        /** Visitors */
-                        visitors?: {
-                            /**
-                             * Name
-                             * @description masked
-                             */
-                            name?: string;
-                            /**
-                             * Id Number
-                             * @description masked, e.g. 4108**********1234
-                             */
-                            id_number?: string;
-                        }[];
-                        ticket?: ({
-                            /**
-                             * Status
-                             * @description pending | issued | failed
-                             */
-                            status?: string;
-                            /** Ticket Id */
-                            ticket_id?: (string | null) | null;
-                        } | unknown | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "get~community.list_communities": {
-        parameters: {
-            query?: {
-                /** @description page size (at most 100) */
-                limit?: {
-                    /** @default integer */
-                    type?: string;
-                };
-                /** @description next_cursor from the previous page */
-                cursor?: {
-                    anyOf?: ({
-                        /** @default string */
-                        type?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-                /** @description lat,lng — nearest first, with distance_m */
-                near?: {
-                    anyOf?: ({
-                        /** @default string */
-                        type?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-                /** @description sub-district/town code, e.g. qinyuan */
-                region?: {
-                    anyOf?: ({
-                        /** @default string */
-                        type?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Items */
-                        items?: Record<string, never>[];
-                        /**
-                         * Next Cursor
-                         * @default null
-                         */
-                        next_cursor: (string | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "get~community.similar": {
-        parameters: {
-            query: {
-                category: {
-                    /** @default 随手拍 categories; also the Open311 service_code of each. */
-                    description?: string;
-                    enum?: (string)[];
-                    /** @default ReportCategory */
-                    title?: string;
-                    /** @default string */
-                    type?: string;
-                };
-                lat: {
-                    /** @default number */
-                    type?: string;
-                };
-                lng: {
-                    /** @default number */
-                    type?: string;
-                };
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    "get~community.my_membership": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Id */
-                        id?: string;
-                        /** Community Id */
-                        community_id?: string;
-                        /** @enum {string} */
-                        status?: "pending" | "verified" | "rejected";
-                        /**
-                         * Verified At
-                         * Format: date-time
-                         */
-                        verified_at?: (string | null) | null;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                    };
-                };
-            };
-        };
-    };
-    "post~community.join": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /** Community Id */
-                    community_id?: string;
-                    /**
-                     * Address
-                     * @description home address (encrypted; for verification)
-                     * @default null
-                     */
-                    address?: (string | null) | null;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Id */
-                        id?: string;
-                        /** Community Id */
-                        community_id?: string;
-                        /** @enum {string} */
-                        status?: "pending" | "verified" | "rejected";
-                        /**
-                         * Verified At
-                         * Format: date-time
-                         */
-                        verified_at?: (string | null) | null;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                    };
-                };
-            };
-        };
-    };
-    "get~community.my_reports": {
-        parameters: {
-            query?: {
-                /** @description page size (at most 100) */
-                limit?: {
-                    /** @default integer */
-                    type?: string;
-                };
-                /** @description next_cursor from the previous page */
-                cursor?: {
-                    anyOf?: ({
-                        /** @default string */
-                        type?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Items */
-                        items?: Record<string, never>[];
-                        /**
-                         * Next Cursor
-                         * @default null
-                         */
-                        next_cursor: (string | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "post~community.create_report": {
-        parameters: {
-            query?: never;
-            header?: {
-                "Idempotency-Key"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /** @enum {string} */
-                    category?: "road_damage" | "streetlight" | "garbage" | "water_leak" | "illegal_parking" | "greenery" | "noise" | "other";
-                    /** Description */
-                    description?: string;
-                    /**
-                     * Lat
-                     * Format: float
-                     * @default null
-                     */
-                    lat?: (number | null) | null;
-                    /**
-                     * Lng
-                     * Format: float
-                     * @default null
-                     */
-                    lng?: (number | null) | null;
-                    /**
-                     * Address
-                     * @default null
-                     */
-                    address?: (string | null) | null;
-                    /**
-                     * Community Id
-                     * @default null
-                     */
-                    community_id?: (string | null) | null;
-                    /**
-                     * Photos
-                     * @description file ids from POST /api/v1/community/uploads
-                     */
-                    photos?: string[];
-                    /**
-                     * Contact Phone
-                     * @default null
-                     */
-                    contact_phone?: (string | null) | null;
-                    /**
-                     * Confirm New
-                     * @description submit even when similar reports are nearby (else 409)
-                     * @default false
-                     */
-                    confirm_new?: boolean;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Id */
-                        id?: string;
-                        /** Community Id */
-                        community_id?: string;
-                        /** Community Name */
-                        community_name?: string;
-                        /** @enum {string} */
-                        category?: "road_damage" | "streetlight" | "garbage" | "water_leak" | "illegal_parking" | "greenery" | "noise" | "other";
-                        /** Category Label */
-                        category_label?: string;
-                        /** Description */
-                        description?: string;
-                        location?: ({
-                            /**
-                             * Lat
-                             * Format: float
-                             */
-                            lat?: number;
-                            /**
-                             * Lng
-                             * Format: float
-                             */
-                            lng?: number;
-                        } | unknown | null) | null;
-                        /** Address */
-                        address?: (string | null) | null;
-                        /** Contact Phone */
-                        contact_phone?: (string | null) | null;
-                        /** Photos */
-                        photos?: string[];
-                        /** @enum {string} */
-                        status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
-                        /** Status Label */
-                        status_label?: string;
-                        /** Status Notes */
-                        status_notes?: (string | null) | null;
-                        /** Duplicate Of */
-                        duplicate_of?: (string | null) | null;
-                        /**
-                         * Me Too Count
-                         * Format: int32
-                         */
-                        me_too_count?: number;
-                        /** My Role */
-                        my_role?: string;
-                        /** Fixed Confirmed */
-                        fixed_confirmed?: (boolean | null) | null;
-                        /** Awaiting Feedback */
-                        awaiting_feedback?: boolean;
-                        /**
-                         * Reopen Count
-                         * Format: int32
-                         */
-                        reopen_count?: number;
-                        /** History */
-                        history?: {
-                            /** @enum {string} */
-                            from_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
-                            /** @enum {string} */
-                            to_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
-                            /** Note */
-                            note?: (string | null) | null;
-                            /**
-                             * At
-                             * Format: date-time
-                             */
-                            at?: string;
-                        }[];
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        /**
-                         * Updated At
-                         * Format: date-time
-                         */
-                        updated_at?: string;
-                    };
-                };
-            };
-        };
-    };
-    "post~community.upload": {
-        parameters: {
-            query?: {
-                /** @description attachment also accepts PDF (notices) */
-                kind?: {
-                    enum?: (string)[];
-                    /** @default string */
-                    type?: string;
-                };
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Id */
-                        id?: string;
-                        /** Url */
-                        url?: string;
-                        /** Content Type */
-                        content_type?: string;
-                        /**
-                         * Size
-                         * Format: int32
-                         */
-                        size?: number;
-                        /** Name */
-                        name?: string;
-                    };
-                };
-            };
-        };
-    };
-    "get~open311.requests_get_json": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    "post~open311.requests_post_json": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    "get~open311.services_get_xml": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    "get~open311.services_get_json": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    "get~open311.list_keys": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    "post~open311.issue_key": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /** Partner */
-                    partner?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Id */
-                        id?: string;
-                        /** Partner */
-                        partner?: string;
-                        /** Key Prefix */
-                        key_prefix?: string;
-                        /**
-                         * Api Key
-                         * @description shown once, at issue
-                         * @default null
-                         */
-                        api_key: (string | null) | null;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        /**
-                         * Last Used At
-                         * Format: date-time
-                         */
-                        last_used_at?: (string | null) | null;
-                        /**
-                         * Revoked At
-                         * Format: date-time
-                         */
-                        revoked_at?: (string | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "get~open311.discovery_get_xml": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
     "get~open311.requests_get_xml": {
         parameters: {
             query?: never;
@@ -5353,6 +7310,1054 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    "get~open311.requests_get_json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~open311.requests_post_json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~open311.services_get_json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~open311.services_get_xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~open311.discovery_get_xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~care.list_orders": {
+        parameters: {
+            query?: {
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /**
+                             * Kind
+                             * @enum {string}
+                             */
+                            kind?: "meal" | "cleaning" | "bathing" | "medical_escort" | "mobility" | "emergency";
+                            /** Urgent */
+                            urgent?: boolean;
+                            /**
+                             * Status
+                             * @description submitted | accepted | assigned | en_route | in_service | completed | refused | cancelled
+                             */
+                            status?: string;
+                            /**
+                             * For Member
+                             * Format: uuid
+                             */
+                            for_member?: (string | null) | null;
+                            /** Community Code */
+                            community_code?: string;
+                            /** Provider Name */
+                            provider_name?: (string | null) | null;
+                            /** Address Masked */
+                            address_masked?: (string | null) | null;
+                            /**
+                             * Window Start
+                             * Format: date-time
+                             */
+                            window_start?: (string | null) | null;
+                            /**
+                             * Window End
+                             * Format: date-time
+                             */
+                            window_end?: (string | null) | null;
+                            /**
+                             * Price Fen
+                             * Format: int32
+                             */
+                            price_fen?: number;
+                            /**
+                             * Subsidy Fen
+                             * Format: int32
+                             */
+                            subsidy_fen?: number;
+                            /**
+                             * Pay Fen
+                             * Format: int32
+                             */
+                            pay_fen?: number;
+                            /**
+                             * Worker
+                             * @description the assigned worker's name, masked
+                             */
+                            worker?: (string | null) | null;
+                            /**
+                             * Rating
+                             * Format: int32
+                             */
+                            rating?: (number | null) | null;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                            /** Timeline */
+                            timeline?: {
+                                /** Status */
+                                status?: string;
+                                /** Note */
+                                note?: (string | null) | null;
+                                /**
+                                 * Occurred At
+                                 * Format: date-time
+                                 */
+                                occurred_at?: string;
+                            }[];
+                        }[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~care.create_order": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Kind
+                     * @enum {string}
+                     */
+                    kind?: "meal" | "cleaning" | "bathing" | "medical_escort" | "mobility";
+                    /** Community Code */
+                    community_code?: string;
+                    /** Address */
+                    address?: string;
+                    /**
+                     * Window Start
+                     * Format: date-time
+                     */
+                    window_start?: string;
+                    /**
+                     * Window End
+                     * Format: date-time
+                     */
+                    window_end?: string;
+                    /**
+                     * Notes
+                     * @default null
+                     */
+                    notes?: (string | null) | null;
+                    /**
+                     * Provider Code
+                     * @default null
+                     */
+                    provider_code?: (string | null) | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /**
+                         * Kind
+                         * @enum {string}
+                         */
+                        kind?: "meal" | "cleaning" | "bathing" | "medical_escort" | "mobility" | "emergency";
+                        /** Urgent */
+                        urgent?: boolean;
+                        /**
+                         * Status
+                         * @description submitted | accepted | assigned | en_route | in_service | completed | refused | cancelled
+                         */
+                        status?: string;
+                        /**
+                         * For Member
+                         * Format: uuid
+                         */
+                        for_member?: (string | null) | null;
+                        /** Community Code */
+                        community_code?: string;
+                        /** Provider Name */
+                        provider_name?: (string | null) | null;
+                        /** Address Masked */
+                        address_masked?: (string | null) | null;
+                        /**
+                         * Window Start
+                         * Format: date-time
+                         */
+                        window_start?: (string | null) | null;
+                        /**
+                         * Window End
+                         * Format: date-time
+                         */
+                        window_end?: (string | null) | null;
+                        /**
+                         * Price Fen
+                         * Format: int32
+                         */
+                        price_fen?: number;
+                        /**
+                         * Subsidy Fen
+                         * Format: int32
+                         */
+                        subsidy_fen?: number;
+                        /**
+                         * Pay Fen
+                         * Format: int32
+                         */
+                        pay_fen?: number;
+                        /**
+                         * Worker
+                         * @description the assigned worker's name, masked
+                         */
+                        worker?: (string | null) | null;
+                        /**
+                         * Rating
+                         * Format: int32
+                         */
+                        rating?: (number | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /** Timeline */
+                        timeline?: {
+                            /** Status */
+                            status?: string;
+                            /** Note */
+                            note?: (string | null) | null;
+                            /**
+                             * Occurred At
+                             * Format: date-time
+                             */
+                            occurred_at?: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "get~care.get_consent": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Version */
+                        version?: string;
+                        /** Granted */
+                        granted?: boolean;
+                        /**
+                         * Granted At
+                         * Format: date-time
+                         */
+                        granted_at?: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~care.give_consent": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Version
+                     * @description the consent text version shown
+                     */
+                    version?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Version */
+                        version?: string;
+                        /** Granted */
+                        granted?: boolean;
+                        /**
+                         * Granted At
+                         * Format: date-time
+                         */
+                        granted_at?: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~care.get_subsidy": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Month */
+                        month?: string;
+                        /** Eligible */
+                        eligible?: boolean;
+                        /** Reasons */
+                        reasons?: Record<string, never>[];
+                        /**
+                         * Budget Fen
+                         * Format: int32
+                         */
+                        budget_fen?: number;
+                        /**
+                         * Spent Fen
+                         * Format: int32
+                         */
+                        spent_fen?: number;
+                        /**
+                         * Balance Fen
+                         * Format: int32
+                         */
+                        balance_fen?: number;
+                    };
+                };
+            };
+        };
+    };
+    "post~care.eldercare_callback": {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-App-Key"?: string;
+                "X-Timestamp"?: string;
+                "X-Nonce"?: string;
+                "X-Signature"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Outcome */
+                        outcome?: string;
+                        /**
+                         * Changed
+                         * Format: int32
+                         * @default null
+                         */
+                        changed: (number | null) | null;
+                        /**
+                         * Order Id
+                         * @default null
+                         */
+                        order_id: (string | null) | null;
+                        /**
+                         * Status
+                         * @default null
+                         */
+                        status: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~care.raise_emergency": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Community Code
+                     * @default null
+                     */
+                    community_code?: (string | null) | null;
+                    /**
+                     * Address
+                     * @description default: the last order's
+                     * @default null
+                     */
+                    address?: (string | null) | null;
+                    /**
+                     * Note
+                     * @default null
+                     */
+                    note?: (string | null) | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /**
+                         * Kind
+                         * @enum {string}
+                         */
+                        kind?: "meal" | "cleaning" | "bathing" | "medical_escort" | "mobility" | "emergency";
+                        /** Urgent */
+                        urgent?: boolean;
+                        /**
+                         * Status
+                         * @description submitted | accepted | assigned | en_route | in_service | completed | refused | cancelled
+                         */
+                        status?: string;
+                        /**
+                         * For Member
+                         * Format: uuid
+                         */
+                        for_member?: (string | null) | null;
+                        /** Community Code */
+                        community_code?: string;
+                        /** Provider Name */
+                        provider_name?: (string | null) | null;
+                        /** Address Masked */
+                        address_masked?: (string | null) | null;
+                        /**
+                         * Window Start
+                         * Format: date-time
+                         */
+                        window_start?: (string | null) | null;
+                        /**
+                         * Window End
+                         * Format: date-time
+                         */
+                        window_end?: (string | null) | null;
+                        /**
+                         * Price Fen
+                         * Format: int32
+                         */
+                        price_fen?: number;
+                        /**
+                         * Subsidy Fen
+                         * Format: int32
+                         */
+                        subsidy_fen?: number;
+                        /**
+                         * Pay Fen
+                         * Format: int32
+                         */
+                        pay_fen?: number;
+                        /**
+                         * Worker
+                         * @description the assigned worker's name, masked
+                         */
+                        worker?: (string | null) | null;
+                        /**
+                         * Rating
+                         * Format: int32
+                         */
+                        rating?: (number | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /** Timeline */
+                        timeline?: {
+                            /** Status */
+                            status?: string;
+                            /** Note */
+                            note?: (string | null) | null;
+                            /**
+                             * Occurred At
+                             * Format: date-time
+                             */
+                            occurred_at?: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "get~care.list_hospitals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                        /**
+                         * Stale
+                         * @description true: the outside system is down and this is the last copy seen
+                         * @default false
+                         */
+                        stale: boolean;
+                        /**
+                         * Fetched At
+                         * Format: date-time
+                         * @default null
+                         */
+                        fetched_at: (string | null) | null;
+                        /** Items */
+                        items?: {
+                            /** Id */
+                            id?: string;
+                            /** Name */
+                            name?: string;
+                            /**
+                             * Kind
+                             * @enum {string}
+                             */
+                            kind?: "hospital" | "community_health_centre";
+                            /** Address */
+                            address?: (string | null) | null;
+                            /** Phone */
+                            phone?: (string | null) | null;
+                            /**
+                             * Release Days
+                             * Format: int32
+                             * @description 放号: days ahead bookable
+                             */
+                            release_days?: number;
+                            /**
+                             * Release Time
+                             * @description 放号时间: local HH:MM the last day opens
+                             */
+                            release_time?: string;
+                            /**
+                             * Cancel Deadline Minutes
+                             * Format: int32
+                             * @description 退号: until this long before the start
+                             */
+                            cancel_deadline_minutes?: number;
+                            /**
+                             * Max Per Day
+                             * Format: int32
+                             */
+                            max_per_day?: number;
+                            /**
+                             * Max Per Department
+                             * Format: int32
+                             */
+                            max_per_department?: number;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "get~care.list_services": {
+        parameters: {
+            query: {
+                /** @description community code, e.g. qinyuan-xuanhua */
+                community: {
+                    /** @default string */
+                    type?: string;
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                        /**
+                         * Stale
+                         * @description true: the outside system is down and this is the last copy seen
+                         * @default false
+                         */
+                        stale: boolean;
+                        /**
+                         * Fetched At
+                         * Format: date-time
+                         * @default null
+                         */
+                        fetched_at: (string | null) | null;
+                        /** Items */
+                        items?: {
+                            /** Id */
+                            id?: string;
+                            /**
+                             * Kind
+                             * @enum {string}
+                             */
+                            kind?: "meal" | "cleaning" | "bathing" | "medical_escort" | "mobility" | "emergency";
+                            /** Provider Code */
+                            provider_code?: string;
+                            /** Provider Name */
+                            provider_name?: string;
+                            /**
+                             * Price Fen
+                             * Format: int32
+                             */
+                            price_fen?: number;
+                            /** Unit */
+                            unit?: string;
+                            /** Available */
+                            available?: boolean;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "post~care.his_callback": {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-App-Key"?: string;
+                "X-Timestamp"?: string;
+                "X-Nonce"?: string;
+                "X-Signature"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Outcome */
+                        outcome?: string;
+                        /**
+                         * Changed
+                         * Format: int32
+                         * @default null
+                         */
+                        changed: (number | null) | null;
+                        /**
+                         * Order Id
+                         * @default null
+                         */
+                        order_id: (string | null) | null;
+                        /**
+                         * Status
+                         * @default null
+                         */
+                        status: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~ops.case_queue": {
+        parameters: {
+            query?: {
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                /** @description accepted, in_review or supplement_requested */
+                status?: {
+                    $defs?: {
+                        CaseStatus?: {
+                            /** @default An online application's life (label: gov.case.status.<value>). */
+                            description?: string;
+                            enum?: (string)[];
+                            /** @default CaseStatus */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    anyOf?: ({
+                        /** @default #/$defs/CaseStatus */
+                        $ref?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** Ref */
+                            ref?: string;
+                            /** Item Code */
+                            item_code?: string;
+                            /** Department */
+                            department?: string;
+                            /** @enum {string} */
+                            status?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
+                            /**
+                             * Due Date
+                             * Format: date
+                             */
+                            due_date?: string;
+                            /** Overdue */
+                            overdue?: boolean;
+                            /**
+                             * Supplement
+                             * @description the open 补正 request: message, materials, requested_on
+                             */
+                            supplement?: ({
+                                [key: string]: unknown;
+                            } | {
+                                [key: string]: unknown;
+                            } | null) | null;
+                            /**
+                             * Submitted At
+                             * Format: date-time
+                             */
+                            submitted_at?: (string | null) | null;
+                            /**
+                             * Accepted At
+                             * Format: date-time
+                             */
+                            accepted_at?: (string | null) | null;
+                        }[];
+                        /** Next Cursor */
+                        next_cursor?: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~ops.list_outbox": {
+        parameters: {
+            query?: {
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                /** @description filter by status (repeatable); default: everything not yet delivered */
+                status?: {
+                    $defs?: {
+                        OutboxStatus?: {
+                            enum?: (string)[];
+                            /** @default OutboxStatus */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    items?: {
+                        /** @default #/$defs/OutboxStatus */
+                        $ref?: string;
+                    };
+                    /** @default array */
+                    type?: string;
+                };
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: {
+                            /** Id */
+                            id?: string;
+                            /** Topic */
+                            topic?: string;
+                            /** Aggregate Type */
+                            aggregate_type?: (string | null) | null;
+                            /** Aggregate Id */
+                            aggregate_id?: (string | null) | null;
+                            /** @enum {string} */
+                            status?: "pending" | "in_flight" | "delivered" | "dead";
+                            /**
+                             * Attempts
+                             * Format: int32
+                             */
+                            attempts?: number;
+                            /**
+                             * Available At
+                             * Format: date-time
+                             */
+                            available_at?: string;
+                            /** Last Error */
+                            last_error?: (string | null) | null;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                            /**
+                             * Delivered At
+                             * Format: date-time
+                             */
+                            delivered_at?: (string | null) | null;
+                        }[];
+                        /** Next Cursor */
+                        next_cursor?: (string | null) | null;
+                    };
+                };
             };
         };
     };
@@ -5459,98 +8464,6 @@ export interface operations {
                                 };
                             };
                         };
-                    };
-                };
-            };
-        };
-    };
-    "get~ops.list_outbox": {
-        parameters: {
-            query?: {
-                /** @description page size (at most 100) */
-                limit?: {
-                    /** @default integer */
-                    type?: string;
-                };
-                /** @description next_cursor from the previous page */
-                cursor?: {
-                    anyOf?: ({
-                        /** @default string */
-                        type?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-                /** @description filter by status (repeatable); default: everything not yet delivered */
-                status?: {
-                    $defs?: {
-                        OutboxStatus?: {
-                            enum?: (string)[];
-                            /** @default OutboxStatus */
-                            title?: string;
-                            /** @default string */
-                            type?: string;
-                        };
-                    };
-                    items?: {
-                        /** @default #/$defs/OutboxStatus */
-                        $ref?: string;
-                    };
-                    /** @default array */
-                    type?: string;
-                };
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Items */
-                        items?: {
-                            /** Id */
-                            id?: string;
-                            /** Topic */
-                            topic?: string;
-                            /** Aggregate Type */
-                            aggregate_type?: (string | null) | null;
-                            /** Aggregate Id */
-                            aggregate_id?: (string | null) | null;
-                            /** @enum {string} */
-                            status?: "pending" | "in_flight" | "delivered" | "dead";
-                            /**
-                             * Attempts
-                             * Format: int32
-                             */
-                            attempts?: number;
-                            /**
-                             * Available At
-                             * Format: date-time
-                             */
-                            available_at?: string;
-                            /** Last Error */
-                            last_error?: (string | null) | null;
-                            /**
-                             * Created At
-                             * Format: date-time
-                             */
-                            created_at?: string;
-                            /**
-                             * Delivered At
-                             * Format: date-time
-                             */
-                            delivered_at?: (string | null) | null;
-                        }[];
-                        /** Next Cursor */
-                        next_cursor?: (string | null) | null;
                     };
                 };
             };
@@ -5675,7 +8588,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_wechat_140513003167872.new_login_code": {
+    "get~sandbox_wechat_140686488789792._show": {
         parameters: {
             query?: never;
             header?: never;
@@ -5693,7 +8606,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_wechat_140513003167872.encrypt": {
+    "post~sandbox_wechat_140686488789792._set": {
         parameters: {
             query?: never;
             header?: never;
@@ -5711,7 +8624,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_wechat_140513003167872.stable_token": {
+    "delete~sandbox_wechat_140686488789792._clear": {
         parameters: {
             query?: never;
             header?: never;
@@ -5729,7 +8642,7 @@ export interface operations {
             };
         };
     };
-    "get~sandbox_wechat_140513003167872._show": {
+    "post~sandbox_wechat_140686488789792.subscribe_send": {
         parameters: {
             query?: never;
             header?: never;
@@ -5747,7 +8660,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_wechat_140513003167872._set": {
+    "get~sandbox_wechat_140686488789792._received": {
         parameters: {
             query?: never;
             header?: never;
@@ -5765,7 +8678,7 @@ export interface operations {
             };
         };
     };
-    "delete~sandbox_wechat_140513003167872._clear": {
+    "post~sandbox_wechat_140686488789792.new_phone_code": {
         parameters: {
             query?: never;
             header?: never;
@@ -5783,7 +8696,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_wechat_140513003167872.msg_sec_check": {
+    "post~sandbox_wechat_140686488789792.expire_token": {
         parameters: {
             query?: never;
             header?: never;
@@ -5801,7 +8714,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_wechat_140513003167872.expire_token": {
+    "post~sandbox_wechat_140686488789792.stable_token": {
         parameters: {
             query?: never;
             header?: never;
@@ -5819,7 +8732,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_wechat_140513003167872.subscribe_send": {
+    "get~sandbox_wechat_140686488789792.show_consents": {
         parameters: {
             query?: never;
             header?: never;
@@ -5837,7 +8750,7 @@ export interface operations {
             };
         };
     };
-    "get~sandbox_wechat_140513003167872.show_state": {
+    "post~sandbox_wechat_140686488789792.grant_consents": {
         parameters: {
             query?: never;
             header?: never;
@@ -5855,7 +8768,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_wechat_140513003167872.reset": {
+    "post~sandbox_wechat_140686488789792.new_login_code": {
         parameters: {
             query?: never;
             header?: never;
@@ -5873,7 +8786,7 @@ export interface operations {
             };
         };
     };
-    "get~sandbox_wechat_140513003167872.show_consents": {
+    "get~sandbox_wechat_140686488789792.jscode2session": {
         parameters: {
             query?: never;
             header?: never;
@@ -5891,7 +8804,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_wechat_140513003167872.grant_consents": {
+    "post~sandbox_wechat_140686488789792.msg_sec_check": {
         parameters: {
             query?: never;
             header?: never;
@@ -5909,7 +8822,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_wechat_140513003167872.configure": {
+    "get~sandbox_wechat_140686488789792.show_state": {
         parameters: {
             query?: never;
             header?: never;
@@ -5927,7 +8840,7 @@ export interface operations {
             };
         };
     };
-    "get~sandbox_wechat_140513003167872.jscode2session": {
+    "post~sandbox_wechat_140686488789792.getuserphonenumber": {
         parameters: {
             query?: never;
             header?: never;
@@ -5945,7 +8858,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_wechat_140513003167872.new_phone_code": {
+    "post~sandbox_wechat_140686488789792.encrypt": {
         parameters: {
             query?: never;
             header?: never;
@@ -5963,7 +8876,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_wechat_140513003167872.getuserphonenumber": {
+    "post~sandbox_wechat_140686488789792.configure": {
         parameters: {
             query?: never;
             header?: never;
@@ -5981,7 +8894,7 @@ export interface operations {
             };
         };
     };
-    "get~sandbox_identity_140513003336128.state": {
+    "post~sandbox_wechat_140686488789792.reset": {
         parameters: {
             query?: never;
             header?: never;
@@ -5999,7 +8912,7 @@ export interface operations {
             };
         };
     };
-    "get~sandbox_identity_140513003336128._show": {
+    "get~sandbox_identity_140686486860704._received": {
         parameters: {
             query?: never;
             header?: never;
@@ -6017,7 +8930,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_identity_140513003336128._set": {
+    "post~sandbox_identity_140686486860704.household_relation": {
         parameters: {
             query?: never;
             header?: never;
@@ -6035,7 +8948,7 @@ export interface operations {
             };
         };
     };
-    "delete~sandbox_identity_140513003336128._clear": {
+    "get~sandbox_identity_140686486860704.household_state": {
         parameters: {
             query?: never;
             header?: never;
@@ -6053,7 +8966,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_identity_140513003336128.verify": {
+    "post~sandbox_identity_140686486860704.add_household": {
         parameters: {
             query?: never;
             header?: never;
@@ -6071,7 +8984,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_identity_140513003336128.add_rejection": {
+    "delete~sandbox_identity_140686486860704.clear_households": {
         parameters: {
             query?: never;
             header?: never;
@@ -6089,7 +9002,7 @@ export interface operations {
             };
         };
     };
-    "delete~sandbox_identity_140513003336128.clear_rejections": {
+    "get~sandbox_identity_140686486860704._show": {
         parameters: {
             query?: never;
             header?: never;
@@ -6107,7 +9020,7 @@ export interface operations {
             };
         };
     };
-    "get~sandbox_gov_platform_c157d03f._show": {
+    "post~sandbox_identity_140686486860704._set": {
         parameters: {
             query?: never;
             header?: never;
@@ -6125,7 +9038,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_gov_platform_c157d03f._set": {
+    "delete~sandbox_identity_140686486860704._clear": {
         parameters: {
             query?: never;
             header?: never;
@@ -6143,7 +9056,7 @@ export interface operations {
             };
         };
     };
-    "delete~sandbox_gov_platform_c157d03f._clear": {
+    "post~sandbox_identity_140686486860704.add_rejection": {
         parameters: {
             query?: never;
             header?: never;
@@ -6161,7 +9074,7 @@ export interface operations {
             };
         };
     };
-    "get~sandbox_gov_platform_c157d03f.list_cases": {
+    "delete~sandbox_identity_140686486860704.clear_rejections": {
         parameters: {
             query?: never;
             header?: never;
@@ -6179,7 +9092,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_gov_platform_c157d03f.submit": {
+    "get~sandbox_identity_140686486860704.state": {
         parameters: {
             query?: never;
             header?: never;
@@ -6197,7 +9110,7 @@ export interface operations {
             };
         };
     };
-    "get~sandbox_ticketing_79e90793._show": {
+    "post~sandbox_identity_140686486860704.verify": {
         parameters: {
             query?: never;
             header?: never;
@@ -6215,7 +9128,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_ticketing_79e90793._set": {
+    "get~sandbox_gov_platform_1167b599._show": {
         parameters: {
             query?: never;
             header?: never;
@@ -6233,7 +9146,7 @@ export interface operations {
             };
         };
     };
-    "delete~sandbox_ticketing_79e90793._clear": {
+    "post~sandbox_gov_platform_1167b599._set": {
         parameters: {
             query?: never;
             header?: never;
@@ -6251,7 +9164,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_ticketing_79e90793.issue": {
+    "delete~sandbox_gov_platform_1167b599._clear": {
         parameters: {
             query?: never;
             header?: never;
@@ -6269,7 +9182,691 @@ export interface operations {
             };
         };
     };
-    "get~sandbox_ticketing_79e90793.occupancy": {
+    "get~sandbox_gov_platform_1167b599.list_cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_gov_platform_1167b599.submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_gov_platform_1167b599._received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_ticketing_a3151cd2._show": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_ticketing_a3151cd2._set": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "delete~sandbox_ticketing_a3151cd2._clear": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_ticketing_a3151cd2.occupancy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_ticketing_a3151cd2._received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_ticketing_a3151cd2.issue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_his_35e1fb23.search_appointments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_his_35e1fb23.create_appointment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_his_35e1fb23.replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_his_35e1fb23.reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_his_35e1fb23._show": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_his_35e1fb23._set": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "delete~sandbox_his_35e1fb23._clear": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_his_35e1fb23.roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_his_35e1fb23._received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_his_35e1fb23.organizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_his_35e1fb23.services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_his_35e1fb23.state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_his_35e1fb23.metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_his_35e1fb23.schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_his_35e1fb23.slots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_his_35e1fb23.create_patient": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_eldercare_cf1c8aed.list_orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_eldercare_cf1c8aed.submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_eldercare_cf1c8aed._show": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_eldercare_cf1c8aed._set": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "delete~sandbox_eldercare_cf1c8aed._clear": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_eldercare_cf1c8aed.reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_eldercare_cf1c8aed._received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_eldercare_cf1c8aed.services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_education_bureau_68b0a251._show": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_education_bureau_68b0a251._set": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "delete~sandbox_education_bureau_68b0a251._clear": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_education_bureau_68b0a251.list_all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_education_bureau_68b0a251.submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_education_bureau_68b0a251._received": {
         parameters: {
             query?: never;
             header?: never;
@@ -6347,38 +9944,482 @@ export interface operations {
             };
         };
     };
-    "delete~accounts.revoke_role": {
+    "get~gov.get_item": {
         parameters: {
-            query?: {
-                scope?: {
-                    /** @default string */
-                    type?: string;
-                };
-            };
+            query?: never;
             header?: never;
             path: {
-                user_id: string;
-                role: string;
+                code: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
             /** @description OK */
-            default: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * @description the item code (stable, human readable)
+                         */
+                        id?: string;
+                        /** Code */
+                        code?: string;
+                        /** Name */
+                        name?: string;
+                        /** Locale */
+                        locale?: string;
+                        /** Summary */
+                        summary?: string;
+                        /** Department */
+                        department?: string;
+                        /** Department Name */
+                        department_name?: string;
+                        /** @enum {string} */
+                        category?: "household" | "identity" | "social_security" | "medical_insurance" | "housing_fund" | "real_estate" | "business" | "civil_affairs" | "health" | "disability" | "tax";
+                        /** Category Label */
+                        category_label?: string;
+                        /** @enum {string} */
+                        theme?: "birth" | "schooling" | "employment" | "marriage" | "housing" | "moving" | "business" | "medical" | "retirement" | "disability" | "identity";
+                        /** Theme Label */
+                        theme_label?: string;
+                        /**
+                         * Promised Limit Days
+                         * Format: int32
+                         */
+                        promised_limit_days?: number;
+                        /** Online */
+                        online?: boolean;
+                        /**
+                         * Max Visits
+                         * Format: int32
+                         */
+                        max_visits?: number;
+                        /** Conditions */
+                        conditions?: string;
+                        /** Materials */
+                        materials?: {
+                            /** Code */
+                            code?: string;
+                            /** Name */
+                            name?: string;
+                            /** @enum {string} */
+                            trust?: "e_license" | "original" | "copy" | "form";
+                            /** Trust Label */
+                            trust_label?: string;
+                            /** Required */
+                            required?: boolean;
+                            /**
+                             * Copies
+                             * Format: int32
+                             */
+                            copies?: number;
+                        }[];
+                        /**
+                         * Legal Limit Days
+                         * Format: int32
+                         */
+                        legal_limit_days?: number;
+                        /**
+                         * Fee Cents
+                         * Format: int32
+                         */
+                        fee_cents?: number;
+                        /** Fee Note */
+                        fee_note?: string;
+                        /** Halls */
+                        halls?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** Code */
+                            code?: string;
+                            /** Name */
+                            name?: string;
+                            /** Address */
+                            address?: string;
+                            /** Phone */
+                            phone?: string;
+                            /** Location */
+                            location?: {
+                                [key: string]: number;
+                            };
+                            /** Windows */
+                            windows?: {
+                                /**
+                                 * Id
+                                 * Format: uuid
+                                 */
+                                id?: string;
+                                /** Number */
+                                number?: string;
+                                /** Name */
+                                name?: string;
+                                /** Department */
+                                department?: string;
+                                /** Items */
+                                items?: string[];
+                                /**
+                                 * Resource Id
+                                 * Format: uuid
+                                 */
+                                resource_id?: (string | null) | null;
+                            }[];
+                        }[];
+                    };
+                };
             };
         };
     };
-    "delete~accounts.revoke_family": {
+    "post~gov.answer_supplement": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Note
+                     * @default
+                     */
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** Ref */
+                        ref?: string;
+                        /** Item Code */
+                        item_code?: string;
+                        /** Item Name */
+                        item_name?: string;
+                        /** Department */
+                        department?: string;
+                        /** @enum {string} */
+                        status?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
+                        /** Status Label */
+                        status_label?: string;
+                        /**
+                         * For Member
+                         * Format: uuid
+                         */
+                        for_member?: (string | null) | null;
+                        /**
+                         * Due Date
+                         * Format: date
+                         */
+                        due_date?: (string | null) | null;
+                        /** Overdue */
+                        overdue?: boolean;
+                        /**
+                         * Submitted At
+                         * Format: date-time
+                         */
+                        submitted_at?: (string | null) | null;
+                        /**
+                         * Completed At
+                         * Format: date-time
+                         */
+                        completed_at?: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at?: string;
+                        /** Form Fields */
+                        form_fields?: string[];
+                        /** Supplement */
+                        supplement?: ({
+                            [key: string]: unknown;
+                        } | {
+                            [key: string]: unknown;
+                        } | null) | null;
+                        /** Note */
+                        note?: string;
+                        /** Platform Ref */
+                        platform_ref?: (string | null) | null;
+                        /** Delivered */
+                        delivered?: boolean;
+                        /**
+                         * Accepted At
+                         * Format: date-time
+                         */
+                        accepted_at?: (string | null) | null;
+                        /** Materials */
+                        materials?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** Material Code */
+                            material_code?: string;
+                            /** Content Type */
+                            content_type?: string;
+                            /**
+                             * Size
+                             * Format: int32
+                             */
+                            size?: number;
+                            /** Sha256 */
+                            sha256?: string;
+                            /** Filename */
+                            filename?: string;
+                            /** For Supplement */
+                            for_supplement?: boolean;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                        }[];
+                        /** Timeline */
+                        timeline?: {
+                            /** @enum {string} */
+                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated" | "callback_refused";
+                            /** Label */
+                            label?: string;
+                            /** @enum {string} */
+                            status_from?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
+                            /** @enum {string} */
+                            status_to?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
+                            /** Actor */
+                            actor?: string;
+                            /** Note */
+                            note?: string;
+                            /** Data */
+                            data?: {
+                                [key: string]: unknown;
+                            };
+                            /**
+                             * At
+                             * Format: date-time
+                             */
+                            at?: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "post~gov.rate": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                grant_id: string;
+                target_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /** @enum {string} */
+                    level?: "very_satisfied" | "satisfied" | "basically_satisfied" | "dissatisfied" | "very_dissatisfied";
+                    /** Tags */
+                    tags?: string[];
+                    /**
+                     * Text
+                     * @default
+                     */
+                    text?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /**
+                         * Case Id
+                         * Format: uuid
+                         */
+                        case_id?: (string | null) | null;
+                        /**
+                         * Booking Id
+                         * Format: uuid
+                         */
+                        booking_id?: (string | null) | null;
+                        /** @enum {string} */
+                        level?: "very_satisfied" | "satisfied" | "basically_satisfied" | "dissatisfied" | "very_dissatisfied";
+                        /** Level Label */
+                        level_label?: string;
+                        /**
+                         * Score
+                         * Format: int32
+                         */
+                        score?: number;
+                        /** Tags */
+                        tags?: string[];
+                        /** Text */
+                        text?: string;
+                        /** Department */
+                        department?: string;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        follow_up?: ({
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** @enum {string} */
+                            status?: "open" | "closed";
+                            /**
+                             * Due Date
+                             * Format: date
+                             */
+                            due_date?: string;
+                            /** Department */
+                            department?: string;
+                        } | unknown | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~gov.close_follow_up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                follow_up_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Resolution
+                     * @description what the department did (整改情况)
+                     */
+                    resolution?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** @enum {string} */
+                        status?: "open" | "closed";
+                        /**
+                         * Due Date
+                         * Format: date
+                         */
+                        due_date?: string;
+                        /** Department */
+                        department?: string;
+                        /** @enum {string} */
+                        level?: "very_satisfied" | "satisfied" | "basically_satisfied" | "dissatisfied" | "very_dissatisfied";
+                        /** Tags */
+                        tags?: string[];
+                        /** Text */
+                        text?: string;
+                        /** Case Ref */
+                        case_ref?: (string | null) | null;
+                        /**
+                         * Booking Id
+                         * Format: uuid
+                         */
+                        booking_id?: (string | null) | null;
+                        /**
+                         * Rated At
+                         * Format: date-time
+                         */
+                        rated_at?: string;
+                        /** Resolution */
+                        resolution?: string;
+                        /**
+                         * Closed At
+                         * Format: date-time
+                         */
+                        closed_at?: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~gov.submit_application": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path: {
+                case_id: string;
             };
             cookie?: never;
         };
@@ -6396,54 +10437,3742 @@ export interface operations {
                          * Format: uuid
                          */
                         id?: string;
+                        /** Ref */
+                        ref?: string;
+                        /** Item Code */
+                        item_code?: string;
+                        /** Item Name */
+                        item_name?: string;
+                        /** Department */
+                        department?: string;
+                        /** @enum {string} */
+                        status?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
+                        /** Status Label */
+                        status_label?: string;
                         /**
-                         * Direction
-                         * @description proxy: I may act for `other`; represented: `other` may act for me
-                         * @enum {string}
+                         * For Member
+                         * Format: uuid
                          */
-                        direction?: "proxy" | "represented";
-                        other?: ({
-                            /**
-                             * Id
-                             * Format: uuid
-                             */
-                            id?: string;
-                            /**
-                             * Name
-                             * @description masked
-                             * @default null
-                             */
-                            name: (string | null) | null;
-                        } | unknown | null) | null;
-                        /** Relation */
-                        relation?: string;
-                        /** Scopes */
-                        scopes?: string[];
+                        for_member?: (string | null) | null;
                         /**
-                         * Status
-                         * @enum {string}
+                         * Due Date
+                         * Format: date
                          */
-                        status?: "pending" | "active" | "expired" | "revoked";
+                        due_date?: (string | null) | null;
+                        /** Overdue */
+                        overdue?: boolean;
                         /**
-                         * Expires At
+                         * Submitted At
                          * Format: date-time
                          */
-                        expires_at?: string;
+                        submitted_at?: (string | null) | null;
                         /**
-                         * Invitation Expires At
+                         * Completed At
                          * Format: date-time
                          */
-                        invitation_expires_at?: (string | null) | null;
+                        completed_at?: (string | null) | null;
                         /**
                          * Created At
                          * Format: date-time
                          */
                         created_at?: string;
                         /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at?: string;
+                        /** Form Fields */
+                        form_fields?: string[];
+                        /** Supplement */
+                        supplement?: ({
+                            [key: string]: unknown;
+                        } | {
+                            [key: string]: unknown;
+                        } | null) | null;
+                        /** Note */
+                        note?: string;
+                        /** Platform Ref */
+                        platform_ref?: (string | null) | null;
+                        /** Delivered */
+                        delivered?: boolean;
+                        /**
                          * Accepted At
                          * Format: date-time
                          */
                         accepted_at?: (string | null) | null;
+                        /** Materials */
+                        materials?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** Material Code */
+                            material_code?: string;
+                            /** Content Type */
+                            content_type?: string;
+                            /**
+                             * Size
+                             * Format: int32
+                             */
+                            size?: number;
+                            /** Sha256 */
+                            sha256?: string;
+                            /** Filename */
+                            filename?: string;
+                            /** For Supplement */
+                            for_supplement?: boolean;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                        }[];
+                        /** Timeline */
+                        timeline?: {
+                            /** @enum {string} */
+                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated" | "callback_refused";
+                            /** Label */
+                            label?: string;
+                            /** @enum {string} */
+                            status_from?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
+                            /** @enum {string} */
+                            status_to?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
+                            /** Actor */
+                            actor?: string;
+                            /** Note */
+                            note?: string;
+                            /** Data */
+                            data?: {
+                                [key: string]: unknown;
+                            };
+                            /**
+                             * At
+                             * Format: date-time
+                             */
+                            at?: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "post~gov.upload_material": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** Material Code */
+                        material_code?: string;
+                        /** Content Type */
+                        content_type?: string;
+                        /**
+                         * Size
+                         * Format: int32
+                         */
+                        size?: number;
+                        /** Sha256 */
+                        sha256?: string;
+                        /** Filename */
+                        filename?: string;
+                        /** For Supplement */
+                        for_supplement?: boolean;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "get~gov.get_application": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** Ref */
+                        ref?: string;
+                        /** Item Code */
+                        item_code?: string;
+                        /** Item Name */
+                        item_name?: string;
+                        /** Department */
+                        department?: string;
+                        /** @enum {string} */
+                        status?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
+                        /** Status Label */
+                        status_label?: string;
+                        /**
+                         * For Member
+                         * Format: uuid
+                         */
+                        for_member?: (string | null) | null;
+                        /**
+                         * Due Date
+                         * Format: date
+                         */
+                        due_date?: (string | null) | null;
+                        /** Overdue */
+                        overdue?: boolean;
+                        /**
+                         * Submitted At
+                         * Format: date-time
+                         */
+                        submitted_at?: (string | null) | null;
+                        /**
+                         * Completed At
+                         * Format: date-time
+                         */
+                        completed_at?: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at?: string;
+                        /** Form Fields */
+                        form_fields?: string[];
+                        /** Supplement */
+                        supplement?: ({
+                            [key: string]: unknown;
+                        } | {
+                            [key: string]: unknown;
+                        } | null) | null;
+                        /** Note */
+                        note?: string;
+                        /** Platform Ref */
+                        platform_ref?: (string | null) | null;
+                        /** Delivered */
+                        delivered?: boolean;
+                        /**
+                         * Accepted At
+                         * Format: date-time
+                         */
+                        accepted_at?: (string | null) | null;
+                        /** Materials */
+                        materials?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** Material Code */
+                            material_code?: string;
+                            /** Content Type */
+                            content_type?: string;
+                            /**
+                             * Size
+                             * Format: int32
+                             */
+                            size?: number;
+                            /** Sha256 */
+                            sha256?: string;
+                            /** Filename */
+                            filename?: string;
+                            /** For Supplement */
+                            for_supplement?: boolean;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                        }[];
+                        /** Timeline */
+                        timeline?: {
+                            /** @enum {string} */
+                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated" | "callback_refused";
+                            /** Label */
+                            label?: string;
+                            /** @enum {string} */
+                            status_from?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
+                            /** @enum {string} */
+                            status_to?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
+                            /** Actor */
+                            actor?: string;
+                            /** Note */
+                            note?: string;
+                            /** Data */
+                            data?: {
+                                [key: string]: unknown;
+                            };
+                            /**
+                             * At
+                             * Format: date-time
+                             */
+                            at?: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "post~gov.withdraw": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Reason
+                     * @default
+                     */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** Ref */
+                        ref?: string;
+                        /** Item Code */
+                        item_code?: string;
+                        /** Item Name */
+                        item_name?: string;
+                        /** Department */
+                        department?: string;
+                        /** @enum {string} */
+                        status?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
+                        /** Status Label */
+                        status_label?: string;
+                        /**
+                         * For Member
+                         * Format: uuid
+                         */
+                        for_member?: (string | null) | null;
+                        /**
+                         * Due Date
+                         * Format: date
+                         */
+                        due_date?: (string | null) | null;
+                        /** Overdue */
+                        overdue?: boolean;
+                        /**
+                         * Submitted At
+                         * Format: date-time
+                         */
+                        submitted_at?: (string | null) | null;
+                        /**
+                         * Completed At
+                         * Format: date-time
+                         */
+                        completed_at?: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at?: string;
+                        /** Form Fields */
+                        form_fields?: string[];
+                        /** Supplement */
+                        supplement?: ({
+                            [key: string]: unknown;
+                        } | {
+                            [key: string]: unknown;
+                        } | null) | null;
+                        /** Note */
+                        note?: string;
+                        /** Platform Ref */
+                        platform_ref?: (string | null) | null;
+                        /** Delivered */
+                        delivered?: boolean;
+                        /**
+                         * Accepted At
+                         * Format: date-time
+                         */
+                        accepted_at?: (string | null) | null;
+                        /** Materials */
+                        materials?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** Material Code */
+                            material_code?: string;
+                            /** Content Type */
+                            content_type?: string;
+                            /**
+                             * Size
+                             * Format: int32
+                             */
+                            size?: number;
+                            /** Sha256 */
+                            sha256?: string;
+                            /** Filename */
+                            filename?: string;
+                            /** For Supplement */
+                            for_supplement?: boolean;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                        }[];
+                        /** Timeline */
+                        timeline?: {
+                            /** @enum {string} */
+                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated" | "callback_refused";
+                            /** Label */
+                            label?: string;
+                            /** @enum {string} */
+                            status_from?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
+                            /** @enum {string} */
+                            status_to?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
+                            /** Actor */
+                            actor?: string;
+                            /** Note */
+                            note?: string;
+                            /** Data */
+                            data?: {
+                                [key: string]: unknown;
+                            };
+                            /**
+                             * At
+                             * Format: date-time
+                             */
+                            at?: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "get~gov.get_hall": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hall_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** Code */
+                        code?: string;
+                        /** Name */
+                        name?: string;
+                        /** Address */
+                        address?: string;
+                        /** Phone */
+                        phone?: string;
+                        /** Location */
+                        location?: {
+                            [key: string]: number;
+                        };
+                        /** Windows */
+                        windows?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** Number */
+                            number?: string;
+                            /** Name */
+                            name?: string;
+                            /** Department */
+                            department?: string;
+                            /** Items */
+                            items?: string[];
+                            /**
+                             * Resource Id
+                             * Format: uuid
+                             */
+                            resource_id?: (string | null) | null;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "get~community.list_notices": {
+        parameters: {
+            query?: {
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                category?: {
+                    $defs?: {
+                        NoticeCategory?: {
+                            enum?: (string)[];
+                            /** @default NoticeCategory */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    anyOf?: ({
+                        /** @default #/$defs/NoticeCategory */
+                        $ref?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~community.get_report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Community Id */
+                        community_id?: string;
+                        /** Community Name */
+                        community_name?: string;
+                        /** @enum {string} */
+                        category?: "road_damage" | "streetlight" | "garbage" | "water_leak" | "illegal_parking" | "greenery" | "noise" | "other";
+                        /** Category Label */
+                        category_label?: string;
+                        /** Description */
+                        description?: string;
+                        location?: ({
+                            /**
+                             * Lat
+                             * Format: float
+                             */
+                            lat?: number;
+                            /**
+                             * Lng
+                             * Format: float
+                             */
+                            lng?: number;
+                        } | unknown | null) | null;
+                        /** Address */
+                        address?: (string | null) | null;
+                        /** Contact Phone */
+                        contact_phone?: (string | null) | null;
+                        /** Photos */
+                        photos?: string[];
+                        /** @enum {string} */
+                        status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                        /** Status Label */
+                        status_label?: string;
+                        /** Status Notes */
+                        status_notes?: (string | null) | null;
+                        /** Duplicate Of */
+                        duplicate_of?: (string | null) | null;
+                        /**
+                         * Me Too Count
+                         * Format: int32
+                         */
+                        me_too_count?: number;
+                        /** My Role */
+                        my_role?: string;
+                        /** Fixed Confirmed */
+                        fixed_confirmed?: (boolean | null) | null;
+                        /** Awaiting Feedback */
+                        awaiting_feedback?: boolean;
+                        /**
+                         * Reopen Count
+                         * Format: int32
+                         */
+                        reopen_count?: number;
+                        /** History */
+                        history?: {
+                            /** @enum {string} */
+                            from_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                            /** @enum {string} */
+                            to_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                            /** Note */
+                            note?: (string | null) | null;
+                            /**
+                             * At
+                             * Format: date-time
+                             */
+                            at?: string;
+                        }[];
+                        /**
+                         * Private
+                         * @description kept off the public Open311 feed by the reporter
+                         */
+                        private?: boolean;
+                        /**
+                         * Public Description
+                         * @description what the public feed shows (staff approved, scrubbed)
+                         */
+                        public_description?: (string | null) | null;
+                        /**
+                         * Photos Public
+                         * @description the photos were reviewed for the public feed
+                         */
+                        photos_public?: boolean;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "get~community.get_event": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Community Id */
+                        community_id?: string;
+                        /** Title */
+                        title?: string;
+                        /** Description */
+                        description?: string;
+                        /** Place */
+                        place?: string;
+                        /**
+                         * Starts At
+                         * Format: date-time
+                         */
+                        starts_at?: string;
+                        /**
+                         * Ends At
+                         * Format: date-time
+                         */
+                        ends_at?: string;
+                        /**
+                         * Capacity
+                         * Format: int32
+                         */
+                        capacity?: number;
+                        /**
+                         * Remaining
+                         * Format: int32
+                         */
+                        remaining?: (number | null) | null;
+                        /** @enum {string} */
+                        visibility?: "public" | "members";
+                        /** Status */
+                        status?: string;
+                        /** Resource Id */
+                        resource_id?: (string | null) | null;
+                        slot?: ({
+                            /** Id */
+                            id?: string;
+                            /** Resource Id */
+                            resource_id?: string;
+                            /**
+                             * Start
+                             * Format: date-time
+                             */
+                            start?: string;
+                            /**
+                             * End
+                             * Format: date-time
+                             */
+                            end?: string;
+                            /**
+                             * Capacity
+                             * Format: int32
+                             */
+                            capacity?: number;
+                            /**
+                             * Remaining
+                             * Format: int32
+                             */
+                            remaining?: number;
+                            /** Status */
+                            status?: string;
+                        } | unknown | null) | null;
+                        /**
+                         * Signup
+                         * @description how to sign up: POST /api/v1/bookings {slot_id}; full: POST /api/v1/slots/{id}/waitlist
+                         */
+                        signup?: string;
+                    };
+                };
+            };
+        };
+    };
+    "post~community.create_event": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /** Title */
+                    title?: string;
+                    /**
+                     * Description
+                     * @default
+                     */
+                    description?: string;
+                    /**
+                     * Place
+                     * @default
+                     */
+                    place?: string;
+                    /**
+                     * Starts At
+                     * Format: date-time
+                     */
+                    starts_at?: string;
+                    /**
+                     * Ends At
+                     * Format: date-time
+                     */
+                    ends_at?: string;
+                    /**
+                     * Capacity
+                     * Format: int32
+                     */
+                    capacity?: number;
+                    /**
+                     * Party Size Max
+                     * Format: int32
+                     * @description places one sign-up may take (family members)
+                     * @default 1
+                     */
+                    party_size_max?: number;
+                    /** @enum {string} */
+                    visibility?: "public" | "members";
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Community Id */
+                        community_id?: string;
+                        /** Title */
+                        title?: string;
+                        /** Description */
+                        description?: string;
+                        /** Place */
+                        place?: string;
+                        /**
+                         * Starts At
+                         * Format: date-time
+                         */
+                        starts_at?: string;
+                        /**
+                         * Ends At
+                         * Format: date-time
+                         */
+                        ends_at?: string;
+                        /**
+                         * Capacity
+                         * Format: int32
+                         */
+                        capacity?: number;
+                        /**
+                         * Remaining
+                         * Format: int32
+                         */
+                        remaining?: (number | null) | null;
+                        /** @enum {string} */
+                        visibility?: "public" | "members";
+                        /** Status */
+                        status?: string;
+                        /** Resource Id */
+                        resource_id?: (string | null) | null;
+                        slot?: ({
+                            /** Id */
+                            id?: string;
+                            /** Resource Id */
+                            resource_id?: string;
+                            /**
+                             * Start
+                             * Format: date-time
+                             */
+                            start?: string;
+                            /**
+                             * End
+                             * Format: date-time
+                             */
+                            end?: string;
+                            /**
+                             * Capacity
+                             * Format: int32
+                             */
+                            capacity?: number;
+                            /**
+                             * Remaining
+                             * Format: int32
+                             */
+                            remaining?: number;
+                            /** Status */
+                            status?: string;
+                        } | unknown | null) | null;
+                        /**
+                         * Signup
+                         * @description how to sign up: POST /api/v1/bookings {slot_id}; full: POST /api/v1/slots/{id}/waitlist
+                         */
+                        signup?: string;
+                    };
+                };
+            };
+        };
+    };
+    "post~community.review_notice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                notice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /** Approve */
+                    approve?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Community Id */
+                        community_id?: string;
+                        /** Title */
+                        title?: string;
+                        /** Body */
+                        body?: string;
+                        /** @enum {string} */
+                        category?: "utility_outage" | "activity" | "health" | "policy" | "recruitment" | "other";
+                        /** Category Label */
+                        category_label?: string;
+                        /** @enum {string} */
+                        visibility?: "public" | "members";
+                        /** Urgent */
+                        urgent?: boolean;
+                        /** Pinned */
+                        pinned?: boolean;
+                        /** @enum {string} */
+                        status?: "review" | "published" | "rejected" | "withdrawn";
+                        /**
+                         * Publish At
+                         * Format: date-time
+                         */
+                        publish_at?: string;
+                        /**
+                         * Expire At
+                         * Format: date-time
+                         */
+                        expire_at?: (string | null) | null;
+                        /** Attachments */
+                        attachments?: {
+                            [key: string]: unknown;
+                        }[];
+                        /**
+                         * Content Check
+                         * @default null
+                         */
+                        content_check: ({
+                            [key: string]: unknown;
+                        } | {
+                            [key: string]: unknown;
+                        } | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "get~community.notice_reads": {
+        parameters: {
+            query?: {
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path: {
+                notice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Notice Id */
+                        notice_id?: string;
+                        /**
+                         * Read Count
+                         * Format: int32
+                         */
+                        read_count?: number;
+                        /**
+                         * Member Count
+                         * Format: int32
+                         */
+                        member_count?: number;
+                        /** Items */
+                        items?: {
+                            /** User Id */
+                            user_id?: string;
+                            /**
+                             * Read At
+                             * Format: date-time
+                             */
+                            read_at?: string;
+                        }[];
+                        /** Next Cursor */
+                        next_cursor?: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~community.check_in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Code
+                     * @description the check-in code shown on the resident's phone
+                     */
+                    code?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Booking Id */
+                        booking_id?: string;
+                        /** User Id */
+                        user_id?: string;
+                        /**
+                         * Party Size
+                         * Format: int32
+                         */
+                        party_size?: number;
+                        /** Status */
+                        status?: string;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Checked In At
+                         * Format: date-time
+                         */
+                        checked_in_at?: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~community.staff_notices": {
+        parameters: {
+            query?: {
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                status?: {
+                    $defs?: {
+                        NoticeStatus?: {
+                            /**
+                             * @default review -> published | rejected; published -> withdrawn; an edit needing review goes back to review.
+                             *
+                             *     A published notice is shown only inside its [publish_at, expire_at) window (scheduling).
+                             */
+                            description?: string;
+                            enum?: (string)[];
+                            /** @default NoticeStatus */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    anyOf?: ({
+                        /** @default #/$defs/NoticeStatus */
+                        $ref?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~community.create_notice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /** Title */
+                    title?: string;
+                    /** Body */
+                    body?: string;
+                    /** @enum {string} */
+                    category?: "utility_outage" | "activity" | "health" | "policy" | "recruitment" | "other";
+                    /** @enum {string} */
+                    visibility?: "public" | "members";
+                    /**
+                     * Urgent
+                     * @default false
+                     */
+                    urgent?: boolean;
+                    /**
+                     * Pinned
+                     * @default false
+                     */
+                    pinned?: boolean;
+                    /**
+                     * Publish At
+                     * Format: date-time
+                     * @description scheduled publication (default now)
+                     * @default null
+                     */
+                    publish_at?: (string | null) | null;
+                    /**
+                     * Expire At
+                     * Format: date-time
+                     * @default null
+                     */
+                    expire_at?: (string | null) | null;
+                    /** Attachments */
+                    attachments?: {
+                        model_config?: {
+                            /** @default forbid */
+                            extra?: string;
+                            /** @default true */
+                            str_strip_whitespace?: boolean;
+                        };
+                        /**
+                         * File Id
+                         * @description id from POST /api/v1/community/uploads?kind=attachment
+                         */
+                        file_id?: string;
+                        /**
+                         * Name
+                         * @description shown to readers (default: the uploaded name)
+                         * @default null
+                         */
+                        name?: (string | null) | null;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Community Id */
+                        community_id?: string;
+                        /** Title */
+                        title?: string;
+                        /** Body */
+                        body?: string;
+                        /** @enum {string} */
+                        category?: "utility_outage" | "activity" | "health" | "policy" | "recruitment" | "other";
+                        /** Category Label */
+                        category_label?: string;
+                        /** @enum {string} */
+                        visibility?: "public" | "members";
+                        /** Urgent */
+                        urgent?: boolean;
+                        /** Pinned */
+                        pinned?: boolean;
+                        /** @enum {string} */
+                        status?: "review" | "published" | "rejected" | "withdrawn";
+                        /**
+                         * Publish At
+                         * Format: date-time
+                         */
+                        publish_at?: string;
+                        /**
+                         * Expire At
+                         * Format: date-time
+                         */
+                        expire_at?: (string | null) | null;
+                        /** Attachments */
+                        attachments?: {
+                            [key: string]: unknown;
+                        }[];
+                        /**
+                         * Content Check
+                         * @default null
+                         */
+                        content_check: ({
+                            [key: string]: unknown;
+                        } | {
+                            [key: string]: unknown;
+                        } | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "post~community.verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                membership_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Approve
+                     * @default true
+                     */
+                    approve?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Community Id */
+                        community_id?: string;
+                        /** @enum {string} */
+                        status?: "pending" | "verified" | "rejected";
+                        /**
+                         * Verified At
+                         * Format: date-time
+                         */
+                        verified_at?: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "delete~community.withdraw_notice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                notice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Community Id */
+                        community_id?: string;
+                        /** Title */
+                        title?: string;
+                        /** Body */
+                        body?: string;
+                        /** @enum {string} */
+                        category?: "utility_outage" | "activity" | "health" | "policy" | "recruitment" | "other";
+                        /** Category Label */
+                        category_label?: string;
+                        /** @enum {string} */
+                        visibility?: "public" | "members";
+                        /** Urgent */
+                        urgent?: boolean;
+                        /** Pinned */
+                        pinned?: boolean;
+                        /** @enum {string} */
+                        status?: "review" | "published" | "rejected" | "withdrawn";
+                        /**
+                         * Publish At
+                         * Format: date-time
+                         */
+                        publish_at?: string;
+                        /**
+                         * Expire At
+                         * Format: date-time
+                         */
+                        expire_at?: (string | null) | null;
+                        /** Attachments */
+                        attachments?: {
+                            [key: string]: unknown;
+                        }[];
+                        /**
+                         * Content Check
+                         * @default null
+                         */
+                        content_check: ({
+                            [key: string]: unknown;
+                        } | {
+                            [key: string]: unknown;
+                        } | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "patch~community.update_notice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                notice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Title
+                     * @default null
+                     */
+                    title?: (string | null) | null;
+                    /**
+                     * Body
+                     * @default null
+                     */
+                    body?: (string | null) | null;
+                    /** @enum {string} */
+                    category?: "utility_outage" | "activity" | "health" | "policy" | "recruitment" | "other";
+                    /** @enum {string} */
+                    visibility?: "public" | "members";
+                    /**
+                     * Urgent
+                     * @default null
+                     */
+                    urgent?: (boolean | null) | null;
+                    /**
+                     * Pinned
+                     * @default null
+                     */
+                    pinned?: (boolean | null) | null;
+                    /**
+                     * Publish At
+                     * Format: date-time
+                     * @default null
+                     */
+                    publish_at?: (string | null) | null;
+                    /**
+                     * Expire At
+                     * Format: date-time
+                     * @default null
+                     */
+                    expire_at?: (string | null) | null;
+                    /**
+                     * Attachments
+                     * @default null
+                     */
+                    attachments?: ({
+                        model_config?: {
+                            /** @default forbid */
+                            extra?: string;
+                            /** @default true */
+                            str_strip_whitespace?: boolean;
+                        };
+                        /**
+                         * File Id
+                         * @description id from POST /api/v1/community/uploads?kind=attachment
+                         */
+                        file_id?: string;
+                        /**
+                         * Name
+                         * @description shown to readers (default: the uploaded name)
+                         * @default null
+                         */
+                        name?: (string | null) | null;
+                    }[] | unknown[] | null) | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Community Id */
+                        community_id?: string;
+                        /** Title */
+                        title?: string;
+                        /** Body */
+                        body?: string;
+                        /** @enum {string} */
+                        category?: "utility_outage" | "activity" | "health" | "policy" | "recruitment" | "other";
+                        /** Category Label */
+                        category_label?: string;
+                        /** @enum {string} */
+                        visibility?: "public" | "members";
+                        /** Urgent */
+                        urgent?: boolean;
+                        /** Pinned */
+                        pinned?: boolean;
+                        /** @enum {string} */
+                        status?: "review" | "published" | "rejected" | "withdrawn";
+                        /**
+                         * Publish At
+                         * Format: date-time
+                         */
+                        publish_at?: string;
+                        /**
+                         * Expire At
+                         * Format: date-time
+                         */
+                        expire_at?: (string | null) | null;
+                        /** Attachments */
+                        attachments?: {
+                            [key: string]: unknown;
+                        }[];
+                        /**
+                         * Content Check
+                         * @default null
+                         */
+                        content_check: ({
+                            [key: string]: unknown;
+                        } | {
+                            [key: string]: unknown;
+                        } | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "get~community.list_events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~community.feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /** Fixed */
+                    fixed?: boolean;
+                    /**
+                     * Note
+                     * @default null
+                     */
+                    note?: (string | null) | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Community Id */
+                        community_id?: string;
+                        /** Community Name */
+                        community_name?: string;
+                        /** @enum {string} */
+                        category?: "road_damage" | "streetlight" | "garbage" | "water_leak" | "illegal_parking" | "greenery" | "noise" | "other";
+                        /** Category Label */
+                        category_label?: string;
+                        /** Description */
+                        description?: string;
+                        location?: ({
+                            /**
+                             * Lat
+                             * Format: float
+                             */
+                            lat?: number;
+                            /**
+                             * Lng
+                             * Format: float
+                             */
+                            lng?: number;
+                        } | unknown | null) | null;
+                        /** Address */
+                        address?: (string | null) | null;
+                        /** Contact Phone */
+                        contact_phone?: (string | null) | null;
+                        /** Photos */
+                        photos?: string[];
+                        /** @enum {string} */
+                        status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                        /** Status Label */
+                        status_label?: string;
+                        /** Status Notes */
+                        status_notes?: (string | null) | null;
+                        /** Duplicate Of */
+                        duplicate_of?: (string | null) | null;
+                        /**
+                         * Me Too Count
+                         * Format: int32
+                         */
+                        me_too_count?: number;
+                        /** My Role */
+                        my_role?: string;
+                        /** Fixed Confirmed */
+                        fixed_confirmed?: (boolean | null) | null;
+                        /** Awaiting Feedback */
+                        awaiting_feedback?: boolean;
+                        /**
+                         * Reopen Count
+                         * Format: int32
+                         */
+                        reopen_count?: number;
+                        /** History */
+                        history?: {
+                            /** @enum {string} */
+                            from_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                            /** @enum {string} */
+                            to_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                            /** Note */
+                            note?: (string | null) | null;
+                            /**
+                             * At
+                             * Format: date-time
+                             */
+                            at?: string;
+                        }[];
+                        /**
+                         * Private
+                         * @description kept off the public Open311 feed by the reporter
+                         */
+                        private?: boolean;
+                        /**
+                         * Public Description
+                         * @description what the public feed shows (staff approved, scrubbed)
+                         */
+                        public_description?: (string | null) | null;
+                        /**
+                         * Photos Public
+                         * @description the photos were reviewed for the public feed
+                         */
+                        photos_public?: boolean;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "get~community.get_notice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                notice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Community Id */
+                        community_id?: string;
+                        /** Title */
+                        title?: string;
+                        /** Body */
+                        body?: string;
+                        /** @enum {string} */
+                        category?: "utility_outage" | "activity" | "health" | "policy" | "recruitment" | "other";
+                        /** Category Label */
+                        category_label?: string;
+                        /** @enum {string} */
+                        visibility?: "public" | "members";
+                        /** Urgent */
+                        urgent?: boolean;
+                        /** Pinned */
+                        pinned?: boolean;
+                        /** @enum {string} */
+                        status?: "review" | "published" | "rejected" | "withdrawn";
+                        /**
+                         * Publish At
+                         * Format: date-time
+                         */
+                        publish_at?: string;
+                        /**
+                         * Expire At
+                         * Format: date-time
+                         */
+                        expire_at?: (string | null) | null;
+                        /** Attachments */
+                        attachments?: {
+                            [key: string]: unknown;
+                        }[];
+                        /**
+                         * Content Check
+                         * @default null
+                         */
+                        content_check: ({
+                            [key: string]: unknown;
+                        } | {
+                            [key: string]: unknown;
+                        } | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "post~community.report_privacy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Private
+                     * @description true keeps the report off the public Open311 feed
+                     */
+                    private?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Community Id */
+                        community_id?: string;
+                        /** Community Name */
+                        community_name?: string;
+                        /** @enum {string} */
+                        category?: "road_damage" | "streetlight" | "garbage" | "water_leak" | "illegal_parking" | "greenery" | "noise" | "other";
+                        /** Category Label */
+                        category_label?: string;
+                        /** Description */
+                        description?: string;
+                        location?: ({
+                            /**
+                             * Lat
+                             * Format: float
+                             */
+                            lat?: number;
+                            /**
+                             * Lng
+                             * Format: float
+                             */
+                            lng?: number;
+                        } | unknown | null) | null;
+                        /** Address */
+                        address?: (string | null) | null;
+                        /** Contact Phone */
+                        contact_phone?: (string | null) | null;
+                        /** Photos */
+                        photos?: string[];
+                        /** @enum {string} */
+                        status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                        /** Status Label */
+                        status_label?: string;
+                        /** Status Notes */
+                        status_notes?: (string | null) | null;
+                        /** Duplicate Of */
+                        duplicate_of?: (string | null) | null;
+                        /**
+                         * Me Too Count
+                         * Format: int32
+                         */
+                        me_too_count?: number;
+                        /** My Role */
+                        my_role?: string;
+                        /** Fixed Confirmed */
+                        fixed_confirmed?: (boolean | null) | null;
+                        /** Awaiting Feedback */
+                        awaiting_feedback?: boolean;
+                        /**
+                         * Reopen Count
+                         * Format: int32
+                         */
+                        reopen_count?: number;
+                        /** History */
+                        history?: {
+                            /** @enum {string} */
+                            from_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                            /** @enum {string} */
+                            to_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                            /** Note */
+                            note?: (string | null) | null;
+                            /**
+                             * At
+                             * Format: date-time
+                             */
+                            at?: string;
+                        }[];
+                        /**
+                         * Private
+                         * @description kept off the public Open311 feed by the reporter
+                         */
+                        private?: boolean;
+                        /**
+                         * Public Description
+                         * @description what the public feed shows (staff approved, scrubbed)
+                         */
+                        public_description?: (string | null) | null;
+                        /**
+                         * Photos Public
+                         * @description the photos were reviewed for the public feed
+                         */
+                        photos_public?: boolean;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "post~community.publish_report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Description
+                     * @description publish the description (ID and phone numbers masked)
+                     */
+                    description?: boolean;
+                    /**
+                     * Photos
+                     * @description publish the photos (through signed, expiring links)
+                     */
+                    photos?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Community Id */
+                        community_id?: string;
+                        /** Community Name */
+                        community_name?: string;
+                        /** @enum {string} */
+                        category?: "road_damage" | "streetlight" | "garbage" | "water_leak" | "illegal_parking" | "greenery" | "noise" | "other";
+                        /** Category Label */
+                        category_label?: string;
+                        /** Description */
+                        description?: string;
+                        location?: ({
+                            /**
+                             * Lat
+                             * Format: float
+                             */
+                            lat?: number;
+                            /**
+                             * Lng
+                             * Format: float
+                             */
+                            lng?: number;
+                        } | unknown | null) | null;
+                        /** Address */
+                        address?: (string | null) | null;
+                        /** Contact Phone */
+                        contact_phone?: (string | null) | null;
+                        /** Photos */
+                        photos?: string[];
+                        /** @enum {string} */
+                        status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                        /** Status Label */
+                        status_label?: string;
+                        /** Status Notes */
+                        status_notes?: (string | null) | null;
+                        /** Duplicate Of */
+                        duplicate_of?: (string | null) | null;
+                        /**
+                         * Me Too Count
+                         * Format: int32
+                         */
+                        me_too_count?: number;
+                        /** My Role */
+                        my_role?: string;
+                        /** Fixed Confirmed */
+                        fixed_confirmed?: (boolean | null) | null;
+                        /** Awaiting Feedback */
+                        awaiting_feedback?: boolean;
+                        /**
+                         * Reopen Count
+                         * Format: int32
+                         */
+                        reopen_count?: number;
+                        /** History */
+                        history?: {
+                            /** @enum {string} */
+                            from_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                            /** @enum {string} */
+                            to_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                            /** Note */
+                            note?: (string | null) | null;
+                            /**
+                             * At
+                             * Format: date-time
+                             */
+                            at?: string;
+                        }[];
+                        /**
+                         * Private
+                         * @description kept off the public Open311 feed by the reporter
+                         */
+                        private?: boolean;
+                        /**
+                         * Public Description
+                         * @description what the public feed shows (staff approved, scrubbed)
+                         */
+                        public_description?: (string | null) | null;
+                        /**
+                         * Photos Public
+                         * @description the photos were reviewed for the public feed
+                         */
+                        photos_public?: boolean;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "get~community.get_community": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Code */
+                        code?: string;
+                        /** Name */
+                        name?: string;
+                        /** Kind */
+                        kind?: string;
+                        /** Address */
+                        address?: string;
+                        location?: {
+                            /**
+                             * Lat
+                             * Format: float
+                             */
+                            lat?: number;
+                            /**
+                             * Lng
+                             * Format: float
+                             */
+                            lng?: number;
+                        };
+                        region?: {
+                            /** Code */
+                            code?: string;
+                            /** Name */
+                            name?: string;
+                            /** Kind */
+                            kind?: string;
+                        };
+                        /** Auto Verify Members */
+                        auto_verify_members?: boolean;
+                        /**
+                         * Distance M
+                         * Format: int32
+                         * @default null
+                         */
+                        distance_m: (number | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~community.staff_reports": {
+        parameters: {
+            query?: {
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                status?: {
+                    $defs?: {
+                        ReportStatus?: {
+                            /** @default open -> in_progress -> resolved | closed; open|in_progress -> duplicate; resolved -> open (not fixed). */
+                            description?: string;
+                            enum?: (string)[];
+                            /** @default ReportStatus */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    anyOf?: ({
+                        /** @default #/$defs/ReportStatus */
+                        $ref?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                category?: {
+                    $defs?: {
+                        ReportCategory?: {
+                            /** @default 随手拍 categories; also the Open311 service_code of each. */
+                            description?: string;
+                            enum?: (string)[];
+                            /** @default ReportCategory */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    anyOf?: ({
+                        /** @default #/$defs/ReportCategory */
+                        $ref?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~community.me_too": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Community Id */
+                        community_id?: string;
+                        /** Community Name */
+                        community_name?: string;
+                        /** @enum {string} */
+                        category?: "road_damage" | "streetlight" | "garbage" | "water_leak" | "illegal_parking" | "greenery" | "noise" | "other";
+                        /** Category Label */
+                        category_label?: string;
+                        /** Description */
+                        description?: string;
+                        location?: ({
+                            /**
+                             * Lat
+                             * Format: float
+                             */
+                            lat?: number;
+                            /**
+                             * Lng
+                             * Format: float
+                             */
+                            lng?: number;
+                        } | unknown | null) | null;
+                        /** Address */
+                        address?: (string | null) | null;
+                        /** Contact Phone */
+                        contact_phone?: (string | null) | null;
+                        /** Photos */
+                        photos?: string[];
+                        /** @enum {string} */
+                        status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                        /** Status Label */
+                        status_label?: string;
+                        /** Status Notes */
+                        status_notes?: (string | null) | null;
+                        /** Duplicate Of */
+                        duplicate_of?: (string | null) | null;
+                        /**
+                         * Me Too Count
+                         * Format: int32
+                         */
+                        me_too_count?: number;
+                        /** My Role */
+                        my_role?: string;
+                        /** Fixed Confirmed */
+                        fixed_confirmed?: (boolean | null) | null;
+                        /** Awaiting Feedback */
+                        awaiting_feedback?: boolean;
+                        /**
+                         * Reopen Count
+                         * Format: int32
+                         */
+                        reopen_count?: number;
+                        /** History */
+                        history?: {
+                            /** @enum {string} */
+                            from_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                            /** @enum {string} */
+                            to_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                            /** Note */
+                            note?: (string | null) | null;
+                            /**
+                             * At
+                             * Format: date-time
+                             */
+                            at?: string;
+                        }[];
+                        /**
+                         * Private
+                         * @description kept off the public Open311 feed by the reporter
+                         */
+                        private?: boolean;
+                        /**
+                         * Public Description
+                         * @description what the public feed shows (staff approved, scrubbed)
+                         */
+                        public_description?: (string | null) | null;
+                        /**
+                         * Photos Public
+                         * @description the photos were reviewed for the public feed
+                         */
+                        photos_public?: boolean;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "get~community.signups": {
+        parameters: {
+            query?: {
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path: {
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~community.list_members": {
+        parameters: {
+            query?: {
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                status?: {
+                    $defs?: {
+                        MembershipStatus?: {
+                            /** @default pending -> verified | rejected; a verified member sees members-only notices. */
+                            description?: string;
+                            enum?: (string)[];
+                            /** @default MembershipStatus */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    anyOf?: ({
+                        /** @default #/$defs/MembershipStatus */
+                        $ref?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: Record<string, never>[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~community.change_status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /** @enum {string} */
+                    status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                    /**
+                     * Note
+                     * @default null
+                     */
+                    note?: (string | null) | null;
+                    /**
+                     * Duplicate Of
+                     * @default null
+                     */
+                    duplicate_of?: (string | null) | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Community Id */
+                        community_id?: string;
+                        /** Community Name */
+                        community_name?: string;
+                        /** @enum {string} */
+                        category?: "road_damage" | "streetlight" | "garbage" | "water_leak" | "illegal_parking" | "greenery" | "noise" | "other";
+                        /** Category Label */
+                        category_label?: string;
+                        /** Description */
+                        description?: string;
+                        location?: ({
+                            /**
+                             * Lat
+                             * Format: float
+                             */
+                            lat?: number;
+                            /**
+                             * Lng
+                             * Format: float
+                             */
+                            lng?: number;
+                        } | unknown | null) | null;
+                        /** Address */
+                        address?: (string | null) | null;
+                        /** Contact Phone */
+                        contact_phone?: (string | null) | null;
+                        /** Photos */
+                        photos?: string[];
+                        /** @enum {string} */
+                        status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                        /** Status Label */
+                        status_label?: string;
+                        /** Status Notes */
+                        status_notes?: (string | null) | null;
+                        /** Duplicate Of */
+                        duplicate_of?: (string | null) | null;
+                        /**
+                         * Me Too Count
+                         * Format: int32
+                         */
+                        me_too_count?: number;
+                        /** My Role */
+                        my_role?: string;
+                        /** Fixed Confirmed */
+                        fixed_confirmed?: (boolean | null) | null;
+                        /** Awaiting Feedback */
+                        awaiting_feedback?: boolean;
+                        /**
+                         * Reopen Count
+                         * Format: int32
+                         */
+                        reopen_count?: number;
+                        /** History */
+                        history?: {
+                            /** @enum {string} */
+                            from_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                            /** @enum {string} */
+                            to_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
+                            /** Note */
+                            note?: (string | null) | null;
+                            /**
+                             * At
+                             * Format: date-time
+                             */
+                            at?: string;
+                        }[];
+                        /**
+                         * Private
+                         * @description kept off the public Open311 feed by the reporter
+                         */
+                        private?: boolean;
+                        /**
+                         * Public Description
+                         * @description what the public feed shows (staff approved, scrubbed)
+                         */
+                        public_description?: (string | null) | null;
+                        /**
+                         * Photos Public
+                         * @description the photos were reviewed for the public feed
+                         */
+                        photos_public?: boolean;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "get~community.get_file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "delete~open311_admin.revoke_key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Id */
+                        id?: string;
+                        /** Partner */
+                        partner?: string;
+                        /** Key Prefix */
+                        key_prefix?: string;
+                        /**
+                         * Api Key
+                         * @description shown once, at issue
+                         * @default null
+                         */
+                        api_key: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Last Used At
+                         * Format: date-time
+                         */
+                        last_used_at?: (string | null) | null;
+                        /**
+                         * Revoked At
+                         * Format: date-time
+                         */
+                        revoked_at?: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~education.get_application": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** Ref */
+                        ref?: string;
+                        /**
+                         * Round Id
+                         * Format: uuid
+                         */
+                        round_id?: string;
+                        /** Round Code */
+                        round_code?: string;
+                        /**
+                         * School Id
+                         * Format: uuid
+                         */
+                        school_id?: string;
+                        /** School Name */
+                        school_name?: string;
+                        /** @enum {string} */
+                        status?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                        /** Status Name */
+                        status_name?: string;
+                        /** @enum {string} */
+                        category?: "hukou_and_property" | "hukou_only" | "property_only" | "migrant";
+                        /** @enum {string} */
+                        relation?: "father" | "mother" | "guardian";
+                        /**
+                         * Child Name
+                         * @description masked
+                         */
+                        child_name?: string;
+                        /**
+                         * Child Id Number
+                         * @description masked
+                         */
+                        child_id_number?: string;
+                        /**
+                         * Address
+                         * @description masked
+                         */
+                        address?: string;
+                        /**
+                         * Social Insurance Months
+                         * Format: int32
+                         */
+                        social_insurance_months?: (number | null) | null;
+                        /** Delivered */
+                        delivered?: boolean;
+                        /** Supplement */
+                        supplement?: ({
+                            [key: string]: unknown;
+                        } | {
+                            [key: string]: unknown;
+                        } | null) | null;
+                        /** Reason */
+                        reason?: string;
+                        /** Required Materials */
+                        required_materials?: string[];
+                        /** Materials */
+                        materials?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** Material Code */
+                            material_code?: string;
+                            /** Content Type */
+                            content_type?: string;
+                            /**
+                             * Size
+                             * Format: int32
+                             */
+                            size?: number;
+                            /** Sha256 */
+                            sha256?: string;
+                            /** For Supplement */
+                            for_supplement?: boolean;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                        }[];
+                        /**
+                         * Guardians
+                         * Format: int32
+                         */
+                        guardians?: number;
+                        /** Result School Name */
+                        result_school_name?: (string | null) | null;
+                        /**
+                         * Report On
+                         * Format: date
+                         */
+                        report_on?: (string | null) | null;
+                        /**
+                         * Lottery Rank
+                         * Format: int32
+                         */
+                        lottery_rank?: (number | null) | null;
+                        /**
+                         * Submitted At
+                         * Format: date-time
+                         */
+                        submitted_at?: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /** Timeline */
+                        timeline?: {
+                            /** @enum {string} */
+                            status_from?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                            /** @enum {string} */
+                            status_to?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                            /** Actor */
+                            actor?: string;
+                            /** Note */
+                            note?: string;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "post~education.upload_material": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** Material Code */
+                        material_code?: string;
+                        /** Content Type */
+                        content_type?: string;
+                        /**
+                         * Size
+                         * Format: int32
+                         */
+                        size?: number;
+                        /** Sha256 */
+                        sha256?: string;
+                        /** For Supplement */
+                        for_supplement?: boolean;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "post~education.answer_supplement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Note
+                     * @default
+                     */
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** Ref */
+                        ref?: string;
+                        /**
+                         * Round Id
+                         * Format: uuid
+                         */
+                        round_id?: string;
+                        /** Round Code */
+                        round_code?: string;
+                        /**
+                         * School Id
+                         * Format: uuid
+                         */
+                        school_id?: string;
+                        /** School Name */
+                        school_name?: string;
+                        /** @enum {string} */
+                        status?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                        /** Status Name */
+                        status_name?: string;
+                        /** @enum {string} */
+                        category?: "hukou_and_property" | "hukou_only" | "property_only" | "migrant";
+                        /** @enum {string} */
+                        relation?: "father" | "mother" | "guardian";
+                        /**
+                         * Child Name
+                         * @description masked
+                         */
+                        child_name?: string;
+                        /**
+                         * Child Id Number
+                         * @description masked
+                         */
+                        child_id_number?: string;
+                        /**
+                         * Address
+                         * @description masked
+                         */
+                        address?: string;
+                        /**
+                         * Social Insurance Months
+                         * Format: int32
+                         */
+                        social_insurance_months?: (number | null) | null;
+                        /** Delivered */
+                        delivered?: boolean;
+                        /** Supplement */
+                        supplement?: ({
+                            [key: string]: unknown;
+                        } | {
+                            [key: string]: unknown;
+                        } | null) | null;
+                        /** Reason */
+                        reason?: string;
+                        /** Required Materials */
+                        required_materials?: string[];
+                        /** Materials */
+                        materials?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** Material Code */
+                            material_code?: string;
+                            /** Content Type */
+                            content_type?: string;
+                            /**
+                             * Size
+                             * Format: int32
+                             */
+                            size?: number;
+                            /** Sha256 */
+                            sha256?: string;
+                            /** For Supplement */
+                            for_supplement?: boolean;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                        }[];
+                        /**
+                         * Guardians
+                         * Format: int32
+                         */
+                        guardians?: number;
+                        /** Result School Name */
+                        result_school_name?: (string | null) | null;
+                        /**
+                         * Report On
+                         * Format: date
+                         */
+                        report_on?: (string | null) | null;
+                        /**
+                         * Lottery Rank
+                         * Format: int32
+                         */
+                        lottery_rank?: (number | null) | null;
+                        /**
+                         * Submitted At
+                         * Format: date-time
+                         */
+                        submitted_at?: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /** Timeline */
+                        timeline?: {
+                            /** @enum {string} */
+                            status_from?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                            /** @enum {string} */
+                            status_to?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                            /** Actor */
+                            actor?: string;
+                            /** Note */
+                            note?: string;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "post~education.withdraw_application": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** Ref */
+                        ref?: string;
+                        /**
+                         * Round Id
+                         * Format: uuid
+                         */
+                        round_id?: string;
+                        /** Round Code */
+                        round_code?: string;
+                        /**
+                         * School Id
+                         * Format: uuid
+                         */
+                        school_id?: string;
+                        /** School Name */
+                        school_name?: string;
+                        /** @enum {string} */
+                        status?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                        /** Status Name */
+                        status_name?: string;
+                        /** @enum {string} */
+                        category?: "hukou_and_property" | "hukou_only" | "property_only" | "migrant";
+                        /** @enum {string} */
+                        relation?: "father" | "mother" | "guardian";
+                        /**
+                         * Child Name
+                         * @description masked
+                         */
+                        child_name?: string;
+                        /**
+                         * Child Id Number
+                         * @description masked
+                         */
+                        child_id_number?: string;
+                        /**
+                         * Address
+                         * @description masked
+                         */
+                        address?: string;
+                        /**
+                         * Social Insurance Months
+                         * Format: int32
+                         */
+                        social_insurance_months?: (number | null) | null;
+                        /** Delivered */
+                        delivered?: boolean;
+                        /** Supplement */
+                        supplement?: ({
+                            [key: string]: unknown;
+                        } | {
+                            [key: string]: unknown;
+                        } | null) | null;
+                        /** Reason */
+                        reason?: string;
+                        /** Required Materials */
+                        required_materials?: string[];
+                        /** Materials */
+                        materials?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** Material Code */
+                            material_code?: string;
+                            /** Content Type */
+                            content_type?: string;
+                            /**
+                             * Size
+                             * Format: int32
+                             */
+                            size?: number;
+                            /** Sha256 */
+                            sha256?: string;
+                            /** For Supplement */
+                            for_supplement?: boolean;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                        }[];
+                        /**
+                         * Guardians
+                         * Format: int32
+                         */
+                        guardians?: number;
+                        /** Result School Name */
+                        result_school_name?: (string | null) | null;
+                        /**
+                         * Report On
+                         * Format: date
+                         */
+                        report_on?: (string | null) | null;
+                        /**
+                         * Lottery Rank
+                         * Format: int32
+                         */
+                        lottery_rank?: (number | null) | null;
+                        /**
+                         * Submitted At
+                         * Format: date-time
+                         */
+                        submitted_at?: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /** Timeline */
+                        timeline?: {
+                            /** @enum {string} */
+                            status_from?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                            /** @enum {string} */
+                            status_to?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                            /** Actor */
+                            actor?: string;
+                            /** Note */
+                            note?: string;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "post~education.submit_application": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** Ref */
+                        ref?: string;
+                        /**
+                         * Round Id
+                         * Format: uuid
+                         */
+                        round_id?: string;
+                        /** Round Code */
+                        round_code?: string;
+                        /**
+                         * School Id
+                         * Format: uuid
+                         */
+                        school_id?: string;
+                        /** School Name */
+                        school_name?: string;
+                        /** @enum {string} */
+                        status?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                        /** Status Name */
+                        status_name?: string;
+                        /** @enum {string} */
+                        category?: "hukou_and_property" | "hukou_only" | "property_only" | "migrant";
+                        /** @enum {string} */
+                        relation?: "father" | "mother" | "guardian";
+                        /**
+                         * Child Name
+                         * @description masked
+                         */
+                        child_name?: string;
+                        /**
+                         * Child Id Number
+                         * @description masked
+                         */
+                        child_id_number?: string;
+                        /**
+                         * Address
+                         * @description masked
+                         */
+                        address?: string;
+                        /**
+                         * Social Insurance Months
+                         * Format: int32
+                         */
+                        social_insurance_months?: (number | null) | null;
+                        /** Delivered */
+                        delivered?: boolean;
+                        /** Supplement */
+                        supplement?: ({
+                            [key: string]: unknown;
+                        } | {
+                            [key: string]: unknown;
+                        } | null) | null;
+                        /** Reason */
+                        reason?: string;
+                        /** Required Materials */
+                        required_materials?: string[];
+                        /** Materials */
+                        materials?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** Material Code */
+                            material_code?: string;
+                            /** Content Type */
+                            content_type?: string;
+                            /**
+                             * Size
+                             * Format: int32
+                             */
+                            size?: number;
+                            /** Sha256 */
+                            sha256?: string;
+                            /** For Supplement */
+                            for_supplement?: boolean;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                        }[];
+                        /**
+                         * Guardians
+                         * Format: int32
+                         */
+                        guardians?: number;
+                        /** Result School Name */
+                        result_school_name?: (string | null) | null;
+                        /**
+                         * Report On
+                         * Format: date
+                         */
+                        report_on?: (string | null) | null;
+                        /**
+                         * Lottery Rank
+                         * Format: int32
+                         */
+                        lottery_rank?: (number | null) | null;
+                        /**
+                         * Submitted At
+                         * Format: date-time
+                         */
+                        submitted_at?: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /** Timeline */
+                        timeline?: {
+                            /** @enum {string} */
+                            status_from?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                            /** @enum {string} */
+                            status_to?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                            /** Actor */
+                            actor?: string;
+                            /** Note */
+                            note?: string;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "get~education.get_round": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                round_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** Code */
+                        code?: string;
+                        /**
+                         * Year
+                         * Format: int32
+                         */
+                        year?: number;
+                        /** @enum {string} */
+                        level?: "primary" | "junior";
+                        /** Name */
+                        name?: string;
+                        /** @enum {string} */
+                        current_phase?: "upcoming" | "registration" | "review" | "supplement" | "publicity" | "admission" | "reporting" | "closed";
+                        /** Current Phase Name */
+                        current_phase_name?: string;
+                        /**
+                         * Min Social Insurance Months
+                         * Format: int32
+                         */
+                        min_social_insurance_months?: number;
+                        /** Phases */
+                        phases?: {
+                            /** @enum {string} */
+                            phase?: "upcoming" | "registration" | "review" | "supplement" | "publicity" | "admission" | "reporting" | "closed";
+                            /** Name */
+                            name?: string;
+                            /**
+                             * Opens At
+                             * Format: date-time
+                             */
+                            opens_at?: string;
+                            /**
+                             * Closes At
+                             * Format: date-time
+                             */
+                            closes_at?: string;
+                        }[];
+                        /** Demo */
+                        demo?: boolean;
+                    };
+                };
+            };
+        };
+    };
+    "get~education.get_school": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                school_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** Code */
+                        code?: string;
+                        /** Name */
+                        name?: string;
+                        /** Name Zh */
+                        name_zh?: string;
+                        /** Name En */
+                        name_en?: string;
+                        /** @enum {string} */
+                        ownership?: "public" | "private";
+                        /** @enum {string} */
+                        level?: "primary" | "junior";
+                        /** Address */
+                        address?: string;
+                        /** Sub District */
+                        sub_district?: string;
+                        /** Location */
+                        location?: {
+                            [key: string]: number;
+                        };
+                        /** Phone */
+                        phone?: string;
+                        /** Districts */
+                        districts?: {
+                            /** Id */
+                            id?: string;
+                            /** Code */
+                            code?: string;
+                            /** Name */
+                            name?: string;
+                        }[];
+                        /** Plans */
+                        plans?: {
+                            /**
+                             * Round Id
+                             * Format: uuid
+                             */
+                            round_id?: string;
+                            /** Round Code */
+                            round_code?: string;
+                            /**
+                             * Places
+                             * Format: int32
+                             */
+                            places?: number;
+                            /**
+                             * Waitlist Places
+                             * Format: int32
+                             */
+                            waitlist_places?: number;
+                        }[];
+                        /**
+                         * Demo
+                         * @description seeded demo data; addresses, districts and plans are invented
+                         */
+                        demo?: boolean;
+                        /**
+                         * Name Real
+                         * @description the school's name is a real Jiyuan school's
+                         */
+                        name_real?: boolean;
+                    };
+                };
+            };
+        };
+    };
+    "get~education.get_lottery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                round_id: string;
+                school_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Round Id
+                         * Format: uuid
+                         */
+                        round_id?: string;
+                        /** Round Code */
+                        round_code?: string;
+                        /**
+                         * School Id
+                         * Format: uuid
+                         */
+                        school_id?: string;
+                        /** School Code */
+                        school_code?: string;
+                        /** Algorithm */
+                        algorithm?: string;
+                        /** Algorithm Description */
+                        algorithm_description?: string;
+                        /**
+                         * Status
+                         * @description committed (seed still sealed) or drawn
+                         */
+                        status?: string;
+                        /**
+                         * Commitment
+                         * @description SHA-256 of the seed, published before the draw
+                         */
+                        commitment?: string;
+                        /**
+                         * Committed At
+                         * Format: date-time
+                         */
+                        committed_at?: string;
+                        /**
+                         * Seed
+                         * @description revealed at the draw
+                         * @default null
+                         */
+                        seed: (string | null) | null;
+                        /**
+                         * Drawn At
+                         * Format: date-time
+                         */
+                        drawn_at?: (string | null) | null;
+                        /**
+                         * Places
+                         * Format: int32
+                         */
+                        places?: number;
+                        /**
+                         * Waitlist Places
+                         * Format: int32
+                         */
+                        waitlist_places?: number;
+                        /** Inputs */
+                        inputs?: ({
+                            [key: string]: {
+                                /** @enum {string} */
+                                category?: "hukou_and_property" | "hukou_only" | "property_only" | "migrant";
+                                /** Ids */
+                                ids?: string[];
+                            }[];
+                        } | {
+                            [key: string]: unknown[];
+                        } | null) | null;
+                        /** Result */
+                        result?: ({
+                            [key: string]: {
+                                /** Id */
+                                id?: string;
+                                /** @enum {string} */
+                                category?: "hukou_and_property" | "hukou_only" | "property_only" | "migrant";
+                                /**
+                                 * Rank
+                                 * Format: int32
+                                 */
+                                rank?: number;
+                                /** @enum {string} */
+                                outcome?: "draft" | "submitted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "admitted" | "waitlisted" | "not_admitted" | "withdrawn";
+                            }[];
+                        } | {
+                            [key: string]: unknown[];
+                        } | null) | null;
+                        /** Verify Command */
+                        verify_command?: string;
+                    };
+                };
+            };
+        };
+    };
+    "post~accounts.grant_role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /** @enum {string} */
+                    role?: "resident" | "community_staff" | "dept_operator" | "ops_viewer" | "admin";
+                    /**
+                     * Scope
+                     * @description community id or department code for scoped roles
+                     * @default
+                     */
+                    scope?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /**
+                         * User Id
+                         * Format: uuid
+                         */
+                        user_id?: string;
+                        /** @enum {string} */
+                        role?: "resident" | "community_staff" | "dept_operator" | "ops_viewer" | "admin";
+                        /** Scope */
+                        scope?: string;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
                     };
                 };
             };
@@ -6525,119 +14254,12 @@ export interface operations {
             };
         };
     };
-    "post~accounts.grant_role": {
+    "delete~accounts.revoke_family": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                user_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /** @enum {string} */
-                    role?: "resident" | "community_staff" | "dept_operator" | "ops_viewer" | "admin";
-                    /**
-                     * Scope
-                     * @description community id or department code for scoped roles
-                     * @default
-                     */
-                    scope?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Id
-                         * Format: uuid
-                         */
-                        id?: string;
-                        /**
-                         * User Id
-                         * Format: uuid
-                         */
-                        user_id?: string;
-                        /** @enum {string} */
-                        role?: "resident" | "community_staff" | "dept_operator" | "ops_viewer" | "admin";
-                        /** Scope */
-                        scope?: string;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                    };
-                };
-            };
-        };
-    };
-    "get~bookings.resource_bookings": {
-        parameters: {
-            query?: {
-                /** @description page size (at most 100) */
-                limit?: {
-                    /** @default integer */
-                    type?: string;
-                };
-                /** @description next_cursor from the previous page */
-                cursor?: {
-                    anyOf?: ({
-                        /** @default string */
-                        type?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-                /** @description local visit date */
-                date?: {
-                    anyOf?: ({
-                        /** @default date */
-                        format?: string;
-                        /** @default string */
-                        type?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-                status?: {
-                    $defs?: {
-                        BookingStatus?: {
-                            enum?: (string)[];
-                            /** @default BookingStatus */
-                            title?: string;
-                            /** @default string */
-                            type?: string;
-                        };
-                    };
-                    anyOf?: ({
-                        /** @default #/$defs/BookingStatus */
-                        $ref?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-            };
-            header?: never;
-            path: {
-                resource_id: string;
+                grant_id: string;
             };
             cookie?: never;
         };
@@ -6650,372 +14272,87 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Items */
-                        items?: {
-                            /**
-                             * Id
-                             * Format: uuid
-                             */
-                            id?: string;
-                            slot?: {
-                                /**
-                                 * Id
-                                 * Format: uuid
-                                 */
-                                id?: string;
-                                /**
-                                 * Resource Id
-                                 * Format: uuid
-                                 */
-                                resource_id?: string;
-                                /**
-                                 * Start
-                                 * Format: date-time
-                                 */
-                                start?: string;
-                                /**
-                                 * End
-                                 * Format: date-time
-                                 */
-                                end?: string;
-                                /**
-                                 * Capacity
-                                 * Format: int32
-                                 */
-                                capacity?: number;
-                                /**
-                                 * Remaining
-                                 * Format: int32
-                                 */
-                                remaining?: number;
-                                /**
-                                 * Status
-                                 * @description open | full | closed | past
-                                 */
-                                status?: string;
-                                /**
-                                 * Label
-                                 * @default null
-                                 */
-                                label: (string | null) | null;
-                            };
-                            /** @enum {string} */
-                            status?: "held" | "requested" | "confirmed" | "checked_in" | "cancelled" | "no_show" | "expired" | "denied";
-                            /**
-                             * Party Size
-                             * Format: int32
-                             */
-                            party_size?: number;
-                            /**
-                             * For Member
-                             * Format: uuid
-                             */
-                            for_member?: (string | null) | null;
-                            /**
-                             * Check In Code
-                             * @description show as a QR code; only while the booking is confirmed
-                             */
-                            check_in_code?: (string | null) | null;
-                            /**
-                             * Created At
-                             * Format: date-time
-                             */
-                            created_at?: string;
-                            resource?: {
-                                /**
-                                 * Id
-                                 * Format: uuid
-                                 */
-                                id?: string;
-                                /** @enum {string} */
-                                owner_domain?: "gov" | "tourism" | "community" | "care";
-                                /** Owner Ref */
-                                owner_ref?: string;
-                                /** Name */
-                                name?: string;
-                            };
-                            /**
-                             * Booked By
-                             * Format: uuid
-                             */
-                            booked_by?: string;
-                            /** Visitors */
-                            visitors?: {
-                                /**
-                                 * Name
-                                 * @description masked
-                                 */
-                                name?: string;
-                                /**
-                                 * Id Number
-                                 * @description masked
-                                 */
-                                id_number?: string;
-                            }[];
-                            /** Purpose */
-                            purpose?: {
-                                [key: string]: unknown;
-                            };
-                            /**
-                             * Hold Expires At
-                             * Format: date-time
-                             * @default null
-                             */
-                            hold_expires_at: (string | null) | null;
-                            /**
-                             * Checked In At
-                             * Format: date-time
-                             * @default null
-                             */
-                            checked_in_at: (string | null) | null;
-                            /**
-                             * Cancelled At
-                             * Format: date-time
-                             * @default null
-                             */
-                            cancelled_at: (string | null) | null;
-                        }[];
-                        /**
-                         * Next Cursor
-                         * @default null
-                         */
-                        next_cursor: (string | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "post~bookings.join_waitlist": {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
-            };
-            path: {
-                slot_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /**
-                     * Party Size
-                     * Format: int32
-                     * @default 1
-                     */
-                    party_size?: number;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
                         /**
                          * Id
                          * Format: uuid
                          */
                         id?: string;
                         /**
-                         * Slot Id
-                         * Format: uuid
+                         * Direction
+                         * @description proxy: I may act for `other`; represented: `other` may act for me
+                         * @enum {string}
                          */
-                        slot_id?: string;
-                        /** @enum {string} */
-                        status?: "waiting" | "promoted" | "left";
-                        /**
-                         * Party Size
-                         * Format: int32
-                         */
-                        party_size?: number;
-                        /**
-                         * Position
-                         * Format: int32
-                         * @description 1-based place in the queue while waiting
-                         */
-                        position?: (number | null) | null;
-                        /**
-                         * Booking Id
-                         * Format: uuid
-                         */
-                        booking_id?: (string | null) | null;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                    };
-                };
-            };
-        };
-    };
-    "post~bookings.decide": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                booking_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /** Approve */
-                    approve?: boolean;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Id
-                         * Format: uuid
-                         */
-                        id?: string;
-                        slot?: {
+                        direction?: "proxy" | "represented";
+                        other?: ({
                             /**
                              * Id
                              * Format: uuid
                              */
                             id?: string;
-                            /**
-                             * Resource Id
-                             * Format: uuid
-                             */
-                            resource_id?: string;
-                            /**
-                             * Start
-                             * Format: date-time
-                             */
-                            start?: string;
-                            /**
-                             * End
-                             * Format: date-time
-                             */
-                            end?: string;
-                            /**
-                             * Capacity
-                             * Format: int32
-                             */
-                            capacity?: number;
-                            /**
-                             * Remaining
-                             * Format: int32
-                             */
-                            remaining?: number;
-                            /**
-                             * Status
-                             * @description open | full | closed | past
-                             */
-                            status?: string;
-                            /**
-                             * Label
-                             * @default null
-                             */
-                            label: (string | null) | null;
-                        };
-                        /** @enum {string} */
-                        status?: "held" | "requested" | "confirmed" | "checked_in" | "cancelled" | "no_show" | "expired" | "denied";
-                        /**
-                         * Party Size
-                         * Format: int32
-                         */
-                        party_size?: number;
-                        /**
-                         * For Member
-                         * Format: uuid
-                         */
-                        for_member?: (string | null) | null;
-                        /**
-                         * Check In Code
-                         * @description show as a QR code; only while the booking is confirmed
-                         */
-                        check_in_code?: (string | null) | null;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        resource?: {
-                            /**
-                             * Id
-                             * Format: uuid
-                             */
-                            id?: string;
-                            /** @enum {string} */
-                            owner_domain?: "gov" | "tourism" | "community" | "care";
-                            /** Owner Ref */
-                            owner_ref?: string;
-                            /** Name */
-                            name?: string;
-                        };
-                        /**
-                         * Booked By
-                         * Format: uuid
-                         */
-                        booked_by?: string;
-                        /** Visitors */
-                        visitors?: {
                             /**
                              * Name
                              * @description masked
+                             * @default null
                              */
-                            name?: string;
-                            /**
-                             * Id Number
-                             * @description masked
-                             */
-                            id_number?: string;
-                        }[];
-                        /** Purpose */
-                        purpose?: {
-                            [key: string]: unknown;
-                        };
+                            name: (string | null) | null;
+                        } | unknown | null) | null;
+                        /** Relation */
+                        relation?: string;
+                        /** Scopes */
+                        scopes?: string[];
                         /**
-                         * Hold Expires At
-                         * Format: date-time
-                         * @default null
+                         * Status
+                         * @enum {string}
                          */
-                        hold_expires_at: (string | null) | null;
+                        status?: "pending" | "active" | "expired" | "revoked";
                         /**
-                         * Checked In At
+                         * Expires At
                          * Format: date-time
-                         * @default null
                          */
-                        checked_in_at: (string | null) | null;
+                        expires_at?: string;
                         /**
-                         * Cancelled At
+                         * Invitation Expires At
                          * Format: date-time
-                         * @default null
                          */
-                        cancelled_at: (string | null) | null;
+                        invitation_expires_at?: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /**
+                         * Accepted At
+                         * Format: date-time
+                         */
+                        accepted_at?: (string | null) | null;
                     };
                 };
+            };
+        };
+    };
+    "delete~accounts.revoke_role": {
+        parameters: {
+            query?: {
+                scope?: {
+                    /** @default string */
+                    type?: string;
+                };
+            };
+            header?: never;
+            path: {
+                user_id: string;
+                role: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -7246,19 +14583,29 @@ export interface operations {
             };
         };
     };
-    "post~bookings.confirm_booking": {
+    "post~bookings.decide": {
         parameters: {
             query?: never;
-            header?: {
-                /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
-            };
+            header?: never;
             path: {
                 booking_id: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /** Approve */
+                    approve?: boolean;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
@@ -7394,7 +14741,320 @@ export interface operations {
             };
         };
     };
-    "get~bookings.get_booking": {
+    "post~bookings.join_waitlist": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path: {
+                slot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Party Size
+                     * Format: int32
+                     * @default 1
+                     */
+                    party_size?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /**
+                         * Slot Id
+                         * Format: uuid
+                         */
+                        slot_id?: string;
+                        /** @enum {string} */
+                        status?: "waiting" | "promoted" | "left";
+                        /**
+                         * Party Size
+                         * Format: int32
+                         */
+                        party_size?: number;
+                        /**
+                         * Position
+                         * Format: int32
+                         * @description 1-based place in the queue while waiting
+                         */
+                        position?: (number | null) | null;
+                        /**
+                         * Booking Id
+                         * Format: uuid
+                         */
+                        booking_id?: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                    };
+                };
+            };
+        };
+    };
+    "get~bookings.get_resource": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                resource_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /** @enum {string} */
+                        owner_domain?: "gov" | "tourism" | "community" | "care";
+                        /** Owner Ref */
+                        owner_ref?: string;
+                        /** Name */
+                        name?: string;
+                        /** Rules */
+                        rules?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    "get~bookings.resource_bookings": {
+        parameters: {
+            query?: {
+                /** @description page size (at most 100) */
+                limit?: {
+                    /** @default integer */
+                    type?: string;
+                };
+                /** @description next_cursor from the previous page */
+                cursor?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                /** @description local visit date */
+                date?: {
+                    anyOf?: ({
+                        /** @default date */
+                        format?: string;
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+                status?: {
+                    $defs?: {
+                        BookingStatus?: {
+                            enum?: (string)[];
+                            /** @default BookingStatus */
+                            title?: string;
+                            /** @default string */
+                            type?: string;
+                        };
+                    };
+                    anyOf?: ({
+                        /** @default #/$defs/BookingStatus */
+                        $ref?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path: {
+                resource_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Items */
+                        items?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            slot?: {
+                                /**
+                                 * Id
+                                 * Format: uuid
+                                 */
+                                id?: string;
+                                /**
+                                 * Resource Id
+                                 * Format: uuid
+                                 */
+                                resource_id?: string;
+                                /**
+                                 * Start
+                                 * Format: date-time
+                                 */
+                                start?: string;
+                                /**
+                                 * End
+                                 * Format: date-time
+                                 */
+                                end?: string;
+                                /**
+                                 * Capacity
+                                 * Format: int32
+                                 */
+                                capacity?: number;
+                                /**
+                                 * Remaining
+                                 * Format: int32
+                                 */
+                                remaining?: number;
+                                /**
+                                 * Status
+                                 * @description open | full | closed | past
+                                 */
+                                status?: string;
+                                /**
+                                 * Label
+                                 * @default null
+                                 */
+                                label: (string | null) | null;
+                            };
+                            /** @enum {string} */
+                            status?: "held" | "requested" | "confirmed" | "checked_in" | "cancelled" | "no_show" | "expired" | "denied";
+                            /**
+                             * Party Size
+                             * Format: int32
+                             */
+                            party_size?: number;
+                            /**
+                             * For Member
+                             * Format: uuid
+                             */
+                            for_member?: (string | null) | null;
+                            /**
+                             * Check In Code
+                             * @description show as a QR code; only while the booking is confirmed
+                             */
+                            check_in_code?: (string | null) | null;
+                            /**
+                             * Created At
+                             * Format: date-time
+                             */
+                            created_at?: string;
+                            resource?: {
+                                /**
+                                 * Id
+                                 * Format: uuid
+                                 */
+                                id?: string;
+                                /** @enum {string} */
+                                owner_domain?: "gov" | "tourism" | "community" | "care";
+                                /** Owner Ref */
+                                owner_ref?: string;
+                                /** Name */
+                                name?: string;
+                            };
+                            /**
+                             * Booked By
+                             * Format: uuid
+                             */
+                            booked_by?: string;
+                            /** Visitors */
+                            visitors?: {
+                                /**
+                                 * Name
+                                 * @description masked
+                                 */
+                                name?: string;
+                                /**
+                                 * Id Number
+                                 * @description masked
+                                 */
+                                id_number?: string;
+                            }[];
+                            /** Purpose */
+                            purpose?: {
+                                [key: string]: unknown;
+                            };
+                            /**
+                             * Hold Expires At
+                             * Format: date-time
+                             * @default null
+                             */
+                            hold_expires_at: (string | null) | null;
+                            /**
+                             * Checked In At
+                             * Format: date-time
+                             * @default null
+                             */
+                            checked_in_at: (string | null) | null;
+                            /**
+                             * Cancelled At
+                             * Format: date-time
+                             * @default null
+                             */
+                            cancelled_at: (string | null) | null;
+                        }[];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "post~bookings.confirm_booking": {
         parameters: {
             query?: never;
             header?: {
@@ -7703,12 +15363,15 @@ export interface operations {
             };
         };
     };
-    "get~bookings.get_resource": {
+    "get~bookings.get_booking": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
             path: {
-                resource_id: string;
+                booking_id: string;
             };
             cookie?: never;
         };
@@ -7726,865 +15389,129 @@ export interface operations {
                          * Format: uuid
                          */
                         id?: string;
+                        slot?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /**
+                             * Resource Id
+                             * Format: uuid
+                             */
+                            resource_id?: string;
+                            /**
+                             * Start
+                             * Format: date-time
+                             */
+                            start?: string;
+                            /**
+                             * End
+                             * Format: date-time
+                             */
+                            end?: string;
+                            /**
+                             * Capacity
+                             * Format: int32
+                             */
+                            capacity?: number;
+                            /**
+                             * Remaining
+                             * Format: int32
+                             */
+                            remaining?: number;
+                            /**
+                             * Status
+                             * @description open | full | closed | past
+                             */
+                            status?: string;
+                            /**
+                             * Label
+                             * @default null
+                             */
+                            label: (string | null) | null;
+                        };
                         /** @enum {string} */
-                        owner_domain?: "gov" | "tourism" | "community" | "care";
-                        /** Owner Ref */
-                        owner_ref?: string;
-                        /** Name */
-                        name?: string;
-                        /** Rules */
-                        rules?: {
+                        status?: "held" | "requested" | "confirmed" | "checked_in" | "cancelled" | "no_show" | "expired" | "denied";
+                        /**
+                         * Party Size
+                         * Format: int32
+                         */
+                        party_size?: number;
+                        /**
+                         * For Member
+                         * Format: uuid
+                         */
+                        for_member?: (string | null) | null;
+                        /**
+                         * Check In Code
+                         * @description show as a QR code; only while the booking is confirmed
+                         */
+                        check_in_code?: (string | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        resource?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /** @enum {string} */
+                            owner_domain?: "gov" | "tourism" | "community" | "care";
+                            /** Owner Ref */
+                            owner_ref?: string;
+                            /** Name */
+                            name?: string;
+                        };
+                        /**
+                         * Booked By
+                         * Format: uuid
+                         */
+                        booked_by?: string;
+                        /** Visitors */
+                        visitors?: {
+                            /**
+                             * Name
+                             * @description masked
+                             */
+                            name?: string;
+                            /**
+                             * Id Number
+                             * @description masked
+                             */
+                            id_number?: string;
+                        }[];
+                        /** Purpose */
+                        purpose?: {
                             [key: string]: unknown;
                         };
+                        /**
+                         * Hold Expires At
+                         * Format: date-time
+                         * @default null
+                         */
+                        hold_expires_at: (string | null) | null;
+                        /**
+                         * Checked In At
+                         * Format: date-time
+                         * @default null
+                         */
+                        checked_in_at: (string | null) | null;
+                        /**
+                         * Cancelled At
+                         * Format: date-time
+                         * @default null
+                         */
+                        cancelled_at: (string | null) | null;
                     };
                 };
             };
         };
     };
-    "get~gov.get_item": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                code: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Id
-                         * @description the item code (stable, human readable)
-                         */
-                        id?: string;
-                        /** Code */
-                        code?: string;
-                        /** Name */
-                        name?: string;
-                        /** Locale */
-                        locale?: string;
-                        /** Summary */
-                        summary?: string;
-                        /** Department */
-                        department?: string;
-                        /** Department Name */
-                        department_name?: string;
-                        /** @enum {string} */
-                        category?: "household" | "identity" | "social_security" | "medical_insurance" | "housing_fund" | "real_estate" | "business" | "civil_affairs" | "health" | "disability" | "tax";
-                        /** Category Label */
-                        category_label?: string;
-                        /** @enum {string} */
-                        theme?: "birth" | "schooling" | "employment" | "marriage" | "housing" | "moving" | "business" | "medical" | "retirement" | "disability" | "identity";
-                        /** Theme Label */
-                        theme_label?: string;
-                        /**
-                         * Promised Limit Days
-                         * Format: int32
-                         */
-                        promised_limit_days?: number;
-                        /** Online */
-                        online?: boolean;
-                        /**
-                         * Max Visits
-                         * Format: int32
-                         */
-                        max_visits?: number;
-                        /** Conditions */
-                        conditions?: string;
-                        /** Materials */
-                        materials?: {
-                            /** Code */
-                            code?: string;
-                            /** Name */
-                            name?: string;
-                            /** @enum {string} */
-                            trust?: "e_license" | "original" | "copy" | "form";
-                            /** Trust Label */
-                            trust_label?: string;
-                            /** Required */
-                            required?: boolean;
-                            /**
-                             * Copies
-                             * Format: int32
-                             */
-                            copies?: number;
-                        }[];
-                        /**
-                         * Legal Limit Days
-                         * Format: int32
-                         */
-                        legal_limit_days?: number;
-                        /**
-                         * Fee Cents
-                         * Format: int32
-                         */
-                        fee_cents?: number;
-                        /** Fee Note */
-                        fee_note?: string;
-                        /** Halls */
-                        halls?: {
-                            /**
-                             * Id
-                             * Format: uuid
-                             */
-                            id?: string;
-                            /** Code */
-                            code?: string;
-                            /** Name */
-                            name?: string;
-                            /** Address */
-                            address?: string;
-                            /** Phone */
-                            phone?: string;
-                            /** Location */
-                            location?: {
-                                [key: string]: number;
-                            };
-                            /** Windows */
-                            windows?: {
-                                /**
-                                 * Id
-                                 * Format: uuid
-                                 */
-                                id?: string;
-                                /** Number */
-                                number?: string;
-                                /** Name */
-                                name?: string;
-                                /** Department */
-                                department?: string;
-                                /** Items */
-                                items?: string[];
-                                /**
-                                 * Resource Id
-                                 * Format: uuid
-                                 */
-                                resource_id?: (string | null) | null;
-                            }[];
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    "post~gov.answer_supplement": {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
-            };
-            path: {
-                case_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /**
-                     * Note
-                     * @default
-                     */
-                    note?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Id
-                         * Format: uuid
-                         */
-                        id?: string;
-                        /** Ref */
-                        ref?: string;
-                        /** Item Code */
-                        item_code?: string;
-                        /** Item Name */
-                        item_name?: string;
-                        /** Department */
-                        department?: string;
-                        /** @enum {string} */
-                        status?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
-                        /** Status Label */
-                        status_label?: string;
-                        /**
-                         * For Member
-                         * Format: uuid
-                         */
-                        for_member?: (string | null) | null;
-                        /**
-                         * Due Date
-                         * Format: date
-                         */
-                        due_date?: (string | null) | null;
-                        /** Overdue */
-                        overdue?: boolean;
-                        /**
-                         * Submitted At
-                         * Format: date-time
-                         */
-                        submitted_at?: (string | null) | null;
-                        /**
-                         * Completed At
-                         * Format: date-time
-                         */
-                        completed_at?: (string | null) | null;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        /**
-                         * Updated At
-                         * Format: date-time
-                         */
-                        updated_at?: string;
-                        /** Form Fields */
-                        form_fields?: string[];
-                        /** Supplement */
-                        supplement?: ({
-                            [key: string]: unknown;
-                        } | {
-                            [key: string]: unknown;
-                        } | null) | null;
-                        /** Note */
-                        note?: string;
-                        /** Platform Ref */
-                        platform_ref?: (string | null) | null;
-                        /** Delivered */
-                        delivered?: boolean;
-                        /**
-                         * Accepted At
-                         * Format: date-time
-                         */
-                        accepted_at?: (string | null) | null;
-                        /** Materials */
-                        materials?: {
-                            /**
-                             * Id
-                             * Format: uuid
-                             */
-                            id?: string;
-                            /** Material Code */
-                            material_code?: string;
-                            /** Content Type */
-                            content_type?: string;
-                            /**
-                             * Size
-                             * Format: int32
-                             */
-                            size?: number;
-                            /** Sha256 */
-                            sha256?: string;
-                            /** Filename */
-                            filename?: string;
-                            /** For Supplement */
-                            for_supplement?: boolean;
-                            /**
-                             * Created At
-                             * Format: date-time
-                             */
-                            created_at?: string;
-                        }[];
-                        /** Timeline */
-                        timeline?: {
-                            /** @enum {string} */
-                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated";
-                            /** Label */
-                            label?: string;
-                            /** @enum {string} */
-                            status_from?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
-                            /** @enum {string} */
-                            status_to?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
-                            /** Actor */
-                            actor?: string;
-                            /** Note */
-                            note?: string;
-                            /** Data */
-                            data?: {
-                                [key: string]: unknown;
-                            };
-                            /**
-                             * At
-                             * Format: date-time
-                             */
-                            at?: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    "post~gov.rate": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                target_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /** @enum {string} */
-                    level?: "very_satisfied" | "satisfied" | "basically_satisfied" | "dissatisfied" | "very_dissatisfied";
-                    /** Tags */
-                    tags?: string[];
-                    /**
-                     * Text
-                     * @default
-                     */
-                    text?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Id
-                         * Format: uuid
-                         */
-                        id?: string;
-                        /**
-                         * Case Id
-                         * Format: uuid
-                         */
-                        case_id?: (string | null) | null;
-                        /**
-                         * Booking Id
-                         * Format: uuid
-                         */
-                        booking_id?: (string | null) | null;
-                        /** @enum {string} */
-                        level?: "very_satisfied" | "satisfied" | "basically_satisfied" | "dissatisfied" | "very_dissatisfied";
-                        /** Level Label */
-                        level_label?: string;
-                        /**
-                         * Score
-                         * Format: int32
-                         */
-                        score?: number;
-                        /** Tags */
-                        tags?: string[];
-                        /** Text */
-                        text?: string;
-                        /** Department */
-                        department?: string;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        follow_up?: ({
-                            /**
-                             * Id
-                             * Format: uuid
-                             */
-                            id?: string;
-                            /** @enum {string} */
-                            status?: "open" | "closed";
-                            /**
-                             * Due Date
-                             * Format: date
-                             */
-                            due_date?: string;
-                            /** Department */
-                            department?: string;
-                        } | unknown | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "post~gov.withdraw": {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
-            };
-            path: {
-                case_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /**
-                     * Reason
-                     * @default
-                     */
-                    reason?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Id
-                         * Format: uuid
-                         */
-                        id?: string;
-                        /** Ref */
-                        ref?: string;
-                        /** Item Code */
-                        item_code?: string;
-                        /** Item Name */
-                        item_name?: string;
-                        /** Department */
-                        department?: string;
-                        /** @enum {string} */
-                        status?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
-                        /** Status Label */
-                        status_label?: string;
-                        /**
-                         * For Member
-                         * Format: uuid
-                         */
-                        for_member?: (string | null) | null;
-                        /**
-                         * Due Date
-                         * Format: date
-                         */
-                        due_date?: (string | null) | null;
-                        /** Overdue */
-                        overdue?: boolean;
-                        /**
-                         * Submitted At
-                         * Format: date-time
-                         */
-                        submitted_at?: (string | null) | null;
-                        /**
-                         * Completed At
-                         * Format: date-time
-                         */
-                        completed_at?: (string | null) | null;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        /**
-                         * Updated At
-                         * Format: date-time
-                         */
-                        updated_at?: string;
-                        /** Form Fields */
-                        form_fields?: string[];
-                        /** Supplement */
-                        supplement?: ({
-                            [key: string]: unknown;
-                        } | {
-                            [key: string]: unknown;
-                        } | null) | null;
-                        /** Note */
-                        note?: string;
-                        /** Platform Ref */
-                        platform_ref?: (string | null) | null;
-                        /** Delivered */
-                        delivered?: boolean;
-                        /**
-                         * Accepted At
-                         * Format: date-time
-                         */
-                        accepted_at?: (string | null) | null;
-                        /** Materials */
-                        materials?: {
-                            /**
-                             * Id
-                             * Format: uuid
-                             */
-                            id?: string;
-                            /** Material Code */
-                            material_code?: string;
-                            /** Content Type */
-                            content_type?: string;
-                            /**
-                             * Size
-                             * Format: int32
-                             */
-                            size?: number;
-                            /** Sha256 */
-                            sha256?: string;
-                            /** Filename */
-                            filename?: string;
-                            /** For Supplement */
-                            for_supplement?: boolean;
-                            /**
-                             * Created At
-                             * Format: date-time
-                             */
-                            created_at?: string;
-                        }[];
-                        /** Timeline */
-                        timeline?: {
-                            /** @enum {string} */
-                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated";
-                            /** Label */
-                            label?: string;
-                            /** @enum {string} */
-                            status_from?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
-                            /** @enum {string} */
-                            status_to?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
-                            /** Actor */
-                            actor?: string;
-                            /** Note */
-                            note?: string;
-                            /** Data */
-                            data?: {
-                                [key: string]: unknown;
-                            };
-                            /**
-                             * At
-                             * Format: date-time
-                             */
-                            at?: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    "get~gov.get_application": {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
-            };
-            path: {
-                case_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Id
-                         * Format: uuid
-                         */
-                        id?: string;
-                        /** Ref */
-                        ref?: string;
-                        /** Item Code */
-                        item_code?: string;
-                        /** Item Name */
-                        item_name?: string;
-                        /** Department */
-                        department?: string;
-                        /** @enum {string} */
-                        status?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
-                        /** Status Label */
-                        status_label?: string;
-                        /**
-                         * For Member
-                         * Format: uuid
-                         */
-                        for_member?: (string | null) | null;
-                        /**
-                         * Due Date
-                         * Format: date
-                         */
-                        due_date?: (string | null) | null;
-                        /** Overdue */
-                        overdue?: boolean;
-                        /**
-                         * Submitted At
-                         * Format: date-time
-                         */
-                        submitted_at?: (string | null) | null;
-                        /**
-                         * Completed At
-                         * Format: date-time
-                         */
-                        completed_at?: (string | null) | null;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        /**
-                         * Updated At
-                         * Format: date-time
-                         */
-                        updated_at?: string;
-                        /** Form Fields */
-                        form_fields?: string[];
-                        /** Supplement */
-                        supplement?: ({
-                            [key: string]: unknown;
-                        } | {
-                            [key: string]: unknown;
-                        } | null) | null;
-                        /** Note */
-                        note?: string;
-                        /** Platform Ref */
-                        platform_ref?: (string | null) | null;
-                        /** Delivered */
-                        delivered?: boolean;
-                        /**
-                         * Accepted At
-                         * Format: date-time
-                         */
-                        accepted_at?: (string | null) | null;
-                        /** Materials */
-                        materials?: {
-                            /**
-                             * Id
-                             * Format: uuid
-                             */
-                            id?: string;
-                            /** Material Code */
-                            material_code?: string;
-                            /** Content Type */
-                            content_type?: string;
-                            /**
-                             * Size
-                             * Format: int32
-                             */
-                            size?: number;
-                            /** Sha256 */
-                            sha256?: string;
-                            /** Filename */
-                            filename?: string;
-                            /** For Supplement */
-                            for_supplement?: boolean;
-                            /**
-                             * Created At
-                             * Format: date-time
-                             */
-                            created_at?: string;
-                        }[];
-                        /** Timeline */
-                        timeline?: {
-                            /** @enum {string} */
-                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated";
-                            /** Label */
-                            label?: string;
-                            /** @enum {string} */
-                            status_from?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
-                            /** @enum {string} */
-                            status_to?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
-                            /** Actor */
-                            actor?: string;
-                            /** Note */
-                            note?: string;
-                            /** Data */
-                            data?: {
-                                [key: string]: unknown;
-                            };
-                            /**
-                             * At
-                             * Format: date-time
-                             */
-                            at?: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    "post~gov.submit_application": {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
-            };
-            path: {
-                case_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Id
-                         * Format: uuid
-                         */
-                        id?: string;
-                        /** Ref */
-                        ref?: string;
-                        /** Item Code */
-                        item_code?: string;
-                        /** Item Name */
-                        item_name?: string;
-                        /** Department */
-                        department?: string;
-                        /** @enum {string} */
-                        status?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
-                        /** Status Label */
-                        status_label?: string;
-                        /**
-                         * For Member
-                         * Format: uuid
-                         */
-                        for_member?: (string | null) | null;
-                        /**
-                         * Due Date
-                         * Format: date
-                         */
-                        due_date?: (string | null) | null;
-                        /** Overdue */
-                        overdue?: boolean;
-                        /**
-                         * Submitted At
-                         * Format: date-time
-                         */
-                        submitted_at?: (string | null) | null;
-                        /**
-                         * Completed At
-                         * Format: date-time
-                         */
-                        completed_at?: (string | null) | null;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        /**
-                         * Updated At
-                         * Format: date-time
-                         */
-                        updated_at?: string;
-                        /** Form Fields */
-                        form_fields?: string[];
-                        /** Supplement */
-                        supplement?: ({
-                            [key: string]: unknown;
-                        } | {
-                            [key: string]: unknown;
-                        } | null) | null;
-                        /** Note */
-                        note?: string;
-                        /** Platform Ref */
-                        platform_ref?: (string | null) | null;
-                        /** Delivered */
-                        delivered?: boolean;
-                        /**
-                         * Accepted At
-                         * Format: date-time
-                         */
-                        accepted_at?: (string | null) | null;
-                        /** Materials */
-                        materials?: {
-                            /**
-                             * Id
-                             * Format: uuid
-                             */
-                            id?: string;
-                            /** Material Code */
-                            material_code?: string;
-                            /** Content Type */
-                            content_type?: string;
-                            /**
-                             * Size
-                             * Format: int32
-                             */
-                            size?: number;
-                            /** Sha256 */
-                            sha256?: string;
-                            /** Filename */
-                            filename?: string;
-                            /** For Supplement */
-                            for_supplement?: boolean;
-                            /**
-                             * Created At
-                             * Format: date-time
-                             */
-                            created_at?: string;
-                        }[];
-                        /** Timeline */
-                        timeline?: {
-                            /** @enum {string} */
-                            kind?: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated";
-                            /** Label */
-                            label?: string;
-                            /** @enum {string} */
-                            status_from?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
-                            /** @enum {string} */
-                            status_to?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
-                            /** Actor */
-                            actor?: string;
-                            /** Note */
-                            note?: string;
-                            /** Data */
-                            data?: {
-                                [key: string]: unknown;
-                            };
-                            /**
-                             * At
-                             * Format: date-time
-                             */
-                            at?: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    "post~gov.callback": {
+    "post~gov_callbacks.callback": {
         parameters: {
             query?: never;
             header?: {
@@ -8617,249 +15544,6 @@ export interface operations {
                         case_id: (string | null) | null;
                         /** @enum {string} */
                         status?: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
-                    };
-                };
-            };
-        };
-    };
-    "post~gov.upload_material": {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
-            };
-            path: {
-                case_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Id
-                         * Format: uuid
-                         */
-                        id?: string;
-                        /** Material Code */
-                        material_code?: string;
-                        /** Content Type */
-                        content_type?: string;
-                        /**
-                         * Size
-                         * Format: int32
-                         */
-                        size?: number;
-                        /** Sha256 */
-                        sha256?: string;
-                        /** Filename */
-                        filename?: string;
-                        /** For Supplement */
-                        for_supplement?: boolean;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                    };
-                };
-            };
-        };
-    };
-    "post~gov.close_follow_up": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                follow_up_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /**
-                     * Resolution
-                     * @description what the department did (整改情况)
-                     */
-                    resolution?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Id
-                         * Format: uuid
-                         */
-                        id?: string;
-                        /** @enum {string} */
-                        status?: "open" | "closed";
-                        /**
-                         * Due Date
-                         * Format: date
-                         */
-                        due_date?: string;
-                        /** Department */
-                        department?: string;
-                        /** @enum {string} */
-                        level?: "very_satisfied" | "satisfied" | "basically_satisfied" | "dissatisfied" | "very_dissatisfied";
-                        /** Tags */
-                        tags?: string[];
-                        /** Text */
-                        text?: string;
-                        /** Case Ref */
-                        case_ref?: (string | null) | null;
-                        /**
-                         * Booking Id
-                         * Format: uuid
-                         */
-                        booking_id?: (string | null) | null;
-                        /**
-                         * Rated At
-                         * Format: date-time
-                         */
-                        rated_at?: string;
-                        /** Resolution */
-                        resolution?: string;
-                        /**
-                         * Closed At
-                         * Format: date-time
-                         */
-                        closed_at?: (string | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "get~gov.get_hall": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                hall_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Id
-                         * Format: uuid
-                         */
-                        id?: string;
-                        /** Code */
-                        code?: string;
-                        /** Name */
-                        name?: string;
-                        /** Address */
-                        address?: string;
-                        /** Phone */
-                        phone?: string;
-                        /** Location */
-                        location?: {
-                            [key: string]: number;
-                        };
-                        /** Windows */
-                        windows?: {
-                            /**
-                             * Id
-                             * Format: uuid
-                             */
-                            id?: string;
-                            /** Number */
-                            number?: string;
-                            /** Name */
-                            name?: string;
-                            /** Department */
-                            department?: string;
-                            /** Items */
-                            items?: string[];
-                            /**
-                             * Resource Id
-                             * Format: uuid
-                             */
-                            resource_id?: (string | null) | null;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    "get~tourism.crowd": {
-        parameters: {
-            query?: never;
-            header?: {
-                "If-None-Match"?: string;
-            };
-            path: {
-                area_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * Level
-                         * @description green | yellow | orange | red at 80/90/100% of instantaneous capacity
-                         */
-                        level?: (string | null) | null;
-                        /**
-                         * Occupancy
-                         * Format: int32
-                         */
-                        occupancy?: (number | null) | null;
-                        /**
-                         * Capacity
-                         * Format: int32
-                         */
-                        capacity?: number;
-                        /** Updated At */
-                        updated_at?: (string | null) | null;
-                        /**
-                         * Stale
-                         * @description true when the gate system could not be read: the figure is the last known one
-                         */
-                        stale?: boolean;
-                        /**
-                         * Age S
-                         * Format: int32
-                         * @description seconds since the figure was measured
-                         */
-                        age_s?: (number | null) | null;
                     };
                 };
             };
@@ -9060,6 +15744,59 @@ export interface operations {
             };
         };
     };
+    "get~tourism.crowd": {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-None-Match"?: string;
+            };
+            path: {
+                area_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Level
+                         * @description green | yellow | orange | red at 80/90/100% of instantaneous capacity
+                         */
+                        level?: (string | null) | null;
+                        /**
+                         * Occupancy
+                         * Format: int32
+                         */
+                        occupancy?: (number | null) | null;
+                        /**
+                         * Capacity
+                         * Format: int32
+                         */
+                        capacity?: number;
+                        /** Updated At */
+                        updated_at?: (string | null) | null;
+                        /**
+                         * Stale
+                         * @description true when the gate system could not be read: the figure is the last known one
+                         */
+                        stale?: boolean;
+                        /**
+                         * Age S
+                         * Format: int32
+                         * @description seconds since the figure was measured
+                         */
+                        age_s?: (number | null) | null;
+                    };
+                };
+            };
+        };
+    };
     "get~tourism.slots": {
         parameters: {
             query?: {
@@ -9125,1904 +15862,33 @@ export interface operations {
             };
         };
     };
-    "get~community.list_members": {
-        parameters: {
-            query?: {
-                /** @description page size (at most 100) */
-                limit?: {
-                    /** @default integer */
-                    type?: string;
-                };
-                /** @description next_cursor from the previous page */
-                cursor?: {
-                    anyOf?: ({
-                        /** @default string */
-                        type?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-                status?: {
-                    $defs?: {
-                        MembershipStatus?: {
-                            /** @default pending -> verified | rejected; a verified member sees members-only notices. */
-                            description?: string;
-                            enum?: (string)[];
-                            /** @default MembershipStatus */
-                            title?: string;
-                            /** @default string */
-                            type?: string;
-                        };
-                    };
-                    anyOf?: ({
-                        /** @default #/$defs/MembershipStatus */
-                        $ref?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-            };
-            header?: never;
-            path: {
-                community_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Items */
-                        items?: Record<string, never>[];
-                        /**
-                         * Next Cursor
-                         * @default null
-                         */
-                        next_cursor: (string | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "get~community.get_report": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                report_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Id */
-                        id?: string;
-                        /** Community Id */
-                        community_id?: string;
-                        /** Community Name */
-                        community_name?: string;
-                        /** @enum {string} */
-                        category?: "road_damage" | "streetlight" | "garbage" | "water_leak" | "illegal_parking" | "greenery" | "noise" | "other";
-                        /** Category Label */
-                        category_label?: string;
-                        /** Description */
-                        description?: string;
-                        location?: ({
-                            /**
-                             * Lat
-                             * Format: float
-                             */
-                            lat?: number;
-                            /**
-                             * Lng
-                             * Format: float
-                             */
-                            lng?: number;
-                        } | unknown | null) | null;
-                        /** Address */
-                        address?: (string | null) | null;
-                        /** Contact Phone */
-                        contact_phone?: (string | null) | null;
-                        /** Photos */
-                        photos?: string[];
-                        /** @enum {string} */
-                        status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
-                        /** Status Label */
-                        status_label?: string;
-                        /** Status Notes */
-                        status_notes?: (string | null) | null;
-                        /** Duplicate Of */
-                        duplicate_of?: (string | null) | null;
-                        /**
-                         * Me Too Count
-                         * Format: int32
-                         */
-                        me_too_count?: number;
-                        /** My Role */
-                        my_role?: string;
-                        /** Fixed Confirmed */
-                        fixed_confirmed?: (boolean | null) | null;
-                        /** Awaiting Feedback */
-                        awaiting_feedback?: boolean;
-                        /**
-                         * Reopen Count
-                         * Format: int32
-                         */
-                        reopen_count?: number;
-                        /** History */
-                        history?: {
-                            /** @enum {string} */
-                            from_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
-                            /** @enum {string} */
-                            to_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
-                            /** Note */
-                            note?: (string | null) | null;
-                            /**
-                             * At
-                             * Format: date-time
-                             */
-                            at?: string;
-                        }[];
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        /**
-                         * Updated At
-                         * Format: date-time
-                         */
-                        updated_at?: string;
-                    };
-                };
-            };
-        };
-    };
-    "delete~community.withdraw_notice": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                notice_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Id */
-                        id?: string;
-                        /** Community Id */
-                        community_id?: string;
-                        /** Title */
-                        title?: string;
-                        /** Body */
-                        body?: string;
-                        /** @enum {string} */
-                        category?: "utility_outage" | "activity" | "health" | "policy" | "recruitment" | "other";
-                        /** Category Label */
-                        category_label?: string;
-                        /** @enum {string} */
-                        visibility?: "public" | "members";
-                        /** Urgent */
-                        urgent?: boolean;
-                        /** Pinned */
-                        pinned?: boolean;
-                        /** @enum {string} */
-                        status?: "review" | "published" | "rejected" | "withdrawn";
-                        /**
-                         * Publish At
-                         * Format: date-time
-                         */
-                        publish_at?: string;
-                        /**
-                         * Expire At
-                         * Format: date-time
-                         */
-                        expire_at?: (string | null) | null;
-                        /** Attachments */
-                        attachments?: {
-                            [key: string]: unknown;
-                        }[];
-                        /**
-                         * Content Check
-                         * @default null
-                         */
-                        content_check: ({
-                            [key: string]: unknown;
-                        } | {
-                            [key: string]: unknown;
-                        } | null) | null;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        /**
-                         * Updated At
-                         * Format: date-time
-                         */
-                        updated_at?: string;
-                    };
-                };
-            };
-        };
-    };
-    "patch~community.update_notice": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                notice_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /**
-                     * Title
-                     * @default null
-                     */
-                    title?: (string | null) | null;
-                    /**
-                     * Body
-                     * @default null
-                     */
-                    body?: (string | null) | null;
-                    /** @enum {string} */
-                    category?: "utility_outage" | "activity" | "health" | "policy" | "recruitment" | "other";
-                    /** @enum {string} */
-                    visibility?: "public" | "members";
-                    /**
-                     * Urgent
-                     * @default null
-                     */
-                    urgent?: (boolean | null) | null;
-                    /**
-                     * Pinned
-                     * @default null
-                     */
-                    pinned?: (boolean | null) | null;
-                    /**
-                     * Publish At
-                     * Format: date-time
-                     * @default null
-                     */
-                    publish_at?: (string | null) | null;
-                    /**
-                     * Expire At
-                     * Format: date-time
-                     * @default null
-                     */
-                    expire_at?: (string | null) | null;
-                    /**
-                     * Attachments
-                     * @default null
-                     */
-                    attachments?: ({
-                        model_config?: {
-                            /** @default forbid */
-                            extra?: string;
-                            /** @default true */
-                            str_strip_whitespace?: boolean;
-                        };
-                        /**
-                         * File Id
-                         * @description id from POST /api/v1/community/uploads?kind=attachment
-                         */
-                        file_id?: string;
-                        /**
-                         * Name
-                         * @description shown to readers (default: the uploaded name)
-                         * @default null
-                         */
-                        name?: (string | null) | null;
-                    }[] | unknown[] | null) | null;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Id */
-                        id?: string;
-                        /** Community Id */
-                        community_id?: string;
-                        /** Title */
-                        title?: string;
-                        /** Body */
-                        body?: string;
-                        /** @enum {string} */
-                        category?: "utility_outage" | "activity" | "health" | "policy" | "recruitment" | "other";
-                        /** Category Label */
-                        category_label?: string;
-                        /** @enum {string} */
-                        visibility?: "public" | "members";
-                        /** Urgent */
-                        urgent?: boolean;
-                        /** Pinned */
-                        pinned?: boolean;
-                        /** @enum {string} */
-                        status?: "review" | "published" | "rejected" | "withdrawn";
-                        /**
-                         * Publish At
-                         * Format: date-time
-                         */
-                        publish_at?: string;
-                        /**
-                         * Expire At
-                         * Format: date-time
-                         */
-                        expire_at?: (string | null) | null;
-                        /** Attachments */
-                        attachments?: {
-                            [key: string]: unknown;
-                        }[];
-                        /**
-                         * Content Check
-                         * @default null
-                         */
-                        content_check: ({
-                            [key: string]: unknown;
-                        } | {
-                            [key: string]: unknown;
-                        } | null) | null;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        /**
-                         * Updated At
-                         * Format: date-time
-                         */
-                        updated_at?: string;
-                    };
-                };
-            };
-        };
-    };
-    "post~community.review_notice": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                notice_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /** Approve */
-                    approve?: boolean;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Id */
-                        id?: string;
-                        /** Community Id */
-                        community_id?: string;
-                        /** Title */
-                        title?: string;
-                        /** Body */
-                        body?: string;
-                        /** @enum {string} */
-                        category?: "utility_outage" | "activity" | "health" | "policy" | "recruitment" | "other";
-                        /** Category Label */
-                        category_label?: string;
-                        /** @enum {string} */
-                        visibility?: "public" | "members";
-                        /** Urgent */
-                        urgent?: boolean;
-                        /** Pinned */
-                        pinned?: boolean;
-                        /** @enum {string} */
-                        status?: "review" | "published" | "rejected" | "withdrawn";
-                        /**
-                         * Publish At
-                         * Format: date-time
-                         */
-                        publish_at?: string;
-                        /**
-                         * Expire At
-                         * Format: date-time
-                         */
-                        expire_at?: (string | null) | null;
-                        /** Attachments */
-                        attachments?: {
-                            [key: string]: unknown;
-                        }[];
-                        /**
-                         * Content Check
-                         * @default null
-                         */
-                        content_check: ({
-                            [key: string]: unknown;
-                        } | {
-                            [key: string]: unknown;
-                        } | null) | null;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        /**
-                         * Updated At
-                         * Format: date-time
-                         */
-                        updated_at?: string;
-                    };
-                };
-            };
-        };
-    };
-    "get~community.staff_notices": {
-        parameters: {
-            query?: {
-                /** @description page size (at most 100) */
-                limit?: {
-                    /** @default integer */
-                    type?: string;
-                };
-                /** @description next_cursor from the previous page */
-                cursor?: {
-                    anyOf?: ({
-                        /** @default string */
-                        type?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-                status?: {
-                    $defs?: {
-                        NoticeStatus?: {
-                            /**
-                             * @default review -> published | rejected; published -> withdrawn; an edit needing review goes back to review.
-                             *
-                             *     A published notice is shown only inside its [publish_at, expire_at) window (scheduling).
-                             */
-                            description?: string;
-                            enum?: (string)[];
-                            /** @default NoticeStatus */
-                            title?: string;
-                            /** @default string */
-                            type?: string;
-                        };
-                    };
-                    anyOf?: ({
-                        /** @default #/$defs/NoticeStatus */
-                        $ref?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-            };
-            header?: never;
-            path: {
-                community_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Items */
-                        items?: Record<string, never>[];
-                        /**
-                         * Next Cursor
-                         * @default null
-                         */
-                        next_cursor: (string | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "post~community.create_notice": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                community_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /** Title */
-                    title?: string;
-                    /** Body */
-                    body?: string;
-                    /** @enum {string} */
-                    category?: "utility_outage" | "activity" | "health" | "policy" | "recruitment" | "other";
-                    /** @enum {string} */
-                    visibility?: "public" | "members";
-                    /**
-                     * Urgent
-                     * @default false
-                     */
-                    urgent?: boolean;
-                    /**
-                     * Pinned
-                     * @default false
-                     */
-                    pinned?: boolean;
-                    /**
-                     * Publish At
-                     * Format: date-time
-                     * @description scheduled publication (default now)
-                     * @default null
-                     */
-                    publish_at?: (string | null) | null;
-                    /**
-                     * Expire At
-                     * Format: date-time
-                     * @default null
-                     */
-                    expire_at?: (string | null) | null;
-                    /** Attachments */
-                    attachments?: {
-                        model_config?: {
-                            /** @default forbid */
-                            extra?: string;
-                            /** @default true */
-                            str_strip_whitespace?: boolean;
-                        };
-                        /**
-                         * File Id
-                         * @description id from POST /api/v1/community/uploads?kind=attachment
-                         */
-                        file_id?: string;
-                        /**
-                         * Name
-                         * @description shown to readers (default: the uploaded name)
-                         * @default null
-                         */
-                        name?: (string | null) | null;
-                    }[];
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Id */
-                        id?: string;
-                        /** Community Id */
-                        community_id?: string;
-                        /** Title */
-                        title?: string;
-                        /** Body */
-                        body?: string;
-                        /** @enum {string} */
-                        category?: "utility_outage" | "activity" | "health" | "policy" | "recruitment" | "other";
-                        /** Category Label */
-                        category_label?: string;
-                        /** @enum {string} */
-                        visibility?: "public" | "members";
-                        /** Urgent */
-                        urgent?: boolean;
-                        /** Pinned */
-                        pinned?: boolean;
-                        /** @enum {string} */
-                        status?: "review" | "published" | "rejected" | "withdrawn";
-                        /**
-                         * Publish At
-                         * Format: date-time
-                         */
-                        publish_at?: string;
-                        /**
-                         * Expire At
-                         * Format: date-time
-                         */
-                        expire_at?: (string | null) | null;
-                        /** Attachments */
-                        attachments?: {
-                            [key: string]: unknown;
-                        }[];
-                        /**
-                         * Content Check
-                         * @default null
-                         */
-                        content_check: ({
-                            [key: string]: unknown;
-                        } | {
-                            [key: string]: unknown;
-                        } | null) | null;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        /**
-                         * Updated At
-                         * Format: date-time
-                         */
-                        updated_at?: string;
-                    };
-                };
-            };
-        };
-    };
-    "post~community.create_event": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                community_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /** Title */
-                    title?: string;
-                    /**
-                     * Description
-                     * @default
-                     */
-                    description?: string;
-                    /**
-                     * Place
-                     * @default
-                     */
-                    place?: string;
-                    /**
-                     * Starts At
-                     * Format: date-time
-                     */
-                    starts_at?: string;
-                    /**
-                     * Ends At
-                     * Format: date-time
-                     */
-                    ends_at?: string;
-                    /**
-                     * Capacity
-                     * Format: int32
-                     */
-                    capacity?: number;
-                    /**
-                     * Party Size Max
-                     * Format: int32
-                     * @description places one sign-up may take (family members)
-                     * @default 1
-                     */
-                    party_size_max?: number;
-                    /** @enum {string} */
-                    visibility?: "public" | "members";
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Id */
-                        id?: string;
-                        /** Community Id */
-                        community_id?: string;
-                        /** Title */
-                        title?: string;
-                        /** Description */
-                        description?: string;
-                        /** Place */
-                        place?: string;
-                        /**
-                         * Starts At
-                         * Format: date-time
-                         */
-                        starts_at?: string;
-                        /**
-                         * Ends At
-                         * Format: date-time
-                         */
-                        ends_at?: string;
-                        /**
-                         * Capacity
-                         * Format: int32
-                         */
-                        capacity?: number;
-                        /**
-                         * Remaining
-                         * Format: int32
-                         */
-                        remaining?: (number | null) | null;
-                        /** @enum {string} */
-                        visibility?: "public" | "members";
-                        /** Status */
-                        status?: string;
-                        /** Resource Id */
-                        resource_id?: (string | null) | null;
-                        slot?: ({
-                            /** Id */
-                            id?: string;
-                            /** Resource Id */
-                            resource_id?: string;
-                            /**
-                             * Start
-                             * Format: date-time
-                             */
-                            start?: string;
-                            /**
-                             * End
-                             * Format: date-time
-                             */
-                            end?: string;
-                            /**
-                             * Capacity
-                             * Format: int32
-                             */
-                            capacity?: number;
-                            /**
-                             * Remaining
-                             * Format: int32
-                             */
-                            remaining?: number;
-                            /** Status */
-                            status?: string;
-                        } | unknown | null) | null;
-                        /**
-                         * Signup
-                         * @description how to sign up: POST /api/v1/bookings {slot_id}; full: POST /api/v1/slots/{id}/waitlist
-                         */
-                        signup?: string;
-                    };
-                };
-            };
-        };
-    };
-    "get~community.staff_reports": {
-        parameters: {
-            query?: {
-                /** @description page size (at most 100) */
-                limit?: {
-                    /** @default integer */
-                    type?: string;
-                };
-                /** @description next_cursor from the previous page */
-                cursor?: {
-                    anyOf?: ({
-                        /** @default string */
-                        type?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-                status?: {
-                    $defs?: {
-                        ReportStatus?: {
-                            /** @default open -> in_progress -> resolved | closed; open|in_progress -> duplicate; resolved -> open (not fixed). */
-                            description?: string;
-                            enum?: (string)[];
-                            /** @default ReportStatus */
-                            title?: string;
-                            /** @default string */
-                            type?: string;
-                        };
-                    };
-                    anyOf?: ({
-                        /** @default #/$defs/ReportStatus */
-                        $ref?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-                category?: {
-                    $defs?: {
-                        ReportCategory?: {
-                            /** @default 随手拍 categories; also the Open311 service_code of each. */
-                            description?: string;
-                            enum?: (string)[];
-                            /** @default ReportCategory */
-                            title?: string;
-                            /** @default string */
-                            type?: string;
-                        };
-                    };
-                    anyOf?: ({
-                        /** @default #/$defs/ReportCategory */
-                        $ref?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-            };
-            header?: never;
-            path: {
-                community_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Items */
-                        items?: Record<string, never>[];
-                        /**
-                         * Next Cursor
-                         * @default null
-                         */
-                        next_cursor: (string | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "get~community.get_community": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                community_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Id */
-                        id?: string;
-                        /** Code */
-                        code?: string;
-                        /** Name */
-                        name?: string;
-                        /** Kind */
-                        kind?: string;
-                        /** Address */
-                        address?: string;
-                        location?: {
-                            /**
-                             * Lat
-                             * Format: float
-                             */
-                            lat?: number;
-                            /**
-                             * Lng
-                             * Format: float
-                             */
-                            lng?: number;
-                        };
-                        region?: {
-                            /** Code */
-                            code?: string;
-                            /** Name */
-                            name?: string;
-                            /** Kind */
-                            kind?: string;
-                        };
-                        /** Auto Verify Members */
-                        auto_verify_members?: boolean;
-                        /**
-                         * Distance M
-                         * Format: int32
-                         * @default null
-                         */
-                        distance_m: (number | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "post~community.verify": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                membership_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /**
-                     * Approve
-                     * @default true
-                     */
-                    approve?: boolean;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Id */
-                        id?: string;
-                        /** Community Id */
-                        community_id?: string;
-                        /** @enum {string} */
-                        status?: "pending" | "verified" | "rejected";
-                        /**
-                         * Verified At
-                         * Format: date-time
-                         */
-                        verified_at?: (string | null) | null;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                    };
-                };
-            };
-        };
-    };
-    "get~community.list_notices": {
-        parameters: {
-            query?: {
-                /** @description page size (at most 100) */
-                limit?: {
-                    /** @default integer */
-                    type?: string;
-                };
-                /** @description next_cursor from the previous page */
-                cursor?: {
-                    anyOf?: ({
-                        /** @default string */
-                        type?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-                category?: {
-                    $defs?: {
-                        NoticeCategory?: {
-                            enum?: (string)[];
-                            /** @default NoticeCategory */
-                            title?: string;
-                            /** @default string */
-                            type?: string;
-                        };
-                    };
-                    anyOf?: ({
-                        /** @default #/$defs/NoticeCategory */
-                        $ref?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-            };
-            header?: never;
-            path: {
-                community_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Items */
-                        items?: Record<string, never>[];
-                        /**
-                         * Next Cursor
-                         * @default null
-                         */
-                        next_cursor: (string | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "post~community.me_too": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                report_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Id */
-                        id?: string;
-                        /** Community Id */
-                        community_id?: string;
-                        /** Community Name */
-                        community_name?: string;
-                        /** @enum {string} */
-                        category?: "road_damage" | "streetlight" | "garbage" | "water_leak" | "illegal_parking" | "greenery" | "noise" | "other";
-                        /** Category Label */
-                        category_label?: string;
-                        /** Description */
-                        description?: string;
-                        location?: ({
-                            /**
-                             * Lat
-                             * Format: float
-                             */
-                            lat?: number;
-                            /**
-                             * Lng
-                             * Format: float
-                             */
-                            lng?: number;
-                        } | unknown | null) | null;
-                        /** Address */
-                        address?: (string | null) | null;
-                        /** Contact Phone */
-                        contact_phone?: (string | null) | null;
-                        /** Photos */
-                        photos?: string[];
-                        /** @enum {string} */
-                        status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
-                        /** Status Label */
-                        status_label?: string;
-                        /** Status Notes */
-                        status_notes?: (string | null) | null;
-                        /** Duplicate Of */
-                        duplicate_of?: (string | null) | null;
-                        /**
-                         * Me Too Count
-                         * Format: int32
-                         */
-                        me_too_count?: number;
-                        /** My Role */
-                        my_role?: string;
-                        /** Fixed Confirmed */
-                        fixed_confirmed?: (boolean | null) | null;
-                        /** Awaiting Feedback */
-                        awaiting_feedback?: boolean;
-                        /**
-                         * Reopen Count
-                         * Format: int32
-                         */
-                        reopen_count?: number;
-                        /** History */
-                        history?: {
-                            /** @enum {string} */
-                            from_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
-                            /** @enum {string} */
-                            to_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
-                            /** Note */
-                            note?: (string | null) | null;
-                            /**
-                             * At
-                             * Format: date-time
-                             */
-                            at?: string;
-                        }[];
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        /**
-                         * Updated At
-                         * Format: date-time
-                         */
-                        updated_at?: string;
-                    };
-                };
-            };
-        };
-    };
-    "post~community.change_status": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                report_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /** @enum {string} */
-                    status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
-                    /**
-                     * Note
-                     * @default null
-                     */
-                    note?: (string | null) | null;
-                    /**
-                     * Duplicate Of
-                     * @default null
-                     */
-                    duplicate_of?: (string | null) | null;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Id */
-                        id?: string;
-                        /** Community Id */
-                        community_id?: string;
-                        /** Community Name */
-                        community_name?: string;
-                        /** @enum {string} */
-                        category?: "road_damage" | "streetlight" | "garbage" | "water_leak" | "illegal_parking" | "greenery" | "noise" | "other";
-                        /** Category Label */
-                        category_label?: string;
-                        /** Description */
-                        description?: string;
-                        location?: ({
-                            /**
-                             * Lat
-                             * Format: float
-                             */
-                            lat?: number;
-                            /**
-                             * Lng
-                             * Format: float
-                             */
-                            lng?: number;
-                        } | unknown | null) | null;
-                        /** Address */
-                        address?: (string | null) | null;
-                        /** Contact Phone */
-                        contact_phone?: (string | null) | null;
-                        /** Photos */
-                        photos?: string[];
-                        /** @enum {string} */
-                        status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
-                        /** Status Label */
-                        status_label?: string;
-                        /** Status Notes */
-                        status_notes?: (string | null) | null;
-                        /** Duplicate Of */
-                        duplicate_of?: (string | null) | null;
-                        /**
-                         * Me Too Count
-                         * Format: int32
-                         */
-                        me_too_count?: number;
-                        /** My Role */
-                        my_role?: string;
-                        /** Fixed Confirmed */
-                        fixed_confirmed?: (boolean | null) | null;
-                        /** Awaiting Feedback */
-                        awaiting_feedback?: boolean;
-                        /**
-                         * Reopen Count
-                         * Format: int32
-                         */
-                        reopen_count?: number;
-                        /** History */
-                        history?: {
-                            /** @enum {string} */
-                            from_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
-                            /** @enum {string} */
-                            to_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
-                            /** Note */
-                            note?: (string | null) | null;
-                            /**
-                             * At
-                             * Format: date-time
-                             */
-                            at?: string;
-                        }[];
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        /**
-                         * Updated At
-                         * Format: date-time
-                         */
-                        updated_at?: string;
-                    };
-                };
-            };
-        };
-    };
-    "get~community.get_event": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                event_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Id */
-                        id?: string;
-                        /** Community Id */
-                        community_id?: string;
-                        /** Title */
-                        title?: string;
-                        /** Description */
-                        description?: string;
-                        /** Place */
-                        place?: string;
-                        /**
-                         * Starts At
-                         * Format: date-time
-                         */
-                        starts_at?: string;
-                        /**
-                         * Ends At
-                         * Format: date-time
-                         */
-                        ends_at?: string;
-                        /**
-                         * Capacity
-                         * Format: int32
-                         */
-                        capacity?: number;
-                        /**
-                         * Remaining
-                         * Format: int32
-                         */
-                        remaining?: (number | null) | null;
-                        /** @enum {string} */
-                        visibility?: "public" | "members";
-                        /** Status */
-                        status?: string;
-                        /** Resource Id */
-                        resource_id?: (string | null) | null;
-                        slot?: ({
-                            /** Id */
-                            id?: string;
-                            /** Resource Id */
-                            resource_id?: string;
-                            /**
-                             * Start
-                             * Format: date-time
-                             */
-                            start?: string;
-                            /**
-                             * End
-                             * Format: date-time
-                             */
-                            end?: string;
-                            /**
-                             * Capacity
-                             * Format: int32
-                             */
-                            capacity?: number;
-                            /**
-                             * Remaining
-                             * Format: int32
-                             */
-                            remaining?: number;
-                            /** Status */
-                            status?: string;
-                        } | unknown | null) | null;
-                        /**
-                         * Signup
-                         * @description how to sign up: POST /api/v1/bookings {slot_id}; full: POST /api/v1/slots/{id}/waitlist
-                         */
-                        signup?: string;
-                    };
-                };
-            };
-        };
-    };
-    "get~community.signups": {
-        parameters: {
-            query?: {
-                /** @description page size (at most 100) */
-                limit?: {
-                    /** @default integer */
-                    type?: string;
-                };
-                /** @description next_cursor from the previous page */
-                cursor?: {
-                    anyOf?: ({
-                        /** @default string */
-                        type?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-            };
-            header?: never;
-            path: {
-                event_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Items */
-                        items?: Record<string, never>[];
-                        /**
-                         * Next Cursor
-                         * @default null
-                         */
-                        next_cursor: (string | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "get~community.list_events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                community_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Items */
-                        items?: Record<string, never>[];
-                        /**
-                         * Next Cursor
-                         * @default null
-                         */
-                        next_cursor: (string | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "get~community.get_notice": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                notice_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Id */
-                        id?: string;
-                        /** Community Id */
-                        community_id?: string;
-                        /** Title */
-                        title?: string;
-                        /** Body */
-                        body?: string;
-                        /** @enum {string} */
-                        category?: "utility_outage" | "activity" | "health" | "policy" | "recruitment" | "other";
-                        /** Category Label */
-                        category_label?: string;
-                        /** @enum {string} */
-                        visibility?: "public" | "members";
-                        /** Urgent */
-                        urgent?: boolean;
-                        /** Pinned */
-                        pinned?: boolean;
-                        /** @enum {string} */
-                        status?: "review" | "published" | "rejected" | "withdrawn";
-                        /**
-                         * Publish At
-                         * Format: date-time
-                         */
-                        publish_at?: string;
-                        /**
-                         * Expire At
-                         * Format: date-time
-                         */
-                        expire_at?: (string | null) | null;
-                        /** Attachments */
-                        attachments?: {
-                            [key: string]: unknown;
-                        }[];
-                        /**
-                         * Content Check
-                         * @default null
-                         */
-                        content_check: ({
-                            [key: string]: unknown;
-                        } | {
-                            [key: string]: unknown;
-                        } | null) | null;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        /**
-                         * Updated At
-                         * Format: date-time
-                         */
-                        updated_at?: string;
-                    };
-                };
-            };
-        };
-    };
-    "get~community.get_file": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                file_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    "post~community.feedback": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                report_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /** Fixed */
-                    fixed?: boolean;
-                    /**
-                     * Note
-                     * @default null
-                     */
-                    note?: (string | null) | null;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Id */
-                        id?: string;
-                        /** Community Id */
-                        community_id?: string;
-                        /** Community Name */
-                        community_name?: string;
-                        /** @enum {string} */
-                        category?: "road_damage" | "streetlight" | "garbage" | "water_leak" | "illegal_parking" | "greenery" | "noise" | "other";
-                        /** Category Label */
-                        category_label?: string;
-                        /** Description */
-                        description?: string;
-                        location?: ({
-                            /**
-                             * Lat
-                             * Format: float
-                             */
-                            lat?: number;
-                            /**
-                             * Lng
-                             * Format: float
-                             */
-                            lng?: number;
-                        } | unknown | null) | null;
-                        /** Address */
-                        address?: (string | null) | null;
-                        /** Contact Phone */
-                        contact_phone?: (string | null) | null;
-                        /** Photos */
-                        photos?: string[];
-                        /** @enum {string} */
-                        status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
-                        /** Status Label */
-                        status_label?: string;
-                        /** Status Notes */
-                        status_notes?: (string | null) | null;
-                        /** Duplicate Of */
-                        duplicate_of?: (string | null) | null;
-                        /**
-                         * Me Too Count
-                         * Format: int32
-                         */
-                        me_too_count?: number;
-                        /** My Role */
-                        my_role?: string;
-                        /** Fixed Confirmed */
-                        fixed_confirmed?: (boolean | null) | null;
-                        /** Awaiting Feedback */
-                        awaiting_feedback?: boolean;
-                        /**
-                         * Reopen Count
-                         * Format: int32
-                         */
-                        reopen_count?: number;
-                        /** History */
-                        history?: {
-                            /** @enum {string} */
-                            from_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
-                            /** @enum {string} */
-                            to_status?: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
-                            /** Note */
-                            note?: (string | null) | null;
-                            /**
-                             * At
-                             * Format: date-time
-                             */
-                            at?: string;
-                        }[];
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        /**
-                         * Updated At
-                         * Format: date-time
-                         */
-                        updated_at?: string;
-                    };
-                };
-            };
-        };
-    };
-    "post~community.check_in": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                event_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    model_config?: {
-                        /** @default forbid */
-                        extra?: string;
-                        /** @default true */
-                        str_strip_whitespace?: boolean;
-                    };
-                    /**
-                     * Code
-                     * @description the check-in code shown on the resident's phone
-                     */
-                    code?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Booking Id */
-                        booking_id?: string;
-                        /** User Id */
-                        user_id?: string;
-                        /**
-                         * Party Size
-                         * Format: int32
-                         */
-                        party_size?: number;
-                        /** Status */
-                        status?: string;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        /**
-                         * Checked In At
-                         * Format: date-time
-                         */
-                        checked_in_at?: (string | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "get~community.notice_reads": {
-        parameters: {
-            query?: {
-                /** @description page size (at most 100) */
-                limit?: {
-                    /** @default integer */
-                    type?: string;
-                };
-                /** @description next_cursor from the previous page */
-                cursor?: {
-                    anyOf?: ({
-                        /** @default string */
-                        type?: string;
-                    } | {
-                        /** @default null */
-                        type?: string;
-                    })[];
-                };
-            };
-            header?: never;
-            path: {
-                notice_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Notice Id */
-                        notice_id?: string;
-                        /**
-                         * Read Count
-                         * Format: int32
-                         */
-                        read_count?: number;
-                        /**
-                         * Member Count
-                         * Format: int32
-                         */
-                        member_count?: number;
-                        /** Items */
-                        items?: {
-                            /** User Id */
-                            user_id?: string;
-                            /**
-                             * Read At
-                             * Format: date-time
-                             */
-                            read_at?: string;
-                        }[];
-                        /** Next Cursor */
-                        next_cursor?: (string | null) | null;
-                    };
-                };
-            };
-        };
-    };
-    "get~open311.get_request": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    "delete~open311.revoke_key": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                key_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Id */
-                        id?: string;
-                        /** Partner */
-                        partner?: string;
-                        /** Key Prefix */
-                        key_prefix?: string;
-                        /**
-                         * Api Key
-                         * @description shown once, at issue
-                         * @default null
-                         */
-                        api_key: (string | null) | null;
-                        /**
-                         * Created At
-                         * Format: date-time
-                         */
-                        created_at?: string;
-                        /**
-                         * Last Used At
-                         * Format: date-time
-                         */
-                        last_used_at?: (string | null) | null;
-                        /**
-                         * Revoked At
-                         * Format: date-time
-                         */
-                        revoked_at?: (string | null) | null;
-                    };
-                };
-            };
-        };
-    };
     "get~open311.service_definition": {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~open311.media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: string;
+                index: string;
             };
             cookie?: never;
         };
@@ -11054,6 +15920,583 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    "get~open311.get_request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~care.list_departments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hospital_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                        /**
+                         * Stale
+                         * @description true: the outside system is down and this is the last copy seen
+                         * @default false
+                         */
+                        stale: boolean;
+                        /**
+                         * Fetched At
+                         * Format: date-time
+                         * @default null
+                         */
+                        fetched_at: (string | null) | null;
+                        /** Items */
+                        items?: {
+                            /** Id */
+                            id?: string;
+                            /** Hospital Id */
+                            hospital_id?: string;
+                            /** Name */
+                            name?: string;
+                            /** Description */
+                            description?: (string | null) | null;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "get~care.doctor_slots": {
+        parameters: {
+            query?: {
+                /** @description YYYY-MM-DD in Asia/Shanghai; default today */
+                date?: {
+                    anyOf?: ({
+                        /** @default string */
+                        type?: string;
+                    } | {
+                        /** @default null */
+                        type?: string;
+                    })[];
+                };
+            };
+            header?: never;
+            path: {
+                doctor_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                        /**
+                         * Stale
+                         * @description true: the outside system is down and this is the last copy seen
+                         * @default false
+                         */
+                        stale: boolean;
+                        /**
+                         * Fetched At
+                         * Format: date-time
+                         * @default null
+                         */
+                        fetched_at: (string | null) | null;
+                        /** Items */
+                        items?: {
+                            /**
+                             * Id
+                             * Format: uuid
+                             */
+                            id?: string;
+                            /**
+                             * Resource Id
+                             * Format: uuid
+                             */
+                            resource_id?: string;
+                            /**
+                             * Start
+                             * Format: date-time
+                             */
+                            start?: string;
+                            /**
+                             * End
+                             * Format: date-time
+                             */
+                            end?: string;
+                            /**
+                             * Capacity
+                             * Format: int32
+                             */
+                            capacity?: number;
+                            /**
+                             * Remaining
+                             * Format: int32
+                             */
+                            remaining?: number;
+                            /**
+                             * Status
+                             * @enum {string}
+                             */
+                            status?: "open" | "closed" | "stopped" | "not_released";
+                            /**
+                             * Session
+                             * @enum {string}
+                             */
+                            session?: "am" | "pm";
+                            /**
+                             * Fee Fen
+                             * Format: int32
+                             */
+                            fee_fen?: number;
+                            /**
+                             * Releases At
+                             * Format: date-time
+                             * @default null
+                             */
+                            releases_at: (string | null) | null;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "get~care.get_appointment": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path: {
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Booking Id
+                         * Format: uuid
+                         */
+                        booking_id?: string;
+                        /**
+                         * Status
+                         * @enum {string}
+                         */
+                        status?: "pending" | "booked" | "arrived" | "fulfilled" | "noshow" | "cancelled" | "failed";
+                        /** Hospital Id */
+                        hospital_id?: string;
+                        /** Department Id */
+                        department_id?: string;
+                        /** Doctor Id */
+                        doctor_id?: string;
+                        /**
+                         * Queue Number
+                         * Format: int32
+                         */
+                        queue_number?: (number | null) | null;
+                        /**
+                         * Visit Date
+                         * Format: date
+                         */
+                        visit_date?: string;
+                        /**
+                         * Slot Start
+                         * Format: date-time
+                         */
+                        slot_start?: string;
+                        /** Note */
+                        note?: (string | null) | null;
+                    };
+                };
+            };
+        };
+    };
+    "get~care.get_order": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /**
+                         * Kind
+                         * @enum {string}
+                         */
+                        kind?: "meal" | "cleaning" | "bathing" | "medical_escort" | "mobility" | "emergency";
+                        /** Urgent */
+                        urgent?: boolean;
+                        /**
+                         * Status
+                         * @description submitted | accepted | assigned | en_route | in_service | completed | refused | cancelled
+                         */
+                        status?: string;
+                        /**
+                         * For Member
+                         * Format: uuid
+                         */
+                        for_member?: (string | null) | null;
+                        /** Community Code */
+                        community_code?: string;
+                        /** Provider Name */
+                        provider_name?: (string | null) | null;
+                        /** Address Masked */
+                        address_masked?: (string | null) | null;
+                        /**
+                         * Window Start
+                         * Format: date-time
+                         */
+                        window_start?: (string | null) | null;
+                        /**
+                         * Window End
+                         * Format: date-time
+                         */
+                        window_end?: (string | null) | null;
+                        /**
+                         * Price Fen
+                         * Format: int32
+                         */
+                        price_fen?: number;
+                        /**
+                         * Subsidy Fen
+                         * Format: int32
+                         */
+                        subsidy_fen?: number;
+                        /**
+                         * Pay Fen
+                         * Format: int32
+                         */
+                        pay_fen?: number;
+                        /**
+                         * Worker
+                         * @description the assigned worker's name, masked
+                         */
+                        worker?: (string | null) | null;
+                        /**
+                         * Rating
+                         * Format: int32
+                         */
+                        rating?: (number | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /** Timeline */
+                        timeline?: {
+                            /** Status */
+                            status?: string;
+                            /** Note */
+                            note?: (string | null) | null;
+                            /**
+                             * Occurred At
+                             * Format: date-time
+                             */
+                            occurred_at?: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "get~care.list_doctors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                department_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: (string | null) | null;
+                        /**
+                         * Stale
+                         * @description true: the outside system is down and this is the last copy seen
+                         * @default false
+                         */
+                        stale: boolean;
+                        /**
+                         * Fetched At
+                         * Format: date-time
+                         * @default null
+                         */
+                        fetched_at: (string | null) | null;
+                        /** Items */
+                        items?: {
+                            /** Id */
+                            id?: string;
+                            /** Hospital Id */
+                            hospital_id?: string;
+                            /** Department Id */
+                            department_id?: string;
+                            /** Name */
+                            name?: string;
+                            /**
+                             * Title
+                             * @description 主任医师 | 副主任医师 | 主治医师 | 医师
+                             */
+                            title?: string;
+                            /** Title Code */
+                            title_code?: string;
+                            /** Specialty */
+                            specialty?: (string | null) | null;
+                            /**
+                             * Fee Fen
+                             * Format: int32
+                             * @description 挂号费 in fen
+                             */
+                            fee_fen?: number;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "post~care.rate_order": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /**
+                     * Stars
+                     * Format: int32
+                     */
+                    stars?: number;
+                    /**
+                     * Comment
+                     * @default null
+                     */
+                    comment?: (string | null) | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Id
+                         * Format: uuid
+                         */
+                        id?: string;
+                        /**
+                         * Kind
+                         * @enum {string}
+                         */
+                        kind?: "meal" | "cleaning" | "bathing" | "medical_escort" | "mobility" | "emergency";
+                        /** Urgent */
+                        urgent?: boolean;
+                        /**
+                         * Status
+                         * @description submitted | accepted | assigned | en_route | in_service | completed | refused | cancelled
+                         */
+                        status?: string;
+                        /**
+                         * For Member
+                         * Format: uuid
+                         */
+                        for_member?: (string | null) | null;
+                        /** Community Code */
+                        community_code?: string;
+                        /** Provider Name */
+                        provider_name?: (string | null) | null;
+                        /** Address Masked */
+                        address_masked?: (string | null) | null;
+                        /**
+                         * Window Start
+                         * Format: date-time
+                         */
+                        window_start?: (string | null) | null;
+                        /**
+                         * Window End
+                         * Format: date-time
+                         */
+                        window_end?: (string | null) | null;
+                        /**
+                         * Price Fen
+                         * Format: int32
+                         */
+                        price_fen?: number;
+                        /**
+                         * Subsidy Fen
+                         * Format: int32
+                         */
+                        subsidy_fen?: number;
+                        /**
+                         * Pay Fen
+                         * Format: int32
+                         */
+                        pay_fen?: number;
+                        /**
+                         * Worker
+                         * @description the assigned worker's name, masked
+                         */
+                        worker?: (string | null) | null;
+                        /**
+                         * Rating
+                         * Format: int32
+                         */
+                        rating?: (number | null) | null;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at?: string;
+                        /** Timeline */
+                        timeline?: {
+                            /** Status */
+                            status?: string;
+                            /** Note */
+                            note?: (string | null) | null;
+                            /**
+                             * Occurred At
+                             * Format: date-time
+                             */
+                            occurred_at?: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    "put~care.assess": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_config?: {
+                        /** @default forbid */
+                        extra?: string;
+                        /** @default true */
+                        str_strip_whitespace?: boolean;
+                    };
+                    /** Disabled */
+                    disabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * User Id
+                         * Format: uuid
+                         */
+                        user_id?: string;
+                        /** Disabled */
+                        disabled?: boolean;
+                    };
+                };
             };
         };
     };
@@ -11112,7 +16555,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_gov_platform_c157d03f.supplement": {
+    "post~sandbox_gov_platform_1167b599.advance": {
         parameters: {
             query?: never;
             header?: never;
@@ -11132,7 +16575,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_gov_platform_c157d03f.replay": {
+    "post~sandbox_gov_platform_1167b599.withdrawal": {
         parameters: {
             query?: never;
             header?: never;
@@ -11152,7 +16595,7 @@ export interface operations {
             };
         };
     };
-    "get~sandbox_gov_platform_c157d03f.show": {
+    "post~sandbox_gov_platform_1167b599.supplement": {
         parameters: {
             query?: never;
             header?: never;
@@ -11172,7 +16615,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_gov_platform_c157d03f.withdrawal": {
+    "post~sandbox_gov_platform_1167b599.replay": {
         parameters: {
             query?: never;
             header?: never;
@@ -11192,7 +16635,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_gov_platform_c157d03f.advance": {
+    "get~sandbox_gov_platform_1167b599.show": {
         parameters: {
             query?: never;
             header?: never;
@@ -11212,7 +16655,7 @@ export interface operations {
             };
         };
     };
-    "put~sandbox_ticketing_79e90793.pin": {
+    "put~sandbox_ticketing_a3151cd2.pin": {
         parameters: {
             query?: never;
             header?: never;
@@ -11232,7 +16675,7 @@ export interface operations {
             };
         };
     };
-    "get~sandbox_ticketing_79e90793.show": {
+    "get~sandbox_ticketing_a3151cd2.show": {
         parameters: {
             query?: never;
             header?: never;
@@ -11252,7 +16695,7 @@ export interface operations {
             };
         };
     };
-    "delete~sandbox_ticketing_79e90793.void": {
+    "delete~sandbox_ticketing_a3151cd2.void": {
         parameters: {
             query?: never;
             header?: never;
@@ -11272,7 +16715,7 @@ export interface operations {
             };
         };
     };
-    "post~sandbox_ticketing_79e90793.passes": {
+    "post~sandbox_ticketing_a3151cd2.passes": {
         parameters: {
             query?: never;
             header?: never;
@@ -11292,7 +16735,287 @@ export interface operations {
             };
         };
     };
-    "get~open311.open311_unknown_get__open311_v2_rest_": {
+    "get~sandbox_his_35e1fb23.read_appointment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "put~sandbox_his_35e1fb23.update_appointment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_his_35e1fb23.stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_his_35e1fb23.arrive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_his_35e1fb23.noshow": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_eldercare_cf1c8aed.show": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_eldercare_cf1c8aed.replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_eldercare_cf1c8aed.cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_eldercare_cf1c8aed.advance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_education_bureau_68b0a251.supplement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_education_bureau_68b0a251.withdrawal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~sandbox_education_bureau_68b0a251.show": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_education_bureau_68b0a251.review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "post~sandbox_education_bureau_68b0a251.replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "get~open311.unknown_get__open311_v2_rest_": {
         parameters: {
             query?: never;
             header?: never;
@@ -11312,7 +17035,7 @@ export interface operations {
             };
         };
     };
-    "get~open311.open311_unknown": {
+    "get~open311.unknown": {
         parameters: {
             query?: never;
             header?: never;

@@ -25,9 +25,10 @@ from services.bookings.models import Resource, Slot
 from services.common import clock, outbox
 from services.common.db import close_db, init_db
 from services.common.models import OutboxMessage, OutboxStatus
-from services.community import service as community
 from services.community.enums import ReportCategory
+from services.community.membership import join_community
 from services.community.models import Community, Report, ReportHistory
+from services.community.reports import new_token
 from services.gov.enums import CaseStatus, RatingLevel
 from services.gov.models import Case, FollowUp, Rating
 from services.ops import staff_auth
@@ -67,7 +68,7 @@ async def main() -> None:
         }
         # A resident waiting for residency to be verified.
         newcomer = await _resident("o-console-newcomer")
-        await community.join_community(
+        await join_community(
             actor=Principal(user_id=newcomer.id, level=VerificationLevel.REAL_NAME),
             community_id=str(place.id),
             address="河南省济源市沁园街道示例路 8 号",
@@ -83,7 +84,7 @@ async def main() -> None:
             lat=place.lat + 0.001,
             lng=place.lng + 0.001,
             sec_suggest="pass",
-            token=community.new_token(),
+            token=new_token(),
         )
         await ReportHistory.create(
             report_id=report.id, actor_id=reporter.id, from_status=None, to_status="open"

@@ -146,10 +146,15 @@ test('community staff verifies a member, posts a notice a second staff member re
   await page.context().close()
 })
 
-test('department operator closes an overdue bad-rating follow-up and sees the day’s hall bookings', async () => {
-  const { follow_up_id } = backend.data
+test('department operator sees the overdue case first, closes an overdue bad-rating follow-up, sees the day’s hall bookings', async () => {
+  const { follow_up_id, case_id } = backend.data
   const page = await newPage()
   await signIn(page, 'operator')
+  await page.click('[data-test=nav-cases]')
+  await page.waitForSelector(`[data-test=case-overdue-${case_id}]`)
+  const first = await page.textContent('[data-test=cases-table] tbody tr:first-child')
+  assert(first.includes('JY-BROWSER-1'), 'the overdue case leads the queue')
+  await shot(page, 'department-cases')
   await page.click('[data-test=nav-followUps]')
   await page.waitForSelector(`[data-test=follow-up-${follow_up_id}]`)
   assert((await page.textContent('[data-test=follow-ups-table]')).includes('已超期'), 'overdue is marked')

@@ -12,9 +12,12 @@ type Responses<P extends Path, M extends Method> = Op<P, M> extends { responses:
 export type Ok<P extends Path, M extends Method> = Responses<P, M> extends infer R
   ? R extends { 200: infer A } ? Json<A> : R extends { 201: infer B } ? Json<B> : unknown
   : never
-/** The JSON request body. */
+/**
+ * The JSON request body. Top-level fields are optional here: the document lists fields that have a
+ * server-side default (e.g. `reason: ""`, PATCH /me's fields) as required, though the API accepts them absent.
+ */
 export type Body<P extends Path, M extends Method> = Op<P, M> extends { requestBody?: infer B }
-  ? Json<NonNullable<B>> : never
+  ? Partial<Json<NonNullable<B>>> : never
 /** Query parameters. */
 export type Query<P extends Path, M extends Method> = Op<P, M> extends { parameters: { query?: infer Q } }
   ? NonNullable<Q> : never

@@ -75,6 +75,15 @@ function cli(args) {
 
 async function start() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mini-e2e-'))
+  try {
+    return await startIn(dir)
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true })
+    throw err
+  }
+}
+
+async function startIn(dir) {
   const port = await freePort()
   const env = environment(dir, port)
   const py = python()
@@ -94,7 +103,12 @@ async function start() {
   child.unref()
   const base = `http://127.0.0.1:${port}`
   const began = Date.now()
-  await waitHealthy(base, child, logFile)
+  try {
+    await waitHealthy(base, child, logFile)
+  } catch (err) {
+    if (child.exitCode === null) child.kill('SIGKILL') // ours, never ready: do not leave it running
+    throw err
+  }
   console.log(`backend: ready on ${base} after ${((Date.now() - began) / 1000).toFixed(1)} s`)
   fs.writeFileSync(STATE, JSON.stringify({ base, pid: child.pid, dir, python: py, env }))
   process.env.MINI_BACKEND_STATE = STATE

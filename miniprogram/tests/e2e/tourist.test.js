@@ -12,6 +12,7 @@ test('tourist__books_entry_for_two_in_english', async () => {
   const areas = page.instance.data.areas
   expect(areas.length).toBeGreaterThan(3)
   const distances = areas.map((a) => a.distance_m)
+  expect(distances.every((d) => typeof d === 'number')).toBe(true)
   expect(distances).toEqual([...distances].sort((a, b) => a - b))
   // English content from the backend, and nobody signed in yet
   expect(app.text(page)).toMatch(/Mountain|Temple|Gorges/)
