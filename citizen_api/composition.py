@@ -89,7 +89,7 @@ class Mounted:
 # Order: dependencies first (seeds run in this order; accounts' tables before the domains' rows).
 COMPOSITION: tuple[Mounted, ...] = (
     Mounted(COMMON, edge=(platform_api.create_blueprint,)),
-    Mounted(ACCOUNTS, edge=(accounts_api.create_blueprint, wechat_push_api.create_blueprint)),
+    Mounted(ACCOUNTS, api=(accounts_api.create_blueprint,), edge=(wechat_push_api.create_blueprint,)),
     Mounted(NOTIFICATIONS, api=(notifications_api.create_blueprint, timeline_api.create_blueprint)),
     Mounted(BOOKINGS, api=(bookings_api.create_blueprint,)),
     Mounted(GOV, api=(gov_api.create_blueprint,), edge=(gov_api.create_callback_blueprint,)),

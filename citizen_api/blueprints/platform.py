@@ -34,28 +34,37 @@ async def _check(probe) -> str:
     return "ok"
 
 
+@endpoint(summary="Liveness: the process is up", tag="platform", response=Health)
+async def health(request: Request) -> Health:
+    return Health(status="ok")
+
+
+@endpoint(summary="Readiness: database and Redis answer", tag="platform", response=Readiness)
+async def ready(request: Request) -> HTTPResponse:
+    runtime = request.app.ctx.runtime
+    database, cache = await asyncio.gather(_check(ping), _check(runtime.redis.ping))
+    checks = {"database": database, "redis": cache}
+    healthy = all(value == "ok" for value in checks.values())
+    return json(
+        {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
+    )
+
+
+@endpoint(summary="Prometheus metrics", tag="platform")
+async def metrics(request: Request) -> HTTPResponse:
+    return raw(request.app.ctx.metrics.render(), content_type=CONTENT_TYPE_LATEST)
+
+
+# (method, path, handler): attached to a fresh blueprint per app by create_blueprint.
+ROUTES = (
+    ("GET", "/health", health),
+    ("GET", "/ready", ready),
+    ("GET", "/metrics", metrics),
+)
+
+
 def create_blueprint() -> Blueprint:
     bp = Blueprint("platform")
-
-    @bp.get("/health")
-    @endpoint(summary="Liveness: the process is up", tag="platform", response=Health)
-    async def health(request: Request) -> Health:
-        return Health(status="ok")
-
-    @bp.get("/ready")
-    @endpoint(summary="Readiness: database and Redis answer", tag="platform", response=Readiness)
-    async def ready(request: Request) -> HTTPResponse:
-        runtime = request.app.ctx.runtime
-        database, cache = await asyncio.gather(_check(ping), _check(runtime.redis.ping))
-        checks = {"database": database, "redis": cache}
-        healthy = all(value == "ok" for value in checks.values())
-        return json(
-            {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
-        )
-
-    @bp.get("/metrics")
-    @endpoint(summary="Prometheus metrics", tag="platform")
-    async def metrics(request: Request) -> HTTPResponse:
-        return raw(request.app.ctx.metrics.render(), content_type=CONTENT_TYPE_LATEST)
-
+    for method, uri, handler in ROUTES:
+        bp.add_route(handler, uri, methods=[method])
     return bp

@@ -92,24 +92,32 @@ def _parse_body(request: Request) -> dict[str, Any]:
     return event
 
 
+@endpoint(summary="WeChat message-push URL verification (echostr)", tag="wechat")
+async def verify(request: Request):
+    _verify(request)
+    return text(request.args.get("echostr") or "")
+
+
+@endpoint(summary="WeChat message-push events (JSON or XML)", tag="wechat")
+async def receive(request: Request):
+    _verify(request)
+    event = _parse_event(request)
+    # Log the event type only: the sender's openid is an identifier of a person.
+    log.info("wechat push event", extra={"msg_type": event.get("MsgType"), "event": event.get("Event")})
+    await notifications.apply_push_event(event)
+    # WeChat retries an event until it reads "success"; applying one twice changes nothing.
+    return text("success")
+
+
+# (method, path, handler): attached to a fresh blueprint per app by create_blueprint.
+ROUTES = (
+    ("GET", "/wechat/push", verify),
+    ("POST", "/wechat/push", receive),
+)
+
+
 def create_blueprint() -> Blueprint:
     bp = Blueprint("wechat_push")
-
-    @bp.get("/wechat/push")
-    @endpoint(summary="WeChat message-push URL verification (echostr)", tag="wechat")
-    async def verify(request: Request):
-        _verify(request)
-        return text(request.args.get("echostr") or "")
-
-    @bp.post("/wechat/push")
-    @endpoint(summary="WeChat message-push events (JSON or XML)", tag="wechat")
-    async def receive(request: Request):
-        _verify(request)
-        event = _parse_event(request)
-        # Log the event type only: the sender's openid is an identifier of a person.
-        log.info("wechat push event", extra={"msg_type": event.get("MsgType"), "event": event.get("Event")})
-        await notifications.apply_push_event(event)
-        # WeChat retries an event until it reads "success"; applying one twice changes nothing.
-        return text("success")
-
+    for method, uri, handler in ROUTES:
+        bp.add_route(handler, uri, methods=[method])
     return bp

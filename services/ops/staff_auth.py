@@ -248,7 +248,7 @@ async def sign_in(
         access_token=access,
         refresh_token=refresh,
         expires_in=tokens.access_ttl_s,
-        user=await accounts._view(user, cipher),
+        user=await accounts.profile_view(user, cipher),
     )
 
 

@@ -40,6 +40,8 @@ async def test_cli_grant_role__scoped_role_by_openid(db, database_url: str) -> N
         database_url,
         "users",
         "grant-role",
+        "--operator",
+        "ops-test",
         "--user",
         user.openid,
         "--role",
@@ -60,13 +62,33 @@ async def test_cli_grant_role__scoped_role_by_openid(db, database_url: str) -> N
 
 async def test_cli_grant_role__by_id_and_refusals(db, database_url: str) -> None:
     user = await make_user()
-    ok = await _cli(database_url, "users", "grant-role", "--user", str(user.id), "--role", "ops_viewer")
+    ok = await _cli(
+        database_url,
+        "users",
+        "grant-role",
+        "--operator",
+        "ops-test",
+        "--user",
+        str(user.id),
+        "--role",
+        "ops_viewer",
+    )
     assert ok.returncode == 0, ok.stderr
     missing_scope = await _cli(
-        database_url, "users", "grant-role", "--user", str(user.id), "--role", "dept_operator"
+        database_url,
+        "users",
+        "grant-role",
+        "--operator",
+        "ops-test",
+        "--user",
+        str(user.id),
+        "--role",
+        "dept_operator",
     )
     assert missing_scope.returncode == 1 and "account.role_scope_invalid" in missing_scope.stderr
-    unknown = await _cli(database_url, "users", "grant-role", "--user", "nobody", "--role", "admin")
+    unknown = await _cli(
+        database_url, "users", "grant-role", "--operator", "ops-test", "--user", "nobody", "--role", "admin"
+    )
     assert unknown.returncode == 1 and "account.user_not_found" in unknown.stderr
     assert await RoleGrant.filter(user_id=user.id).count() == 1
 
@@ -79,6 +101,8 @@ async def test_cli_grant_role__shows_in_profile(client, db, database_url: str, s
         database_url,
         "users",
         "grant-role",
+        "--operator",
+        "ops-test",
         "--user",
         str(user.id),
         "--role",
