@@ -153,3 +153,23 @@ async def test_home__english_has_no_chinese_and_every_item_a_text_status(
                 assert not CJK.search(item[name]), (mode, item["key"], name, item[name])
     anonymous = (await client.get("/api/v1/home", params={"mode": "elder", "lang": "en"})).json()
     assert all(not CJK.search(i[f]) for i in anonymous["items"] for f in TEXT_FIELDS)
+
+
+async def test_items__plain_summary_for_elder_mode_with_fallback(client: httpx.AsyncClient, runtime) -> None:
+    from services.gov.seed import PLAIN_SUMMARIES
+    from tests.api.test_gov_support import seed
+
+    await seed(runtime)
+    assert len(PLAIN_SUMMARIES) >= 10
+    assert all(len(zh) <= 40 for zh, _ in PLAIN_SUMMARIES.values())
+    zh = (await client.get("/api/v1/gov/items/elderly-allowance")).json()
+    assert zh["summary_plain"] == PLAIN_SUMMARIES["elderly-allowance"][0]
+    assert zh["summary_plain"] != zh["summary"]
+    en = (await client.get("/api/v1/gov/items/elderly-allowance", params={"lang": "en"})).json()
+    assert en["summary_plain"] == PLAIN_SUMMARIES["elderly-allowance"][1]
+    assert not CJK.search(en["summary_plain"])
+    # An item without a plain text shows its normal summary.
+    other = (await client.get("/api/v1/gov/items/hukou-move-in")).json()
+    assert other["summary_plain"] == other["summary"]
+    listed = (await client.get("/api/v1/gov/items", params={"limit": 100})).json()["items"]
+    assert all(item["summary_plain"] for item in listed)
