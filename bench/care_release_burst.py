@@ -7,9 +7,9 @@ plain booking of the same number of places, in one run.
     # options: --burst 400 (requests per phase) --doctors 8
 
 It starts the real API (`citizen-api serve`, one worker, the HIS sandbox mounted in it, jobs off) on a
-fresh database with real-name patients who consented to medical-data processing. The hospital's
-release time (放号时间) is set a few seconds ahead; the script mirrors the last bookable day of a few
-doctors (their HIS slots become engine slots), waits for the release second, and fires the whole
+fresh database with real-name patients who consented to medical-data processing. The script mirrors the last bookable day of a few
+doctors (their HIS slots become engine slots), sets the hospitals' release time (放号时间)
+a few seconds ahead, waits for the release second, and fires the whole
 burst at once, each patient booking one of those slots through POST /bookings (consent, proxy, HIS
 health, release and cap guards, the conditional UPDATE, the appointment row and its outbox row).
 Then it fires a burst of the same size at a plain resource with the same slots and capacities
@@ -105,6 +105,23 @@ async def prepare(database_url: str, *, patients: int, secret: str, release_at: 
             batch_size=1000,
         )
         return [issue_access_token(user_id=uid, secret=secret, ttl_s=3600) for uid in ids]
+    finally:
+        await close_db()
+
+
+async def set_release(database_url: str, at: dt.datetime) -> None:
+    """Move the hospitals' release time (放号时间) to `at` (local), once everything is ready."""
+    from citizen_api.composition import tortoise_apps
+    from services.care.models import CareHospital
+    from services.care.rules import HospitalRules
+    from services.common.db import close_db, init_db
+
+    await init_db(database_url, apps=tortoise_apps())
+    try:
+        rules = HospitalRules(
+            release_days=7, release_time=at.time().isoformat(timespec="seconds"), max_per_day=9
+        )
+        await CareHospital.all().update(rules=rules.as_dict())
     finally:
         await close_db()
 
@@ -219,20 +236,29 @@ async def main() -> int:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        await wait_until_up(f"{base}/health")
+        await wait_until_up(f"{base}/health", limit_s=240)
+        # The embedded profile seeds the demo hospitals (release at 08:00) when it starts: hold the
+        # release day back again until the slots are mirrored.
+        await set_release(database_url, release_at)
         last_day = (release_at.date() + dt.timedelta(days=7)).isoformat()
         slots: list[dict] = []
+        seen: Counter = Counter()
         async with httpx.AsyncClient(timeout=60) as client:
             for doctor in doctors:
                 found = await client.get(
                     f"{base}/api/v1/care/doctors/{doctor}/slots", params={"date": last_day}
                 )
                 found.raise_for_status()
+                seen.update(s["status"] for s in found.json()["items"])
                 slots += [s for s in found.json()["items"] if s["status"] == "not_released"]
         if not slots:
-            raise SystemExit("no doctor slots on the release day")
+            raise SystemExit(f"no unreleased doctor slots on {last_day}: {dict(seen)}")
         capacity = sum(s["capacity"] for s in slots)
         plain = await plain_slots(database_url, slots)
+        release_at = clock.to_local(clock.now()) + dt.timedelta(seconds=8)
+        if release_at.date() != clock.local_date():
+            raise SystemExit("too close to midnight (Asia/Shanghai) for a same-day release; try again later")
+        await set_release(database_url, release_at)
         wait = (release_at - clock.to_local(clock.now())).total_seconds()
         print(f"{len(slots)} doctor slots, {capacity} places; release in {wait:.1f} s", file=sys.stderr)
         if wait < 0:

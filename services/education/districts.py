@@ -289,7 +289,8 @@ class DistrictIndex:
         point = Point(*_project(lng, lat))
         if self._tree is None:
             return LookupResult(matches=[], hint="education.lookup.no_match")
-        near = self._tree.query(point.buffer(BOUNDARY_TOLERANCE_M))
+        # dwithin on the tree: no buffer polygon built per request.
+        near = self._tree.query(point, predicate="dwithin", distance=BOUNDARY_TOLERANCE_M)
         inside: list[DistrictMatch] = []
         nearby: list[DistrictMatch] = []
         on_edge = False

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.common.contributions import Domain
-from services.ops import figures
+from services.common.contributions import Domain, PrivacyHooks
+from services.ops import figures, privacy
 
 __all__ = ["DOMAIN"]
 
@@ -12,4 +12,7 @@ DOMAIN = Domain(
     models="services.ops.models",
     migrations="services.ops.migrations",
     dashboard_figures=figures.dashboard_figures,
+    privacy=PrivacyHooks(
+        export=privacy.export_user_data, erase=privacy.erase_user_data, tables=("ops_staff_account",)
+    ),
 )

@@ -7,7 +7,7 @@ export default {
   notices: { title: '社区通知', new: '发布通知', titleField: '标题', body: '正文', category: '类别', visibility: '可见范围', public: '公开', members: '仅本社区居民', urgent: '紧急', pinned: '置顶', publishAt: '定时发布', reviewQueue: '待复核', approve: '复核通过', reject: '退回', reads: '阅读回执', readCount: '已读 {read} / 居民 {members}', pin: '置顶', unpin: '取消置顶', withdraw: '撤回', posted: '已发布', held: '已提交，等待另一位工作人员复核', categories: { utility_outage: '停水停电', activity: '活动', health: '健康', policy: '政策', recruitment: '招聘', other: '其他' }, statuses: { review: '待复核', published: '已发布', rejected: '已退回', withdrawn: '已撤回', scheduled: '待发布' } },
   events: { title: '社区活动', new: '新建活动', name: '活动名称', place: '地点', starts: '开始', ends: '结束', capacity: '名额', signups: '报名名单', checkIn: '签到', code: '签到码', checkedIn: '已签到' },
   reports: { title: '随手拍处置', category: '类别', description: '描述', location: '位置', note: '处置说明', setStatus: '更新状态', map: '地图', statuses: { open: '待处理', in_progress: '处理中', resolved: '已解决', closed: '已关闭', duplicate: '重复' } },
-  cases: { title: '办件队列', note: '本部门在办件，按办结期限排序，超期件在前；办件的受理与审批在部门业务系统中进行。', all: '全部', ref: '办件编号', item: '事项', supplement: '补正要求', accepted: '受理时间' },
+  cases: { due: '办结期限', title: '办件队列', note: '本部门在办件，按办结期限排序，超期件在前；办件的受理与审批在部门业务系统中进行。', all: '全部', ref: '办件编号', item: '事项', supplement: '补正要求', accepted: '受理时间' },
   followUps: { title: '差评整改', due: '整改期限', rating: '评价', resolution: '整改情况', close: '完成整改', closed: '已完成整改', overdue: '已超期' },
   hall: { title: '今日大厅预约', window: '窗口', time: '时段', code: '核验码', checkIn: '签到', checkedIn: '已签到' },
   outbox: { title: '待投递消息', topic: '主题', attempts: '尝试次数', lastError: '最近错误', retry: '重试', retried: '已重新排队', statuses: { pending: '待投递', in_flight: '投递中', dead: '投递失败', delivered: '已投递' } },

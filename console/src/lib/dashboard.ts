@@ -35,7 +35,11 @@ export function dayTotal(body: DashboardShape, domain: string, metric: string, d
 export interface Kpi {
   key: string
   value: number | string | null
+  /** Set for figures of domains the console has no labels for (care, education, …): domain · name. */
+  label?: string
 }
+
+const KNOWN = new Set(['bookings', 'gov', 'community', 'tourism', 'ops'])
 
 function get(body: DashboardShape, domain: string, section: 'current' | 'totals', ...path: string[]): unknown {
   let node: unknown = body.domains[domain]?.[section]
@@ -66,6 +70,13 @@ export function kpis(body: DashboardShape): Kpi[] {
   if (body.domains.ops) {
     list.push({ key: 'backlog', value: get(body, 'ops', 'current', 'outbox', 'backlog') as number })
     list.push({ key: 'deadLetters', value: get(body, 'ops', 'current', 'outbox', 'dead_letters') as number })
+  }
+  // Domains that joined later contribute their numeric totals as they are.
+  for (const [domain, figures] of Object.entries(body.domains)) {
+    if (KNOWN.has(domain)) continue
+    for (const [name, value] of Object.entries(figures.totals ?? {})) {
+      if (typeof value === 'number') list.push({ key: `${domain}.${name}`, value, label: `${domain} · ${name}` })
+    }
   }
   return list
 }

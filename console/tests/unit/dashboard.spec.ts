@@ -49,6 +49,12 @@ describe('kpis', () => {
     expect('openReports' in byKey).toBe(false)
     expect('deadLetters' in byKey).toBe(false)
   })
+  it('shows the numeric totals of domains it has no labels for', () => {
+    const extra = { ...body, domains: { ...body.domains, education: { daily: {}, current: {}, totals: { applications: 3, note: 'x' } } } }
+    const tile = kpis(extra).find((k) => k.key === 'education.applications')
+    expect(tile).toEqual({ key: 'education.applications', value: 3, label: 'education · applications' })
+    expect(kpis(extra).some((k) => k.key === 'education.note')).toBe(false)
+  })
 })
 
 describe('crowdAreas', () => {
