@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run console test test-frontends test-server test-embedded lint format migrate seed worker clean help
+.PHONY: run console test test-frontends test-server test-embedded lint format migrate seed worker clean help bench
 
 help:
 	@echo "make run    - install, migrate, seed the Jiyuan demo data (SQLite) and serve on http://127.0.0.1:8000"
@@ -71,6 +71,14 @@ test-frontends: $(STAMP)
 	    (cd $$fe && npm ci --no-audit --no-fund --loglevel=error && PATH="$(CURDIR)/$(BIN):$$PATH" npm test); \
 	  fi; \
 	done
+
+# Benchmarks (not tests; `make test` never runs them): wrk against the API and its floors, on the local
+# PostgreSQL + Redis (BENCH_DATABASE_URL / BENCH_REDIS_URL). See bench/README.md.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/0
+bench: $(STAMP)
+	$(BIN)/python bench/booking_bench.py --database-url $(BENCH_DATABASE_URL) --redis-url $(BENCH_REDIS_URL)
+	$(BIN)/python bench/tourism_bench.py --database-url $(BENCH_DATABASE_URL) --redis-url $(BENCH_REDIS_URL)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

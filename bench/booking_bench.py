@@ -1,75 +1,46 @@
-"""Booking throughput and latency under contention, beside a bare Sanic JSON endpoint, in one run.
+"""Booking throughput, CPU per booking and the 200-person race, against floors measured in the same run.
 
-    .venv/bin/python bench/booking_bench.py                      # SQLite file + fakeredis (embedded)
-    .venv/bin/python bench/booking_bench.py --database-url postgres://postgres@127.0.0.1:5432/postgres \
-        --redis-url redis://127.0.0.1:6379/0                     # PostgreSQL + Redis (a scratch database)
+    PYTHONPATH=$PWD .venv/bin/python bench/booking_bench.py \
+        [--database-url postgres://postgres@127.0.0.1:5432/postgres] [--redis-url redis://127.0.0.1:6379/0] \
+        [--duration 8] [--connections 32]
 
-It starts, on loopback only, (1) the real API (`citizen-api serve`, one worker) on a fresh database and
-(2) a bare Sanic app answering GET /ping with {"ok": true}; then drives each for a bounded time with the
-same number of concurrent clients, and prints requests/s, p50 and p99 for both and their ratio.
+Needs wrk (found on PATH, or installed with apt-get when run as root; exit 2 otherwise) and PostgreSQL +
+Redis on this host (PostgreSQL CPU is read from /proc/<backend pid>/stat, so run as root or postgres).
+A scratch database citizen_bench_<random> and a Redis prefix of its own are created and removed.
 
-Contention: every booking goes to one of a few "hot" slots of one resource, so concurrent requests race
-for the same row (the conditional UPDATE on `taken`). A last phase books a small slot that fills, so the
-"slot full" refusal path is measured too. See bench/README.md.
+Phases, all on 127.0.0.1, wrk -t1 -c<connections>, each request a distinct (user, slot) and a fresh
+Idempotency-Key (bench/lua/book.lua):
+ 1. bare Sanic GET /ping (bench/floors.py) and the API's GET /health, `serve --workers 1`;
+ 2. the raw-asyncpg booking floor (bench/floors.py booking) on its own hot slots;
+ 3. POST /api/v1/bookings on a few hot slots (rows race for the same conditional UPDATE);
+ 4. refused bookings: a 20-place slot is filled, then booked on by others (slot full);
+ 5. the race: `serve --workers 2`, 200 distinct users book the last 20 places of one slot at once;
+then the database is checked: no slot holds more confirmed bookings than places, `taken` matches, and
+the race slot holds exactly 20.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as dt
-import os
-import socket
-import statistics
-import subprocess
+import json
 import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-BARE_APP = """
-import sys
-from sanic import Sanic
-from sanic.response import json
-
-app = Sanic("bare_bench")
-
-@app.get("/ping")
-async def ping(request):
-    return json({"ok": True})
-
-app.run(host="127.0.0.1", port=int(sys.argv[1]), single_process=True, access_log=False, debug=False)
-"""
+import wrk as bench  # noqa: E402  (bench/wrk.py)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-async def wait_until_up(url: str, limit_s: float = 60.0) -> None:
-    deadline = time.monotonic() + limit_s
-    async with httpx.AsyncClient(timeout=2) as client:
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(url)).status_code == 200:
-                    return
-            await asyncio.sleep(0.2)
-    raise SystemExit(f"server at {url} did not come up")
-
-
-async def prepare(database_url: str, *, hot_slots: int, users: int, secret: str) -> dict:
-    """Migrate a fresh database and create the resource, slots and users the load needs."""
+async def prepare(database_url: str, *, users: int, hot: int, floor_slots: int, secret: str) -> dict:
+    """Migrate a fresh database; create the resource, slots, users and their access tokens (as
+    tests/factories.py does: User rows in the database, tokens from services.accounts.tokens)."""
     from citizen_api.composition import tortoise_apps
     from services.accounts.enums import VerificationLevel
     from services.accounts.models import User
@@ -89,219 +60,320 @@ async def prepare(database_url: str, *, hot_slots: int, users: int, secret: str)
             staff_role="dept_operator",
             rules={"per_person_per_day": None, "advance_days": 30},
         )
-        start = clock.now().replace(microsecond=0) + dt.timedelta(days=1)
-        hot = []
-        for i in range(hot_slots):
-            begin = start + dt.timedelta(minutes=30 * i)
-            slot = await service.create_slot(
-                resource_id=resource.id, start=begin, end=begin + dt.timedelta(minutes=30), capacity=1_000_000
+        start = clock.now().replace(second=0, microsecond=0) + dt.timedelta(days=1)
+        n = 0
+
+        async def slot(capacity: int) -> str:
+            nonlocal n
+            begin = start + dt.timedelta(minutes=30 * n)
+            n += 1
+            made = await service.create_slot(
+                resource_id=resource.id, start=begin, end=begin + dt.timedelta(minutes=30), capacity=capacity
             )
-            hot.append(str(slot.id))
-        small_begin = start + dt.timedelta(days=1)
-        small = await service.create_slot(
-            resource_id=resource.id,
-            start=small_begin,
-            end=small_begin + dt.timedelta(minutes=30),
-            capacity=20,
-        )
+            return str(made.id)
+
+        hot_ids = [await slot(1_000_000) for _ in range(hot)]
+        warm_ids = [await slot(1_000_000)]
+        floor_ids = [await slot(1_000_000) for _ in range(floor_slots)]
+        small, race = await slot(20), await slot(20)
         await User.bulk_create(
             [User(openid=f"o-bench-{i:06d}", level=VerificationLevel.REAL_NAME) for i in range(users)],
             batch_size=1000,
         )
         ids = await User.filter(openid__startswith="o-bench-").order_by("openid").values_list("id", flat=True)
-        tokens = [issue_access_token(user_id=uid, secret=secret, ttl_s=3600) for uid in ids]
+        tokens = [issue_access_token(user_id=uid, secret=secret, ttl_s=6 * 3600) for uid in ids]
     finally:
         await close_db()
-    return {"hot": hot, "small": str(small.id), "tokens": tokens}
-
-
-async def drive(make_request, *, duration: float, concurrency: int) -> tuple[list[float], Counter, float]:
-    """Run `concurrency` clients for `duration` seconds; latencies (s), status counts, elapsed."""
-    latencies: list[float] = []
-    statuses: Counter = Counter()
-    counter = iter(range(10**9))
-    stop_at = time.perf_counter() + duration
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-
-        async def worker() -> None:
-            while time.perf_counter() < stop_at:
-                n = next(counter)
-                began = time.perf_counter()
-                response = await make_request(client, n)
-                latencies.append(time.perf_counter() - began)
-                key = str(response.status_code)
-                if response.status_code >= 400:
-                    key += " " + response.json().get("error", {}).get("code", "?")
-                statuses[key] += 1
-
-        began = time.perf_counter()
-        await asyncio.gather(*[worker() for _ in range(concurrency)])
-        elapsed = time.perf_counter() - began
-    return latencies, statuses, elapsed
-
-
-def summary(name: str, latencies: list[float], statuses: Counter, elapsed: float) -> dict:
-    ordered = sorted(latencies)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
     return {
-        "name": name,
-        "requests": len(ordered),
-        "rps": len(ordered) / elapsed if elapsed else 0.0,
-        "p50_ms": statistics.median(ordered) * 1000 if ordered else float("nan"),
-        "p99_ms": p99 * 1000,
-        "statuses": dict(statuses),
+        "hot": hot_ids,
+        "floor": floor_ids,
+        "warm": warm_ids,
+        "small": small,
+        "race": race,
+        "users": [str(u) for u in ids],
+        "tokens": tokens,
     }
 
 
-def print_row(row: dict) -> None:
-    print(
-        f"{row['name']:<34} {row['requests']:>7} req  {row['rps']:>8.1f} req/s  "
-        f"p50 {row['p50_ms']:>7.1f} ms  p99 {row['p99_ms']:>7.1f} ms  {row['statuses']}"
-    )
-
-
-async def scratch_postgres(admin_url: str) -> tuple[str, str]:
+async def fill(database_url: str, data: dict, places: int = 20) -> None:
+    """Take every place of the small slot with the floor's SQL (conditional UPDATE + INSERT), so the
+    refused phase measures "slot full" only."""
     import asyncpg
+    from floors import CLAIM, INSERT
 
-    name = f"citizen_bench_{uuid.uuid4().hex[:8]}"
-    parts = urlsplit(admin_url)
-    conn = await asyncpg.connect(admin_url)
+    conn = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        slot_id = uuid.UUID(data["small"])
+        for user in data["users"][:places]:
+            async with conn.transaction():
+                slot = await conn.fetchrow(CLAIM, slot_id)
+                now = dt.datetime.now(dt.UTC)
+                await conn.execute(
+                    INSERT,
+                    uuid.uuid4(),
+                    slot_id,
+                    slot["resource_id"],
+                    uuid.UUID(user),
+                    uuid.uuid4().hex,
+                    slot["day"],
+                    slot["start"],
+                    slot["end"],
+                    now,
+                )
     finally:
         await conn.close()
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment)), name
 
 
-async def drop_postgres(admin_url: str, name: str) -> None:
+def rows(data: dict, slots: list[str], users: slice = slice(None)) -> list[str]:
+    """One line per distinct (user, slot): users vary fastest so a slot's rows are spread over users."""
+    people = list(zip(data["tokens"][users], data["users"][users], strict=True))
+    return [f"{token} {user} {slot}" for slot in slots for token, user in people]
+
+
+async def race(port: int, data: dict, *, people: int = 200) -> dict:
+    """`people` keep-alive connections opened first, then every booking written in the same loop tick.
+
+    wrk cannot stop each connection after exactly one request, so this burst is sent from asyncio: it
+    only writes 200 requests and reads 200 responses, far below what would saturate the client.
+    """
+    tokens = data["tokens"][-people:]
+    body = json.dumps({"slot_id": data["race"]}).encode()
+    conns = [await asyncio.open_connection("127.0.0.1", port) for _ in range(people)]
+    start = asyncio.Event()
+    began = [0.0]
+
+    async def one(i: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> tuple[int, float]:
+        request = (
+            f"POST /api/v1/bookings HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {tokens[i]}\r\nIdempotency-Key: race-{i}-{uuid.uuid4().hex}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode() + body
+        await start.wait()
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        await reader.readexactly(length)
+        elapsed = time.perf_counter() - began[0]
+        writer.close()
+        return int(head.split(b" ", 2)[1]), elapsed
+
+    tasks = [asyncio.create_task(one(i, r, w)) for i, (r, w) in enumerate(conns)]
+    await asyncio.sleep(0.2)
+    began[0] = time.perf_counter()
+    start.set()
+    results = await asyncio.gather(*tasks)
+    latencies = sorted(t for _, t in results)
+    statuses: dict[str, int] = {}
+    for status, _ in results:
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+    return {
+        "people": people,
+        "p50_ms": round(1000 * latencies[len(latencies) // 2], 1),
+        "p99_ms": round(1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1),
+        "max_ms": round(1000 * latencies[-1], 1),
+        "statuses": statuses,
+        "loadavg": [round(x, 2) for x in __import__("os").getloadavg()],
+    }
+
+
+async def check(database_url: str, data: dict) -> dict:
+    """Never more confirmed bookings than places; `taken` equals the live bookings; race slot exactly 20."""
     import asyncpg
 
-    conn = await asyncpg.connect(admin_url)
+    conn = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        over = await conn.fetch(
+            """
+            SELECT s.id, s.capacity, s.taken, count(b.id) AS live
+            FROM booking_slot s LEFT JOIN booking_booking b
+              ON b.slot_id = s.id AND b.status IN ('confirmed', 'held', 'requested', 'checked_in')
+            GROUP BY s.id HAVING count(b.id) > s.capacity OR count(b.id) <> s.taken
+            """
+        )
+        race_confirmed = await conn.fetchval(
+            "SELECT count(*) FROM booking_booking WHERE slot_id = $1 AND status = 'confirmed'",
+            uuid.UUID(data["race"]),
+        )
+        small_confirmed = await conn.fetchval(
+            "SELECT count(*) FROM booking_booking WHERE slot_id = $1 AND status = 'confirmed'",
+            uuid.UUID(data["small"]),
+        )
     finally:
         await conn.close()
+    return {
+        "slots_over_capacity_or_taken_mismatch": [dict(r) | {"id": str(r["id"])} for r in over],
+        "race_confirmed": race_confirmed,
+        "small_slot_confirmed": small_confirmed,
+    }
 
 
-async def main() -> int:
+def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--database-url", help="PostgreSQL admin URL; a scratch database is created and dropped"
-    )
-    parser.add_argument("--redis-url", help="Redis URL (default: in-process fakeredis)")
-    parser.add_argument("--duration", type=float, default=8.0, help="seconds per phase (max 60)")
-    parser.add_argument("--concurrency", type=int, default=32, help="concurrent clients (max 256)")
-    parser.add_argument("--hot-slots", type=int, default=4, help="slots every booking races for")
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds per wrk phase (max 60)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (max 256)")
+    parser.add_argument("--users", type=int, default=3000)
+    parser.add_argument("--hot-slots", type=int, default=4)
     args = parser.parse_args()
     duration = min(max(args.duration, 1.0), 60.0)
-    concurrency = min(max(args.concurrency, 1), 256)
+    connections = min(max(args.connections, 1), 256)
+    bench.find_wrk()
 
     secret = "bench-secret-" + uuid.uuid4().hex
+    prefix = f"citizen_bench_{uuid.uuid4().hex[:8]}:"
     workdir = Path(tempfile.mkdtemp(prefix="citizen-bench-"))
-    pg_name = None
-    if args.database_url:
-        database_url, pg_name = await scratch_postgres(args.database_url)
-    else:
-        database_url = f"sqlite://{workdir}/bench.sqlite3"
-    # Enough distinct users that no (user, hot slot) pair repeats within the run.
-    users = max(2000, int(duration * 4000 / max(1, args.hot_slots)))
-    print(f"preparing {database_url.split('@')[-1]} with {users} users ...", file=sys.stderr)
-    data = await prepare(database_url, hot_slots=args.hot_slots, users=users, secret=secret)
-
-    api_port, bare_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "CITIZEN_PROFILE": "embedded",
-        "CITIZEN_DATABASE_URL": database_url,
-        "CITIZEN_SECRET_KEY": secret,
-        "CITIZEN_RATE_LIMITS_ENABLED": "false",
-        "CITIZEN_RUN_WORKER_IN_PROCESS": "false",
-        "CITIZEN_LOG_LEVEL": "WARNING",
-        "CITIZEN_HOST": "127.0.0.1",
-        "CITIZEN_PORT": str(api_port),
-    }
-    if args.redis_url:
-        env["CITIZEN_REDIS_URL"] = args.redis_url
-        env["CITIZEN_REDIS_PREFIX"] = f"bench{uuid.uuid4().hex[:6]}:"
-    cli = Path(sys.executable).with_name("citizen-api")
-    api = await asyncio.create_subprocess_exec(
-        str(cli), "serve", env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL
-    )
-    bare = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", BARE_APP, str(bare_port), cwd=str(ROOT), stdout=subprocess.DEVNULL
-    )
+    database_url, pg_name = bench.scratch_postgres(args.database_url)
+    pg = bench.PgCpu(args.database_url.replace("postgres://", "postgresql://", 1), pg_name)
+    processes = []
+    results: list[bench.WrkResult] = []
+    report: dict = {"started": bench.load_text()}
     try:
-        await wait_until_up(f"http://127.0.0.1:{api_port}/health")
-        await wait_until_up(f"http://127.0.0.1:{bare_port}/ping")
-        tokens, hot, small = data["tokens"], data["hot"], data["small"]
-        api_base = f"http://127.0.0.1:{api_port}"
+        print(f"preparing {pg_name} with {args.users} users ...", file=sys.stderr)
+        data = asyncio.run(
+            prepare(database_url, users=args.users, hot=args.hot_slots, floor_slots=16, secret=secret)
+        )
+        api_rows = bench.write_lines(workdir / "api.rows", rows(data, data["hot"]))
+        floor_rows = bench.write_lines(workdir / "floor.rows", rows(data, data["floor"]))
+        warm_rows = bench.write_lines(workdir / "warm.rows", rows(data, data["warm"]))
+        refused_rows = bench.write_lines(
+            workdir / "refused.rows", rows(data, [data["small"]], slice(100, -200))
+        )
+        asyncio.run(fill(database_url, data))
 
-        async def bare_request(client: httpx.AsyncClient, n: int) -> httpx.Response:
-            return await client.get(f"http://127.0.0.1:{bare_port}/ping")
+        bare_port, floor_port, api_port = bench.free_port(), bench.free_port(), bench.free_port()
+        bare = bench.start_floor("bare", bare_port)
+        processes.append(bare)
+        floor = bench.start_floor("booking", floor_port, database_url=database_url)
+        processes.append(floor)
+        api = bench.start_api(
+            api_port, database_url=database_url, redis_url=args.redis_url, redis_prefix=prefix, secret=secret
+        )
+        processes.append(api)
 
-        async def book_hot(client: httpx.AsyncClient, n: int) -> httpx.Response:
-            user, slot = n % len(tokens), hot[(n // len(tokens)) % len(hot)]
-            return await client.post(
-                f"{api_base}/api/v1/bookings",
-                json={"slot_id": slot},
-                headers={"Authorization": f"Bearer {tokens[user]}", "Idempotency-Key": f"bench-{n}"},
+        def get(name, port, path, pids):
+            return bench.run_wrk(
+                name,
+                f"http://127.0.0.1:{port}{path}",
+                script="get.lua",
+                duration=duration,
+                connections=connections,
+                cpu_pids=pids,
             )
 
-        async def book_small(client: httpx.AsyncClient, n: int) -> httpx.Response:
-            return await client.post(
-                f"{api_base}/api/v1/bookings",
-                json={"slot_id": small},
-                headers={"Authorization": f"Bearer {tokens[n % len(tokens)]}"},
+        def book(name, port, path, rows_file, pids, mode="api", seconds=duration):
+            return bench.run_wrk(
+                name,
+                f"http://127.0.0.1:{port}",
+                script="book.lua",
+                duration=seconds,
+                connections=connections,
+                cpu_pids=pids,
+                pg=pg,
+                env={
+                    "BENCH_ROWS": str(rows_file),
+                    "BENCH_MODE": mode,
+                    "BENCH_PATH": path,
+                    "BENCH_RUN": f"{name.split()[0]}-{uuid.uuid4().hex[:8]}",
+                },
             )
 
-        async def health(client: httpx.AsyncClient, n: int) -> httpx.Response:
-            return await client.get(f"{api_base}/health")
+        # Warm-up (imports, pools, first connections); not reported.
+        for port, path in ((bare_port, "/ping"), (api_port, "/health")):
+            bench.run_wrk(
+                "warm", f"http://127.0.0.1:{port}{path}", script="get.lua", duration=1, connections=4
+            )
+        book("warm", api_port, "/api/v1/bookings", warm_rows, [api.pid], seconds=3)
 
-        # A short warm-up of each so connection set-up and first-import costs are not measured.
-        for request in (bare_request, health):
-            await drive(request, duration=1.0, concurrency=concurrency)
-        rows = [
-            summary(
-                "bare Sanic GET /ping", *await drive(bare_request, duration=duration, concurrency=concurrency)
-            ),
-            summary("API GET /health", *await drive(health, duration=duration, concurrency=concurrency)),
-            summary(
-                f"POST /bookings ({len(hot)} hot slots)",
-                *await drive(book_hot, duration=duration, concurrency=concurrency),
-            ),
-            summary(
-                "POST /bookings (capacity 20, fills)",
-                *await drive(book_small, duration=min(duration, 3.0), concurrency=concurrency),
-            ),
-        ]
+        results.append(get("bare Sanic GET /ping", bare_port, "/ping", [bare.pid]))
+        results.append(get("API GET /health (1 worker)", api_port, "/health", [api.pid]))
+        results.append(
+            book("floor asyncpg POST /book", floor_port, "/book", floor_rows, [floor.pid], mode="floor")
+        )
+        results.append(
+            book(
+                f"API POST /bookings ({args.hot_slots} hot slots)",
+                api_port,
+                "/api/v1/bookings",
+                api_rows,
+                [api.pid],
+            )
+        )
+        results.append(
+            book(
+                "API POST /bookings refused (slot full)",
+                api_port,
+                "/api/v1/bookings",
+                refused_rows,
+                [api.pid],
+            )
+        )
+        report["rss_mb_after_1_worker"] = {str(k): round(v, 1) for k, v in bench.rss_mb([api.pid]).items()}
+        bench.stop(api)
+
+        api2 = bench.start_api(
+            api_port,
+            database_url=database_url,
+            redis_url=args.redis_url,
+            redis_prefix=prefix,
+            secret=secret,
+            workers=2,
+        )
+        processes.append(api2)
+        bench.run_wrk(
+            "warm", f"http://127.0.0.1:{api_port}/health", script="get.lua", duration=1, connections=4
+        )
+        report["race"] = asyncio.run(race(api_port, data))
+        report["rss_mb_after_race_2_workers"] = {
+            str(k): round(v, 1) for k, v in bench.rss_mb([api2.pid]).items()
+        }
+        bench.stop(*processes)
+        report["check"] = asyncio.run(check(database_url, data))
     finally:
-        for process in (api, bare):
-            with contextlib.suppress(ProcessLookupError):
-                process.terminate()
-        for process in (api, bare):
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(process.wait(), timeout=10)
-        if pg_name and args.database_url:
-            await drop_postgres(args.database_url, pg_name)
+        bench.stop(*processes)
+        bench.drop_postgres(args.database_url, pg_name)
+        bench.drop_redis_prefix(args.redis_url, prefix)
 
-    backend = "PostgreSQL" if pg_name else "SQLite"
-    print(
-        f"\nbooking benchmark — {backend}, {concurrency} concurrent clients, {duration:.0f} s per phase, loopback"
+    print(f"\nbooking benchmark — PostgreSQL + Redis, wrk -t1 -c{connections}, {duration:.0f} s per phase")
+    print("CPU: server = utime+stime of the server process tree; pg = the database's backends (/proc)")
+    for row in results:
+        print(row.line())
+    bare_r, health = results[0], results[1]
+    floor_r, booking, refused = results[2], results[3], results[4]
+    ratios = {
+        "health_vs_bare_rps": round(health.rps / bare_r.rps, 3),
+        "booking_vs_floor_rps": round(booking.rps / floor_r.rps, 3),
+        "booking_server_cpu_ms": round(booking.server_ms_per_request, 2),
+        "booking_pg_cpu_ms": booking.pg_ms_per_request and round(booking.pg_ms_per_request, 2),
+        "floor_server_cpu_ms": round(floor_r.server_ms_per_request, 2),
+        "refused_server_cpu_ms": round(refused.server_ms_per_request, 2),
+    }
+    report["results"] = [r.as_dict() for r in results]
+    report["ratios"] = ratios
+    report["finished"] = bench.load_text()
+    targets = {
+        "booking server CPU <= 3 ms": ratios["booking_server_cpu_ms"] <= 3,
+        "booking throughput >= 0.25 of asyncpg floor": ratios["booking_vs_floor_rps"] >= 0.25,
+        "refused booking <= 1 ms": ratios["refused_server_cpu_ms"] <= 1,
+        "race p99 < 300 ms": report["race"]["p99_ms"] < 300,
+        "race exactly 20 confirmed": report["check"]["race_confirmed"] == 20,
+        "/health >= 0.9 of bare Sanic": ratios["health_vs_bare_rps"] >= 0.9,
+        "no slot over capacity": not report["check"]["slots_over_capacity_or_taken_mismatch"],
+    }
+    report["targets_met"] = targets
+    print(json.dumps({k: v for k, v in report.items() if k != "results"}, indent=2, ensure_ascii=False))
+    correct = (
+        report["check"]["race_confirmed"] == 20
+        and report["check"]["small_slot_confirmed"] == 20
+        and not report["check"]["slots_over_capacity_or_taken_mismatch"]
     )
-    for row in rows:
-        print_row(row)
-    bare_row, booking_row = rows[0], rows[2]
-    print(
-        f"\nbooking / bare: throughput {booking_row['rps'] / bare_row['rps']:.3f}x, "
-        f"p99 {booking_row['p99_ms'] / bare_row['p99_ms']:.1f}x"
-    )
-    taken = sum(v for k, v in rows[3]["statuses"].items() if k == "201")
-    print(f"capacity-20 slot: {taken} confirmed (must be exactly 20)")
-    return 0 if taken == 20 else 1
+    return 0 if correct else 1
 
 
 if __name__ == "__main__":
-    raise SystemExit(asyncio.run(main()))
+    raise SystemExit(main())

@@ -1,12 +1,15 @@
-"""Requests per second of the cached tourism reads, as a ratio to a bare Sanic JSON endpoint.
+"""Cached tourism reads and /health as ratios to a bare Sanic JSON endpoint, driven by wrk, in one run.
 
-    .venv/bin/python bench/tourism_bench.py [--seconds 3] [--concurrency 16] [--redis-url redis://127.0.0.1:6379/9]
+    PYTHONPATH=$PWD .venv/bin/python bench/tourism_bench.py \
+        [--database-url postgres://postgres@127.0.0.1:5432/postgres] [--redis-url redis://127.0.0.1:6379/0] \
+        [--duration 8] [--connections 32]
 
-Starts, on loopback, one single-worker API process (SQLite with the demo scenic areas, Redis if one
-answers at --redis-url, else fakeredis) and one single-worker bare Sanic app returning a small JSON
-object; then drives each in turn with a keep-alive HTTP/1.1 load generator for a bounded time and
-prints requests/second and the ratio of each tourism read to the bare endpoint. Target: the cached
-detail at >= 50% of the bare endpoint.
+Needs wrk (found on PATH, or installed with apt-get when run as root; exit 2 otherwise). Creates a scratch
+PostgreSQL database citizen_bench_<random> with the demo scenic areas and a Redis prefix of its own (both
+removed at the end), starts `citizen-api serve --workers 1` and the bare Sanic floor (bench/floors.py) on
+127.0.0.1, and runs wrk -t1 against each path in turn (bench/lua/get.lua) after a warm-up that fills the
+cache. Prints requests/s, p50/p99, the server's CPU per request (utime+stime of its process tree from
+/proc) and each ratio to the bare endpoint. Targets: cached detail >= 0.8, /health >= 0.9.
 """
 
 from __future__ import annotations
@@ -14,58 +17,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import socket
-import subprocess
 import sys
-import tempfile
-import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import wrk as bench  # noqa: E402  (bench/wrk.py)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-# ----------------------------------------------------------------------------------------- servers
-
-
-def serve_bare(port: int) -> None:
-    from sanic import Sanic
-    from sanic.response import json as json_response
-
-    app = Sanic("bare_bench")
-    app.config.ACCESS_LOG = False
-
-    @app.get("/bare")
-    async def bare(request):
-        return json_response({"id": "bare", "name": "王屋山", "ok": True})
-
-    app.run(host="127.0.0.1", port=port, single_process=True, access_log=False, motd=False)
-
-
-def serve_api(port: int, database_url: str, redis_url: str | None) -> None:
-    from citizen_api.app import create_app
-    from citizen_api.settings import Settings
-
-    settings = Settings(
-        profile="embedded",
-        database_url=database_url,
-        redis_url=redis_url,
-        redis_prefix=f"bench{os.getpid()}:",
-        port=port,
-        run_worker_in_process=False,
-        log_level="WARNING",
-    )
-    app = create_app(settings, name="api_bench")
-    app.run(host="127.0.0.1", port=port, single_process=True, access_log=False, motd=False)
-
-
-async def prepare_database(database_url: str) -> str:
+async def prepare_database(database_url: str, secret: str) -> str:
     """Migrate and seed the demo scenic areas; returns one area id."""
     from citizen_api.composition import tortoise_apps
     from citizen_api.runtime import build_cipher
@@ -79,156 +42,92 @@ async def prepare_database(database_url: str) -> str:
     await close_db()
     await init_db(database_url, apps=tortoise_apps())
     try:
-        await seed_demo(SeedContext(cipher=build_cipher(Settings())))
+        await seed_demo(SeedContext(cipher=build_cipher(Settings(secret_key=secret))))
         area = await ScenicArea.get(code="wangwushan")
         return str(area.id)
     finally:
         await close_db()
 
 
-def redis_answers(url: str) -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
-    except Exception:  # noqa: BLE001 - any failure means "no Redis here"
-        return False
-
-
-# ------------------------------------------------------------------------------------ load generator
-
-
-async def _worker(port: int, path: str, deadline: float, counts: list[int]) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n\r\n".encode()
-    try:
-        while time.perf_counter() < deadline:
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head.split(b" ", 2)[1])
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            if length:
-                await reader.readexactly(length)
-            if status != 200:
-                raise RuntimeError(f"{path} answered {status}")
-            counts[0] += 1
-    finally:
-        writer.close()
-
-
-async def measure(port: int, path: str, *, seconds: float, concurrency: int) -> float:
-    """Requests per second of `path` over `seconds`, `concurrency` keep-alive connections."""
-    await _drive(
-        port, path, seconds=min(1.0, seconds / 3), concurrency=concurrency
-    )  # warm-up (fills the cache)
-    return await _drive(port, path, seconds=seconds, concurrency=concurrency)
-
-
-async def _drive(port: int, path: str, *, seconds: float, concurrency: int) -> float:
-    counts = [0]
-    started = time.perf_counter()
-    deadline = started + seconds
-    await asyncio.gather(*(_worker(port, path, deadline, counts) for _ in range(concurrency)))
-    return counts[0] / (time.perf_counter() - started)
-
-
-async def wait_ready(port: int, path: str, within_s: float = 30.0) -> None:
-    limit = time.monotonic() + within_s
-    while time.monotonic() < limit:
-        try:
-            await _drive(port, path, seconds=0.01, concurrency=1)
-            return
-        except (OSError, RuntimeError, asyncio.IncompleteReadError):
-            await asyncio.sleep(0.2)
-    raise SystemExit(f"server on {port} did not answer {path}")
-
-
-# -------------------------------------------------------------------------------------------- main
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=3.0, help="measured time per endpoint (max 20)")
-    parser.add_argument("--concurrency", type=int, default=16, help="keep-alive connections (max 64)")
-    parser.add_argument(
-        "--redis-url", default=os.environ.get("CITIZEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--serve", choices=["bare", "api"], help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds per path (max 60)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (max 256)")
     args = parser.parse_args()
-    if args.serve == "bare":
-        serve_bare(args.port)
-        return
-    if args.serve == "api":
-        serve_api(args.port, args.database_url, args.redis_url or None)
-        return
+    duration = min(max(args.duration, 1.0), 60.0)
+    connections = min(max(args.connections, 1), 256)
+    bench.find_wrk()
 
-    seconds = max(0.5, min(20.0, args.seconds))
-    concurrency = max(1, min(64, args.concurrency))
-    folder = Path(tempfile.mkdtemp(prefix="tourism-bench-"))
-    database_url = f"sqlite://{folder}/bench.sqlite3"
-    area_id = asyncio.run(prepare_database(database_url))
-    redis_url = args.redis_url if args.redis_url and redis_answers(args.redis_url) else ""
-    bare_port, api_port = free_port(), free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    me = [sys.executable, str(Path(__file__).resolve())]
-    servers = [
-        subprocess.Popen([*me, "--serve", "bare", "--port", str(bare_port)], env=env, cwd=ROOT),
-        subprocess.Popen(
-            [
-                *me,
-                "--serve",
-                "api",
-                "--port",
-                str(api_port),
-                "--database-url",
-                database_url,
-                "--redis-url",
-                redis_url,
-            ],
-            env=env,
-            cwd=ROOT,
-        ),
-    ]
-    detail = f"/api/v1/tourism/scenic-areas/{area_id}"
-    listing = "/api/v1/tourism/scenic-areas"
+    secret = "bench-secret-" + uuid.uuid4().hex
+    prefix = f"citizen_bench_{uuid.uuid4().hex[:8]}:"
+    database_url, pg_name = bench.scratch_postgres(args.database_url)
+    processes = []
+    results: list[bench.WrkResult] = []
+    started = bench.load_text()
     try:
-
-        async def run() -> dict[str, float]:
-            await wait_ready(bare_port, "/bare")
-            await wait_ready(api_port, detail)
-            return {
-                "bare": await measure(bare_port, "/bare", seconds=seconds, concurrency=concurrency),
-                # Our middleware stack with no cache or database: the floor for any API endpoint.
-                "api_health": await measure(api_port, "/health", seconds=seconds, concurrency=concurrency),
-                "detail": await measure(api_port, detail, seconds=seconds, concurrency=concurrency),
-                "list": await measure(api_port, listing, seconds=seconds, concurrency=concurrency),
-                "list_near": await measure(
-                    api_port, listing + "?near=35.09,112.60", seconds=seconds, concurrency=concurrency
-                ),
-            }
-
-        rps = asyncio.run(run())
+        area_id = asyncio.run(prepare_database(database_url, secret))
+        bare_port, api_port = bench.free_port(), bench.free_port()
+        bare = bench.start_floor("bare", bare_port)
+        processes.append(bare)
+        api = bench.start_api(
+            api_port, database_url=database_url, redis_url=args.redis_url, redis_prefix=prefix, secret=secret
+        )
+        processes.append(api)
+        listing = "/api/v1/tourism/scenic-areas"
+        paths = [
+            ("bare Sanic GET /ping", bare, bare_port, "/ping"),
+            ("API GET /health", api, api_port, "/health"),
+            ("API cached scenic-area detail", api, api_port, f"{listing}/{area_id}"),
+            ("API scenic-area list", api, api_port, listing),
+            ("API scenic-area list ?near=", api, api_port, listing + "?near=35.09,112.60"),
+        ]
+        for _, _, port, path in paths:  # warm-up: imports, pools, and the cache filled
+            bench.run_wrk(
+                "warm", f"http://127.0.0.1:{port}{path}", script="get.lua", duration=1, connections=4
+            )
+        for name, process, port, path in paths:
+            results.append(
+                bench.run_wrk(
+                    name,
+                    f"http://127.0.0.1:{port}{path}",
+                    script="get.lua",
+                    duration=duration,
+                    connections=connections,
+                    cpu_pids=[process.pid],
+                )
+            )
+        rss = {str(k): round(v, 1) for k, v in bench.rss_mb([api.pid]).items()}
     finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(timeout=10)
+        bench.stop(*processes)
+        bench.drop_postgres(args.database_url, pg_name)
+        bench.drop_redis_prefix(args.redis_url, prefix)
+
+    print(
+        f"\ntourism read benchmark — PostgreSQL + Redis, wrk -t1 -c{connections}, {duration:.0f} s per path"
+    )
+    for row in results:
+        print(row.line())
+    bare_rps = results[0].rps
+    ratios = {row.name: round(row.rps / bare_rps, 3) for row in results[1:]}
     report = {
-        "seconds_per_endpoint": seconds,
-        "concurrency": concurrency,
-        "redis": "redis-server" if redis_url else "fakeredis (in-process)",
-        "requests_per_second": {k: round(v, 1) for k, v in rps.items()},
-        "ratio_to_bare": {k: round(v / rps["bare"], 3) for k, v in rps.items() if k != "bare"},
-        "target_detail_ratio": 0.5,
+        "started": started,
+        "finished": bench.load_text(),
+        "ratio_to_bare": ratios,
+        "rss_mb_api_tree": rss,
+        "targets_met": {
+            "cached detail >= 0.8 of bare Sanic": ratios["API cached scenic-area detail"] >= 0.8,
+            "/health >= 0.9 of bare Sanic": ratios["API GET /health"] >= 0.9,
+        },
+        "results": [row.as_dict() for row in results],
     }
-    report["detail_meets_target"] = report["ratio_to_bare"]["detail"] >= 0.5
-    print(json.dumps(report, indent=2, ensure_ascii=False))
+    print(json.dumps({k: v for k, v in report.items() if k != "results"}, indent=2, ensure_ascii=False))
+    ok = all(row.statuses.keys() == {"200"} for row in results)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

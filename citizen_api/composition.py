@@ -101,12 +101,14 @@ COMPOSITION: tuple[Mounted, ...] = (
         api=(community_api.create_blueprint, open311_api.create_admin_blueprint),
         edge=(open311_api.create_blueprint,),
     ),
-    Mounted(CARE, edge=(care_api.create_blueprint,)),
+    Mounted(CARE, api=(care_api.create_blueprint,), edge=(care_api.create_callback_blueprint,)),
     Mounted(SEARCH, api=(search_api.create_blueprint,)),
     Mounted(EDUCATION, api=(education_api.create_blueprint,)),
     Mounted(HOME, api=(home_api.create_blueprint,)),
     Mounted(
-        OPS, edge=(ops_api.create_blueprint, staff_auth_api.create_blueprint, console_api.create_blueprint)
+        OPS,
+        api=(ops_api.create_blueprint, staff_auth_api.create_blueprint),
+        edge=(console_api.create_blueprint,),
     ),
 )
 

@@ -42,7 +42,7 @@ from services.care import appointments, catalogue, eldercare, emergency, subsidi
 from services.care.people import CARE_SCOPE
 from services.common.cache import forget_nonce
 
-__all__ = ["create_blueprint"]
+__all__ = ["create_blueprint", "create_callback_blueprint"]
 
 TAG = "care"
 _SIGNED = ("X-App-Key", "X-Timestamp", "X-Nonce", "X-Signature")
@@ -232,19 +232,19 @@ def create_blueprint() -> Blueprint:
         endpoint(
             summary="Hospitals (from the HIS, cached; stale while it is down)", tag=TAG, response=HospitalList
         )(list_hospitals),
-        "/api/v1/care/hospitals",
+        "/care/hospitals",
         methods=["GET"],
     )
     bp.add_route(
         endpoint(summary="A hospital's clinics (科室)", tag=TAG, response=DepartmentList)(list_departments),
-        "/api/v1/care/hospitals/<hospital_id:str>/departments",
+        "/care/hospitals/<hospital_id:str>/departments",
         methods=["GET"],
     )
     bp.add_route(
         endpoint(summary="A clinic's doctors with titles and fees", tag=TAG, response=DoctorList)(
             list_doctors
         ),
-        "/api/v1/care/departments/<department_id:str>/doctors",
+        "/care/departments/<department_id:str>/doctors",
         methods=["GET"],
     )
     bp.add_route(
@@ -255,7 +255,7 @@ def create_blueprint() -> Blueprint:
             response=DoctorSlotList,
             description="status: open, closed, stopped (停诊) or not_released (放号 at the hospital's hour, see releases_at).",
         )(doctor_slots),
-        "/api/v1/care/doctors/<doctor_id:str>/slots",
+        "/care/doctors/<doctor_id:str>/slots",
         methods=["GET"],
     )
     bp.add_route(
@@ -266,7 +266,7 @@ def create_blueprint() -> Blueprint:
             auth=True,
             proxy_scope=CARE_SCOPE,
         )(get_consent),
-        "/api/v1/care/consent",
+        "/care/consent",
         methods=["GET"],
         name="get_consent",
     )
@@ -280,7 +280,7 @@ def create_blueprint() -> Blueprint:
             auth=True,
             proxy_scope=CARE_SCOPE,
         )(give_consent),
-        "/api/v1/care/consent",
+        "/care/consent",
         methods=["POST"],
         name="give_consent",
     )
@@ -293,7 +293,7 @@ def create_blueprint() -> Blueprint:
             proxy_scope=CARE_SCOPE,
             description="Visible only to the patient, the booker, their care proxies and that hospital's staff.",
         )(get_appointment),
-        "/api/v1/care/appointments/<booking_id:str>",
+        "/care/appointments/<booking_id:str>",
         methods=["GET"],
     )
     bp.add_route(
@@ -303,7 +303,7 @@ def create_blueprint() -> Blueprint:
             query=ServicesQuery,
             response=ServiceList,
         )(list_services),
-        "/api/v1/care/eldercare/services",
+        "/care/eldercare/services",
         methods=["GET"],
     )
     bp.add_route(
@@ -317,7 +317,7 @@ def create_blueprint() -> Blueprint:
             proxy_scope=CARE_SCOPE,
             headers=[IDEMPOTENCY_HEADER],
         )(create_order),
-        "/api/v1/care/eldercare/orders",
+        "/care/eldercare/orders",
         methods=["POST"],
         name="create_order",
     )
@@ -329,7 +329,7 @@ def create_blueprint() -> Blueprint:
             response=OrderList,
             auth=True,
         )(list_orders),
-        "/api/v1/care/eldercare/orders",
+        "/care/eldercare/orders",
         methods=["GET"],
         name="list_orders",
     )
@@ -341,7 +341,7 @@ def create_blueprint() -> Blueprint:
             auth=True,
             proxy_scope=CARE_SCOPE,
         )(get_order),
-        "/api/v1/care/eldercare/orders/<order_id:str>",
+        "/care/eldercare/orders/<order_id:str>",
         methods=["GET"],
     )
     bp.add_route(
@@ -353,7 +353,7 @@ def create_blueprint() -> Blueprint:
             auth=True,
             proxy_scope=CARE_SCOPE,
         )(rate_order),
-        "/api/v1/care/eldercare/orders/<order_id:str>/rating",
+        "/care/eldercare/orders/<order_id:str>/rating",
         methods=["POST"],
     )
     bp.add_route(
@@ -366,7 +366,7 @@ def create_blueprint() -> Blueprint:
             auth=True,
             proxy_scope=CARE_SCOPE,
         )(raise_emergency),
-        "/api/v1/care/eldercare/emergency",
+        "/care/eldercare/emergency",
         methods=["POST"],
     )
     bp.add_route(
@@ -377,7 +377,7 @@ def create_blueprint() -> Blueprint:
             auth=True,
             proxy_scope=CARE_SCOPE,
         )(get_subsidy),
-        "/api/v1/care/subsidy",
+        "/care/subsidy",
         methods=["GET"],
     )
     bp.add_route(
@@ -388,9 +388,15 @@ def create_blueprint() -> Blueprint:
             response=AssessmentOut,
             roles=[Role.COMMUNITY_STAFF],
         )(assess),
-        "/api/v1/care/staff/assessments/<user_id:str>",
+        "/care/staff/assessments/<user_id:str>",
         methods=["PUT"],
     )
+    return bp
+
+
+def create_callback_blueprint() -> Blueprint:
+    """The departments' signed status pushes, at /api/v1/integrations/<system>/callback beside gov's."""
+    bp = Blueprint("care_callbacks")
     bp.add_route(
         endpoint(
             summary="Status push from the HIS (HMAC-signed, FHIR)",

@@ -25,7 +25,7 @@ __all__ = ["create_blueprint"]
 
 
 def create_blueprint() -> Blueprint:
-    bp = Blueprint("ops", url_prefix="/api/v1/ops")
+    bp = Blueprint("ops", url_prefix="/ops")
 
     @bp.get("/dashboard")
     @endpoint(

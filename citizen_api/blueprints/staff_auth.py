@@ -42,5 +42,5 @@ async def staff_sign_in(request: Request, *, body: StaffSignInIn) -> SignInOut:
 
 def create_blueprint() -> Blueprint:
     bp = Blueprint("staff_auth")
-    bp.add_route(staff_sign_in, "/api/v1/staff/auth/sign-in", methods=["POST"])
+    bp.add_route(staff_sign_in, "/staff/auth/sign-in", methods=["POST"])
     return bp

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from citizen_api.schemas.common import ListQuery, StrictModel
+from services.common import geo
 from services.common.i18n import translate
 from services.community.enums import (
     MembershipStatus,
@@ -69,19 +70,11 @@ class CommunityListQuery(ListQuery):
     def _near(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        parts = value.split(",")
-        if len(parts) != 2:
-            raise ValueError("near must be lat,lng")
-        lat, lng = (float(p) for p in parts)
-        if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-            raise ValueError("near is out of range")
+        geo.parse_lat_lng(value)  # ValueError -> 422 "near must be lat,lng on Earth"
         return value
 
     def point(self) -> tuple[float, float] | None:
-        if not self.near:
-            return None
-        lat, lng = (float(p) for p in self.near.split(","))
-        return lat, lng
+        return geo.parse_lat_lng(self.near) if self.near else None
 
 
 class RegionOut(BaseModel):

@@ -12,12 +12,12 @@ community moves it and starts over as pending.
 
 from __future__ import annotations
 
-import math
 import uuid
 from dataclasses import dataclass
 
 from services.accounts.enums import Role
 from services.accounts.principal import Principal
+from services.common import geo
 from services.common.ids import parse_id
 from services.common.pagination import Page, decode_cursor, encode_cursor
 from services.community.enums import (
@@ -49,15 +49,11 @@ __all__ = [
 
 # A report farther than this from every community centre is not ours to place automatically.
 MAX_PLACEMENT_M = 30_000.0
-_EARTH_RADIUS_M = 6_371_008.8
 
 
 def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Great-circle distance in metres (haversine; ample for a city)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+    """Great-circle distance in metres between two points given as coordinates."""
+    return geo.distance_m((lat1, lng1), (lat2, lng2))
 
 
 def is_staff(actor: Principal | None, community_id: uuid.UUID) -> bool:

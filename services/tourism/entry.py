@@ -45,6 +45,7 @@ from services.bookings.views import BookingView, ResourceView, SlotView
 from services.common import clock, outbox
 from services.tourism.enums import CrowdLevel, TicketStatus
 from services.tourism.errors import AreaFull, TicketNotFound, TicketStateConflict
+from services.tourism.hours import season_hours
 from services.tourism.models import ScenicArea, TicketIssue
 from services.tourism.privacy import VOID_TOPIC
 
@@ -97,16 +98,9 @@ class PlannedSlot:
     capacity: int
 
 
-def _season(area: ScenicArea, day: dt.date) -> dict[str, Any] | None:
-    for hours in area.opening_hours:
-        if day.month in hours["months"]:
-            return hours
-    return None
-
-
 def plan_day(area: ScenicArea, day: dt.date) -> list[PlannedSlot]:
     """The entry slots of `day`: hourly from opening to last entry, capacities summing to the daily capacity."""
-    hours = _season(area, day)
+    hours = season_hours(area, day)
     if hours is None:
         return []
     opens = dt.time.fromisoformat(hours["open"])

@@ -27,6 +27,7 @@ from services.tourism import entry
 from services.tourism.cache import LocalTier, Rendered, cached, forget, render
 from services.tourism.enums import CrowdLevel
 from services.tourism.errors import BadNear, BadVisitDate, ScenicAreaNotFound
+from services.tourism.hours import season_hours
 from services.tourism.models import CrowdReading, ScenicArea
 from services.tourism.ports import GateOccupancy, TicketingSystem
 
@@ -131,14 +132,6 @@ def _hours_view(hours: dict[str, Any], locale: str) -> dict[str, Any]:
         "close": hours["close"],
         "last_entry": hours.get("last_entry"),
     }
-
-
-def season_hours(area: ScenicArea, day: dt.date) -> dict[str, Any] | None:
-    """The opening hours that apply on `day` (by month), or None when the area is closed that month."""
-    for hours in area.opening_hours:
-        if day.month in hours["months"]:
-            return hours
-    return None
 
 
 async def _detail_view(area: ScenicArea, locale: str, now: dt.datetime) -> dict[str, Any]:

@@ -17,17 +17,13 @@ from tests.conftest import free_port
 async def redis_down(runtime) -> AsyncIterator[None]:
     """Point the API's Redis (revocation list and rate limits) at a port where nothing listens."""
     dead = aioredis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.5)
-    saved_redis, saved_limiter = runtime.redis, runtime.extras.get("rate_limiter")
+    saved_redis, saved_limiter = runtime.redis, runtime.rate_limiter
     runtime.redis = dead
-    runtime.extras["rate_limiter"] = RateLimiter.on_redis(dead, key_prefix=runtime.keys("limits"))
+    runtime.rate_limiter = RateLimiter.on_redis(dead, key_prefix=runtime.keys("limits"))
     try:
         yield
     finally:
-        runtime.redis = saved_redis
-        if saved_limiter is None:
-            runtime.extras.pop("rate_limiter", None)
-        else:
-            runtime.extras["rate_limiter"] = saved_limiter
+        runtime.redis, runtime.rate_limiter = saved_redis, saved_limiter
         await dead.aclose()
 
 

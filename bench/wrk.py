@@ -1,0 +1,384 @@
+"""Shared benchmark plumbing: find wrk, start servers, run wrk with a Lua script, measure CPU from /proc.
+
+Not a test. Every server binds 127.0.0.1 only; every function that starts a process also stops it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+LUA = Path(__file__).resolve().parent / "lua"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# ------------------------------------------------------------------------------------------------ wrk
+
+
+def find_wrk() -> str:
+    """The wrk binary: on PATH, or installed with apt-get when running as root; else exit 2."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("wrk not found: installing it with apt-get ...", file=sys.stderr)
+        install = ["apt-get", "install", "-y", "wrk"]
+        if subprocess.run(install, check=False).returncode != 0:
+            subprocess.run(["apt-get", "update"], check=False)
+            subprocess.run(install, check=False)
+        found = shutil.which("wrk")
+        if found:
+            return found
+    print(
+        "wrk (https://github.com/wg/wrk) is required and was not found on PATH.\n"
+        "Install it (Debian/Ubuntu: `sudo apt-get install wrk`; macOS: `brew install wrk`) and run again.",
+        file=sys.stderr,
+    )
+    raise SystemExit(2)
+
+
+@dataclass
+class WrkResult:
+    name: str
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    statuses: dict[str, int]
+    errors: dict[str, int]
+    server_cpu_s: float = 0.0
+    pg_cpu_s: float | None = None
+    load: tuple[float, float, float] = field(default_factory=os.getloadavg)
+
+    @property
+    def server_ms_per_request(self) -> float:
+        return 1000 * self.server_cpu_s / self.requests if self.requests else float("nan")
+
+    @property
+    def pg_ms_per_request(self) -> float | None:
+        if self.pg_cpu_s is None or not self.requests:
+            return None
+        return 1000 * self.pg_cpu_s / self.requests
+
+    def line(self) -> str:
+        pg = self.pg_ms_per_request
+        pg_text = f"  pg {pg:5.2f} ms/req" if pg is not None else ""
+        return (
+            f"{self.name:<40} {self.requests:>7} req {self.rps:>9.1f} req/s  p50 {self.p50_ms:>7.1f} ms  "
+            f"p99 {self.p99_ms:>7.1f} ms  server {self.server_ms_per_request:5.2f} ms/req{pg_text}  "
+            f"load {self.load[0]:.2f}  {self.statuses}{'  errors ' + str(self.errors) if self.errors else ''}"
+        )
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "requests": self.requests,
+            "rps": round(self.rps, 1),
+            "p50_ms": round(self.p50_ms, 2),
+            "p99_ms": round(self.p99_ms, 2),
+            "server_cpu_ms_per_request": round(self.server_ms_per_request, 3),
+            "pg_cpu_ms_per_request": None
+            if self.pg_ms_per_request is None
+            else round(self.pg_ms_per_request, 3),
+            "statuses": self.statuses,
+            "errors": self.errors,
+            "loadavg": [round(x, 2) for x in self.load],
+        }
+
+
+def run_wrk(
+    name: str,
+    url: str,
+    *,
+    script: str,
+    duration: float,
+    connections: int,
+    threads: int = 1,
+    env: dict[str, str] | None = None,
+    cpu_pids: list[int] | None = None,
+    pg: PgCpu | None = None,
+) -> WrkResult:
+    """Run wrk with bench/lua/<script>; the script's done() prints one JSON line prefixed by `WRK_JSON `."""
+    wrk = find_wrk()
+    cmd = [
+        wrk,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "30s",
+        "-s",
+        str(LUA / script),
+        url,
+    ]
+    before = tree_cpu_seconds(cpu_pids or [])
+    pg_before = pg.snapshot() if pg else None
+    began = time.perf_counter()
+    wrk_env = {**os.environ, "BENCH_LUA_DIR": str(LUA), "BENCH_THREADS": str(threads), **(env or {})}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=wrk_env, check=False)
+    elapsed = time.perf_counter() - began
+    after = tree_cpu_seconds(cpu_pids or [])
+    pg_cpu = pg.delta(pg_before) if pg else None
+    data = None
+    for row in done.stdout.splitlines():
+        if row.startswith("WRK_JSON "):
+            data = json.loads(row[len("WRK_JSON ") :])
+    if data is None:
+        raise SystemExit(f"wrk gave no result for {name}:\n{done.stdout}\n{done.stderr}")
+    seconds = data["duration_us"] / 1e6 or elapsed
+    return WrkResult(
+        name=name,
+        requests=data["requests"],
+        seconds=seconds,
+        rps=data["requests"] / seconds,
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        statuses={str(k): v for k, v in sorted(data.get("statuses", {}).items())},
+        errors={k: v for k, v in data.get("errors", {}).items() if v},
+        server_cpu_s=after - before,
+        pg_cpu_s=pg_cpu,
+    )
+
+
+def write_lines(path: Path, rows: list[str]) -> Path:
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+# ------------------------------------------------------------------------------------------- /proc CPU
+
+
+def _proc_cpu(pid: int) -> float:
+    """utime+stime of one process (all its threads), in seconds; 0 if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # fields 14 and 15 of proc(5)
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                kids += [int(x) for x in (task / "children").read_text().split()]
+    return kids
+
+
+def process_tree(pids: list[int]) -> list[int]:
+    seen: list[int] = []
+    todo = list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid not in seen:
+            seen.append(pid)
+            todo += _children(pid)
+    return seen
+
+
+def tree_cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds of the live processes in the trees rooted at `pids` (server + its worker processes)."""
+    return sum(_proc_cpu(pid) for pid in process_tree(pids))
+
+
+def rss_mb(pids: list[int]) -> dict[int, float]:
+    out = {}
+    for pid in process_tree(pids):
+        with contextlib.suppress(OSError):
+            for row in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if row.startswith("VmRSS:"):
+                    out[pid] = int(row.split()[1]) / 1024
+    return out
+
+
+class PgCpu:
+    """CPU of the PostgreSQL backends connected to one database, from /proc/<backend pid>/stat.
+
+    pg_stat_statements is not installed here, so CPU is read from /proc: the benchmark must run on the
+    database host as root or as the postgres user. Backends that start during a run count from zero;
+    backends that exit during a run are lost (pools keep theirs open, so this is rare).
+    """
+
+    def __init__(self, admin_url: str, database: str):
+        self.admin_url, self.database = admin_url, database
+
+    def _pids(self) -> list[int]:
+        import asyncio
+
+        import asyncpg
+
+        async def query() -> list[int]:
+            conn = await asyncpg.connect(self.admin_url)
+            try:
+                rows = await conn.fetch(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                    self.database,
+                )
+            finally:
+                await conn.close()
+            return [r["pid"] for r in rows]
+
+        return asyncio.run(query())
+
+    def snapshot(self) -> dict[int, float]:
+        return {pid: _proc_cpu(pid) for pid in self._pids()}
+
+    def delta(self, before: dict[int, float] | None) -> float:
+        before = before or {}
+        now = self.snapshot()
+        return sum(max(0.0, cpu - before.get(pid, 0.0)) for pid, cpu in now.items())
+
+
+# --------------------------------------------------------------------------------------------- servers
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, limit_s: float = 240.0) -> None:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server for {url} exited with {process.returncode}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        time.sleep(0.3)
+    raise SystemExit(f"server at {url} did not come up")
+
+
+def _ready_or_stopped(url: str, process: subprocess.Popen) -> None:
+    """Wait for `url`; if it never answers, stop the process before giving up (never leave one running)."""
+    try:
+        wait_until_up(url, process)
+    except BaseException:
+        stop(process)
+        raise
+
+
+def bench_env(**extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        **extra,
+    }
+
+
+def start_floor(kind: str, port: int, *, database_url: str | None = None) -> subprocess.Popen:
+    """bench/floors.py: `bare` (Sanic JSON endpoint) or `booking` (raw asyncpg booking)."""
+    cmd = [sys.executable, str(ROOT / "bench" / "floors.py"), kind, "--port", str(port)]
+    if database_url:
+        cmd += ["--database-url", database_url]
+    process = subprocess.Popen(cmd, cwd=ROOT, env=bench_env(), stdout=subprocess.DEVNULL)
+    _ready_or_stopped(f"http://127.0.0.1:{port}/ping", process)
+    return process
+
+
+def start_api(
+    port: int, *, database_url: str, redis_url: str, redis_prefix: str, secret: str, workers: int = 1
+) -> subprocess.Popen:
+    """`citizen-api serve --workers N` on loopback against PostgreSQL + Redis."""
+    cli = Path(sys.executable).with_name("citizen-api")
+    env = bench_env(
+        CITIZEN_PROFILE="embedded",  # with the URLs below it runs on PostgreSQL + Redis,
+        CITIZEN_DATABASE_URL=database_url,
+        CITIZEN_REDIS_URL=redis_url,
+        CITIZEN_REDIS_PREFIX=redis_prefix,
+        CITIZEN_SECRET_KEY=secret,
+        CITIZEN_RATE_LIMITS_ENABLED="false",
+        CITIZEN_RUN_WORKER_IN_PROCESS="false",
+        CITIZEN_LOG_LEVEL="WARNING",
+        CITIZEN_HOST="127.0.0.1",
+        CITIZEN_PORT=str(port),
+    )
+    process = subprocess.Popen(
+        [str(cli), "serve", "--workers", str(workers)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
+    )
+    _ready_or_stopped(f"http://127.0.0.1:{port}/health", process)
+    return process
+
+
+def stop(*processes: subprocess.Popen | None) -> None:
+    for process in processes:
+        if process is not None and process.poll() is None:
+            process.terminate()
+    for process in processes:
+        if process is not None:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+# ------------------------------------------------------------------------------------------- databases
+
+
+def scratch_postgres(admin_url: str) -> tuple[str, str]:
+    import asyncio
+
+    import asyncpg
+
+    name = f"citizen_bench_{uuid.uuid4().hex[:8]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(admin_url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    parts = urlsplit(admin_url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment)), name
+
+
+def drop_postgres(admin_url: str, name: str) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(admin_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+
+
+def drop_redis_prefix(redis_url: str, prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=prefix + "*", count=1000))
+        for i in range(0, len(keys), 500):
+            client.delete(*keys[i : i + 500])
+    finally:
+        client.close()
+
+
+def load_text() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
