@@ -28,6 +28,7 @@ from citizen_api.blueprints import community as community_api
 from citizen_api.blueprints import console as console_api
 from citizen_api.blueprints import education as education_api
 from citizen_api.blueprints import gov as gov_api
+from citizen_api.blueprints import home as home_api
 from citizen_api.blueprints import notifications as notifications_api
 from citizen_api.blueprints import open311 as open311_api
 from citizen_api.blueprints import ops as ops_api
@@ -48,6 +49,7 @@ from services.common.timeline import TimelineSource
 from services.community.domain import DOMAIN as COMMUNITY
 from services.education.domain import DOMAIN as EDUCATION
 from services.gov.domain import DOMAIN as GOV
+from services.home.domain import DOMAIN as HOME
 from services.notifications.domain import DOMAIN as NOTIFICATIONS
 from services.ops.domain import DOMAIN as OPS
 from services.search.domain import DOMAIN as SEARCH
@@ -102,6 +104,7 @@ COMPOSITION: tuple[Mounted, ...] = (
     Mounted(CARE, api=(care_api.create_blueprint,), edge=(care_api.create_callback_blueprint,)),
     Mounted(SEARCH, api=(search_api.create_blueprint,)),
     Mounted(EDUCATION, api=(education_api.create_blueprint,)),
+    Mounted(HOME, api=(home_api.create_blueprint,)),
     Mounted(
         OPS,
         api=(ops_api.create_blueprint, staff_auth_api.create_blueprint),

@@ -97,6 +97,7 @@ class ItemSummaryOut(BaseModel):
     name: str
     locale: str
     summary: str
+    summary_plain: str = Field(description="a short plain-language summary (elder mode); else the summary")
     department: str
     department_name: str
     category: ItemCategory
@@ -115,6 +116,7 @@ class ItemSummaryOut(BaseModel):
             "name": item.name,
             "locale": item.locale,
             "summary": item.summary,
+            "summary_plain": item.summary_plain,
             "department": item.department,
             "department_name": item.department_name,
             "category": item.category,

@@ -84,6 +84,7 @@ def _item_view(item: ServiceItem, locale: str, halls: list[HallView] | None = No
         name=text.name,
         locale=text.locale,
         summary=text.summary or fallback.summary,
+        summary_plain=text.summary_plain or text.summary or fallback.summary,
         conditions=text.conditions or fallback.conditions,
         department=department.code,
         department_name=department.name_en if text.locale == "en" else department.name_zh,

@@ -82,6 +82,8 @@ class ServiceItemText(Model):
     locale = fields.CharField(max_length=8)
     name = fields.CharField(max_length=128)
     summary = fields.TextField(default="")
+    # A short plain-language summary for elder mode (适老化); empty: the normal summary is shown.
+    summary_plain = fields.TextField(default="")
     conditions = fields.TextField(default="")
     fee_note = fields.CharField(max_length=255, default="")
     material_names: dict = fields.JSONField(default=dict)  # material code -> label

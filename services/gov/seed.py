@@ -393,6 +393,34 @@ def item_pinyin(name_zh: str) -> str:
     return f"{full} {initials}"[:255]
 
 
+# Plain-language short summaries for elder mode (适老化) of the most-used items: plain words, at most
+# 40 characters in Chinese. Items without one show their normal summary.
+PLAIN_SUMMARIES: dict[str, tuple[str, str]] = {
+    "idcard-renewal": ("身份证快到期了，来换一张新的。", "Your ID card is running out: get a new one."),
+    "idcard-replacement": ("身份证丢了或坏了，来补一张。", "Lost or broken ID card: get a new one."),
+    "hukou-certificate": (
+        "开一张证明，说明你的户口在哪里。",
+        "Get a paper that shows where you are registered.",
+    ),
+    "si-contribution-certificate": ("打印社保交费记录，办事时用。", "Print your pension payment record."),
+    "si-card": ("办一张社保卡，看病、领钱都能用。", "Get a social security card for doctors and payments."),
+    "retirement-approval": (
+        "到了退休年龄，申请退休领养老金。",
+        "Reached retirement age? Apply to get your pension.",
+    ),
+    "mi-out-of-town": (
+        "去外地看病前先登记，看病能报销。",
+        "Going to a doctor in another city? Register first.",
+    ),
+    "mi-reimbursement": (
+        "自己先付了医药费，来这里报销。",
+        "Paid a medical bill yourself? Get the money back.",
+    ),
+    "mi-chronic-disease": ("有慢性病的，申请门诊多报销。", "Have a long-term illness? Get more paid back."),
+    "elderly-allowance": ("满80岁的老人，每月可领补贴。", "Aged 80 or over? Get a monthly allowance."),
+}
+
+
 async def _index(code: str, zh: str, en: str, sum_zh: str, sum_en: str, keywords: list[str]) -> None:
     await search.index_document(
         kind="service_item",
@@ -461,6 +489,7 @@ async def seed_demo(ctx: SeedContext) -> int:
                 defaults={
                     "name": name,
                     "summary": summary,
+                    "summary_plain": PLAIN_SUMMARIES.get(code, ("", ""))[index],
                     "fee_note": _fee_note(fee, locale),
                     "material_names": {m["code"]: MATERIALS[m["code"]][index] for m in materials},
                 },

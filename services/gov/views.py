@@ -82,6 +82,8 @@ class ItemView:
     online: bool
     max_visits: int
     halls: list[HallView] = field(default_factory=list)
+    # Plain-language short summary for elder mode; the normal summary when none was written.
+    summary_plain: str = ""
 
 
 @dataclass(slots=True)
