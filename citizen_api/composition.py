@@ -25,6 +25,7 @@ from citizen_api.blueprints import accounts as accounts_api
 from citizen_api.blueprints import bookings as bookings_api
 from citizen_api.blueprints import care as care_api
 from citizen_api.blueprints import community as community_api
+from citizen_api.blueprints import community_reports as community_reports_api
 from citizen_api.blueprints import console as console_api
 from citizen_api.blueprints import education as education_api
 from citizen_api.blueprints import gov as gov_api
@@ -98,7 +99,11 @@ COMPOSITION: tuple[Mounted, ...] = (
     Mounted(TOURISM, api=(tourism_api.create_blueprint,)),
     Mounted(
         COMMUNITY,
-        api=(community_api.create_blueprint, open311_api.create_admin_blueprint),
+        api=(
+            community_api.create_blueprint,
+            community_reports_api.create_blueprint,
+            open311_api.create_admin_blueprint,
+        ),
         edge=(open311_api.create_blueprint,),
     ),
     Mounted(CARE, api=(care_api.create_blueprint,), edge=(care_api.create_callback_blueprint,)),
