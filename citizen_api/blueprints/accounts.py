@@ -249,6 +249,10 @@ async def delete_me(request: Request, *, actor: Principal) -> HTTPResponse:
         expires_at=claims.expires_at,
         revocations=_revocations(request),
         hooks=request.app.ctx.runtime.privacy_hooks,
+        values={
+            "cipher": request.app.ctx.runtime.cipher,
+            "policies": request.app.ctx.runtime.booking_policies,
+        },
     )
     return empty()
 

@@ -127,8 +127,12 @@ async def delete_account(
     expires_at: dt.datetime,
     revocations: RevocationStore,
     hooks: Mapping[str, PrivacyHooks],
+    values: Mapping[str, Any] | None = None,
 ) -> None:
     """PIPL deletion: wipe personal data, replace the openid, end every session and proxy grant.
+
+    `values` are what the domains' erase hooks may ask for besides `user_id` and `conn` (the cipher,
+    the booking policies); each hook receives the keyword arguments it declares.
 
     The row stays (anonymous) so ids in the audit log and other domains keep pointing somewhere; the
     audit log itself holds no personal data and is left untouched, so its chain stays valid.
@@ -151,7 +155,7 @@ async def delete_account(
         await RoleGrant.filter(user_id=user.id).using_db(conn).delete()
         for hook in hooks.values():
             if hook.erase is not None:
-                await _call_hook(hook.erase, user_id=user.id, conn=conn)
+                await _call_hook(hook.erase, **{**(values or {}), "user_id": user.id, "conn": conn})
         user.openid = f"deleted:{user.id}"
         user.unionid = None
         user.session_key_enc = None

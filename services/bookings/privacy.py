@@ -1,7 +1,7 @@
 """PIPL export and erasure for the booking engine: bookings, waitlist places and real-name visitors.
 
-Erasure cancels the person's live bookings (held, requested, confirmed) and gives their places back
-in the deletion's transaction, wipes every visitor's name and ID number (ciphertext, masks, blind
+Erasure cancels the person's live bookings (held, requested, confirmed) through the engine's release
+in the deletion's transaction (places offered to the waitlist, owners' after-release hooks told), wipes every visitor's name and ID number (ciphertext, masks, blind
 index), and drops their waitlist places. The booking rows stay, anonymous, for the slot's counts.
 """
 
@@ -11,10 +11,12 @@ import uuid
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import F, Q
+from tortoise.expressions import Q
 
 from services.bookings.enums import BookingStatus, WaitlistStatus
-from services.bookings.models import Booking, BookingVisitor, Slot, WaitlistEntry
+from services.bookings.models import Booking, BookingVisitor, WaitlistEntry
+from services.bookings.policy import BookingPolicies
+from services.bookings.waitlist import release
 from services.common import clock
 from services.common.crypto import PiiCipher
 
@@ -85,23 +87,18 @@ async def export_user_data(*, user_id: uuid.UUID, cipher: PiiCipher) -> dict[str
     }
 
 
-async def erase_user_data(*, user_id: uuid.UUID, conn: BaseDBAsyncClient) -> None:
-    """Cancel live bookings (places back), wipe visitors' identities, drop waitlist places."""
+async def erase_user_data(
+    *, user_id: uuid.UUID, conn: BaseDBAsyncClient, cipher: PiiCipher, policies: BookingPolicies
+) -> None:
+    """Cancel live bookings through the engine (places offered on, owners told: a ticket voided at the
+    gate, an appointment cancelled at the hospital), wipe visitors' identities, drop waitlist places."""
     now = clock.now()
     mine = Q(user_id=user_id) | Q(subject_id=user_id)
-    live = await Booking.filter(mine, status__in=LIVE).using_db(conn).select_for_update()
+    live = await Booking.filter(mine, status__in=LIVE).using_db(conn).select_related("slot", "resource")
     for booking in live:
-        cancelled = (
-            await Booking.filter(id=booking.id, status=booking.status)
-            .using_db(conn)
-            .update(status=BookingStatus.CANCELLED, cancelled_at=now, hold_expires_at=None)
+        await release(
+            conn, booking, BookingStatus.CANCELLED, cipher=cipher, policies=policies, cancelled_at=now
         )
-        if cancelled:
-            await (
-                Slot.filter(id=booking.slot_id, taken__gte=booking.party_size)
-                .using_db(conn)
-                .update(taken=F("taken") - booking.party_size)
-            )
     booking_ids = await Booking.filter(mine).using_db(conn).values_list("id", flat=True)
     await (
         BookingVisitor.filter(booking_id__in=list(booking_ids))
