@@ -7,29 +7,34 @@ sandboxes on (embedded profile, tests) the adapters point at the simulators moun
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
 
 from citizen_api.settings import Settings
+from services.accounts.ports import IdentityPort
+from services.care.ports import EldercarePlatform, HospitalSystem
 from services.common.cache import Keys
+from services.deps import WeChatApi
+from services.education.ports import EducationBureau
+from services.gov.ports import GovPlatform
+from services.tourism.ports import TicketingSystem
 
 __all__ = ["Adapters", "build_adapters"]
 
 
 @dataclass(slots=True)
 class Adapters:
-    """One attribute per outside system; None where the system is not configured."""
+    """One attribute per outside system, typed by the port of the domain that uses it
+    (satisfies services.deps.AdapterPorts); None where the system is not configured."""
 
-    wechat: Any = None
-    identity: Any = None
-    gov_platform: Any = None
-    ticketing: Any = None
-    education_bureau: Any = None
-    messenger: Any = None
-    his: Any = None
-    eldercare: Any = None
+    wechat: WeChatApi | None = None
+    identity: IdentityPort | None = None
+    gov_platform: GovPlatform | None = None
+    ticketing: TicketingSystem | None = None
+    education_bureau: EducationBureau | None = None
+    his: HospitalSystem | None = None
+    eldercare: EldercarePlatform | None = None
 
 
 def system_url(settings: Settings, configured: str | None, system: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 
 from services.accounts.ports import IdentityPort, WeChatPort
+from services.care.ports import EldercarePlatform, HospitalSystem
 from services.common.cache import Keys
 from services.common.crypto import PiiCipher
 from services.community.ports import ContentChecker
@@ -40,6 +41,10 @@ class AdapterPorts(Protocol):
     def ticketing(self) -> TicketingSystem: ...
     @property
     def education_bureau(self) -> EducationBureau: ...
+    @property
+    def his(self) -> HospitalSystem: ...
+    @property
+    def eldercare(self) -> EldercarePlatform: ...
 
 
 class DepsSettings(Protocol):
