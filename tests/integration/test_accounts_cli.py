@@ -54,9 +54,12 @@ async def test_cli_grant_role__scoped_role_by_openid(db, database_url: str) -> N
     grant = await RoleGrant.get(user_id=user.id)
     assert (grant.role, grant.scope) == (Role.COMMUNITY_STAFF, "qinyuan-01")
     entry = await AuditEntry.get(action="role.granted")
+    # The operator who ran the command is named in the audit entry.
     assert entry.subject_id == str(user.id) and entry.details == {
         "role": "community_staff",
         "scope": "qinyuan-01",
+        "operator": "ops-test",
+        "via": "cli",
     }
 
 
