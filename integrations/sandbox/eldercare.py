@@ -23,17 +23,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json as jsonlib
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
 
-import httpx
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
+from integrations.sandbox.callbacks import post_signed_callback
 from integrations.sandbox.faults import SandboxOptions, install_faults
-from integrations.signing import sign_request, verify_signature
+from integrations.signing import verify_signature
 
 __all__ = ["PROVIDERS", "create_blueprint"]
 
@@ -114,25 +112,8 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
         )
 
     async def call_back(event: dict[str, Any]) -> int:
-        if not options.callback_url:
-            return 0
-        raw = jsonlib.dumps(event, ensure_ascii=False).encode()
-        path = urlsplit(options.callback_url).path
-        async with httpx.AsyncClient(timeout=10) as http:
-            for attempt in range(3):
-                headers = sign_request(
-                    app_key=options.app_key, secret=options.app_secret, method="POST", path=path, body=raw
-                )
-                headers["Content-Type"] = "application/json"
-                try:
-                    response = await http.post(options.callback_url, content=raw, headers=headers)
-                except httpx.HTTPError:
-                    await asyncio.sleep(0.2 * (attempt + 1))
-                    continue
-                if response.status_code < 500:
-                    return response.status_code
-                await asyncio.sleep(0.2 * (attempt + 1))
-        return 0
+        """POST one signed event to the citizen API; its HTTP status (0 = unreachable)."""
+        return await post_signed_callback(options, event)
 
     def move(
         order: dict[str, Any], status: str, worker: str | None = None, note: str | None = None

@@ -27,22 +27,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json as jsonlib
 import logging
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import httpx
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from integrations.his import fhir
+from integrations.sandbox.callbacks import post_signed_callback
 from integrations.sandbox.faults import SandboxOptions, install_faults
 from integrations.sandbox.his_data import DEMO_HOSPITALS, SESSIONS, SLOT_MINUTES, TITLES
 from integrations.sandbox.his_data import works as _works
-from integrations.signing import sign_request
 
 __all__ = ["DEMO_HOSPITALS", "create_blueprint"]
 
@@ -263,25 +260,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
     async def call_back(event: dict[str, Any]) -> int:
         """POST one signed event to the citizen API; its HTTP status (0 = unreachable)."""
         his.events.append(event)
-        if not options.callback_url:
-            return 0
-        raw = jsonlib.dumps(event, ensure_ascii=False).encode()
-        path = urlsplit(options.callback_url).path
-        async with httpx.AsyncClient(timeout=10) as http:
-            for attempt in range(3):
-                headers = sign_request(
-                    app_key=options.app_key, secret=options.app_secret, method="POST", path=path, body=raw
-                )
-                headers["Content-Type"] = "application/json"
-                try:
-                    response = await http.post(options.callback_url, content=raw, headers=headers)
-                except httpx.HTTPError:
-                    await asyncio.sleep(0.2 * (attempt + 1))
-                    continue
-                if response.status_code < 500:
-                    return response.status_code
-                await asyncio.sleep(0.2 * (attempt + 1))
-        return 0
+        return await post_signed_callback(options, event)
 
     def set_slot(slot: Any, *, booked: int | None = None, status: str | None = None) -> None:
         session = fhir.extension_value(slot, fhir.EXT_SESSION)
