@@ -160,7 +160,15 @@ async def test_lottery__a_changed_seed_or_list_no_longer_verifies(
     other_seed = copy.deepcopy(record) | {"seed": "00" * 32}
     assert "commitment" in " ".join(verify_record(other_seed).problems)
     # Even with a matching commitment, the published order does not follow from another seed.
-    forged = copy.deepcopy(record) | {"seed": "11" * 32, "commitment": commitment_of("11" * 32)}
+    # Six applicants in three groups have only 12 orders, so a fixed seed would give the same
+    # order one run in twelve: take the first seed whose draw really differs.
+    groups, published = record["inputs"]["categories"], record["result"]["order"]
+    other = next(
+        seed
+        for seed in (f"{n:02x}" * 32 for n in range(1, 256))
+        if [p["id"] for p in published] != documented_order(seed, groups)
+    )
+    forged = copy.deepcopy(record) | {"seed": other, "commitment": commitment_of(other)}
     assert "differs" in " ".join(verify_record(forged).problems)
     dropped = copy.deepcopy(record)
     dropped["inputs"]["categories"][-1]["ids"].pop()
