@@ -43,6 +43,7 @@ from services.care.errors import (
 from services.care.models import CareAppointment, CareConsent, CareDoctor, InboundEvent
 from services.care.people import CARE_SCOPE, audience
 from services.care.ports import HospitalSystem
+from services.care.rules import HospitalRules
 from services.care.views import AppointmentView, ConsentView
 from services.common import clock, outbox
 from services.common.cache import Keys
@@ -140,12 +141,29 @@ async def guard_booking(*, resource: Any, slot: Any, actor: Principal, **_: Any)
             slot.day - dt.timedelta(days=rules.release_days), rules.release_at(), tzinfo=clock.CITY_TZ
         )
         raise NotReleasedYet(details={"releases_at": opens.isoformat()}, at=opens.strftime("%Y-%m-%d %H:%M"))
-    mine = await CareAppointment.filter(
-        subject_id=actor.subject_id,
-        hospital_his_id=doctor.hospital_his_id,
-        visit_date=slot.day,
-        status__in=list(_LIVE),
-    ).values_list("department_his_id", flat=True)
+    # A first, cheap refusal; the exact count runs again inside the booking transaction (_check_caps).
+    await _check_caps(None, subject_id=actor.subject_id, doctor=doctor, day=slot.day, rules=rules)
+
+
+async def _check_caps(
+    conn: Any, *, subject_id: uuid.UUID, doctor: CareDoctor, day: dt.date, rules: HospitalRules
+) -> None:
+    """DepartmentCapReached when the patient already holds the day's cap in the hospital or the clinic.
+
+    With `conn` (the booking transaction) the count is exact: on PostgreSQL a transaction-scoped
+    advisory lock on (patient, hospital, day) orders one patient's concurrent bookings, so each counts
+    the appointments the others committed (READ COMMITTED would not see an uncommitted sibling); on
+    SQLite the booking's first UPDATE already holds the database's write lock.
+    """
+    if conn is not None and conn.capabilities.dialect.startswith("postgres"):
+        key = f"care-caps:{subject_id}:{doctor.hospital_his_id}:{day.isoformat()}"
+        await conn.execute_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [key])
+    query = CareAppointment.filter(
+        subject_id=subject_id, hospital_his_id=doctor.hospital_his_id, visit_date=day, status__in=list(_LIVE)
+    )
+    mine = await (query.using_db(conn) if conn is not None else query).values_list(
+        "department_his_id", flat=True
+    )
     in_department = sum(1 for d in mine if d == doctor.department_his_id)
     if len(mine) >= rules.max_per_day or in_department >= rules.max_per_department:
         raise DepartmentCapReached(
@@ -159,11 +177,21 @@ async def guard_booking(*, resource: Any, slot: Any, actor: Principal, **_: Any)
 
 
 async def _record(
-    conn: Any, *, booking_id: uuid.UUID, user_id: uuid.UUID, subject_id: uuid.UUID, resource: Any, slot: Any
+    conn: Any,
+    *,
+    booking_id: uuid.UUID,
+    user_id: uuid.UUID,
+    subject_id: uuid.UUID,
+    resource: Any,
+    slot: Any,
+    enforce_caps: bool = False,
 ) -> bool:
     doctor = await _doctor_of(resource)
     if doctor is None or not slot.label:
         return False
+    if enforce_caps:
+        rules = await catalogue.hospital_rules(doctor.hospital_his_id)
+        await _check_caps(conn, subject_id=subject_id, doctor=doctor, day=slot.day, rules=rules)
     await CareAppointment.create(
         booking_id=booking_id,
         user_id=user_id,
@@ -187,7 +215,8 @@ async def _record(
 
 
 async def after_booking(*, booking: Any, resource: Any, slot: Any, conn: Any, **_: Any) -> None:
-    """Inside the booking's transaction: our appointment record and its delivery to the HIS."""
+    """Inside the booking's transaction: the exact cap check, our appointment record and its delivery
+    to the HIS. A cap reached here rolls the whole booking back (its place is never taken)."""
     if str(resource.owner_domain) != OwnerDomain.CARE.value:
         return
     await _record(
@@ -197,6 +226,7 @@ async def after_booking(*, booking: Any, resource: Any, slot: Any, conn: Any, **
         subject_id=booking.subject_id,
         resource=resource,
         slot=slot,
+        enforce_caps=True,
     )
 
 
