@@ -12,7 +12,9 @@ citizen_bench_<random> and a Redis prefix of its own are created and removed.
     real-name patients who consented to medical-data processing, their access tokens.
  2. `citizen-api serve --workers 1` (the HIS sandbox mounted in it, jobs off); the last bookable day of
     every demo doctor of the two hospitals is mirrored (GET /care/doctors/{id}/slots): its slots show
-    `not_released`. A plain resource (no owner policy) gets slots of the same capacities.
+    `not_released`. Slots are taken until they hold burst / --oversubscribe (4) numbers, as at a real
+    release (more patients than numbers). A plain resource (no owner policy) gets slots of the same
+    capacities.
  3. Floors in the same run (wrk -t1): bare Sanic GET /ping, and the raw-asyncpg booking (bench/floors.py).
  4. The release is moved to a few seconds ahead; `burst` keep-alive connections are opened, and at the
     release second every patient's POST /bookings is written in the same loop tick (consent, proxy,
@@ -107,13 +109,17 @@ async def prepare(database_url: str, *, patients: int, secret: str) -> dict:
             rules={"per_person_per_day": None, "advance_days": 30},
         )
         begin = clock.now().replace(second=0, microsecond=0) + dt.timedelta(days=1)
-        floor_slot = await service.create_slot(
-            resource_id=floor.id, start=begin, end=begin + dt.timedelta(minutes=30), capacity=1_000_000
-        )
+        floor_slots = []
+        for n in range(16):  # distinct (user, slot) rows for every floor request
+            at = begin + dt.timedelta(minutes=30 * n)
+            made = await service.create_slot(
+                resource_id=floor.id, start=at, end=at + dt.timedelta(minutes=30), capacity=1_000_000
+            )
+            floor_slots.append(str(made.id))
         return {
             "users": [str(u) for u in ids],
             "tokens": [issue_access_token(user_id=u, secret=secret, ttl_s=3600) for u in ids],
-            "floor_slot": str(floor_slot.id),
+            "floor_slots": floor_slots,
         }
     finally:
         await close_db()
@@ -277,7 +283,9 @@ def main() -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--burst", type=int, default=400, help="requests fired at once per phase (max 1000)")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk floor phase (max 60)")
+    parser.add_argument("--oversubscribe", type=int, default=4, help="patients per number released")
     args = parser.parse_args()
+    args.oversubscribe = min(max(args.oversubscribe, 1), 50)
     size = min(max(args.burst, 20), 1000)
     duration = min(max(args.duration, 1.0), 60.0)
     bench.find_wrk()
@@ -305,14 +313,24 @@ def main() -> int:
 
         today = clock.local_date()
         last_day = (today + dt.timedelta(days=7)).isoformat()
-        slots = asyncio.run(doctor_slots(api_port, last_day))
+        found = asyncio.run(doctor_slots(api_port, last_day))
+        # As at a real 放号: far more patients than numbers (burst / places = --oversubscribe).
+        slots, capacity = [], 0
+        for slot in found:
+            if capacity >= size // args.oversubscribe:
+                break
+            slots.append(slot)
+            capacity += slot["capacity"]
         plain = asyncio.run(plain_slots(database_url, slots))
-        capacity = sum(s["capacity"] for s in slots)
         print(f"{len(slots)} doctor slots on {last_day}, {capacity} places", file=sys.stderr)
 
         floor_rows = bench.write_lines(
             workdir / "floor.rows",
-            [f"{t} {u} {data['floor_slot']}" for t, u in zip(data["tokens"], data["users"], strict=True)],
+            [
+                f"{t} {u} {slot}"
+                for slot in data["floor_slots"]
+                for t, u in zip(data["tokens"], data["users"], strict=True)
+            ],
         )
         bench.run_wrk(
             "warm", f"http://127.0.0.1:{bare_port}/ping", script="get.lua", duration=1, connections=4

@@ -28,7 +28,7 @@ from integrations.errors import IntegrationProtocolError, IntegrationRejected, I
 from services.accounts import family
 from services.accounts import service as accounts
 from services.accounts.principal import Principal
-from services.care import subsidies
+from services.care import names, subsidies
 from services.care.enums import CareServiceKind, OrderStatus, advance_order
 from services.care.errors import (
     BadTimeWindow,
@@ -40,13 +40,14 @@ from services.care.errors import (
     UnknownService,
 )
 from services.care.models import CareOrder, CareOrderEvent, InboundEvent
-from services.care.people import CARE_SCOPE, audience
+from services.care.people import CARE_SCOPE
 from services.care.ports import EldercarePlatform
 from services.care.views import CareList, CareServiceView, OrderEventView, OrderView
 from services.common import clock, outbox
 from services.common.cache import Keys
 from services.common.crypto import PiiCipher, mask_name
 from services.common.errors import InvalidInput
+from services.common.i18n import message
 from services.common.ids import parse_id
 from services.common.pagination import Page, keyset_page
 from services.notifications import service as notifications
@@ -177,11 +178,23 @@ async def order_view(row: CareOrder, *, with_timeline: bool = True) -> OrderView
 
 
 async def _notify(conn: Any, row: CareOrder, kind: str, **params: Any) -> None:
-    values = {"order_id": str(row.id), "service": row.kind.value, "worker": row.worker_masked or "", **params}
-    for user_id in await audience(row.subject_id, row.user_id):
-        await notifications.notify(
-            user_id=user_id, kind=kind, params=values, link=f"/pages/care/order?id={row.id}", using_db=conn
-        )
+    """The person served, and (proxy_scope) every family member acting for them in care right now,
+    each in their own language ("For your parent: ..."): the service and provider named for them."""
+    values = {
+        "order_id": str(row.id),
+        "service": message(f"care.service.{row.kind.value}"),
+        "provider": names.provider_name(row.provider_name),
+        "worker": row.worker_masked or "",
+        **params,
+    }
+    await notifications.notify(
+        user_id=row.subject_id,
+        kind=kind,
+        params=values,
+        link=f"/pages/care/order?id={row.id}",
+        proxy_scope=CARE_SCOPE,
+        using_db=conn,
+    )
 
 
 async def place_order(
