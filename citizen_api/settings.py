@@ -168,6 +168,8 @@ class Settings(BaseSettings):
     # The public Open311 feed: report categories the city publishes, lifetime of signed photo links.
     open311_public_categories: list[str] = Field(default_factory=lambda: list(PUBLIC_REPORT_CATEGORIES))
     open311_media_ttl_s: int = Field(3600, ge=60)
+    # Lifetime of the signed `?t=` links to community files (report photos, notice attachments).
+    file_link_ttl_s: int = Field(3600, ge=60)
     # WeChat checks partner (Open311) text as this openid of the city's operator account; unset = held for staff.
     open311_sec_check_openid: str | None = None
 
