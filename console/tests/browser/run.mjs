@@ -226,7 +226,7 @@ test('ops viewer sees today’s figures change after a booking (keyboard sign-in
   await page.context().close()
 })
 
-test('administrator retries a dead letter and verifies the audit chain', async () => {
+test('administrator retries a dead letter, verifies the audit chain, grants a role', async () => {
   const { dead_letter_id } = backend.data
   const page = await newPage('en-GB')
   await signIn(page, 'admin')
@@ -243,6 +243,21 @@ test('administrator retries a dead letter and verifies the audit chain', async (
   assert((await report.textContent()).includes('完整'), 'the chain verifies')
   assert((await page.textContent('[data-test=audit-table]')).includes('staff.signed_in'), 'sign-ins are audited')
   await shot(page, 'admin-audit')
+  // Roles: a resident granted ops_viewer can read the dashboard from then on.
+  const dashboardAs = async () =>
+    (await fetch(`${backend.url}/api/v1/ops/dashboard`, { headers: { Authorization: `Bearer ${backend.data.applicant_token}` } })).status
+  assert((await dashboardAs()) === 403, 'a resident cannot read the dashboard')
+  await page.click('[data-test=nav-roles]')
+  await page.fill('#role-user', backend.data.applicant_id)
+  await page.click('[data-test=role-grant]')
+  await page.waitForSelector('.el-message--success')
+  await shot(page, 'admin-roles')
+  let status = 0
+  for (let i = 0; i < 50 && status !== 200; i += 1) {
+    status = await dashboardAs()
+    if (status !== 200) await new Promise((r) => setTimeout(r, 100))
+  }
+  assert(status === 200, `the granted role takes effect (${status})`)
   await page.click('[data-test=nav-keys]')
   await page.waitForSelector('#key-partner')
   await shot(page, 'admin-open311-keys')
