@@ -72,7 +72,7 @@ async function shot(page, name) {
 }
 
 const tests = []
-// exclusive: runs alone after the others (e.g. verifying the audit chain while nobody appends to it).
+// exclusive: runs alone after the others (the audit-chain check then verifies a log nobody appends to).
 const test = (name, fn, { exclusive = false } = {}) => tests.push({ name, fn, exclusive })
 
 test('sign-in page in both languages, refusing a wrong code', async () => {
