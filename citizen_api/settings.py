@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-from typing import Literal
+from typing import Any, Literal
 
 from limits import parse as parse_limit
 from pydantic import Field, SecretStr, model_validator
@@ -132,6 +132,8 @@ class Settings(BaseSettings):
 
     # Sandboxes (simulators) are mounted under /sandbox in the embedded profile.
     sandboxes: bool = True
+    # Per-sandbox options (SandboxOptions.extra), e.g. {"gov_platform": {"auto_advance": false}}.
+    sandbox_extra: dict[str, dict[str, Any]] = Field(default_factory=dict)
     allow_sandboxes_in_production: bool = False
     allow_default_secrets: bool = False
 

@@ -14,7 +14,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from citizen_api.endpoint import endpoint, refusal_budget
-from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent
+from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent, key_was_used
 from citizen_api.schemas.bookings import (
     BookingIn,
     BookingOut,
@@ -35,6 +35,7 @@ from services.accounts.principal import Principal
 from services.bookings import service
 from services.bookings.errors import VisitorAlreadyEntered
 from services.bookings.policy import BookingPolicies
+from services.common.errors import DomainError
 
 __all__ = ["VISITOR_CONFLICT", "booking_policies", "create_blueprint", "visitor_conflict_budget"]
 
@@ -132,6 +133,21 @@ async def create_booking(request: Request, *, body: BookingIn, actor: Principal)
         acting = await access.act_for(actor=actor, subject=str(body.for_member), scope=PROXY_SCOPE)
     runtime = request.app.ctx.runtime
     async with visitor_conflict_budget(request, actor, names_visitors=bool(body.visitors)):
+        policies = booking_policies(request)
+        try:
+            # Refusals (slot full, level, window, ban, cap, guards) first, reading only (issue 12).
+            slot = await service.prepare_booking(
+                actor=acting,
+                slot_id=body.slot_id,
+                party_size=body.party_size,
+                visitors=body.visitors,
+                purpose=body.purpose,
+                policies=policies,
+            )
+        except DomainError:
+            if not await key_was_used(request, actor=acting, route="bookings.create"):
+                raise
+            slot = None  # a retry or a duplicate: idempotent() replays or waits, book() decides afresh
         response = await idempotent(
             request,
             actor=acting,
@@ -145,7 +161,9 @@ async def create_booking(request: Request, *, body: BookingIn, actor: Principal)
                 visitors=body.visitors,
                 purpose=body.purpose,
                 cipher=runtime.cipher,
-                policies=booking_policies(request),
+                policies=policies,
+                slot=slot,
+                admitted=slot is not None,
             ),
             render=lambda booking: BookingOut.from_domain(booking, request.ctx.locale),
         )
