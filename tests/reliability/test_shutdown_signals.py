@@ -68,7 +68,7 @@ async def _until_healthy(process: subprocess.Popen[bytes], base: str, log: Path)
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.3)
-    process.kill()
+    _kill_group(process)
     raise AssertionError(f"server did not start: {log.read_text()[-3000:]}")
 
 
@@ -77,11 +77,20 @@ async def _stopped(process: subprocess.Popen[bytes], log: Path, *, limit: float 
     started = time.monotonic()
     while process.poll() is None:
         if time.monotonic() - started > limit:
-            process.kill()
+            _kill_group(process)
             raise AssertionError(f"still running {limit:.0f} s after the signal: {log.read_text()[-3000:]}")
         await asyncio.sleep(0.05)
     assert process.returncode == 0, log.read_text()[-3000:]
     return time.monotonic() - started
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """After a failure: the server, its workers and Sanic's state manager (one session, one group)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(10)
 
 
 def _children_gone(pid: int) -> None:
@@ -132,7 +141,7 @@ async def test_serve__sigterm_with_two_workers_finishes_the_request_in_flight_an
         took = await _stopped(process, log)
     finally:
         if process.poll() is None:
-            process.kill()
+            _kill_group(process)
     _children_gone(process.pid)
     text = log.read_text()
     assert "did not stop within the grace" not in text, text[-3000:]
@@ -156,7 +165,7 @@ async def test_serve__ctrl_c_right_after_start_stops_make_run(settings, tmp_path
         took = await _stopped(process, log)
     finally:
         if process.poll() is None:
-            process.kill()
+            _kill_group(process)
     _children_gone(process.pid)
     text = log.read_text()
     assert "did not stop within the grace" not in text, text[-3000:]
@@ -183,7 +192,7 @@ async def test_worker__sigterm_stops_within_the_grace_and_keeps_every_event(
         took = await _stopped(process, log)
     finally:
         if process.poll() is None:
-            process.kill()
+            _kill_group(process)
     assert took < STOP_LIMIT_S
     row = await OutboxMessage.get(id=first.id)
     # Not lost: either given back (pending, no lease) or, if the signal cut a delivery short, still
