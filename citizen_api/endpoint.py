@@ -245,10 +245,14 @@ def endpoint(
     description: str | None = None,
     headers: Sequence[str] = (),
     limit: str | None = None,
+    form: type[BaseModel] | None = None,
+    limited: bool = False,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[HTTPResponse]]]:
     """Declare a route's contract. Keyword arguments passed to the handler: body, query, actor.
 
     `limit="bookings.create"` applies the abuse limits `bookings.create.ip` / `.user` from settings.
+    `limited=True` documents the 429 of a handler that applies a limit itself (`rate_limiter(request)`).
+    `form` documents a multipart/form-data body the handler reads itself (`bytes` fields are files).
     """
     needs_auth = auth or level is not None or bool(roles) or proxy_scope is not None
 
@@ -288,7 +292,12 @@ def endpoint(
                 acting = kwargs.get("actor")
                 await enforce_limit(request, limit, user_id=acting.user_id if acting is not None else None)
             if body is not None:
-                kwargs["body"] = body.model_validate(json_body(request))
+                data = json_body(request)
+                # JSON's own types, as the document states them: `0` is not a boolean, "2" not an
+                # integer (pydantic's strict JSON mode still reads dates, UUIDs and enums from strings).
+                kwargs["body"] = (
+                    body.model_validate_json(request.body, strict=True) if data else body.model_validate(data)
+                )
             if query is not None:
                 kwargs["query"] = query.model_validate(_query_dict(request, query))
             result = await handler(request, **kwargs)
@@ -312,6 +321,8 @@ def endpoint(
             security="required" if needs_auth else "optional" if optional_auth else "none",
             description=description,
             headers=tuple(header_params),
+            form=form,
+            limited=limited or limit is not None,
         )
         return wrapper
 

@@ -10,7 +10,7 @@ from sanic import Blueprint, Request
 
 from citizen_api.endpoint import endpoint
 from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent
-from citizen_api.schemas.common import ListQuery, Page
+from citizen_api.schemas.common import FileForm, ListQuery, MaterialForm, Page
 from citizen_api.schemas.gov import (
     ApplicationIn,
     CallbackAck,
@@ -204,6 +204,7 @@ async def submit_application(request: Request, case_id: str, *, actor: Principal
 @endpoint(
     summary="Upload a file for an application not made yet (multipart: file)",
     tag="gov",
+    form=FileForm,
     response=MaterialUploadOut,
     status=201,
     auth=True,
@@ -229,6 +230,7 @@ async def upload_first(request: Request, *, actor: Principal) -> MaterialUploadO
 @endpoint(
     summary="Upload a material (multipart: material_code, file)",
     tag="gov",
+    form=MaterialForm,
     response=CaseMaterialSchema,
     status=201,
     auth=True,

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from citizen_api.schemas.common import StrictModel
+from services.care.appointments import CONSENT_VERSION
 from services.care.views import (
     AppointmentView,
     CareServiceView,
@@ -125,7 +126,12 @@ class DoctorList(_Listed):
 
 class SlotsQuery(StrictModel):
     model_config = ConfigDict(extra="ignore")
-    date: str | None = Field(None, max_length=10, description="YYYY-MM-DD in Asia/Shanghai; default today")
+    date: str | None = Field(
+        None,
+        max_length=10,
+        description="YYYY-MM-DD in Asia/Shanghai; default today",
+        json_schema_extra={"format": "date"},
+    )
 
 
 class DoctorSlotOut(BaseModel):
@@ -161,11 +167,19 @@ class DoctorSlotList(_Listed):
 
 
 class ConsentIn(StrictModel):
-    version: str = Field(..., min_length=1, max_length=32, description="the consent text version shown")
+    version: str = Field(
+        ...,
+        min_length=1,
+        max_length=32,
+        description="the consent text version shown (the current one only: care.consent_version)",
+        json_schema_extra={"enum": [CONSENT_VERSION]},
+    )
 
 
 class ConsentOut(BaseModel):
-    version: str
+    version: str = Field(
+        description="the current consent text version", json_schema_extra={"enum": [CONSENT_VERSION]}
+    )
     granted: bool
     granted_at: dt.datetime | None
 

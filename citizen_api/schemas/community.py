@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from citizen_api.schemas.common import ListQuery, StrictModel
+from citizen_api.schemas.common import NONBLANK, ListQuery, StrictModel
 from services.common import geo
 from services.common.i18n import translate
 from services.community.enums import (
@@ -62,7 +62,12 @@ class Location(BaseModel):
 
 
 class CommunityListQuery(ListQuery):
-    near: str | None = Field(None, description="lat,lng — nearest first, with distance_m", max_length=64)
+    near: str | None = Field(
+        None,
+        description="lat,lng — nearest first, with distance_m",
+        max_length=64,
+        json_schema_extra={"pattern": geo.LAT_LNG_PATTERN},
+    )
     region: str | None = Field(None, max_length=32, description="sub-district/town code, e.g. qinyuan")
 
     @field_validator("near")
@@ -298,6 +303,28 @@ class NoticeReadsOut(BaseModel):
 
 
 class ReportIn(StrictModel):
+    """Where: `lat` and `lng` together, or (without them) an `address`."""
+
+    model_config = ConfigDict(
+        # services/community/reports.py: both coordinates or neither, and a place either way
+        # (community.report_location_required otherwise).
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "required": ["lat", "lng"],
+                    "properties": {"lat": {"type": "number"}, "lng": {"type": "number"}},
+                },
+                {
+                    "required": ["address"],
+                    "properties": {
+                        "lat": {"type": "null"},
+                        "lng": {"type": "null"},
+                        "address": {"type": "string", "pattern": NONBLANK},
+                    },
+                },
+            ]
+        }
+    )
     category: ReportCategory
     description: str = Field(min_length=1, max_length=4000)
     lat: float | None = Field(None, ge=-90, le=90)

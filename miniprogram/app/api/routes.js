@@ -44,6 +44,7 @@ const auth = {
   'GET /api/v1/gov/halls/{hall_id}': 'none',
   'GET /api/v1/gov/items': 'none',
   'GET /api/v1/gov/items/{code}': 'none',
+  'GET /api/v1/home': 'optional',
   'GET /api/v1/me': 'required',
   'GET /api/v1/me/bookings': 'required',
   'GET /api/v1/me/cases': 'required',

@@ -1246,6 +1246,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/home": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The home screen: the five domains, or the reduced elder-mode set with the next action first
+         * @description Anonymous callers choose with ?mode=elder; signed in, the profile's elder_mode flag decides unless ?mode= is given. Signed in, a booking today or a case waiting for more materials comes first.
+         */
+        get: operations["get_api_v1_home"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/integrations/{system}/callback": {
         parameters: {
             query?: never;
@@ -2289,7 +2309,7 @@ export interface components {
             actor_id: string | null;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -2591,7 +2611,7 @@ export interface components {
         CaseQueueQuery: {
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -2673,8 +2693,12 @@ export interface components {
             granted: boolean;
             /** Granted At */
             granted_at: string | null;
-            /** Version */
-            version: string;
+            /**
+             * Version
+             * @description the current consent text version
+             * @enum {string}
+             */
+            version: "care-medical-2026-12";
         };
         /** RatingIn */
         citizen_api__schemas__care__RatingIn: {
@@ -2690,6 +2714,7 @@ export interface components {
         citizen_api__schemas__care__SlotsQuery: {
             /**
              * Date
+             * Format: date
              * @description YYYY-MM-DD in Asia/Shanghai; default today
              * @default null
              */
@@ -2781,9 +2806,10 @@ export interface components {
             child_name: string;
             /**
              * Consent
-             * @description the guardian's separate consent to processing the child's data
+             * @description the guardian's separate consent to processing the child's data (must be true)
+             * @constant
              */
-            consent: boolean;
+            consent: true;
             relation: components["schemas"]["GuardianRelation"];
             /**
              * Residence Permit Number
@@ -2920,6 +2946,7 @@ export interface components {
         citizen_api__schemas__tourism__SlotsQuery: {
             /**
              * Date
+             * Format: date
              * @description YYYY-MM-DD in Asia/Shanghai; default today
              * @default null
              */
@@ -2929,7 +2956,7 @@ export interface components {
         CommunityListQuery: {
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -2978,9 +3005,10 @@ export interface components {
         ConsentIn: {
             /**
              * Version
-             * @description the consent text version shown
+             * @description the consent text version shown (the current one only: care.consent_version)
+             * @enum {string}
              */
-            version: string;
+            version: "care-medical-2026-12";
         };
         /** ConsentsOut */
         ConsentsOut: {
@@ -3529,6 +3557,18 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /**
+         * FileForm
+         * @description multipart/form-data with one file in `file` (documentation of what the handler reads).
+         */
+        FileForm: {
+            /**
+             * File
+             * Format: binary
+             * @description the file (at most 5 MB)
+             */
+            file: string;
+        };
         /** FileOut */
         FileOut: {
             /** Content Type */
@@ -3604,7 +3644,7 @@ export interface components {
         FollowUpQuery: {
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -3665,6 +3705,70 @@ export interface components {
             /** Note */
             note: string | null;
             to_status: components["schemas"]["ReportStatus"];
+        };
+        /** HomeEntryOut */
+        HomeEntryOut: {
+            /**
+             * Action
+             * @description the API path to open (the mini-program page of the same name)
+             */
+            action: string;
+            /**
+             * Description
+             * @description one plain sentence saying what it does
+             */
+            description: string;
+            /**
+             * Hint
+             * @description what to do next, in words
+             */
+            hint: string;
+            /**
+             * Key
+             * @description stable id of the entry (e.g. hospital, booking_today)
+             */
+            key: string;
+            /**
+             * Label
+             * @description a short plain-language label in the reader's language
+             */
+            label: string;
+            /**
+             * Priority
+             * @description 0 = the most important next action; entries come sorted by it
+             */
+            priority: number;
+            /**
+             * Status Text
+             * @description its state as text: never only an icon or a colour
+             */
+            status_text: string;
+        };
+        /** HomeOut */
+        HomeOut: {
+            /**
+             * Items
+             * @description next actions first, then the services
+             */
+            items: components["schemas"]["HomeEntryOut"][];
+            /** Locale */
+            locale: string;
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "standard" | "elder";
+            /** @description the most important thing to do now (signed in only) */
+            next_action: components["schemas"]["HomeEntryOut"] | null;
+        };
+        /** HomeQuery */
+        HomeQuery: {
+            /**
+             * Mode
+             * @description elder = 适老化 home; omitted: the signed-in user's elder_mode flag decides
+             * @default null
+             */
+            mode: ("standard" | "elder") | null;
         };
         /** HospitalList */
         HospitalList: {
@@ -3830,6 +3934,11 @@ export interface components {
             promised_limit_days: number;
             /** Summary */
             summary: string;
+            /**
+             * Summary Plain
+             * @description a short plain-language summary (elder mode); else the summary
+             */
+            summary_plain: string;
             theme: components["schemas"]["ItemTheme"];
             /** Theme Label */
             theme_label: string;
@@ -3840,7 +3949,7 @@ export interface components {
             category: components["schemas"]["ItemCategory"] | null;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -3895,6 +4004,11 @@ export interface components {
             promised_limit_days: number;
             /** Summary */
             summary: string;
+            /**
+             * Summary Plain
+             * @description a short plain-language summary (elder mode); else the summary
+             */
+            summary_plain: string;
             theme: components["schemas"]["ItemTheme"];
             /** Theme Label */
             theme_label: string;
@@ -3933,7 +4047,7 @@ export interface components {
         ListQuery: {
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -4071,6 +4185,23 @@ export interface components {
             /** Waitlist Places */
             waitlist_places: number;
         };
+        /**
+         * MaterialForm
+         * @description multipart/form-data: which listed material this is, and the file.
+         */
+        MaterialForm: {
+            /**
+             * File
+             * Format: binary
+             * @description the file (at most 5 MB)
+             */
+            file: string;
+            /**
+             * Material Code
+             * @description the material's code in the item's list (first 48 characters)
+             */
+            material_code: string;
+        };
         /** MaterialRef */
         MaterialRef: {
             /** Material Code */
@@ -4118,7 +4249,7 @@ export interface components {
         MemberListQuery: {
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -4219,7 +4350,7 @@ export interface components {
             category: components["schemas"]["NoticeCategory"] | null;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -4532,7 +4663,7 @@ export interface components {
         OutboxQuery: {
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -4559,6 +4690,16 @@ export interface components {
          * @enum {string}
          */
         OwnerDomain: "gov" | "tourism" | "community" | "care";
+        /** Page[ApiKeyOut] */
+        Page_ApiKeyOut_: {
+            /** Items */
+            items: components["schemas"]["ApiKeyOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor: string | null;
+        };
         /** Page[ApplicationOut] */
         Page_ApplicationOut_: {
             /** Items */
@@ -4736,6 +4877,18 @@ export interface components {
              */
             iv: string | null;
         };
+        /**
+         * PhotoForm
+         * @description multipart/form-data with a photo (or, with ?kind=attachment, a PDF) in `file`.
+         */
+        PhotoForm: {
+            /**
+             * File
+             * Format: binary
+             * @description JPEG, PNG or WebP; ?kind=attachment also PDF
+             */
+            file: string;
+        };
         /** PlanOut */
         PlanOut: {
             /** Places */
@@ -4872,7 +5025,7 @@ export interface components {
         QueueQuery: {
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -5023,7 +5176,7 @@ export interface components {
             category: components["schemas"]["ReportCategory"] | null;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -5388,7 +5541,7 @@ export interface components {
         SchoolQuery: {
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -5567,7 +5720,7 @@ export interface components {
         StaffBookingsQuery: {
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -5590,7 +5743,7 @@ export interface components {
         StaffNoticeListQuery: {
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -5932,13 +6085,13 @@ export interface operations {
     get_api_v1_admin_audit: {
         parameters: {
             query?: {
-                action?: string | null;
-                actor_id?: string | null;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                action?: string;
+                actor_id?: string;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
-                subject_id?: string | null;
+                subject_id?: string;
             };
             header?: never;
             path?: never;
@@ -6241,7 +6394,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_ApiKeyOut_"];
+                };
             };
             /** @description Malformed request (not JSON, bad multipart body) */
             400: {
@@ -7047,7 +7202,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["LogoutIn"];
             };
@@ -7259,6 +7414,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -7358,6 +7540,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -7389,9 +7598,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description a retry with the same key returns the first answer (24 h) */
                 "Idempotency-Key"?: string;
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
@@ -7511,6 +7721,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -7543,7 +7780,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 booking_id: string;
@@ -7718,7 +7955,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 booking_id: string;
@@ -8069,7 +8306,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 booking_id: string;
@@ -8420,7 +8657,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 booking_id: string;
@@ -8595,7 +8832,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
@@ -8743,7 +8980,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
@@ -9016,7 +9253,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description YYYY-MM-DD in Asia/Shanghai; default today */
-                date?: string | null;
+                date?: string;
             };
             header?: never;
             path: {
@@ -9142,12 +9379,12 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["EmergencyIn"];
             };
@@ -9292,8 +9529,8 @@ export interface operations {
     get_api_v1_care_eldercare_orders: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
@@ -9443,9 +9680,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description a retry with the same key returns the first answer (24 h) */
                 "Idempotency-Key"?: string;
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
@@ -9597,7 +9835,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 order_id: string;
@@ -9772,7 +10010,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 order_id: string;
@@ -10442,7 +10680,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
@@ -10764,14 +11002,14 @@ export interface operations {
     get_api_v1_communities: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
                 /** @description lat,lng — nearest first, with distance_m */
-                near?: string | null;
+                near?: string;
                 /** @description sub-district/town code, e.g. qinyuan */
-                region?: string | null;
+                region?: string;
             };
             header?: never;
             path?: never;
@@ -11162,9 +11400,9 @@ export interface operations {
     get_api_v1_communities_community_id_notices: {
         parameters: {
             query?: {
-                category?: components["schemas"]["NoticeCategory"] | null;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                category?: components["schemas"]["NoticeCategory"];
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
@@ -11632,8 +11870,8 @@ export interface operations {
     get_api_v1_community_reports: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
@@ -11783,6 +12021,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description a retry with the same key returns the first answer (24 h) */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -11881,6 +12120,33 @@ export interface operations {
             /** @description Invalid input: `details` lists the fields (at most 20) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12783,7 +13049,18 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * File
+                     * Format: binary
+                     * @description JPEG, PNG or WebP; ?kind=attachment also PDF
+                     */
+                    file: string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             201: {
@@ -12894,6 +13171,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -12925,10 +13229,10 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description a home address as people write it */
-                address?: string | null;
-                lat?: number | null;
-                level?: components["schemas"]["SchoolLevel"] | null;
-                lng?: number | null;
+                address?: string;
+                lat?: number;
+                level?: components["schemas"]["SchoolLevel"];
+                lng?: number;
             };
             header?: never;
             path?: never;
@@ -13025,8 +13329,8 @@ export interface operations {
     get_api_v1_education_enrollments: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
@@ -13176,6 +13480,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description a retry with the same key returns the first answer (24 h) */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -13504,7 +13809,23 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * File
+                     * Format: binary
+                     * @description the file (at most 5 MB)
+                     */
+                    file: string;
+                    /**
+                     * Material Code
+                     * @description the material's code in the item's list (first 48 characters)
+                     */
+                    material_code: string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             201: {
@@ -13848,7 +14169,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["citizen_api__schemas__education__SupplementIn"];
             };
@@ -14339,11 +14660,11 @@ export interface operations {
     "get_api_v1_education_review-queue": {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
-                status?: components["schemas"]["ApplicationStatus"] | null;
+                status?: components["schemas"]["ApplicationStatus"];
             };
             header?: never;
             path?: never;
@@ -14490,7 +14811,7 @@ export interface operations {
     get_api_v1_education_rounds: {
         parameters: {
             query?: {
-                level?: components["schemas"]["SchoolLevel"] | null;
+                level?: components["schemas"]["SchoolLevel"];
             };
             header?: never;
             path?: never;
@@ -14832,12 +15153,12 @@ export interface operations {
     get_api_v1_education_schools: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
-                level?: components["schemas"]["SchoolLevel"] | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
+                level?: components["schemas"]["SchoolLevel"];
                 /** @description page size (at most 100) */
                 limit?: number;
-                ownership?: components["schemas"]["SchoolOwnership"] | null;
+                ownership?: components["schemas"]["SchoolOwnership"];
             };
             header?: never;
             path?: never;
@@ -15229,9 +15550,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description a retry with the same key returns the first answer (24 h) */
                 "Idempotency-Key"?: string;
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
@@ -15351,6 +15673,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -15383,7 +15732,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 case_id: string;
@@ -15558,14 +15907,30 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 case_id: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * File
+                     * Format: binary
+                     * @description the file (at most 5 MB)
+                     */
+                    file: string;
+                    /**
+                     * Material Code
+                     * @description the material's code in the item's list (first 48 characters)
+                     */
+                    material_code: string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             201: {
@@ -15733,7 +16098,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 case_id: string;
@@ -15908,14 +16273,14 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 case_id: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["citizen_api__schemas__gov__SupplementIn"];
             };
@@ -16087,14 +16452,14 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 case_id: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["WithdrawIn"];
             };
@@ -16264,11 +16629,11 @@ export interface operations {
     "get_api_v1_gov_follow-ups": {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
-                status?: components["schemas"]["FollowUpStatus"] | null;
+                status?: components["schemas"]["FollowUpStatus"];
             };
             header?: never;
             path?: never;
@@ -16591,8 +16956,8 @@ export interface operations {
     get_api_v1_gov_halls: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
@@ -16813,16 +17178,16 @@ export interface operations {
     get_api_v1_gov_items: {
         parameters: {
             query?: {
-                category?: components["schemas"]["ItemCategory"] | null;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
-                department?: string | null;
+                category?: components["schemas"]["ItemCategory"];
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
+                department?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
                 /** @description name (any language), code or pinyin */
-                q?: string | null;
+                q?: string;
                 /** @description life event (一件事) */
-                theme?: components["schemas"]["ItemTheme"] | null;
+                theme?: components["schemas"]["ItemTheme"];
             };
             header?: never;
             path?: never;
@@ -17043,12 +17408,23 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * File
+                     * Format: binary
+                     * @description the file (at most 5 MB)
+                     */
+                    file: string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             201: {
@@ -17057,6 +17433,154 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MaterialUploadOut"];
+                };
+            };
+            /** @description Malformed request (not JSON, bad multipart body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not signed in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in but not allowed (role, verification level, proxy scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input: `details` lists the fields (at most 20) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Any other error, in the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_api_v1_home: {
+        parameters: {
+            query?: {
+                /** @description elder = 适老化 home; omitted: the signed-in user's elder_mode flag decides */
+                mode?: "standard" | "elder";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HomeOut"];
                 };
             };
             /** @description Malformed request (not JSON, bad multipart body) */
@@ -17808,7 +18332,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["ProfilePatch"];
             };
@@ -17953,8 +18477,8 @@ export interface operations {
     get_api_v1_me_bookings: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
@@ -18103,14 +18627,14 @@ export interface operations {
     get_api_v1_me_cases: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
@@ -19278,6 +19802,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -19308,8 +19859,8 @@ export interface operations {
     get_api_v1_me_inbox: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
@@ -19634,7 +20185,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["PhoneIn"];
             };
@@ -19749,6 +20300,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -19779,8 +20357,8 @@ export interface operations {
     "get_api_v1_me_proxy-log": {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
@@ -20395,12 +20973,12 @@ export interface operations {
     get_api_v1_ops_cases: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
                 /** @description accepted, in_review or supplement_requested */
-                status?: components["schemas"]["CaseStatus"] | null;
+                status?: components["schemas"]["CaseStatus"];
             };
             header?: never;
             path?: never;
@@ -20548,9 +21126,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description first local day (Asia/Shanghai), default six days before `to` */
-                from?: string | null;
+                from?: string;
                 /** @description last local day, inclusive; default today */
-                to?: string | null;
+                to?: string;
             };
             header?: never;
             path?: never;
@@ -20697,8 +21275,8 @@ export interface operations {
     get_api_v1_ops_outbox: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
                 /** @description filter by status (repeatable); default: everything not yet delivered */
@@ -21369,8 +21947,8 @@ export interface operations {
         parameters: {
             query: {
                 /** @description comma-separated kinds, e.g. scenic_area,service_item */
-                kinds?: string | null;
-                lang?: string | null;
+                kinds?: string;
+                lang?: string;
                 limit?: number;
                 /** @description Chinese, pinyin (wangwushan) or initials (wws) */
                 q: string;
@@ -21472,14 +22050,14 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 slot_id: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["WaitlistIn"];
             };
@@ -21619,6 +22197,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -21696,6 +22301,33 @@ export interface operations {
             /** @description Invalid input: `details` lists the fields (at most 20) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21894,6 +22526,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -21924,11 +22583,11 @@ export interface operations {
     get_api_v1_staff_communities_community_id_members: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
-                status?: components["schemas"]["MembershipStatus"] | null;
+                status?: components["schemas"]["MembershipStatus"];
             };
             header?: never;
             path: {
@@ -22102,11 +22761,11 @@ export interface operations {
     get_api_v1_staff_communities_community_id_notices: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
-                status?: components["schemas"]["NoticeStatus"] | null;
+                status?: components["schemas"]["NoticeStatus"];
             };
             header?: never;
             path: {
@@ -22426,6 +23085,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -22456,12 +23142,12 @@ export interface operations {
     get_api_v1_staff_communities_community_id_reports: {
         parameters: {
             query?: {
-                category?: components["schemas"]["ReportCategory"] | null;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                category?: components["schemas"]["ReportCategory"];
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
-                status?: components["schemas"]["ReportStatus"] | null;
+                status?: components["schemas"]["ReportStatus"];
             };
             header?: never;
             path: {
@@ -22811,8 +23497,8 @@ export interface operations {
     get_api_v1_staff_events_event_id_signups: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
@@ -22994,7 +23680,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["VerifyIn"];
             };
@@ -23342,7 +24028,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["NoticePatch"];
             };
@@ -23512,8 +24198,8 @@ export interface operations {
     get_api_v1_staff_notices_notice_id_reads: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
@@ -24217,13 +24903,13 @@ export interface operations {
     get_api_v1_staff_resources_resource_id_bookings: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description local visit date */
-                date?: string | null;
+                date?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
-                status?: components["schemas"]["BookingStatus"] | null;
+                status?: components["schemas"]["BookingStatus"];
             };
             header?: never;
             path: {
@@ -24398,9 +25084,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description a retry with the same key returns the first answer (24 h) */
                 "Idempotency-Key"?: string;
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
@@ -24520,6 +25207,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -24551,11 +25265,12 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description zh_CN or en (else Accept-Language) */
-                lang?: string | null;
+                lang?: string;
                 /** @description "lat,lng": sort nearest first, add distance_m */
-                near?: string | null;
+                near?: string;
             };
             header?: {
+                /** @description the ETag of the copy you have: 304 when it is still current */
                 "If-None-Match"?: string;
             };
             path?: never;
@@ -24566,11 +25281,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the document's version */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ScenicAreaList"];
                 };
+            };
+            /** @description Not modified: your copy is current */
+            304: {
+                headers: {
+                    /** @description the document's version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request (not JSON, bad multipart body) */
             400: {
@@ -24653,11 +25379,12 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description zh_CN or en (else Accept-Language) */
-                lang?: string | null;
+                lang?: string;
                 /** @description "lat,lng": sort nearest first, add distance_m */
-                near?: string | null;
+                near?: string;
             };
             header?: {
+                /** @description the ETag of the copy you have: 304 when it is still current */
                 "If-None-Match"?: string;
             };
             path: {
@@ -24670,11 +25397,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the document's version */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ScenicAreaDetail"];
                 };
+            };
+            /** @description Not modified: your copy is current */
+            304: {
+                headers: {
+                    /** @description the document's version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request (not JSON, bad multipart body) */
             400: {
@@ -24782,6 +25520,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description the ETag of the copy you have: 304 when it is still current */
                 "If-None-Match"?: string;
             };
             path: {
@@ -24794,11 +25533,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the document's version */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Crowd"];
                 };
+            };
+            /** @description Not modified: your copy is current */
+            304: {
+                headers: {
+                    /** @description the document's version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request (not JSON, bad multipart body) */
             400: {
@@ -24906,7 +25656,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description YYYY-MM-DD in Asia/Shanghai; default today */
-                date?: string | null;
+                date?: string;
             };
             header?: never;
             path: {
@@ -25034,7 +25784,7 @@ export interface operations {
             };
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
