@@ -61,6 +61,7 @@ class RefreshIn(StrictModel):
 
 
 class LogoutIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
     refresh_token: str | None = Field(None, min_length=16, max_length=256)
 
 
@@ -74,6 +75,13 @@ class NotificationPrefs(StrictModel):
 
 
 class ProfilePatch(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"locale": "en", "elder_mode": True, "notification_prefs": {"community_notices": False}}
+            ]
+        }
+    )
     locale: Literal["zh_CN", "en"] | None = None
     elder_mode: bool | None = None
     notification_prefs: NotificationPrefs | None = None
@@ -166,6 +174,9 @@ class PhoneIn(StrictModel):
 
 
 class IdentityIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "张秀英", "id_number": "419001195603120022"}]}
+    )
     name: str = Field(..., min_length=1, max_length=64)
     id_number: str = Field(
         ...,
@@ -176,6 +187,11 @@ class IdentityIn(StrictModel):
 
 
 class FamilyInviteIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"scopes": ["bookings", "care"], "relation": "parent", "valid_days": 365}]
+        }
+    )
     scopes: list[ProxyScope] = Field(..., min_length=1, max_length=3)
     relation: Literal["parent", "child", "spouse", "sibling", "grandparent", "other"] = "parent"
     valid_days: int = Field(365, ge=1, le=1825, description="how long the grant lasts once accepted")
@@ -242,6 +258,9 @@ class ProxyLogOut(BaseModel):
 
 
 class RoleGrantIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"role": "community_staff", "scope": "jy-tiantan"}]}
+    )
     role: Role
     scope: str = Field("", max_length=64, description="community id or department code for scoped roles")
 

@@ -167,6 +167,7 @@ class DoctorSlotList(_Listed):
 
 
 class ConsentIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"version": "care-medical-2026-12"}]})
     version: str = Field(
         ...,
         min_length=1,
@@ -248,6 +249,17 @@ class OrderIn(StrictModel):
 
 
 class EmergencyIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "community_code": "jy-tiantan",
+                    "address": "天坛街道锦绣花园5号楼2单元301",
+                    "note": "老人摔倒，意识清醒",
+                }
+            ]
+        }
+    )
     community_code: str | None = Field(None, min_length=1, max_length=32)
     address: str | None = Field(None, min_length=4, max_length=200, description="default: the last order's")
     note: str | None = Field(None, max_length=200)
@@ -312,6 +324,9 @@ class OrderList(BaseModel):
 
 
 class RatingIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"stars": 5, "comment": "送餐准时，饭菜热乎。"}]}
+    )
     stars: int = Field(..., ge=1, le=5)
     comment: str | None = Field(None, max_length=300)
 
@@ -330,6 +345,7 @@ class SubsidyOut(BaseModel):
 
 
 class AssessmentIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"disabled": True}]})
     disabled: bool
 
 

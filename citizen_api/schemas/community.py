@@ -120,6 +120,9 @@ class CommunityOut(BaseModel):
 
 
 class JoinIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"community_id": "jy-tiantan", "address": "天坛街道锦绣花园5号楼"}]}
+    )
     community_id: str = Field(max_length=64)
     address: str | None = Field(
         None, max_length=255, description="home address (encrypted; for verification)"
@@ -167,6 +170,7 @@ class MemberListQuery(ListQuery):
 
 
 class VerifyIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"approve": True}]})
     approve: bool = True
 
 
@@ -187,6 +191,21 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 
 class NoticeIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "周六上午停水通知",
+                    "body": "因管网维修，12月5日8:00-12:00停水，请提前储水。",
+                    "category": "utility_outage",
+                    "visibility": "public",
+                    "urgent": False,
+                    "pinned": True,
+                    "attachments": [],
+                }
+            ]
+        }
+    )
     title: str = Field(min_length=1, max_length=120)
     body: str = Field(min_length=1, max_length=10_000)
     category: NoticeCategory
@@ -204,6 +223,7 @@ class NoticeIn(StrictModel):
 
 
 class NoticePatch(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"pinned": False}]})
     title: str | None = Field(None, min_length=1, max_length=120)
     body: str | None = Field(None, min_length=1, max_length=10_000)
     category: NoticeCategory | None = None
@@ -225,6 +245,7 @@ class NoticePatch(StrictModel):
 
 
 class ReviewIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"approve": True}]})
     approve: bool
 
 
@@ -309,6 +330,14 @@ class ReportIn(StrictModel):
         # services/community/reports.py: both coordinates or neither, and a place either way
         # (community.report_location_required otherwise).
         json_schema_extra={
+            "examples": [
+                {
+                    "category": "streetlight",
+                    "description": "小区东门路灯不亮了",
+                    "lat": 35.0904,
+                    "lng": 112.5951,
+                }
+            ],
             "anyOf": [
                 {
                     "required": ["lat", "lng"],
@@ -322,7 +351,7 @@ class ReportIn(StrictModel):
                         "address": {"type": "string", "pattern": NONBLANK},
                     },
                 },
-            ]
+            ],
         }
     )
     category: ReportCategory
@@ -360,21 +389,27 @@ class ReportListQuery(ListQuery):
 
 
 class ReportStatusIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "in_progress", "note": "已派维修班组。"}]}
+    )
     status: ReportStatus
     note: str | None = Field(None, max_length=2000)
     duplicate_of: str | None = Field(None, max_length=64)
 
 
 class ReportPrivacyIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"private": True}]})
     private: bool = Field(description="true keeps the report off the public Open311 feed")
 
 
 class PublicationIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"description": True, "photos": False}]})
     description: bool = Field(description="publish the description (ID and phone numbers masked)")
     photos: bool = Field(description="publish the photos (through signed, expiring links)")
 
 
 class ReportFeedbackIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"fixed": True, "note": "路灯已修好。"}]})
     fixed: bool
     note: str | None = Field(None, max_length=2000)
 
@@ -575,6 +610,9 @@ class SignupOut(BaseModel):
 
 
 class CheckInIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"code": "JYB1AGJZ2LC3PZ6BUSSEN4PT4LQL3AH4NTWWMUXM"}]}
+    )
     code: str = Field(
         min_length=4, max_length=128, description="the check-in code shown on the resident's phone"
     )

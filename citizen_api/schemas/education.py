@@ -265,6 +265,22 @@ class RoundOut(BaseModel):
 
 
 class ApplicationIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "round_id": "2027-primary",
+                    "school_id": "jy-shiyan-xiaoxue",
+                    "child_name": "张小明",
+                    "child_id_number": "419001202003150019",
+                    "relation": "father",
+                    "category": "hukou_and_property",
+                    "address": "济源市济水大街268号3号楼2单元501",
+                    "consent": True,
+                }
+            ]
+        }
+    )
     round_id: str = Field(max_length=64, description="round id or code")
     school_id: str = Field(max_length=64, description="school id or code")
     child_name: str = Field(min_length=2, max_length=32)
@@ -286,6 +302,18 @@ class ApplicationIn(StrictModel):
 
 
 class LinkGuardianIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "child_name": "张小明",
+                    "child_id_number": "419001202003150019",
+                    "relation": "mother",
+                    "consent": True,
+                }
+            ]
+        }
+    )
     child_name: str = Field(min_length=2, max_length=32)
     child_id_number: str = Field(
         min_length=15,
@@ -301,6 +329,7 @@ class LinkGuardianIn(StrictModel):
 
 
 class SupplementIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "已上传房产证。"}]})
     note: str = Field("", max_length=500)
 
 

@@ -152,6 +152,18 @@ class SlotPage(BaseModel):
 
 
 class EntryBookingIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "slot_id": "01939d2c-5b7e-7c1a-9a44-6f1f3c2e8b10",
+                    "visitors": [
+                        {"name": "张秀英", "id_type": "resident_id", "id_number": "419001195603120022"}
+                    ],
+                }
+            ]
+        }
+    )
     slot_id: str = Field(..., max_length=64)
     visitors: list[VisitorIn] = Field(..., max_length=10, description="1 to 5 real-name visitors")
 

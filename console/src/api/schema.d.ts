@@ -2313,7 +2313,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** ApiKeyIn */
+        /**
+         * ApiKeyIn
+         * @example {
+         *       "partner": "济源市城市管理局"
+         *     }
+         */
         ApiKeyIn: {
             /** Partner */
             partner: string;
@@ -2462,7 +2467,12 @@ export interface components {
             /** Note */
             note: string | null;
         };
-        /** AssessmentIn */
+        /**
+         * AssessmentIn
+         * @example {
+         *       "disabled": true
+         *     }
+         */
         AssessmentIn: {
             /** Disabled */
             disabled: boolean;
@@ -2588,7 +2598,13 @@ export interface components {
              */
             reason: string | null;
         };
-        /** BookingIn */
+        /**
+         * BookingIn
+         * @example {
+         *       "party_size": 2,
+         *       "slot_id": "01939d2c-5b7e-7c1a-9a44-6f1f3c2e8b10"
+         *     }
+         */
         BookingIn: {
             /** Slot Id */
             slot_id: string;
@@ -2923,7 +2939,12 @@ export interface components {
              */
             distance_m: number | null;
         };
-        /** ConsentIn */
+        /**
+         * ConsentIn
+         * @example {
+         *       "version": "care-medical-2026-12"
+         *     }
+         */
         ConsentIn: {
             /**
              * Version
@@ -3016,7 +3037,12 @@ export interface components {
              */
             departments: string[] | null;
         };
-        /** DecisionIn */
+        /**
+         * DecisionIn
+         * @example {
+         *       "approve": true
+         *     }
+         */
         DecisionIn: {
             /** Approve */
             approve: boolean;
@@ -3081,7 +3107,10 @@ export interface components {
              */
             hint_code: string | null;
         };
-        /** DistrictLookupQuery */
+        /**
+         * DistrictLookupQuery
+         * @description Exactly one of `address` or `lat`+`lng` (education.lookup.query_invalid otherwise).
+         */
         DistrictLookupQuery: {
             /**
              * Address
@@ -3101,7 +3130,9 @@ export interface components {
             lng: number | null;
             /** @default null */
             level: components["schemas"]["SchoolLevel"] | null;
-        };
+        } | {
+            address: unknown;
+        } | unknown;
         /** DistrictRefOut */
         DistrictRefOut: {
             /** Id */
@@ -3253,7 +3284,14 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** EmergencyIn */
+        /**
+         * EmergencyIn
+         * @example {
+         *       "address": "天坛街道锦绣花园5号楼2单元301",
+         *       "community_code": "jy-tiantan",
+         *       "note": "老人摔倒，意识清醒"
+         *     }
+         */
         EmergencyIn: {
             /**
              * Community Code
@@ -3272,7 +3310,19 @@ export interface components {
              */
             note: string | null;
         };
-        /** EntryBookingIn */
+        /**
+         * EntryBookingIn
+         * @example {
+         *       "slot_id": "01939d2c-5b7e-7c1a-9a44-6f1f3c2e8b10",
+         *       "visitors": [
+         *         {
+         *           "id_number": "419001195603120022",
+         *           "id_type": "resident_id",
+         *           "name": "张秀英"
+         *         }
+         *       ]
+         *     }
+         */
         EntryBookingIn: {
             /** Slot Id */
             slot_id: string;
@@ -3371,7 +3421,17 @@ export interface components {
             /** @default public */
             visibility: components["schemas"]["NoticeVisibility"];
         };
-        /** FamilyInviteIn */
+        /**
+         * FamilyInviteIn
+         * @example {
+         *       "relation": "parent",
+         *       "scopes": [
+         *         "bookings",
+         *         "care"
+         *       ],
+         *       "valid_days": 365
+         *     }
+         */
         FamilyInviteIn: {
             /** Scopes */
             scopes: components["schemas"]["ProxyScope"][];
@@ -3520,7 +3580,12 @@ export interface components {
             /** Department */
             department: string;
         };
-        /** FollowUpCloseIn */
+        /**
+         * FollowUpCloseIn
+         * @example {
+         *       "resolution": "已电话回访，群众表示满意。"
+         *     }
+         */
         FollowUpCloseIn: {
             /**
              * Resolution
@@ -3754,13 +3819,20 @@ export interface components {
          * @enum {string}
          */
         IdDocument: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_resident" | "hmt_residence_permit";
-        /** IdentityIn */
+        /**
+         * IdentityIn
+         * @example {
+         *       "id_number": "419001195603120022",
+         *       "name": "张秀英"
+         *     }
+         */
         IdentityIn: {
             /** Name */
             name: string;
             /**
              * Id Number
-             * @description 18-character mainland ID number
+             * Format: gb11643
+             * @description 18-character mainland ID number (GB 11643)
              */
             id_number: string;
         };
@@ -3941,7 +4013,13 @@ export interface components {
          * @enum {string}
          */
         ItemTheme: "birth" | "schooling" | "employment" | "marriage" | "housing" | "moving" | "business" | "medical" | "retirement" | "disability" | "identity";
-        /** JoinIn */
+        /**
+         * JoinIn
+         * @example {
+         *       "address": "天坛街道锦绣花园5号楼",
+         *       "community_id": "jy-tiantan"
+         *     }
+         */
         JoinIn: {
             /** Community Id */
             community_id: string;
@@ -3952,15 +4030,31 @@ export interface components {
              */
             address: string | null;
         };
-        /** LinkGuardianIn */
+        /**
+         * LinkGuardianIn
+         * @example {
+         *       "child_id_number": "419001202003150019",
+         *       "child_name": "张小明",
+         *       "consent": true,
+         *       "relation": "mother"
+         *     }
+         */
         LinkGuardianIn: {
             /** Child Name */
             child_name: string;
-            /** Child Id Number */
+            /**
+             * Child Id Number
+             * Format: gb11643
+             * @description 居民身份证号码 (GB 11643)
+             */
             child_id_number: string;
             relation: components["schemas"]["GuardianRelation"];
-            /** Consent */
-            consent: boolean;
+            /**
+             * Consent
+             * @description the guardian's separate consent to processing the child's data (must be true)
+             * @constant
+             */
+            consent: true;
         };
         /**
          * ListQuery
@@ -3987,7 +4081,10 @@ export interface components {
             /** Lng */
             lng: number;
         };
-        /** LogoutIn */
+        /**
+         * LogoutIn
+         * @example {}
+         */
         LogoutIn: {
             /**
              * Refresh Token
@@ -4233,7 +4330,18 @@ export interface components {
          * @enum {string}
          */
         NoticeCategory: "utility_outage" | "activity" | "health" | "policy" | "recruitment" | "other";
-        /** NoticeIn */
+        /**
+         * NoticeIn
+         * @example {
+         *       "attachments": [],
+         *       "body": "因管网维修，12月5日8:00-12:00停水，请提前储水。",
+         *       "category": "utility_outage",
+         *       "pinned": true,
+         *       "title": "周六上午停水通知",
+         *       "urgent": false,
+         *       "visibility": "public"
+         *     }
+         */
         NoticeIn: {
             /** Title */
             title: string;
@@ -4331,7 +4439,12 @@ export interface components {
              */
             updated_at: string;
         };
-        /** NoticePatch */
+        /**
+         * NoticePatch
+         * @example {
+         *       "pinned": false
+         *     }
+         */
         NoticePatch: {
             /**
              * Title
@@ -4798,6 +4911,15 @@ export interface components {
              * @default null
              */
             iv: string | null;
+        } | {
+            /** Format: wx-phone-code */
+            code: string;
+            encrypted_data?: null;
+            iv?: null;
+        } | {
+            code?: null;
+            encrypted_data: string;
+            iv: string;
         };
         /**
          * PhotoForm
@@ -4871,7 +4993,16 @@ export interface components {
              */
             created_at: string;
         };
-        /** ProfilePatch */
+        /**
+         * ProfilePatch
+         * @example {
+         *       "elder_mode": true,
+         *       "locale": "en",
+         *       "notification_prefs": {
+         *         "community_notices": false
+         *       }
+         *     }
+         */
         ProfilePatch: {
             /**
              * Locale
@@ -4924,7 +5055,13 @@ export interface components {
          * @enum {string}
          */
         ProxyScope: "bookings" | "cases" | "care";
-        /** PublicationIn */
+        /**
+         * PublicationIn
+         * @example {
+         *       "description": true,
+         *       "photos": false
+         *     }
+         */
         PublicationIn: {
             /**
              * Description
@@ -5034,7 +5171,13 @@ export interface components {
          * @enum {string}
          */
         ReportCategory: "road_damage" | "streetlight" | "garbage" | "water_leak" | "illegal_parking" | "greenery" | "noise" | "other";
-        /** ReportFeedbackIn */
+        /**
+         * ReportFeedbackIn
+         * @example {
+         *       "fixed": true,
+         *       "note": "路灯已修好。"
+         *     }
+         */
         ReportFeedbackIn: {
             /** Fixed */
             fixed: boolean;
@@ -5044,7 +5187,16 @@ export interface components {
              */
             note: string | null;
         };
-        /** ReportIn */
+        /**
+         * ReportIn
+         * @description Where: `lat` and `lng` together, or (without them) an `address`.
+         * @example {
+         *       "category": "streetlight",
+         *       "description": "小区东门路灯不亮了",
+         *       "lat": 35.0904,
+         *       "lng": 112.5951
+         *     }
+         */
         ReportIn: {
             category: components["schemas"]["ReportCategory"];
             /** Description */
@@ -5091,6 +5243,13 @@ export interface components {
              * @default false
              */
             private: boolean;
+        } | {
+            lat: number;
+            lng: number;
+        } | {
+            lat?: null;
+            lng?: null;
+            address: string;
         };
         /** ReportListQuery */
         ReportListQuery: {
@@ -5176,7 +5335,12 @@ export interface components {
              */
             updated_at: string;
         };
-        /** ReportPrivacyIn */
+        /**
+         * ReportPrivacyIn
+         * @example {
+         *       "private": true
+         *     }
+         */
         ReportPrivacyIn: {
             /**
              * Private
@@ -5190,7 +5354,13 @@ export interface components {
          * @enum {string}
          */
         ReportStatus: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
-        /** ReportStatusIn */
+        /**
+         * ReportStatusIn
+         * @example {
+         *       "note": "已派维修班组。",
+         *       "status": "in_progress"
+         *     }
+         */
         ReportStatusIn: {
             status: components["schemas"]["ReportStatus"];
             /**
@@ -5234,7 +5404,12 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** ReviewIn */
+        /**
+         * ReviewIn
+         * @example {
+         *       "approve": true
+         *     }
+         */
         ReviewIn: {
             /** Approve */
             approve: boolean;
@@ -5244,7 +5419,13 @@ export interface components {
          * @enum {string}
          */
         Role: "resident" | "community_staff" | "dept_operator" | "ops_viewer" | "admin";
-        /** RoleGrantIn */
+        /**
+         * RoleGrantIn
+         * @example {
+         *       "role": "community_staff",
+         *       "scope": "jy-tiantan"
+         *     }
+         */
         RoleGrantIn: {
             role: components["schemas"]["Role"];
             /**
@@ -5696,6 +5877,11 @@ export interface components {
         /**
          * SubscriptionsIn
          * @description The template ids the user accepted in wx.requestSubscribeMessage; each is one future send.
+         * @example {
+         *       "template_ids": [
+         *         "booking_reminder"
+         *       ]
+         *     }
          */
         SubscriptionsIn: {
             /** Template Ids */
@@ -5872,7 +6058,12 @@ export interface components {
          * @enum {string}
          */
         VerificationLevel: "wechat" | "phone" | "real_name";
-        /** VerifyIn */
+        /**
+         * VerifyIn
+         * @example {
+         *       "approve": true
+         *     }
+         */
         VerifyIn: {
             /**
              * Approve
@@ -5920,7 +6111,12 @@ export interface components {
              */
             id_number: string;
         };
-        /** WaitlistIn */
+        /**
+         * WaitlistIn
+         * @example {
+         *       "party_size": 1
+         *     }
+         */
         WaitlistIn: {
             /**
              * Party Size
@@ -5965,7 +6161,8 @@ export interface components {
         WeChatLoginIn: {
             /**
              * Code
-             * @description the code from wx.login()
+             * Format: wx-login-code
+             * @description the code from wx.login() (single use)
              */
             code: string;
         };
@@ -5987,7 +6184,12 @@ export interface components {
             /** Resource Id */
             resource_id: string | null;
         };
-        /** WithdrawIn */
+        /**
+         * WithdrawIn
+         * @example {
+         *       "reason": "材料不全，下次再办"
+         *     }
+         */
         WithdrawIn: {
             /**
              * Reason
@@ -5995,7 +6197,12 @@ export interface components {
              */
             reason: string;
         };
-        /** CheckInIn */
+        /**
+         * CheckInIn
+         * @example {
+         *       "code": "JYB1AGJZ2LC3PZ6BUSSEN4PT4LQL3AH4NTWWMUXM"
+         *     }
+         */
         citizen_api__schemas__bookings__CheckInIn: {
             /**
              * Code
@@ -6062,7 +6269,13 @@ export interface components {
             /** Granted At */
             granted_at: string | null;
         };
-        /** RatingIn */
+        /**
+         * RatingIn
+         * @example {
+         *       "comment": "送餐准时，饭菜热乎。",
+         *       "stars": 5
+         *     }
+         */
         citizen_api__schemas__care__RatingIn: {
             /** Stars */
             stars: number;
@@ -6082,7 +6295,12 @@ export interface components {
              */
             date: string | null;
         };
-        /** CheckInIn */
+        /**
+         * CheckInIn
+         * @example {
+         *       "code": "JYB1AGJZ2LC3PZ6BUSSEN4PT4LQL3AH4NTWWMUXM"
+         *     }
+         */
         citizen_api__schemas__community__CheckInIn: {
             /**
              * Code
@@ -6151,7 +6369,19 @@ export interface components {
             /** Status */
             status: string;
         };
-        /** ApplicationIn */
+        /**
+         * ApplicationIn
+         * @example {
+         *       "address": "济源市济水大街268号3号楼2单元501",
+         *       "category": "hukou_and_property",
+         *       "child_id_number": "419001202003150019",
+         *       "child_name": "张小明",
+         *       "consent": true,
+         *       "relation": "father",
+         *       "round_id": "2027-primary",
+         *       "school_id": "jy-shiyan-xiaoxue"
+         *     }
+         */
         citizen_api__schemas__education__ApplicationIn: {
             /**
              * Round Id
@@ -6167,6 +6397,7 @@ export interface components {
             child_name: string;
             /**
              * Child Id Number
+             * Format: gb11643
              * @description 居民身份证号码 (GB 11643)
              */
             child_id_number: string;
@@ -6232,7 +6463,12 @@ export interface components {
              */
             created_at: string;
         };
-        /** SupplementIn */
+        /**
+         * SupplementIn
+         * @example {
+         *       "note": "已上传房产证。"
+         *     }
+         */
         citizen_api__schemas__education__SupplementIn: {
             /**
              * Note
@@ -6240,7 +6476,17 @@ export interface components {
              */
             note: string;
         };
-        /** ApplicationIn */
+        /**
+         * ApplicationIn
+         * @example {
+         *       "form": {
+         *         "reason": "投靠亲属"
+         *       },
+         *       "item_code": "hukou-qianru",
+         *       "materials": [],
+         *       "submit": false
+         *     }
+         */
         citizen_api__schemas__gov__ApplicationIn: {
             /** Item Code */
             item_code: string;
@@ -6277,7 +6523,16 @@ export interface components {
             /** Copies */
             copies: number;
         };
-        /** RatingIn */
+        /**
+         * RatingIn
+         * @example {
+         *       "level": "very_satisfied",
+         *       "tags": [
+         *         "办事快"
+         *       ],
+         *       "text": "窗口人员很耐心。"
+         *     }
+         */
         citizen_api__schemas__gov__RatingIn: {
             /** @description 非常满意 very_satisfied … 非常不满意 very_dissatisfied */
             level: components["schemas"]["RatingLevel"];
@@ -6289,7 +6544,12 @@ export interface components {
              */
             text: string;
         };
-        /** SupplementIn */
+        /**
+         * SupplementIn
+         * @example {
+         *       "note": "已补交户口本首页复印件。"
+         *     }
+         */
         citizen_api__schemas__gov__SupplementIn: {
             /**
              * Note
@@ -6775,6 +7035,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "partner": "济源市城市管理局"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ApiKeyIn"];
             };
         };
@@ -7098,6 +7363,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "role": "community_staff",
+                 *       "scope": "jy-tiantan"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RoleGrantIn"];
             };
         };
@@ -7445,6 +7716,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /** @example {} */
                 "application/json": components["schemas"]["LogoutIn"];
             };
         };
@@ -7849,6 +8121,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "party_size": 2,
+                 *       "slot_id": "01939d2c-5b7e-7c1a-9a44-6f1f3c2e8b10"
+                 *     }
+                 */
                 "application/json": components["schemas"]["BookingIn"];
             };
         };
@@ -8377,6 +8655,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "JYB1AGJZ2LC3PZ6BUSSEN4PT4LQL3AH4NTWWMUXM"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__bookings__CheckInIn"];
             };
         };
@@ -8728,6 +9011,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "approve": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["DecisionIn"];
             };
         };
@@ -9228,6 +9516,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "version": "care-medical-2026-12"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ConsentIn"];
             };
         };
@@ -9627,6 +9920,13 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "天坛街道锦绣花园5号楼2单元301",
+                 *       "community_code": "jy-tiantan",
+                 *       "note": "老人摔倒，意识清醒"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EmergencyIn"];
             };
         };
@@ -10260,6 +10560,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "comment": "送餐准时，饭菜热乎。",
+                 *       "stars": 5
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__care__RatingIn"];
             };
         };
@@ -10751,6 +11057,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "disabled": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["AssessmentIn"];
             };
         };
@@ -11075,6 +11386,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "level": "very_satisfied",
+                 *       "tags": [
+                 *         "办事快"
+                 *       ],
+                 *       "text": "窗口人员很耐心。"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__gov__RatingIn"];
             };
         };
@@ -12270,6 +12590,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "category": "streetlight",
+                 *       "description": "小区东门路灯不亮了",
+                 *       "lat": 35.0904,
+                 *       "lng": 112.5951
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReportIn"];
             };
         };
@@ -12767,6 +13095,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "fixed": true,
+                 *       "note": "路灯已修好。"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReportFeedbackIn"];
             };
         };
@@ -13115,6 +13449,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "private": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReportPrivacyIn"];
             };
         };
@@ -13468,11 +13807,21 @@ export interface operations {
     };
     get_api_v1_education_districts_lookup: {
         parameters: {
-            query?: {
-                /** @description a home address as people write it */
-                address?: string;
-                lat?: number;
-                lng?: number;
+            query: {
+                /** @description Exactly one of `address` or `lat`+`lng` (education.lookup.query_invalid otherwise). */
+                place: {
+                    /**
+                     * Address
+                     * @description a home address as people write it
+                     */
+                    address?: string;
+                    /** Lat */
+                    lat?: number;
+                    /** Lng */
+                    lng?: number;
+                } | {
+                    address: unknown;
+                } | unknown;
                 level?: components["schemas"]["SchoolLevel"];
             };
             header?: never;
@@ -13729,6 +14078,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "济源市济水大街268号3号楼2单元501",
+                 *       "category": "hukou_and_property",
+                 *       "child_id_number": "419001202003150019",
+                 *       "child_name": "张小明",
+                 *       "consent": true,
+                 *       "relation": "father",
+                 *       "round_id": "2027-primary",
+                 *       "school_id": "jy-shiyan-xiaoxue"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__education__ApplicationIn"];
             };
         };
@@ -13878,6 +14239,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "child_id_number": "419001202003150019",
+                 *       "child_name": "张小明",
+                 *       "consent": true,
+                 *       "relation": "mother"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LinkGuardianIn"];
             };
         };
@@ -14561,6 +14930,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "note": "已上传房产证。"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__education__SupplementIn"];
             };
         };
@@ -15801,6 +16175,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "form": {
+                 *         "reason": "投靠亲属"
+                 *       },
+                 *       "item_code": "hukou-qianru",
+                 *       "materials": [],
+                 *       "submit": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__gov__ApplicationIn"];
             };
         };
@@ -16523,6 +16907,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "note": "已补交户口本首页复印件。"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__gov__SupplementIn"];
             };
         };
@@ -16702,6 +17091,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "材料不全，下次再办"
+                 *     }
+                 */
                 "application/json": components["schemas"]["WithdrawIn"];
             };
         };
@@ -17029,6 +17423,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "resolution": "已电话回访，群众表示满意。"
+                 *     }
+                 */
                 "application/json": components["schemas"]["FollowUpCloseIn"];
             };
         };
@@ -18575,6 +18974,15 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "elder_mode": true,
+                 *       "locale": "en",
+                 *       "notification_prefs": {
+                 *         "community_notices": false
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["ProfilePatch"];
             };
         };
@@ -19172,6 +19580,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "天坛街道锦绣花园5号楼",
+                 *       "community_id": "jy-tiantan"
+                 *     }
+                 */
                 "application/json": components["schemas"]["JoinIn"];
             };
         };
@@ -19609,6 +20023,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "relation": "parent",
+                 *       "scopes": [
+                 *         "bookings",
+                 *         "care"
+                 *       ],
+                 *       "valid_days": 365
+                 *     }
+                 */
                 "application/json": components["schemas"]["FamilyInviteIn"];
             };
         };
@@ -19930,6 +20354,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id_number": "419001195603120022",
+                 *       "name": "张秀英"
+                 *     }
+                 */
                 "application/json": components["schemas"]["IdentityIn"];
             };
         };
@@ -20899,6 +21329,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "template_ids": [
+                 *         "booking_reminder"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["SubscriptionsIn"];
             };
         };
@@ -22300,6 +22737,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "party_size": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["WaitlistIn"];
             };
         };
@@ -23188,6 +23630,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "attachments": [],
+                 *       "body": "因管网维修，12月5日8:00-12:00停水，请提前储水。",
+                 *       "category": "utility_outage",
+                 *       "pinned": true,
+                 *       "title": "周六上午停水通知",
+                 *       "urgent": false,
+                 *       "visibility": "public"
+                 *     }
+                 */
                 "application/json": components["schemas"]["NoticeIn"];
             };
         };
@@ -23570,6 +24023,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "JYB1AGJZ2LC3PZ6BUSSEN4PT4LQL3AH4NTWWMUXM"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__community__CheckInIn"];
             };
         };
@@ -23923,6 +24381,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "approve": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["VerifyIn"];
             };
         };
@@ -24271,6 +24734,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "pinned": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["NoticePatch"];
             };
         };
@@ -24624,6 +25092,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "approve": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReviewIn"];
             };
         };
@@ -24800,6 +25273,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": true,
+                 *       "photos": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["PublicationIn"];
             };
         };
@@ -24976,6 +25455,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "note": "已派维修班组。",
+                 *       "status": "in_progress"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReportStatusIn"];
             };
         };
@@ -25335,6 +25820,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "slot_id": "01939d2c-5b7e-7c1a-9a44-6f1f3c2e8b10",
+                 *       "visitors": [
+                 *         {
+                 *           "id_number": "419001195603120022",
+                 *           "id_type": "resident_id",
+                 *           "name": "张秀英"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["EntryBookingIn"];
             };
         };

@@ -2072,7 +2072,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** ApiKeyIn */
+        /**
+         * ApiKeyIn
+         * @example {
+         *       "partner": "济源市城市管理局"
+         *     }
+         */
         ApiKeyIn: {
             /** Partner */
             partner: string;
@@ -2221,7 +2226,12 @@ export interface components {
              */
             visit_date: string;
         };
-        /** AssessmentIn */
+        /**
+         * AssessmentIn
+         * @example {
+         *       "disabled": true
+         *     }
+         */
         AssessmentIn: {
             /** Disabled */
             disabled: boolean;
@@ -2347,7 +2357,13 @@ export interface components {
              */
             reason: string | null;
         };
-        /** BookingIn */
+        /**
+         * BookingIn
+         * @example {
+         *       "party_size": 2,
+         *       "slot_id": "01939d2c-5b7e-7c1a-9a44-6f1f3c2e8b10"
+         *     }
+         */
         BookingIn: {
             /**
              * For Member
@@ -2633,7 +2649,12 @@ export interface components {
          * @enum {string}
          */
         CaseStatus: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
-        /** CheckInIn */
+        /**
+         * CheckInIn
+         * @example {
+         *       "code": "JYB1AGJZ2LC3PZ6BUSSEN4PT4LQL3AH4NTWWMUXM"
+         *     }
+         */
         citizen_api__schemas__bookings__CheckInIn: {
             /**
              * Code
@@ -2700,7 +2721,13 @@ export interface components {
              */
             version: "care-medical-2026-12";
         };
-        /** RatingIn */
+        /**
+         * RatingIn
+         * @example {
+         *       "comment": "送餐准时，饭菜热乎。",
+         *       "stars": 5
+         *     }
+         */
         citizen_api__schemas__care__RatingIn: {
             /**
              * Comment
@@ -2720,7 +2747,12 @@ export interface components {
              */
             date: string | null;
         };
-        /** CheckInIn */
+        /**
+         * CheckInIn
+         * @example {
+         *       "code": "JYB1AGJZ2LC3PZ6BUSSEN4PT4LQL3AH4NTWWMUXM"
+         *     }
+         */
         citizen_api__schemas__community__CheckInIn: {
             /**
              * Code
@@ -2789,7 +2821,19 @@ export interface components {
             /** Status */
             status: string;
         };
-        /** ApplicationIn */
+        /**
+         * ApplicationIn
+         * @example {
+         *       "address": "济源市济水大街268号3号楼2单元501",
+         *       "category": "hukou_and_property",
+         *       "child_id_number": "419001202003150019",
+         *       "child_name": "张小明",
+         *       "consent": true,
+         *       "relation": "father",
+         *       "round_id": "2027-primary",
+         *       "school_id": "jy-shiyan-xiaoxue"
+         *     }
+         */
         citizen_api__schemas__education__ApplicationIn: {
             /**
              * Address
@@ -2799,6 +2843,7 @@ export interface components {
             category: components["schemas"]["ApplicantCategory"];
             /**
              * Child Id Number
+             * Format: gb11643
              * @description 居民身份证号码 (GB 11643)
              */
             child_id_number: string;
@@ -2870,7 +2915,12 @@ export interface components {
             /** Size */
             size: number;
         };
-        /** SupplementIn */
+        /**
+         * SupplementIn
+         * @example {
+         *       "note": "已上传房产证。"
+         *     }
+         */
         citizen_api__schemas__education__SupplementIn: {
             /**
              * Note
@@ -2878,7 +2928,17 @@ export interface components {
              */
             note: string;
         };
-        /** ApplicationIn */
+        /**
+         * ApplicationIn
+         * @example {
+         *       "form": {
+         *         "reason": "投靠亲属"
+         *       },
+         *       "item_code": "hukou-qianru",
+         *       "materials": [],
+         *       "submit": false
+         *     }
+         */
         citizen_api__schemas__gov__ApplicationIn: {
             /**
              * Form
@@ -2915,7 +2975,16 @@ export interface components {
             /** Trust Label */
             trust_label: string;
         };
-        /** RatingIn */
+        /**
+         * RatingIn
+         * @example {
+         *       "level": "very_satisfied",
+         *       "tags": [
+         *         "办事快"
+         *       ],
+         *       "text": "窗口人员很耐心。"
+         *     }
+         */
         citizen_api__schemas__gov__RatingIn: {
             /** @description 非常满意 very_satisfied … 非常不满意 very_dissatisfied */
             level: components["schemas"]["RatingLevel"];
@@ -2927,7 +2996,12 @@ export interface components {
              */
             text: string;
         };
-        /** SupplementIn */
+        /**
+         * SupplementIn
+         * @example {
+         *       "note": "已补交户口本首页复印件。"
+         *     }
+         */
         citizen_api__schemas__gov__SupplementIn: {
             /**
              * Note
@@ -3001,7 +3075,12 @@ export interface components {
             name: string;
             region: components["schemas"]["RegionOut"];
         };
-        /** ConsentIn */
+        /**
+         * ConsentIn
+         * @example {
+         *       "version": "care-medical-2026-12"
+         *     }
+         */
         ConsentIn: {
             /**
              * Version
@@ -3094,7 +3173,12 @@ export interface components {
              */
             departments: string[] | null;
         };
-        /** DecisionIn */
+        /**
+         * DecisionIn
+         * @example {
+         *       "approve": true
+         *     }
+         */
         DecisionIn: {
             /** Approve */
             approve: boolean;
@@ -3159,7 +3243,10 @@ export interface components {
             /** Nearby */
             nearby: components["schemas"]["LookupMatchOut"][];
         };
-        /** DistrictLookupQuery */
+        /**
+         * DistrictLookupQuery
+         * @description Exactly one of `address` or `lat`+`lng` (education.lookup.query_invalid otherwise).
+         */
         DistrictLookupQuery: {
             /**
              * Address
@@ -3179,7 +3266,9 @@ export interface components {
              * @default null
              */
             lng: number | null;
-        };
+        } | {
+            address: unknown;
+        } | unknown;
         /** DistrictRefOut */
         DistrictRefOut: {
             /** Code */
@@ -3331,7 +3420,14 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** EmergencyIn */
+        /**
+         * EmergencyIn
+         * @example {
+         *       "address": "天坛街道锦绣花园5号楼2单元301",
+         *       "community_code": "jy-tiantan",
+         *       "note": "老人摔倒，意识清醒"
+         *     }
+         */
         EmergencyIn: {
             /**
              * Address
@@ -3350,7 +3446,19 @@ export interface components {
              */
             note: string | null;
         };
-        /** EntryBookingIn */
+        /**
+         * EntryBookingIn
+         * @example {
+         *       "slot_id": "01939d2c-5b7e-7c1a-9a44-6f1f3c2e8b10",
+         *       "visitors": [
+         *         {
+         *           "id_number": "419001195603120022",
+         *           "id_type": "resident_id",
+         *           "name": "张秀英"
+         *         }
+         *       ]
+         *     }
+         */
         EntryBookingIn: {
             /** Slot Id */
             slot_id: string;
@@ -3449,7 +3557,17 @@ export interface components {
             /** @default public */
             visibility: components["schemas"]["NoticeVisibility"];
         };
-        /** FamilyInviteIn */
+        /**
+         * FamilyInviteIn
+         * @example {
+         *       "relation": "parent",
+         *       "scopes": [
+         *         "bookings",
+         *         "care"
+         *       ],
+         *       "valid_days": 365
+         *     }
+         */
         FamilyInviteIn: {
             /**
              * Relation
@@ -3598,7 +3716,12 @@ export interface components {
             id: string;
             status: components["schemas"]["FollowUpStatus"];
         };
-        /** FollowUpCloseIn */
+        /**
+         * FollowUpCloseIn
+         * @example {
+         *       "resolution": "已电话回访，群众表示满意。"
+         *     }
+         */
         FollowUpCloseIn: {
             /**
              * Resolution
@@ -3832,11 +3955,18 @@ export interface components {
          * @enum {string}
          */
         IdDocument: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_resident" | "hmt_residence_permit";
-        /** IdentityIn */
+        /**
+         * IdentityIn
+         * @example {
+         *       "id_number": "419001195603120022",
+         *       "name": "张秀英"
+         *     }
+         */
         IdentityIn: {
             /**
              * Id Number
-             * @description 18-character mainland ID number
+             * Format: gb11643
+             * @description 18-character mainland ID number (GB 11643)
              */
             id_number: string;
             /** Name */
@@ -4019,7 +4149,13 @@ export interface components {
          * @enum {string}
          */
         ItemTheme: "birth" | "schooling" | "employment" | "marriage" | "housing" | "moving" | "business" | "medical" | "retirement" | "disability" | "identity";
-        /** JoinIn */
+        /**
+         * JoinIn
+         * @example {
+         *       "address": "天坛街道锦绣花园5号楼",
+         *       "community_id": "jy-tiantan"
+         *     }
+         */
         JoinIn: {
             /**
              * Address
@@ -4030,14 +4166,30 @@ export interface components {
             /** Community Id */
             community_id: string;
         };
-        /** LinkGuardianIn */
+        /**
+         * LinkGuardianIn
+         * @example {
+         *       "child_id_number": "419001202003150019",
+         *       "child_name": "张小明",
+         *       "consent": true,
+         *       "relation": "mother"
+         *     }
+         */
         LinkGuardianIn: {
-            /** Child Id Number */
+            /**
+             * Child Id Number
+             * Format: gb11643
+             * @description 居民身份证号码 (GB 11643)
+             */
             child_id_number: string;
             /** Child Name */
             child_name: string;
-            /** Consent */
-            consent: boolean;
+            /**
+             * Consent
+             * @description the guardian's separate consent to processing the child's data (must be true)
+             * @constant
+             */
+            consent: true;
             relation: components["schemas"]["GuardianRelation"];
         };
         /**
@@ -4065,7 +4217,10 @@ export interface components {
             /** Lng */
             lng: number;
         };
-        /** LogoutIn */
+        /**
+         * LogoutIn
+         * @example {}
+         */
         LogoutIn: {
             /**
              * Refresh Token
@@ -4311,7 +4466,18 @@ export interface components {
          * @enum {string}
          */
         NoticeCategory: "utility_outage" | "activity" | "health" | "policy" | "recruitment" | "other";
-        /** NoticeIn */
+        /**
+         * NoticeIn
+         * @example {
+         *       "attachments": [],
+         *       "body": "因管网维修，12月5日8:00-12:00停水，请提前储水。",
+         *       "category": "utility_outage",
+         *       "pinned": true,
+         *       "title": "周六上午停水通知",
+         *       "urgent": false,
+         *       "visibility": "public"
+         *     }
+         */
         NoticeIn: {
             /** Attachments */
             attachments?: components["schemas"]["Attachment"][];
@@ -4409,7 +4575,12 @@ export interface components {
             urgent: boolean;
             visibility: components["schemas"]["NoticeVisibility"];
         };
-        /** NoticePatch */
+        /**
+         * NoticePatch
+         * @example {
+         *       "pinned": false
+         *     }
+         */
         NoticePatch: {
             /**
              * Attachments
@@ -4876,6 +5047,15 @@ export interface components {
              * @default null
              */
             iv: string | null;
+        } | {
+            /** Format: wx-phone-code */
+            code: string;
+            encrypted_data?: null;
+            iv?: null;
+        } | {
+            code?: null;
+            encrypted_data: string;
+            iv: string;
         };
         /**
          * PhotoForm
@@ -4949,7 +5129,16 @@ export interface components {
                 [key: string]: string[];
             };
         };
-        /** ProfilePatch */
+        /**
+         * ProfilePatch
+         * @example {
+         *       "elder_mode": true,
+         *       "locale": "en",
+         *       "notification_prefs": {
+         *         "community_notices": false
+         *       }
+         *     }
+         */
         ProfilePatch: {
             /**
              * Elder Mode
@@ -5002,7 +5191,13 @@ export interface components {
          * @enum {string}
          */
         ProxyScope: "bookings" | "cases" | "care";
-        /** PublicationIn */
+        /**
+         * PublicationIn
+         * @example {
+         *       "description": true,
+         *       "photos": false
+         *     }
+         */
         PublicationIn: {
             /**
              * Description
@@ -5112,7 +5307,13 @@ export interface components {
          * @enum {string}
          */
         ReportCategory: "road_damage" | "streetlight" | "garbage" | "water_leak" | "illegal_parking" | "greenery" | "noise" | "other";
-        /** ReportFeedbackIn */
+        /**
+         * ReportFeedbackIn
+         * @example {
+         *       "fixed": true,
+         *       "note": "路灯已修好。"
+         *     }
+         */
         ReportFeedbackIn: {
             /** Fixed */
             fixed: boolean;
@@ -5122,7 +5323,16 @@ export interface components {
              */
             note: string | null;
         };
-        /** ReportIn */
+        /**
+         * ReportIn
+         * @description Where: `lat` and `lng` together, or (without them) an `address`.
+         * @example {
+         *       "category": "streetlight",
+         *       "description": "小区东门路灯不亮了",
+         *       "lat": 35.0904,
+         *       "lng": 112.5951
+         *     }
+         */
         ReportIn: {
             /**
              * Address
@@ -5169,6 +5379,13 @@ export interface components {
              * @default false
              */
             private: boolean;
+        } | {
+            lat: number;
+            lng: number;
+        } | {
+            address: string;
+            lat?: null;
+            lng?: null;
         };
         /** ReportListQuery */
         ReportListQuery: {
@@ -5254,7 +5471,12 @@ export interface components {
              */
             updated_at: string;
         };
-        /** ReportPrivacyIn */
+        /**
+         * ReportPrivacyIn
+         * @example {
+         *       "private": true
+         *     }
+         */
         ReportPrivacyIn: {
             /**
              * Private
@@ -5268,7 +5490,13 @@ export interface components {
          * @enum {string}
          */
         ReportStatus: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
-        /** ReportStatusIn */
+        /**
+         * ReportStatusIn
+         * @example {
+         *       "note": "已派维修班组。",
+         *       "status": "in_progress"
+         *     }
+         */
         ReportStatusIn: {
             /**
              * Duplicate Of
@@ -5312,7 +5540,12 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** ReviewIn */
+        /**
+         * ReviewIn
+         * @example {
+         *       "approve": true
+         *     }
+         */
         ReviewIn: {
             /** Approve */
             approve: boolean;
@@ -5322,7 +5555,13 @@ export interface components {
          * @enum {string}
          */
         Role: "resident" | "community_staff" | "dept_operator" | "ops_viewer" | "admin";
-        /** RoleGrantIn */
+        /**
+         * RoleGrantIn
+         * @example {
+         *       "role": "community_staff",
+         *       "scope": "jy-tiantan"
+         *     }
+         */
         RoleGrantIn: {
             role: components["schemas"]["Role"];
             /**
@@ -5774,6 +6013,11 @@ export interface components {
         /**
          * SubscriptionsIn
          * @description The template ids the user accepted in wx.requestSubscribeMessage; each is one future send.
+         * @example {
+         *       "template_ids": [
+         *         "booking_reminder"
+         *       ]
+         *     }
          */
         SubscriptionsIn: {
             /** Template Ids */
@@ -5950,7 +6194,12 @@ export interface components {
          * @enum {string}
          */
         VerificationLevel: "wechat" | "phone" | "real_name";
-        /** VerifyIn */
+        /**
+         * VerifyIn
+         * @example {
+         *       "approve": true
+         *     }
+         */
         VerifyIn: {
             /**
              * Approve
@@ -5998,7 +6247,12 @@ export interface components {
              */
             name: string;
         };
-        /** WaitlistIn */
+        /**
+         * WaitlistIn
+         * @example {
+         *       "party_size": 1
+         *     }
+         */
         WaitlistIn: {
             /**
              * Party Size
@@ -6043,7 +6297,8 @@ export interface components {
         WeChatLoginIn: {
             /**
              * Code
-             * @description the code from wx.login()
+             * Format: wx-login-code
+             * @description the code from wx.login() (single use)
              */
             code: string;
         };
@@ -6065,7 +6320,12 @@ export interface components {
             /** Resource Id */
             resource_id: string | null;
         };
-        /** WithdrawIn */
+        /**
+         * WithdrawIn
+         * @example {
+         *       "reason": "材料不全，下次再办"
+         *     }
+         */
         WithdrawIn: {
             /**
              * Reason
@@ -6534,6 +6794,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "partner": "济源市城市管理局"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ApiKeyIn"];
             };
         };
@@ -6857,6 +7122,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "role": "community_staff",
+                 *       "scope": "jy-tiantan"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RoleGrantIn"];
             };
         };
@@ -7204,6 +7475,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /** @example {} */
                 "application/json": components["schemas"]["LogoutIn"];
             };
         };
@@ -7608,6 +7880,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "party_size": 2,
+                 *       "slot_id": "01939d2c-5b7e-7c1a-9a44-6f1f3c2e8b10"
+                 *     }
+                 */
                 "application/json": components["schemas"]["BookingIn"];
             };
         };
@@ -8136,6 +8414,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "JYB1AGJZ2LC3PZ6BUSSEN4PT4LQL3AH4NTWWMUXM"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__bookings__CheckInIn"];
             };
         };
@@ -8487,6 +8770,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "approve": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["DecisionIn"];
             };
         };
@@ -8987,6 +9275,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "version": "care-medical-2026-12"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ConsentIn"];
             };
         };
@@ -9386,6 +9679,13 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "天坛街道锦绣花园5号楼2单元301",
+                 *       "community_code": "jy-tiantan",
+                 *       "note": "老人摔倒，意识清醒"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EmergencyIn"];
             };
         };
@@ -10019,6 +10319,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "comment": "送餐准时，饭菜热乎。",
+                 *       "stars": 5
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__care__RatingIn"];
             };
         };
@@ -10510,6 +10816,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "disabled": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["AssessmentIn"];
             };
         };
@@ -10834,6 +11145,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "level": "very_satisfied",
+                 *       "tags": [
+                 *         "办事快"
+                 *       ],
+                 *       "text": "窗口人员很耐心。"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__gov__RatingIn"];
             };
         };
@@ -12029,6 +12349,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "category": "streetlight",
+                 *       "description": "小区东门路灯不亮了",
+                 *       "lat": 35.0904,
+                 *       "lng": 112.5951
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReportIn"];
             };
         };
@@ -12379,6 +12707,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "fixed": true,
+                 *       "note": "路灯已修好。"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReportFeedbackIn"];
             };
         };
@@ -12727,6 +13061,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "private": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReportPrivacyIn"];
             };
         };
@@ -13227,12 +13566,22 @@ export interface operations {
     };
     get_api_v1_education_districts_lookup: {
         parameters: {
-            query?: {
-                /** @description a home address as people write it */
-                address?: string;
-                lat?: number;
+            query: {
                 level?: components["schemas"]["SchoolLevel"];
-                lng?: number;
+                /** @description Exactly one of `address` or `lat`+`lng` (education.lookup.query_invalid otherwise). */
+                place: {
+                    /**
+                     * Address
+                     * @description a home address as people write it
+                     */
+                    address?: string;
+                    /** Lat */
+                    lat?: number;
+                    /** Lng */
+                    lng?: number;
+                } | {
+                    address: unknown;
+                } | unknown;
             };
             header?: never;
             path?: never;
@@ -13488,6 +13837,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "济源市济水大街268号3号楼2单元501",
+                 *       "category": "hukou_and_property",
+                 *       "child_id_number": "419001202003150019",
+                 *       "child_name": "张小明",
+                 *       "consent": true,
+                 *       "relation": "father",
+                 *       "round_id": "2027-primary",
+                 *       "school_id": "jy-shiyan-xiaoxue"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__education__ApplicationIn"];
             };
         };
@@ -14171,6 +14532,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "note": "已上传房产证。"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__education__SupplementIn"];
             };
         };
@@ -14517,6 +14883,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "child_id_number": "419001202003150019",
+                 *       "child_name": "张小明",
+                 *       "consent": true,
+                 *       "relation": "mother"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LinkGuardianIn"];
             };
         };
@@ -15560,6 +15934,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "form": {
+                 *         "reason": "投靠亲属"
+                 *       },
+                 *       "item_code": "hukou-qianru",
+                 *       "materials": [],
+                 *       "submit": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__gov__ApplicationIn"];
             };
         };
@@ -16282,6 +16666,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "note": "已补交户口本首页复印件。"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__gov__SupplementIn"];
             };
         };
@@ -16461,6 +16850,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "材料不全，下次再办"
+                 *     }
+                 */
                 "application/json": components["schemas"]["WithdrawIn"];
             };
         };
@@ -16788,6 +17182,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "resolution": "已电话回访，群众表示满意。"
+                 *     }
+                 */
                 "application/json": components["schemas"]["FollowUpCloseIn"];
             };
         };
@@ -18334,6 +18733,15 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "elder_mode": true,
+                 *       "locale": "en",
+                 *       "notification_prefs": {
+                 *         "community_notices": false
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["ProfilePatch"];
             };
         };
@@ -18931,6 +19339,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "天坛街道锦绣花园5号楼",
+                 *       "community_id": "jy-tiantan"
+                 *     }
+                 */
                 "application/json": components["schemas"]["JoinIn"];
             };
         };
@@ -19368,6 +19782,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "relation": "parent",
+                 *       "scopes": [
+                 *         "bookings",
+                 *         "care"
+                 *       ],
+                 *       "valid_days": 365
+                 *     }
+                 */
                 "application/json": components["schemas"]["FamilyInviteIn"];
             };
         };
@@ -19689,6 +20113,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id_number": "419001195603120022",
+                 *       "name": "张秀英"
+                 *     }
+                 */
                 "application/json": components["schemas"]["IdentityIn"];
             };
         };
@@ -20658,6 +21088,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "template_ids": [
+                 *         "booking_reminder"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["SubscriptionsIn"];
             };
         };
@@ -22059,6 +22496,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "party_size": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["WaitlistIn"];
             };
         };
@@ -22947,6 +23389,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "attachments": [],
+                 *       "body": "因管网维修，12月5日8:00-12:00停水，请提前储水。",
+                 *       "category": "utility_outage",
+                 *       "pinned": true,
+                 *       "title": "周六上午停水通知",
+                 *       "urgent": false,
+                 *       "visibility": "public"
+                 *     }
+                 */
                 "application/json": components["schemas"]["NoticeIn"];
             };
         };
@@ -23329,6 +23782,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "JYB1AGJZ2LC3PZ6BUSSEN4PT4LQL3AH4NTWWMUXM"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__community__CheckInIn"];
             };
         };
@@ -23682,6 +24140,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "approve": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["VerifyIn"];
             };
         };
@@ -24030,6 +24493,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "pinned": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["NoticePatch"];
             };
         };
@@ -24383,6 +24851,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "approve": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReviewIn"];
             };
         };
@@ -24559,6 +25032,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": true,
+                 *       "photos": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["PublicationIn"];
             };
         };
@@ -24735,6 +25214,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "note": "已派维修班组。",
+                 *       "status": "in_progress"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReportStatusIn"];
             };
         };
@@ -25094,6 +25579,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "slot_id": "01939d2c-5b7e-7c1a-9a44-6f1f3c2e8b10",
+                 *       "visitors": [
+                 *         {
+                 *           "id_number": "419001195603120022",
+                 *           "id_type": "resident_id",
+                 *           "name": "张秀英"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["EntryBookingIn"];
             };
         };
