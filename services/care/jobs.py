@@ -15,6 +15,7 @@ __all__ = [
     "cancel_appointment",
     "dispatch_order",
     "queue_appointments",
+    "sync_attendance",
     "sync_cancellations",
     "sync_catalogue",
 ]
@@ -65,6 +66,11 @@ async def queue_appointments(deps: Any) -> int:
     return await appointments.queue_missing_appointments()
 
 
+async def sync_attendance(deps: Any) -> int:
+    """Check-ins and no-shows the HIS holds but never pushed (a lost callback), read and applied."""
+    return await appointments.sync_attendance(his=deps.adapters.his)
+
+
 async def sync_cancellations(deps: Any) -> int:
     """Cancel at the HIS what patients cancelled (退号) through the booking engine."""
     return await appointments.sync_cancellations()
@@ -79,4 +85,5 @@ PERIODIC_JOBS = [
     PeriodicJob("care.sync_catalogue", every_s=600.0, run=sync_catalogue),
     PeriodicJob("care.queue_appointments", every_s=5.0, run=queue_appointments),
     PeriodicJob("care.sync_cancellations", every_s=10.0, run=sync_cancellations),
+    PeriodicJob("care.sync_attendance", every_s=300.0, run=sync_attendance),
 ]

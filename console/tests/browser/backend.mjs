@@ -78,15 +78,20 @@ export async function startBackend({ fixtures = true, log = () => {} } = {}) {
     CITIZEN_PORT: String(port),
     CITIZEN_LOG_LEVEL: 'WARNING',
     CITIZEN_OPS_DASHBOARD_CACHE_S: '1',
+    // The platform sandbox waits for the department (the operator in the console) instead of walking
+    // each case to completion on its own, so a test decides the case and reads what the platform got.
+    CITIZEN_SANDBOX_EXTRA: JSON.stringify({ gov_platform: { auto_advance: false } }),
   }
-  log('migrate')
-  await run(bin, ['migrate'], env)
-  log('seed --demo')
-  await run(bin, ['seed', '--demo'], env)
   let data = null
   if (fixtures) {
-    log('fixtures')
-    data = JSON.parse((await run(python, [join(here, 'fixtures.py')], env)).trim().split('\n').pop())
+    // migrate, seed --demo and the fixtures in one Python process (fixtures.py --prepare).
+    log('migrate + seed --demo + fixtures')
+    data = JSON.parse((await run(python, [join(here, 'fixtures.py'), '--prepare'], env)).trim().split('\n').pop())
+  } else {
+    log('migrate')
+    await run(bin, ['migrate'], env)
+    log('seed --demo')
+    await run(bin, ['seed', '--demo'], env)
   }
   log('serve')
   const server = spawn(bin, ['serve', '--host', '127.0.0.1', '--port', String(port)], {
