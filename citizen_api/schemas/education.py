@@ -272,7 +272,7 @@ class ApplicationIn(StrictModel):
                     "round_id": "2027-primary",
                     "school_id": "jy-shiyan-xiaoxue",
                     "child_name": "张小明",
-                    "child_id_number": "419001202003150019",
+                    "child_id_number": "41900120200315001X",
                     "relation": "father",
                     "category": "hukou_and_property",
                     "address": "济源市济水大街268号3号楼2单元501",
@@ -307,7 +307,7 @@ class LinkGuardianIn(StrictModel):
             "examples": [
                 {
                     "child_name": "张小明",
-                    "child_id_number": "419001202003150019",
+                    "child_id_number": "41900120200315001X",
                     "relation": "mother",
                     "consent": True,
                 }

@@ -69,14 +69,6 @@ async def _run(settings, headers: dict[str, str], report: Path) -> tuple[int, st
     return process.returncode or 0, output.decode(errors="replace")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "open findings (issue 10 point 9), see the report: query and body schemas looser than the "
-        "validation (kinds, near, ids without format, title text), 304 without content type on "
-        "scenic areas, education district lookup 500 (runtime.extras)"
-    ),
-)
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize("who", ["anonymous", "real_name"])
 async def test_schemathesis__no_findings(app, settings, tmp_path: Path, who: str) -> None:

@@ -4195,7 +4195,7 @@ export interface components {
         /**
          * LinkGuardianIn
          * @example {
-         *       "child_id_number": "419001202003150019",
+         *       "child_id_number": "41900120200315001X",
          *       "child_name": "张小明",
          *       "consent": true,
          *       "relation": "mother"
@@ -6536,7 +6536,7 @@ export interface components {
          * @example {
          *       "address": "济源市济水大街268号3号楼2单元501",
          *       "category": "hukou_and_property",
-         *       "child_id_number": "419001202003150019",
+         *       "child_id_number": "41900120200315001X",
          *       "child_name": "张小明",
          *       "consent": true,
          *       "relation": "father",
@@ -14247,7 +14247,7 @@ export interface operations {
                  * @example {
                  *       "address": "济源市济水大街268号3号楼2单元501",
                  *       "category": "hukou_and_property",
-                 *       "child_id_number": "419001202003150019",
+                 *       "child_id_number": "41900120200315001X",
                  *       "child_name": "张小明",
                  *       "consent": true,
                  *       "relation": "father",
@@ -14406,7 +14406,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "child_id_number": "419001202003150019",
+                 *       "child_id_number": "41900120200315001X",
                  *       "child_name": "张小明",
                  *       "consent": true,
                  *       "relation": "mother"

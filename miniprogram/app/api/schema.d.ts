@@ -2979,7 +2979,7 @@ export interface components {
          * @example {
          *       "address": "济源市济水大街268号3号楼2单元501",
          *       "category": "hukou_and_property",
-         *       "child_id_number": "419001202003150019",
+         *       "child_id_number": "41900120200315001X",
          *       "child_name": "张小明",
          *       "consent": true,
          *       "relation": "father",
@@ -4331,7 +4331,7 @@ export interface components {
         /**
          * LinkGuardianIn
          * @example {
-         *       "child_id_number": "419001202003150019",
+         *       "child_id_number": "41900120200315001X",
          *       "child_name": "张小明",
          *       "consent": true,
          *       "relation": "mother"
@@ -14006,7 +14006,7 @@ export interface operations {
                  * @example {
                  *       "address": "济源市济水大街268号3号楼2单元501",
                  *       "category": "hukou_and_property",
-                 *       "child_id_number": "419001202003150019",
+                 *       "child_id_number": "41900120200315001X",
                  *       "child_name": "张小明",
                  *       "consent": true,
                  *       "relation": "father",
@@ -15050,7 +15050,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "child_id_number": "419001202003150019",
+                 *       "child_id_number": "41900120200315001X",
                  *       "child_name": "张小明",
                  *       "consent": true,
                  *       "relation": "mother"
