@@ -28,7 +28,7 @@ from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
 from services.bookings import outcomes
 from services.bookings.enums import BookingStatus, OwnerDomain
-from services.care import catalogue
+from services.care import catalogue, names
 from services.care.enums import AppointmentStatus, advance_appointment
 from services.care.errors import (
     CareConsentRequired,
@@ -40,8 +40,15 @@ from services.care.errors import (
     NotReleasedYet,
     RealNameRequired,
 )
-from services.care.models import CareAppointment, CareConsent, CareDoctor, InboundEvent
-from services.care.people import CARE_SCOPE, audience
+from services.care.models import (
+    CareAppointment,
+    CareConsent,
+    CareDepartment,
+    CareDoctor,
+    CareHospital,
+    InboundEvent,
+)
+from services.care.people import CARE_SCOPE
 from services.care.ports import HospitalSystem
 from services.care.rules import HospitalRules
 from services.care.views import AppointmentView, ConsentView
@@ -264,22 +271,30 @@ async def queue_missing_appointments(*, since: dt.timedelta = dt.timedelta(days=
 # --------------------------------------------------------------------------------------- delivery
 
 
-async def _notify(conn: Any, people: list[uuid.UUID], kind: str, row: CareAppointment, **params: Any) -> None:
+async def _notify(conn: Any, kind: str, row: CareAppointment, **params: Any) -> None:
+    """The patient, and (proxy_scope) everyone acting for them in care right now, each in their own
+    language ("For your parent: ..."); hospital, clinic and doctor named in zh_CN and en."""
     doctor = await CareDoctor.get_or_none(his_id=row.doctor_his_id).using_db(conn)
+    department = await CareDepartment.get_or_none(his_id=row.department_his_id).using_db(conn)
+    hospital = await CareHospital.get_or_none(his_id=row.hospital_his_id).using_db(conn)
     values = {
-        "doctor": doctor.name if doctor else row.doctor_his_id,
+        "hospital": names.hospital_name(hospital.name if hospital else None, row.hospital_his_id),
+        "department": names.department_name(department.name if department else row.department_his_id),
+        "doctor": names.doctor_name(doctor.name, doctor.title, doctor.title_code)
+        if doctor
+        else row.doctor_his_id,
         "start": clock.to_local(row.slot_start).strftime("%Y-%m-%d %H:%M"),
         "booking_id": str(row.booking_id),
         **params,
     }
-    for user_id in people:
-        await notifications.notify(
-            user_id=user_id,
-            kind=kind,
-            params=values,
-            link=f"/pages/care/appointment?id={row.booking_id}",
-            using_db=conn,
-        )
+    await notifications.notify(
+        user_id=row.subject_id,
+        kind=kind,
+        params=values,
+        link=f"/pages/care/appointment?id={row.booking_id}",
+        proxy_scope=CARE_SCOPE,
+        using_db=conn,
+    )
 
 
 async def _move(conn: Any, row: CareAppointment, target: AppointmentStatus, **changes: Any) -> bool:
@@ -340,13 +355,7 @@ async def deliver_appointment(
             queue_number=appointment.queue_number,
         )
         if moved:
-            await _notify(
-                conn,
-                await audience(row.subject_id, row.user_id),
-                "care.notify.appointment_booked",
-                row,
-                number=appointment.queue_number or "",
-            )
+            await _notify(conn, "care.notify.appointment_booked", row, number=appointment.queue_number or "")
     if not moved:
         # Cancelled while on its way: give the number back at the HIS too.
         await his.cancel_appointment(appointment.id, reason="cancelled by the patient")
@@ -356,9 +365,7 @@ async def _fail(row: CareAppointment, *, reason: str) -> None:
     async with in_transaction() as conn:
         if not await _move(conn, row, AppointmentStatus.FAILED, note=reason[:255]):
             return
-        await _notify(
-            conn, await audience(row.subject_id, row.user_id), "care.notify.appointment_failed", row
-        )
+        await _notify(conn, "care.notify.appointment_failed", row)
     await outcomes.record_outcome(booking_id=row.booking_id, status=BookingStatus.CANCELLED)
 
 
@@ -492,13 +499,7 @@ async def _cancel_for_stop(row: CareAppointment, *, reason: str | None) -> int:
     async with in_transaction() as conn:
         if not await _move(conn, row, AppointmentStatus.CANCELLED, note=(reason or "clinic stopped")[:255]):
             return 0
-        await _notify(
-            conn,
-            await audience(row.subject_id, row.user_id),
-            "care.notify.clinic_stopped",
-            row,
-            reason=reason or "",
-        )
+        await _notify(conn, "care.notify.clinic_stopped", row, reason=reason or "")
     await outcomes.record_outcome(booking_id=row.booking_id, status=BookingStatus.CANCELLED)
     return 1
 

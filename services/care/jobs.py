@@ -13,6 +13,7 @@ __all__ = [
     "PERIODIC_JOBS",
     "book_appointment",
     "cancel_appointment",
+    "cancel_order",
     "dispatch_order",
     "queue_appointments",
     "sync_attendance",
@@ -53,6 +54,11 @@ async def dispatch_order(event: OutboxEvent, deps: Any) -> None:
     )
 
 
+async def cancel_order(event: OutboxEvent, deps: Any) -> None:
+    """Outbox topic care.order_cancel: the provider learns the resident cancelled."""
+    await eldercare.deliver_cancellation(order_id=event.payload["order_id"], platform=deps.adapters.eldercare)
+
+
 async def sync_catalogue(deps: Any) -> int:
     """Mirror hospitals, clinics and doctors from the HIS (search, dashboard, hospital staff scopes)."""
     written = await catalogue.sync_catalogue(his=deps.adapters.his)
@@ -80,6 +86,7 @@ OUTBOX_HANDLERS: dict[str, Any] = {
     appointments.BOOK_TOPIC: book_appointment,
     appointments.CANCEL_TOPIC: cancel_appointment,
     eldercare.DISPATCH_TOPIC: dispatch_order,
+    eldercare.CANCEL_TOPIC: cancel_order,
 }
 PERIODIC_JOBS = [
     PeriodicJob("care.sync_catalogue", every_s=600.0, run=sync_catalogue),

@@ -74,6 +74,9 @@ export async function startBackend({ fixtures = true, log = () => {} } = {}) {
     CITIZEN_PROFILE: 'embedded',
     CITIZEN_DATABASE_URL: `sqlite://${folder}/console.sqlite3`,
     CITIZEN_UPLOAD_DIR: join(folder, 'uploads'),
+    // Signed audit checkpoints belong to this run's database: the default (var/ in the repository)
+    // would keep a previous run's checkpoints, which then "disagree" with this database's chain.
+    CITIZEN_AUDIT_CHECKPOINT_DIR: join(folder, 'audit-checkpoints'),
     CITIZEN_HOST: '127.0.0.1',
     CITIZEN_PORT: String(port),
     CITIZEN_LOG_LEVEL: 'WARNING',

@@ -146,6 +146,7 @@ async def main() -> None:
                     "department": department,
                     "report_id": str(report.id),
                     "case_id": str(case.id),
+                    "applicant_id": str(applicant.id),
                     "applicant_token": issue_access_token(
                         user_id=applicant.id, secret=settings.secret_key.get_secret_value(), ttl_s=3600
                     ),

@@ -72,7 +72,8 @@ async function shot(page, name) {
 }
 
 const tests = []
-const test = (name, fn) => tests.push({ name, fn })
+// exclusive: runs alone after the others (the audit-chain check then verifies a log nobody appends to).
+const test = (name, fn, { exclusive = false } = {}) => tests.push({ name, fn, exclusive })
 
 test('sign-in page in both languages, refusing a wrong code', async () => {
   const page = await newPage()
@@ -226,7 +227,7 @@ test('ops viewer sees today’s figures change after a booking (keyboard sign-in
   await page.context().close()
 })
 
-test('administrator retries a dead letter and verifies the audit chain', async () => {
+test('administrator retries a dead letter, verifies the audit chain, grants a role', async () => {
   const { dead_letter_id } = backend.data
   const page = await newPage('en-GB')
   await signIn(page, 'admin')
@@ -240,16 +241,32 @@ test('administrator retries a dead letter and verifies the audit chain', async (
   await page.click('[data-test=nav-audit]')
   await page.click('[data-test=audit-verify]')
   const report = await page.waitForSelector('[data-test=audit-report]')
-  assert((await report.textContent()).includes('完整'), 'the chain verifies')
+  const verdict = await report.textContent()
+  assert(verdict.includes('完整'), `the chain verifies (${verdict})`)
   assert((await page.textContent('[data-test=audit-table]')).includes('staff.signed_in'), 'sign-ins are audited')
   await shot(page, 'admin-audit')
+  // Roles: a resident granted ops_viewer can read the dashboard from then on.
+  const dashboardAs = async () =>
+    (await fetch(`${backend.url}/api/v1/ops/dashboard`, { headers: { Authorization: `Bearer ${backend.data.applicant_token}` } })).status
+  assert((await dashboardAs()) === 403, 'a resident cannot read the dashboard')
+  await page.click('[data-test=nav-roles]')
+  await page.fill('#role-user', backend.data.applicant_id)
+  await page.click('[data-test=role-grant]')
+  await page.waitForSelector('.el-message--success')
+  await shot(page, 'admin-roles')
+  let status = 0
+  for (let i = 0; i < 50 && status !== 200; i += 1) {
+    status = await dashboardAs()
+    if (status !== 200) await new Promise((r) => setTimeout(r, 100))
+  }
+  assert(status === 200, `the granted role takes effect (${status})`)
   await page.click('[data-test=nav-keys]')
   await page.waitForSelector('#key-partner')
   await shot(page, 'admin-open311-keys')
   await page.click('[data-test=sign-out]')
   await page.waitForSelector('#username')
   await page.context().close()
-})
+}, { exclusive: true })
 
 let passed = 0
 let failed = 0
@@ -285,12 +302,13 @@ try {
   if (!(await buildReady())) throw new Error('the console build failed: nothing to test')
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
   console.log(`browser up (${elapsed()} s); ${tests.length} tests, ${CONCURRENCY} at a time`)
-  const queue = [...tests]
+  const queue = tests.filter((t) => !t.exclusive)
   await Promise.all(
     Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {
       while (queue.length) await runOne(queue.shift())
     }),
   )
+  for (const one of tests.filter((t) => t.exclusive)) await runOne(one)
   console.log(`browser tests done (${elapsed()} s)`)
 } catch (error) {
   failed += tests.length - passed - failed
