@@ -395,6 +395,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/care/eldercare/orders/{order_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a home-care order before the service starts (the provider is told)
+         * @description The person served or a proxy with the care scope; 409 care.order_cancel_too_late once the service is in progress. A subsidy drawn is returned.
+         */
+        post: operations["post_api_v1_care_eldercare_orders_order_id_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/care/eldercare/orders/{order_id}/rating": {
         parameters: {
             query?: never;
@@ -10293,6 +10313,181 @@ export interface operations {
         };
     };
     get_api_v1_care_eldercare_orders_order_id: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string | unknown | unknown;
+            };
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            /** @description Malformed request (not JSON, bad multipart body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not signed in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in but not allowed (role, verification level, proxy scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input: `details` lists the fields (at most 20) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Any other error, in the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    post_api_v1_care_eldercare_orders_order_id_cancel: {
         parameters: {
             query?: never;
             header?: {
