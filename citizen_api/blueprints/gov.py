@@ -9,7 +9,7 @@ from sanic import Blueprint, Request
 from citizen_api.callbacks import forget_callback_nonce, verify_callback
 from citizen_api.endpoint import endpoint
 from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent
-from citizen_api.schemas.common import ListQuery, Page
+from citizen_api.schemas.common import FileForm, ListQuery, MaterialForm, Page
 from citizen_api.schemas.gov import (
     ApplicationIn,
     CallbackAck,
@@ -170,6 +170,7 @@ async def submit_application(request: Request, case_id: str, *, actor: Principal
 @endpoint(
     summary="Upload a file for an application not made yet (multipart: file)",
     tag="gov",
+    form=FileForm,
     response=MaterialUploadOut,
     status=201,
     auth=True,
@@ -195,6 +196,7 @@ async def upload_first(request: Request, *, actor: Principal) -> MaterialUploadO
 @endpoint(
     summary="Upload a material (multipart: material_code, file)",
     tag="gov",
+    form=MaterialForm,
     response=CaseMaterialSchema,
     status=201,
     auth=True,
