@@ -220,6 +220,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (max 256)")
     parser.add_argument("--users", type=int, default=3000)
     parser.add_argument("--hot-slots", type=int, default=4)
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="directory: py-spy each API phase into <dir>/<phase>.raw"
+    )
     args = parser.parse_args()
     duration = min(max(args.duration, 1.0), 60.0)
     connections = min(max(args.connections, 1), 256)
@@ -256,6 +259,11 @@ def main() -> int:
         )
         processes.append(api)
 
+        def profile_for(name, pids):
+            if args.profile is None or pids != [api.pid]:
+                return None
+            return args.profile / (name.split("(")[0].strip().replace(" ", "_").replace("/", "") + ".raw")
+
         def get(name, port, path, pids):
             return bench.run_wrk(
                 name,
@@ -264,9 +272,10 @@ def main() -> int:
                 duration=duration,
                 connections=connections,
                 cpu_pids=pids,
+                profile=profile_for(name, pids),
             )
 
-        def book(name, port, path, rows_file, pids, mode="api", seconds=duration):
+        def book(name, port, path, rows_file, pids, mode="api", seconds=duration, warm=False):
             return bench.run_wrk(
                 name,
                 f"http://127.0.0.1:{port}",
@@ -275,6 +284,7 @@ def main() -> int:
                 connections=connections,
                 cpu_pids=pids,
                 pg=pg,
+                profile=None if warm else profile_for(name, pids),
                 env={
                     "BENCH_ROWS": str(rows_file),
                     "BENCH_MODE": mode,
@@ -288,7 +298,7 @@ def main() -> int:
             bench.run_wrk(
                 "warm", f"http://127.0.0.1:{port}{path}", script="get.lua", duration=1, connections=4
             )
-        book("warm", api_port, "/api/v1/bookings", warm_rows, [api.pid], seconds=3)
+        book("warm", api_port, "/api/v1/bookings", warm_rows, [api.pid], seconds=3, warm=True)
 
         results.append(get("bare Sanic GET /ping", bare_port, "/ping", [bare.pid]))
         results.append(get("API GET /health (1 worker)", api_port, "/health", [api.pid]))

@@ -61,6 +61,8 @@ class WrkResult:
     errors: dict[str, int]
     server_cpu_s: float = 0.0
     pg_cpu_s: float | None = None
+    # Round trips counted by bench/probe (None when the server was started without the probe).
+    trips: dict[str, int] | None = None
     load: tuple[float, float, float] = field(default_factory=os.getloadavg)
 
     @property
@@ -73,12 +75,23 @@ class WrkResult:
             return None
         return 1000 * self.pg_cpu_s / self.requests
 
+    def trips_per_request(self) -> dict[str, float] | None:
+        if self.trips is None or not self.requests:
+            return None
+        return {kind: round(count / self.requests, 2) for kind, count in self.trips.items()}
+
     def line(self) -> str:
         pg = self.pg_ms_per_request
         pg_text = f"  pg {pg:5.2f} ms/req" if pg is not None else ""
+        trips = self.trips_per_request()
+        trips_text = (
+            f"  trips/req pg {trips['pg'] + trips['pg_prepare']:.2f} redis {trips['redis']:.2f}"
+            if trips
+            else ""
+        )
         return (
             f"{self.name:<40} {self.requests:>7} req {self.rps:>9.1f} req/s  p50 {self.p50_ms:>7.1f} ms  "
-            f"p99 {self.p99_ms:>7.1f} ms  server {self.server_ms_per_request:5.2f} ms/req{pg_text}  "
+            f"p99 {self.p99_ms:>7.1f} ms  server {self.server_ms_per_request:5.2f} ms/req{pg_text}{trips_text}  "
             f"load {self.load[0]:.2f}  {self.statuses}{'  errors ' + str(self.errors) if self.errors else ''}"
         )
 
@@ -93,6 +106,7 @@ class WrkResult:
             "pg_cpu_ms_per_request": None
             if self.pg_ms_per_request is None
             else round(self.pg_ms_per_request, 3),
+            "round_trips_per_request": self.trips_per_request(),
             "statuses": self.statuses,
             "errors": self.errors,
             "loadavg": [round(x, 2) for x in self.load],
@@ -110,8 +124,13 @@ def run_wrk(
     env: dict[str, str] | None = None,
     cpu_pids: list[int] | None = None,
     pg: PgCpu | None = None,
+    profile: Path | None = None,
 ) -> WrkResult:
-    """Run wrk with bench/lua/<script>; the script's done() prints one JSON line prefixed by `WRK_JSON `."""
+    """Run wrk with bench/lua/<script>; the script's done() prints one JSON line prefixed by `WRK_JSON `.
+
+    `profile`: also sample the server tree with py-spy for the run and write `profile` (collapsed
+    stacks, py-spy's raw format) and `profile`.txt (the hottest frames, see summarise_profile).
+    """
     wrk = find_wrk()
     cmd = [
         wrk,
@@ -124,14 +143,20 @@ def run_wrk(
         str(LUA / script),
         url,
     ]
+    trips_before = probe_counts(cpu_pids or [])
     before = tree_cpu_seconds(cpu_pids or [])
     pg_before = pg.snapshot() if pg else None
+    spy = start_profile(cpu_pids or [], profile, duration) if profile else None
     began = time.perf_counter()
     wrk_env = {**os.environ, "BENCH_LUA_DIR": str(LUA), "BENCH_THREADS": str(threads), **(env or {})}
     done = subprocess.run(cmd, capture_output=True, text=True, env=wrk_env, check=False)
     elapsed = time.perf_counter() - began
+    if spy is not None and profile is not None:
+        spy.wait(timeout=60)
+        summarise_profile(profile)
     after = tree_cpu_seconds(cpu_pids or [])
     pg_cpu = pg.delta(pg_before) if pg else None
+    trips_after = probe_counts(cpu_pids or [])
     data = None
     for row in done.stdout.splitlines():
         if row.startswith("WRK_JSON "):
@@ -150,7 +175,110 @@ def run_wrk(
         errors={k: v for k, v in data.get("errors", {}).items() if v},
         server_cpu_s=after - before,
         pg_cpu_s=pg_cpu,
+        trips=None
+        if trips_before is None or trips_after is None
+        else {kind: trips_after[kind] - trips_before.get(kind, 0) for kind in trips_after},
     )
+
+
+# ------------------------------------------------------------------------------------------ profile
+
+
+def find_py_spy() -> str:
+    """py-spy (PyPI `py-spy`): $BENCH_PY_SPY, on PATH, or next to the interpreter; else exit 2."""
+    for candidate in (os.environ.get("BENCH_PY_SPY"), shutil.which("py-spy")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    local = Path(sys.executable).with_name("py-spy")
+    if local.exists():
+        return str(local)
+    print(
+        "--profile needs py-spy: `pip install py-spy` (or set BENCH_PY_SPY=/path/to/py-spy)", file=sys.stderr
+    )
+    raise SystemExit(2)
+
+
+def start_profile(pids: list[int], out: Path, duration: float) -> subprocess.Popen:
+    """py-spy record of the server tree (all worker processes), non-blocking, for `duration` seconds."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        find_py_spy(),
+        "record",
+        "--pid",
+        str(pids[0]),
+        "--subprocesses",
+        "--nonblocking",
+        "--rate",
+        "250",
+        "--duration",
+        str(max(1, round(duration))),
+        "--format",
+        "raw",
+        "--output",
+        str(out),
+    ]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def summarise_profile(raw: Path, top: int = 40) -> str:
+    """Inclusive share of samples per function (file:function), hottest first, written to <raw>.txt."""
+    inclusive: dict[str, int] = {}
+    total = 0
+    with contextlib.suppress(OSError):
+        for row in raw.read_text().splitlines():
+            stack, _, count_text = row.rpartition(" ")
+            if not count_text.isdigit():
+                continue
+            count = int(count_text)
+            total += count
+            seen = set()
+            for frame in stack.split(";"):
+                name = frame.split(" (", 1)[0] + " " + frame.rsplit("/", 1)[-1].split(":")[0]
+                if name not in seen:
+                    seen.add(name)
+                    inclusive[name] = inclusive.get(name, 0) + count
+    ranked = sorted(inclusive.items(), key=lambda item: -item[1])[:top]
+    text = f"{total} samples\n" + "\n".join(f"{100 * n / max(total, 1):5.1f}%  {name}" for name, n in ranked)
+    raw.with_suffix(raw.suffix + ".txt").write_text(text + "\n")
+    return text
+
+
+# ------------------------------------------------------------------------------- round trips (probe)
+
+PROBE = Path(__file__).resolve().parent / "probe"
+PROBE_DIR = Path(os.environ.get("BENCH_PROBE_DIR") or f"/tmp/citizen-bench-probe-{os.getpid()}")
+
+
+def probe_counts(pids: list[int]) -> dict[str, int] | None:
+    """Round trips so far of the probed processes in the trees of `pids` (bench/probe/sitecustomize.py):
+    each is sent SIGUSR2 and writes its totals; None when no process of the tree carries the probe."""
+    import signal
+
+    tree = [pid for pid in process_tree(pids) if _probed(pid)]
+    if not tree:
+        return None
+    for pid in tree:
+        (PROBE_DIR / f"{pid}.json").unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGUSR2)
+    totals: dict[str, int] = {}
+    deadline = time.monotonic() + 5
+    for pid in tree:
+        path = PROBE_DIR / f"{pid}.json"
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with contextlib.suppress(OSError, ValueError):
+            for kind, count in json.loads(path.read_text()).items():
+                totals[kind] = totals.get(kind, 0) + count
+    return totals
+
+
+def _probed(pid: int) -> bool:
+    """True for a process started with the probe (BENCH_PROBE_DIR in its environment)."""
+    try:
+        return b"BENCH_PROBE_DIR=" in Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return False
 
 
 def write_lines(path: Path, rows: list[str]) -> Path:
@@ -298,6 +426,7 @@ def start_api(
 ) -> subprocess.Popen:
     """`citizen-api serve --workers N` on loopback against PostgreSQL + Redis."""
     cli = Path(sys.executable).with_name("citizen-api")
+    PROBE_DIR.mkdir(parents=True, exist_ok=True)
     env = bench_env(
         CITIZEN_PROFILE="embedded",  # with the URLs below it runs on PostgreSQL + Redis,
         CITIZEN_DATABASE_URL=database_url,
@@ -309,7 +438,10 @@ def start_api(
         CITIZEN_LOG_LEVEL="WARNING",
         CITIZEN_HOST="127.0.0.1",
         CITIZEN_PORT=str(port),
+        BENCH_PROBE_DIR=str(PROBE_DIR),
     )
+    # bench/probe first on the path: its sitecustomize counts the server's round trips.
+    env["PYTHONPATH"] = str(PROBE) + os.pathsep + env["PYTHONPATH"]
     process = subprocess.Popen(
         [str(cli), "serve", "--workers", str(workers)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
     )

@@ -34,6 +34,7 @@ from services.common import audit, clock
 from services.common.context import RequestContext, request_context
 from services.common.errors import InvalidInput, PermissionDenied, Unauthenticated
 from services.common.ratelimit import RateLimiter, named_rule
+from services.common.storage import FileLinks
 
 __all__ = [
     "ACTING_FOR_HEADER",
@@ -41,6 +42,7 @@ __all__ = [
     "client_ip",
     "enforce_limit",
     "endpoint",
+    "file_links",
     "json_body",
     "parse_multipart_body",
     "principal_of",
@@ -162,6 +164,12 @@ def client_ip(request: Request) -> str:
 def rate_limiter(request: Request) -> RateLimiter:
     """This process's rate limiter, on the runtime's Redis (in-memory while Redis is down)."""
     return request.app.ctx.runtime.rate_limiter
+
+
+def file_links(request: Request) -> FileLinks:
+    """Signer and checker of the expiring `?t=` links to uploaded files (key derived from the secret)."""
+    settings = request.app.ctx.runtime.settings
+    return FileLinks.from_secret(settings.secret_key.get_secret_value(), ttl_s=settings.file_link_ttl_s)
 
 
 async def enforce_limit(request: Request, name: str, *, user_id: object | None = None) -> None:

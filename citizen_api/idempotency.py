@@ -34,12 +34,25 @@ from citizen_api.endpoint import serialise
 from services.accounts.principal import Principal
 from services.common import idempotency
 
-__all__ = ["IDEMPOTENCY_HEADER", "idempotent"]
+__all__ = ["IDEMPOTENCY_HEADER", "idempotent", "key_was_used"]
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # Strong references to shielded work whose request was cancelled (the loop keeps only weak ones).
 _UNFINISHED: set[asyncio.Future[Any]] = set()
 REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+async def key_was_used(request: Request, *, actor: Principal, route: str) -> bool:
+    """True when the request's Idempotency-Key already has a record in `idempotent`'s scope.
+
+    For a handler that checks its refusals before claiming the key: a refusal may be answered at once
+    (nothing stored, as `idempotent` would do) unless the key was used — then `idempotent` must decide
+    (replay the first answer, wait for a duplicate in progress, or 422 for another request).
+    """
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return False
+    return await idempotency.exists(scope=f"{actor.user_id}:{route}", key=key.strip())
 
 
 async def idempotent(

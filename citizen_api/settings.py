@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-from typing import Literal
+from typing import Any, Literal
 
 from limits import parse as parse_limit
 from pydantic import Field, SecretStr, model_validator
@@ -132,6 +132,8 @@ class Settings(BaseSettings):
 
     # Sandboxes (simulators) are mounted under /sandbox in the embedded profile.
     sandboxes: bool = True
+    # Per-sandbox options (SandboxOptions.extra), e.g. {"gov_platform": {"auto_advance": false}}.
+    sandbox_extra: dict[str, dict[str, Any]] = Field(default_factory=dict)
     allow_sandboxes_in_production: bool = False
     allow_default_secrets: bool = False
 
@@ -166,6 +168,8 @@ class Settings(BaseSettings):
     # The public Open311 feed: report categories the city publishes, lifetime of signed photo links.
     open311_public_categories: list[str] = Field(default_factory=lambda: list(PUBLIC_REPORT_CATEGORIES))
     open311_media_ttl_s: int = Field(3600, ge=60)
+    # Lifetime of the signed `?t=` links to community files (report photos, notice attachments).
+    file_link_ttl_s: int = Field(3600, ge=60)
     # WeChat checks partner (Open311) text as this openid of the city's operator account; unset = held for staff.
     open311_sec_check_openid: str | None = None
 

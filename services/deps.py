@@ -76,6 +76,11 @@ class Deps(Protocol):
     @property
     def adapters(self) -> AdapterPorts: ...
     @property
+    def dashboard_figures(self) -> Mapping[str, Any]:
+        """Each domain's dashboard figure function, by domain name (the ops rollup job runs them)."""
+        ...
+
+    @property
     def booking_policies(self) -> Any:
         """services.bookings.policy.BookingPolicies built from the composition."""
         ...

@@ -11,7 +11,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from citizen_api.endpoint import endpoint
-from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent
+from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent, key_was_used
 from citizen_api.schemas.bookings import (
     BookingIn,
     BookingOut,
@@ -31,6 +31,7 @@ from services.accounts import access, family
 from services.accounts.principal import Principal
 from services.bookings import service
 from services.bookings.policy import BookingPolicies
+from services.common.errors import DomainError
 
 __all__ = ["booking_policies", "create_blueprint"]
 
@@ -108,6 +109,21 @@ async def create_booking(request: Request, *, body: BookingIn, actor: Principal)
         # `for_member` in the body is the same request as the X-Acting-For header.
         acting = await access.act_for(actor=actor, subject=str(body.for_member), scope=PROXY_SCOPE)
     runtime = request.app.ctx.runtime
+    policies = booking_policies(request)
+    try:
+        # Refusals (slot full, level, window, ban, cap, guards) first, reading only (issue 12).
+        slot = await service.prepare_booking(
+            actor=acting,
+            slot_id=body.slot_id,
+            party_size=body.party_size,
+            visitors=body.visitors,
+            purpose=body.purpose,
+            policies=policies,
+        )
+    except DomainError:
+        if not await key_was_used(request, actor=acting, route="bookings.create"):
+            raise
+        slot = None  # a retry or a duplicate: idempotent() replays or waits, book() decides afresh
     response = await idempotent(
         request,
         actor=acting,
@@ -121,7 +137,9 @@ async def create_booking(request: Request, *, body: BookingIn, actor: Principal)
             visitors=body.visitors,
             purpose=body.purpose,
             cipher=runtime.cipher,
-            policies=booking_policies(request),
+            policies=policies,
+            slot=slot,
+            admitted=slot is not None,
         ),
         render=lambda booking: BookingOut.from_domain(booking, request.ctx.locale),
     )

@@ -173,6 +173,10 @@ async def rate_order(request: Request, order_id: str, *, body: RatingIn, actor: 
     return OrderOut.from_domain(order)
 
 
+async def cancel_order(request: Request, order_id: str, *, actor: Principal) -> OrderOut:
+    return OrderOut.from_domain(await eldercare.cancel_order(actor=actor, order_id=order_id))
+
+
 async def raise_emergency(request: Request, *, body: EmergencyIn, actor: Principal) -> OrderOut:
     rt = request.app.ctx.runtime
     order = await emergency.raise_emergency(
@@ -354,6 +358,19 @@ def create_blueprint() -> Blueprint:
             proxy_scope=CARE_SCOPE,
         )(rate_order),
         "/care/eldercare/orders/<order_id:str>/rating",
+        methods=["POST"],
+    )
+    bp.add_route(
+        endpoint(
+            summary="Cancel a home-care order before the service starts (the provider is told)",
+            tag=TAG,
+            response=OrderOut,
+            auth=True,
+            proxy_scope=CARE_SCOPE,
+            description="The person served or a proxy with the care scope; 409 care.order_cancel_too_late "
+            "once the service is in progress. A subsidy drawn is returned.",
+        )(cancel_order),
+        "/care/eldercare/orders/<order_id:str>/cancel",
         methods=["POST"],
     )
     bp.add_route(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 
-from citizen_api.endpoint import endpoint, rate_limiter
+from citizen_api.endpoint import endpoint, file_links, rate_limiter
 from citizen_api.schemas.common import ListQuery, Page
 from citizen_api.schemas.community import (
     CheckInIn,
@@ -14,6 +14,7 @@ from citizen_api.schemas.community import (
     EventIn,
     EventOut,
     FileOut,
+    FileQuery,
     JoinIn,
     MemberListQuery,
     MemberOut,
@@ -150,8 +151,10 @@ async def list_notices(
         cursor=query.cursor,
     )
     locale = request.ctx.locale
+    links = file_links(request)
     return Page[NoticeOut](
-        items=[NoticeOut.from_domain(n, locale) for n in page.items], next_cursor=page.next_cursor
+        items=[NoticeOut.from_domain(n, locale, links=links) for n in page.items],
+        next_cursor=page.next_cursor,
     )
 
 
@@ -163,7 +166,7 @@ async def list_notices(
 )
 async def get_notice(request: Request, notice_id: str, *, actor: Principal | None) -> NoticeOut:
     notice = await notices.get_notice(viewer=actor, notice_id=notice_id)
-    return NoticeOut.from_domain(notice, request.ctx.locale)
+    return NoticeOut.from_domain(notice, request.ctx.locale, links=file_links(request))
 
 
 # ------------------------------------------------------------------------------------- notices (staff)
@@ -196,7 +199,7 @@ async def create_notice(
         checker=_checker(request),
         locale=request.ctx.locale,
     )
-    return NoticeOut.from_domain(notice, request.ctx.locale, staff=True)
+    return NoticeOut.from_domain(notice, request.ctx.locale, links=file_links(request), staff=True)
 
 
 @endpoint(
@@ -217,8 +220,9 @@ async def staff_notices(
         cursor=query.cursor,
     )
     locale = request.ctx.locale
+    links = file_links(request)
     return Page[NoticeOut](
-        items=[NoticeOut.from_domain(n, locale, staff=True) for n in page.items],
+        items=[NoticeOut.from_domain(n, locale, links=links, staff=True) for n in page.items],
         next_cursor=page.next_cursor,
     )
 
@@ -240,13 +244,13 @@ async def update_notice(
         checker=_checker(request),
         locale=request.ctx.locale,
     )
-    return NoticeOut.from_domain(notice, request.ctx.locale, staff=True)
+    return NoticeOut.from_domain(notice, request.ctx.locale, links=file_links(request), staff=True)
 
 
 @endpoint(summary="Withdraw a notice", tag="community staff", response=NoticeOut, roles=STAFF)
 async def withdraw_notice(request: Request, notice_id: str, *, actor: Principal) -> NoticeOut:
     notice = await notices.withdraw_notice(actor=actor, notice_id=notice_id)
-    return NoticeOut.from_domain(notice, request.ctx.locale, staff=True)
+    return NoticeOut.from_domain(notice, request.ctx.locale, links=file_links(request), staff=True)
 
 
 @endpoint(
@@ -258,7 +262,7 @@ async def withdraw_notice(request: Request, notice_id: str, *, actor: Principal)
 )
 async def review_notice(request: Request, notice_id: str, *, body: ReviewIn, actor: Principal) -> NoticeOut:
     notice = await notices.review_notice(actor=actor, notice_id=notice_id, approve=body.approve)
-    return NoticeOut.from_domain(notice, request.ctx.locale, staff=True)
+    return NoticeOut.from_domain(notice, request.ctx.locale, links=file_links(request), staff=True)
 
 
 @endpoint(
@@ -377,19 +381,28 @@ async def upload(request: Request, *, query: UploadQuery, actor: Principal) -> F
         attachment=query.kind == "attachment",
         limiter=rate_limiter(request),
     )
-    return FileOut.from_domain(stored)
+    return FileOut.from_domain(stored, links=file_links(request))
 
 
-@endpoint(summary="A report photo or notice attachment", tag="community")
-async def get_file(request: Request, file_id: str) -> HTTPResponse:
+@endpoint(
+    summary="A report photo or notice attachment, by the signed link the API returned (`?t=`, expires)",
+    tag="community",
+    query=FileQuery,
+    description="Use the `url` as returned with the upload, notice or report; the id alone is refused (403).",
+)
+async def get_file(request: Request, file_id: str, *, query: FileQuery) -> HTTPResponse:
     stored, data = await files.read_file(
-        file_id=file_id, store=LocalFileStore(request.app.ctx.runtime.settings.upload_dir)
+        file_id=file_id,
+        token=query.t,
+        links=file_links(request),
+        store=LocalFileStore(request.app.ctx.runtime.settings.upload_dir),
     )
     return raw(
         data,
         content_type=stored.content_type,
         headers={
-            "Cache-Control": "private, max-age=86400",
+            # Private media (a report's photo, a members' attachment): kept by no browser or proxy.
+            "Cache-Control": "no-store",
             **download_headers(content_type=stored.content_type, filename=stored.filename),
         },
     )

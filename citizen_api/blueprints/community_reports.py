@@ -5,7 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from citizen_api.endpoint import endpoint, rate_limiter
+from citizen_api.endpoint import endpoint, file_links, rate_limiter
 from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from citizen_api.schemas.common import ListQuery, Page
 from citizen_api.schemas.community import (
@@ -84,7 +84,7 @@ async def create_report(request: Request, *, body: ReportIn, actor: Principal) -
             limiter=rate_limiter(request),
             cipher=rt.cipher,
         ),
-        render=lambda view: ReportOut.from_domain(view, locale),
+        render=lambda view: ReportOut.from_domain(view, locale, links=file_links(request)),
     )
 
 
@@ -100,15 +100,17 @@ async def my_reports(request: Request, *, query: ListQuery, actor: Principal) ->
         actor=actor, limit=query.limit, cursor=query.cursor, cipher=request.app.ctx.runtime.cipher
     )
     locale = request.ctx.locale
+    links = file_links(request)
     return Page[ReportOut](
-        items=[ReportOut.from_domain(v, locale) for v in page.items], next_cursor=page.next_cursor
+        items=[ReportOut.from_domain(v, locale, links=links) for v in page.items],
+        next_cursor=page.next_cursor,
     )
 
 
 @endpoint(summary="One report with its timeline", tag="community", response=ReportOut, auth=True)
 async def get_report(request: Request, report_id: str, *, actor: Principal) -> ReportOut:
     view = await reports.get_report(actor=actor, report_id=report_id, cipher=request.app.ctx.runtime.cipher)
-    return ReportOut.from_domain(view, request.ctx.locale)
+    return ReportOut.from_domain(view, request.ctx.locale, links=file_links(request))
 
 
 @endpoint(
@@ -119,7 +121,7 @@ async def get_report(request: Request, report_id: str, *, actor: Principal) -> R
 )
 async def me_too(request: Request, report_id: str, *, actor: Principal) -> ReportOut:
     view = await reports.me_too(actor=actor, report_id=report_id, cipher=request.app.ctx.runtime.cipher)
-    return ReportOut.from_domain(view, request.ctx.locale)
+    return ReportOut.from_domain(view, request.ctx.locale, links=file_links(request))
 
 
 @endpoint(
@@ -139,7 +141,7 @@ async def feedback(
         note=body.note,
         cipher=request.app.ctx.runtime.cipher,
     )
-    return ReportOut.from_domain(view, request.ctx.locale)
+    return ReportOut.from_domain(view, request.ctx.locale, links=file_links(request))
 
 
 @endpoint(
@@ -155,7 +157,7 @@ async def report_privacy(
     view = await publication.set_private(
         actor=actor, report_id=report_id, private=body.private, cipher=request.app.ctx.runtime.cipher
     )
-    return ReportOut.from_domain(view, request.ctx.locale)
+    return ReportOut.from_domain(view, request.ctx.locale, links=file_links(request))
 
 
 @endpoint(
@@ -175,7 +177,7 @@ async def publish_report(
         photos=body.photos,
         cipher=request.app.ctx.runtime.cipher,
     )
-    return ReportOut.from_domain(view, request.ctx.locale)
+    return ReportOut.from_domain(view, request.ctx.locale, links=file_links(request))
 
 
 @endpoint(
@@ -198,8 +200,10 @@ async def staff_reports(
         cipher=request.app.ctx.runtime.cipher,
     )
     locale = request.ctx.locale
+    links = file_links(request)
     return Page[ReportOut](
-        items=[ReportOut.from_domain(v, locale) for v in page.items], next_cursor=page.next_cursor
+        items=[ReportOut.from_domain(v, locale, links=links) for v in page.items],
+        next_cursor=page.next_cursor,
     )
 
 
@@ -221,7 +225,7 @@ async def change_status(
         duplicate_of=body.duplicate_of,
         cipher=request.app.ctx.runtime.cipher,
     )
-    return ReportOut.from_domain(view, request.ctx.locale)
+    return ReportOut.from_domain(view, request.ctx.locale, links=file_links(request))
 
 
 # (method, path under /api/v1, handler): attached to a fresh blueprint per app by create_blueprint.

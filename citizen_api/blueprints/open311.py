@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -24,13 +25,15 @@ from services.accounts.enums import Role
 from services.accounts.principal import Principal
 from services.common.errors import DomainError, RateLimited
 from services.common.i18n import translate
-from services.common.storage import LocalFileStore
+from services.common.storage import LocalFileStore, download_headers
 from services.community import open311, publication
 
 __all__ = ["create_admin_blueprint", "create_blueprint", "render", "to_xml"]
 
 FORMATS = ("json", "xml")
 PREFIX = "/open311/v2"
+# How long a shared cache may keep a public photo (a withdrawal must take effect soon).
+MEDIA_MAX_AGE_S = 60
 # XML element name of the items of each list, by the list's own element name (the spec's examples).
 _ITEM_TAG = {
     "services": "service",
@@ -269,11 +272,19 @@ async def media(request: Request, report_id: str, index: str) -> HTTPResponse:
             store=LocalFileStore(rt.settings.upload_dir),
         )
     except publication.MediaLinkInvalid:
-        return _error(request, "json", 403, "open311.media_link_invalid", {})
+        refused = _error(request, "json", 403, "open311.media_link_invalid", {})
+        refused.headers["Cache-Control"] = "no-store"
+        return refused
+    # Public only while reviewed and public: a shared cache may keep it a minute at most (and never
+    # past the link's expiry), so a withdrawal, a report made private or an erasure takes effect.
+    remaining = int(request.args.get("expires", "0")) - int(time.time())
     return raw(
         data,
         content_type=stored.content_type,
-        headers={"Cache-Control": "public, max-age=600", "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Cache-Control": f"public, max-age={max(1, min(MEDIA_MAX_AGE_S, remaining))}",
+            **download_headers(content_type=stored.content_type, filename=stored.filename),
+        },
     )
 
 

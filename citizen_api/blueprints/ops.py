@@ -5,10 +5,15 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 
 from citizen_api.endpoint import endpoint
+from citizen_api.schemas.gov import CaseOut
 from citizen_api.schemas.ops import (
+    CaseAcceptIn,
+    CaseDecisionIn,
     CaseQueueItem,
     CaseQueuePage,
     CaseQueueQuery,
+    CaseReplyIn,
+    CaseSupplementRequestIn,
     DashboardOut,
     DashboardQuery,
     OutboxItem,
@@ -18,7 +23,9 @@ from citizen_api.schemas.ops import (
 from services.accounts.enums import Role
 from services.accounts.principal import Principal
 from services.common import outbox
+from services.gov import decisions
 from services.gov import queue as gov_queue
+from services.gov.enums import CaseStatus
 from services.ops import dashboard as ops_dashboard
 
 __all__ = ["create_blueprint"]
@@ -64,6 +71,103 @@ async def case_queue(request: Request, *, query: CaseQueueQuery, actor: Principa
     )
 
 
+_DECISION_NOTE = (
+    "Only operators of the case's department (another department's case is a 404). A move the state "
+    "machine does not draw from the case's status is a 409. Audited; the applicant is notified; the "
+    "government-service platform is told through the outbox."
+)
+
+
+@endpoint(
+    summary="One case of my departments: materials (metadata), form field names, timeline",
+    tag="ops",
+    response=CaseOut,
+    roles=[Role.DEPT_OPERATOR],
+)
+async def get_case(request: Request, case_id: str, *, actor: Principal) -> CaseOut:
+    rt = request.app.ctx.runtime
+    view = await decisions.operator_case_view(
+        actor=actor, case_id=case_id, locale=request.ctx.locale, cipher=rt.cipher
+    )
+    return CaseOut.from_domain(view, request.ctx.locale)
+
+
+@endpoint(
+    summary="Accept a submitted case (受理)",
+    description=_DECISION_NOTE,
+    tag="ops",
+    body=CaseAcceptIn,
+    response=CaseOut,
+    roles=[Role.DEPT_OPERATOR],
+)
+async def accept_case(request: Request, case_id: str, *, body: CaseAcceptIn, actor: Principal) -> CaseOut:
+    rt = request.app.ctx.runtime
+    view = await decisions.accept_case(
+        actor=actor, case_id=case_id, note=body.note, locale=request.ctx.locale, cipher=rt.cipher
+    )
+    return CaseOut.from_domain(view, request.ctx.locale)
+
+
+@endpoint(
+    summary="Ask the applicant for missing materials (补正)",
+    description=_DECISION_NOTE,
+    tag="ops",
+    body=CaseSupplementRequestIn,
+    response=CaseOut,
+    roles=[Role.DEPT_OPERATOR],
+)
+async def request_supplement(
+    request: Request, case_id: str, *, body: CaseSupplementRequestIn, actor: Principal
+) -> CaseOut:
+    rt = request.app.ctx.runtime
+    view = await decisions.request_supplement(
+        actor=actor,
+        case_id=case_id,
+        materials=body.materials,
+        message=body.message,
+        locale=request.ctx.locale,
+        cipher=rt.cipher,
+    )
+    return CaseOut.from_domain(view, request.ctx.locale)
+
+
+@endpoint(
+    summary="Approve or reject a case, with the reason (批准 / 不予批准)",
+    description=_DECISION_NOTE,
+    tag="ops",
+    body=CaseDecisionIn,
+    response=CaseOut,
+    roles=[Role.DEPT_OPERATOR],
+)
+async def decide_case(request: Request, case_id: str, *, body: CaseDecisionIn, actor: Principal) -> CaseOut:
+    rt = request.app.ctx.runtime
+    view = await decisions.decide_case(
+        actor=actor,
+        case_id=case_id,
+        outcome=CaseStatus(body.outcome),
+        reason=body.reason,
+        locale=request.ctx.locale,
+        cipher=rt.cipher,
+    )
+    return CaseOut.from_domain(view, request.ctx.locale)
+
+
+@endpoint(
+    summary="Reply to the applicant on their case (答复; no status change)",
+    description=_DECISION_NOTE,
+    tag="ops",
+    body=CaseReplyIn,
+    response=CaseOut,
+    roles=[Role.DEPT_OPERATOR],
+)
+async def reply_case(request: Request, case_id: str, *, body: CaseReplyIn, actor: Principal) -> CaseOut:
+    rt = request.app.ctx.runtime
+    view = await decisions.reply_to_applicant(
+        actor=actor, case_id=case_id, message=body.message, locale=request.ctx.locale, cipher=rt.cipher
+    )
+    return CaseOut.from_domain(view, request.ctx.locale)
+
+
 @endpoint(
     summary="Undelivered submissions: waiting, in flight and dead-lettered",
     tag="ops",
@@ -90,6 +194,11 @@ async def retry(request: Request, message_id: str, *, actor: Principal) -> Outbo
 ROUTES = (
     ("GET", "/dashboard", get_dashboard),
     ("GET", "/cases", case_queue),
+    ("GET", "/cases/<case_id:str>", get_case),
+    ("POST", "/cases/<case_id:str>/accept", accept_case),
+    ("POST", "/cases/<case_id:str>/supplement-request", request_supplement),
+    ("POST", "/cases/<case_id:str>/decision", decide_case),
+    ("POST", "/cases/<case_id:str>/reply", reply_case),
     ("GET", "/outbox", list_outbox),
     ("POST", "/outbox/<message_id:str>/retry", retry),
 )

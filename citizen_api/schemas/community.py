@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from citizen_api.schemas.common import ListQuery, StrictModel
 from services.common import geo
 from services.common.i18n import translate
+from services.common.storage import FileLinks
 from services.community.communities import address_in
 from services.community.enums import (
     MembershipStatus,
@@ -19,11 +20,12 @@ from services.community.enums import (
     ReportCategory,
     ReportStatus,
 )
-from services.community.files import file_url
+from services.community.files import file_url, signed_attachments
 
 __all__ = [
     "Attachment",
     "CheckInIn",
+    "FileQuery",
     "EventIn",
     "EventOut",
     "SignupOut",
@@ -251,7 +253,7 @@ class NoticeOut(BaseModel):
     updated_at: dt.datetime
 
     @classmethod
-    def from_domain(cls, n: Any, locale: str, *, staff: bool = False) -> NoticeOut:
+    def from_domain(cls, n: Any, locale: str, *, links: FileLinks, staff: bool = False) -> NoticeOut:
         return cls(
             id=str(n.id),
             community_id=str(n.community_id),
@@ -265,7 +267,7 @@ class NoticeOut(BaseModel):
             status=n.status,
             publish_at=n.publish_at,
             expire_at=n.expire_at,
-            attachments=n.attachments or [],
+            attachments=signed_attachments(n.attachments or [], links),
             content_check={"suggest": n.sec_suggest, "label": n.sec_label} if staff else None,
             created_at=n.created_at,
             updated_at=n.updated_at,
@@ -390,7 +392,7 @@ class ReportOut(BaseModel):
     updated_at: dt.datetime
 
     @classmethod
-    def from_domain(cls, view: Any, locale: str) -> ReportOut:
+    def from_domain(cls, view: Any, locale: str, *, links: FileLinks) -> ReportOut:
         r = view.report
         return cls(
             id=str(r.id),
@@ -402,7 +404,7 @@ class ReportOut(BaseModel):
             location=Location(lat=r.lat, lng=r.lng) if r.lat is not None and r.lng is not None else None,
             address=view.address,
             contact_phone=view.contact_phone,
-            photos=[file_url(p) for p in r.photos or []],
+            photos=[file_url(p, links) for p in r.photos or []],
             status=r.status,
             status_label=_label("community.report_status", r.status.value, locale),
             status_notes=r.status_notes,
@@ -432,14 +434,21 @@ class FileOut(BaseModel):
     name: str
 
     @classmethod
-    def from_domain(cls, stored: Any) -> FileOut:
+    def from_domain(cls, stored: Any, *, links: FileLinks) -> FileOut:
         return cls(
             id=str(stored.id),
-            url=file_url(stored.id),
+            url=file_url(stored.id, links),
             content_type=stored.content_type,
             size=stored.size,
             name=stored.filename,
         )
+
+
+class FileQuery(StrictModel):
+    model_config = ConfigDict(extra="ignore")
+    t: str | None = Field(
+        None, max_length=64, description="the link token in the `url` the API returned (expires; required)"
+    )
 
 
 class UploadQuery(StrictModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,9 +13,13 @@ from services.common.models import OutboxMessage, OutboxStatus
 from services.gov.enums import CaseStatus
 
 __all__ = [
+    "CaseAcceptIn",
+    "CaseDecisionIn",
     "CaseQueueItem",
     "CaseQueuePage",
     "CaseQueueQuery",
+    "CaseReplyIn",
+    "CaseSupplementRequestIn",
     "DashboardOut",
     "DashboardQuery",
     "DashboardScopeOut",
@@ -105,7 +109,11 @@ class OutboxPage(BaseModel):
 
 
 class CaseQueueQuery(ListQuery):
-    status: CaseStatus | None = Field(None, description="accepted, in_review or supplement_requested")
+    status: CaseStatus | None = Field(
+        None,
+        description="accepted, in_review or supplement_requested (by deadline); submitted: waiting to be "
+        "accepted, oldest first",
+    )
 
 
 class CaseQueueItem(BaseModel):
@@ -116,7 +124,7 @@ class CaseQueueItem(BaseModel):
     item_code: str
     department: str
     status: CaseStatus
-    due_date: dt.date
+    due_date: dt.date | None = Field(description="null until the case is accepted")
     overdue: bool
     supplement: dict[str, Any] | None = Field(
         description="the open 补正 request: message, materials, requested_on"
@@ -136,3 +144,31 @@ class StaffSignInIn(StrictModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
     code: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$", description="TOTP code (RFC 6238)")
+
+
+class CaseAcceptIn(StrictModel):
+    """受理: accept a submitted case; the promised time limit starts today."""
+
+    note: str = Field("", max_length=2000, description="shown to the applicant")
+
+
+class CaseSupplementRequestIn(StrictModel):
+    """补正: the materials the applicant must still send, and what is wrong or missing."""
+
+    materials: list[Annotated[str, Field(min_length=1, max_length=48, pattern=r"^[A-Za-z0-9_.-]+$")]] = Field(
+        min_length=1, max_length=20, description="material codes (the item's, or ones the officer names)"
+    )
+    message: str = Field(min_length=2, max_length=2000, description="shown to the applicant")
+
+
+class CaseDecisionIn(StrictModel):
+    """批准 or 不予批准 (an accepted case is moved through review first; a submitted one can only be refused)."""
+
+    outcome: Literal["approved", "rejected"]
+    reason: str = Field("", max_length=2000, description="required for a refusal; shown to the applicant")
+
+
+class CaseReplyIn(StrictModel):
+    """答复: a message to the applicant on their case (no status change)."""
+
+    message: str = Field(min_length=2, max_length=2000)

@@ -1,21 +1,16 @@
 // `npm test`: type check, unit tests (vitest), build when the sources changed, then the browser tests
 // in Debian's chromium against the real backend. The last line is exactly `N passed, N failed`.
-import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const T0 = Date.now()
 let passed = 0
 let failed = 0
-
-function step(name, command, args, options = {}) {
-  console.log(`== ${name}`)
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options })
-  return result.status === 0
-}
 
 function ensureChromium() {
   if (existsSync(CHROMIUM)) return true
@@ -40,13 +35,53 @@ function newest(folder) {
   return latest
 }
 
+// Everything that does not depend on anything else runs at once: the type check, the unit tests, the
+// build and the browser runner (whose backend start-up, the slowest step, overlaps the others; it
+// waits for the build's ready file before opening the console).
+function run(name, command, args, options = {}) {
+  return new Promise((resolve) => {
+    const started = Date.now()
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], ...options })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (out += d))
+    child.on('close', (code) => {
+      // Printed whole when done, so parallel steps do not interleave their output.
+      console.log(`== ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)\n${out.trimEnd()}`)
+      resolve(code === 0)
+    })
+  })
+}
+
+const marker = join(tmpdir(), `console-build-${process.pid}.ready`)
+const index = join(root, 'dist', 'index.html')
+const stale = !existsSync(index) || newest(join(root, 'src')) > statSync(index).mtimeMs
+const build = stale
+  ? run('build (vite)', 'npx', ['vite', 'build', '--logLevel', 'warn']).then((built) => {
+      writeFileSync(built ? marker : `${marker}.failed`, '')
+      return built
+    })
+  : Promise.resolve(true).then(() => (writeFileSync(marker, ''), true))
+
+const unitReport = join(tmpdir(), `console-vitest-${process.pid}.json`)
+const browserResult = join(tmpdir(), `console-browser-${process.pid}.json`)
+const haveChromium = ensureChromium()
+const [typed, , built] = await Promise.all([
+  run('type check (vue-tsc)', 'npx', ['vue-tsc', '--noEmit']),
+  run('unit tests (vitest)', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${unitReport}`]),
+  build,
+  haveChromium
+    ? run('browser tests (chromium, real backend)', 'node', ['tests/browser/run.mjs'], {
+        env: { ...process.env, BROWSER_RESULT: browserResult, BUILD_READY_FILE: marker },
+      })
+    : Promise.resolve(false),
+])
+
 // 1. Types
-if (step('type check (vue-tsc)', 'npx', ['vue-tsc', '--noEmit'])) passed += 1
+if (typed) passed += 1
 else failed += 1
 
 // 2. Unit tests
-const unitReport = join(tmpdir(), `console-vitest-${process.pid}.json`)
-step('unit tests (vitest)', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${unitReport}`])
 if (existsSync(unitReport)) {
   const report = JSON.parse(readFileSync(unitReport, 'utf8'))
   passed += report.numPassedTests
@@ -55,22 +90,18 @@ if (existsSync(unitReport)) {
 } else failed += 1
 
 // 3. Build (the API serves dist/ at /console/)
-const index = join(root, 'dist', 'index.html')
-const stale = !existsSync(index) || newest(join(root, 'src')) > statSync(index).mtimeMs
-if (stale && !step('build (vite)', 'npx', ['vite', 'build', '--logLevel', 'warn'])) failed += 1
+if (!built) failed += 1
+for (const file of [marker, `${marker}.failed`]) rmSync(file, { force: true })
 
 // 4. Browser tests
-if (!ensureChromium()) failed += 1
-else {
-  const result = join(tmpdir(), `console-browser-${process.pid}.json`)
-  step('browser tests (chromium, real backend)', 'node', ['tests/browser/run.mjs'], { env: { ...process.env, BROWSER_RESULT: result } })
-  if (existsSync(result)) {
-    const counts = JSON.parse(readFileSync(result, 'utf8'))
-    passed += counts.passed
-    failed += counts.failed
-    rmSync(result)
-  } else failed += 1
-}
+if (!haveChromium) failed += 1
+else if (existsSync(browserResult)) {
+  const counts = JSON.parse(readFileSync(browserResult, 'utf8'))
+  passed += counts.passed
+  failed += counts.failed
+  rmSync(browserResult)
+} else failed += 1
 
+console.log(`npm test took ${((Date.now() - T0) / 1000).toFixed(0)} s`)
 console.log(`${passed} passed, ${failed} failed`)
 process.exit(failed ? 1 : 0)

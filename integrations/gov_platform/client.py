@@ -3,6 +3,8 @@
 POST /api/cases                         (X-Event-Id dedupes) -> {"platform_ref", "duplicate"}
 POST /api/cases/{platform_ref}/supplements  {"event_id", "note", "materials"} -> {"ok": true}
 POST /api/cases/{platform_ref}/withdrawal   {"event_id", "reason"}             -> {"ok": true}
+POST /api/cases/{platform_ref}/decisions    {"event_id", "action", "status", "message", "materials"}
+                                            an operator's decision made in our console -> {"ok": true}
 
 The platform reports progress by calling us back (POST /api/v1/integrations/gov_platform/callback,
 HMAC-signed). Every call carries our outbox event id, so a retry after a lost answer is harmless.
@@ -82,3 +84,23 @@ class GovPlatformClient(HttpAdapter):
         await self._post(
             f"/api/cases/{quote(platform_ref, safe='')}/withdrawal", body=body, event_id=event_id
         )
+
+    async def record_decision(
+        self,
+        *,
+        event_id: str,
+        platform_ref: str,
+        action: str,
+        status: str,
+        message: str,
+        materials: list[str],
+    ) -> None:
+        """Record a department operator's decision taken in our staff console."""
+        body = {
+            "event_id": event_id,
+            "action": action,
+            "status": status,
+            "message": message,
+            "materials": materials,
+        }
+        await self._post(f"/api/cases/{quote(platform_ref, safe='')}/decisions", body=body, event_id=event_id)

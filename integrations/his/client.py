@@ -170,6 +170,16 @@ class HisClient(HttpAdapter):
         )
         return _appointment_of(self.system, data)
 
+    async def appointment(self, appointment_id: str) -> HisAppointment | None:
+        """The Appointment as the HIS holds it now (its status: booked, arrived, fulfilled, noshow, ...)."""
+        try:
+            data = await self._fhir("GET", f"/Appointment/{appointment_id}", idempotent=True)
+        except IntegrationRejected as error:
+            if error.status == 404:
+                return None
+            raise
+        return _appointment_of(self.system, data)
+
     async def cancel_appointment(self, appointment_id: str, *, reason: str) -> HisAppointment:
         """退号: set the Appointment cancelled; cancelling twice is harmless, an unknown one is gone already."""
         current = await self._fhir("GET", f"/Appointment/{appointment_id}")

@@ -58,6 +58,7 @@ class SandboxOptions:
             app_key=settings.integration_app_key,
             app_secret=settings.integration_app_secret.get_secret_value(),
             callback_url=f"{settings.base_url}/api/v1/integrations/{system}/callback",
+            extra=dict((getattr(settings, "sandbox_extra", None) or {}).get(system) or {}),
         )
 
 

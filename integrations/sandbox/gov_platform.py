@@ -10,8 +10,11 @@ Routes (under /sandbox/gov_platform when mounted):
   POST /api/cases                             submit a case  -> {"platform_ref", "duplicate"}
   POST /api/cases/<ref>/supplements           answer to a 补正 request
   POST /api/cases/<ref>/withdrawal            the citizen withdrew
+  POST /api/cases/<ref>/decisions             a department operator decided in the citizen API's console
+                                              (kept in the case's "decisions"; the simulated walk stops)
   GET  /api/cases, GET /api/cases/<ref>       what the platform holds (for tests and demos)
   POST /__advance/<ref>                       {"status", "message"?, "materials"?} call back now
+  (options.extra["auto_advance"]: false turns the embedded walk off, e.g. for the console's browser tests)
   GET|POST|DELETE /__faults                   fault injection (down, fail_next, latency)
 """
 
@@ -99,8 +102,8 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
     async def walk(case: dict[str, Any]) -> None:
         for status, pause in _AUTO_STEPS:
             await asyncio.sleep(pause)
-            if case["status"] in ("withdrawn", "supplement_requested"):
-                return
+            if case["status"] in ("withdrawn", "supplement_requested") or case["decisions"]:
+                return  # the citizen withdrew, or the department acts through the console now
             await call_back(case, make_event(case, status, "", []))
 
     def start_walk(case: dict[str, Any]) -> None:
@@ -133,6 +136,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
             "status": "received",
             "events": [],
             "supplements": [],
+            "decisions": [],
             "event_id": event_id,
         }
         by_event[event_id] = platform_ref
@@ -161,7 +165,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
         async def finish() -> None:
             for status in ("approved", "completed"):
                 await asyncio.sleep(5.0)
-                if case["status"] == "withdrawn":
+                if case["status"] == "withdrawn" or case["decisions"]:
                     return
                 await call_back(case, make_event(case, status, "", []))
 
@@ -177,6 +181,31 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
         if case is None:
             return problem(404, "not_found", "no such case")
         case["status"] = "withdrawn"
+        return json({"ok": True})
+
+    @bp.post("/api/cases/<ref>/decisions")
+    async def decision(request: Request, ref: str) -> HTTPResponse:
+        if not signed(request):
+            return problem(401, "bad_signature", "signature missing or invalid")
+        case = cases.get(ref)
+        if case is None:
+            return problem(404, "not_found", "no such case")
+        body = body_of(request)
+        event_id = request.headers.get("x-event-id") or body.get("event_id")
+        if not body.get("action"):
+            return problem(400, "bad_request", "action is required")
+        if event_id not in {d["event_id"] for d in case["decisions"]}:
+            case["decisions"].append(
+                {
+                    "event_id": event_id,
+                    "action": str(body["action"]),
+                    "status": str(body.get("status") or ""),
+                    "message": str(body.get("message") or ""),
+                    "materials": [str(m) for m in body.get("materials") or []],
+                }
+            )
+            if body.get("status"):
+                case["status"] = str(body["status"])
         return json({"ok": True})
 
     @bp.get("/api/cases")

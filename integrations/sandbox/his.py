@@ -18,6 +18,7 @@ Routes (under /sandbox/his when mounted):
   POST /fhir/Appointment    (If-None-Exist: identifier=system|value) -> 201, or 200 with the first one
   GET|PUT /fhir/Appointment/<id>, GET /fhir/Appointment?identifier=
   POST /__arrive/<appointment>, /__noshow/<appointment>   the patient came / did not come: call back
+       {"notify": false}                                  ... or only record it (the push is lost)
   POST /__stop/<schedule>  {"reason"}                     停诊: cancel its appointments and call back
   GET  /__state, POST /__reset                            counters for tests; start again
   GET|POST|DELETE /__faults                               fault injection
@@ -462,13 +463,16 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
         if slot is not None:
             set_slot(slot, booked=max(0, int(fhir.extension_value(slot, fhir.EXT_BOOKED)) - 1))
 
-    async def finish(appointment_id: str, status: str) -> HTTPResponse:
+    async def finish(request: Request, appointment_id: str, status: str) -> HTTPResponse:
         current = his.appointments.get(appointment_id)
         if current is None:
             return outcome(404, "not-found", f"Appointment/{appointment_id} is unknown")
         his.appointments[appointment_id] = fhir.parse_resource(
             fhir.dump(current) | {"status": status}, "Appointment"
         )
+        if (request.json or {}).get("notify") is False if request.body else False:
+            # The push is lost (our callback never hears of it): only a read of the Appointment tells.
+            return json({"event": None, "callback_status": None})
         event = {
             "event_id": "HIS-" + uuid.uuid4().hex,
             "type": "appointment",
@@ -478,11 +482,11 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
 
     @bp.post("/__arrive/<appointment_id>")
     async def arrive(request: Request, appointment_id: str) -> HTTPResponse:
-        return await finish(appointment_id, "arrived")
+        return await finish(request, appointment_id, "arrived")
 
     @bp.post("/__noshow/<appointment_id>")
     async def noshow(request: Request, appointment_id: str) -> HTTPResponse:
-        return await finish(appointment_id, "noshow")
+        return await finish(request, appointment_id, "noshow")
 
     @bp.post("/__stop/<schedule_id>")
     async def stop(request: Request, schedule_id: str) -> HTTPResponse:

@@ -7,29 +7,40 @@ from collections import defaultdict
 
 from services.accounts import family
 from services.accounts.enums import Role, VerificationLevel
-from services.accounts.models import RefreshToken, RoleGrant, User
+from services.accounts.models import RefreshToken, User
 from services.accounts.principal import Principal
 from services.common import audit, clock
+from services.common.db import raw_rows
 from services.common.errors import PermissionDenied, Unauthenticated
 from services.common.ids import parse_id
 
 __all__ = ["act_for", "load_principal", "session_is_live"]
 
 
+# One round trip per authenticated request (issue 12): the user and their role grants together.
+_PRINCIPAL_SQL = (
+    "SELECT u.level, u.locale, g.role, g.scope FROM account_user u"
+    " LEFT JOIN account_role_grant g ON g.user_id = u.id"
+    " WHERE u.id = $1 AND u.deleted_at IS NULL"
+)
+
+
 async def load_principal(*, user_id: uuid.UUID) -> Principal:
     """The principal for `user_id`; a deleted or unknown user is Unauthenticated."""
-    user = await User.get_or_none(id=user_id, deleted_at=None)
-    if user is None:
+    rows = await raw_rows(_PRINCIPAL_SQL, [user_id])
+    if not rows:
         raise Unauthenticated("auth.token_invalid")
     roles: dict[Role, set[str]] = defaultdict(set)
-    for role, scope in await RoleGrant.filter(user_id=user_id).values_list("role", "scope"):
-        roles[Role(role)].add(scope)
+    for row in rows:
+        if row["role"] is not None:
+            roles[Role(row["role"])].add(row["scope"] or "")
     roles[Role.RESIDENT].add("")
+    first = rows[0]
     return Principal(
-        user_id=user.id,
-        level=VerificationLevel(user.level),
+        user_id=user_id,
+        level=VerificationLevel(first["level"]),
         roles={role: frozenset(scopes) for role, scopes in roles.items()},
-        locale=user.locale or "",
+        locale=first["locale"] or "",
     )
 
 

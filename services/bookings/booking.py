@@ -51,9 +51,10 @@ from services.bookings.policy import BookingPolicies
 from services.bookings.resources import is_staff, resource_row, resource_view, slot_row, slot_view
 from services.bookings.rules import BookingRules
 from services.bookings.views import BookingView
-from services.bookings.waitlist import PROXY_SCOPE, anyone_waiting, release
+from services.bookings.waitlist import PROXY_SCOPE, release
 from services.common import audit, clock
 from services.common.crypto import mask_id_number, mask_name
+from services.common.db import raw_rows
 from services.common.errors import PermissionDenied
 from services.common.ids import new_id, parse_id
 from services.common.pagination import Page, keyset_page
@@ -63,6 +64,7 @@ __all__ = [
     "booking_row",
     "book",
     "cancel",
+    "prepare_booking",
     "confirm_hold",
     "decide",
     "get_booking",
@@ -96,6 +98,66 @@ def _seal(visitor: CleanVisitor, cipher: Any) -> dict[str, Any]:
     }
 
 
+# The one statement that takes places for a direct booking: the conditional UPDATE of
+# services.bookings.ledger.reserve, and on a resource with a waitlist also "nobody is waiting" in the
+# same statement (free places belong to the queue), so the queue check costs no round trip of its own
+# and cannot race with a join. RETURNING the new `taken` gives the booking's answer without a re-read.
+_RESERVE_SQL = (
+    "UPDATE booking_slot SET taken = taken + $2"
+    " WHERE id = $1 AND status = 'open' AND taken + $2 <= capacity{queue} RETURNING taken"
+)
+_RESERVE = _RESERVE_SQL.format(queue="")
+_RESERVE_UNLESS_QUEUED = _RESERVE_SQL.format(
+    queue=" AND NOT EXISTS (SELECT 1 FROM booking_waitlist w WHERE w.slot_id = $1 AND w.status = 'waiting')"
+)
+
+
+async def _reserve(conn: Any, slot: Slot, places: int, *, queue: bool) -> int | None:
+    """Take `places` in `slot`; the slot's new `taken`, or None (full, closed, or people waiting)."""
+    rows = await raw_rows(_RESERVE_UNLESS_QUEUED if queue else _RESERVE, [slot.id, places], conn=conn)
+    return int(rows[0]["taken"]) if rows else None
+
+
+def _slot_full(slot: Slot, places: int, rules: BookingRules, *, remaining: int | None = None) -> SlotFull:
+    if remaining is None:
+        remaining = max(0, slot.capacity - slot.taken)
+    return SlotFull(
+        details={"remaining": remaining, "requested": places, "waitlist": rules.waitlist}, remaining=remaining
+    )
+
+
+async def prepare_booking(
+    *,
+    actor: Principal,
+    slot_id: uuid.UUID | str,
+    party_size: int | None = None,
+    visitors: Sequence[Visitor] | None = None,
+    purpose: Mapping[str, Any] | None = None,
+    policies: BookingPolicies,
+) -> Slot:
+    """Every refusal `book` can give before it writes, without writing; the slot row for `book(slot=)`.
+
+    The HTTP edge calls it before claiming the Idempotency-Key, so a refused booking (slot full, level,
+    window, ban, cap, a domain guard) costs reads only: no key row inserted and deleted, no transaction.
+    """
+    slot = await slot_row(slot_id)
+    rules = BookingRules.from_value(slot.resource.rules)
+    people, places = clean_visitors(visitors, rules, party_size)
+    await admission.admit(
+        actor=actor,
+        slot=slot,
+        places=places,
+        purpose=purpose,
+        policies=policies,
+        now=clock.now(),
+        visitors=people,
+    )
+    if slot.taken + places > slot.capacity:
+        # As read a moment ago: a place freed since then is the next caller's (as if they came first).
+        raise _slot_full(slot, places, rules)
+    return slot
+
+
 async def book(
     *,
     actor: Principal,
@@ -105,19 +167,33 @@ async def book(
     purpose: Mapping[str, Any] | None = None,
     cipher: Any,
     policies: BookingPolicies,
+    slot: Slot | None = None,
+    admitted: bool = False,
 ) -> BookingView:
-    """Book places in a slot for the actor (or, under a proxy, for `actor.acting_for`)."""
+    """Book places in a slot for the actor (or, under a proxy, for `actor.acting_for`).
+
+    `slot` (with its resource) and `admitted=True`: `prepare_booking` already read the slot and ran the
+    admission for this request; the capacity, the queue and the daily cap are still decided here, in
+    the transaction.
+    """
     now = clock.now()
-    slot = await slot_row(slot_id)
+    if slot is None:
+        slot = await slot_row(slot_id)
     resource = slot.resource
     rules = BookingRules.from_value(resource.rules)
     people, places = clean_visitors(visitors, rules, party_size)
-    await admission.admit(
-        actor=actor, slot=slot, places=places, purpose=purpose, policies=policies, now=now, visitors=people
-    )
-    if rules.waitlist and await anyone_waiting(slot.id):
-        # Free places (if any) are the queue's: a direct booking does not overtake waiting people.
-        raise SlotFull(details={"remaining": 0, "requested": places, "waitlist": True}, remaining=0)
+    if not admitted:
+        await admission.admit(
+            actor=actor,
+            slot=slot,
+            places=places,
+            purpose=purpose,
+            policies=policies,
+            now=now,
+            visitors=people,
+        )
+        if slot.taken + places > slot.capacity:
+            raise _slot_full(slot, places, rules)
     subject_id = actor.subject_id
     # Encrypt before the transaction: keep the write lock as short as possible.
     sealed = [_seal(person, cipher) for person in people]
@@ -132,12 +208,13 @@ async def book(
                 await ledger.lock_person_day(
                     conn, subject_id=subject_id, resource_id=resource.id, day=slot.day
                 )
-            if not await ledger.reserve(conn, slot.id, places):
+            taken = await _reserve(conn, slot, places, queue=rules.waitlist)
+            if taken is None:
                 raise SlotFull()
             await ledger.check_daily_cap(
                 conn, subject_id=subject_id, resource_id=resource.id, day=slot.day, rules=rules
             )
-            await ledger.insert_booking(
+            row = await ledger.insert_booking(
                 conn,
                 slot=slot,
                 rules=rules,
@@ -150,19 +227,27 @@ async def book(
                 now=now,
                 booking_id=booking_id,
             )
+            booked_visitors = []
             for values in sealed:
-                await BookingVisitor.create(
-                    booking_id=booking_id,
-                    entry_key=f"{resource.id}:{slot.day.isoformat()}:{values['id_index']}"
-                    if rules.one_entry_per_visitor_per_day
-                    else None,
-                    using_db=conn,
-                    **values,
+                booked_visitors.append(
+                    await BookingVisitor.create(
+                        booking_id=booking_id,
+                        entry_key=f"{resource.id}:{slot.day.isoformat()}:{values['id_index']}"
+                        if rules.one_entry_per_visitor_per_day
+                        else None,
+                        using_db=conn,
+                        **values,
+                    )
                 )
+            # The answer is built from the rows in hand (no re-read after commit): the slot as this
+            # booking left it, the booking and its visitors as inserted.
+            slot.taken = taken
+            row.slot, row.resource = slot, resource
+            view = ledger.booking_view(row, booked_visitors)
             if after is not None:
                 # The owning domain's step (a ticket for the gate) commits with the booking or not at all.
                 await after(
-                    booking=await ledger.view(booking_id, conn=conn),
+                    booking=view,
                     resource=resource_view(resource),
                     slot=slot_view(slot),
                     actor=actor,
@@ -182,10 +267,9 @@ async def book(
     except SlotFull:
         fresh = await Slot.get_or_none(id=slot.id)
         remaining = max(0, fresh.capacity - fresh.taken) if fresh else 0
-        raise SlotFull(
-            details={"remaining": remaining, "requested": places, "waitlist": rules.waitlist},
-            remaining=remaining,
-        ) from None
+        if fresh is not None and remaining >= places and rules.waitlist:
+            remaining = 0  # the places are free but the queue's: someone joined the waitlist
+        raise _slot_full(slot, places, rules, remaining=remaining) from None
     except IntegrityError as error:
         text = str(error)
         if "entry_key" in text:
@@ -196,7 +280,7 @@ async def book(
                 details={"remaining": 0, "requested": places, "waitlist": rules.waitlist}
             ) from error
         raise AlreadyBooked() from error
-    return await ledger.view(booking_id)
+    return view
 
 
 # ------------------------------------------------------------------------------------------ access

@@ -24,7 +24,7 @@ async def promote_waitlists(deps: Deps) -> int:
 
 async def mark_no_shows(deps: Deps) -> int:
     """Confirmed bookings whose slot ended without a check-in become no-shows (strikes)."""
-    return await upkeep.mark_no_shows()
+    return await upkeep.mark_no_shows(policies=deps.booking_policies)
 
 
 async def send_reminders(deps: Deps) -> int:

@@ -5,7 +5,8 @@ root into `BookingPolicies`, and passed to the engine's functions as a value (no
 The engine's single admission step runs the guards of the resource's owner for booking, joining a
 waitlist and waitlist promotion alike; `after_booking` and `after_release` run inside the
 transaction that creates or releases the booking; `visible` decides who may read the resource and
-its slots at all (a members-only event's title is not for outsiders).
+its slots at all (a members-only event's title is not for outsiders); `attendance` lets an owner
+whose outside system records who came (a hospital's HIS) decide no-shows instead of the engine.
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["AfterBooking", "AfterRelease", "BookingPolicies", "BookingPolicy", "Guard", "Visible"]
+__all__ = [
+    "AfterBooking",
+    "AfterRelease",
+    "Attendance",
+    "BookingPolicies",
+    "BookingPolicy",
+    "Guard",
+    "Visible",
+]
 
 # async (*, resource, slot, actor, party_size, purpose, visitors) -> None; raises a DomainError to refuse.
 # Guards should accept **_ so the engine can pass more facts later.
@@ -26,6 +35,10 @@ AfterBooking = Callable[..., Awaitable[None]]
 AfterRelease = Callable[..., Awaitable[None]]
 # async (*, resource, viewer) -> bool; viewer is a Principal or None (anonymous).
 Visible = Callable[..., Awaitable[bool]]
+# async (*, booking_ids) -> Mapping[UUID, str | None]: for confirmed bookings whose slot ended, what the
+# owner's system says: "no_show", "checked_in", or None (not known yet: the booking stays confirmed,
+# and the engine never guesses a no-show — a strike — for it).
+Attendance = Callable[..., Awaitable[Mapping[Any, str | None]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +48,7 @@ class BookingPolicy:
     after_booking: AfterBooking | None = None
     after_release: AfterRelease | None = None
     visible: Visible | None = None
+    attendance: Attendance | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +88,7 @@ class BookingPolicies:
     def visible_for(self, owner_domain: str) -> Visible | None:
         policy = self._policy(owner_domain)
         return policy.visible if policy else None
+
+    def attendance_for(self, owner_domain: str) -> Attendance | None:
+        policy = self._policy(owner_domain)
+        return policy.attendance if policy else None

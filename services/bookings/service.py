@@ -30,6 +30,7 @@ from services.bookings.booking import (
     get_booking,
     list_bookings_for,
     list_bookings_of_resource,
+    prepare_booking,
 )
 from services.bookings.codes import check_in, check_in_code_for
 from services.bookings.documents import CleanVisitor, Visitor
@@ -50,6 +51,7 @@ __all__ = [
     "Visitor",
     "acting_actor",
     "book",
+    "prepare_booking",
     "cancel",
     "check_in",
     "check_in_code_for",

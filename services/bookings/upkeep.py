@@ -1,7 +1,7 @@
 """The engine's periodic work (run by services/bookings/jobs.py in the worker).
 
 expire_holds(*, cipher, policies, now=None)  holds and waitlist offers that ran out; places to the next
-mark_no_shows(*, now=None)                   confirmed bookings whose slot ended without a check-in
+mark_no_shows(*, policies, now=None)         confirmed bookings whose slot ended without a check-in
 send_reminders(*, now=None)                  the day-before reminder, once per booking
 roll_slots(*, today=None)                    slots generated across every resource's booking window
 """
@@ -50,18 +50,52 @@ async def expire_holds(
     return expired
 
 
-async def mark_no_shows(*, now: dt.datetime | None = None, grace: dt.timedelta = _NO_SHOW_GRACE) -> int:
-    """Confirmed bookings whose slot ended (plus a grace period) without a check-in become no-shows."""
+async def mark_no_shows(
+    *,
+    policies: BookingPolicies | None = None,
+    now: dt.datetime | None = None,
+    grace: dt.timedelta = _NO_SHOW_GRACE,
+) -> int:
+    """Confirmed bookings whose slot ended (plus a grace period) without a check-in become no-shows.
+
+    When the resource's owner declares `attendance` (a hospital's HIS knows who checked in), the owner
+    decides: its "no_show" and "checked_in" are applied, and a booking it has no word on yet stays
+    confirmed (a patient seen at the hospital must never get a strike from our guess).
+    """
     now = now or clock.now()
-    rows = await Booking.filter(status=BookingStatus.CONFIRMED, slot_end__lte=now - grace).limit(500)
+    policies = policies or BookingPolicies()
+    rows = (
+        await Booking.filter(status=BookingStatus.CONFIRMED, slot_end__lte=now - grace)
+        .select_related("resource")
+        .order_by("slot_end")
+        .limit(500)
+    )
+    targets: dict[uuid.UUID, BookingStatus] = {}
+    by_owner: dict[str, list[Booking]] = {}
+    for row in rows:
+        by_owner.setdefault(str(row.resource.owner_domain), []).append(row)
+    for owner, owned in by_owner.items():
+        decide = policies.attendance_for(owner)
+        if decide is None:
+            targets |= {row.id: BookingStatus.NO_SHOW for row in owned}
+            continue
+        said = await decide(booking_ids=[row.id for row in owned])
+        for row in owned:
+            verdict = said.get(row.id)
+            if verdict in (BookingStatus.NO_SHOW.value, BookingStatus.CHECKED_IN.value):
+                targets[row.id] = BookingStatus(verdict)
     marked = 0
     for row in rows:
+        target = targets.get(row.id)
+        if target is None:
+            continue
+        changes = {"checked_in_at": clock.now()} if target is BookingStatus.CHECKED_IN else {}
         try:
             async with in_transaction() as conn:
-                await ledger.move(conn, row, BookingStatus.NO_SHOW)
+                await ledger.move(conn, row, target, **changes)
         except IllegalTransition:
             continue
-        marked += 1
+        marked += target is BookingStatus.NO_SHOW
     return marked
 
 

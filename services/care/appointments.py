@@ -20,7 +20,7 @@ import redis.asyncio as aioredis
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from integrations.errors import IntegrationProtocolError, IntegrationRejected
+from integrations.errors import IntegrationProtocolError, IntegrationRejected, IntegrationUnavailable
 from integrations.his.types import AppointmentRequest, HisAppointment, HisNotification, PatientIdentity
 from services.accounts import family
 from services.accounts import service as accounts
@@ -28,7 +28,7 @@ from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
 from services.bookings import outcomes
 from services.bookings.enums import BookingStatus, OwnerDomain
-from services.care import catalogue
+from services.care import catalogue, names
 from services.care.enums import AppointmentStatus, advance_appointment
 from services.care.errors import (
     CareConsentRequired,
@@ -40,9 +40,17 @@ from services.care.errors import (
     NotReleasedYet,
     RealNameRequired,
 )
-from services.care.models import CareAppointment, CareConsent, CareDoctor, InboundEvent
-from services.care.people import CARE_SCOPE, audience
+from services.care.models import (
+    CareAppointment,
+    CareConsent,
+    CareDepartment,
+    CareDoctor,
+    CareHospital,
+    InboundEvent,
+)
+from services.care.people import CARE_SCOPE
 from services.care.ports import HospitalSystem
+from services.care.rules import HospitalRules
 from services.care.views import AppointmentView, ConsentView
 from services.common import clock, outbox
 from services.common.cache import Keys
@@ -57,6 +65,8 @@ __all__ = [
     "CONSENT_VERSION",
     "after_booking",
     "after_release",
+    "attendance",
+    "sync_attendance",
     "apply_his_notification",
     "consent_status",
     "deliver_appointment",
@@ -140,12 +150,29 @@ async def guard_booking(*, resource: Any, slot: Any, actor: Principal, **_: Any)
             slot.day - dt.timedelta(days=rules.release_days), rules.release_at(), tzinfo=clock.CITY_TZ
         )
         raise NotReleasedYet(details={"releases_at": opens.isoformat()}, at=opens.strftime("%Y-%m-%d %H:%M"))
-    mine = await CareAppointment.filter(
-        subject_id=actor.subject_id,
-        hospital_his_id=doctor.hospital_his_id,
-        visit_date=slot.day,
-        status__in=list(_LIVE),
-    ).values_list("department_his_id", flat=True)
+    # A first, cheap refusal; the exact count runs again inside the booking transaction (_check_caps).
+    await _check_caps(None, subject_id=actor.subject_id, doctor=doctor, day=slot.day, rules=rules)
+
+
+async def _check_caps(
+    conn: Any, *, subject_id: uuid.UUID, doctor: CareDoctor, day: dt.date, rules: HospitalRules
+) -> None:
+    """DepartmentCapReached when the patient already holds the day's cap in the hospital or the clinic.
+
+    With `conn` (the booking transaction) the count is exact: on PostgreSQL a transaction-scoped
+    advisory lock on (patient, hospital, day) orders one patient's concurrent bookings, so each counts
+    the appointments the others committed (READ COMMITTED would not see an uncommitted sibling); on
+    SQLite the booking's first UPDATE already holds the database's write lock.
+    """
+    if conn is not None and conn.capabilities.dialect.startswith("postgres"):
+        key = f"care-caps:{subject_id}:{doctor.hospital_his_id}:{day.isoformat()}"
+        await conn.execute_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [key])
+    query = CareAppointment.filter(
+        subject_id=subject_id, hospital_his_id=doctor.hospital_his_id, visit_date=day, status__in=list(_LIVE)
+    )
+    mine = await (query.using_db(conn) if conn is not None else query).values_list(
+        "department_his_id", flat=True
+    )
     in_department = sum(1 for d in mine if d == doctor.department_his_id)
     if len(mine) >= rules.max_per_day or in_department >= rules.max_per_department:
         raise DepartmentCapReached(
@@ -159,11 +186,21 @@ async def guard_booking(*, resource: Any, slot: Any, actor: Principal, **_: Any)
 
 
 async def _record(
-    conn: Any, *, booking_id: uuid.UUID, user_id: uuid.UUID, subject_id: uuid.UUID, resource: Any, slot: Any
+    conn: Any,
+    *,
+    booking_id: uuid.UUID,
+    user_id: uuid.UUID,
+    subject_id: uuid.UUID,
+    resource: Any,
+    slot: Any,
+    enforce_caps: bool = False,
 ) -> bool:
     doctor = await _doctor_of(resource)
     if doctor is None or not slot.label:
         return False
+    if enforce_caps:
+        rules = await catalogue.hospital_rules(doctor.hospital_his_id)
+        await _check_caps(conn, subject_id=subject_id, doctor=doctor, day=slot.day, rules=rules)
     await CareAppointment.create(
         booking_id=booking_id,
         user_id=user_id,
@@ -187,7 +224,8 @@ async def _record(
 
 
 async def after_booking(*, booking: Any, resource: Any, slot: Any, conn: Any, **_: Any) -> None:
-    """Inside the booking's transaction: our appointment record and its delivery to the HIS."""
+    """Inside the booking's transaction: the exact cap check, our appointment record and its delivery
+    to the HIS. A cap reached here rolls the whole booking back (its place is never taken)."""
     if str(resource.owner_domain) != OwnerDomain.CARE.value:
         return
     await _record(
@@ -197,6 +235,7 @@ async def after_booking(*, booking: Any, resource: Any, slot: Any, conn: Any, **
         subject_id=booking.subject_id,
         resource=resource,
         slot=slot,
+        enforce_caps=True,
     )
 
 
@@ -232,22 +271,30 @@ async def queue_missing_appointments(*, since: dt.timedelta = dt.timedelta(days=
 # --------------------------------------------------------------------------------------- delivery
 
 
-async def _notify(conn: Any, people: list[uuid.UUID], kind: str, row: CareAppointment, **params: Any) -> None:
+async def _notify(conn: Any, kind: str, row: CareAppointment, **params: Any) -> None:
+    """The patient, and (proxy_scope) everyone acting for them in care right now, each in their own
+    language ("For your parent: ..."); hospital, clinic and doctor named in zh_CN and en."""
     doctor = await CareDoctor.get_or_none(his_id=row.doctor_his_id).using_db(conn)
+    department = await CareDepartment.get_or_none(his_id=row.department_his_id).using_db(conn)
+    hospital = await CareHospital.get_or_none(his_id=row.hospital_his_id).using_db(conn)
     values = {
-        "doctor": doctor.name if doctor else row.doctor_his_id,
+        "hospital": names.hospital_name(hospital.name if hospital else None, row.hospital_his_id),
+        "department": names.department_name(department.name if department else row.department_his_id),
+        "doctor": names.doctor_name(doctor.name, doctor.title, doctor.title_code)
+        if doctor
+        else row.doctor_his_id,
         "start": clock.to_local(row.slot_start).strftime("%Y-%m-%d %H:%M"),
         "booking_id": str(row.booking_id),
         **params,
     }
-    for user_id in people:
-        await notifications.notify(
-            user_id=user_id,
-            kind=kind,
-            params=values,
-            link=f"/pages/care/appointment?id={row.booking_id}",
-            using_db=conn,
-        )
+    await notifications.notify(
+        user_id=row.subject_id,
+        kind=kind,
+        params=values,
+        link=f"/pages/care/appointment?id={row.booking_id}",
+        proxy_scope=CARE_SCOPE,
+        using_db=conn,
+    )
 
 
 async def _move(conn: Any, row: CareAppointment, target: AppointmentStatus, **changes: Any) -> bool:
@@ -308,13 +355,7 @@ async def deliver_appointment(
             queue_number=appointment.queue_number,
         )
         if moved:
-            await _notify(
-                conn,
-                await audience(row.subject_id, row.user_id),
-                "care.notify.appointment_booked",
-                row,
-                number=appointment.queue_number or "",
-            )
+            await _notify(conn, "care.notify.appointment_booked", row, number=appointment.queue_number or "")
     if not moved:
         # Cancelled while on its way: give the number back at the HIS too.
         await his.cancel_appointment(appointment.id, reason="cancelled by the patient")
@@ -324,9 +365,7 @@ async def _fail(row: CareAppointment, *, reason: str) -> None:
     async with in_transaction() as conn:
         if not await _move(conn, row, AppointmentStatus.FAILED, note=reason[:255]):
             return
-        await _notify(
-            conn, await audience(row.subject_id, row.user_id), "care.notify.appointment_failed", row
-        )
+        await _notify(conn, "care.notify.appointment_failed", row)
     await outcomes.record_outcome(booking_id=row.booking_id, status=BookingStatus.CANCELLED)
 
 
@@ -460,13 +499,7 @@ async def _cancel_for_stop(row: CareAppointment, *, reason: str | None) -> int:
     async with in_transaction() as conn:
         if not await _move(conn, row, AppointmentStatus.CANCELLED, note=(reason or "clinic stopped")[:255]):
             return 0
-        await _notify(
-            conn,
-            await audience(row.subject_id, row.user_id),
-            "care.notify.clinic_stopped",
-            row,
-            reason=reason or "",
-        )
+        await _notify(conn, "care.notify.clinic_stopped", row, reason=reason or "")
     await outcomes.record_outcome(booking_id=row.booking_id, status=BookingStatus.CANCELLED)
     return 1
 
@@ -490,6 +523,56 @@ async def _apply_status(appointment: HisAppointment, *, stopped: bool, reason: s
     if engine_status is not None:
         await outcomes.record_outcome(booking_id=row.booking_id, status=engine_status)
     return 1
+
+
+# ------------------------------------------------------------------------------------- attendance
+
+_ATTENDED = (AppointmentStatus.ARRIVED, AppointmentStatus.FULFILLED)
+
+
+async def attendance(*, booking_ids: list[uuid.UUID], **_: Any) -> dict[uuid.UUID, str | None]:
+    """The engine's no-show question, answered from what the HIS reported: its check-in (arrived,
+    fulfilled) or no-show; None while the HIS has said nothing (the engine then waits, never guesses)."""
+    rows = await CareAppointment.filter(booking_id__in=list(booking_ids)).values_list("booking_id", "status")
+    said: dict[uuid.UUID, str | None] = {}
+    for booking_id, status in rows:
+        if AppointmentStatus(status) in _ATTENDED:
+            said[booking_id] = BookingStatus.CHECKED_IN.value
+        elif AppointmentStatus(status) is AppointmentStatus.NOSHOW:
+            said[booking_id] = BookingStatus.NO_SHOW.value
+        else:
+            said[booking_id] = None
+    return said
+
+
+async def sync_attendance(
+    *, his: HospitalSystem, now: dt.datetime | None = None, after: dt.timedelta = dt.timedelta(hours=1)
+) -> int:
+    """Ask the HIS about booked appointments whose slot started over `after` ago and of which no
+    check-in or no-show push arrived (a lost push), and apply what it holds; how many changed."""
+    now = now or clock.now()
+    rows = (
+        await CareAppointment.filter(
+            status=AppointmentStatus.BOOKED,
+            his_appointment_id__isnull=False,
+            slot_start__lte=now - after,
+            slot_start__gte=now - dt.timedelta(days=30),
+        )
+        .order_by("slot_start")
+        .limit(200)
+    )
+    changed = 0
+    for row in rows:
+        try:
+            found = await his.appointment(str(row.his_appointment_id))
+        except IntegrationRejected:
+            continue
+        except (IntegrationUnavailable, IntegrationProtocolError) as error:
+            await catalogue.mark_his(ok=False, error=error)
+            break  # the HIS is down: the next run asks again
+        if found is not None and found.status in ("arrived", "fulfilled", "noshow"):
+            changed += await _apply_status(found, stopped=False, reason=None)
+    return changed
 
 
 # ------------------------------------------------------------------------------------------ reads

@@ -16,6 +16,8 @@ BOOKING_POLICY = BookingPolicy(
     guards=(appointments.guard_booking,),
     after_booking=appointments.after_booking,
     after_release=appointments.after_release,
+    # The HIS, not the engine's clock, says who did not come (a patient seen there is never a no-show).
+    attendance=appointments.attendance,
 )
 
 DOMAIN = Domain(

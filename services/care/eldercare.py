@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -27,30 +28,35 @@ from integrations.errors import IntegrationProtocolError, IntegrationRejected, I
 from services.accounts import family
 from services.accounts import service as accounts
 from services.accounts.principal import Principal
-from services.care import subsidies
+from services.care import names, subsidies
 from services.care.enums import CareServiceKind, OrderStatus, advance_order
 from services.care.errors import (
     BadTimeWindow,
     CareOrderNotFound,
     EldercareUnavailable,
     IllegalCareTransition,
+    OrderCancelTooLate,
     RatingNotAllowed,
     UnknownService,
 )
 from services.care.models import CareOrder, CareOrderEvent, InboundEvent
-from services.care.people import CARE_SCOPE, audience
+from services.care.people import CARE_SCOPE
 from services.care.ports import EldercarePlatform
 from services.care.views import CareList, CareServiceView, OrderEventView, OrderView
 from services.common import clock, outbox
 from services.common.cache import Keys
 from services.common.crypto import PiiCipher, mask_name
 from services.common.errors import InvalidInput
+from services.common.i18n import message
 from services.common.ids import parse_id
 from services.common.pagination import Page, keyset_page
 from services.notifications import service as notifications
 
 __all__ = [
+    "CANCEL_TOPIC",
     "DISPATCH_TOPIC",
+    "cancel_order",
+    "deliver_cancellation",
     "apply_platform_notification",
     "create_order",
     "deliver_order",
@@ -67,6 +73,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DISPATCH_TOPIC = "care.order_dispatch"
+CANCEL_TOPIC = "care.order_cancel"
+# Before the service starts (在服务开始前) the person served or their proxy may cancel.
+_CANCELLABLE = frozenset(
+    {OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.ASSIGNED, OrderStatus.EN_ROUTE}
+)
 _SERVICES_TTL_S = 300
 _LAST_TTL_S = 7 * 24 * 3600
 _MAX_AHEAD = dt.timedelta(days=30)
@@ -167,11 +178,23 @@ async def order_view(row: CareOrder, *, with_timeline: bool = True) -> OrderView
 
 
 async def _notify(conn: Any, row: CareOrder, kind: str, **params: Any) -> None:
-    values = {"order_id": str(row.id), "service": row.kind.value, "worker": row.worker_masked or "", **params}
-    for user_id in await audience(row.subject_id, row.user_id):
-        await notifications.notify(
-            user_id=user_id, kind=kind, params=values, link=f"/pages/care/order?id={row.id}", using_db=conn
-        )
+    """The person served, and (proxy_scope) every family member acting for them in care right now,
+    each in their own language ("For your parent: ..."): the service and provider named for them."""
+    values = {
+        "order_id": str(row.id),
+        "service": message(f"care.service.{row.kind.value}"),
+        "provider": names.provider_name(row.provider_name),
+        "worker": row.worker_masked or "",
+        **params,
+    }
+    await notifications.notify(
+        user_id=row.subject_id,
+        kind=kind,
+        params=values,
+        link=f"/pages/care/order?id={row.id}",
+        proxy_scope=CARE_SCOPE,
+        using_db=conn,
+    )
 
 
 async def place_order(
@@ -373,6 +396,10 @@ async def deliver_order(
                 await _notify(conn, row, "care.notify.emergency_retrying")
         raise
     await CareOrder.filter(id=row.id, platform_ref__isnull=True).update(platform_ref=receipt.platform_ref)
+    if (await CareOrder.get(id=row.id)).status is OrderStatus.CANCELLED:
+        # Cancelled while on its way: the cancellation's own delivery may have found no reference yet.
+        await platform.cancel(receipt.platform_ref, reason="cancelled by the resident")
+        return OrderStatus.CANCELLED.value
     if receipt.status == OrderStatus.ACCEPTED.value:
         await _advance(row.id, OrderStatus.ACCEPTED, worker=None, note=None)
     return receipt.status
@@ -382,8 +409,16 @@ async def _finish(row: CareOrder, status: OrderStatus, *, note: str | None) -> N
     await _advance(row.id, status, worker=None, note=note)
 
 
-async def _advance(order_id: uuid.UUID, target: OrderStatus, *, worker: str | None, note: str | None) -> bool:
-    """Compare-and-set one lifecycle step, with its timeline entry, refund and notices; False if not applicable."""
+async def _advance(
+    order_id: uuid.UUID,
+    target: OrderStatus,
+    *,
+    worker: str | None,
+    note: str | None,
+    then: Callable[[Any, CareOrder], Awaitable[None]] | None = None,
+) -> bool:
+    """Compare-and-set one lifecycle step, with its timeline entry, refund and notices (and `then`,
+    in the same transaction); False if not applicable."""
     row = await CareOrder.get(id=order_id)
     if row.status == target:
         return False
@@ -408,9 +443,71 @@ async def _advance(order_id: uuid.UUID, target: OrderStatus, *, worker: str | No
                 subject_id=row.subject_id, month=row.subsidy_month, amount_fen=row.subsidy_fen, conn=conn
             )
         await row.refresh_from_db(using_db=conn)
+        if then is not None:
+            await then(conn, row)
         kind = "care.notify.emergency_" if row.urgent else "care.notify.order_"
         await _notify(conn, row, kind + target.value)
     return True
+
+
+# ------------------------------------------------------------------------------------------- cancel
+
+
+async def _acts_for(actor: Principal, row: CareOrder) -> bool:
+    """The person served, or someone holding their live `care` grant (not merely whoever ordered)."""
+    if actor.user_id == row.subject_id:
+        return True
+    return (
+        await family.live_grant(proxy_id=actor.user_id, subject_id=row.subject_id, scope=CARE_SCOPE)
+        is not None
+    )
+
+
+async def _queue_cancellation(conn: Any, row: CareOrder) -> None:
+    await outbox.enqueue(
+        topic=CANCEL_TOPIC,
+        payload={"order_id": str(row.id)},
+        aggregate_type="care_order",
+        aggregate_id=str(row.id),
+        using_db=conn,
+    )
+
+
+async def cancel_order(*, actor: Principal, order_id: str, reason: str | None = None) -> OrderView:
+    """Cancel before the service starts: the order, its subsidy refund, the family's notices and the
+    provider's cancellation (outbox) commit together; OrderCancelTooLate once it is in service."""
+    row = await _order_row(actor, order_id)
+    if not await _acts_for(actor, row):
+        raise CareOrderNotFound()
+    if row.status is OrderStatus.CANCELLED:
+        return await order_view(row)  # a repeated tap
+    if row.status not in _CANCELLABLE:
+        raise OrderCancelTooLate(details={"status": row.status.value})
+    note = (reason or "cancelled by the resident")[:255]
+    if not await _advance(row.id, OrderStatus.CANCELLED, worker=None, note=note, then=_queue_cancellation):
+        fresh = await CareOrder.get(id=row.id)
+        if fresh.status is not OrderStatus.CANCELLED:
+            # The provider's "in service" arrived first.
+            raise OrderCancelTooLate(details={"status": fresh.status.value})
+    return await order_view(await CareOrder.get(id=row.id))
+
+
+async def deliver_cancellation(*, order_id: str, platform: EldercarePlatform) -> str:
+    """Outbox handler: tell the provider. An order never dispatched has nothing to cancel there (its
+    dispatch skips a cancelled order); a provider that has started already is recorded and the family told."""
+    row = await CareOrder.get_or_none(id=parse_id(order_id))
+    if row is None or not row.platform_ref:
+        return "not_dispatched"
+    try:
+        await platform.cancel(row.platform_ref, reason="cancelled by the resident")
+    except IntegrationRejected as error:
+        async with in_transaction() as conn:
+            await CareOrderEvent.create(
+                order_id=row.id, status="cancel_refused", note=str(error)[:255], using_db=conn
+            )
+            await _notify(conn, row, "care.notify.order_cancel_refused")
+        return "refused"
+    return "cancelled"
 
 
 async def apply_platform_notification(*, notification: PlatformNotification) -> dict[str, Any]:

@@ -19,6 +19,7 @@ DomainError (services.common.errors)
  │    ├── NotReleasedYet          the day's numbers are released at a fixed hour (放号时间)
  │    ├── DepartmentCapReached    at most M active appointments per day and clinic
  │    ├── ClinicStopped           the doctor stopped that clinic (停诊)
+ │    ├── OrderCancelTooLate      a home-care order can be cancelled only before the service starts
  │    ├── IllegalCareTransition   a move the state diagram does not draw
  └── Unavailable
       ├── HospitalSystemDown      the HIS cannot be reached: schedules are stale, no new bookings
@@ -45,6 +46,7 @@ __all__ = [
     "IllegalCareTransition",
     "InvalidCareConsent",
     "NotHospitalStaff",
+    "OrderCancelTooLate",
     "NotReleasedYet",
     "RatingNotAllowed",
     "RealNameRequired",
@@ -106,6 +108,10 @@ class DepartmentCapReached(Conflict):
 
 class ClinicStopped(Conflict):
     code = "care.clinic_stopped"
+
+
+class OrderCancelTooLate(Conflict):
+    code = "care.order_cancel_too_late"
 
 
 class IllegalCareTransition(Conflict):

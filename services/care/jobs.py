@@ -13,8 +13,10 @@ __all__ = [
     "PERIODIC_JOBS",
     "book_appointment",
     "cancel_appointment",
+    "cancel_order",
     "dispatch_order",
     "queue_appointments",
+    "sync_attendance",
     "sync_cancellations",
     "sync_catalogue",
 ]
@@ -52,6 +54,11 @@ async def dispatch_order(event: OutboxEvent, deps: Any) -> None:
     )
 
 
+async def cancel_order(event: OutboxEvent, deps: Any) -> None:
+    """Outbox topic care.order_cancel: the provider learns the resident cancelled."""
+    await eldercare.deliver_cancellation(order_id=event.payload["order_id"], platform=deps.adapters.eldercare)
+
+
 async def sync_catalogue(deps: Any) -> int:
     """Mirror hospitals, clinics and doctors from the HIS (search, dashboard, hospital staff scopes)."""
     written = await catalogue.sync_catalogue(his=deps.adapters.his)
@@ -65,6 +72,11 @@ async def queue_appointments(deps: Any) -> int:
     return await appointments.queue_missing_appointments()
 
 
+async def sync_attendance(deps: Any) -> int:
+    """Check-ins and no-shows the HIS holds but never pushed (a lost callback), read and applied."""
+    return await appointments.sync_attendance(his=deps.adapters.his)
+
+
 async def sync_cancellations(deps: Any) -> int:
     """Cancel at the HIS what patients cancelled (退号) through the booking engine."""
     return await appointments.sync_cancellations()
@@ -74,9 +86,11 @@ OUTBOX_HANDLERS: dict[str, Any] = {
     appointments.BOOK_TOPIC: book_appointment,
     appointments.CANCEL_TOPIC: cancel_appointment,
     eldercare.DISPATCH_TOPIC: dispatch_order,
+    eldercare.CANCEL_TOPIC: cancel_order,
 }
 PERIODIC_JOBS = [
     PeriodicJob("care.sync_catalogue", every_s=600.0, run=sync_catalogue),
     PeriodicJob("care.queue_appointments", every_s=5.0, run=queue_appointments),
     PeriodicJob("care.sync_cancellations", every_s=10.0, run=sync_cancellations),
+    PeriodicJob("care.sync_attendance", every_s=300.0, run=sync_attendance),
 ]

@@ -38,6 +38,7 @@ __all__ = [
     "Replay",
     "claim",
     "complete",
+    "exists",
     "purge_expired",
     "release",
     "request_fingerprint",
@@ -124,6 +125,11 @@ async def claim(
         if asyncio.get_running_loop().time() >= deadline:
             raise IdempotencyInProgress()
         await asyncio.sleep(poll_s)
+
+
+async def exists(*, scope: str, key: str) -> bool:
+    """True when `key` has a record in `scope` (answered, in progress or expired); a bad key is a 422."""
+    return await IdempotencyRecord.exists(scope=scope[:128], key=_check_key(key))
 
 
 async def complete(record_id: uuid.UUID, *, status_code: int, response: Any) -> None:

@@ -8,8 +8,8 @@ Serving (the routes that hand files out, authenticated or not) uses `download_he
 everything else as an attachment, always with `Content-Security-Policy: sandbox` and nosniff, so a
 file can never run script in our origin. The client's file name is kept only in sanitised form
 (`safe_filename`, in `StoredFile.filename`). Files served without authentication are reached with a
-`FileLinks` token (an HMAC of the file id under a server secret), never by the id alone: ids are
-UUIDv7, and two minted in the same millisecond differ in a counter and few random bits.
+`FileLinks` token (an expiring HMAC of the file id under a server secret), never by the id alone: ids
+are UUIDv7, and two minted in the same millisecond differ in a counter and few random bits.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 import unicodedata
 import zlib
 from collections.abc import Collection, Iterator
@@ -32,11 +33,13 @@ from urllib.parse import quote
 import filetype
 
 from services.common import clock
-from services.common.errors import InvalidInput, NotFound
+from services.common.errors import InvalidInput, NotFound, PermissionDenied
 
 __all__ = [
     "DOCUMENT_TYPES",
+    "FILE_LINK_TTL_S",
     "IMAGE_TYPES",
+    "FileLinkInvalid",
     "FileLinks",
     "FileStore",
     "LocalFileStore",
@@ -54,6 +57,9 @@ __all__ = [
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 DOCUMENT_TYPES = IMAGE_TYPES | {"application/pdf"}
 
+# Lifetime of a file link (between one and two of these; see FileLinks).
+FILE_LINK_TTL_S = 3600
+
 _KEY = re.compile(r"^[0-9]{4}/[0-9]{2}/[0-9a-f]{32}\.[a-z0-9]{1,8}$")
 
 
@@ -67,6 +73,12 @@ class UploadTooLarge(InvalidInput):
 
 class UploadTypeNotAllowed(InvalidInput):
     code = "upload.type_not_allowed"
+
+
+class FileLinkInvalid(PermissionDenied):
+    """A file asked for without a valid link: none, forged, for another file, or expired."""
+
+    code = "upload.link_invalid"
 
 
 class UploadActiveContent(InvalidInput):
@@ -141,30 +153,51 @@ def download_headers(*, content_type: str, filename: str | None) -> dict[str, st
 
 
 class FileLinks:
-    """Capability tokens for files served without authentication: HMAC of the file id, unguessable.
+    """Expiring capability links for files served without authentication (an `<img src>` sends no token).
 
-    Built once from a server secret (e.g. `FileLinks.from_secret(settings.secret_key)`); a route checks
-    `links.verify(file_id, request.args.get("t"))` and answers 404 when it fails.
+    A link is `?t=<expires>.<HMAC of file id and expiry>` under a key derived from a server secret, so it
+    is unguessable, bound to one file and dead after its time. Build it once from settings
+    (`FileLinks.from_secret(settings.secret_key, ttl_s=settings.file_link_ttl_s)`); `url` signs what the
+    API hands out, a route checks `verify(file_id, request.args.get("t"))` and refuses (403) when it fails.
+    Expiry is rounded up to the next `ttl_s` boundary, so a link lives between one and two `ttl_s` and a
+    page listed twice within a window carries the same links.
     """
 
-    def __init__(self, key: bytes):
+    def __init__(self, key: bytes, *, ttl_s: int = FILE_LINK_TTL_S):
+        if ttl_s < 1:
+            raise ValueError("ttl_s must be positive")
         self._key = key
+        self.ttl_s = ttl_s
 
     @classmethod
-    def from_secret(cls, secret: str) -> FileLinks:
+    def from_secret(cls, secret: str, *, ttl_s: int = FILE_LINK_TTL_S) -> FileLinks:
         # A key of its own, derived, so a file token can never double as any other signature.
-        return cls(hmac.new(secret.encode(), b"citizen-api/file-links/v1", hashlib.sha256).digest())
+        return cls(
+            hmac.new(secret.encode(), b"citizen-api/file-links/v2", hashlib.sha256).digest(), ttl_s=ttl_s
+        )
 
-    def token(self, file_id: object) -> str:
-        digest = hmac.new(self._key, str(file_id).encode(), hashlib.sha256).digest()
+    def _signature(self, file_id: object, expires: int) -> str:
+        digest = hmac.new(self._key, f"{file_id}:{expires}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:18]).decode()
 
-    def url(self, path: str, file_id: object) -> str:
-        """`path` with the file's token as `?t=`."""
-        return f"{path}?t={self.token(file_id)}"
+    def token(self, file_id: object, *, now: float | None = None) -> str:
+        """A token for `file_id` valid until the second-next `ttl_s` boundary after `now`."""
+        moment = int(time.time() if now is None else now)
+        expires = (moment // self.ttl_s + 2) * self.ttl_s
+        return f"{expires}.{self._signature(file_id, expires)}"
 
-    def verify(self, file_id: object, token: str | None) -> bool:
-        return bool(token) and hmac.compare_digest(self.token(file_id), str(token))
+    def url(self, path: str, file_id: object, *, now: float | None = None) -> str:
+        """`path` with the file's token as `?t=`."""
+        return f"{path}?t={self.token(file_id, now=now)}"
+
+    def verify(self, file_id: object, token: str | None, *, now: float | None = None) -> bool:
+        """True for an untampered, unexpired token minted for exactly this file."""
+        expires, _, signature = (token or "").partition(".")
+        if not expires.isdigit() or len(expires) > 12 or not signature:
+            return False
+        if not hmac.compare_digest(self._signature(file_id, int(expires)), signature):
+            return False
+        return int(expires) > (time.time() if now is None else now)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from services.accounts.principal import Principal
 from services.common.errors import NotFound
 from services.common.ids import parse_id
 from services.common.ratelimit import RateLimiter, RateRule
-from services.common.storage import DOCUMENT_TYPES, IMAGE_TYPES, FileStore
+from services.common.storage import DOCUMENT_TYPES, IMAGE_TYPES, FileLinkInvalid, FileLinks, FileStore
 from services.community.errors import (
     BadFileReference,
 )
@@ -25,6 +25,7 @@ __all__ = [
     "own_files",
     "read_file",
     "resolve_attachments",
+    "signed_attachments",
     "upload_file",
 ]
 
@@ -33,8 +34,18 @@ PHOTO_MAX_BYTES = 5 * 1024 * 1024
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
 
-def file_url(file_id: str | uuid.UUID) -> str:
-    return f"/api/v1/community/files/{file_id}"
+def file_url(file_id: str | uuid.UUID, links: FileLinks) -> str:
+    """The link the API hands out for a file: its path with an expiring token (`?t=`)."""
+    return links.url(f"/api/v1/community/files/{file_id}", file_id)
+
+
+def signed_attachments(attachments: list[dict[str, Any]], links: FileLinks) -> list[dict[str, Any]]:
+    """A notice's stored attachments with fresh links (rows keep no link: links expire)."""
+    return [
+        {**{k: v for k, v in a.items() if k != "url"}, "url": file_url(a["file_id"], links)}
+        for a in attachments
+        if a.get("file_id")
+    ]
 
 
 async def upload_file(
@@ -63,9 +74,16 @@ async def upload_file(
     )
 
 
-async def read_file(*, file_id: str, store: FileStore) -> tuple[CommunityFile, bytes]:
-    """A file by its id. Ids are unguessable (UUIDv7 with 74 random bits) and only handed out with
-    the notice or report that uses them, so the id works as the capability to read it."""
+async def read_file(
+    *, file_id: str, token: str | None, links: FileLinks, store: FileStore
+) -> tuple[CommunityFile, bytes]:
+    """A file by its id and the link token handed out with the notice or report that uses it.
+
+    The id alone is no capability (UUIDv7 ids minted in one millisecond are close): without a valid,
+    unexpired token for this very id the answer is the same refusal whether the file exists or not.
+    """
+    if not links.verify(file_id, token):
+        raise FileLinkInvalid()
     parsed = parse_id(file_id)
     stored = await CommunityFile.get_or_none(id=parsed) if parsed else None
     if stored is None:
@@ -93,7 +111,6 @@ async def resolve_attachments(actor: Principal, attachments: list[dict[str, Any]
             "name": (a.get("name") or f.filename or "")[:255],
             "content_type": f.content_type,
             "size": f.size,
-            "url": file_url(f.id),
         }
         for f, a in zip(files, attachments, strict=True)
     ]

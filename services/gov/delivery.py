@@ -47,6 +47,7 @@ __all__ = [
     "CallbackResult",
     "DeliveryNotReady",
     "apply_platform_callback",
+    "deliver_decision",
     "deliver_submission",
     "deliver_supplement",
     "deliver_withdrawal",
@@ -141,6 +142,21 @@ async def deliver_withdrawal(*, event_id: str, payload: dict[str, Any], platform
         return
     await platform.withdraw_case(
         event_id=event_id, platform_ref=case.platform_ref or "", reason=str(payload.get("reason") or "")
+    )
+
+
+async def deliver_decision(*, event_id: str, payload: dict[str, Any], platform: GovPlatform) -> None:
+    """Tell the platform what an operator decided in the console, once it has the case."""
+    case = await _delivered_case(str(payload.get("case_id")))
+    if case is None:
+        return
+    await platform.record_decision(
+        event_id=event_id,
+        platform_ref=case.platform_ref or "",
+        action=str(payload.get("action") or ""),
+        status=str(payload.get("status") or ""),
+        message=str(payload.get("message") or ""),
+        materials=[str(m) for m in payload.get("materials") or []],
     )
 
 

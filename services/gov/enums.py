@@ -76,10 +76,12 @@ class CaseStatus(StrEnum):
 
 
 class TransitionActor(StrEnum):
-    """Who may move a case: the citizen (or their proxy), or the government-service platform."""
+    """Who may move a case: the citizen (or their proxy), or the department (its platform or an operator)."""
 
     CITIZEN = "citizen"
     PLATFORM = "platform"
+    # A department operator deciding in the staff console: the department's moves, told to the platform.
+    OPERATOR = "operator"
 
 
 # (from, to) -> who may make the move. Anything not listed is refused.
@@ -120,7 +122,11 @@ ACTIVE_CASE_STATUSES = frozenset(
 
 def can_transition(current: CaseStatus, target: CaseStatus, actor: TransitionActor) -> bool:
     """True when `actor` may move a case from `current` to `target`."""
-    return CASE_TRANSITIONS.get((current, target)) is actor
+    allowed = CASE_TRANSITIONS.get((current, target))
+    if actor is TransitionActor.OPERATOR:
+        # The operator makes the department's moves; the platform is told through the outbox.
+        return allowed is TransitionActor.PLATFORM
+    return allowed is actor
 
 
 class DeliveryState(StrEnum):
@@ -143,6 +149,8 @@ class CaseEventKind(StrEnum):
     RATED = "rated"
     # The platform reported a state our state machine could not take; its next callback reconciles.
     CALLBACK_REFUSED = "callback_refused"
+    # A department operator's message to the applicant (no status change).
+    REPLY = "reply"
 
 
 class RatingLevel(StrEnum):

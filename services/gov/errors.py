@@ -6,6 +6,7 @@ DomainError
  │    ├── UnknownMaterial           a material code the item does not ask for
  │    ├── UploadNotFound            an application names an upload that is not the applicant's (or used)
  │    ├── ItemNotOnline             the item cannot be applied for online
+ │    ├── DecisionReasonRequired    a refusal (or 补正 request) without the reason the applicant must read
  │    └── BadCallback               a callback body we cannot apply
  ├── Unauthenticated
  │    └── CallbackSignatureInvalid  a callback without a valid, fresh HMAC signature
@@ -31,6 +32,7 @@ __all__ = [
     "BadCallback",
     "CallbackSignatureInvalid",
     "CaseNotFound",
+    "DecisionReasonRequired",
     "HallNotFound",
     "IllegalTransition",
     "FollowUpClosed",
@@ -57,6 +59,10 @@ class UnknownMaterial(InvalidInput):
 
 class ItemNotOnline(InvalidInput):
     code = "gov.item.not_online"
+
+
+class DecisionReasonRequired(InvalidInput):
+    code = "gov.case.reason_required"
 
 
 class BadCallback(InvalidInput):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.common.contributions import PeriodicJob
 from services.common.outbox import OutboxEvent
 from services.deps import Deps
-from services.gov import cases, delivery, privacy, timeline
+from services.gov import cases, decisions, delivery, privacy, timeline
 from services.gov.ports import GovPlatform
 
 __all__ = ["OUTBOX_HANDLERS", "PERIODIC_JOBS"]
@@ -39,6 +39,11 @@ async def deliver_withdrawal(event: OutboxEvent, deps: Deps) -> None:
     await delivery.deliver_withdrawal(event_id=event.id, payload=event.payload, platform=_platform(deps))
 
 
+async def deliver_decision(event: OutboxEvent, deps: Deps) -> None:
+    """Tell the platform what an operator decided in the staff console."""
+    await delivery.deliver_decision(event_id=event.id, payload=event.payload, platform=_platform(deps))
+
+
 async def delete_erased_materials(event: OutboxEvent, deps: Deps) -> None:
     """After an account's erasure committed: delete its case materials from the file store."""
     await privacy.delete_erased_materials(
@@ -50,6 +55,7 @@ OUTBOX_HANDLERS = {
     cases.TOPIC_SUBMIT: deliver_case,
     cases.TOPIC_SUPPLEMENT: deliver_supplement,
     cases.TOPIC_WITHDRAW: deliver_withdrawal,
+    decisions.TOPIC_DECISION: deliver_decision,
     cases.TOPIC_DELETE_FILES: delete_erased_materials,
 }
 

@@ -19,3 +19,16 @@ class GovPlatform(Protocol):
     ) -> None: ...
 
     async def withdraw_case(self, *, event_id: str, platform_ref: str, reason: str) -> None: ...
+
+    async def record_decision(
+        self,
+        *,
+        event_id: str,
+        platform_ref: str,
+        action: str,
+        status: str,
+        message: str,
+        materials: list[str],
+    ) -> None:
+        """A department operator's decision made in our console (accept, 补正, approve, reject, reply)."""
+        ...

@@ -7,7 +7,7 @@ from tortoise.models import Model
 
 from services.common.ids import new_id
 
-__all__ = ["StaffAccount"]
+__all__ = ["DailyRollup", "StaffAccount"]
 
 
 class StaffAccount(Model):
@@ -34,3 +34,23 @@ class StaffAccount(Model):
 
     class Meta:
         table = "ops_staff_account"
+
+
+class DailyRollup(Model):
+    """One domain's city-wide dashboard figures for one closed local day (daily points and day totals).
+
+    Kept by the periodic job ops.roll_up_dashboard and read by the dashboard for past days, so a year
+    view reads about 365 small rows per domain instead of aggregating a year of source rows.
+    No personal data: counts, averages and states only.
+    """
+
+    id = fields.UUIDField(primary_key=True, default=new_id)
+    domain = fields.CharField(max_length=32)
+    scope = fields.CharField(max_length=64, default="*")
+    day = fields.DateField()
+    figures = fields.JSONField()
+    computed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "ops_daily_rollup"
+        unique_together = (("domain", "scope", "day"),)

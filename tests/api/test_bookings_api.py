@@ -47,6 +47,13 @@ async def _slot(resource, *, capacity: int = 2, hours_ahead: float = 24):
     )
 
 
+async def _slot_on(resource, day: dt.date, hour: int, *, capacity: int = 2):
+    start = dt.datetime.combine(day, dt.time(hour), tzinfo=clock.CITY_TZ).astimezone(clock.UTC)
+    return await service.create_slot(
+        resource_id=resource.id, start=start, end=start + dt.timedelta(minutes=30), capacity=capacity
+    )
+
+
 async def test_slots__listed_with_remaining_and_local_offset(client: httpx.AsyncClient) -> None:
     resource = await _resource()
     slot = await _slot(resource, capacity=3)
@@ -276,8 +283,12 @@ async def test_visitors__validated_masked_and_one_entry_per_day(client: httpx.As
             "party_size_max": 3,
         },
     )
-    morning = await _slot(resource, capacity=10, hours_ahead=24)
-    afternoon = await _slot(resource, capacity=10, hours_ahead=25)
+    # Two slots on the same local day (the day after tomorrow, 09:00 and 15:00 Beijing time): hours
+    # counted from now would straddle midnight when the test runs late in the evening.
+    day = clock.local_date() + dt.timedelta(days=2)
+    morning = await _slot_on(resource, day, 9, capacity=10)
+    afternoon = await _slot_on(resource, day, 15, capacity=10)
+    assert morning.day == afternoon.day == day
     person = _id_number("41088119900101123")
     user, friend = await make_user(), await make_user()
     bad = await client.post(

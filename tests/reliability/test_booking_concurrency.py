@@ -221,7 +221,9 @@ async def test_book__one_person_racing_many_slots_keeps_the_daily_cap(settings) 
         staff_role=Role.DEPT_OPERATOR,
         rules={"per_person_per_day": 2},
     )
-    start = clock.now().replace(microsecond=0) + dt.timedelta(days=1)
+    # Tomorrow 10:00 Beijing time: all the slots on one local day, whatever the hour the test runs.
+    day = clock.local_date() + dt.timedelta(days=1)
+    start = dt.datetime.combine(day, dt.time(10), tzinfo=clock.CITY_TZ).astimezone(clock.UTC)
     slots = [
         await service.create_slot(
             resource_id=resource.id,

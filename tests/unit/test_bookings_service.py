@@ -70,6 +70,13 @@ async def _slot(resource, *, capacity: int = 2, ahead: dt.timedelta = dt.timedel
     )
 
 
+def _tomorrow_at(hour: int, minute: int = 0) -> dt.timedelta:
+    """How far ahead tomorrow's `hour:minute` Beijing time is: slots on one local day whatever the hour now."""
+    day = clock.local_date() + dt.timedelta(days=1)
+    start = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=clock.CITY_TZ)
+    return start - clock.now().replace(microsecond=0)
+
+
 async def test_ensure_resource__idempotent_upsert(cipher) -> None:
     first = await service.ensure_resource(
         owner_domain="community", owner_ref="event-1", name={"zh_CN": "义诊"}, staff_role="community_staff"
@@ -232,8 +239,7 @@ async def test_no_show__two_strikes_do_not_ban(cipher) -> None:
 async def test_daily_cap__per_person_per_day(cipher) -> None:
     resource = await _resource(per_person_per_day=2)
     user = await make_user()
-    base = dt.timedelta(days=1)
-    slots = [await _slot(resource, capacity=5, ahead=base + dt.timedelta(minutes=30 * i)) for i in range(3)]
+    slots = [await _slot(resource, capacity=5, ahead=_tomorrow_at(10 + i)) for i in range(3)]
     await service.book(actor=_actor(user), slot_id=slots[0].id, cipher=cipher, policies=NO_POLICIES)
     second = await service.book(actor=_actor(user), slot_id=slots[1].id, cipher=cipher, policies=NO_POLICIES)
     with pytest.raises(DailyCapReached):
@@ -483,8 +489,8 @@ async def test_waitlist__lapsed_offer_goes_to_the_next_in_line(cipher) -> None:
 
 async def test_waitlist__person_at_the_daily_cap_is_skipped_for_the_next(cipher) -> None:
     resource = await _resource(per_person_per_day=1)
-    full = await _slot(resource, capacity=1)
-    other = await _slot(resource, capacity=5, ahead=dt.timedelta(days=1, hours=1))
+    full = await _slot(resource, capacity=1, ahead=_tomorrow_at(10))
+    other = await _slot(resource, capacity=5, ahead=_tomorrow_at(11))
     holder, first, second = await make_user(), await make_user(), await make_user()
     booking = await service.book(actor=_actor(holder), slot_id=full.id, cipher=cipher, policies=NO_POLICIES)
     await service.join_waitlist(actor=_actor(first), slot_id=full.id, policies=NO_POLICIES)

@@ -74,19 +74,27 @@ export async function startBackend({ fixtures = true, log = () => {} } = {}) {
     CITIZEN_PROFILE: 'embedded',
     CITIZEN_DATABASE_URL: `sqlite://${folder}/console.sqlite3`,
     CITIZEN_UPLOAD_DIR: join(folder, 'uploads'),
+    // Signed audit checkpoints belong to this run's database: the default (var/ in the repository)
+    // would keep a previous run's checkpoints, which then "disagree" with this database's chain.
+    CITIZEN_AUDIT_CHECKPOINT_DIR: join(folder, 'audit-checkpoints'),
     CITIZEN_HOST: '127.0.0.1',
     CITIZEN_PORT: String(port),
     CITIZEN_LOG_LEVEL: 'WARNING',
     CITIZEN_OPS_DASHBOARD_CACHE_S: '1',
+    // The platform sandbox waits for the department (the operator in the console) instead of walking
+    // each case to completion on its own, so a test decides the case and reads what the platform got.
+    CITIZEN_SANDBOX_EXTRA: JSON.stringify({ gov_platform: { auto_advance: false } }),
   }
-  log('migrate')
-  await run(bin, ['migrate'], env)
-  log('seed --demo')
-  await run(bin, ['seed', '--demo'], env)
   let data = null
   if (fixtures) {
-    log('fixtures')
-    data = JSON.parse((await run(python, [join(here, 'fixtures.py')], env)).trim().split('\n').pop())
+    // migrate, seed --demo and the fixtures in one Python process (fixtures.py --prepare).
+    log('migrate + seed --demo + fixtures')
+    data = JSON.parse((await run(python, [join(here, 'fixtures.py'), '--prepare'], env)).trim().split('\n').pop())
+  } else {
+    log('migrate')
+    await run(bin, ['migrate'], env)
+    log('seed --demo')
+    await run(bin, ['seed', '--demo'], env)
   }
   log('serve')
   const server = spawn(bin, ['serve', '--host', '127.0.0.1', '--port', String(port)], {

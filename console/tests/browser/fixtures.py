@@ -29,8 +29,9 @@ from services.community.enums import ReportCategory
 from services.community.membership import join_community
 from services.community.models import Community, Report, ReportHistory
 from services.community.reports import new_token
-from services.gov.enums import CaseStatus, RatingLevel
-from services.gov.models import Case, FollowUp, Rating
+from services.gov.cases import TOPIC_SUBMIT
+from services.gov.enums import CaseStatus, DeliveryState, RatingLevel
+from services.gov.models import Case, FollowUp, Rating, ServiceItem
 from services.ops import staff_auth
 
 PASSWORD = "console-browser-test"
@@ -92,16 +93,26 @@ async def main() -> None:
         # An overdue case and a bad rating's overdue follow-up for the operator's department.
         applicant = await _resident("o-console-applicant")
         yesterday = clock.local_date() - dt.timedelta(days=1)
+        item = await ServiceItem.filter(department__code=department, online=True).order_by("code").first()
+        assert item is not None, "the demo seed has online items for the hall's department"
         case = await Case.create(
             ref="JY-BROWSER-1",
             user_id=applicant.id,
             created_by_id=applicant.id,
-            item_code="demo.item",
+            item_code=item.code,
             department_code=department,
             status=CaseStatus.IN_REVIEW,
             submitted_at=clock.now() - dt.timedelta(days=10),
             accepted_at=clock.now() - dt.timedelta(days=9),
             due_date=yesterday,
+            delivery=DeliveryState.PENDING,
+        )
+        # Handed to the platform sandbox by the server's worker, exactly like a submitted case.
+        await outbox.enqueue(
+            topic=TOPIC_SUBMIT,
+            payload={"case_id": str(case.id)},
+            aggregate_type="gov_case",
+            aggregate_id=str(case.id),
         )
         rating = await Rating.create(
             user_id=applicant.id,
@@ -135,6 +146,10 @@ async def main() -> None:
                     "department": department,
                     "report_id": str(report.id),
                     "case_id": str(case.id),
+                    "applicant_id": str(applicant.id),
+                    "applicant_token": issue_access_token(
+                        user_id=applicant.id, secret=settings.secret_key.get_secret_value(), ttl_s=3600
+                    ),
                     "follow_up_id": str(follow_up.id),
                     "dead_letter_id": str(dead.id),
                     "slot_id": str(slot.id) if slot else None,
@@ -148,4 +163,17 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    import sys
+
+    if "--prepare" in sys.argv:
+        # One interpreter for `citizen-api migrate`, `seed --demo` and the fixtures (each start of
+        # Python with the whole app imported costs seconds on a loaded machine); stdout stays the JSON.
+        from contextlib import redirect_stdout
+
+        from citizen_api import cli
+
+        with redirect_stdout(sys.stderr):
+            for command in (["migrate"], ["seed", "--demo"]):
+                if cli.main(command):
+                    raise SystemExit(f"citizen-api {' '.join(command)} failed")
     asyncio.run(main())

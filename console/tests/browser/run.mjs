@@ -3,7 +3,7 @@
 // its screens; effects are checked through the API as well. Screenshots go to console/screenshots/.
 // Prints `N passed, N failed` (and writes the counts to $BROWSER_RESULT when set).
 import { chromium } from 'playwright-core'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startBackend } from './backend.mjs'
@@ -72,7 +72,8 @@ async function shot(page, name) {
 }
 
 const tests = []
-const test = (name, fn) => tests.push({ name, fn })
+// exclusive: runs alone after the others (the audit-chain check then verifies a log nobody appends to).
+const test = (name, fn, { exclusive = false } = {}) => tests.push({ name, fn, exclusive })
 
 test('sign-in page in both languages, refusing a wrong code', async () => {
   const page = await newPage()
@@ -146,7 +147,7 @@ test('community staff verifies a member, posts a notice a second staff member re
   await page.context().close()
 })
 
-test('department operator sees the overdue case first, closes an overdue bad-rating follow-up, sees the day’s hall bookings', async () => {
+test('department operator answers the overdue case (platform and applicant see it), closes an overdue bad-rating follow-up, sees the day’s hall bookings', async () => {
   const { follow_up_id, case_id } = backend.data
   const page = await newPage()
   await signIn(page, 'operator')
@@ -155,6 +156,35 @@ test('department operator sees the overdue case first, closes an overdue bad-rat
   const first = await page.textContent('[data-test=cases-table] tbody tr:first-child')
   assert(first.includes('JY-BROWSER-1'), 'the overdue case leads the queue')
   await shot(page, 'department-cases')
+  // The operator answers the overdue case: approves it with a reason, then replies to the applicant.
+  await page.click(`[data-test=case-open-${case_id}]`)
+  await page.waitForSelector('[data-test=case-detail-status]:has-text("审查中")')
+  await page.fill('#case-reason', '材料齐全，准予办理')
+  await page.click('[data-test=case-approve]')
+  await page.waitForSelector('[data-test=case-detail-status]:has-text("已批准")')
+  await page.fill('#case-reply', '请于三个工作日内携带身份证到政务服务大厅领取结果')
+  await page.click('[data-test=case-reply]')
+  await page.waitForSelector('[data-test=case-timeline] >> text=受理部门答复')
+  await shot(page, 'department-case-detail')
+  await page.keyboard.press('Escape')
+  // The applicant's own list shows the decision.
+  const theirs = await (await fetch(`${backend.url}/api/v1/me/cases`, { headers: { Authorization: `Bearer ${backend.data.applicant_token}` } })).json()
+  const mine = theirs.items.find((c) => c.ref === 'JY-BROWSER-1')
+  assert(mine && mine.status === 'approved', `the applicant sees the case approved (${JSON.stringify(mine)})`)
+  // The platform sandbox received the case (from the worker) and then both decisions, in order.
+  let held = null
+  for (let i = 0; i < 100 && !(held?.decisions?.length >= 2); i += 1) {
+    const all = await (await fetch(`${backend.url}/sandbox/gov_platform/api/cases`)).json()
+    const ref = all.cases.find((c) => c.case_id === case_id)?.platform_ref
+    held = ref ? await (await fetch(`${backend.url}/sandbox/gov_platform/api/cases/${ref}`)).json() : null
+    if (!(held?.decisions?.length >= 2)) await new Promise((r) => setTimeout(r, 200))
+  }
+  assert(held, 'the platform holds the case')
+  const got = held.decisions.map((d) => `${d.action}:${d.status}:${d.message}`)
+  assert(
+    JSON.stringify(got) === JSON.stringify(['approve:approved:材料齐全，准予办理', 'reply:approved:请于三个工作日内携带身份证到政务服务大厅领取结果']),
+    `the platform received the decisions (${JSON.stringify(got)})`,
+  )
   await page.click('[data-test=nav-followUps]')
   await page.waitForSelector(`[data-test=follow-up-${follow_up_id}]`)
   assert((await page.textContent('[data-test=follow-ups-table]')).includes('已超期'), 'overdue is marked')
@@ -197,7 +227,7 @@ test('ops viewer sees today’s figures change after a booking (keyboard sign-in
   await page.context().close()
 })
 
-test('administrator retries a dead letter and verifies the audit chain', async () => {
+test('administrator retries a dead letter, verifies the audit chain, grants a role', async () => {
   const { dead_letter_id } = backend.data
   const page = await newPage('en-GB')
   await signIn(page, 'admin')
@@ -211,35 +241,75 @@ test('administrator retries a dead letter and verifies the audit chain', async (
   await page.click('[data-test=nav-audit]')
   await page.click('[data-test=audit-verify]')
   const report = await page.waitForSelector('[data-test=audit-report]')
-  assert((await report.textContent()).includes('完整'), 'the chain verifies')
+  const verdict = await report.textContent()
+  assert(verdict.includes('完整'), `the chain verifies (${verdict})`)
   assert((await page.textContent('[data-test=audit-table]')).includes('staff.signed_in'), 'sign-ins are audited')
   await shot(page, 'admin-audit')
+  // Roles: a resident granted ops_viewer can read the dashboard from then on.
+  const dashboardAs = async () =>
+    (await fetch(`${backend.url}/api/v1/ops/dashboard`, { headers: { Authorization: `Bearer ${backend.data.applicant_token}` } })).status
+  assert((await dashboardAs()) === 403, 'a resident cannot read the dashboard')
+  await page.click('[data-test=nav-roles]')
+  await page.fill('#role-user', backend.data.applicant_id)
+  await page.click('[data-test=role-grant]')
+  await page.waitForSelector('.el-message--success')
+  await shot(page, 'admin-roles')
+  let status = 0
+  for (let i = 0; i < 50 && status !== 200; i += 1) {
+    status = await dashboardAs()
+    if (status !== 200) await new Promise((r) => setTimeout(r, 100))
+  }
+  assert(status === 200, `the granted role takes effect (${status})`)
   await page.click('[data-test=nav-keys]')
   await page.waitForSelector('#key-partner')
   await shot(page, 'admin-open311-keys')
   await page.click('[data-test=sign-out]')
   await page.waitForSelector('#username')
   await page.context().close()
-})
+}, { exclusive: true })
 
 let passed = 0
 let failed = 0
 mkdirSync(shots, { recursive: true })
+
+// `npm test` builds dist/ while the backend starts; the tests wait for its "ready" file (or "failed").
+async function buildReady() {
+  const marker = process.env.BUILD_READY_FILE
+  if (!marker) return true
+  while (!existsSync(marker) && !existsSync(`${marker}.failed`)) await new Promise((r) => setTimeout(r, 200))
+  return existsSync(marker)
+}
+
+async function runOne({ name, fn }) {
+  const t0 = Date.now()
+  try {
+    await fn()
+    passed += 1
+    console.log(`✓ ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
+  } catch (error) {
+    failed += 1
+    console.log(`✗ ${name}\n  ${String(error.stack ?? error).split('\n').slice(0, 6).join('\n  ')}`)
+  }
+}
+
+// One backend and one browser for all tests; tests act as different staff members on separate data
+// (each in its own browser context), so they run side by side, BROWSER_CONCURRENCY at a time.
+const CONCURRENCY = Math.max(1, Number(process.env.BROWSER_CONCURRENCY ?? 3))
 try {
   const started = Date.now()
-  backend = await startBackend({ log: (step) => console.log(`backend: ${step} (${Math.round((Date.now() - started) / 1000)} s)`) })
+  const elapsed = () => Math.round((Date.now() - started) / 1000)
+  backend = await startBackend({ log: (step) => console.log(`backend: ${step} (${elapsed()} s)`) })
+  if (!(await buildReady())) throw new Error('the console build failed: nothing to test')
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
-  for (const { name, fn } of tests) {
-    const t0 = Date.now()
-    try {
-      await fn()
-      passed += 1
-      console.log(`✓ ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
-    } catch (error) {
-      failed += 1
-      console.log(`✗ ${name}\n  ${String(error.stack ?? error).split('\n').slice(0, 6).join('\n  ')}`)
-    }
-  }
+  console.log(`browser up (${elapsed()} s); ${tests.length} tests, ${CONCURRENCY} at a time`)
+  const queue = tests.filter((t) => !t.exclusive)
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {
+      while (queue.length) await runOne(queue.shift())
+    }),
+  )
+  for (const one of tests.filter((t) => t.exclusive)) await runOne(one)
+  console.log(`browser tests done (${elapsed()} s)`)
 } catch (error) {
   failed += tests.length - passed - failed
   console.log(`✗ browser tests could not run: ${error.stack ?? error}`)
