@@ -160,7 +160,7 @@ def _bind(
 
 @spec_errors
 async def discovery(request: Request, *, fmt: str) -> HTTPResponse:
-    return render(fmt, "discovery", open311.discovery(base_url=_base(request)))
+    return render(fmt, "discovery", open311.discovery(base_url=_base(request), locale=request.ctx.locale))
 
 
 @spec_errors

@@ -11,6 +11,7 @@ from citizen_api.schemas.common import NONBLANK, ListQuery, StrictModel
 from services.common import geo
 from services.common.i18n import translate
 from services.common.storage import FileLinks
+from services.community.communities import address_in
 from services.community.enums import (
     MembershipStatus,
     NoticeCategory,
@@ -110,7 +111,7 @@ class CommunityOut(BaseModel):
             code=c.code,
             name=c.name_en if english else c.name_zh,
             kind=c.kind.value,
-            address=c.address,
+            address=address_in(c, r.name_en, locale),
             location=Location(lat=c.lat, lng=c.lng),
             region=RegionOut(code=r.code, name=r.name_en if english else r.name_zh, kind=r.kind.value),
             auto_verify_members=c.auto_verify_members,

@@ -21,6 +21,7 @@ from services.education.enums import (
     SchoolLevel,
     SchoolOwnership,
 )
+from services.education.seed import SUB_DISTRICTS_EN
 
 __all__ = [
     "ApplicationIn",
@@ -93,7 +94,7 @@ class SchoolOut(BaseModel):
             ownership=view.ownership,
             level=view.level,
             address=_pick(view.address_zh, view.address_en, locale),
-            sub_district=view.sub_district,
+            sub_district=_pick(view.sub_district, SUB_DISTRICTS_EN.get(view.sub_district, ""), locale),
             location={"lat": view.lat, "lng": view.lng},
             phone=view.phone,
             districts=[
