@@ -54,7 +54,7 @@ async def list_hospitals(request: Request) -> HospitalList:
     rt = request.app.ctx.runtime
     found = await catalogue.list_hospitals(his=rt.adapters.his, redis=rt.redis, keys=rt.keys)
     return HospitalList(
-        items=[HospitalOut.from_domain(h) for h in found.items],
+        items=[HospitalOut.from_domain(h, request.ctx.locale) for h in found.items],
         stale=found.stale,
         fetched_at=found.fetched_at,
     )
@@ -66,7 +66,7 @@ async def list_departments(request: Request, hospital_id: str) -> DepartmentList
         his=rt.adapters.his, redis=rt.redis, keys=rt.keys, hospital_id=hospital_id[:64]
     )
     return DepartmentList(
-        items=[DepartmentOut.from_domain(d) for d in found.items],
+        items=[DepartmentOut.from_domain(d, request.ctx.locale) for d in found.items],
         stale=found.stale,
         fetched_at=found.fetched_at,
     )
@@ -78,7 +78,9 @@ async def list_doctors(request: Request, department_id: str) -> DoctorList:
         his=rt.adapters.his, redis=rt.redis, keys=rt.keys, department_id=department_id[:64]
     )
     return DoctorList(
-        items=[DoctorOut.from_domain(d) for d in found.items], stale=found.stale, fetched_at=found.fetched_at
+        items=[DoctorOut.from_domain(d, request.ctx.locale) for d in found.items],
+        stale=found.stale,
+        fetched_at=found.fetched_at,
     )
 
 
@@ -122,7 +124,7 @@ async def list_services(request: Request, *, query: ServicesQuery) -> ServiceLis
         platform=rt.adapters.eldercare, redis=rt.redis, keys=rt.keys, community_code=query.community
     )
     return ServiceList(
-        items=[ServiceOut.from_domain(s) for s in found.items], stale=found.stale, fetched_at=found.fetched_at
+        items=[ServiceOut.from_domain(s, request.ctx.locale) for s in found.items], stale=found.stale, fetched_at=found.fetched_at
     )
 
 

@@ -22,6 +22,7 @@ from services.care.views import (
     SubsidyView,
 )
 from services.common import clock
+from services.common.i18n import name_in
 
 __all__ = [
     "AppointmentOut",
@@ -71,10 +72,10 @@ class HospitalOut(BaseModel):
     max_per_department: int
 
     @classmethod
-    def from_domain(cls, h: HospitalView) -> HospitalOut:
+    def from_domain(cls, h: HospitalView, locale: str | None = None) -> HospitalOut:
         return cls(
             id=h.id,
-            name=h.name,
+            name=name_in(h.names, locale) if h.names else h.name,
             kind=h.kind,  # type: ignore[arg-type]
             address=h.address,
             phone=h.phone,
@@ -97,8 +98,9 @@ class DepartmentOut(BaseModel):
     description: str | None
 
     @classmethod
-    def from_domain(cls, d: DepartmentView) -> DepartmentOut:
-        return cls(id=d.id, hospital_id=d.hospital_id, name=d.name, description=d.description)
+    def from_domain(cls, d: DepartmentView, locale: str | None = None) -> DepartmentOut:
+        name = name_in(d.names, locale) if d.names else d.name
+        return cls(id=d.id, hospital_id=d.hospital_id, name=name, description=d.description)
 
 
 class DepartmentList(_Listed):
@@ -116,8 +118,14 @@ class DoctorOut(BaseModel):
     fee_fen: int = Field(description="挂号费 in fen")
 
     @classmethod
-    def from_domain(cls, d: DoctorView) -> DoctorOut:
-        return cls(**{f: getattr(d, f) for f in cls.model_fields})
+    def from_domain(cls, d: DoctorView, locale: str | None = None) -> DoctorOut:
+        return cls(
+            **{f: getattr(d, f) for f in cls.model_fields}
+            | {
+                "name": name_in(d.names, locale) if d.names else d.name,
+                "title": name_in(d.titles, locale) if d.titles else d.title,
+            }
+        )
 
 
 class DoctorList(_Listed):
@@ -222,14 +230,14 @@ class ServiceOut(BaseModel):
     available: bool
 
     @classmethod
-    def from_domain(cls, s: CareServiceView) -> ServiceOut:
+    def from_domain(cls, s: CareServiceView, locale: str | None = None) -> ServiceOut:
         return cls(
             id=f"{s.provider_code}:{s.kind}",
             kind=s.kind,  # type: ignore[arg-type]
             provider_code=s.provider_code,
             provider_name=s.provider_name,
             price_fen=s.price_fen,
-            unit=s.unit,
+            unit=name_in(s.units, locale) if s.units else s.unit,
             available=s.available,
         )
 

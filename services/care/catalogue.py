@@ -37,11 +37,13 @@ from services.care.errors import (
     HospitalSystemDown,
 )
 from services.care.models import CareDepartment, CareDoctor, CareHospital, SystemHealth
+from services.care.names import department_name, doctor_names, title_names
 from services.care.ports import HospitalSystem
 from services.care.rules import HospitalRules
 from services.care.views import CareList, DepartmentView, DoctorSlotView, DoctorView, HospitalView
 from services.common import clock
 from services.common.cache import Keys
+from services.common.i18n import localized
 
 __all__ = [
     "TTL_S",
@@ -185,9 +187,17 @@ async def hospital_rules(hospital_id: str) -> HospitalRules:
     return HospitalRules.from_value(row.rules if row else None)
 
 
-def _hospital_view(h: HisHospital, rules: HospitalRules) -> HospitalView:
+def _hospital_view(h: HisHospital, rules: HospitalRules, names: dict[str, str] | None = None) -> HospitalView:
+    # The HIS names a hospital in Chinese; the English is ours (CareHospital.name) or the HIS's Latin alias.
+    english = (names or {}).get("en") or next((a for a in h.alias if a.isascii()), None)
     return HospitalView(
-        id=h.id, name=h.name, kind=h.kind, address=h.address, phone=h.phone, rules=rules.as_dict()
+        id=h.id,
+        name=h.name,
+        kind=h.kind,
+        address=h.address,
+        phone=h.phone,
+        rules=rules.as_dict(),
+        names=localized({"zh_CN": h.name, "en": english or h.name}),
     )
 
 
@@ -201,8 +211,15 @@ async def list_hospitals(*, his: HospitalSystem, redis: aioredis.Redis, keys: Ke
         fetch=his.hospitals,
         decode=lambda d: HisHospital(**(d | {"alias": tuple(d.get("alias") or ())})),
     )
-    rules = {r.his_id: HospitalRules.from_value(r.rules) for r in await CareHospital.all()}
-    items = [_hospital_view(h, rules.get(h.id, HospitalRules())) for h in found.items]
+    known = {r.his_id: r for r in await CareHospital.all()}
+    items = [
+        _hospital_view(
+            h,
+            HospitalRules.from_value(known[h.id].rules) if h.id in known else HospitalRules(),
+            known[h.id].name if h.id in known else None,
+        )
+        for h in found.items
+    ]
     return CareList(items=items, stale=found.stale, fetched_at=found.fetched_at)
 
 
@@ -222,7 +239,13 @@ async def list_departments(
         decode=lambda d: HisDepartment(**d),
     )
     items = [
-        DepartmentView(id=d.id, hospital_id=d.hospital_id, name=d.name, description=d.comment)
+        DepartmentView(
+            id=d.id,
+            hospital_id=d.hospital_id,
+            name=d.name,
+            description=d.comment,
+            names=department_name(d.name),
+        )
         for d in found.items
     ]
     return CareList(items=items, stale=found.stale or hospitals.stale, fetched_at=found.fetched_at)
@@ -238,6 +261,8 @@ def _doctor_view(d: HisDoctor) -> DoctorView:
         title_code=d.title_code,
         specialty=d.specialty,
         fee_fen=d.fee_fen,
+        names=doctor_names(d.name),
+        titles=title_names(d.title, d.title_code),
     )
 
 

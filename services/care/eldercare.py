@@ -142,6 +142,7 @@ async def list_services(
             price_fen=o.price_fen,
             unit=o.unit,
             available=o.available,
+            units=names.unit_names(o.unit),
         )
         for o in offers
         if o.kind in known

@@ -12,7 +12,15 @@ from pypinyin import lazy_pinyin
 
 from services.common.i18n import localized
 
-__all__ = ["department_name", "doctor_name", "hospital_name", "provider_name"]
+__all__ = [
+    "department_name",
+    "doctor_name",
+    "doctor_names",
+    "hospital_name",
+    "provider_name",
+    "title_names",
+    "unit_names",
+]
 
 _DEPARTMENTS_EN = {
     "内科": "Internal Medicine",
@@ -34,6 +42,24 @@ _TITLES_EN = {
     "attending": "Attending Physician",
     "resident": "Resident Physician",
 }
+
+
+_UNITS_EN = {"次": "visit", "餐": "meal", "2小时": "2 hours", "小时": "hour", "天": "day", "月": "month"}
+
+
+def unit_names(unit: str) -> dict[str, str]:
+    """A price unit of an eldercare service ("次" per visit) in zh_CN and en."""
+    return localized({"zh_CN": unit, "en": _UNITS_EN.get(unit, unit)})
+
+
+def doctor_names(name: str) -> dict[str, str]:
+    """A doctor's name as written (zh_CN) and in pinyin (en): "王建国" / "Wang Jianguo"."""
+    return localized({"zh_CN": name, "en": " ".join(part.capitalize() for part in lazy_pinyin(name))})
+
+
+def title_names(title: str, title_code: str) -> dict[str, str]:
+    """A doctor's professional title (主任医师 / Chief Physician)."""
+    return localized({"zh_CN": title, "en": _TITLES_EN.get(title_code, title)})
 
 
 def hospital_name(names: Mapping[str, str] | None, fallback: str) -> dict[str, str]:

@@ -41,6 +41,7 @@ class HospitalView:
     address: str | None
     phone: str | None
     rules: dict[str, Any]
+    names: dict[str, str] = field(default_factory=dict)  # the name in zh_CN and en
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class DepartmentView:
     hospital_id: str
     name: str
     description: str | None
+    names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,8 @@ class DoctorView:
     title_code: str
     specialty: str | None
     fee_fen: int
+    names: dict[str, str] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +111,7 @@ class CareServiceView:
     price_fen: int
     unit: str
     available: bool
+    units: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,16 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from babel.messages.pofile import read_po
 
-__all__ = ["DEFAULT_LOCALE", "SUPPORTED_LOCALES", "catalog", "localized", "message", "negotiate", "translate"]
+__all__ = [
+    "DEFAULT_LOCALE",
+    "SUPPORTED_LOCALES",
+    "catalog",
+    "localized",
+    "message",
+    "name_in",
+    "negotiate",
+    "translate",
+]
 
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 SUPPORTED_LOCALES: tuple[str, ...] = ("zh_CN", "en")
@@ -44,6 +53,11 @@ def localized(names: Mapping[str, str]) -> dict[str, str]:
     so the text is rendered at read time, in the language of whoever reads it.
     """
     return {k: v for k, v in names.items() if isinstance(v, str) and v}
+
+
+def name_in(names: Mapping[str, str], locale: str | None) -> str:
+    """The name in `locale`, else in the default language (zh_CN), else any it has."""
+    return names.get(locale or DEFAULT_LOCALE) or names.get(DEFAULT_LOCALE) or next(iter(names.values()), "")
 
 
 def message(msgid: str, /, **params: Any) -> dict[str, Any]:
