@@ -395,6 +395,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/care/eldercare/orders/{order_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a home-care order before the service starts (the provider is told)
+         * @description The person served or a proxy with the care scope; 409 care.order_cancel_too_late once the service is in progress. A subsidy drawn is returned.
+         */
+        post: operations["post_api_v1_care_eldercare_orders_order_id_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/care/eldercare/orders/{order_id}/rating": {
         parameters: {
             query?: never;
@@ -609,7 +629,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A report photo or notice attachment */
+        /**
+         * A report photo or notice attachment, by the signed link the API returned (`?t=`, expires)
+         * @description Use the `url` as returned with the upload, notice or report; the id alone is refused (403).
+         */
         get: operations["get_api_v1_community_files_file_id"];
         put?: never;
         post?: never;
@@ -1246,6 +1269,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/home": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The home screen: the five domains, or the reduced elder-mode set with the next action first
+         * @description Anonymous callers choose with ?mode=elder; signed in, the profile's elder_mode flag decides unless ?mode= is given. Signed in, a booking today or a case waiting for more materials comes first.
+         */
+        get: operations["get_api_v1_home"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/integrations/{system}/callback": {
         parameters: {
             query?: never;
@@ -1566,6 +1609,103 @@ export interface paths {
         get: operations["get_api_v1_ops_cases"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/cases/{case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One case of my departments: materials (metadata), form field names, timeline */
+        get: operations["get_api_v1_ops_cases_case_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/cases/{case_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a submitted case (受理)
+         * @description Only operators of the case's department (another department's case is a 404). A move the state machine does not draw from the case's status is a 409. Audited; the applicant is notified; the government-service platform is told through the outbox.
+         */
+        post: operations["post_api_v1_ops_cases_case_id_accept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/cases/{case_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve or reject a case, with the reason (批准 / 不予批准)
+         * @description Only operators of the case's department (another department's case is a 404). A move the state machine does not draw from the case's status is a 409. Audited; the applicant is notified; the government-service platform is told through the outbox.
+         */
+        post: operations["post_api_v1_ops_cases_case_id_decision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/cases/{case_id}/reply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reply to the applicant on their case (答复; no status change)
+         * @description Only operators of the case's department (another department's case is a 404). A move the state machine does not draw from the case's status is a 409. Audited; the applicant is notified; the government-service platform is told through the outbox.
+         */
+        post: operations["post_api_v1_ops_cases_case_id_reply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/cases/{case_id}/supplement-request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask the applicant for missing materials (补正)
+         * @description Only operators of the case's department (another department's case is a 404). A move the state machine does not draw from the case's status is a 409. Audited; the applicant is notified; the government-service platform is told through the outbox.
+         */
+        post: operations["post_api_v1_ops_cases_case_id_supplement-request"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2457,11 +2597,40 @@ export interface components {
             status: string | null;
         };
         /**
+         * CaseAcceptIn
+         * @description 受理: accept a submitted case; the promised time limit starts today.
+         */
+        CaseAcceptIn: {
+            /**
+             * Note
+             * @description shown to the applicant
+             * @default
+             */
+            note: string;
+        };
+        /**
+         * CaseDecisionIn
+         * @description 批准 or 不予批准 (an accepted case is moved through review first; a submitted one can only be refused).
+         */
+        CaseDecisionIn: {
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "approved" | "rejected";
+            /**
+             * Reason
+             * @description required for a refusal; shown to the applicant
+             * @default
+             */
+            reason: string;
+        };
+        /**
          * CaseEventKind
          * @description Entries of the case timeline (label: gov.case.event.<value>).
          * @enum {string}
          */
-        CaseEventKind: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated" | "callback_refused";
+        CaseEventKind: "created" | "status" | "material" | "supplement_answered" | "delivered" | "overdue" | "rated" | "callback_refused" | "reply";
         /** CaseMaterialOut */
         CaseMaterialOut: {
             /** Content Type */
@@ -2555,9 +2724,9 @@ export interface components {
             department: string;
             /**
              * Due Date
-             * Format: date
+             * @description null until the case is accepted
              */
-            due_date: string;
+            due_date: string | null;
             /**
              * Id
              * Format: uuid
@@ -2602,10 +2771,18 @@ export interface components {
              */
             limit: number;
             /**
-             * @description accepted, in_review or supplement_requested
+             * @description accepted, in_review or supplement_requested (by deadline); submitted: waiting to be accepted, oldest first
              * @default null
              */
             status: components["schemas"]["CaseStatus"] | null;
+        };
+        /**
+         * CaseReplyIn
+         * @description 答复: a message to the applicant on their case (no status change).
+         */
+        CaseReplyIn: {
+            /** Message */
+            message: string;
         };
         /**
          * CaseStatus
@@ -2613,6 +2790,22 @@ export interface components {
          * @enum {string}
          */
         CaseStatus: "draft" | "submitted" | "accepted" | "in_review" | "supplement_requested" | "approved" | "rejected" | "completed" | "withdrawn";
+        /**
+         * CaseSupplementRequestIn
+         * @description 补正: the materials the applicant must still send, and what is wrong or missing.
+         */
+        CaseSupplementRequestIn: {
+            /**
+             * Materials
+             * @description material codes (the item's, or ones the officer names)
+             */
+            materials: string[];
+            /**
+             * Message
+             * @description shown to the applicant
+             */
+            message: string;
+        };
         /** CheckInIn */
         citizen_api__schemas__bookings__CheckInIn: {
             /**
@@ -3542,6 +3735,15 @@ export interface components {
             /** Url */
             url: string;
         };
+        /** FileQuery */
+        FileQuery: {
+            /**
+             * T
+             * @description the link token in the `url` the API returned (expires; required)
+             * @default null
+             */
+            t: string | null;
+        };
         /** FollowUpBrief */
         FollowUpBrief: {
             /** Department */
@@ -3665,6 +3867,70 @@ export interface components {
             /** Note */
             note: string | null;
             to_status: components["schemas"]["ReportStatus"];
+        };
+        /** HomeEntryOut */
+        HomeEntryOut: {
+            /**
+             * Action
+             * @description the API path to open (the mini-program page of the same name)
+             */
+            action: string;
+            /**
+             * Description
+             * @description one plain sentence saying what it does
+             */
+            description: string;
+            /**
+             * Hint
+             * @description what to do next, in words
+             */
+            hint: string;
+            /**
+             * Key
+             * @description stable id of the entry (e.g. hospital, booking_today)
+             */
+            key: string;
+            /**
+             * Label
+             * @description a short plain-language label in the reader's language
+             */
+            label: string;
+            /**
+             * Priority
+             * @description 0 = the most important next action; entries come sorted by it
+             */
+            priority: number;
+            /**
+             * Status Text
+             * @description its state as text: never only an icon or a colour
+             */
+            status_text: string;
+        };
+        /** HomeOut */
+        HomeOut: {
+            /**
+             * Items
+             * @description next actions first, then the services
+             */
+            items: components["schemas"]["HomeEntryOut"][];
+            /** Locale */
+            locale: string;
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "standard" | "elder";
+            /** @description the most important thing to do now (signed in only) */
+            next_action: components["schemas"]["HomeEntryOut"] | null;
+        };
+        /** HomeQuery */
+        HomeQuery: {
+            /**
+             * Mode
+             * @description elder = 适老化 home; omitted: the signed-in user's elder_mode flag decides
+             * @default null
+             */
+            mode: ("standard" | "elder") | null;
         };
         /** HospitalList */
         HospitalList: {
@@ -3830,6 +4096,11 @@ export interface components {
             promised_limit_days: number;
             /** Summary */
             summary: string;
+            /**
+             * Summary Plain
+             * @description a short plain-language summary (elder mode); else the summary
+             */
+            summary_plain: string;
             theme: components["schemas"]["ItemTheme"];
             /** Theme Label */
             theme_label: string;
@@ -3895,6 +4166,11 @@ export interface components {
             promised_limit_days: number;
             /** Summary */
             summary: string;
+            /**
+             * Summary Plain
+             * @description a short plain-language summary (elder mode); else the summary
+             */
+            summary_plain: string;
             theme: components["schemas"]["ItemTheme"];
             /** Theme Label */
             theme_label: string;
@@ -9767,6 +10043,181 @@ export interface operations {
             };
         };
     };
+    post_api_v1_care_eldercare_orders_order_id_cancel: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string;
+            };
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            /** @description Malformed request (not JSON, bad multipart body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not signed in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in but not allowed (role, verification level, proxy scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input: `details` lists the fields (at most 20) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Any other error, in the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     post_api_v1_care_eldercare_orders_order_id_rating: {
         parameters: {
             query?: never;
@@ -11511,7 +11962,10 @@ export interface operations {
     };
     get_api_v1_community_files_file_id: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the link token in the `url` the API returned (expires; required) */
+                t?: string | null;
+            };
             header?: never;
             path: {
                 file_id: string;
@@ -17186,6 +17640,154 @@ export interface operations {
             };
         };
     };
+    get_api_v1_home: {
+        parameters: {
+            query?: {
+                /** @description elder = 适老化 home; omitted: the signed-in user's elder_mode flag decides */
+                mode?: ("standard" | "elder") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HomeOut"];
+                };
+            };
+            /** @description Malformed request (not JSON, bad multipart body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not signed in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in but not allowed (role, verification level, proxy scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input: `details` lists the fields (at most 20) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Any other error, in the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     post_api_v1_integrations_system_callback: {
         parameters: {
             query?: never;
@@ -20399,7 +21001,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description accepted, in_review or supplement_requested */
+                /** @description accepted, in_review or supplement_requested (by deadline); submitted: waiting to be accepted, oldest first */
                 status?: components["schemas"]["CaseStatus"] | null;
             };
             header?: never;
@@ -20469,6 +21071,882 @@ export interface operations {
             };
             /** @description Signed in but not allowed (role, verification level, proxy scope) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input: `details` lists the fields (at most 20) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Any other error, in the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_api_v1_ops_cases_case_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseOut"];
+                };
+            };
+            /** @description Malformed request (not JSON, bad multipart body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not signed in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in but not allowed (role, verification level, proxy scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input: `details` lists the fields (at most 20) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Any other error, in the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    post_api_v1_ops_cases_case_id_accept: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CaseAcceptIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseOut"];
+                };
+            };
+            /** @description Malformed request (not JSON, bad multipart body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not signed in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in but not allowed (role, verification level, proxy scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input: `details` lists the fields (at most 20) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Any other error, in the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    post_api_v1_ops_cases_case_id_decision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CaseDecisionIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseOut"];
+                };
+            };
+            /** @description Malformed request (not JSON, bad multipart body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not signed in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in but not allowed (role, verification level, proxy scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input: `details` lists the fields (at most 20) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Any other error, in the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    post_api_v1_ops_cases_case_id_reply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CaseReplyIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseOut"];
+                };
+            };
+            /** @description Malformed request (not JSON, bad multipart body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not signed in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in but not allowed (role, verification level, proxy scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input: `details` lists the fields (at most 20) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Any other error, in the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    "post_api_v1_ops_cases_case_id_supplement-request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CaseSupplementRequestIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseOut"];
+                };
+            };
+            /** @description Malformed request (not JSON, bad multipart body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not signed in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in but not allowed (role, verification level, proxy scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
