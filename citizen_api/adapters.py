@@ -6,7 +6,10 @@ sandboxes on (embedded profile, tests) the adapters point at the simulators moun
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 import redis.asyncio as aioredis
@@ -20,7 +23,9 @@ from services.education.ports import EducationBureau
 from services.gov.ports import GovPlatform
 from services.tourism.ports import TicketingSystem
 
-__all__ = ["Adapters", "build_adapters"]
+__all__ = ["Adapters", "build_adapters", "signed_client", "system_url"]
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -46,67 +51,46 @@ def system_url(settings: Settings, configured: str | None, system: str) -> str:
     raise ValueError(f"no URL configured for {system} and sandboxes are off")
 
 
+def signed_client(
+    factory: Callable[..., T], *, settings: Settings, http: httpx.AsyncClient, url: str | None, system: str
+) -> T:
+    """A departmental adapter signing with the integration app key and secret (HMAC), at `system`'s URL."""
+    return factory(
+        base_url=system_url(settings, url, system),
+        http=http,
+        app_key=settings.integration_app_key,
+        app_secret=settings.integration_app_secret.get_secret_value(),
+    )
+
+
 def build_adapters(
     *, settings: Settings, http: httpx.AsyncClient, redis: aioredis.Redis, keys: Keys
 ) -> Adapters:
     """Construct every adapter. Domains add their system here when they add its integration."""
-    adapters = Adapters()
+    from integrations.education_bureau.client import EducationBureauClient
+    from integrations.eldercare.client import EldercareClient
+    from integrations.gov_platform.client import GovPlatformClient
+    from integrations.his.client import HisClient
+    from integrations.identity.client import IdentityClient
     from integrations.ticketing.client import TicketingClient
-
-    adapters.ticketing = TicketingClient(
-        base_url=system_url(settings, settings.ticketing_url, "ticketing"),
-        http=http,
-        app_key=settings.integration_app_key,
-        app_secret=settings.integration_app_secret.get_secret_value(),
-    )
     from integrations.wechat.client import MiniProgramApi
 
-    adapters.wechat = MiniProgramApi(
-        base_url=system_url(settings, settings.wechat_api_base, "wechat"),
-        http=http,
-        appid=settings.wechat_appid,
-        secret=settings.wechat_secret.get_secret_value(),
-        redis=redis,
-        keys=keys,
+    signed = functools.partial(signed_client, settings=settings, http=http)
+    return Adapters(
+        wechat=MiniProgramApi(
+            base_url=system_url(settings, settings.wechat_api_base, "wechat"),
+            http=http,
+            appid=settings.wechat_appid,
+            secret=settings.wechat_secret.get_secret_value(),
+            redis=redis,
+            keys=keys,
+        ),
+        ticketing=signed(TicketingClient, url=settings.ticketing_url, system="ticketing"),
+        identity=signed(IdentityClient, url=settings.identity_url, system="identity"),
+        gov_platform=signed(GovPlatformClient, url=settings.gov_platform_url, system="gov_platform"),
+        his=signed(HisClient, url=settings.his_url, system="his"),
+        eldercare=signed(EldercareClient, url=settings.eldercare_url, system="eldercare"),
+        education_bureau=signed(
+            EducationBureauClient, url=settings.education_bureau_url, system="education_bureau"
+        ),
     )
-    from integrations.identity.client import IdentityClient
-
-    adapters.identity = IdentityClient(
-        base_url=system_url(settings, settings.identity_url, "identity"),
-        http=http,
-        app_key=settings.integration_app_key,
-        app_secret=settings.integration_app_secret.get_secret_value(),
-    )
-    from integrations.gov_platform.client import GovPlatformClient
-
-    adapters.gov_platform = GovPlatformClient(
-        base_url=system_url(settings, settings.gov_platform_url, "gov_platform"),
-        http=http,
-        app_key=settings.integration_app_key,
-        app_secret=settings.integration_app_secret.get_secret_value(),
-    )
-    from integrations.his.client import HisClient
-
-    adapters.his = HisClient(
-        base_url=system_url(settings, settings.his_url, "his"),
-        http=http,
-        app_key=settings.integration_app_key,
-        app_secret=settings.integration_app_secret.get_secret_value(),
-    )
-    from integrations.eldercare.client import EldercareClient
-
-    adapters.eldercare = EldercareClient(
-        base_url=system_url(settings, settings.eldercare_url, "eldercare"),
-        http=http,
-        app_key=settings.integration_app_key,
-        app_secret=settings.integration_app_secret.get_secret_value(),
-    )
-    from integrations.education_bureau.client import EducationBureauClient
-
-    adapters.education_bureau = EducationBureauClient(
-        base_url=system_url(settings, settings.education_bureau_url, "education_bureau"),
-        http=http,
-        app_key=settings.integration_app_key,
-        app_secret=settings.integration_app_secret.get_secret_value(),
-    )
-    return adapters

@@ -35,6 +35,9 @@ def create_app(settings: Settings | None = None, *, name: str | None = None) -> 
     # The OpenAPI document is ours (citizen_api/openapi.py): exact, and built once per process.
     config.OAS = False
     config.CORS = False
+    # sanic-ext is not used by any route (OpenAPI, CORS and validation are ours); auto-loading it would
+    # add its injection and HTTP-method extensions to every request and ~10 MB per worker (issue 12).
+    config.AUTO_EXTEND = False
     config.ACCESS_LOG = False
     config.KEEP_ALIVE_TIMEOUT = 75
     # Sanic keeps a registry of apps by name; tests build several in one process.

@@ -33,7 +33,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from sanic.worker.loader import AppLoader
     from sanic.worker.manager import WorkerManager
 
-    from citizen_api.app import create_app
+    from citizen_api.server import create_served_app, install_bounded_shutdown
 
     overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
     settings = _settings().model_copy(update=overrides)
@@ -44,7 +44,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("note: with several API workers, run jobs with `citizen-api worker`", file=sys.stderr)
     # Sanic gives worker processes 30 s to come up; a busy host (imports, pool warm-up) can need more.
     WorkerManager.THRESHOLD = 1200  # tenths of a second
-    loader = AppLoader(factory=partial(create_app, settings, name="citizen_api"))
+    # SIGTERM / SIGINT (Ctrl-C): in-flight requests finish, everything stops within the grace, exit 0.
+    install_bounded_shutdown()
+    loader = AppLoader(factory=partial(create_served_app, settings, name="citizen_api"))
     app = loader.load()
     app.prepare(host=settings.host, port=settings.port, workers=args.workers, dev=args.dev, access_log=False)
     Sanic.serve(primary=app, app_loader=loader)

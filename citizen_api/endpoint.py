@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import json as stdlib_json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
@@ -97,6 +98,40 @@ def json_body(request: Request) -> dict[str, Any]:
     if len(data) > MAX_BODY_KEYS:
         raise InvalidInput("request.too_many_fields", max=MAX_BODY_KEYS)
     return data
+
+
+def _integral(value: Any) -> Any:
+    """JSON's 2.0 is the integer 2 (JSON Schema says so too); other values as they are."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _integral(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_integral(item) for item in value]
+    return value
+
+
+def _has_integral_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return value.is_integer()
+    if isinstance(value, dict):
+        return any(_has_integral_float(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_integral_float(item) for item in value)
+    return False
+
+
+def _strict_body(model: type[BaseModel], data: dict[str, Any], raw_body: bytes) -> BaseModel:
+    """`data` in pydantic's strict JSON mode: JSON's own types, as the document states them.
+
+    `0` is not a boolean and "2" not an integer (strict JSON mode still reads dates, UUIDs and enums
+    from strings); 2.0 is an integer, as JSON Schema counts it.
+    """
+    if not data:
+        return model.model_validate(data)
+    if _has_integral_float(data):
+        return model.model_validate_json(stdlib_json.dumps(_integral(data)), strict=True)
+    return model.model_validate_json(raw_body, strict=True)
 
 
 def parse_multipart_body(request: Request) -> None:
@@ -253,10 +288,14 @@ def endpoint(
     description: str | None = None,
     headers: Sequence[str] = (),
     limit: str | None = None,
+    form: type[BaseModel] | None = None,
+    limited: bool = False,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[HTTPResponse]]]:
     """Declare a route's contract. Keyword arguments passed to the handler: body, query, actor.
 
     `limit="bookings.create"` applies the abuse limits `bookings.create.ip` / `.user` from settings.
+    `limited=True` documents the 429 of a handler that applies a limit itself (`rate_limiter(request)`).
+    `form` documents a multipart/form-data body the handler reads itself (`bytes` fields are files).
     """
     needs_auth = auth or level is not None or bool(roles) or proxy_scope is not None
 
@@ -296,7 +335,10 @@ def endpoint(
                 acting = kwargs.get("actor")
                 await enforce_limit(request, limit, user_id=acting.user_id if acting is not None else None)
             if body is not None:
-                kwargs["body"] = body.model_validate(json_body(request))
+                data = json_body(request)
+                # JSON's own types, as the document states them: `0` is not a boolean, "2" not an
+                # integer (pydantic's strict JSON mode still reads dates, UUIDs and enums from strings).
+                kwargs["body"] = _strict_body(body, data, request.body)
             if query is not None:
                 kwargs["query"] = query.model_validate(_query_dict(request, query))
             result = await handler(request, **kwargs)
@@ -320,6 +362,8 @@ def endpoint(
             security="required" if needs_auth else "optional" if optional_auth else "none",
             description=description,
             headers=tuple(header_params),
+            form=form,
+            limited=limited or limit is not None,
         )
         return wrapper
 

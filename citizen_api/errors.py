@@ -28,6 +28,7 @@ from sanic.response import HTTPResponse, json
 from citizen_api.endpoint import serialise
 from integrations.errors import IntegrationError, IntegrationRejected, IntegrationUnavailable
 from services.common import errors as domain
+from services.common.db import DatabaseUnavailable
 from services.common.i18n import translate
 
 __all__ = ["MAX_ERROR_DETAILS", "error_response", "register_error_handlers", "status_for"]
@@ -108,6 +109,14 @@ def register_error_handlers(app: Sanic) -> None:
             params=error.params,
             details=error.details,
             headers=headers,
+        )
+
+    @app.exception(DatabaseUnavailable)
+    async def _database(request: Request, error: DatabaseUnavailable) -> HTTPResponse:
+        # The connection dropped before the work committed: nothing was stored, the client may retry
+        # (reads were already retried once). Logged where it happened (services/common/db_postgres.py).
+        return error_response(
+            request, status=503, code=error.code, headers={"Retry-After": str(error.retry_after)}
         )
 
     @app.exception(ValidationError)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
+import os
 import re
 import time
-import uuid
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -43,7 +44,9 @@ def _refuse_nul_bytes(request: Request) -> None:
     Refused here, before any handler, so no route can reach the database with it (uploaded file
     contents are binary and not inspected).
     """
-    if b"\x00" in unquote_to_bytes(request.raw_url):
+    raw_url = request.raw_url
+    # Only a raw NUL or its escape %00 can decode to NUL: skip the decoding for every other URL.
+    if (b"%00" in raw_url or b"\x00" in raw_url) and b"\x00" in unquote_to_bytes(raw_url):
         raise InvalidInput("request.nul_byte")
     body = request.body
     if not body:
@@ -99,19 +102,49 @@ def _guard_operator_pages(request: Request) -> None:
     raise PermissionDenied("ops.restricted")
 
 
+@functools.lru_cache(maxsize=512)
+def _locale(lang: str | None, accept_language: str | None) -> str:
+    # Clients send a handful of distinct Accept-Language values: negotiate each once (issue 12).
+    return negotiate(lang, accept_language=accept_language)
+
+
+class _RouteMetrics:
+    """The labelled Prometheus children per (route, method, status), looked up once, not per request."""
+
+    def __init__(self, metrics: Any) -> None:
+        self.metrics = metrics
+        self.children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        key = (route, method, status)
+        children = self.children.get(key)
+        if children is None:
+            if len(self.children) > 4096:  # unmatched paths are one label; this is only a backstop
+                self.children.clear()
+            children = self.children[key] = (
+                self.metrics.requests.labels(route, method, str(status)),
+                self.metrics.latency.labels(route, method),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
+
+
 def register_middleware(app: Sanic) -> None:
+    route_metrics: list[_RouteMetrics] = []
+
     @app.on_request(priority=100)
     async def _begin(request: Request) -> None:
-        incoming = request.headers.get("x-request-id", "")
-        request.ctx.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        request.ctx.started = time.perf_counter()
+        incoming = request.headers.get("x-request-id")
+        request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else os.urandom(16).hex()
+        ctx = request.ctx
+        ctx.request_id = request_id
+        ctx.started = time.perf_counter()
         # Logs, outbox rows and adapter calls made for this request carry its id (the endpoint adds
         # the acting user once the caller is authenticated).
-        request_context.set(RequestContext(request_id=request.ctx.request_id))
-        call_context.set(CallContext(request_id=request.ctx.request_id))
-        request.ctx.locale = negotiate(
-            request.args.get("lang"), accept_language=request.headers.get("accept-language")
-        )
+        request_context.set(RequestContext(request_id=request_id))
+        call_context.set(CallContext(request_id=request_id))
+        lang = request.args.get("lang") if request.query_string else None
+        ctx.locale = _locale(lang, request.headers.get("accept-language"))
         _refuse_nul_bytes(request)
         _guard_operator_pages(request)
 
@@ -124,11 +157,17 @@ def register_middleware(app: Sanic) -> None:
         if locale and "content-language" not in response.headers:
             response.headers["Content-Language"] = locale.replace("_", "-")
         started = getattr(request.ctx, "started", None)
-        metrics = getattr(request.app.ctx, "metrics", None)
-        if started is not None and metrics is not None:
-            metrics.observe(
-                route="/" + request.route.path.lstrip("/") if request.route else "unmatched",
-                method=request.method,
-                status=response.status,
-                seconds=time.perf_counter() - started,
-            )
+        if started is None:
+            return
+        if not route_metrics:
+            metrics = getattr(request.app.ctx, "metrics", None)
+            if metrics is None:
+                return
+            route_metrics.append(_RouteMetrics(metrics))
+        route = request.route
+        route_metrics[0].observe(
+            "/" + route.path.lstrip("/") if route else "unmatched",
+            request.method,
+            response.status,
+            time.perf_counter() - started,
+        )

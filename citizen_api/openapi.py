@@ -46,6 +46,7 @@ _ERROR_DESCRIPTIONS = {
     "403": "Signed in but not allowed (role, verification level, proxy scope)",
     "404": "Not found (or not yours)",
     "422": "Invalid input: `details` lists the fields (at most 20)",
+    "429": "Too many attempts: wait for `Retry-After` seconds",
     "default": "Any other error, in the error envelope",
 }
 
@@ -63,6 +64,23 @@ class Contract:
     security: str = "none"  # none | required | optional
     description: str | None = None
     headers: tuple[tuple[str, str | None, bool], ...] = field(default=())  # (name, description, required)
+    form: Any = None  # a multipart/form-data body (file fields are `bytes`)
+    limited: bool = False  # abuse limits apply: 429 with Retry-After
+
+
+# What the request headers a route may declare are, as the server checks them.
+_HEADER_SCHEMAS: dict[str, dict[str, Any]] = {
+    # services/common/idempotency.py: 1-128 printable ASCII characters.
+    "Idempotency-Key": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[ -~]{1,128}$"},
+    # The represented person's user id; an empty header is no header.
+    "X-Acting-For": {"type": "string", "anyOf": [{"format": "uuid"}, {"maxLength": 0}]},
+    "If-None-Match": {"type": "string"},
+}
+_HEADER_DESCRIPTIONS = {
+    "Idempotency-Key": "a retry with the same key returns the first answer (24 h)",
+    "If-None-Match": "the ETag of the copy you have: 304 when it is still current",
+}
+_ETAG_HEADER = {"ETag": {"description": "the document's version", "schema": {"type": "string"}}}
 
 
 def _openapi_path(route: Any) -> tuple[str, list[dict[str, Any]]]:
@@ -115,13 +133,13 @@ _OPEN311_ERRORS = {
 
 def _error_response(description: str, path: str = "") -> dict[str, Any]:
     if path.startswith("/open311/"):
-        return {
-            "description": description,
-            "content": {
-                "application/json": {"schema": _OPEN311_ERRORS},
-                "application/xml": {"schema": {"type": "string"}},
-            },
-        }
+        # The format suffix decides: `.xml` answers text/xml, `.json` JSON; `{name}` carries either.
+        content: dict[str, Any] = {}
+        if not path.endswith(".xml"):
+            content["application/json"] = {"schema": _OPEN311_ERRORS}
+        if not path.endswith(".json"):
+            content["text/xml"] = {"schema": {"type": "string"}}
+        return {"description": description, "content": content}
     return {
         "description": description,
         "content": {
@@ -149,6 +167,7 @@ def build_document(app: Sanic) -> dict[str, Any]:
             "response": schemas.want(contract.response, "serialization")
             if contract.response is not None
             else None,
+            "form": schemas.want(contract.form, "validation") if contract.form is not None else None,
         }
         for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
             pending.append((path, method.lower(), contract, path_params, keys))
@@ -169,34 +188,70 @@ def build_document(app: Sanic) -> dict[str, Any]:
         if keys["query"] is not None:
             query_schema = _inline(resolved[keys["query"]], components)
             required = set(query_schema.get("required", []))
+            grouped = _grouped_parameter(query_schema)
+            if grouped is not None:
+                parameters.append(grouped)
             for name, prop in query_schema.get("properties", {}).items():
+                if grouped is not None and name in grouped["schema"]["properties"]:
+                    continue
+                prop = _query_value(prop)
                 parameter = {"name": name, "in": "query", "required": name in required, "schema": prop}
+                if name not in required:
+                    # Sanic drops blank values (`?level=`): an empty optional parameter is an absent one.
+                    parameter["allowEmptyValue"] = True
                 if prop.get("description"):
                     parameter["description"] = prop["description"]
                 parameters.append(parameter)
         for name, description, required in contract.headers:
-            header = {"name": name, "in": "header", "required": required, "schema": {"type": "string"}}
+            schema = _HEADER_SCHEMAS.get(name, {"type": "string"})
+            header = {"name": name, "in": "header", "required": required, "schema": dict(schema)}
+            description = description or _HEADER_DESCRIPTIONS.get(name)
             if description:
                 header["description"] = description
             parameters.append(header)
         if parameters:
             operation["parameters"] = parameters
         if keys["body"] is not None:
+            body_schema = resolved[keys["body"]]
+            media: dict[str, Any] = {"schema": body_schema}
+            example = _example(body_schema, components)
+            if example is not None:
+                media["example"] = example
             operation["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": resolved[keys["body"]]}},
+                # An empty body is `{}` (citizen_api.endpoint.json_body): required only when a field is.
+                "required": bool(_inline(body_schema, components).get("required")),
+                "content": {"application/json": media},
             }
+        elif keys["form"] is not None:
+            operation["requestBody"] = _multipart(_inline(resolved[keys["form"]], components))
         success: dict[str, Any] = {"description": "OK"}
         if keys["response"] is not None:
-            success["content"] = {"application/json": {"schema": resolved[keys["response"]]}}
+            response_schema = resolved[keys["response"]]
+            media = {"schema": response_schema}
+            example = _example(response_schema, components)
+            if example is not None:
+                media["example"] = example
+            success["content"] = {"application/json": media}
         responses: dict[str, Any] = {str(contract.status): success}
+        if any(name == "If-None-Match" for name, _, _ in contract.headers):
+            success["headers"] = dict(_ETAG_HEADER)
+            responses["304"] = {
+                "description": "Not modified: your copy is current",
+                "headers": dict(_ETAG_HEADER),
+            }
         statuses = ["400", "422"]
         if contract.security != "none":
             statuses += ["401", "403"]
         if path_params:
             statuses.append("404")
+        if contract.limited:
+            statuses.append("429")
         for status in [*statuses, "default"]:
             responses.setdefault(status, _error_response(_ERROR_DESCRIPTIONS[status], path))
+        if "429" in responses:
+            responses["429"]["headers"] = {
+                "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 0}}
+            }
         operation["responses"] = responses
         operation["security"] = {
             "none": [],
@@ -209,7 +264,10 @@ def build_document(app: Sanic) -> dict[str, Any]:
         "info": {
             "title": "智慧济源 Citizen Services API",
             "version": "1.0.0",
-            "description": "One account for Jiyuan's government, education, care, tourism and community services.",
+            "description": "One account for Jiyuan's government, education, care, tourism and community services. "
+            "Every request answers errors in the error envelope, in the caller's language (zh_CN default, en); "
+            "no field may contain NUL (U+0000); an empty optional query parameter is an absent one; every "
+            "time is ISO 8601 with the +08:00 offset.",
         },
         "paths": dict(sorted(paths.items())),
         "components": {
@@ -217,6 +275,75 @@ def build_document(app: Sanic) -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }
+
+
+def _grouped_parameter(query_schema: dict[str, Any]) -> dict[str, Any] | None:
+    """Query fields bound by a rule across them (`anyOf` on the model) as one exploded object parameter.
+
+    `?address=...` or `?lat=..&lng=..` is what an object parameter with style form + explode puts on
+    the wire, and its schema can say "one of these sets", which separate parameters cannot.
+    """
+    name, branches = query_schema.get("x-parameter"), query_schema.get("anyOf")
+    if not name or not isinstance(branches, list):
+        return None
+    names: list[str] = []
+    for branch in branches:
+        for key in [*branch.get("required", ()), *branch.get("properties", {})]:
+            if key not in names:
+                names.append(key)
+    properties = {key: _query_value(query_schema["properties"][key]) for key in names}
+    schema = {"type": "object", "properties": properties, "anyOf": branches}
+    description = query_schema.get("description")
+    parameter = {
+        "name": name,
+        "in": "query",
+        "required": True,
+        "style": "form",
+        "explode": True,
+        "schema": schema,
+    }
+    if description:
+        parameter["description"] = description
+    return parameter
+
+
+def _query_value(prop: dict[str, Any]) -> dict[str, Any]:
+    """A query field's schema as the wire has it: `X | None` is an optional X (a query string has no null)."""
+    branches = prop.get("anyOf")
+    if not isinstance(branches, list):
+        return prop
+    kept = [branch for branch in branches if branch != {"type": "null"}]
+    if len(kept) == len(branches):
+        return prop
+    rest = {key: value for key, value in prop.items() if key != "anyOf"}
+    if rest.get("default", ...) is None:
+        del rest["default"]
+    if len(kept) == 1:
+        return {**kept[0], **rest}
+    return {**rest, "anyOf": kept}
+
+
+def _example(schema: dict[str, Any], components: dict[str, Any]) -> Any:
+    """The first of the model's own `examples` (json_schema_extra), for the media type's `example`."""
+    examples = _inline(schema, components).get("examples")
+    return examples[0] if isinstance(examples, list) and examples else None
+
+
+def _multipart(schema: dict[str, Any]) -> dict[str, Any]:
+    """A multipart/form-data body from a form model: `bytes` fields are files of the media types it names."""
+    properties, encoding = {}, {}
+    for name, prop in schema.get("properties", {}).items():
+        prop = dict(prop)
+        if prop.get("format") == "binary" or prop.get("contentMediaType"):
+            media_types = prop.pop("contentMediaType", None) or "application/octet-stream"
+            prop = {"type": "string", "format": "binary", **{k: v for k, v in prop.items() if k != "type"}}
+            encoding[name] = {"contentType": media_types}
+        properties[name] = prop
+    body_schema = {**schema, "properties": properties}
+    media: dict[str, Any] = {"schema": body_schema}
+    if encoding:
+        media["encoding"] = encoding
+    return {"required": bool(schema.get("required")), "content": {"multipart/form-data": media}}
 
 
 def _inline(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:

@@ -176,8 +176,13 @@ async def run_ticker(runtime: Runtime, *, broker: AsyncBroker | None = None) -> 
     claims, queue = Outage("redis (periodic claims)"), Outage("redis (task queue); running jobs locally")
     # Jobs run here while the queue is unreachable: the outbox keeps delivering through a Redis outage.
     local: dict[str, asyncio.Task[Any]] = {}
+    me = asyncio.current_task()
     try:
         while True:
+            # taskiq's receiver catches BaseException around a job, so a cancellation (shutdown) that
+            # lands while the in-memory broker runs a job inline is swallowed there: honour it here.
+            if me is not None and me.cancelling():
+                raise asyncio.CancelledError
             now = time.monotonic()
             for job in jobs:
                 if now - last_run.get(job.name, -math.inf) < job.every_s:

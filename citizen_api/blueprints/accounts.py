@@ -51,6 +51,7 @@ def _revocations(request: Request) -> service.RevocationStore:
 
 # -- sessions ---------------------------------------------------------------------------------
 @endpoint(
+    limited=True,
     summary="Sign in with a wx.login code",
     tag="accounts",
     body=WeChatLoginIn,
@@ -148,6 +149,7 @@ async def bind_phone(request: Request, *, body: PhoneIn, actor: Principal) -> Pr
 
 
 @endpoint(
+    limited=True,
     summary="Real-name verification (name + ID number)",
     tag="accounts",
     body=IdentityIn,

@@ -7,10 +7,13 @@ prefix: citizen_api/composition.py mounts the blueprint in its versioned API gro
 
 from __future__ import annotations
 
+import contextlib
+from contextlib import AbstractAsyncContextManager
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from citizen_api.endpoint import endpoint
+from citizen_api.endpoint import endpoint, refusal_budget
 from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent, key_was_used
 from citizen_api.schemas.bookings import (
     BookingIn,
@@ -30,10 +33,15 @@ from citizen_api.schemas.common import ListQuery
 from services.accounts import access, family
 from services.accounts.principal import Principal
 from services.bookings import service
+from services.bookings.errors import VisitorAlreadyEntered
 from services.bookings.policy import BookingPolicies
 from services.common.errors import DomainError
 
-__all__ = ["booking_policies", "create_blueprint"]
+__all__ = ["VISITOR_CONFLICT", "booking_policies", "create_blueprint", "visitor_conflict_budget"]
+
+# "A visitor already holds an entry that day" says something about another person: one budget of such
+# refusals per user (setting `tourism.visitor_conflict.user`), whichever route books the entry.
+VISITOR_CONFLICT = "tourism.visitor_conflict"
 
 TAG = "bookings"
 PROXY_SCOPE = "bookings"
@@ -91,6 +99,21 @@ async def list_slots(
     return SlotList(items=[SlotOut.from_domain(slot) for slot in slots])
 
 
+def visitor_conflict_budget(
+    request: Request, actor: Principal, *, names_visitors: bool
+) -> AbstractAsyncContextManager[None]:
+    """The refusal budget around a booking that names visitors (only those can meet another's entry)."""
+    if not names_visitors:
+        return contextlib.nullcontext()
+    return refusal_budget(
+        request,
+        VISITOR_CONFLICT,
+        user_id=actor.user_id,
+        refusals=(VisitorAlreadyEntered,),
+        audit_action=VISITOR_CONFLICT,
+    )
+
+
 @endpoint(
     limit="bookings.create",
     summary="Book a slot",
@@ -109,40 +132,41 @@ async def create_booking(request: Request, *, body: BookingIn, actor: Principal)
         # `for_member` in the body is the same request as the X-Acting-For header.
         acting = await access.act_for(actor=actor, subject=str(body.for_member), scope=PROXY_SCOPE)
     runtime = request.app.ctx.runtime
-    policies = booking_policies(request)
-    try:
-        # Refusals (slot full, level, window, ban, cap, guards) first, reading only (issue 12).
-        slot = await service.prepare_booking(
+    async with visitor_conflict_budget(request, actor, names_visitors=bool(body.visitors)):
+        policies = booking_policies(request)
+        try:
+            # Refusals (slot full, level, window, ban, cap, guards) first, reading only (issue 12).
+            slot = await service.prepare_booking(
+                actor=acting,
+                slot_id=body.slot_id,
+                party_size=body.party_size,
+                visitors=body.visitors,
+                purpose=body.purpose,
+                policies=policies,
+            )
+        except DomainError:
+            if not await key_was_used(request, actor=acting, route="bookings.create"):
+                raise
+            slot = None  # a retry or a duplicate: idempotent() replays or waits, book() decides afresh
+        response = await idempotent(
+            request,
             actor=acting,
-            slot_id=body.slot_id,
-            party_size=body.party_size,
-            visitors=body.visitors,
-            purpose=body.purpose,
-            policies=policies,
+            route="bookings.create",
+            payload=body,
+            status=201,
+            run=lambda: service.book(
+                actor=acting,
+                slot_id=body.slot_id,
+                party_size=body.party_size,
+                visitors=body.visitors,
+                purpose=body.purpose,
+                cipher=runtime.cipher,
+                policies=policies,
+                slot=slot,
+                admitted=slot is not None,
+            ),
+            render=lambda booking: BookingOut.from_domain(booking, request.ctx.locale),
         )
-    except DomainError:
-        if not await key_was_used(request, actor=acting, route="bookings.create"):
-            raise
-        slot = None  # a retry or a duplicate: idempotent() replays or waits, book() decides afresh
-    response = await idempotent(
-        request,
-        actor=acting,
-        route="bookings.create",
-        payload=body,
-        status=201,
-        run=lambda: service.book(
-            actor=acting,
-            slot_id=body.slot_id,
-            party_size=body.party_size,
-            visitors=body.visitors,
-            purpose=body.purpose,
-            cipher=runtime.cipher,
-            policies=policies,
-            slot=slot,
-            admitted=slot is not None,
-        ),
-        render=lambda booking: BookingOut.from_domain(booking, request.ctx.locale),
-    )
     await record_implicit_proxy(request, asked=actor, used=acting, status=response.status)
     return response
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sanic import Blueprint, Request
 
-from citizen_api.blueprints.gov import _verify_callback
+from citizen_api.callbacks import forget_callback_nonce, verify_callback
 from citizen_api.endpoint import endpoint
 from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from citizen_api.schemas.care import (
@@ -40,7 +40,6 @@ from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
 from services.care import appointments, catalogue, eldercare, emergency, subsidies
 from services.care.people import CARE_SCOPE
-from services.common.cache import forget_nonce
 
 __all__ = ["create_blueprint", "create_callback_blueprint"]
 
@@ -204,25 +203,25 @@ async def assess(request: Request, user_id: str, *, body: AssessmentIn, actor: P
 
 async def his_callback(request: Request) -> CareCallbackAck:
     rt = request.app.ctx.runtime
-    event, nonce = await _verify_callback(request, "his")
+    event, nonce = await verify_callback(request, "his")
     try:
         result = await appointments.handle_his_callback(
             data=event, his=rt.adapters.his, redis=rt.redis, keys=rt.keys
         )
     except Exception:
         # Not applied: the sender may retry the very same request.
-        await forget_nonce(redis=rt.redis, keys=rt.keys, scope="callback:his", nonce=nonce)
+        await forget_callback_nonce(request, "his", nonce)
         raise
     return CareCallbackAck(outcome=result["outcome"], changed=result["changed"])
 
 
 async def eldercare_callback(request: Request) -> CareCallbackAck:
     rt = request.app.ctx.runtime
-    event, nonce = await _verify_callback(request, "eldercare")
+    event, nonce = await verify_callback(request, "eldercare")
     try:
         result = await eldercare.handle_platform_callback(data=event, platform=rt.adapters.eldercare)
     except Exception:
-        await forget_nonce(redis=rt.redis, keys=rt.keys, scope="callback:eldercare", nonce=nonce)
+        await forget_callback_nonce(request, "eldercare", nonce)
         raise
     return CareCallbackAck(outcome=result["outcome"], order_id=result["order_id"], status=result["status"])
 

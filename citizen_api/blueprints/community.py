@@ -6,7 +6,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 
 from citizen_api.endpoint import endpoint, file_links, rate_limiter
-from citizen_api.schemas.common import ListQuery, Page
+from citizen_api.schemas.common import ListQuery, Page, PhotoForm
 from citizen_api.schemas.community import (
     CheckInIn,
     CommunityListQuery,
@@ -359,8 +359,10 @@ async def check_in(request: Request, event_id: str, *, body: CheckInIn, actor: P
 
 
 @endpoint(
+    limited=True,
     summary="Upload a report photo or a notice attachment (multipart field `file`)",
     tag="community",
+    form=PhotoForm,
     query=UploadQuery,
     response=FileOut,
     status=201,

@@ -10,7 +10,7 @@ from sanic import Blueprint, Request
 
 from citizen_api.endpoint import endpoint
 from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent
-from citizen_api.schemas.common import ListQuery, Page
+from citizen_api.schemas.common import ListQuery, MaterialForm, Page
 from citizen_api.schemas.education import (
     ApplicationIn,
     ApplicationOut,
@@ -273,6 +273,7 @@ def create_blueprint() -> Blueprint:
         endpoint(
             summary="Upload a document (multipart: material_code, file)",
             tag=tag,
+            form=MaterialForm,
             response=MaterialOut,
             status=201,
             level=real_name,

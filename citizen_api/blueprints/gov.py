@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json as jsonlib
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from sanic import Blueprint, Request
 
+from citizen_api.callbacks import forget_callback_nonce, verify_callback
 from citizen_api.endpoint import endpoint
 from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent
-from citizen_api.schemas.common import ListQuery, Page
+from citizen_api.schemas.common import FileForm, ListQuery, MaterialForm, Page
 from citizen_api.schemas.gov import (
     ApplicationIn,
     CallbackAck,
@@ -29,57 +28,24 @@ from citizen_api.schemas.gov import (
     WithdrawIn,
 )
 from citizen_api.schemas.gov import CaseMaterialOut as CaseMaterialSchema
-from integrations.signing import verify_signature
 from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
-from services.common.cache import forget_nonce, remember_nonce
 from services.common.errors import InvalidInput
 from services.common.storage import LocalFileStore
 from services.education import review as education_review
 from services.gov import cases, catalogue, delivery, ratings
-from services.gov.errors import CallbackSignatureInvalid, UnknownCallbackSystem
+from services.gov.errors import UnknownCallbackSystem
 
 __all__ = ["create_blueprint", "create_callback_blueprint"]
 
 # A scan of a document is well under this; the global request cap (settings.upload_max_bytes) is larger.
 MATERIAL_MAX_BYTES = 5 * 1024 * 1024
-# How long a callback nonce is remembered: longer than the signature's accepted clock skew (300 s).
-NONCE_TTL_S = 900
 
 # Departmental systems that call us back, and the service function that applies their event.
 CALLBACK_HANDLERS: dict[str, Callable[..., Awaitable[delivery.CallbackResult]]] = {
     "gov_platform": delivery.apply_platform_callback,
     "education_bureau": education_review.apply_bureau_callback,
 }
-
-
-async def _verify_callback(request: Request, system: str) -> tuple[dict[str, Any], str]:
-    """The callback's JSON event and its nonce key, once signature, freshness and nonce check out."""
-    rt = request.app.ctx.runtime
-    settings = rt.settings
-    secret = settings.callback_secrets.get(system)
-    secret_value = secret.get_secret_value() if secret else settings.integration_app_secret.get_secret_value()
-    if request.headers.get("x-app-key") != settings.integration_app_key or not verify_signature(
-        headers=request.headers,
-        secret=secret_value,
-        method=request.method,
-        path=request.path,
-        body=request.body,
-    ):
-        raise CallbackSignatureInvalid()
-    # A captured request re-sent as is carries a nonce we have seen: refuse it.
-    nonce = request.headers.get("x-nonce", "")[:64]
-    if not await remember_nonce(
-        redis=rt.redis, keys=rt.keys, scope=f"callback:{system}", nonce=nonce, ttl_s=NONCE_TTL_S
-    ):
-        raise CallbackSignatureInvalid("integration.callback_replayed")
-    try:
-        event = jsonlib.loads(request.body or b"")
-    except ValueError as error:
-        raise InvalidInput("request.malformed") from error
-    if not isinstance(event, dict):
-        raise InvalidInput("request.body_not_object")
-    return event, nonce
 
 
 # -- the service guide -------------------------------------------------------------------------
@@ -204,6 +170,7 @@ async def submit_application(request: Request, case_id: str, *, actor: Principal
 @endpoint(
     summary="Upload a file for an application not made yet (multipart: file)",
     tag="gov",
+    form=FileForm,
     response=MaterialUploadOut,
     status=201,
     auth=True,
@@ -229,6 +196,7 @@ async def upload_first(request: Request, *, actor: Principal) -> MaterialUploadO
 @endpoint(
     summary="Upload a material (multipart: material_code, file)",
     tag="gov",
+    form=MaterialForm,
     response=CaseMaterialSchema,
     status=201,
     auth=True,
@@ -357,13 +325,12 @@ async def callback(request: Request, system: str) -> CallbackAck:
     handler = CALLBACK_HANDLERS.get(system)
     if handler is None:
         raise UnknownCallbackSystem(system=system[:32])
-    event, nonce = await _verify_callback(request, system)
+    event, nonce = await verify_callback(request, system)
     try:
         result = await handler(system=system, event=event)
     except Exception:
         # Not applied: let the sender retry the very same request.
-        rt = request.app.ctx.runtime
-        await forget_nonce(redis=rt.redis, keys=rt.keys, scope=f"callback:{system}", nonce=nonce)
+        await forget_callback_nonce(request, system, nonce)
         raise
     return CallbackAck(outcome=result.outcome, case_id=result.case_id, status=result.status)
 

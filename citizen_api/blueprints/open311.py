@@ -20,6 +20,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 
 from citizen_api.endpoint import endpoint, enforce_limit
+from citizen_api.schemas.common import Page
 from citizen_api.schemas.open311 import ApiKeyIn, ApiKeyOut
 from services.accounts.enums import Role
 from services.accounts.principal import Principal
@@ -159,7 +160,7 @@ def _bind(
 
 @spec_errors
 async def discovery(request: Request, *, fmt: str) -> HTTPResponse:
-    return render(fmt, "discovery", open311.discovery(base_url=_base(request)))
+    return render(fmt, "discovery", open311.discovery(base_url=_base(request), locale=request.ctx.locale))
 
 
 @spec_errors
@@ -312,7 +313,7 @@ async def issue_key(request: Request, *, body: ApiKeyIn, actor: Principal) -> Ap
     return ApiKeyOut.from_domain(issued.key, issued.plaintext)
 
 
-@endpoint(summary="Partner api keys", tag="open311 admin", roles=[Role.ADMIN])
+@endpoint(summary="Partner api keys", tag="open311 admin", response=Page[ApiKeyOut], roles=[Role.ADMIN])
 async def list_keys(request: Request, *, actor: Principal) -> dict:
     keys = await open311.list_api_keys(actor=actor)
     return {"items": [ApiKeyOut.from_domain(k) for k in keys], "next_cursor": None}
@@ -354,7 +355,9 @@ def create_blueprint() -> Blueprint:
                 "GeoReport v2: create a service request (form-encoded, api_key)",
             ),
         ):
-            documented = endpoint(summary=summary, tag="open311")(_bind(handler, fmt))
+            documented = endpoint(summary=summary, tag="open311", limited=handler is post_request)(
+                _bind(handler, fmt)
+            )
             bp.add_route(
                 documented, f"{PREFIX}/{path}.{fmt}", methods=[method], name=f"{path}_{method.lower()}_{fmt}"
             )

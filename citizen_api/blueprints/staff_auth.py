@@ -14,6 +14,7 @@ __all__ = ["create_blueprint"]
 
 
 @endpoint(
+    limited=True,
     summary="Staff sign-in for the console: username, password and authenticator code",
     description="Returns the same token pair as the mini-program's sign-in; refresh with /api/v1/auth/refresh "
     "and sign out with /api/v1/auth/logout. Five refused attempts in a row lock the account for 15 minutes.",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, raw
 
-from citizen_api.blueprints.bookings import booking_policies
-from citizen_api.endpoint import endpoint, refusal_budget
+from citizen_api.blueprints.bookings import booking_policies, visitor_conflict_budget
+from citizen_api.endpoint import endpoint
 from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from citizen_api.schemas.bookings import SlotOut
 from citizen_api.schemas.tourism import (
@@ -22,7 +22,6 @@ from citizen_api.schemas.tourism import (
     TicketQuery,
 )
 from services.accounts.principal import Principal
-from services.bookings.errors import VisitorAlreadyEntered
 from services.tourism import service
 from services.tourism.cache import LocalTier, Rendered
 
@@ -128,14 +127,9 @@ async def slots(request: Request, area_id: str, *, query: SlotsQuery) -> SlotPag
 async def book(request: Request, *, body: EntryBookingIn, actor: Principal) -> HTTPResponse:
     cipher = request.app.ctx.runtime.cipher
     policies = booking_policies(request)
-    # "A visitor already holds an entry that day" says something about another person: budgeted, audited.
-    async with refusal_budget(
-        request,
-        "tourism.visitor_conflict",
-        user_id=actor.user_id,
-        refusals=(VisitorAlreadyEntered,),
-        audit_action="tourism.visitor_conflict",
-    ):
+    # "A visitor already holds an entry that day" says something about another person: budgeted, audited
+    # (the same budget as POST /api/v1/bookings).
+    async with visitor_conflict_budget(request, actor, names_visitors=True):
         return await idempotent(
             request,
             actor=actor,

@@ -6,9 +6,17 @@ import datetime as dt
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from citizen_api.schemas.common import ListQuery, StrictModel
+from citizen_api.schemas.common import (
+    NONBLANK,
+    WX_LOGIN_CODE_FORMAT,
+    WX_PHONE_CODE_FORMAT,
+    ListQuery,
+    StrictModel,
+    id_number_schema,
+    token_format,
+)
 from services.accounts.enums import ProxyScope, Role, VerificationLevel
 
 __all__ = [
@@ -39,7 +47,13 @@ __all__ = [
 
 
 class WeChatLoginIn(StrictModel):
-    code: str = Field(..., min_length=1, max_length=128, description="the code from wx.login()")
+    code: str = Field(
+        ...,
+        min_length=1,
+        max_length=128,
+        description="the code from wx.login() (single use)",
+        json_schema_extra=token_format(WX_LOGIN_CODE_FORMAT),
+    )
 
 
 class RefreshIn(StrictModel):
@@ -47,6 +61,7 @@ class RefreshIn(StrictModel):
 
 
 class LogoutIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
     refresh_token: str | None = Field(None, min_length=16, max_length=256)
 
 
@@ -60,6 +75,13 @@ class NotificationPrefs(StrictModel):
 
 
 class ProfilePatch(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"locale": "en", "elder_mode": True, "notification_prefs": {"community_notices": False}}
+            ]
+        }
+    )
     locale: Literal["zh_CN", "en"] | None = None
     elder_mode: bool | None = None
     notification_prefs: NotificationPrefs | None = None
@@ -112,7 +134,32 @@ class SignInOut(BaseModel):
 class PhoneIn(StrictModel):
     """Either `code` (getPhoneNumber button, current flow) or `encrypted_data` + `iv` (legacy flow)."""
 
-    code: str | None = Field(None, min_length=1, max_length=128)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "required": ["code"],
+                    "properties": {
+                        "code": {"type": "string", "format": WX_PHONE_CODE_FORMAT},
+                        "encrypted_data": {"type": "null"},
+                        "iv": {"type": "null"},
+                    },
+                },
+                {
+                    "required": ["encrypted_data", "iv"],
+                    "properties": {
+                        "code": {"type": "null"},
+                        "encrypted_data": {"type": "string", "pattern": NONBLANK},
+                        "iv": {"type": "string", "pattern": NONBLANK},
+                    },
+                },
+            ]
+        }
+    )
+
+    code: str | None = Field(
+        None, min_length=1, max_length=128, json_schema_extra=token_format(WX_PHONE_CODE_FORMAT)
+    )
     encrypted_data: str | None = Field(None, min_length=1, max_length=4096)
     iv: str | None = Field(None, min_length=1, max_length=64)
 
@@ -127,11 +174,24 @@ class PhoneIn(StrictModel):
 
 
 class IdentityIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "张秀英", "id_number": "419001195603120022"}]}
+    )
     name: str = Field(..., min_length=1, max_length=64)
-    id_number: str = Field(..., pattern=r"^\d{17}[\dXx]$", description="18-character mainland ID number")
+    id_number: str = Field(
+        ...,
+        pattern=r"^\d{17}[\dXx]$",
+        description="18-character mainland ID number (GB 11643)",
+        json_schema_extra=id_number_schema,
+    )
 
 
 class FamilyInviteIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"scopes": ["bookings", "care"], "relation": "parent", "valid_days": 365}]
+        }
+    )
     scopes: list[ProxyScope] = Field(..., min_length=1, max_length=3)
     relation: Literal["parent", "child", "spouse", "sibling", "grandparent", "other"] = "parent"
     valid_days: int = Field(365, ge=1, le=1825, description="how long the grant lasts once accepted")
@@ -198,6 +258,9 @@ class ProxyLogOut(BaseModel):
 
 
 class RoleGrantIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"role": "community_staff", "scope": "jy-tiantan"}]}
+    )
     role: Role
     scope: str = Field("", max_length=64, description="community id or department code for scoped roles")
 

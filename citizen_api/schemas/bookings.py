@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from citizen_api.schemas.common import ListQuery, StrictModel
 from services.bookings.enums import BookingStatus, IdDocument, OwnerDomain, WaitlistStatus
@@ -63,6 +63,9 @@ class VisitorIn(StrictModel):
 
 
 class BookingIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"slot_id": "01939d2c-5b7e-7c1a-9a44-6f1f3c2e8b10", "party_size": 2}]}
+    )
     slot_id: str = Field(max_length=64)
     party_size: int | None = Field(None, ge=1, le=50, description="defaults to the number of visitors, or 1")
     visitors: list[VisitorIn] | None = Field(None, max_length=20, description="real-name visitors (tourism)")
@@ -75,14 +78,19 @@ class BookingIn(StrictModel):
 
 
 class WaitlistIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"party_size": 1}]})
     party_size: int = Field(1, ge=1, le=50)
 
 
 class CheckInIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"code": "JYB1AGJZ2LC3PZ6BUSSEN4PT4LQL3AH4NTWWMUXM"}]}
+    )
     code: str = Field(min_length=8, max_length=64, description="the code shown under the booking's QR code")
 
 
 class DecisionIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"approve": True}]})
     approve: bool
 
 

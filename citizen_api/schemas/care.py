@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from citizen_api.schemas.common import StrictModel
+from services.care.appointments import CONSENT_VERSION
 from services.care.views import (
     AppointmentView,
     CareServiceView,
@@ -125,7 +126,12 @@ class DoctorList(_Listed):
 
 class SlotsQuery(StrictModel):
     model_config = ConfigDict(extra="ignore")
-    date: str | None = Field(None, max_length=10, description="YYYY-MM-DD in Asia/Shanghai; default today")
+    date: str | None = Field(
+        None,
+        max_length=10,
+        description="YYYY-MM-DD in Asia/Shanghai; default today",
+        json_schema_extra={"format": "date"},
+    )
 
 
 class DoctorSlotOut(BaseModel):
@@ -161,11 +167,20 @@ class DoctorSlotList(_Listed):
 
 
 class ConsentIn(StrictModel):
-    version: str = Field(..., min_length=1, max_length=32, description="the consent text version shown")
+    model_config = ConfigDict(json_schema_extra={"examples": [{"version": "care-medical-2026-12"}]})
+    version: str = Field(
+        ...,
+        min_length=1,
+        max_length=32,
+        description="the consent text version shown (the current one only: care.consent_version)",
+        json_schema_extra={"enum": [CONSENT_VERSION]},
+    )
 
 
 class ConsentOut(BaseModel):
-    version: str
+    version: str = Field(
+        description="the current consent text version", json_schema_extra={"enum": [CONSENT_VERSION]}
+    )
     granted: bool
     granted_at: dt.datetime | None
 
@@ -234,6 +249,17 @@ class OrderIn(StrictModel):
 
 
 class EmergencyIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "community_code": "jy-tiantan",
+                    "address": "天坛街道锦绣花园5号楼2单元301",
+                    "note": "老人摔倒，意识清醒",
+                }
+            ]
+        }
+    )
     community_code: str | None = Field(None, min_length=1, max_length=32)
     address: str | None = Field(None, min_length=4, max_length=200, description="default: the last order's")
     note: str | None = Field(None, max_length=200)
@@ -298,6 +324,9 @@ class OrderList(BaseModel):
 
 
 class RatingIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"stars": 5, "comment": "送餐准时，饭菜热乎。"}]}
+    )
     stars: int = Field(..., ge=1, le=5)
     comment: str | None = Field(None, max_length=300)
 
@@ -316,6 +345,7 @@ class SubsidyOut(BaseModel):
 
 
 class AssessmentIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"disabled": True}]})
     disabled: bool
 
 

@@ -7,10 +7,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from citizen_api.schemas.common import ListQuery, StrictModel
+from citizen_api.schemas.common import NONBLANK, ListQuery, StrictModel
 from services.common import geo
 from services.common.i18n import translate
 from services.common.storage import FileLinks
+from services.community.communities import address_in
 from services.community.enums import (
     MembershipStatus,
     NoticeCategory,
@@ -64,7 +65,12 @@ class Location(BaseModel):
 
 
 class CommunityListQuery(ListQuery):
-    near: str | None = Field(None, description="lat,lng — nearest first, with distance_m", max_length=64)
+    near: str | None = Field(
+        None,
+        description="lat,lng — nearest first, with distance_m",
+        max_length=64,
+        json_schema_extra={"pattern": geo.LAT_LNG_PATTERN},
+    )
     region: str | None = Field(None, max_length=32, description="sub-district/town code, e.g. qinyuan")
 
     @field_validator("near")
@@ -105,7 +111,7 @@ class CommunityOut(BaseModel):
             code=c.code,
             name=c.name_en if english else c.name_zh,
             kind=c.kind.value,
-            address=c.address,
+            address=address_in(c, r.name_en, locale),
             location=Location(lat=c.lat, lng=c.lng),
             region=RegionOut(code=r.code, name=r.name_en if english else r.name_zh, kind=r.kind.value),
             auto_verify_members=c.auto_verify_members,
@@ -117,6 +123,9 @@ class CommunityOut(BaseModel):
 
 
 class JoinIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"community_id": "jy-tiantan", "address": "天坛街道锦绣花园5号楼"}]}
+    )
     community_id: str = Field(max_length=64)
     address: str | None = Field(
         None, max_length=255, description="home address (encrypted; for verification)"
@@ -164,6 +173,7 @@ class MemberListQuery(ListQuery):
 
 
 class VerifyIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"approve": True}]})
     approve: bool = True
 
 
@@ -184,6 +194,21 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 
 class NoticeIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "周六上午停水通知",
+                    "body": "因管网维修，12月5日8:00-12:00停水，请提前储水。",
+                    "category": "utility_outage",
+                    "visibility": "public",
+                    "urgent": False,
+                    "pinned": True,
+                    "attachments": [],
+                }
+            ]
+        }
+    )
     title: str = Field(min_length=1, max_length=120)
     body: str = Field(min_length=1, max_length=10_000)
     category: NoticeCategory
@@ -201,6 +226,7 @@ class NoticeIn(StrictModel):
 
 
 class NoticePatch(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"pinned": False}]})
     title: str | None = Field(None, min_length=1, max_length=120)
     body: str | None = Field(None, min_length=1, max_length=10_000)
     category: NoticeCategory | None = None
@@ -222,6 +248,7 @@ class NoticePatch(StrictModel):
 
 
 class ReviewIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"approve": True}]})
     approve: bool
 
 
@@ -300,6 +327,36 @@ class NoticeReadsOut(BaseModel):
 
 
 class ReportIn(StrictModel):
+    """Where: `lat` and `lng` together, or (without them) an `address`."""
+
+    model_config = ConfigDict(
+        # services/community/reports.py: both coordinates or neither, and a place either way
+        # (community.report_location_required otherwise).
+        json_schema_extra={
+            "examples": [
+                {
+                    "category": "streetlight",
+                    "description": "小区东门路灯不亮了",
+                    "lat": 35.0904,
+                    "lng": 112.5951,
+                }
+            ],
+            "anyOf": [
+                {
+                    "required": ["lat", "lng"],
+                    "properties": {"lat": {"type": "number"}, "lng": {"type": "number"}},
+                },
+                {
+                    "required": ["address"],
+                    "properties": {
+                        "lat": {"type": "null"},
+                        "lng": {"type": "null"},
+                        "address": {"type": "string", "pattern": NONBLANK},
+                    },
+                },
+            ],
+        }
+    )
     category: ReportCategory
     description: str = Field(min_length=1, max_length=4000)
     lat: float | None = Field(None, ge=-90, le=90)
@@ -335,21 +392,27 @@ class ReportListQuery(ListQuery):
 
 
 class ReportStatusIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "in_progress", "note": "已派维修班组。"}]}
+    )
     status: ReportStatus
     note: str | None = Field(None, max_length=2000)
     duplicate_of: str | None = Field(None, max_length=64)
 
 
 class ReportPrivacyIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"private": True}]})
     private: bool = Field(description="true keeps the report off the public Open311 feed")
 
 
 class PublicationIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"description": True, "photos": False}]})
     description: bool = Field(description="publish the description (ID and phone numbers masked)")
     photos: bool = Field(description="publish the photos (through signed, expiring links)")
 
 
 class ReportFeedbackIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"fixed": True, "note": "路灯已修好。"}]})
     fixed: bool
     note: str | None = Field(None, max_length=2000)
 
@@ -557,6 +620,9 @@ class SignupOut(BaseModel):
 
 
 class CheckInIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"code": "JYB1AGJZ2LC3PZ6BUSSEN4PT4LQL3AH4NTWWMUXM"}]}
+    )
     code: str = Field(
         min_length=4, max_length=128, description="the check-in code shown on the resident's phone"
     )

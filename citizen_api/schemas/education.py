@@ -6,11 +6,12 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from citizen_api.schemas.common import ListQuery, StrictModel
+from citizen_api.schemas.common import NONBLANK, ListQuery, StrictModel, id_number_schema
 from services.common import clock
 from services.common.i18n import translate
+from services.education.catalogue import CITY_BOX
 from services.education.enums import (
     ApplicantCategory,
     ApplicationStatus,
@@ -20,6 +21,7 @@ from services.education.enums import (
     SchoolLevel,
     SchoolOwnership,
 )
+from services.education.seed import SUB_DISTRICTS_EN
 
 __all__ = [
     "ApplicationIn",
@@ -92,7 +94,7 @@ class SchoolOut(BaseModel):
             ownership=view.ownership,
             level=view.level,
             address=_pick(view.address_zh, view.address_en, locale),
-            sub_district=view.sub_district,
+            sub_district=_pick(view.sub_district, SUB_DISTRICTS_EN.get(view.sub_district, ""), locale),
             location={"lat": view.lat, "lng": view.lng},
             phone=view.phone,
             districts=[
@@ -105,11 +107,32 @@ class SchoolOut(BaseModel):
         )
 
 
+_SOUTH, _NORTH, _WEST, _EAST = CITY_BOX
+
+
 class DistrictLookupQuery(StrictModel):
-    model_config = {"extra": "ignore", "str_strip_whitespace": True}
+    """Exactly one of `address` or `lat`+`lng` (education.lookup.query_invalid otherwise)."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            # One query parameter (an exploded object: ?address=... or ?lat=..&lng=..) carries the rule.
+            "x-parameter": "place",
+            "anyOf": [
+                {
+                    "required": ["address"],
+                    "properties": {"address": {"pattern": NONBLANK}},
+                    "not": {"anyOf": [{"required": ["lat"]}, {"required": ["lng"]}]},
+                },
+                {"required": ["lat", "lng"], "not": {"required": ["address"]}},
+            ],
+        },
+    )
     address: str | None = Field(None, max_length=200, description="a home address as people write it")
-    lat: float | None = Field(None, ge=-90, le=90)
-    lng: float | None = Field(None, ge=-180, le=180)
+    # A point outside the city's box is refused (education.lookup.outside_city): the document says so.
+    lat: float | None = Field(None, ge=-90, le=90, json_schema_extra={"minimum": _SOUTH, "maximum": _NORTH})
+    lng: float | None = Field(None, ge=-180, le=180, json_schema_extra={"minimum": _WEST, "maximum": _EAST})
     level: SchoolLevel | None = None
 
 
@@ -243,26 +266,71 @@ class RoundOut(BaseModel):
 
 
 class ApplicationIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "round_id": "2027-primary",
+                    "school_id": "jy-shiyan-xiaoxue",
+                    "child_name": "张小明",
+                    "child_id_number": "41900120200315001X",
+                    "relation": "father",
+                    "category": "hukou_and_property",
+                    "address": "济源市济水大街268号3号楼2单元501",
+                    "consent": True,
+                }
+            ]
+        }
+    )
     round_id: str = Field(max_length=64, description="round id or code")
     school_id: str = Field(max_length=64, description="school id or code")
     child_name: str = Field(min_length=2, max_length=32)
-    child_id_number: str = Field(min_length=15, max_length=24, description="居民身份证号码 (GB 11643)")
+    child_id_number: str = Field(
+        min_length=15,
+        max_length=24,
+        description="居民身份证号码 (GB 11643)",
+        json_schema_extra=id_number_schema,
+    )
     relation: GuardianRelation
     category: ApplicantCategory
     address: str = Field(min_length=2, max_length=200, description="the family's home address")
     residence_permit_number: str | None = Field(None, max_length=32, description="居住证 (随迁子女)")
     social_insurance_months: int | None = Field(None, ge=0, le=600)
-    consent: bool = Field(description="the guardian's separate consent to processing the child's data")
+    consent: bool = Field(
+        description="the guardian's separate consent to processing the child's data (must be true)",
+        json_schema_extra={"const": True},  # false is refused: education.consent_required
+    )
 
 
 class LinkGuardianIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "child_name": "张小明",
+                    "child_id_number": "41900120200315001X",
+                    "relation": "mother",
+                    "consent": True,
+                }
+            ]
+        }
+    )
     child_name: str = Field(min_length=2, max_length=32)
-    child_id_number: str = Field(min_length=15, max_length=24)
+    child_id_number: str = Field(
+        min_length=15,
+        max_length=24,
+        description="居民身份证号码 (GB 11643)",
+        json_schema_extra=id_number_schema,
+    )
     relation: GuardianRelation
-    consent: bool
+    consent: bool = Field(
+        description="the guardian's separate consent to processing the child's data (must be true)",
+        json_schema_extra={"const": True},  # false is refused: education.consent_required
+    )
 
 
 class SupplementIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "已上传房产证。"}]})
     note: str = Field("", max_length=500)
 
 

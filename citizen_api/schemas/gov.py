@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from citizen_api.schemas.common import ListQuery, StrictModel
 from services.common.i18n import translate
@@ -170,6 +170,18 @@ class MaterialRef(StrictModel):
 
 
 class ApplicationIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "item_code": "hukou-qianru",
+                    "form": {"reason": "投靠亲属"},
+                    "submit": False,
+                    "materials": [],
+                }
+            ]
+        }
+    )
     item_code: str = Field(min_length=1, max_length=48)
     form: dict[str, _FORM_VALUE] = Field(default_factory=dict, description="the applicant's answers")
     submit: bool = Field(True, description="submit at once; false keeps a draft to add materials to")
@@ -193,10 +205,12 @@ class ApplicationIn(StrictModel):
 
 
 class SupplementIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "已补交户口本首页复印件。"}]})
     note: str = Field("", max_length=1000)
 
 
 class WithdrawIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "材料不全，下次再办"}]})
     reason: str = Field("", max_length=500)
 
 
@@ -315,6 +329,11 @@ class CaseOut(CaseSummaryOut):
 
 
 class RatingIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"level": "very_satisfied", "tags": ["办事快"], "text": "窗口人员很耐心。"}]
+        }
+    )
     level: RatingLevel = Field(description="非常满意 very_satisfied … 非常不满意 very_dissatisfied")
     tags: list[str] = Field(default_factory=list, max_length=10)
     text: str = Field("", max_length=500)
@@ -387,6 +406,7 @@ class FollowUpOut(BaseModel):
 
 
 class FollowUpCloseIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"resolution": "已电话回访，群众表示满意。"}]})
     resolution: str = Field(min_length=1, max_length=2000, description="what the department did (整改情况)")
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from citizen_api.schemas.common import StrictModel
 from services.notifications.enums import PushStatus
@@ -20,6 +20,7 @@ TemplateId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-
 class SubscriptionsIn(StrictModel):
     """The template ids the user accepted in wx.requestSubscribeMessage; each is one future send."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"template_ids": ["booking_reminder"]}]})
     template_ids: list[TemplateId] = Field(min_length=1, max_length=20)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from citizen_api.schemas.common import StrictModel
 
@@ -14,6 +14,7 @@ __all__ = ["ApiKeyIn", "ApiKeyOut"]
 
 
 class ApiKeyIn(StrictModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"partner": "济源市城市管理局"}]})
     partner: str = Field(min_length=1, max_length=128)
 
 

@@ -8,6 +8,8 @@ from citizen_api.schemas.common import StrictModel
 
 __all__ = ["SearchItem", "SearchPage", "SearchQuery"]
 
+_KIND = "[a-z][a-z_]{0,31}"
+
 
 class SearchQuery(StrictModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
@@ -15,7 +17,11 @@ class SearchQuery(StrictModel):
         ..., min_length=1, max_length=100, description="Chinese, pinyin (wangwushan) or initials (wws)"
     )
     kinds: str | None = Field(
-        None, max_length=200, description="comma-separated kinds, e.g. scenic_area,service_item"
+        None,
+        max_length=200,
+        description="comma-separated kinds, e.g. scenic_area,service_item",
+        # Each kind is a lower-case name (services/search/service.py); empty items are skipped.
+        json_schema_extra={"pattern": f"^ *(?:{_KIND})? *(?:, *(?:{_KIND})? *)*$"},
     )
     limit: int = Field(20, ge=1, le=50)
     lang: str | None = Field(None, max_length=16)

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from citizen_api.schemas.bookings import SlotOut, VisitorIn, VisitorOut
 from citizen_api.schemas.common import StrictModel
-from services.common import clock
+from services.common import clock, geo
 from services.tourism.entry import EntryBooking
 from services.tourism.models import TicketIssue
 
@@ -29,13 +29,23 @@ __all__ = [
 
 class ScenicAreaListQuery(StrictModel):
     model_config = ConfigDict(extra="ignore")
-    near: str | None = Field(None, max_length=64, description='"lat,lng": sort nearest first, add distance_m')
+    near: str | None = Field(
+        None,
+        max_length=64,
+        description='"lat,lng": sort nearest first, add distance_m',
+        json_schema_extra={"pattern": geo.LAT_LNG_PATTERN},
+    )
     lang: str | None = Field(None, max_length=16, description="zh_CN or en (else Accept-Language)")
 
 
 class SlotsQuery(StrictModel):
     model_config = ConfigDict(extra="ignore")
-    date: str | None = Field(None, max_length=10, description="YYYY-MM-DD in Asia/Shanghai; default today")
+    date: str | None = Field(
+        None,
+        max_length=10,
+        description="YYYY-MM-DD in Asia/Shanghai; default today",
+        json_schema_extra={"format": "date"},
+    )
 
 
 class TicketQuery(StrictModel):
@@ -142,6 +152,18 @@ class SlotPage(BaseModel):
 
 
 class EntryBookingIn(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "slot_id": "01939d2c-5b7e-7c1a-9a44-6f1f3c2e8b10",
+                    "visitors": [
+                        {"name": "张秀英", "id_type": "resident_id", "id_number": "419001195603120022"}
+                    ],
+                }
+            ]
+        }
+    )
     slot_id: str = Field(..., max_length=64)
     visitors: list[VisitorIn] = Field(..., max_length=10, description="1 to 5 real-name visitors")
 

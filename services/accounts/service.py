@@ -76,6 +76,7 @@ __all__ = [
     "revoke_role",
     "role_holders",
     "sign_in",
+    "start_session",
     "update_profile",
     "verified_identity",
     "verify_identity",
@@ -117,9 +118,13 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def _start_session(
+async def start_session(
     user: User, tokens: SessionTokens, *, family_id: uuid.UUID, conn: Any
 ) -> tuple[str, str]:
+    """(access, refresh) tokens of a new session `family_id` for `user`, its refresh row written in `conn`.
+
+    Every way of signing in (WeChat, staff password + TOTP) ends here; the caller audits the sign-in.
+    """
     refresh = secrets.token_urlsafe(32)
     await RefreshToken.create(
         user_id=user.id,
@@ -173,7 +178,7 @@ async def sign_in(
             user.consented_at = clock.now()
         await user.save(using_db=conn)
         family_id = new_id()
-        access, refresh = await _start_session(user, tokens, family_id=family_id, conn=conn)
+        access, refresh = await start_session(user, tokens, family_id=family_id, conn=conn)
         await audit.record(
             "auth.signed_in",
             actor_id=user.id,
@@ -221,7 +226,7 @@ async def refresh_session(
                 .update(rotated_at=now)
             )
             if claimed == 1:
-                access, refresh = await _start_session(
+                access, refresh = await start_session(
                     current.user, tokens, family_id=current.family_id, conn=conn
                 )
                 return SignedIn(

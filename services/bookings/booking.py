@@ -202,15 +202,20 @@ async def book(
     after = policies.after_booking_for(resource.owner_domain)
     try:
         async with in_transaction() as conn:
-            # First statement of the transaction is a write: on SQLite the write lock is taken at once
-            # (no read-then-upgrade deadlock), on PostgreSQL the row lock serialises competing bookings.
+            # SQLite: the first statement is the write (the database lock is taken at once, no
+            # read-then-upgrade deadlock). PostgreSQL: the slot's row lock is what every booking of the
+            # slot queues on, so it is taken last, just before COMMIT, and held for one round trip
+            # instead of the whole transaction (the booking row's foreign key only takes a KEY SHARE
+            # lock on the slot, which does not conflict with the UPDATE).
+            take_last = conn.capabilities.dialect.startswith("postgres")
             if rules.per_person_per_day:
                 await ledger.lock_person_day(
                     conn, subject_id=subject_id, resource_id=resource.id, day=slot.day
                 )
-            taken = await _reserve(conn, slot, places, queue=rules.waitlist)
-            if taken is None:
+            taken = None if take_last else await _reserve(conn, slot, places, queue=rules.waitlist)
+            if not take_last and taken is None:
                 raise SlotFull()
+            # Exact: the person's bookings of the day are serialised (advisory lock / database lock).
             await ledger.check_daily_cap(
                 conn, subject_id=subject_id, resource_id=resource.id, day=slot.day, rules=rules
             )
@@ -240,14 +245,13 @@ async def book(
                     )
                 )
             # The answer is built from the rows in hand (no re-read after commit): the slot as this
-            # booking left it, the booking and its visitors as inserted.
-            slot.taken = taken
+            # booking leaves it, the booking and its visitors as inserted.
+            slot.taken = taken if taken is not None else slot.taken + places
             row.slot, row.resource = slot, resource
-            view = ledger.booking_view(row, booked_visitors)
             if after is not None:
                 # The owning domain's step (a ticket for the gate) commits with the booking or not at all.
                 await after(
-                    booking=view,
+                    booking=ledger.booking_view(row, booked_visitors),
                     resource=resource_view(resource),
                     slot=slot_view(slot),
                     actor=actor,
@@ -264,6 +268,12 @@ async def book(
                     resource=resource,
                     start=slot.start,
                 )
+            if take_last:
+                taken = await _reserve(conn, slot, places, queue=rules.waitlist)
+                if taken is None:
+                    raise SlotFull()  # everything above rolls back with it
+                slot.taken = taken
+            view = ledger.booking_view(row, booked_visitors)
     except SlotFull:
         fresh = await Slot.get_or_none(id=slot.id)
         remaining = max(0, fresh.capacity - fresh.taken) if fresh else 0

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from tortoise.transactions import in_transaction
 
+from services.accounts.enums import Role
 from services.accounts.principal import Principal
 from services.bookings import enums, ledger
 from services.bookings.enums import BookingStatus
@@ -81,6 +82,9 @@ async def check_in(
     booking_id: uuid.UUID | str | None = None,
 ) -> BookingView:
     """Staff of the resource check a person in by the code shown on their phone (QR)."""
+    if set(actor.roles) <= {Role.RESIDENT}:
+        # A resident with no other role is nobody's staff: refused before the code is read (403, not 422).
+        raise NotStaff()
     coded_id = verify_code(code, cipher)
     if booking_id is not None and parse_id(booking_id) != coded_id:
         raise BadCheckInCode()

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 from tortoise.expressions import F
 
+from services.accounts import family
+from services.accounts.enums import ProxyScope
 from services.bookings import enums
 from services.bookings.enums import ACTIVE_STATUSES, BookingStatus, SlotStatus
 from services.bookings.errors import DailyCapReached, IllegalTransition
@@ -22,6 +24,7 @@ from services.bookings.resources import resource_view, slot_view
 from services.bookings.rules import BookingRules
 from services.bookings.views import BookingView, VisitorView
 from services.common import clock
+from services.common.i18n import localized
 from services.notifications import service as notifications
 
 __all__ = [
@@ -35,6 +38,7 @@ __all__ = [
     "move",
     "notify",
     "notify_row",
+    "proxy_scope_for",
     "reserve",
     "view",
 ]
@@ -203,19 +207,36 @@ async def notify(
     start: dt.datetime,
     extra: Mapping[str, str] | None = None,
 ) -> None:
-    """An inbox message (and maybe a WeChat one) to the booker and the person it is for, in `conn`'s
-    transaction: the notice exists exactly when the change does. kind ids live in bookings.po."""
-    resource_value = resource_view(resource)
+    """An inbox message (and maybe a WeChat one) to the person the booking is for (the last of
+    `people`), copied to whoever holds a live family grant for them, and to the booker, in `conn`'s
+    transaction: the notice exists exactly when the change does. kind ids live in bookings.po.
+
+    The resource's name goes in every language it has (`localized`): each reader sees their own.
+    A booker who is the subject's proxy gets the proxy's copy ("For your parent: ..."), once.
+    """
     params = {
         "booking_id": str(booking_id),
-        "resource": resource_value.display_name("zh_CN"),
-        "resource_en": resource_value.display_name("en"),
+        "resource": localized(resource_view(resource).name),
         "start": local_text(start),
         **dict(extra or {}),
     }
     link = f"/pages/bookings/detail?id={booking_id}"
-    for user_id in dict.fromkeys(people):
-        await notifications.notify(user_id=user_id, kind=kind, params=params, link=link, using_db=conn)
+    everyone = list(dict.fromkeys(people))
+    subject = everyone[-1]
+    scope = proxy_scope_for(resource.owner_domain)
+    proxies = {str(proxy_id) for proxy_id, _ in await family.proxies_of(subject_id=subject, scope=scope)}
+    for user_id in everyone:
+        if user_id == subject:
+            await notifications.notify(
+                user_id=user_id, kind=kind, params=params, link=link, proxy_scope=scope, using_db=conn
+            )
+        elif str(user_id) not in proxies:  # a proxy already has its copy
+            await notifications.notify(user_id=user_id, kind=kind, params=params, link=link, using_db=conn)
+
+
+def proxy_scope_for(owner_domain: str | None) -> str:
+    """The family-grant scope under which a resource's bookings are news for proxies."""
+    return ProxyScope.CARE.value if owner_domain == "care" else ProxyScope.BOOKINGS.value
 
 
 async def notify_row(conn: Any, row: Booking, kind: str) -> None:

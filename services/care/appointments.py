@@ -291,7 +291,7 @@ async def _notify(conn: Any, kind: str, row: CareAppointment, **params: Any) -> 
         user_id=row.subject_id,
         kind=kind,
         params=values,
-        link=f"/pages/care/appointment?id={row.booking_id}",
+        link=f"/pages/bookings/detail?id={row.booking_id}",
         proxy_scope=CARE_SCOPE,
         using_db=conn,
     )

@@ -191,7 +191,7 @@ async def _notify(conn: Any, row: CareOrder, kind: str, **params: Any) -> None:
         user_id=row.subject_id,
         kind=kind,
         params=values,
-        link=f"/pages/care/order?id={row.id}",
+        link=f"/pages/care/eldercare?order={row.id}",
         proxy_scope=CARE_SCOPE,
         using_db=conn,
     )

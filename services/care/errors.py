@@ -6,7 +6,6 @@ DomainError (services.common.errors)
  │    ├── BadCareDate             the date is not YYYY-MM-DD
  │    ├── BadTimeWindow           a home-care window that ends before it starts, or in the past
  │    ├── UnknownService          no such home-care service in that community
- │    ├── RatingNotAllowed        only a completed order can be rated, once
  │    └── InvalidCareConsent      a consent to a version that is not the current one
  ├── PermissionDenied
  │    ├── CareConsentRequired     the separate medical-data consent has not been given (this version)
@@ -21,6 +20,7 @@ DomainError (services.common.errors)
  │    ├── ClinicStopped           the doctor stopped that clinic (停诊)
  │    ├── OrderCancelTooLate      a home-care order can be cancelled only before the service starts
  │    ├── IllegalCareTransition   a move the state diagram does not draw
+ │    ├── RatingNotAllowed        only a completed order can be rated, once
  └── Unavailable
       ├── HospitalSystemDown      the HIS cannot be reached: schedules are stale, no new bookings
       └── EldercareUnavailable    the eldercare platform is down and its catalogue was never seen
@@ -66,7 +66,9 @@ class UnknownService(InvalidInput):
     code = "care.unknown_service"
 
 
-class RatingNotAllowed(InvalidInput):
+class RatingNotAllowed(Conflict):
+    """The order is not completed yet, or was rated already: a state conflict (409), not bad input."""
+
     code = "care.rating_not_allowed"
 
 

@@ -42,7 +42,7 @@ async def search_documents() -> list[dict[str, Any]]:
                 "title": {"zh_CN": f"{d.name}（{hospital_name}）"},
                 "summary": {"zh_CN": hospital_name},
                 "keywords": [d.name, "科室"],
-                "url": f"/pages/care/department?id={d.his_id}",
+                "url": f"/pages/care/hospital?id={d.hospital_his_id}&department={d.his_id}",
             }
         )
     for doc in await CareDoctor.all():

@@ -14,7 +14,10 @@ from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as migrate_api
 
+from services.common.db_postgres import DatabaseUnavailable
+
 __all__ = [
+    "DatabaseUnavailable",
     "TortoiseApps",
     "close_db",
     "dialect",
@@ -25,6 +28,10 @@ __all__ = [
     "raw_rows",
     "tortoise_config",
 ]
+
+# A new connection to a PostgreSQL that does not answer gives up after this long (asyncpg's default
+# is 60 s): during an outage requests answer 503 quickly instead of hanging.
+CONNECT_TIMEOUT_S = 5.0
 
 # Tortoise app name -> (models module, migrations package); the composition root supplies it
 # (citizen_api.composition.tortoise_apps()). Cross-app foreign keys are resolved by Tortoise.
@@ -56,6 +63,10 @@ def tortoise_config(database_url: str, *, apps: TortoiseApps, pool_max: int = 10
             url = f"{url}{sep}minsize=1&maxsize={pool_max}"
         connection = expand_db_url(url)
         connection["credentials"]["connection_class"] = _PooledConnection
+        # Our asyncpg client: a read cut off by a dropped connection is retried once, a write is
+        # DatabaseUnavailable (503), and the pool replaces dead connections (services/common/db_postgres.py).
+        connection["engine"] = "services.common.db_postgres"
+        connection["credentials"].setdefault("timeout", CONNECT_TIMEOUT_S)
     elif scheme == "sqlite":
         # WAL + a busy timeout let a second process (a worker) write without failing at once.
         sep = "&" if "?" in url else "?"

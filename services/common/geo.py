@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import math
+import re
 
-__all__ = ["EARTH_RADIUS_M", "LatLng", "distance_m", "parse_lat_lng"]
+__all__ = ["EARTH_RADIUS_M", "LAT_LNG_PATTERN", "LatLng", "distance_m", "parse_lat_lng"]
+
+# "lat,lng" in plain decimals, each within its range (the OpenAPI document states this same pattern).
+_LAT = r"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
+_LNG = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)"
+LAT_LNG_PATTERN = rf"^{_LAT} *, *{_LNG}$"
+_LAT_LNG = re.compile(LAT_LNG_PATTERN)
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 LatLng = tuple[float, float]
@@ -19,6 +26,8 @@ def distance_m(a: LatLng, b: LatLng) -> float:
 
 def parse_lat_lng(text: str) -> LatLng:
     """'35.1,112.4' -> (35.1, 112.4); raises ValueError for anything that is not a point on Earth."""
+    if not _LAT_LNG.fullmatch(text.strip()):
+        raise ValueError("expected lat,lng in decimals")
     parts = text.split(",")
     if len(parts) != 2:
         raise ValueError("expected lat,lng")

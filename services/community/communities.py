@@ -34,6 +34,7 @@ from services.community.models import (
 )
 
 __all__ = [
+    "address_in",
     "MAX_PLACEMENT_M",
     "CommunityView",
     "community_by_id",
@@ -49,6 +50,14 @@ __all__ = [
 
 # A report farther than this from every community centre is not ours to place automatically.
 MAX_PLACEMENT_M = 30_000.0
+
+
+def address_in(community: Community, region_name_en: str | None, locale: str | None) -> str:
+    """The community's address in `locale`: in English, from its English names (Jiyuan, Henan)."""
+    if locale != "en":
+        return community.address or community.name_zh
+    parts = [community.name_en, region_name_en, "Jiyuan, Henan"]
+    return ", ".join(part for part in parts if part)
 
 
 def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:

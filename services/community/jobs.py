@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from services.common.contributions import PeriodicJob
-from services.common.i18n import translate
+from services.common.i18n import localized, message
 from services.common.outbox import OutboxEvent
 from services.community import communities, notices, privacy, reports
 from services.community.enums import ReportStatus
@@ -32,9 +32,10 @@ async def deliver_urgent_notice(event: OutboxEvent, deps: Deps) -> None:
         return
     community = await communities.get_community(community_id=str(notice.community_id))
     params = {
-        "community": community.community.name_zh,
-        "title": notice.title,
-        "category": translate(f"community.notice_category.{notice.category.value}"),
+        # Names and labels in every language, rendered in each member's own when read.
+        "community": localized({"zh_CN": community.community.name_zh, "en": community.community.name_en}),
+        "title": notice.title,  # as staff wrote it
+        "category": message(f"community.notice_category.{notice.category.value}"),
         "notice_id": str(notice.id),
     }
     for user_id in members:
@@ -54,8 +55,8 @@ async def deliver_report_change(event: OutboxEvent, deps: Deps) -> None:
     target = ReportStatus(event.payload["to"])
     params = {
         "report_id": str(report.id),
-        "category": translate(f"community.report_category.{report.category.value}"),
-        "status": translate(f"community.report_status.{target.value}"),
+        "category": message(f"community.report_category.{report.category.value}"),
+        "status": message(f"community.report_status.{target.value}"),
         "from": event.payload.get("from"),
         "to": target.value,
     }
@@ -68,6 +69,7 @@ async def deliver_report_change(event: OutboxEvent, deps: Deps) -> None:
             kind = "community.notify.report_reopened"
         if event.payload.get("by_reporter") and user_id == report.reporter_id:
             continue  # the reporter made this change themselves
+        # No proxy copies: reports are a resident's own (no family scope covers them in /me/cases).
         await _notify(user_id=user_id, kind=kind, params=params, link=link)
 
 

@@ -25,7 +25,7 @@ from services.common.crypto import PiiCipher
 from services.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from services.common.i18n import translate
 from services.common.ids import parse_id
-from services.community.communities import MAX_PLACEMENT_M, distance_m
+from services.community.communities import MAX_PLACEMENT_M, address_in, distance_m
 from services.community.content import SCENE_REPORT, SecCheck, check_text
 from services.community.enums import ReportCategory, ReportSource, ReportStatus, SecVerdict
 from services.community.errors import ContentRisky
@@ -136,12 +136,12 @@ GROUPS: dict[ReportCategory, str] = {
 }
 
 
-def discovery(*, base_url: str) -> dict[str, Any]:
-    """The Service Discovery document."""
+def discovery(*, base_url: str, locale: str | None = None) -> dict[str, Any]:
+    """The Service Discovery document (in the caller's language)."""
     return {
         "changeset": CHANGESET,
-        "contact": translate("open311.contact"),
-        "key_service": translate("open311.key_service"),
+        "contact": translate("open311.contact", locale),
+        "key_service": translate("open311.key_service", locale),
         "endpoints": [
             {
                 "specification": SPECIFICATION,
@@ -440,7 +440,7 @@ def request_view(
         "requested_datetime": _w3(report.created_at),
         "updated_datetime": _w3(report.updated_at),
         "expected_datetime": _w3(_expected(report)),
-        "address": community.address or community.name_zh,
+        "address": address_in(community, community.region.name_en, locale),
         "address_id": community.code,
         "zipcode": "459000",  # Jiyuan
         "lat": lat if lat is not None else community.lat,
@@ -465,7 +465,7 @@ async def _views(
     reports: list[Report], locale: str, base_url: str, policy: PublicPolicy, cipher: PiiCipher
 ) -> list[dict[str, Any]]:
     ids = {r.community_id for r in reports}
-    communities = {c.id: c for c in await Community.filter(id__in=list(ids))}
+    communities = {c.id: c for c in await Community.filter(id__in=list(ids)).select_related("region")}
     return [
         request_view(
             r, communities[r.community_id], locale=locale, base_url=base_url, policy=policy, cipher=cipher

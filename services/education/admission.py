@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from services.common import clock
 from services.common.crypto import PiiCipher
+from services.common.i18n import localized
 from services.common.ids import parse_id
 from services.education.enums import CATEGORY_PRIORITY, ApplicationStatus, Phase
 from services.education.errors import LotteryAlreadyDrawn, LotteryNotFound, PhaseClosed
@@ -102,7 +103,7 @@ async def draw_school(
                 conn=conn,
                 notify_kind=_OUTCOME_KIND[outcome],
                 notify_params={
-                    "school": school.name_zh,
+                    "school": localized({"zh_CN": school.name_zh, "en": school.name_en}),
                     "report_on": report_on.isoformat() if report_on else "",
                     "rank": place.rank,
                 },

@@ -191,7 +191,7 @@ async def district_index(*, cache: DistrictIndexCache) -> DistrictIndex:
 
 
 # Jiyuan's surroundings: a point outside is a typo (swapped lat/lng), not a place we serve.
-_CITY_BOX = (34.8, 35.5, 112.0, 113.0)
+CITY_BOX = _CITY_BOX = (34.8, 35.5, 112.0, 113.0)  # south, north, west, east (the document states it)
 
 
 async def lookup_district(

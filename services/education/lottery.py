@@ -1,11 +1,11 @@
-"""电脑随机派位 that anyone can verify.
+"""A computer lottery (the school places draw) that anyone can verify.
 
 The draw is a documented, deterministic function of a secret seed and the published applicant ids:
 
 1. Before the draw, only `commitment = SHA-256(seed)` is public (the seed is 32 random bytes, hex).
 2. At the draw the eligible (approved) applications are frozen as the inputs: per applicant
-   category, in priority order (户籍与房产一致, 仅户籍, 仅房产, 随迁子女), the application ids sorted
-   ascending as strings.
+   category, in priority order (household registration and home in the district, registration
+   only, home only, children of migrant workers), the application ids sorted ascending as strings.
 3. Within each category, applicants are ordered by `HMAC-SHA256(key=seed bytes, msg=id as UTF-8)`
    as a hex string, ascending (ties, which do not happen in practice, by id). Categories follow one
    another in priority order, so a higher category is always drawn first.

@@ -15,10 +15,21 @@ from services.education import catalogue, rounds
 from services.education.enums import Phase, SchoolLevel, SchoolOwnership
 from services.education.models import School
 
-__all__ = ["DEMO_SCHOOLS", "seed_demo", "seed_schools"]
+__all__ = ["DEMO_SCHOOLS", "SUB_DISTRICTS_EN", "seed_demo", "seed_schools"]
 
 P, J = SchoolLevel.PRIMARY, SchoolLevel.JUNIOR
 PUB, PRI = SchoolOwnership.PUBLIC, SchoolOwnership.PRIVATE
+
+# The schools' sub-districts and towns (as stored, in Chinese) in English: pinyin, as Jiyuan writes them.
+SUB_DISTRICTS_EN: dict[str, str] = {
+    "天坛": "Tiantan",
+    "济水": "Jishui",
+    "北海": "Beihai",
+    "沁园": "Qinyuan",
+    "玉泉": "Yuquan",
+    "克井": "Kejing",
+    "轵城": "Zhicheng",
+}
 
 # code, zh, en, ownership, level, sub-district, address zh, address en, lat, lng, real name?, places
 DEMO_SCHOOLS: tuple[tuple, ...] = (

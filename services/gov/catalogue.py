@@ -39,6 +39,7 @@ __all__ = [
     "get_hall",
     "get_item",
     "item_name",
+    "item_names",
     "item_or_404",
     "list_halls",
     "list_items",
@@ -270,3 +271,9 @@ async def item_name(code: str, locale: str) -> str:
     if not texts:
         return code
     return _pick(texts, locale).name
+
+
+async def item_names(code: str) -> dict[str, str]:
+    """The item's name in every language it has ({"zh_CN": ..., "en": ...}); the code when unknown."""
+    texts = await ServiceItemText.filter(item__code=code)
+    return {t.locale: t.name for t in texts if t.name} or {DEFAULT_LOCALE: code}

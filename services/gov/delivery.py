@@ -17,6 +17,7 @@ from services.accounts import service as accounts
 from services.accounts.enums import Role
 from services.common import clock
 from services.common.crypto import PiiCipher
+from services.common.i18n import message as label
 from services.common.ids import parse_id
 from services.gov.enums import (
     CaseEventKind,
@@ -224,7 +225,11 @@ async def _record_refusal(*, case_id: uuid.UUID | None, event_id: str, target: C
             await notifications.notify(
                 user_id=operator,
                 kind="notify.gov.callback_refused",
-                params={"case_ref": case.ref, "ours": case.status.value, "theirs": target.value},
+                params={
+                    "case_ref": case.ref,
+                    "ours": label(f"gov.case.status.{case.status.value}"),
+                    "theirs": label(f"gov.case.status.{target.value}"),
+                },
                 case_ref=case.ref,
                 using_db=conn,
             )

@@ -12,11 +12,13 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from services.accounts.enums import ProxyScope
 from services.accounts.principal import Principal
 from services.common import clock
 from services.common.crypto import PiiCipher
+from services.common.i18n import localized
 from services.common.ids import parse_id
-from services.gov.catalogue import DEFAULT_LOCALE, item_name
+from services.gov.catalogue import item_name, item_names
 from services.gov.enums import (
     CaseEventKind,
     CaseStatus,
@@ -66,12 +68,14 @@ async def own_case(actor: Principal, case_id: str, *, conn: BaseDBAsyncClient | 
 async def _notify(case: Case, *, conn: BaseDBAsyncClient) -> None:
     """Tell the applicant their case moved (inbox row always; WeChat message when they consented)."""
     # One message id per status (notify.case.accepted, ...), so every language reads naturally.
+    # The item's name in every language: each reader (the applicant, their proxies) sees their own.
     await notifications.notify(
         user_id=case.user_id,
         kind=f"notify.case.{case.status.value}",
-        params={"case_ref": case.ref, "item": await item_name(case.item_code, DEFAULT_LOCALE)},
+        params={"case_ref": case.ref, "item": localized(await item_names(case.item_code))},
         link=f"/pages/gov/case?id={case.id}",
         case_ref=case.ref,
+        proxy_scope=ProxyScope.CASES.value,
         using_db=conn,
     )
 
@@ -233,9 +237,10 @@ async def flag_overdue_cases(*, today: dt.date | None = None) -> int:
             await notifications.notify(
                 user_id=case.user_id,
                 kind="notify.case.overdue",
-                params={"case_ref": case.ref, "item": await item_name(case.item_code, DEFAULT_LOCALE)},
+                params={"case_ref": case.ref, "item": localized(await item_names(case.item_code))},
                 link=f"/pages/gov/case?id={case.id}",
                 case_ref=case.ref,
+                proxy_scope=ProxyScope.CASES.value,
                 using_db=conn,
             )
             flagged += 1

@@ -337,7 +337,7 @@ async def deliver_subscribe_message(
 
 def template_data(message: InboxMessage, locale: str) -> dict[str, dict[str, str]]:
     """The subscribe-message `data`: the notification text (thing1), its time (time2), the case (character_string3)."""
-    text = translate(message.kind, locale, **(message.params or {}))
+    text = _text(message, locale)  # a proxy's copy says whom it is about, as in the inbox
     created = clock.to_local(message.created_at or clock.now())
     data = {
         "thing1": {"value": text if len(text) <= _THING_MAX else text[: _THING_MAX - 1] + "…"},

@@ -235,7 +235,7 @@ async def sign_in(
                 .update(password_hash=_hasher().hash(password))
             )
         family_id = new_id()
-        access, refresh = await accounts._start_session(user, tokens, family_id=family_id, conn=conn)
+        access, refresh = await accounts.start_session(user, tokens, family_id=family_id, conn=conn)
         await audit.record(
             "staff.signed_in",
             actor_id=user.id,

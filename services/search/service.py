@@ -13,15 +13,17 @@ import functools
 import logging
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import jieba
-from pypinyin import Style, lazy_pinyin
 from tortoise.expressions import Q
 
 from services.common.i18n import DEFAULT_LOCALE
 from services.search.errors import QueryEmpty, UnknownKind
 from services.search.models import SearchDocument
 from services.search.synonyms import SYNONYM_GROUPS
+
+if TYPE_CHECKING:
+    import jieba
 
 __all__ = [
     "KINDS",
@@ -47,7 +49,6 @@ KINDS: tuple[str, ...] = (
 _CANDIDATES = 500
 _MAX_TERMS = 6
 
-jieba.setLogLevel(logging.WARNING)
 # Word -> every word of its group (itself included); the words also go into jieba's dictionary so a
 # query such as "办医保卡" segments into 办 / 医保 / 卡.
 _SYNONYMS: dict[str, tuple[str, ...]] = {word: group for group in SYNONYM_GROUPS for word in group}
@@ -56,6 +57,11 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {word: group for group in SYNONYM_GROUPS
 @functools.cache
 def _tokenizer() -> jieba.Tokenizer:
     # Loading the dictionary takes about a second: done on the first query that needs words, not at import.
+    # jieba and pypinyin (~65 MB of dictionaries together) are imported on first use, so a worker that
+    # never searches or indexes does not carry them (issue 12, RSS per worker).
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     for word in _SYNONYMS:
         tokenizer.add_word(word, freq=200_000)
@@ -82,6 +88,8 @@ def pinyin_forms(text: str) -> tuple[str, str]:
     han_only = "".join(ch for ch in text if _HAN.match(ch) or ch.isalnum())
     if not han_only:
         return "", ""
+    from pypinyin import Style, lazy_pinyin  # on first use (see _tokenizer)
+
     syllables = [s.lower() for s in lazy_pinyin(han_only, errors="default") if s.strip()]
     initials = [
         s.lower() for s in lazy_pinyin(han_only, style=Style.FIRST_LETTER, errors="default") if s.strip()

@@ -568,3 +568,35 @@ async def test_jobs__registered_and_run_with_the_worker_runtime(runtime) -> None
     assert await jobs.expire_holds(runtime) == 1
     assert (await service.get_slot(slot_id=slot.id)).remaining == 1
     assert await jobs.purge_idempotency_keys(runtime) == 0
+
+
+async def test_refusal_before_the_key__retry_of_a_success_on_a_now_full_slot_still_replays(
+    client: httpx.AsyncClient, settings
+) -> None:
+    """Refusals are answered before the Idempotency-Key is claimed (issue 12), but never at the cost
+    of a retry: the key of an earlier success replays it even though the slot is full by now."""
+    from services.common.models import IdempotencyRecord
+
+    resource = await _resource(per_person_per_day=None)
+    slot = await _slot(resource, capacity=1)
+    winner, loser = await make_user(), await make_user()
+    body = {"slot_id": str(slot.id)}
+    first = await client.post(
+        "/api/v1/bookings", json=body, headers=auth_headers(winner, settings, **{"Idempotency-Key": "w-1"})
+    )
+    assert first.status_code == 201, first.text
+    retry = await client.post(
+        "/api/v1/bookings", json=body, headers=auth_headers(winner, settings, **{"Idempotency-Key": "w-1"})
+    )
+    assert retry.status_code == 201 and retry.json()["id"] == first.json()["id"]
+    assert retry.headers.get("Idempotent-Replayed") == "true"
+    refused = await client.post(
+        "/api/v1/bookings", json=body, headers=auth_headers(loser, settings, **{"Idempotency-Key": "l-1"})
+    )
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "booking.slot_full"
+    assert refused.json()["error"]["details"]["remaining"] == 0
+    # The refusal stored nothing and left the key free; the slot holds exactly its one booking.
+    assert not await IdempotencyRecord.filter(key="l-1").exists()
+    assert await IdempotencyRecord.filter(key="w-1").count() == 1
+    assert await Booking.filter(slot_id=slot.id).count() == 1
+    assert (await Slot.get(id=slot.id)).taken == 1

@@ -133,7 +133,7 @@ async def test_order__for_a_parent_reaches_the_platform_and_every_step_the_famil
         json={"stars": 1},
         headers=auth_headers(son, settings, **as_parent),
     )
-    assert twice.status_code == 422 and twice.json()["error"]["code"] == "care.rating_not_allowed"
+    assert twice.status_code == 409 and twice.json()["error"]["code"] == "care.rating_not_allowed"
 
 
 async def test_order__bad_window_unknown_service_and_unsigned_callbacks_are_refused(

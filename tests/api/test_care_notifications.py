@@ -114,7 +114,7 @@ async def test_emergency__the_family_gets_subscribe_messages_at_wechat(
     assert set(by_person) == {elder.openid, daughter.openid}  # the family, and nobody else
     for person in (elder, daughter):
         assert [m["template_id"] for m in by_person[person.openid]] == [SOS, SOS]
-        assert all(m["page"].startswith("pages/care/order?id=") for m in by_person[person.openid])
+        assert all(m["page"].startswith("pages/care/eldercare?order=") for m in by_person[person.openid])
     assert {m["lang"] for m in by_person[daughter.openid]} == {"en_US"}
     assert by_person[daughter.openid][0]["data"]["thing1"]["value"].startswith("[Emergency]")
     assert by_person[elder.openid][0]["data"]["thing1"]["value"].startswith("【紧急呼叫】")

@@ -395,6 +395,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/care/eldercare/orders/{order_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a home-care order before the service starts (the provider is told)
+         * @description The person served or a proxy with the care scope; 409 care.order_cancel_too_late once the service is in progress. A subsidy drawn is returned.
+         */
+        post: operations["post_api_v1_care_eldercare_orders_order_id_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/care/eldercare/orders/{order_id}/rating": {
         parameters: {
             query?: never;
@@ -609,7 +629,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A report photo or notice attachment */
+        /**
+         * A report photo or notice attachment, by the signed link the API returned (`?t=`, expires)
+         * @description Use the `url` as returned with the upload, notice or report; the id alone is refused (403).
+         */
         get: operations["get_api_v1_community_files_file_id"];
         put?: never;
         post?: never;
@@ -2410,7 +2433,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** ApiKeyIn */
+        /**
+         * ApiKeyIn
+         * @example {
+         *       "partner": "济源市城市管理局"
+         *     }
+         */
         ApiKeyIn: {
             /** Partner */
             partner: string;
@@ -2559,7 +2587,12 @@ export interface components {
             /** Note */
             note: string | null;
         };
-        /** AssessmentIn */
+        /**
+         * AssessmentIn
+         * @example {
+         *       "disabled": true
+         *     }
+         */
         AssessmentIn: {
             /** Disabled */
             disabled: boolean;
@@ -2643,7 +2676,7 @@ export interface components {
             limit: number;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -2685,7 +2718,13 @@ export interface components {
              */
             reason: string | null;
         };
-        /** BookingIn */
+        /**
+         * BookingIn
+         * @example {
+         *       "party_size": 2,
+         *       "slot_id": "01939d2c-5b7e-7c1a-9a44-6f1f3c2e8b10"
+         *     }
+         */
         BookingIn: {
             /** Slot Id */
             slot_id: string;
@@ -2984,7 +3023,7 @@ export interface components {
             limit: number;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -3034,7 +3073,7 @@ export interface components {
             limit: number;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -3073,13 +3112,19 @@ export interface components {
              */
             distance_m: number | null;
         };
-        /** ConsentIn */
+        /**
+         * ConsentIn
+         * @example {
+         *       "version": "care-medical-2026-12"
+         *     }
+         */
         ConsentIn: {
             /**
              * Version
-             * @description the consent text version shown
+             * @description the consent text version shown (the current one only: care.consent_version)
+             * @enum {string}
              */
-            version: string;
+            version: "care-medical-2026-12";
         };
         /** ConsentsOut */
         ConsentsOut: {
@@ -3165,7 +3210,12 @@ export interface components {
              */
             departments: string[] | null;
         };
-        /** DecisionIn */
+        /**
+         * DecisionIn
+         * @example {
+         *       "approve": true
+         *     }
+         */
         DecisionIn: {
             /** Approve */
             approve: boolean;
@@ -3230,7 +3280,10 @@ export interface components {
              */
             hint_code: string | null;
         };
-        /** DistrictLookupQuery */
+        /**
+         * DistrictLookupQuery
+         * @description Exactly one of `address` or `lat`+`lng` (education.lookup.query_invalid otherwise).
+         */
         DistrictLookupQuery: {
             /**
              * Address
@@ -3250,7 +3303,9 @@ export interface components {
             lng: number | null;
             /** @default null */
             level: components["schemas"]["SchoolLevel"] | null;
-        };
+        } | {
+            address: unknown;
+        } | unknown;
         /** DistrictRefOut */
         DistrictRefOut: {
             /** Id */
@@ -3402,7 +3457,14 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** EmergencyIn */
+        /**
+         * EmergencyIn
+         * @example {
+         *       "address": "天坛街道锦绣花园5号楼2单元301",
+         *       "community_code": "jy-tiantan",
+         *       "note": "老人摔倒，意识清醒"
+         *     }
+         */
         EmergencyIn: {
             /**
              * Community Code
@@ -3421,7 +3483,19 @@ export interface components {
              */
             note: string | null;
         };
-        /** EntryBookingIn */
+        /**
+         * EntryBookingIn
+         * @example {
+         *       "slot_id": "01939d2c-5b7e-7c1a-9a44-6f1f3c2e8b10",
+         *       "visitors": [
+         *         {
+         *           "id_number": "419001195603120022",
+         *           "id_type": "resident_id",
+         *           "name": "张秀英"
+         *         }
+         *       ]
+         *     }
+         */
         EntryBookingIn: {
             /** Slot Id */
             slot_id: string;
@@ -3520,7 +3594,17 @@ export interface components {
             /** @default public */
             visibility: components["schemas"]["NoticeVisibility"];
         };
-        /** FamilyInviteIn */
+        /**
+         * FamilyInviteIn
+         * @example {
+         *       "relation": "parent",
+         *       "scopes": [
+         *         "bookings",
+         *         "care"
+         *       ],
+         *       "valid_days": 365
+         *     }
+         */
         FamilyInviteIn: {
             /** Scopes */
             scopes: components["schemas"]["ProxyScope"][];
@@ -3628,6 +3712,18 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /**
+         * FileForm
+         * @description multipart/form-data with one file in `file` (documentation of what the handler reads).
+         */
+        FileForm: {
+            /**
+             * File
+             * Format: binary
+             * @description the file (at most 5 MB)
+             */
+            file: string;
+        };
         /** FileOut */
         FileOut: {
             /** Id */
@@ -3640,6 +3736,15 @@ export interface components {
             size: number;
             /** Name */
             name: string;
+        };
+        /** FileQuery */
+        FileQuery: {
+            /**
+             * T
+             * @description the link token in the `url` the API returned (expires; required)
+             * @default null
+             */
+            t: string | null;
         };
         /** FollowUpBrief */
         FollowUpBrief: {
@@ -3657,7 +3762,12 @@ export interface components {
             /** Department */
             department: string;
         };
-        /** FollowUpCloseIn */
+        /**
+         * FollowUpCloseIn
+         * @example {
+         *       "resolution": "已电话回访，群众表示满意。"
+         *     }
+         */
         FollowUpCloseIn: {
             /**
              * Resolution
@@ -3709,7 +3819,7 @@ export interface components {
             limit: number;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -3891,13 +4001,20 @@ export interface components {
          * @enum {string}
          */
         IdDocument: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_resident" | "hmt_residence_permit";
-        /** IdentityIn */
+        /**
+         * IdentityIn
+         * @example {
+         *       "id_number": "419001195603120022",
+         *       "name": "张秀英"
+         *     }
+         */
         IdentityIn: {
             /** Name */
             name: string;
             /**
              * Id Number
-             * @description 18-character mainland ID number
+             * Format: gb11643
+             * @description 18-character mainland ID number (GB 11643)
              */
             id_number: string;
         };
@@ -4012,7 +4129,7 @@ export interface components {
             limit: number;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -4078,7 +4195,13 @@ export interface components {
          * @enum {string}
          */
         ItemTheme: "birth" | "schooling" | "employment" | "marriage" | "housing" | "moving" | "business" | "medical" | "retirement" | "disability" | "identity";
-        /** JoinIn */
+        /**
+         * JoinIn
+         * @example {
+         *       "address": "天坛街道锦绣花园5号楼",
+         *       "community_id": "jy-tiantan"
+         *     }
+         */
         JoinIn: {
             /** Community Id */
             community_id: string;
@@ -4089,15 +4212,31 @@ export interface components {
              */
             address: string | null;
         };
-        /** LinkGuardianIn */
+        /**
+         * LinkGuardianIn
+         * @example {
+         *       "child_id_number": "41900120200315001X",
+         *       "child_name": "张小明",
+         *       "consent": true,
+         *       "relation": "mother"
+         *     }
+         */
         LinkGuardianIn: {
             /** Child Name */
             child_name: string;
-            /** Child Id Number */
+            /**
+             * Child Id Number
+             * Format: gb11643
+             * @description 居民身份证号码 (GB 11643)
+             */
             child_id_number: string;
             relation: components["schemas"]["GuardianRelation"];
-            /** Consent */
-            consent: boolean;
+            /**
+             * Consent
+             * @description the guardian's separate consent to processing the child's data (must be true)
+             * @constant
+             */
+            consent: true;
         };
         /**
          * ListQuery
@@ -4112,7 +4251,7 @@ export interface components {
             limit: number;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -4124,7 +4263,10 @@ export interface components {
             /** Lng */
             lng: number;
         };
-        /** LogoutIn */
+        /**
+         * LogoutIn
+         * @example {}
+         */
         LogoutIn: {
             /**
              * Refresh Token
@@ -4244,6 +4386,23 @@ export interface components {
             /** Verify Command */
             verify_command: string;
         };
+        /**
+         * MaterialForm
+         * @description multipart/form-data: which listed material this is, and the file.
+         */
+        MaterialForm: {
+            /**
+             * File
+             * Format: binary
+             * @description the file (at most 5 MB)
+             */
+            file: string;
+            /**
+             * Material Code
+             * @description the material's code in the item's list (first 48 characters)
+             */
+            material_code: string;
+        };
         /** MaterialRef */
         MaterialRef: {
             /** Material Code */
@@ -4297,7 +4456,7 @@ export interface components {
             limit: number;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -4353,7 +4512,18 @@ export interface components {
          * @enum {string}
          */
         NoticeCategory: "utility_outage" | "activity" | "health" | "policy" | "recruitment" | "other";
-        /** NoticeIn */
+        /**
+         * NoticeIn
+         * @example {
+         *       "attachments": [],
+         *       "body": "因管网维修，12月5日8:00-12:00停水，请提前储水。",
+         *       "category": "utility_outage",
+         *       "pinned": true,
+         *       "title": "周六上午停水通知",
+         *       "urgent": false,
+         *       "visibility": "public"
+         *     }
+         */
         NoticeIn: {
             /** Title */
             title: string;
@@ -4396,7 +4566,7 @@ export interface components {
             limit: number;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -4451,7 +4621,12 @@ export interface components {
              */
             updated_at: string;
         };
-        /** NoticePatch */
+        /**
+         * NoticePatch
+         * @example {
+         *       "pinned": false
+         *     }
+         */
         NoticePatch: {
             /**
              * Title
@@ -4711,7 +4886,7 @@ export interface components {
             limit: number;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -4732,6 +4907,16 @@ export interface components {
          * @enum {string}
          */
         OwnerDomain: "gov" | "tourism" | "community" | "care";
+        /** Page[ApiKeyOut] */
+        Page_ApiKeyOut_: {
+            /** Items */
+            items: components["schemas"]["ApiKeyOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor: string | null;
+        };
         /** Page[ApplicationOut] */
         Page_ApplicationOut_: {
             /** Items */
@@ -4908,6 +5093,27 @@ export interface components {
              * @default null
              */
             iv: string | null;
+        } | {
+            /** Format: wx-phone-code */
+            code: string;
+            encrypted_data?: null;
+            iv?: null;
+        } | {
+            code?: null;
+            encrypted_data: string;
+            iv: string;
+        };
+        /**
+         * PhotoForm
+         * @description multipart/form-data with a photo (or, with ?kind=attachment, a PDF) in `file`.
+         */
+        PhotoForm: {
+            /**
+             * File
+             * Format: binary
+             * @description JPEG, PNG or WebP; ?kind=attachment also PDF
+             */
+            file: string;
         };
         /** PlanOut */
         PlanOut: {
@@ -4969,7 +5175,16 @@ export interface components {
              */
             created_at: string;
         };
-        /** ProfilePatch */
+        /**
+         * ProfilePatch
+         * @example {
+         *       "elder_mode": true,
+         *       "locale": "en",
+         *       "notification_prefs": {
+         *         "community_notices": false
+         *       }
+         *     }
+         */
         ProfilePatch: {
             /**
              * Locale
@@ -5022,7 +5237,13 @@ export interface components {
          * @enum {string}
          */
         ProxyScope: "bookings" | "cases" | "care";
-        /** PublicationIn */
+        /**
+         * PublicationIn
+         * @example {
+         *       "description": true,
+         *       "photos": false
+         *     }
+         */
         PublicationIn: {
             /**
              * Description
@@ -5051,7 +5272,7 @@ export interface components {
             limit: number;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -5132,7 +5353,13 @@ export interface components {
          * @enum {string}
          */
         ReportCategory: "road_damage" | "streetlight" | "garbage" | "water_leak" | "illegal_parking" | "greenery" | "noise" | "other";
-        /** ReportFeedbackIn */
+        /**
+         * ReportFeedbackIn
+         * @example {
+         *       "fixed": true,
+         *       "note": "路灯已修好。"
+         *     }
+         */
         ReportFeedbackIn: {
             /** Fixed */
             fixed: boolean;
@@ -5142,7 +5369,16 @@ export interface components {
              */
             note: string | null;
         };
-        /** ReportIn */
+        /**
+         * ReportIn
+         * @description Where: `lat` and `lng` together, or (without them) an `address`.
+         * @example {
+         *       "category": "streetlight",
+         *       "description": "小区东门路灯不亮了",
+         *       "lat": 35.0904,
+         *       "lng": 112.5951
+         *     }
+         */
         ReportIn: {
             category: components["schemas"]["ReportCategory"];
             /** Description */
@@ -5189,6 +5425,13 @@ export interface components {
              * @default false
              */
             private: boolean;
+        } | {
+            lat: number;
+            lng: number;
+        } | {
+            lat?: null;
+            lng?: null;
+            address: string;
         };
         /** ReportListQuery */
         ReportListQuery: {
@@ -5200,7 +5443,7 @@ export interface components {
             limit: number;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -5274,7 +5517,12 @@ export interface components {
              */
             updated_at: string;
         };
-        /** ReportPrivacyIn */
+        /**
+         * ReportPrivacyIn
+         * @example {
+         *       "private": true
+         *     }
+         */
         ReportPrivacyIn: {
             /**
              * Private
@@ -5288,7 +5536,13 @@ export interface components {
          * @enum {string}
          */
         ReportStatus: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
-        /** ReportStatusIn */
+        /**
+         * ReportStatusIn
+         * @example {
+         *       "note": "已派维修班组。",
+         *       "status": "in_progress"
+         *     }
+         */
         ReportStatusIn: {
             status: components["schemas"]["ReportStatus"];
             /**
@@ -5332,7 +5586,12 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** ReviewIn */
+        /**
+         * ReviewIn
+         * @example {
+         *       "approve": true
+         *     }
+         */
         ReviewIn: {
             /** Approve */
             approve: boolean;
@@ -5342,7 +5601,13 @@ export interface components {
          * @enum {string}
          */
         Role: "resident" | "community_staff" | "dept_operator" | "ops_viewer" | "admin";
-        /** RoleGrantIn */
+        /**
+         * RoleGrantIn
+         * @example {
+         *       "role": "community_staff",
+         *       "scope": "jy-tiantan"
+         *     }
+         */
         RoleGrantIn: {
             role: components["schemas"]["Role"];
             /**
@@ -5567,7 +5832,7 @@ export interface components {
             limit: number;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -5746,7 +6011,7 @@ export interface components {
             limit: number;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -5769,7 +6034,7 @@ export interface components {
             limit: number;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -5794,6 +6059,11 @@ export interface components {
         /**
          * SubscriptionsIn
          * @description The template ids the user accepted in wx.requestSubscribeMessage; each is one future send.
+         * @example {
+         *       "template_ids": [
+         *         "booking_reminder"
+         *       ]
+         *     }
          */
         SubscriptionsIn: {
             /** Template Ids */
@@ -5970,7 +6240,12 @@ export interface components {
          * @enum {string}
          */
         VerificationLevel: "wechat" | "phone" | "real_name";
-        /** VerifyIn */
+        /**
+         * VerifyIn
+         * @example {
+         *       "approve": true
+         *     }
+         */
         VerifyIn: {
             /**
              * Approve
@@ -6018,7 +6293,12 @@ export interface components {
              */
             id_number: string;
         };
-        /** WaitlistIn */
+        /**
+         * WaitlistIn
+         * @example {
+         *       "party_size": 1
+         *     }
+         */
         WaitlistIn: {
             /**
              * Party Size
@@ -6063,7 +6343,8 @@ export interface components {
         WeChatLoginIn: {
             /**
              * Code
-             * @description the code from wx.login()
+             * Format: wx-login-code
+             * @description the code from wx.login() (single use)
              */
             code: string;
         };
@@ -6085,7 +6366,12 @@ export interface components {
             /** Resource Id */
             resource_id: string | null;
         };
-        /** WithdrawIn */
+        /**
+         * WithdrawIn
+         * @example {
+         *       "reason": "材料不全，下次再办"
+         *     }
+         */
         WithdrawIn: {
             /**
              * Reason
@@ -6093,7 +6379,12 @@ export interface components {
              */
             reason: string;
         };
-        /** CheckInIn */
+        /**
+         * CheckInIn
+         * @example {
+         *       "code": "JYB1AGJZ2LC3PZ6BUSSEN4PT4LQL3AH4NTWWMUXM"
+         *     }
+         */
         citizen_api__schemas__bookings__CheckInIn: {
             /**
              * Code
@@ -6149,14 +6440,24 @@ export interface components {
         };
         /** ConsentOut */
         citizen_api__schemas__care__ConsentOut: {
-            /** Version */
-            version: string;
+            /**
+             * Version
+             * @description the current consent text version
+             * @enum {string}
+             */
+            version: "care-medical-2026-12";
             /** Granted */
             granted: boolean;
             /** Granted At */
             granted_at: string | null;
         };
-        /** RatingIn */
+        /**
+         * RatingIn
+         * @example {
+         *       "comment": "送餐准时，饭菜热乎。",
+         *       "stars": 5
+         *     }
+         */
         citizen_api__schemas__care__RatingIn: {
             /** Stars */
             stars: number;
@@ -6170,12 +6471,18 @@ export interface components {
         citizen_api__schemas__care__SlotsQuery: {
             /**
              * Date
+             * Format: date
              * @description YYYY-MM-DD in Asia/Shanghai; default today
              * @default null
              */
             date: string | null;
         };
-        /** CheckInIn */
+        /**
+         * CheckInIn
+         * @example {
+         *       "code": "JYB1AGJZ2LC3PZ6BUSSEN4PT4LQL3AH4NTWWMUXM"
+         *     }
+         */
         citizen_api__schemas__community__CheckInIn: {
             /**
              * Code
@@ -6244,7 +6551,19 @@ export interface components {
             /** Status */
             status: string;
         };
-        /** ApplicationIn */
+        /**
+         * ApplicationIn
+         * @example {
+         *       "address": "济源市济水大街268号3号楼2单元501",
+         *       "category": "hukou_and_property",
+         *       "child_id_number": "41900120200315001X",
+         *       "child_name": "张小明",
+         *       "consent": true,
+         *       "relation": "father",
+         *       "round_id": "2027-primary",
+         *       "school_id": "jy-shiyan-xiaoxue"
+         *     }
+         */
         citizen_api__schemas__education__ApplicationIn: {
             /**
              * Round Id
@@ -6260,6 +6579,7 @@ export interface components {
             child_name: string;
             /**
              * Child Id Number
+             * Format: gb11643
              * @description 居民身份证号码 (GB 11643)
              */
             child_id_number: string;
@@ -6283,9 +6603,10 @@ export interface components {
             social_insurance_months: number | null;
             /**
              * Consent
-             * @description the guardian's separate consent to processing the child's data
+             * @description the guardian's separate consent to processing the child's data (must be true)
+             * @constant
              */
-            consent: boolean;
+            consent: true;
         };
         /** EventOut */
         citizen_api__schemas__education__EventOut: {
@@ -6324,7 +6645,12 @@ export interface components {
              */
             created_at: string;
         };
-        /** SupplementIn */
+        /**
+         * SupplementIn
+         * @example {
+         *       "note": "已上传房产证。"
+         *     }
+         */
         citizen_api__schemas__education__SupplementIn: {
             /**
              * Note
@@ -6332,7 +6658,17 @@ export interface components {
              */
             note: string;
         };
-        /** ApplicationIn */
+        /**
+         * ApplicationIn
+         * @example {
+         *       "form": {
+         *         "reason": "投靠亲属"
+         *       },
+         *       "item_code": "hukou-qianru",
+         *       "materials": [],
+         *       "submit": false
+         *     }
+         */
         citizen_api__schemas__gov__ApplicationIn: {
             /** Item Code */
             item_code: string;
@@ -6369,7 +6705,16 @@ export interface components {
             /** Copies */
             copies: number;
         };
-        /** RatingIn */
+        /**
+         * RatingIn
+         * @example {
+         *       "level": "very_satisfied",
+         *       "tags": [
+         *         "办事快"
+         *       ],
+         *       "text": "窗口人员很耐心。"
+         *     }
+         */
         citizen_api__schemas__gov__RatingIn: {
             /** @description 非常满意 very_satisfied … 非常不满意 very_dissatisfied */
             level: components["schemas"]["RatingLevel"];
@@ -6381,7 +6726,12 @@ export interface components {
              */
             text: string;
         };
-        /** SupplementIn */
+        /**
+         * SupplementIn
+         * @example {
+         *       "note": "已补交户口本首页复印件。"
+         *     }
+         */
         citizen_api__schemas__gov__SupplementIn: {
             /**
              * Note
@@ -6400,6 +6750,7 @@ export interface components {
         citizen_api__schemas__tourism__SlotsQuery: {
             /**
              * Date
+             * Format: date
              * @description YYYY-MM-DD in Asia/Shanghai; default today
              * @default null
              */
@@ -6419,11 +6770,11 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
-                actor_id?: string | null;
-                subject_id?: string | null;
-                action?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
+                actor_id?: string;
+                subject_id?: string;
+                action?: string;
             };
             header?: never;
             path?: never;
@@ -6726,7 +7077,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_ApiKeyOut_"];
+                };
             };
             /** @description Malformed request (not JSON, bad multipart body) */
             400: {
@@ -6864,6 +7217,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "partner": "济源市城市管理局"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ApiKeyIn"];
             };
         };
@@ -7187,6 +7545,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "role": "community_staff",
+                 *       "scope": "jy-tiantan"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RoleGrantIn"];
             };
         };
@@ -7532,8 +7896,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /** @example {} */
                 "application/json": components["schemas"]["LogoutIn"];
             };
         };
@@ -7744,6 +8109,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -7843,6 +8235,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -7875,7 +8294,8 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
+                /** @description a retry with the same key returns the first answer (24 h) */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -7883,6 +8303,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "party_size": 2,
+                 *       "slot_id": "01939d2c-5b7e-7c1a-9a44-6f1f3c2e8b10"
+                 *     }
+                 */
                 "application/json": components["schemas"]["BookingIn"];
             };
         };
@@ -7996,6 +8422,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -8028,7 +8481,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 booking_id: string;
@@ -8203,7 +8656,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 booking_id: string;
@@ -8384,6 +8837,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "JYB1AGJZ2LC3PZ6BUSSEN4PT4LQL3AH4NTWWMUXM"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__bookings__CheckInIn"];
             };
         };
@@ -8554,7 +9012,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 booking_id: string;
@@ -8735,6 +9193,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "approve": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["DecisionIn"];
             };
         };
@@ -8905,7 +9368,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 booking_id: string;
@@ -9080,7 +9543,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
@@ -9228,13 +9691,18 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "version": "care-medical-2026-12"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ConsentIn"];
             };
         };
@@ -9501,7 +9969,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description YYYY-MM-DD in Asia/Shanghai; default today */
-                date?: string | null;
+                date?: string;
             };
             header?: never;
             path: {
@@ -9627,13 +10095,20 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "天坛街道锦绣花园5号楼2单元301",
+                 *       "community_code": "jy-tiantan",
+                 *       "note": "老人摔倒，意识清醒"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EmergencyIn"];
             };
         };
@@ -9779,8 +10254,8 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -9929,7 +10404,8 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
+                /** @description a retry with the same key returns the first answer (24 h) */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -10082,7 +10558,182 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
+            };
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            /** @description Malformed request (not JSON, bad multipart body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not signed in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Signed in but not allowed (role, verification level, proxy scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid input: `details` lists the fields (at most 20) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Any other error, in the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    post_api_v1_care_eldercare_orders_order_id_cancel: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description act for a family member (proxy grant) */
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 order_id: string;
@@ -10257,7 +10908,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 order_id: string;
@@ -10266,6 +10917,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "comment": "送餐准时，饭菜热乎。",
+                 *       "stars": 5
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__care__RatingIn"];
             };
         };
@@ -10757,6 +11414,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "disabled": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["AssessmentIn"];
             };
         };
@@ -10927,7 +11589,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
@@ -11081,6 +11743,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "level": "very_satisfied",
+                 *       "tags": [
+                 *         "办事快"
+                 *       ],
+                 *       "text": "窗口人员很耐心。"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__gov__RatingIn"];
             };
         };
@@ -11251,12 +11922,12 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description lat,lng — nearest first, with distance_m */
-                near?: string | null;
+                near?: string;
                 /** @description sub-district/town code, e.g. qinyuan */
-                region?: string | null;
+                region?: string;
             };
             header?: never;
             path?: never;
@@ -11649,9 +12320,9 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
-                category?: components["schemas"]["NoticeCategory"] | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
+                category?: components["schemas"]["NoticeCategory"];
             };
             header?: never;
             path: {
@@ -11996,7 +12667,10 @@ export interface operations {
     };
     get_api_v1_community_files_file_id: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the link token in the `url` the API returned (expires; required) */
+                t?: string;
+            };
             header?: never;
             path: {
                 file_id: string;
@@ -12119,8 +12793,8 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -12268,6 +12942,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description a retry with the same key returns the first answer (24 h) */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -12275,6 +12950,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "category": "streetlight",
+                 *       "description": "小区东门路灯不亮了",
+                 *       "lat": 35.0904,
+                 *       "lng": 112.5951
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReportIn"];
             };
         };
@@ -12366,6 +13049,33 @@ export interface operations {
             /** @description Invalid input: `details` lists the fields (at most 20) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12745,6 +13455,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "fixed": true,
+                 *       "note": "路灯已修好。"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReportFeedbackIn"];
             };
         };
@@ -13093,6 +13809,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "private": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReportPrivacyIn"];
             };
         };
@@ -13268,7 +13989,18 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * File
+                     * Format: binary
+                     * @description JPEG, PNG or WebP; ?kind=attachment also PDF
+                     */
+                    file: string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             201: {
@@ -13379,6 +14111,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -13408,12 +14167,22 @@ export interface operations {
     };
     get_api_v1_education_districts_lookup: {
         parameters: {
-            query?: {
-                /** @description a home address as people write it */
-                address?: string | null;
-                lat?: number | null;
-                lng?: number | null;
-                level?: components["schemas"]["SchoolLevel"] | null;
+            query: {
+                /** @description Exactly one of `address` or `lat`+`lng` (education.lookup.query_invalid otherwise). */
+                place: {
+                    /**
+                     * Address
+                     * @description a home address as people write it
+                     */
+                    address?: string;
+                    /** Lat */
+                    lat?: number;
+                    /** Lng */
+                    lng?: number;
+                } | {
+                    address: unknown;
+                } | unknown;
+                level?: components["schemas"]["SchoolLevel"];
             };
             header?: never;
             path?: never;
@@ -13512,8 +14281,8 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -13661,6 +14430,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description a retry with the same key returns the first answer (24 h) */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -13668,6 +14438,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "济源市济水大街268号3号楼2单元501",
+                 *       "category": "hukou_and_property",
+                 *       "child_id_number": "41900120200315001X",
+                 *       "child_name": "张小明",
+                 *       "consent": true,
+                 *       "relation": "father",
+                 *       "round_id": "2027-primary",
+                 *       "school_id": "jy-shiyan-xiaoxue"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__education__ApplicationIn"];
             };
         };
@@ -13817,6 +14599,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "child_id_number": "41900120200315001X",
+                 *       "child_name": "张小明",
+                 *       "consent": true,
+                 *       "relation": "mother"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LinkGuardianIn"];
             };
         };
@@ -14138,7 +14928,23 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * File
+                     * Format: binary
+                     * @description the file (at most 5 MB)
+                     */
+                    file: string;
+                    /**
+                     * Material Code
+                     * @description the material's code in the item's list (first 48 characters)
+                     */
+                    material_code: string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             201: {
@@ -14482,8 +15288,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "note": "已上传房产证。"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__education__SupplementIn"];
             };
         };
@@ -14826,9 +15637,9 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
-                status?: components["schemas"]["ApplicationStatus"] | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
+                status?: components["schemas"]["ApplicationStatus"];
             };
             header?: never;
             path?: never;
@@ -14975,7 +15786,7 @@ export interface operations {
     get_api_v1_education_rounds: {
         parameters: {
             query?: {
-                level?: components["schemas"]["SchoolLevel"] | null;
+                level?: components["schemas"]["SchoolLevel"];
             };
             header?: never;
             path?: never;
@@ -15319,10 +16130,10 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
-                level?: components["schemas"]["SchoolLevel"] | null;
-                ownership?: components["schemas"]["SchoolOwnership"] | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
+                level?: components["schemas"]["SchoolLevel"];
+                ownership?: components["schemas"]["SchoolOwnership"];
             };
             header?: never;
             path?: never;
@@ -15715,7 +16526,8 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
+                /** @description a retry with the same key returns the first answer (24 h) */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -15723,6 +16535,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "form": {
+                 *         "reason": "投靠亲属"
+                 *       },
+                 *       "item_code": "hukou-qianru",
+                 *       "materials": [],
+                 *       "submit": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__gov__ApplicationIn"];
             };
         };
@@ -15836,6 +16658,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -15868,7 +16717,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 case_id: string;
@@ -16043,14 +16892,30 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 case_id: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * File
+                     * Format: binary
+                     * @description the file (at most 5 MB)
+                     */
+                    file: string;
+                    /**
+                     * Material Code
+                     * @description the material's code in the item's list (first 48 characters)
+                     */
+                    material_code: string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             201: {
@@ -16218,7 +17083,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 case_id: string;
@@ -16393,15 +17258,20 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 case_id: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "note": "已补交户口本首页复印件。"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__gov__SupplementIn"];
             };
         };
@@ -16572,15 +17442,20 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 case_id: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "材料不全，下次再办"
+                 *     }
+                 */
                 "application/json": components["schemas"]["WithdrawIn"];
             };
         };
@@ -16751,9 +17626,9 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
-                status?: components["schemas"]["FollowUpStatus"] | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
+                status?: components["schemas"]["FollowUpStatus"];
             };
             header?: never;
             path?: never;
@@ -16908,6 +17783,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "resolution": "已电话回访，群众表示满意。"
+                 *     }
+                 */
                 "application/json": components["schemas"]["FollowUpCloseIn"];
             };
         };
@@ -17078,8 +17958,8 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -17300,14 +18180,14 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description name (any language), code or pinyin */
-                q?: string | null;
-                category?: components["schemas"]["ItemCategory"] | null;
-                department?: string | null;
+                q?: string;
+                category?: components["schemas"]["ItemCategory"];
+                department?: string;
                 /** @description life event (一件事) */
-                theme?: components["schemas"]["ItemTheme"] | null;
+                theme?: components["schemas"]["ItemTheme"];
             };
             header?: never;
             path?: never;
@@ -17528,12 +18408,23 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * File
+                     * Format: binary
+                     * @description the file (at most 5 MB)
+                     */
+                    file: string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             201: {
@@ -17675,7 +18566,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description elder = 适老化 home; omitted: the signed-in user's elder_mode flag decides */
-                mode?: ("standard" | "elder") | null;
+                mode?: "standard" | "elder";
             };
             header?: never;
             path?: never;
@@ -18441,8 +19332,17 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "elder_mode": true,
+                 *       "locale": "en",
+                 *       "notification_prefs": {
+                 *         "community_notices": false
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["ProfilePatch"];
             };
         };
@@ -18588,8 +19488,8 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -18738,12 +19638,12 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
             };
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
@@ -19040,6 +19940,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "天坛街道锦绣花园5号楼",
+                 *       "community_id": "jy-tiantan"
+                 *     }
+                 */
                 "application/json": components["schemas"]["JoinIn"];
             };
         };
@@ -19477,6 +20383,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "relation": "parent",
+                 *       "scopes": [
+                 *         "bookings",
+                 *         "care"
+                 *       ],
+                 *       "valid_days": 365
+                 *     }
+                 */
                 "application/json": components["schemas"]["FamilyInviteIn"];
             };
         };
@@ -19798,6 +20714,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id_number": "419001195603120022",
+                 *       "name": "张秀英"
+                 *     }
+                 */
                 "application/json": components["schemas"]["IdentityIn"];
             };
         };
@@ -19911,6 +20833,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -19943,8 +20892,8 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -20267,7 +21216,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["PhoneIn"];
             };
@@ -20382,6 +21331,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -20414,8 +21390,8 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -20713,6 +21689,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "template_ids": [
+                 *         "booking_reminder"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["SubscriptionsIn"];
             };
         };
@@ -21030,10 +22013,10 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description accepted, in_review or supplement_requested (by deadline); submitted: waiting to be accepted, oldest first */
-                status?: components["schemas"]["CaseStatus"] | null;
+                status?: components["schemas"]["CaseStatus"];
             };
             header?: never;
             path?: never;
@@ -21358,7 +22341,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["CaseAcceptIn"];
             };
@@ -22057,9 +23040,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description first local day (Asia/Shanghai), default six days before `to` */
-                from?: string | null;
+                from?: string;
                 /** @description last local day, inclusive; default today */
-                to?: string | null;
+                to?: string;
             };
             header?: never;
             path?: never;
@@ -22208,8 +23191,8 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description filter by status (repeatable); default: everything not yet delivered */
                 status?: components["schemas"]["OutboxStatus"][];
             };
@@ -22880,9 +23863,9 @@ export interface operations {
                 /** @description Chinese, pinyin (wangwushan) or initials (wws) */
                 q: string;
                 /** @description comma-separated kinds, e.g. scenic_area,service_item */
-                kinds?: string | null;
+                kinds?: string;
                 limit?: number;
-                lang?: string | null;
+                lang?: string;
             };
             header?: never;
             path?: never;
@@ -22981,15 +23964,20 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 slot_id: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "party_size": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["WaitlistIn"];
             };
         };
@@ -23128,6 +24116,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -23205,6 +24220,33 @@ export interface operations {
             /** @description Invalid input: `details` lists the fields (at most 20) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23403,6 +24445,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -23435,9 +24504,9 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
-                status?: components["schemas"]["MembershipStatus"] | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
+                status?: components["schemas"]["MembershipStatus"];
             };
             header?: never;
             path: {
@@ -23613,9 +24682,9 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
-                status?: components["schemas"]["NoticeStatus"] | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
+                status?: components["schemas"]["NoticeStatus"];
             };
             header?: never;
             path: {
@@ -23797,6 +24866,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "attachments": [],
+                 *       "body": "因管网维修，12月5日8:00-12:00停水，请提前储水。",
+                 *       "category": "utility_outage",
+                 *       "pinned": true,
+                 *       "title": "周六上午停水通知",
+                 *       "urgent": false,
+                 *       "visibility": "public"
+                 *     }
+                 */
                 "application/json": components["schemas"]["NoticeIn"];
             };
         };
@@ -23935,6 +25015,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -23967,10 +25074,10 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
-                status?: components["schemas"]["ReportStatus"] | null;
-                category?: components["schemas"]["ReportCategory"] | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
+                status?: components["schemas"]["ReportStatus"];
+                category?: components["schemas"]["ReportCategory"];
             };
             header?: never;
             path: {
@@ -24152,6 +25259,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "JYB1AGJZ2LC3PZ6BUSSEN4PT4LQL3AH4NTWWMUXM"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__community__CheckInIn"];
             };
         };
@@ -24322,8 +25434,8 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -24503,8 +25615,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "approve": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["VerifyIn"];
             };
         };
@@ -24851,8 +25968,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "pinned": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["NoticePatch"];
             };
         };
@@ -25023,8 +26145,8 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -25206,6 +26328,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "approve": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReviewIn"];
             };
         };
@@ -25382,6 +26509,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": true,
+                 *       "photos": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["PublicationIn"];
             };
         };
@@ -25558,6 +26691,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "note": "已派维修班组。",
+                 *       "status": "in_progress"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReportStatusIn"];
             };
         };
@@ -25728,11 +26867,11 @@ export interface operations {
             query?: {
                 /** @description page size (at most 100) */
                 limit?: number;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description local visit date */
-                date?: string | null;
-                status?: components["schemas"]["BookingStatus"] | null;
+                date?: string;
+                status?: components["schemas"]["BookingStatus"];
             };
             header?: never;
             path: {
@@ -25908,7 +27047,8 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
+                /** @description a retry with the same key returns the first answer (24 h) */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -25916,6 +27056,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "slot_id": "01939d2c-5b7e-7c1a-9a44-6f1f3c2e8b10",
+                 *       "visitors": [
+                 *         {
+                 *           "id_number": "419001195603120022",
+                 *           "id_type": "resident_id",
+                 *           "name": "张秀英"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["EntryBookingIn"];
             };
         };
@@ -26029,6 +27181,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -26060,11 +27239,12 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description "lat,lng": sort nearest first, add distance_m */
-                near?: string | null;
+                near?: string;
                 /** @description zh_CN or en (else Accept-Language) */
-                lang?: string | null;
+                lang?: string;
             };
             header?: {
+                /** @description the ETag of the copy you have: 304 when it is still current */
                 "If-None-Match"?: string;
             };
             path?: never;
@@ -26075,11 +27255,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the document's version */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ScenicAreaList"];
                 };
+            };
+            /** @description Not modified: your copy is current */
+            304: {
+                headers: {
+                    /** @description the document's version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request (not JSON, bad multipart body) */
             400: {
@@ -26162,11 +27353,12 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description "lat,lng": sort nearest first, add distance_m */
-                near?: string | null;
+                near?: string;
                 /** @description zh_CN or en (else Accept-Language) */
-                lang?: string | null;
+                lang?: string;
             };
             header?: {
+                /** @description the ETag of the copy you have: 304 when it is still current */
                 "If-None-Match"?: string;
             };
             path: {
@@ -26179,11 +27371,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the document's version */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ScenicAreaDetail"];
                 };
+            };
+            /** @description Not modified: your copy is current */
+            304: {
+                headers: {
+                    /** @description the document's version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request (not JSON, bad multipart body) */
             400: {
@@ -26291,6 +27494,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description the ETag of the copy you have: 304 when it is still current */
                 "If-None-Match"?: string;
             };
             path: {
@@ -26303,11 +27507,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the document's version */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Crowd"];
                 };
+            };
+            /** @description Not modified: your copy is current */
+            304: {
+                headers: {
+                    /** @description the document's version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request (not JSON, bad multipart body) */
             400: {
@@ -26415,7 +27630,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description YYYY-MM-DD in Asia/Shanghai; default today */
-                date?: string | null;
+                date?: string;
             };
             header?: never;
             path: {
@@ -26543,7 +27758,7 @@ export interface operations {
             };
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
@@ -26900,7 +28115,6 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
                 };
             };
             /** @description Invalid input: `details` lists the fields (at most 20) */
@@ -26913,7 +28127,6 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
                 };
             };
             /** @description Any other error, in the error envelope */
@@ -26926,7 +28139,6 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
                 };
             };
         };
@@ -26953,11 +28165,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
             /** @description Invalid input: `details` lists the fields (at most 20) */
@@ -26966,11 +28174,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
             /** @description Any other error, in the error envelope */
@@ -26979,11 +28183,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
         };
@@ -27017,7 +28217,7 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
             /** @description Not found (or not yours) */
@@ -27030,7 +28230,7 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
             /** @description Invalid input: `details` lists the fields (at most 20) */
@@ -27043,7 +28243,7 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
             /** @description Any other error, in the error envelope */
@@ -27056,7 +28256,7 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
         };
@@ -27087,7 +28287,6 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
                 };
             };
             /** @description Invalid input: `details` lists the fields (at most 20) */
@@ -27100,7 +28299,6 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
                 };
             };
             /** @description Any other error, in the error envelope */
@@ -27113,7 +28311,6 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
                 };
             };
         };
@@ -27144,7 +28341,6 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
                 };
             };
             /** @description Invalid input: `details` lists the fields (at most 20) */
@@ -27157,7 +28353,20 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
+                };
+            };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
                 };
             };
             /** @description Any other error, in the error envelope */
@@ -27170,7 +28379,6 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
                 };
             };
         };
@@ -27197,11 +28405,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
             /** @description Invalid input: `details` lists the fields (at most 20) */
@@ -27210,11 +28414,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
             /** @description Any other error, in the error envelope */
@@ -27223,11 +28423,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
         };
@@ -27254,11 +28450,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
             /** @description Invalid input: `details` lists the fields (at most 20) */
@@ -27267,11 +28459,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "application/xml": string;
+                    "text/xml": string;
+                };
+            };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/xml": string;
                 };
             };
             /** @description Any other error, in the error envelope */
@@ -27280,11 +28479,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
         };
@@ -27317,7 +28512,7 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
             /** @description Not found (or not yours) */
@@ -27330,7 +28525,7 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
             /** @description Invalid input: `details` lists the fields (at most 20) */
@@ -27343,7 +28538,7 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
             /** @description Any other error, in the error envelope */
@@ -27356,7 +28551,7 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
         };
@@ -27387,7 +28582,6 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
                 };
             };
             /** @description Invalid input: `details` lists the fields (at most 20) */
@@ -27400,7 +28594,6 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
                 };
             };
             /** @description Any other error, in the error envelope */
@@ -27413,7 +28606,6 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
                 };
             };
         };
@@ -27440,11 +28632,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
             /** @description Invalid input: `details` lists the fields (at most 20) */
@@ -27453,11 +28641,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
             /** @description Any other error, in the error envelope */
@@ -27466,11 +28650,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
         };
@@ -27503,7 +28683,7 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
             /** @description Not found (or not yours) */
@@ -27516,7 +28696,7 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
             /** @description Invalid input: `details` lists the fields (at most 20) */
@@ -27529,7 +28709,7 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
             /** @description Any other error, in the error envelope */
@@ -27542,7 +28722,7 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
         };
@@ -27575,7 +28755,7 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
             /** @description Not found (or not yours) */
@@ -27588,7 +28768,7 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
             /** @description Invalid input: `details` lists the fields (at most 20) */
@@ -27601,7 +28781,7 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
             /** @description Any other error, in the error envelope */
@@ -27614,7 +28794,7 @@ export interface operations {
                         code: number;
                         description: string;
                     }[];
-                    "application/xml": string;
+                    "text/xml": string;
                 };
             };
         };

@@ -2192,7 +2192,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** ApiKeyIn */
+        /**
+         * ApiKeyIn
+         * @example {
+         *       "partner": "济源市城市管理局"
+         *     }
+         */
         ApiKeyIn: {
             /** Partner */
             partner: string;
@@ -2341,7 +2346,12 @@ export interface components {
              */
             visit_date: string;
         };
-        /** AssessmentIn */
+        /**
+         * AssessmentIn
+         * @example {
+         *       "disabled": true
+         *     }
+         */
         AssessmentIn: {
             /** Disabled */
             disabled: boolean;
@@ -2429,7 +2439,7 @@ export interface components {
             actor_id: string | null;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -2467,7 +2477,13 @@ export interface components {
              */
             reason: string | null;
         };
-        /** BookingIn */
+        /**
+         * BookingIn
+         * @example {
+         *       "party_size": 2,
+         *       "slot_id": "01939d2c-5b7e-7c1a-9a44-6f1f3c2e8b10"
+         *     }
+         */
         BookingIn: {
             /**
              * For Member
@@ -2760,7 +2776,7 @@ export interface components {
         CaseQueueQuery: {
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -2806,7 +2822,12 @@ export interface components {
              */
             message: string;
         };
-        /** CheckInIn */
+        /**
+         * CheckInIn
+         * @example {
+         *       "code": "JYB1AGJZ2LC3PZ6BUSSEN4PT4LQL3AH4NTWWMUXM"
+         *     }
+         */
         citizen_api__schemas__bookings__CheckInIn: {
             /**
              * Code
@@ -2866,10 +2887,20 @@ export interface components {
             granted: boolean;
             /** Granted At */
             granted_at: string | null;
-            /** Version */
-            version: string;
+            /**
+             * Version
+             * @description the current consent text version
+             * @enum {string}
+             */
+            version: "care-medical-2026-12";
         };
-        /** RatingIn */
+        /**
+         * RatingIn
+         * @example {
+         *       "comment": "送餐准时，饭菜热乎。",
+         *       "stars": 5
+         *     }
+         */
         citizen_api__schemas__care__RatingIn: {
             /**
              * Comment
@@ -2883,12 +2914,18 @@ export interface components {
         citizen_api__schemas__care__SlotsQuery: {
             /**
              * Date
+             * Format: date
              * @description YYYY-MM-DD in Asia/Shanghai; default today
              * @default null
              */
             date: string | null;
         };
-        /** CheckInIn */
+        /**
+         * CheckInIn
+         * @example {
+         *       "code": "JYB1AGJZ2LC3PZ6BUSSEN4PT4LQL3AH4NTWWMUXM"
+         *     }
+         */
         citizen_api__schemas__community__CheckInIn: {
             /**
              * Code
@@ -2957,7 +2994,19 @@ export interface components {
             /** Status */
             status: string;
         };
-        /** ApplicationIn */
+        /**
+         * ApplicationIn
+         * @example {
+         *       "address": "济源市济水大街268号3号楼2单元501",
+         *       "category": "hukou_and_property",
+         *       "child_id_number": "41900120200315001X",
+         *       "child_name": "张小明",
+         *       "consent": true,
+         *       "relation": "father",
+         *       "round_id": "2027-primary",
+         *       "school_id": "jy-shiyan-xiaoxue"
+         *     }
+         */
         citizen_api__schemas__education__ApplicationIn: {
             /**
              * Address
@@ -2967,6 +3016,7 @@ export interface components {
             category: components["schemas"]["ApplicantCategory"];
             /**
              * Child Id Number
+             * Format: gb11643
              * @description 居民身份证号码 (GB 11643)
              */
             child_id_number: string;
@@ -2974,9 +3024,10 @@ export interface components {
             child_name: string;
             /**
              * Consent
-             * @description the guardian's separate consent to processing the child's data
+             * @description the guardian's separate consent to processing the child's data (must be true)
+             * @constant
              */
-            consent: boolean;
+            consent: true;
             relation: components["schemas"]["GuardianRelation"];
             /**
              * Residence Permit Number
@@ -3037,7 +3088,12 @@ export interface components {
             /** Size */
             size: number;
         };
-        /** SupplementIn */
+        /**
+         * SupplementIn
+         * @example {
+         *       "note": "已上传房产证。"
+         *     }
+         */
         citizen_api__schemas__education__SupplementIn: {
             /**
              * Note
@@ -3045,7 +3101,17 @@ export interface components {
              */
             note: string;
         };
-        /** ApplicationIn */
+        /**
+         * ApplicationIn
+         * @example {
+         *       "form": {
+         *         "reason": "投靠亲属"
+         *       },
+         *       "item_code": "hukou-qianru",
+         *       "materials": [],
+         *       "submit": false
+         *     }
+         */
         citizen_api__schemas__gov__ApplicationIn: {
             /**
              * Form
@@ -3082,7 +3148,16 @@ export interface components {
             /** Trust Label */
             trust_label: string;
         };
-        /** RatingIn */
+        /**
+         * RatingIn
+         * @example {
+         *       "level": "very_satisfied",
+         *       "tags": [
+         *         "办事快"
+         *       ],
+         *       "text": "窗口人员很耐心。"
+         *     }
+         */
         citizen_api__schemas__gov__RatingIn: {
             /** @description 非常满意 very_satisfied … 非常不满意 very_dissatisfied */
             level: components["schemas"]["RatingLevel"];
@@ -3094,7 +3169,12 @@ export interface components {
              */
             text: string;
         };
-        /** SupplementIn */
+        /**
+         * SupplementIn
+         * @example {
+         *       "note": "已补交户口本首页复印件。"
+         *     }
+         */
         citizen_api__schemas__gov__SupplementIn: {
             /**
              * Note
@@ -3113,6 +3193,7 @@ export interface components {
         citizen_api__schemas__tourism__SlotsQuery: {
             /**
              * Date
+             * Format: date
              * @description YYYY-MM-DD in Asia/Shanghai; default today
              * @default null
              */
@@ -3122,7 +3203,7 @@ export interface components {
         CommunityListQuery: {
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -3167,13 +3248,19 @@ export interface components {
             name: string;
             region: components["schemas"]["RegionOut"];
         };
-        /** ConsentIn */
+        /**
+         * ConsentIn
+         * @example {
+         *       "version": "care-medical-2026-12"
+         *     }
+         */
         ConsentIn: {
             /**
              * Version
-             * @description the consent text version shown
+             * @description the consent text version shown (the current one only: care.consent_version)
+             * @enum {string}
              */
-            version: string;
+            version: "care-medical-2026-12";
         };
         /** ConsentsOut */
         ConsentsOut: {
@@ -3259,7 +3346,12 @@ export interface components {
              */
             departments: string[] | null;
         };
-        /** DecisionIn */
+        /**
+         * DecisionIn
+         * @example {
+         *       "approve": true
+         *     }
+         */
         DecisionIn: {
             /** Approve */
             approve: boolean;
@@ -3324,7 +3416,10 @@ export interface components {
             /** Nearby */
             nearby: components["schemas"]["LookupMatchOut"][];
         };
-        /** DistrictLookupQuery */
+        /**
+         * DistrictLookupQuery
+         * @description Exactly one of `address` or `lat`+`lng` (education.lookup.query_invalid otherwise).
+         */
         DistrictLookupQuery: {
             /**
              * Address
@@ -3344,7 +3439,9 @@ export interface components {
              * @default null
              */
             lng: number | null;
-        };
+        } | {
+            address: unknown;
+        } | unknown;
         /** DistrictRefOut */
         DistrictRefOut: {
             /** Code */
@@ -3496,7 +3593,14 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** EmergencyIn */
+        /**
+         * EmergencyIn
+         * @example {
+         *       "address": "天坛街道锦绣花园5号楼2单元301",
+         *       "community_code": "jy-tiantan",
+         *       "note": "老人摔倒，意识清醒"
+         *     }
+         */
         EmergencyIn: {
             /**
              * Address
@@ -3515,7 +3619,19 @@ export interface components {
              */
             note: string | null;
         };
-        /** EntryBookingIn */
+        /**
+         * EntryBookingIn
+         * @example {
+         *       "slot_id": "01939d2c-5b7e-7c1a-9a44-6f1f3c2e8b10",
+         *       "visitors": [
+         *         {
+         *           "id_number": "419001195603120022",
+         *           "id_type": "resident_id",
+         *           "name": "张秀英"
+         *         }
+         *       ]
+         *     }
+         */
         EntryBookingIn: {
             /** Slot Id */
             slot_id: string;
@@ -3614,7 +3730,17 @@ export interface components {
             /** @default public */
             visibility: components["schemas"]["NoticeVisibility"];
         };
-        /** FamilyInviteIn */
+        /**
+         * FamilyInviteIn
+         * @example {
+         *       "relation": "parent",
+         *       "scopes": [
+         *         "bookings",
+         *         "care"
+         *       ],
+         *       "valid_days": 365
+         *     }
+         */
         FamilyInviteIn: {
             /**
              * Relation
@@ -3722,6 +3848,18 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /**
+         * FileForm
+         * @description multipart/form-data with one file in `file` (documentation of what the handler reads).
+         */
+        FileForm: {
+            /**
+             * File
+             * Format: binary
+             * @description the file (at most 5 MB)
+             */
+            file: string;
+        };
         /** FileOut */
         FileOut: {
             /** Content Type */
@@ -3760,7 +3898,12 @@ export interface components {
             id: string;
             status: components["schemas"]["FollowUpStatus"];
         };
-        /** FollowUpCloseIn */
+        /**
+         * FollowUpCloseIn
+         * @example {
+         *       "resolution": "已电话回访，群众表示满意。"
+         *     }
+         */
         FollowUpCloseIn: {
             /**
              * Resolution
@@ -3806,7 +3949,7 @@ export interface components {
         FollowUpQuery: {
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -3994,11 +4137,18 @@ export interface components {
          * @enum {string}
          */
         IdDocument: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_resident" | "hmt_residence_permit";
-        /** IdentityIn */
+        /**
+         * IdentityIn
+         * @example {
+         *       "id_number": "419001195603120022",
+         *       "name": "张秀英"
+         *     }
+         */
         IdentityIn: {
             /**
              * Id Number
-             * @description 18-character mainland ID number
+             * Format: gb11643
+             * @description 18-character mainland ID number (GB 11643)
              */
             id_number: string;
             /** Name */
@@ -4111,7 +4261,7 @@ export interface components {
             category: components["schemas"]["ItemCategory"] | null;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -4181,7 +4331,13 @@ export interface components {
          * @enum {string}
          */
         ItemTheme: "birth" | "schooling" | "employment" | "marriage" | "housing" | "moving" | "business" | "medical" | "retirement" | "disability" | "identity";
-        /** JoinIn */
+        /**
+         * JoinIn
+         * @example {
+         *       "address": "天坛街道锦绣花园5号楼",
+         *       "community_id": "jy-tiantan"
+         *     }
+         */
         JoinIn: {
             /**
              * Address
@@ -4192,14 +4348,30 @@ export interface components {
             /** Community Id */
             community_id: string;
         };
-        /** LinkGuardianIn */
+        /**
+         * LinkGuardianIn
+         * @example {
+         *       "child_id_number": "41900120200315001X",
+         *       "child_name": "张小明",
+         *       "consent": true,
+         *       "relation": "mother"
+         *     }
+         */
         LinkGuardianIn: {
-            /** Child Id Number */
+            /**
+             * Child Id Number
+             * Format: gb11643
+             * @description 居民身份证号码 (GB 11643)
+             */
             child_id_number: string;
             /** Child Name */
             child_name: string;
-            /** Consent */
-            consent: boolean;
+            /**
+             * Consent
+             * @description the guardian's separate consent to processing the child's data (must be true)
+             * @constant
+             */
+            consent: true;
             relation: components["schemas"]["GuardianRelation"];
         };
         /**
@@ -4209,7 +4381,7 @@ export interface components {
         ListQuery: {
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -4227,7 +4399,10 @@ export interface components {
             /** Lng */
             lng: number;
         };
-        /** LogoutIn */
+        /**
+         * LogoutIn
+         * @example {}
+         */
         LogoutIn: {
             /**
              * Refresh Token
@@ -4347,6 +4522,23 @@ export interface components {
             /** Waitlist Places */
             waitlist_places: number;
         };
+        /**
+         * MaterialForm
+         * @description multipart/form-data: which listed material this is, and the file.
+         */
+        MaterialForm: {
+            /**
+             * File
+             * Format: binary
+             * @description the file (at most 5 MB)
+             */
+            file: string;
+            /**
+             * Material Code
+             * @description the material's code in the item's list (first 48 characters)
+             */
+            material_code: string;
+        };
         /** MaterialRef */
         MaterialRef: {
             /** Material Code */
@@ -4394,7 +4586,7 @@ export interface components {
         MemberListQuery: {
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -4456,7 +4648,18 @@ export interface components {
          * @enum {string}
          */
         NoticeCategory: "utility_outage" | "activity" | "health" | "policy" | "recruitment" | "other";
-        /** NoticeIn */
+        /**
+         * NoticeIn
+         * @example {
+         *       "attachments": [],
+         *       "body": "因管网维修，12月5日8:00-12:00停水，请提前储水。",
+         *       "category": "utility_outage",
+         *       "pinned": true,
+         *       "title": "周六上午停水通知",
+         *       "urgent": false,
+         *       "visibility": "public"
+         *     }
+         */
         NoticeIn: {
             /** Attachments */
             attachments?: components["schemas"]["Attachment"][];
@@ -4495,7 +4698,7 @@ export interface components {
             category: components["schemas"]["NoticeCategory"] | null;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -4554,7 +4757,12 @@ export interface components {
             urgent: boolean;
             visibility: components["schemas"]["NoticeVisibility"];
         };
-        /** NoticePatch */
+        /**
+         * NoticePatch
+         * @example {
+         *       "pinned": false
+         *     }
+         */
         NoticePatch: {
             /**
              * Attachments
@@ -4808,7 +5016,7 @@ export interface components {
         OutboxQuery: {
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -4835,6 +5043,16 @@ export interface components {
          * @enum {string}
          */
         OwnerDomain: "gov" | "tourism" | "community" | "care";
+        /** Page[ApiKeyOut] */
+        Page_ApiKeyOut_: {
+            /** Items */
+            items: components["schemas"]["ApiKeyOut"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor: string | null;
+        };
         /** Page[ApplicationOut] */
         Page_ApplicationOut_: {
             /** Items */
@@ -5011,6 +5229,27 @@ export interface components {
              * @default null
              */
             iv: string | null;
+        } | {
+            /** Format: wx-phone-code */
+            code: string;
+            encrypted_data?: null;
+            iv?: null;
+        } | {
+            code?: null;
+            encrypted_data: string;
+            iv: string;
+        };
+        /**
+         * PhotoForm
+         * @description multipart/form-data with a photo (or, with ?kind=attachment, a PDF) in `file`.
+         */
+        PhotoForm: {
+            /**
+             * File
+             * Format: binary
+             * @description JPEG, PNG or WebP; ?kind=attachment also PDF
+             */
+            file: string;
         };
         /** PlanOut */
         PlanOut: {
@@ -5072,7 +5311,16 @@ export interface components {
                 [key: string]: string[];
             };
         };
-        /** ProfilePatch */
+        /**
+         * ProfilePatch
+         * @example {
+         *       "elder_mode": true,
+         *       "locale": "en",
+         *       "notification_prefs": {
+         *         "community_notices": false
+         *       }
+         *     }
+         */
         ProfilePatch: {
             /**
              * Elder Mode
@@ -5125,7 +5373,13 @@ export interface components {
          * @enum {string}
          */
         ProxyScope: "bookings" | "cases" | "care";
-        /** PublicationIn */
+        /**
+         * PublicationIn
+         * @example {
+         *       "description": true,
+         *       "photos": false
+         *     }
+         */
         PublicationIn: {
             /**
              * Description
@@ -5148,7 +5402,7 @@ export interface components {
         QueueQuery: {
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -5235,7 +5489,13 @@ export interface components {
          * @enum {string}
          */
         ReportCategory: "road_damage" | "streetlight" | "garbage" | "water_leak" | "illegal_parking" | "greenery" | "noise" | "other";
-        /** ReportFeedbackIn */
+        /**
+         * ReportFeedbackIn
+         * @example {
+         *       "fixed": true,
+         *       "note": "路灯已修好。"
+         *     }
+         */
         ReportFeedbackIn: {
             /** Fixed */
             fixed: boolean;
@@ -5245,7 +5505,16 @@ export interface components {
              */
             note: string | null;
         };
-        /** ReportIn */
+        /**
+         * ReportIn
+         * @description Where: `lat` and `lng` together, or (without them) an `address`.
+         * @example {
+         *       "category": "streetlight",
+         *       "description": "小区东门路灯不亮了",
+         *       "lat": 35.0904,
+         *       "lng": 112.5951
+         *     }
+         */
         ReportIn: {
             /**
              * Address
@@ -5292,6 +5561,13 @@ export interface components {
              * @default false
              */
             private: boolean;
+        } | {
+            lat: number;
+            lng: number;
+        } | {
+            address: string;
+            lat?: null;
+            lng?: null;
         };
         /** ReportListQuery */
         ReportListQuery: {
@@ -5299,7 +5575,7 @@ export interface components {
             category: components["schemas"]["ReportCategory"] | null;
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -5377,7 +5653,12 @@ export interface components {
              */
             updated_at: string;
         };
-        /** ReportPrivacyIn */
+        /**
+         * ReportPrivacyIn
+         * @example {
+         *       "private": true
+         *     }
+         */
         ReportPrivacyIn: {
             /**
              * Private
@@ -5391,7 +5672,13 @@ export interface components {
          * @enum {string}
          */
         ReportStatus: "open" | "in_progress" | "resolved" | "closed" | "duplicate";
-        /** ReportStatusIn */
+        /**
+         * ReportStatusIn
+         * @example {
+         *       "note": "已派维修班组。",
+         *       "status": "in_progress"
+         *     }
+         */
         ReportStatusIn: {
             /**
              * Duplicate Of
@@ -5435,7 +5722,12 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** ReviewIn */
+        /**
+         * ReviewIn
+         * @example {
+         *       "approve": true
+         *     }
+         */
         ReviewIn: {
             /** Approve */
             approve: boolean;
@@ -5445,7 +5737,13 @@ export interface components {
          * @enum {string}
          */
         Role: "resident" | "community_staff" | "dept_operator" | "ops_viewer" | "admin";
-        /** RoleGrantIn */
+        /**
+         * RoleGrantIn
+         * @example {
+         *       "role": "community_staff",
+         *       "scope": "jy-tiantan"
+         *     }
+         */
         RoleGrantIn: {
             role: components["schemas"]["Role"];
             /**
@@ -5664,7 +5962,7 @@ export interface components {
         SchoolQuery: {
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -5843,7 +6141,7 @@ export interface components {
         StaffBookingsQuery: {
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -5866,7 +6164,7 @@ export interface components {
         StaffNoticeListQuery: {
             /**
              * Cursor
-             * @description next_cursor from the previous page
+             * @description next_cursor from the previous page, unchanged (opaque, at most 512 characters)
              * @default null
              */
             cursor: string | null;
@@ -5897,6 +6195,11 @@ export interface components {
         /**
          * SubscriptionsIn
          * @description The template ids the user accepted in wx.requestSubscribeMessage; each is one future send.
+         * @example {
+         *       "template_ids": [
+         *         "booking_reminder"
+         *       ]
+         *     }
          */
         SubscriptionsIn: {
             /** Template Ids */
@@ -6073,7 +6376,12 @@ export interface components {
          * @enum {string}
          */
         VerificationLevel: "wechat" | "phone" | "real_name";
-        /** VerifyIn */
+        /**
+         * VerifyIn
+         * @example {
+         *       "approve": true
+         *     }
+         */
         VerifyIn: {
             /**
              * Approve
@@ -6121,7 +6429,12 @@ export interface components {
              */
             name: string;
         };
-        /** WaitlistIn */
+        /**
+         * WaitlistIn
+         * @example {
+         *       "party_size": 1
+         *     }
+         */
         WaitlistIn: {
             /**
              * Party Size
@@ -6166,7 +6479,8 @@ export interface components {
         WeChatLoginIn: {
             /**
              * Code
-             * @description the code from wx.login()
+             * Format: wx-login-code
+             * @description the code from wx.login() (single use)
              */
             code: string;
         };
@@ -6188,7 +6502,12 @@ export interface components {
             /** Resource Id */
             resource_id: string | null;
         };
-        /** WithdrawIn */
+        /**
+         * WithdrawIn
+         * @example {
+         *       "reason": "材料不全，下次再办"
+         *     }
+         */
         WithdrawIn: {
             /**
              * Reason
@@ -6208,13 +6527,13 @@ export interface operations {
     get_api_v1_admin_audit: {
         parameters: {
             query?: {
-                action?: string | null;
-                actor_id?: string | null;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                action?: string;
+                actor_id?: string;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
-                subject_id?: string | null;
+                subject_id?: string;
             };
             header?: never;
             path?: never;
@@ -6517,7 +6836,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Page_ApiKeyOut_"];
+                };
             };
             /** @description Malformed request (not JSON, bad multipart body) */
             400: {
@@ -6655,6 +6976,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "partner": "济源市城市管理局"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ApiKeyIn"];
             };
         };
@@ -6978,6 +7304,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "role": "community_staff",
+                 *       "scope": "jy-tiantan"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RoleGrantIn"];
             };
         };
@@ -7323,8 +7655,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /** @example {} */
                 "application/json": components["schemas"]["LogoutIn"];
             };
         };
@@ -7535,6 +7868,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -7634,6 +7994,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -7665,15 +8052,22 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description a retry with the same key returns the first answer (24 h) */
                 "Idempotency-Key"?: string;
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "party_size": 2,
+                 *       "slot_id": "01939d2c-5b7e-7c1a-9a44-6f1f3c2e8b10"
+                 *     }
+                 */
                 "application/json": components["schemas"]["BookingIn"];
             };
         };
@@ -7787,6 +8181,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -7819,7 +8240,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 booking_id: string;
@@ -7994,7 +8415,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 booking_id: string;
@@ -8175,6 +8596,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "JYB1AGJZ2LC3PZ6BUSSEN4PT4LQL3AH4NTWWMUXM"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__bookings__CheckInIn"];
             };
         };
@@ -8345,7 +8771,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 booking_id: string;
@@ -8526,6 +8952,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "approve": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["DecisionIn"];
             };
         };
@@ -8696,7 +9127,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 booking_id: string;
@@ -8871,7 +9302,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
@@ -9019,13 +9450,18 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "version": "care-medical-2026-12"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ConsentIn"];
             };
         };
@@ -9292,7 +9728,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description YYYY-MM-DD in Asia/Shanghai; default today */
-                date?: string | null;
+                date?: string;
             };
             header?: never;
             path: {
@@ -9418,13 +9854,20 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "天坛街道锦绣花园5号楼2单元301",
+                 *       "community_code": "jy-tiantan",
+                 *       "note": "老人摔倒，意识清醒"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EmergencyIn"];
             };
         };
@@ -9568,8 +10011,8 @@ export interface operations {
     get_api_v1_care_eldercare_orders: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
@@ -9719,9 +10162,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description a retry with the same key returns the first answer (24 h) */
                 "Idempotency-Key"?: string;
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
@@ -9873,7 +10317,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 order_id: string;
@@ -10048,7 +10492,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 order_id: string;
@@ -10223,7 +10667,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 order_id: string;
@@ -10232,6 +10676,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "comment": "送餐准时，饭菜热乎。",
+                 *       "stars": 5
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__care__RatingIn"];
             };
         };
@@ -10723,6 +11173,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "disabled": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["AssessmentIn"];
             };
         };
@@ -10893,7 +11348,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
@@ -11047,6 +11502,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "level": "very_satisfied",
+                 *       "tags": [
+                 *         "办事快"
+                 *       ],
+                 *       "text": "窗口人员很耐心。"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__gov__RatingIn"];
             };
         };
@@ -11215,14 +11679,14 @@ export interface operations {
     get_api_v1_communities: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
                 /** @description lat,lng — nearest first, with distance_m */
-                near?: string | null;
+                near?: string;
                 /** @description sub-district/town code, e.g. qinyuan */
-                region?: string | null;
+                region?: string;
             };
             header?: never;
             path?: never;
@@ -11613,9 +12077,9 @@ export interface operations {
     get_api_v1_communities_community_id_notices: {
         parameters: {
             query?: {
-                category?: components["schemas"]["NoticeCategory"] | null;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                category?: components["schemas"]["NoticeCategory"];
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
@@ -11964,7 +12428,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description the link token in the `url` the API returned (expires; required) */
-                t?: string | null;
+                t?: string;
             };
             header?: never;
             path: {
@@ -12086,8 +12550,8 @@ export interface operations {
     get_api_v1_community_reports: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
@@ -12237,6 +12701,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description a retry with the same key returns the first answer (24 h) */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -12244,6 +12709,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "category": "streetlight",
+                 *       "description": "小区东门路灯不亮了",
+                 *       "lat": 35.0904,
+                 *       "lng": 112.5951
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReportIn"];
             };
         };
@@ -12335,6 +12808,33 @@ export interface operations {
             /** @description Invalid input: `details` lists the fields (at most 20) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12567,6 +13067,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "fixed": true,
+                 *       "note": "路灯已修好。"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReportFeedbackIn"];
             };
         };
@@ -12915,6 +13421,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "private": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReportPrivacyIn"];
             };
         };
@@ -13237,7 +13748,18 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * File
+                     * Format: binary
+                     * @description JPEG, PNG or WebP; ?kind=attachment also PDF
+                     */
+                    file: string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             201: {
@@ -13348,6 +13870,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -13377,12 +13926,22 @@ export interface operations {
     };
     get_api_v1_education_districts_lookup: {
         parameters: {
-            query?: {
-                /** @description a home address as people write it */
-                address?: string | null;
-                lat?: number | null;
-                level?: components["schemas"]["SchoolLevel"] | null;
-                lng?: number | null;
+            query: {
+                level?: components["schemas"]["SchoolLevel"];
+                /** @description Exactly one of `address` or `lat`+`lng` (education.lookup.query_invalid otherwise). */
+                place: {
+                    /**
+                     * Address
+                     * @description a home address as people write it
+                     */
+                    address?: string;
+                    /** Lat */
+                    lat?: number;
+                    /** Lng */
+                    lng?: number;
+                } | {
+                    address: unknown;
+                } | unknown;
             };
             header?: never;
             path?: never;
@@ -13479,8 +14038,8 @@ export interface operations {
     get_api_v1_education_enrollments: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
@@ -13630,6 +14189,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description a retry with the same key returns the first answer (24 h) */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -13637,6 +14197,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "济源市济水大街268号3号楼2单元501",
+                 *       "category": "hukou_and_property",
+                 *       "child_id_number": "41900120200315001X",
+                 *       "child_name": "张小明",
+                 *       "consent": true,
+                 *       "relation": "father",
+                 *       "round_id": "2027-primary",
+                 *       "school_id": "jy-shiyan-xiaoxue"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__education__ApplicationIn"];
             };
         };
@@ -13958,7 +14530,23 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * File
+                     * Format: binary
+                     * @description the file (at most 5 MB)
+                     */
+                    file: string;
+                    /**
+                     * Material Code
+                     * @description the material's code in the item's list (first 48 characters)
+                     */
+                    material_code: string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             201: {
@@ -14302,8 +14890,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "note": "已上传房产证。"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__education__SupplementIn"];
             };
         };
@@ -14650,6 +15243,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "child_id_number": "41900120200315001X",
+                 *       "child_name": "张小明",
+                 *       "consent": true,
+                 *       "relation": "mother"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LinkGuardianIn"];
             };
         };
@@ -14793,11 +15394,11 @@ export interface operations {
     "get_api_v1_education_review-queue": {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
-                status?: components["schemas"]["ApplicationStatus"] | null;
+                status?: components["schemas"]["ApplicationStatus"];
             };
             header?: never;
             path?: never;
@@ -14944,7 +15545,7 @@ export interface operations {
     get_api_v1_education_rounds: {
         parameters: {
             query?: {
-                level?: components["schemas"]["SchoolLevel"] | null;
+                level?: components["schemas"]["SchoolLevel"];
             };
             header?: never;
             path?: never;
@@ -15286,12 +15887,12 @@ export interface operations {
     get_api_v1_education_schools: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
-                level?: components["schemas"]["SchoolLevel"] | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
+                level?: components["schemas"]["SchoolLevel"];
                 /** @description page size (at most 100) */
                 limit?: number;
-                ownership?: components["schemas"]["SchoolOwnership"] | null;
+                ownership?: components["schemas"]["SchoolOwnership"];
             };
             header?: never;
             path?: never;
@@ -15683,15 +16284,26 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description a retry with the same key returns the first answer (24 h) */
                 "Idempotency-Key"?: string;
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "form": {
+                 *         "reason": "投靠亲属"
+                 *       },
+                 *       "item_code": "hukou-qianru",
+                 *       "materials": [],
+                 *       "submit": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__gov__ApplicationIn"];
             };
         };
@@ -15805,6 +16417,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -15837,7 +16476,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 case_id: string;
@@ -16012,14 +16651,30 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 case_id: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * File
+                     * Format: binary
+                     * @description the file (at most 5 MB)
+                     */
+                    file: string;
+                    /**
+                     * Material Code
+                     * @description the material's code in the item's list (first 48 characters)
+                     */
+                    material_code: string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             201: {
@@ -16187,7 +16842,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 case_id: string;
@@ -16362,15 +17017,20 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 case_id: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "note": "已补交户口本首页复印件。"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__gov__SupplementIn"];
             };
         };
@@ -16541,15 +17201,20 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 case_id: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "材料不全，下次再办"
+                 *     }
+                 */
                 "application/json": components["schemas"]["WithdrawIn"];
             };
         };
@@ -16718,11 +17383,11 @@ export interface operations {
     "get_api_v1_gov_follow-ups": {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
-                status?: components["schemas"]["FollowUpStatus"] | null;
+                status?: components["schemas"]["FollowUpStatus"];
             };
             header?: never;
             path?: never;
@@ -16877,6 +17542,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "resolution": "已电话回访，群众表示满意。"
+                 *     }
+                 */
                 "application/json": components["schemas"]["FollowUpCloseIn"];
             };
         };
@@ -17045,8 +17715,8 @@ export interface operations {
     get_api_v1_gov_halls: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
@@ -17267,16 +17937,16 @@ export interface operations {
     get_api_v1_gov_items: {
         parameters: {
             query?: {
-                category?: components["schemas"]["ItemCategory"] | null;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
-                department?: string | null;
+                category?: components["schemas"]["ItemCategory"];
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
+                department?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
                 /** @description name (any language), code or pinyin */
-                q?: string | null;
+                q?: string;
                 /** @description life event (一件事) */
-                theme?: components["schemas"]["ItemTheme"] | null;
+                theme?: components["schemas"]["ItemTheme"];
             };
             header?: never;
             path?: never;
@@ -17497,12 +18167,23 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * File
+                     * Format: binary
+                     * @description the file (at most 5 MB)
+                     */
+                    file: string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             201: {
@@ -17644,7 +18325,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description elder = 适老化 home; omitted: the signed-in user's elder_mode flag decides */
-                mode?: ("standard" | "elder") | null;
+                mode?: "standard" | "elder";
             };
             header?: never;
             path?: never;
@@ -18410,8 +19091,17 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "elder_mode": true,
+                 *       "locale": "en",
+                 *       "notification_prefs": {
+                 *         "community_notices": false
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["ProfilePatch"];
             };
         };
@@ -18555,8 +19245,8 @@ export interface operations {
     get_api_v1_me_bookings: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
@@ -18705,14 +19395,14 @@ export interface operations {
     get_api_v1_me_cases: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
@@ -19009,6 +19699,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "天坛街道锦绣花园5号楼",
+                 *       "community_id": "jy-tiantan"
+                 *     }
+                 */
                 "application/json": components["schemas"]["JoinIn"];
             };
         };
@@ -19446,6 +20142,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "relation": "parent",
+                 *       "scopes": [
+                 *         "bookings",
+                 *         "care"
+                 *       ],
+                 *       "valid_days": 365
+                 *     }
+                 */
                 "application/json": components["schemas"]["FamilyInviteIn"];
             };
         };
@@ -19767,6 +20473,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id_number": "419001195603120022",
+                 *       "name": "张秀英"
+                 *     }
+                 */
                 "application/json": components["schemas"]["IdentityIn"];
             };
         };
@@ -19880,6 +20592,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -19910,8 +20649,8 @@ export interface operations {
     get_api_v1_me_inbox: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
@@ -20236,7 +20975,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["PhoneIn"];
             };
@@ -20351,6 +21090,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -20381,8 +21147,8 @@ export interface operations {
     "get_api_v1_me_proxy-log": {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
@@ -20682,6 +21448,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "template_ids": [
+                 *         "booking_reminder"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["SubscriptionsIn"];
             };
         };
@@ -20997,12 +21770,12 @@ export interface operations {
     get_api_v1_ops_cases: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
                 /** @description accepted, in_review or supplement_requested (by deadline); submitted: waiting to be accepted, oldest first */
-                status?: components["schemas"]["CaseStatus"] | null;
+                status?: components["schemas"]["CaseStatus"];
             };
             header?: never;
             path?: never;
@@ -21327,7 +22100,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["CaseAcceptIn"];
             };
@@ -22026,9 +22799,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description first local day (Asia/Shanghai), default six days before `to` */
-                from?: string | null;
+                from?: string;
                 /** @description last local day, inclusive; default today */
-                to?: string | null;
+                to?: string;
             };
             header?: never;
             path?: never;
@@ -22175,8 +22948,8 @@ export interface operations {
     get_api_v1_ops_outbox: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
                 /** @description filter by status (repeatable); default: everything not yet delivered */
@@ -22847,8 +23620,8 @@ export interface operations {
         parameters: {
             query: {
                 /** @description comma-separated kinds, e.g. scenic_area,service_item */
-                kinds?: string | null;
-                lang?: string | null;
+                kinds?: string;
+                lang?: string;
                 limit?: number;
                 /** @description Chinese, pinyin (wangwushan) or initials (wws) */
                 q: string;
@@ -22950,15 +23723,20 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path: {
                 slot_id: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "party_size": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["WaitlistIn"];
             };
         };
@@ -23097,6 +23875,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -23174,6 +23979,33 @@ export interface operations {
             /** @description Invalid input: `details` lists the fields (at most 20) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23372,6 +24204,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -23402,11 +24261,11 @@ export interface operations {
     get_api_v1_staff_communities_community_id_members: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
-                status?: components["schemas"]["MembershipStatus"] | null;
+                status?: components["schemas"]["MembershipStatus"];
             };
             header?: never;
             path: {
@@ -23580,11 +24439,11 @@ export interface operations {
     get_api_v1_staff_communities_community_id_notices: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
-                status?: components["schemas"]["NoticeStatus"] | null;
+                status?: components["schemas"]["NoticeStatus"];
             };
             header?: never;
             path: {
@@ -23766,6 +24625,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "attachments": [],
+                 *       "body": "因管网维修，12月5日8:00-12:00停水，请提前储水。",
+                 *       "category": "utility_outage",
+                 *       "pinned": true,
+                 *       "title": "周六上午停水通知",
+                 *       "urgent": false,
+                 *       "visibility": "public"
+                 *     }
+                 */
                 "application/json": components["schemas"]["NoticeIn"];
             };
         };
@@ -23904,6 +24774,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -23934,12 +24831,12 @@ export interface operations {
     get_api_v1_staff_communities_community_id_reports: {
         parameters: {
             query?: {
-                category?: components["schemas"]["ReportCategory"] | null;
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                category?: components["schemas"]["ReportCategory"];
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
-                status?: components["schemas"]["ReportStatus"] | null;
+                status?: components["schemas"]["ReportStatus"];
             };
             header?: never;
             path: {
@@ -24121,6 +25018,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "JYB1AGJZ2LC3PZ6BUSSEN4PT4LQL3AH4NTWWMUXM"
+                 *     }
+                 */
                 "application/json": components["schemas"]["citizen_api__schemas__community__CheckInIn"];
             };
         };
@@ -24289,8 +25191,8 @@ export interface operations {
     get_api_v1_staff_events_event_id_signups: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
@@ -24472,8 +25374,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "approve": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["VerifyIn"];
             };
         };
@@ -24820,8 +25727,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "pinned": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["NoticePatch"];
             };
         };
@@ -24990,8 +25902,8 @@ export interface operations {
     get_api_v1_staff_notices_notice_id_reads: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
             };
@@ -25175,6 +26087,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "approve": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReviewIn"];
             };
         };
@@ -25351,6 +26268,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": true,
+                 *       "photos": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["PublicationIn"];
             };
         };
@@ -25527,6 +26450,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "note": "已派维修班组。",
+                 *       "status": "in_progress"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReportStatusIn"];
             };
         };
@@ -25695,13 +26624,13 @@ export interface operations {
     get_api_v1_staff_resources_resource_id_bookings: {
         parameters: {
             query?: {
-                /** @description next_cursor from the previous page */
-                cursor?: string | null;
+                /** @description next_cursor from the previous page, unchanged (opaque, at most 512 characters) */
+                cursor?: string;
                 /** @description local visit date */
-                date?: string | null;
+                date?: string;
                 /** @description page size (at most 100) */
                 limit?: number;
-                status?: components["schemas"]["BookingStatus"] | null;
+                status?: components["schemas"]["BookingStatus"];
             };
             header?: never;
             path: {
@@ -25876,15 +26805,28 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description a retry with the same key returns the first answer (24 h) */
                 "Idempotency-Key"?: string;
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "slot_id": "01939d2c-5b7e-7c1a-9a44-6f1f3c2e8b10",
+                 *       "visitors": [
+                 *         {
+                 *           "id_number": "419001195603120022",
+                 *           "id_type": "resident_id",
+                 *           "name": "张秀英"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["EntryBookingIn"];
             };
         };
@@ -25998,6 +26940,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many attempts: wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "request.invalid",
+                     *         "message": "请求内容有误，请检查后重试。",
+                     *         "details": [
+                     *           {
+                     *             "field": "party_size",
+                     *             "type": "greater_than_equal",
+                     *             "reason": "Input should be >= 1"
+                     *           }
+                     *         ],
+                     *         "request_id": "5f0c1d0e4b8a4c7e9d2f3a1b6c8e0d4f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Any other error, in the error envelope */
             default: {
                 headers: {
@@ -26029,11 +26998,12 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description zh_CN or en (else Accept-Language) */
-                lang?: string | null;
+                lang?: string;
                 /** @description "lat,lng": sort nearest first, add distance_m */
-                near?: string | null;
+                near?: string;
             };
             header?: {
+                /** @description the ETag of the copy you have: 304 when it is still current */
                 "If-None-Match"?: string;
             };
             path?: never;
@@ -26044,11 +27014,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the document's version */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ScenicAreaList"];
                 };
+            };
+            /** @description Not modified: your copy is current */
+            304: {
+                headers: {
+                    /** @description the document's version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request (not JSON, bad multipart body) */
             400: {
@@ -26131,11 +27112,12 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description zh_CN or en (else Accept-Language) */
-                lang?: string | null;
+                lang?: string;
                 /** @description "lat,lng": sort nearest first, add distance_m */
-                near?: string | null;
+                near?: string;
             };
             header?: {
+                /** @description the ETag of the copy you have: 304 when it is still current */
                 "If-None-Match"?: string;
             };
             path: {
@@ -26148,11 +27130,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the document's version */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ScenicAreaDetail"];
                 };
+            };
+            /** @description Not modified: your copy is current */
+            304: {
+                headers: {
+                    /** @description the document's version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request (not JSON, bad multipart body) */
             400: {
@@ -26260,6 +27253,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description the ETag of the copy you have: 304 when it is still current */
                 "If-None-Match"?: string;
             };
             path: {
@@ -26272,11 +27266,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the document's version */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Crowd"];
                 };
+            };
+            /** @description Not modified: your copy is current */
+            304: {
+                headers: {
+                    /** @description the document's version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request (not JSON, bad multipart body) */
             400: {
@@ -26384,7 +27389,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description YYYY-MM-DD in Asia/Shanghai; default today */
-                date?: string | null;
+                date?: string;
             };
             header?: never;
             path: {
@@ -26512,7 +27517,7 @@ export interface operations {
             };
             header?: {
                 /** @description act for a family member (proxy grant) */
-                "X-Acting-For"?: string;
+                "X-Acting-For"?: string | unknown | unknown;
             };
             path?: never;
             cookie?: never;

@@ -35,7 +35,7 @@ createPage({
     if (consent.granted) return true
     const yes = await ui.modal({ title: i18n.t('care.consent_title'), content: i18n.t('care.consent_text'), showCancel: true, confirmText: i18n.t('care.consent_agree'), cancelText: i18n.t('common.cancel') })
     if (!yes) return false
-    await client.post('/api/v1/care/consent', { body: { version: String(consent.version || '') } })
+    await client.post('/api/v1/care/consent', { body: { version: consent.version } })
     return true
   },
   /** @param {WechatMiniprogram.TouchEvent} e */

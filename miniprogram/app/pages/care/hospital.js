@@ -11,6 +11,8 @@ createPage({
   onLoad(query) {
     this.setData({ id: query.id || '' })
     this.load()
+    // A search result or a message may name the clinic: open its doctors at once.
+    if (query.department) this.showDepartment(String(query.department))
   },
   async load() {
     try {
@@ -21,8 +23,11 @@ createPage({
     }
   },
   /** @param {WechatMiniprogram.TouchEvent} e */
-  async pickDepartment(e) {
-    const id = e.currentTarget.dataset.id
+  pickDepartment(e) {
+    return this.showDepartment(String(e.currentTarget.dataset.id))
+  },
+  /** @param {string} id */
+  async showDepartment(id) {
     try {
       const list = await client.get('/api/v1/care/departments/{department_id}/doctors', { params: { department_id: id } })
       this.setData({ department: id, doctors: (list.items || []).map((d) => ({ ...d, fee: format.yuan(d.fee_fen) })) })
