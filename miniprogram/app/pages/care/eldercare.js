@@ -6,6 +6,12 @@ const session = require('../../lib/session')
 const ui = require('../../lib/ui')
 const format = require('../../lib/format')
 
+const i18n = require('../../lib/i18n')
+
+// Until the provider starts the service the order can be cancelled; the backend has the last word
+// (409 care.order_cancel_too_late, shown in the user's language).
+const CANCELLABLE = ['submitted', 'accepted', 'assigned', 'en_route']
+
 createPage({
   titleKey: 'care.eldercare',
   data: {
@@ -36,7 +42,9 @@ createPage({
       }
       if (session.tokens()) {
         const orders = await client.get('/api/v1/care/eldercare/orders', { quiet: true })
-        this.setData({ orders: (orders.items || []).map((/** @type {any} */ o) => ({ ...o, when: format.shortTime(o.window_start) })) })
+        this.setData({
+          orders: (orders.items || []).map((/** @type {any} */ o) => ({ ...o, when: format.shortTime(o.window_start), cancellable: CANCELLABLE.includes(String(o.status)) })),
+        })
       }
     } catch (err) {
       ui.showError(err)
@@ -70,5 +78,25 @@ createPage({
     } catch (err) {
       ui.showError(err)
     }
+  },
+  /** @param {WechatMiniprogram.TouchEvent} e */
+  async cancelOrder(e) {
+    const id = String(e.currentTarget.dataset.id || '')
+    if (!id) return
+    const ok = await ui.modal({
+      title: i18n.t('care.cancel_order'),
+      content: i18n.t('care.cancel_order_confirm'),
+      showCancel: true,
+      confirmText: i18n.t('care.cancel_order'),
+      cancelText: i18n.t('common.back'),
+    })
+    if (!ok) return
+    try {
+      await client.post('/api/v1/care/eldercare/orders/{order_id}/cancel', { params: { order_id: id } })
+      ui.toast('care.order_cancelled')
+    } catch (err) {
+      await ui.showError(err)
+    }
+    await this.load()
   },
 })

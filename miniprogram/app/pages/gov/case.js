@@ -10,6 +10,30 @@ const RATINGS = ['very_satisfied', 'satisfied', 'basically_satisfied', 'dissatis
 const OPEN = ['draft', 'submitted', 'accepted', 'in_review', 'supplement_requested']
 const FINISHED = ['approved', 'rejected', 'completed']
 
+const DECIDED = ['approved', 'rejected']
+
+/**
+ * The timeline as the page shows it: an operator's reply set apart, a decision with its reason, the latest
+ * 补正 request with the materials it names (the case's `supplement`: the status event itself carries none).
+ * The backend's labels are already in the user's language.
+ * @param {any} c the case
+ */
+function timelineEntries(c) {
+  const events = /** @type {any[]} */ (c.timeline || [])
+  let lastSupplement = -1
+  events.forEach((e, i) => {
+    if (e.kind === 'status' && e.status_to === 'supplement_requested') lastSupplement = i
+  })
+  const requested = /** @type {string[]} */ ((c.supplement && c.supplement.materials) || [])
+  return events.map((e, i) => ({
+    ...e,
+    when: format.shortTime(e.at),
+    reply: e.kind === 'reply',
+    decision: e.kind === 'status' && DECIDED.includes(String(e.status_to)),
+    materials: i === lastSupplement ? requested : [],
+  }))
+}
+
 createPage({
   titleKey: 'gov.case_title',
   data: {
@@ -37,7 +61,7 @@ createPage({
       const c = await client.get('/api/v1/gov/applications/{case_id}', { params: { case_id: this.data.id } })
       this.setData({
         c,
-        timeline: (c.timeline || []).map((e) => ({ ...e, when: format.shortTime(e.at) })),
+        timeline: timelineEntries(c),
         canWithdraw: OPEN.includes(String(c.status)),
         canRate: FINISHED.includes(String(c.status)) && !this.data.rated,
       })
