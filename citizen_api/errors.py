@@ -96,6 +96,21 @@ def validation_details(error: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods the request's path serves (Sanic gives none for an OPTIONS without a handler)."""
+    allowed = []
+    for method in _METHODS:
+        try:
+            request.app.router.get(request.path, method, request.headers.get("host"))
+        except SanicException:  # NotFound, MethodNotAllowed: not served by that method
+            continue
+        allowed.append(method)
+    return allowed
+
+
 def register_error_handlers(app: Sanic) -> None:
     """Install the handlers; call once from create_app."""
 
@@ -148,8 +163,8 @@ def register_error_handlers(app: Sanic) -> None:
 
     @app.exception(MethodNotAllowed)
     async def _method(request: Request, error: MethodNotAllowed) -> HTTPResponse:
-        allow = getattr(error, "allowed_methods", None) or getattr(error, "headers", {}).get("Allow")
-        headers = {"Allow": ", ".join(sorted(allow)) if isinstance(allow, list | set | tuple) else str(allow)}
+        allow = getattr(error, "allowed_methods", None) or _allowed_methods(request)
+        headers = {"Allow": ", ".join(sorted(allow))}
         return error_response(request, status=405, code="request.method_not_allowed", headers=headers)
 
     @app.exception(PayloadTooLarge)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sanic import Blueprint, Sanic
+from sanic.config import Config
 
 from integrations.sandbox import education_bureau, eldercare, gov_platform, his, identity, ticketing, wechat
 from integrations.sandbox.faults import SandboxOptions
@@ -49,8 +50,13 @@ def create_sandbox_app(name: str, options: SandboxOptions, *, app_name: str | No
     """A standalone server for one sandbox (tests, `citizen-api sandbox NAME`)."""
     if name not in available():
         raise ValueError(f"unknown sandbox {name!r}; choose from {', '.join(available())}")
-    app = Sanic(app_name or f"sandbox_{name}_{id(options)}")
-    app.config.FALLBACK_ERROR_FORMAT = "json"
-    app.config.ACCESS_LOG = False
+    config = Config()
+    config.FALLBACK_ERROR_FORMAT = "json"
+    config.ACCESS_LOG = False
+    # As the API (citizen_api/app.py): no sanic-ext. An app with it registers signals (http.routing.after)
+    # that Sanic's per-process request touch-up then expects in every app of the process, and the API,
+    # served beside a sandbox in tests, answered 500 "Could not find signal http.routing.after".
+    config.AUTO_EXTEND = False
+    app = Sanic(app_name or f"sandbox_{name}_{id(options)}", config=config)
     app.blueprint(sandbox_blueprint(name, options))
     return app

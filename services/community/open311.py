@@ -510,6 +510,8 @@ async def query_requests(
             start = end - DEFAULT_WINDOW  # type: ignore[operator]
         elif end is None:
             end = start + DEFAULT_WINDOW
+        # In UTC, as stored: SQLite compares datetimes as text, so a +08:00 bound would be misread.
+        start, end = _utc(start), _utc(end)  # type: ignore[arg-type]
     except OverflowError:
         # 9999-12-31 + 90 days or 0001-01-01 - 90 days: no report was ever filed then.
         raise BadOpen311Request("open311.bad_range") from None
@@ -544,3 +546,7 @@ async def request_for_token(*, token: str) -> list[dict[str, Any]]:
     if report is None:
         raise TokenNotFound()
     return [{"service_request_id": str(report.id), "token": report.token}]
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -52,8 +52,12 @@ async def dashboard_figures(*, start: dt.date, end: dt.date, scope: Any) -> dict
     """
     if scope.departments is not None and BUREAU_DEPARTMENT not in scope.departments:
         return None
-    since = dt.datetime.combine(start, dt.time(), tzinfo=clock.CITY_TZ)
-    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=clock.CITY_TZ)
+    # Bounds in UTC, as the rows are stored: SQLite compares datetimes as text, so a +08:00 bound
+    # missed the applications of the first eight hours of a local day.
+    since = dt.datetime.combine(start, dt.time(), tzinfo=clock.CITY_TZ).astimezone(clock.UTC)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=clock.CITY_TZ).astimezone(
+        clock.UTC
+    )
     rows = await Application.filter(created_at__gte=since, created_at__lt=until).values(
         "round_id", "school_id", "status", "category", "created_at"
     )

@@ -337,7 +337,10 @@ async def deliver_subscribe_message(
 
 def template_data(message: InboxMessage, locale: str) -> dict[str, dict[str, str]]:
     """The subscribe-message `data`: the notification text (thing1), its time (time2), the case (character_string3)."""
-    text = _text(message, locale)  # a proxy's copy says whom it is about, as in the inbox
+    # thing1 holds 20 characters: the news itself ("[Emergency] ..."), not the "For your parent: " a
+    # proxy's copy starts with in the inbox, which would leave no room for what happened.
+    params = {k: v for k, v in (message.params or {}).items() if k != ON_BEHALF}
+    text = translate(message.kind, locale, **params)
     created = clock.to_local(message.created_at or clock.now())
     data = {
         "thing1": {"value": text if len(text) <= _THING_MAX else text[: _THING_MAX - 1] + "…"},

@@ -293,6 +293,15 @@ async def test_open311__get_requests_filters(client: httpx.AsyncClient, settings
     assert found(
         await client.get("/open311/v2/requests.json", params={"service_request_id": picked, "status": "open"})
     ) == {ids["garbage"][0], ids["streetlight"][0]}
+    # Bounds in the city's offset mean the same instants as in UTC (SQLite compared them as text:
+    # a +08:00 bound an hour ago missed reports filed since, whenever the local date was ahead of UTC).
+    hour_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).astimezone(
+        dt.timezone(dt.timedelta(hours=8))
+    )
+    assert (
+        found(await client.get("/open311/v2/requests.json", params={"start_date": hour_ago.isoformat()}))
+        == every
+    )
     future = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert found(await client.get("/open311/v2/requests.json", params={"start_date": future})) == set()
     past = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).isoformat()

@@ -63,9 +63,13 @@ def cli_lines(text: str) -> list[str]:
     for block in BLOCK.findall(text):
         for line in block.replace("\\\n", " ").splitlines():
             line = line.split(" # ")[0].strip()
-            match = re.search(r"(?:^|\s|/)citizen-api (.+)$", line)
-            if match and not line.startswith("#"):
-                lines.append(match.group(1))
+            if line.startswith("#"):
+                continue
+            # One command per part of a chain: `citizen-api migrate && citizen-api seed --demo`.
+            for part in re.split(r"\s*(?:&&|\|\||;|&)\s*", line):
+                match = re.search(r"(?:^|\s|/)citizen-api (.+)$", part)
+                if match:
+                    lines.append(match.group(1))
     return lines
 
 
