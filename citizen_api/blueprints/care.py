@@ -124,7 +124,9 @@ async def list_services(request: Request, *, query: ServicesQuery) -> ServiceLis
         platform=rt.adapters.eldercare, redis=rt.redis, keys=rt.keys, community_code=query.community
     )
     return ServiceList(
-        items=[ServiceOut.from_domain(s, request.ctx.locale) for s in found.items], stale=found.stale, fetched_at=found.fetched_at
+        items=[ServiceOut.from_domain(s, request.ctx.locale) for s in found.items],
+        stale=found.stale,
+        fetched_at=found.fetched_at,
     )
 
 
