@@ -8,7 +8,7 @@ from sanic.response import HTTPResponse
 from citizen_api.endpoint import endpoint, file_links, rate_limiter
 from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from citizen_api.schemas.common import ListQuery, Page
-from citizen_api.schemas.community import (
+from citizen_api.schemas.community_reports import (
     PublicationIn,
     ReportFeedbackIn,
     ReportIn,

@@ -20,7 +20,7 @@ import redis.asyncio as aioredis
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from integrations.errors import IntegrationProtocolError, IntegrationRejected, IntegrationUnavailable
+from integrations.errors import IntegrationProtocolError, IntegrationRejected
 from integrations.his.types import AppointmentRequest, HisAppointment, HisNotification, PatientIdentity
 from services.accounts import family
 from services.accounts import service as accounts
@@ -60,13 +60,12 @@ from services.common.ids import parse_id
 from services.notifications import service as notifications
 
 __all__ = [
+    "apply_his_status",
     "BOOK_TOPIC",
     "CANCEL_TOPIC",
     "CONSENT_VERSION",
     "after_booking",
     "after_release",
-    "attendance",
-    "sync_attendance",
     "apply_his_notification",
     "consent_status",
     "deliver_appointment",
@@ -447,7 +446,7 @@ async def apply_his_notification(
     if stopped:
         changed += await _stop_clinic(notification)
     for appointment in notification.appointments:
-        changed += await _apply_status(appointment, stopped=stopped, reason=notification.reason)
+        changed += await apply_his_status(appointment, stopped=stopped, reason=notification.reason)
     days = (
         {
             row.visit_date
@@ -504,7 +503,7 @@ async def _cancel_for_stop(row: CareAppointment, *, reason: str | None) -> int:
     return 1
 
 
-async def _apply_status(appointment: HisAppointment, *, stopped: bool, reason: str | None) -> int:
+async def apply_his_status(appointment: HisAppointment, *, stopped: bool, reason: str | None) -> int:
     row = await CareAppointment.get_or_none(his_appointment_id=appointment.id)
     if row is None and appointment.booking_id:
         row = await CareAppointment.get_or_none(booking_id=parse_id(appointment.booking_id))
@@ -523,56 +522,6 @@ async def _apply_status(appointment: HisAppointment, *, stopped: bool, reason: s
     if engine_status is not None:
         await outcomes.record_outcome(booking_id=row.booking_id, status=engine_status)
     return 1
-
-
-# ------------------------------------------------------------------------------------- attendance
-
-_ATTENDED = (AppointmentStatus.ARRIVED, AppointmentStatus.FULFILLED)
-
-
-async def attendance(*, booking_ids: list[uuid.UUID], **_: Any) -> dict[uuid.UUID, str | None]:
-    """The engine's no-show question, answered from what the HIS reported: its check-in (arrived,
-    fulfilled) or no-show; None while the HIS has said nothing (the engine then waits, never guesses)."""
-    rows = await CareAppointment.filter(booking_id__in=list(booking_ids)).values_list("booking_id", "status")
-    said: dict[uuid.UUID, str | None] = {}
-    for booking_id, status in rows:
-        if AppointmentStatus(status) in _ATTENDED:
-            said[booking_id] = BookingStatus.CHECKED_IN.value
-        elif AppointmentStatus(status) is AppointmentStatus.NOSHOW:
-            said[booking_id] = BookingStatus.NO_SHOW.value
-        else:
-            said[booking_id] = None
-    return said
-
-
-async def sync_attendance(
-    *, his: HospitalSystem, now: dt.datetime | None = None, after: dt.timedelta = dt.timedelta(hours=1)
-) -> int:
-    """Ask the HIS about booked appointments whose slot started over `after` ago and of which no
-    check-in or no-show push arrived (a lost push), and apply what it holds; how many changed."""
-    now = now or clock.now()
-    rows = (
-        await CareAppointment.filter(
-            status=AppointmentStatus.BOOKED,
-            his_appointment_id__isnull=False,
-            slot_start__lte=now - after,
-            slot_start__gte=now - dt.timedelta(days=30),
-        )
-        .order_by("slot_start")
-        .limit(200)
-    )
-    changed = 0
-    for row in rows:
-        try:
-            found = await his.appointment(str(row.his_appointment_id))
-        except IntegrationRejected:
-            continue
-        except (IntegrationUnavailable, IntegrationProtocolError) as error:
-            await catalogue.mark_his(ok=False, error=error)
-            break  # the HIS is down: the next run asks again
-        if found is not None and found.status in ("arrived", "fulfilled", "noshow"):
-            changed += await _apply_status(found, stopped=False, reason=None)
-    return changed
 
 
 # ------------------------------------------------------------------------------------------ reads

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.bookings.policy import BookingPolicy
-from services.care import appointments, jobs, privacy, reports, seed, timeline_source
+from services.care import appointments, attendance, jobs, privacy, reports, seed, timeline_source
 from services.common.contributions import Domain, PrivacyHooks
 
 __all__ = ["BOOKING_POLICY", "DOMAIN"]
@@ -17,7 +17,7 @@ BOOKING_POLICY = BookingPolicy(
     after_booking=appointments.after_booking,
     after_release=appointments.after_release,
     # The HIS, not the engine's clock, says who did not come (a patient seen there is never a no-show).
-    attendance=appointments.attendance,
+    attendance=attendance.attendance,
 )
 
 DOMAIN = Domain(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.care import appointments, catalogue, eldercare, reports
+from services.care import appointments, attendance, catalogue, eldercare, reports
 from services.common.contributions import PeriodicJob
 from services.common.outbox import OutboxEvent
 
@@ -74,7 +74,7 @@ async def queue_appointments(deps: Any) -> int:
 
 async def sync_attendance(deps: Any) -> int:
     """Check-ins and no-shows the HIS holds but never pushed (a lost callback), read and applied."""
-    return await appointments.sync_attendance(his=deps.adapters.his)
+    return await attendance.sync_attendance(his=deps.adapters.his)
 
 
 async def sync_cancellations(deps: Any) -> int:

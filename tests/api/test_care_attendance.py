@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from services.bookings import upkeep
-from services.care import appointments
+from services.care import attendance
 from services.care.models import CareAppointment
 from services.common import clock
 from tests.api.care_helpers import (
@@ -77,7 +77,7 @@ async def test_no_show__decided_by_the_his_a_patient_who_checked_in_is_never_ban
     assert again.status_code == 201, again.text
 
     # Care asks the HIS about appointments it heard nothing of: both check-ins are found and applied.
-    assert await appointments.sync_attendance(his=runtime.adapters.his, now=later) == 2
+    assert await attendance.sync_attendance(his=runtime.adapters.his, now=later) == 2
     assert (await CareAppointment.get(booking_id=came)).status == "arrived"
     await upkeep.mark_no_shows(policies=runtime.booking_policies, now=later)
     assert [await _status(client, settings, user, b) for b in booking_ids] == [
