@@ -202,6 +202,10 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
     async def walk_from_start(order: dict[str, Any]) -> None:
         if order["status"] == "received":
             await asyncio.sleep(1.0)
+            # Re-read after the pause: a cancellation that arrived meanwhile ends the walk (it used to be
+            # overwritten by "accepted", and the provider then served an order the resident had cancelled).
+            if order["status"] != "received":
+                return
             await call_back(move(order, "accepted"))
         await walk(order)
 
