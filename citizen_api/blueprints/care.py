@@ -38,7 +38,7 @@ from citizen_api.schemas.care import (
 from citizen_api.schemas.common import ListQuery
 from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
-from services.care import appointments, catalogue, eldercare, emergency, subsidies
+from services.care import appointments, catalogue, eldercare, emergency, order_cancel, subsidies
 from services.care.people import CARE_SCOPE
 
 __all__ = ["create_blueprint", "create_callback_blueprint"]
@@ -177,7 +177,7 @@ async def rate_order(request: Request, order_id: str, *, body: RatingIn, actor: 
 
 
 async def cancel_order(request: Request, order_id: str, *, actor: Principal) -> OrderOut:
-    return OrderOut.from_domain(await eldercare.cancel_order(actor=actor, order_id=order_id))
+    return OrderOut.from_domain(await order_cancel.cancel_order(actor=actor, order_id=order_id))
 
 
 async def raise_emergency(request: Request, *, body: EmergencyIn, actor: Principal) -> OrderOut:

@@ -2,7 +2,8 @@
 
 GET  /api/services?community=<code>          -> {"services": [{"kind", "provider_code", "provider_name", "price_fen", "unit", "available"}]}
 POST /api/orders   (signed, X-Event-Id)      -> {"platform_ref", "status", "duplicate"}
-POST /api/orders/<ref>/cancel                -> {"ok": true}
+POST /api/orders/<ref>/cancel                -> {"ok": true}  (409 once the service has started)
+GET  /api/orders/<ref>                       -> {"platform_ref", "status", ...}
 Callbacks (to us, HMAC-signed): {"event_id", "platform_ref", "order_id", "status", "worker_name"?, "occurred_at", "note"?}
 """
 
@@ -96,6 +97,14 @@ class EldercareClient(HttpAdapter):
             if error.status == 404:
                 return
             raise
+
+    async def order_status(self, platform_ref: str) -> str:
+        """Where the platform has the order now (e.g. after it refused a cancellation)."""
+        data = await self._call("GET", f"/api/orders/{platform_ref}")
+        status = data.get("status") if isinstance(data, dict) else None
+        if status not in _STATUSES | {"received"}:
+            raise IntegrationProtocolError(self.system, "malformed order status")
+        return str(status)
 
     def parse_notification(self, data: Any) -> PlatformNotification:
         return parse_notification(data)

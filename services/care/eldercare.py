@@ -35,7 +35,6 @@ from services.care.errors import (
     CareOrderNotFound,
     EldercareUnavailable,
     IllegalCareTransition,
-    OrderCancelTooLate,
     RatingNotAllowed,
     UnknownService,
 )
@@ -53,10 +52,7 @@ from services.common.pagination import Page, keyset_page
 from services.notifications import service as notifications
 
 __all__ = [
-    "CANCEL_TOPIC",
     "DISPATCH_TOPIC",
-    "cancel_order",
-    "deliver_cancellation",
     "apply_platform_notification",
     "create_order",
     "deliver_order",
@@ -73,11 +69,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DISPATCH_TOPIC = "care.order_dispatch"
-CANCEL_TOPIC = "care.order_cancel"
-# Before the service starts (在服务开始前) the person served or their proxy may cancel.
-_CANCELLABLE = frozenset(
-    {OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.ASSIGNED, OrderStatus.EN_ROUTE}
-)
 _SERVICES_TTL_S = 300
 _LAST_TTL_S = 7 * 24 * 3600
 _MAX_AHEAD = dt.timedelta(days=30)
@@ -449,66 +440,6 @@ async def _advance(
         kind = "care.notify.emergency_" if row.urgent else "care.notify.order_"
         await _notify(conn, row, kind + target.value)
     return True
-
-
-# ------------------------------------------------------------------------------------------- cancel
-
-
-async def _acts_for(actor: Principal, row: CareOrder) -> bool:
-    """The person served, or someone holding their live `care` grant (not merely whoever ordered)."""
-    if actor.user_id == row.subject_id:
-        return True
-    return (
-        await family.live_grant(proxy_id=actor.user_id, subject_id=row.subject_id, scope=CARE_SCOPE)
-        is not None
-    )
-
-
-async def _queue_cancellation(conn: Any, row: CareOrder) -> None:
-    await outbox.enqueue(
-        topic=CANCEL_TOPIC,
-        payload={"order_id": str(row.id)},
-        aggregate_type="care_order",
-        aggregate_id=str(row.id),
-        using_db=conn,
-    )
-
-
-async def cancel_order(*, actor: Principal, order_id: str, reason: str | None = None) -> OrderView:
-    """Cancel before the service starts: the order, its subsidy refund, the family's notices and the
-    provider's cancellation (outbox) commit together; OrderCancelTooLate once it is in service."""
-    row = await _order_row(actor, order_id)
-    if not await _acts_for(actor, row):
-        raise CareOrderNotFound()
-    if row.status is OrderStatus.CANCELLED:
-        return await order_view(row)  # a repeated tap
-    if row.status not in _CANCELLABLE:
-        raise OrderCancelTooLate(details={"status": row.status.value})
-    note = (reason or "cancelled by the resident")[:255]
-    if not await _advance(row.id, OrderStatus.CANCELLED, worker=None, note=note, then=_queue_cancellation):
-        fresh = await CareOrder.get(id=row.id)
-        if fresh.status is not OrderStatus.CANCELLED:
-            # The provider's "in service" arrived first.
-            raise OrderCancelTooLate(details={"status": fresh.status.value})
-    return await order_view(await CareOrder.get(id=row.id))
-
-
-async def deliver_cancellation(*, order_id: str, platform: EldercarePlatform) -> str:
-    """Outbox handler: tell the provider. An order never dispatched has nothing to cancel there (its
-    dispatch skips a cancelled order); a provider that has started already is recorded and the family told."""
-    row = await CareOrder.get_or_none(id=parse_id(order_id))
-    if row is None or not row.platform_ref:
-        return "not_dispatched"
-    try:
-        await platform.cancel(row.platform_ref, reason="cancelled by the resident")
-    except IntegrationRejected as error:
-        async with in_transaction() as conn:
-            await CareOrderEvent.create(
-                order_id=row.id, status="cancel_refused", note=str(error)[:255], using_db=conn
-            )
-            await _notify(conn, row, "care.notify.order_cancel_refused")
-        return "refused"
-    return "cancelled"
 
 
 async def apply_platform_notification(*, notification: PlatformNotification) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.care import appointments, attendance, catalogue, eldercare, reports
+from services.care import appointments, attendance, catalogue, eldercare, order_cancel, reports
 from services.common.contributions import PeriodicJob
 from services.common.outbox import OutboxEvent
 
@@ -56,7 +56,9 @@ async def dispatch_order(event: OutboxEvent, deps: Any) -> None:
 
 async def cancel_order(event: OutboxEvent, deps: Any) -> None:
     """Outbox topic care.order_cancel: the provider learns the resident cancelled."""
-    await eldercare.deliver_cancellation(order_id=event.payload["order_id"], platform=deps.adapters.eldercare)
+    await order_cancel.deliver_cancellation(
+        order_id=event.payload["order_id"], platform=deps.adapters.eldercare
+    )
 
 
 async def sync_catalogue(deps: Any) -> int:
@@ -86,7 +88,7 @@ OUTBOX_HANDLERS: dict[str, Any] = {
     appointments.BOOK_TOPIC: book_appointment,
     appointments.CANCEL_TOPIC: cancel_appointment,
     eldercare.DISPATCH_TOPIC: dispatch_order,
-    eldercare.CANCEL_TOPIC: cancel_order,
+    order_cancel.CANCEL_TOPIC: cancel_order,
 }
 PERIODIC_JOBS = [
     PeriodicJob("care.sync_catalogue", every_s=600.0, run=sync_catalogue),

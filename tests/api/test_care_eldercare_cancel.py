@@ -125,3 +125,77 @@ async def test_cancel__once_the_service_started_is_refused_in_the_callers_langua
     await deliver(runtime)
     assert (await _platform(client))[order_id]["status"] == "in_service"  # nothing was sent
     assert await _balance(client, settings, elder) == 20_000 - 4500  # the service is being given
+
+
+async def _inbox(client, settings, user) -> list[str]:
+    response = await client.get("/api/v1/me/inbox", headers=auth_headers(user, settings))
+    assert response.status_code == 200, response.text
+    return [item["text"] for item in response.json()["items"]]
+
+
+async def test_cancel__refused_by_a_provider_that_had_started_goes_ahead_and_draws_the_subsidy_again(
+    client: httpx.AsyncClient, runtime, settings
+) -> None:
+    mother = await patient(runtime, name="韩秀梅", born=dt.date(1941, 1, 1))  # 80+: 200 yuan a month
+    son = await patient(runtime)
+    son.locale = "en"
+    await son.save()
+    await grant(son, mother, scopes=("care",))
+    as_mother = {"X-Acting-For": str(mother.id)}
+    placed = await client.post(
+        "/api/v1/care/eldercare/orders", json=_body(), headers=auth_headers(son, settings, **as_mother)
+    )
+    order = placed.json()
+    assert order["subsidy_fen"] == 4500 and order["pay_fen"] == 0
+    await deliver(runtime)
+    ref = (await _platform(client))[order["id"]]["platform_ref"]
+    for step in ("accepted", "assigned", "en_route"):
+        await _advance(client, ref, step)
+    cancel = f"/api/v1/care/eldercare/orders/{order['id']}/cancel"
+    done = await client.post(cancel, headers=auth_headers(son, settings, **as_mother))
+    assert done.status_code == 200 and done.json()["status"] == "cancelled"
+    assert await _balance(client, settings, mother) == 20_000
+    # Meanwhile the refund was spent: two baths (80 yuan each) leave 40 yuan of the month's budget.
+    for _ in range(2):
+        bath = await client.post(
+            "/api/v1/care/eldercare/orders",
+            json={**_body(), "kind": "bathing"},
+            headers=auth_headers(mother, settings),
+        )
+        assert bath.status_code == 201 and bath.json()["subsidy_fen"] == 8000, bath.text
+    assert await _balance(client, settings, mother) == 4000
+    # The worker had already started before the cancellation reached the provider (our copy ignores the
+    # push: the order is cancelled here), and the provider refuses it.
+    await _advance(client, ref, "in_service")
+    assert (
+        await client.get(
+            f"/api/v1/care/eldercare/orders/{order['id']}", headers=auth_headers(mother, settings)
+        )
+    ).json()["status"] == "cancelled"
+    await deliver(runtime)
+
+    trace = (await client.get("/sandbox/eldercare/__trace")).json()["items"]
+    assert [t["method"] for t in trace if t["path"].endswith(f"/api/orders/{ref}/cancel")] == ["POST"]
+    assert (await _platform(client))[order["id"]]["status"] == "in_service"  # the service goes on there
+    shown = (
+        await client.get(
+            f"/api/v1/care/eldercare/orders/{order['id']}", headers=auth_headers(mother, settings)
+        )
+    ).json()
+    assert shown["status"] == "in_service"
+    assert (shown["subsidy_fen"], shown["pay_fen"]) == (4000, 500)  # what the budget still allowed
+    assert [e["status"] for e in shown["timeline"]][-2:] == ["cancel_refused", "in_service"]
+    assert await _balance(client, settings, mother) == 0  # never below zero
+    zh = [t for t in await _inbox(client, settings, mother) if "未能取消" in t]
+    assert len(zh) == 1 and "服务照常进行" in zh[0] and "需自付 5.00 元" in zh[0], zh
+    en = [t for t in await _inbox(client, settings, son) if "could not cancel" in t]
+    assert len(en) == 1 and "home cleaning" in en[0] and "amount to pay ¥5.00" in en[0], en
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in en[0])
+    # The service ends as any other: completed, and the person served may rate it.
+    await _advance(client, ref, "completed")
+    rated = await client.post(
+        f"/api/v1/care/eldercare/orders/{order['id']}/rating",
+        json={"stars": 4},
+        headers=auth_headers(mother, settings),
+    )
+    assert rated.status_code in (200, 201), rated.text
