@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import logging
 from typing import Any, Literal
 
 from limits import parse as parse_limit
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.care.enums import EMERGENCY_ALERT_KINDS
 from services.common.audit import DEV_AUDIT_KEY
 from services.community.enums import PUBLIC_REPORT_CATEGORIES
 
 __all__ = ["DEFAULT_RATE_LIMITS", "DEV_SECRET", "Settings"]
+
+log = logging.getLogger(__name__)
 
 # Development defaults. Production refuses to start while any of these is still in use.
 DEV_SECRET = "dev-only-secret-change-me-0000000000000000"
@@ -117,6 +121,11 @@ class Settings(BaseSettings):
     wechat_miniprogram_state: Literal["developer", "trial", "formal"] = "developer"
     # Notification kind (message id, e.g. "notify.booking.confirmed") -> subscribe-message template id.
     wechat_templates: dict[str, str] = Field(default_factory=dict)
+    # The subscribe-message template of emergency calls (紧急呼叫): the person and every family member
+    # acting for them in care get the call, a delay, the provider's acceptance or refusal through it. It
+    # fills those kinds (EMERGENCY_ALERT_KINDS) where wechat_templates does not map them. Unset: the
+    # inbox only (production warns at start).
+    wechat_emergency_template: str | None = None
 
     # Departmental systems. A None base URL means "the in-process sandbox" (embedded/test only).
     identity_url: str | None = None
@@ -213,6 +222,22 @@ class Settings(BaseSettings):
             problems.append("sandbox adapters are on (set CITIZEN_SANDBOXES=false and the real system URLs)")
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _emergency_templates(self) -> Settings:
+        if self.wechat_emergency_template:
+            defaults = dict.fromkeys(EMERGENCY_ALERT_KINDS, self.wechat_emergency_template)
+            self.wechat_templates = {**defaults, **self.wechat_templates}
+        missing = [kind for kind in EMERGENCY_ALERT_KINDS if not self.wechat_templates.get(kind)]
+        if missing and self.profile == "production":
+            # A warning, not a refusal: the inbox still carries every notice, and the whole city's
+            # services should not stay down while a template waits for approval in the WeChat console.
+            log.warning(
+                "CITIZEN_WECHAT_EMERGENCY_TEMPLATE is not set: emergency calls reach the family by inbox "
+                "only, without a WeChat subscribe message",
+                extra={"kinds_without_template": missing},
+            )
         return self
 
     @model_validator(mode="after")

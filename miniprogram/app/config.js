@@ -14,6 +14,8 @@ const SUBSCRIBE_TEMPLATES = {
   booking: ['TPL_BOOKING_CONFIRMED'],
   case: ['TPL_CASE_STATUS'],
   report: ['TPL_REPORT_STATUS'],
+  // 紧急呼叫: the backend's CITIZEN_WECHAT_EMERGENCY_TEMPLATE (the caller, or the family member calling for a parent)
+  emergency: ['TPL_CARE_SOS'],
 }
 
 module.exports = { apiBase, DEFAULT_API_BASE, SUBSCRIBE_TEMPLATES }

@@ -22,6 +22,7 @@ from services.care.errors import IllegalCareTransition
 
 __all__ = [
     "ACTIVE_ORDER_STATUSES",
+    "EMERGENCY_ALERT_KINDS",
     "AppointmentStatus",
     "CareServiceKind",
     "OrderStatus",
@@ -59,6 +60,16 @@ class OrderStatus(StrEnum):
     REFUSED = "refused"
     CANCELLED = "cancelled"
 
+
+# The emergency-call (紧急呼叫) notices that go out as WeChat subscribe messages, not only to the inbox:
+# the moments a family must not miss. Each send uses one of the reader's one-time consents, so the
+# template is spent on these rather than on every step of the call.
+EMERGENCY_ALERT_KINDS = (
+    "care.notify.emergency_raised",
+    "care.notify.emergency_retrying",
+    "care.notify.emergency_accepted",
+    "care.notify.emergency_refused",
+)
 
 ACTIVE_ORDER_STATUSES = frozenset(
     {

@@ -5,14 +5,17 @@ as WeChat subscribe messages (asserted at the WeChat sandbox)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from citizen_api.settings import Settings
 from services.care import catalogue
 from tests.api.care_helpers import consent, deliver, find_open_day, grant, patient, reset_outside_systems
 from tests.factories import auth_headers
+from tests.unit.test_settings import STRONG
 
 DOCTOR = "jy-rmyy-ek-02"  # 陈静, 医师, 儿科, 济源市人民医院 (demo)
 COMMUNITY = "qinyuan-xuanhua"
@@ -26,12 +29,9 @@ async def _fresh(client: httpx.AsyncClient, runtime) -> None:
 
 @pytest.fixture
 def templates(runtime) -> Iterator[None]:
-    # Which kinds go out as subscribe messages is deployment configuration (CITIZEN_WECHAT_TEMPLATES).
+    # Which kinds go out as subscribe messages is deployment configuration (CITIZEN_WECHAT_EMERGENCY_TEMPLATE).
     saved = runtime.settings.wechat_templates
-    runtime.settings.wechat_templates = {
-        "care.notify.emergency_raised": SOS,
-        "care.notify.emergency_accepted": SOS,
-    }
+    runtime.settings.wechat_templates = Settings(wechat_emergency_template=SOS).wechat_templates
     yield
     runtime.settings.wechat_templates = saved
 
@@ -118,3 +118,47 @@ async def test_emergency__the_family_gets_subscribe_messages_at_wechat(
     assert {m["lang"] for m in by_person[daughter.openid]} == {"en_US"}
     assert by_person[daughter.openid][0]["data"]["thing1"]["value"].startswith("[Emergency]")
     assert by_person[elder.openid][0]["data"]["thing1"]["value"].startswith("【紧急呼叫】")
+
+
+async def test_emergency__without_a_template_the_family_is_told_by_inbox_and_production_warns(
+    client: httpx.AsyncClient, runtime, settings, wechat, caplog
+) -> None:
+    assert not any(kind.startswith("care.notify.emergency") for kind in runtime.settings.wechat_templates)
+    elder = await patient(runtime, name="孙玉兰", born=dt.date(1938, 8, 8))
+    daughter = await patient(runtime)
+    daughter.locale = "en"
+    await daughter.save()
+    await grant(daughter, elder, scopes=("care",))
+    for person in (elder, daughter):  # they did consent: only the deployment lacks the template
+        accepted = await client.post(
+            "/api/v1/me/subscriptions", json={"template_ids": [SOS]}, headers=auth_headers(person, settings)
+        )
+        assert accepted.status_code in (200, 201), accepted.text
+        await wechat.post(
+            "/__control/consents", json={"openid": person.openid, "template_id": SOS, "count": 2}
+        )
+    call = await client.post(
+        "/api/v1/care/eldercare/emergency",
+        json={"community_code": COMMUNITY, "address": "济源市沁园街道宣化街9号"},
+        headers=auth_headers(elder, settings),
+    )
+    assert call.status_code == 201 and call.json()["status"] == "accepted", call.text
+    await deliver(runtime)
+    assert (await wechat.get("/__control/state")).json()["sent"] == []
+    elder_texts = [t for t in await _inbox(client, settings, elder) if t.startswith("【紧急呼叫】")]
+    daughter_texts = [t for t in await _inbox(client, settings, daughter) if "[Emergency]" in t]
+    assert len(elder_texts) == 2 and len(daughter_texts) == 2, (
+        elder_texts,
+        daughter_texts,
+    )  # raised, accepted
+
+    caplog.set_level(logging.WARNING, logger="citizen_api.settings")
+    Settings(**STRONG)
+    warned = [r for r in caplog.records if "CITIZEN_WECHAT_EMERGENCY_TEMPLATE" in r.getMessage()]
+    assert len(warned) == 1 and "care.notify.emergency_raised" in warned[0].kinds_without_template
+    caplog.clear()
+    configured = Settings(**STRONG, wechat_emergency_template="tpl-sos-from-console")
+    assert not [r for r in caplog.records if "CITIZEN_WECHAT_EMERGENCY_TEMPLATE" in r.getMessage()]
+    assert configured.wechat_templates["care.notify.emergency_accepted"] == "tpl-sos-from-console"
+    Settings(wechat_emergency_template=None)  # elsewhere (embedded, test) the inbox alone is fine, quietly
+    assert not caplog.records

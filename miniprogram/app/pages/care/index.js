@@ -2,6 +2,7 @@
 // parent, and the emergency call (dispatched at once, the family told).
 const { createPage } = require('../../lib/page')
 const client = require('../../api/client')
+const config = require('../../config')
 const i18n = require('../../lib/i18n')
 const ui = require('../../lib/ui')
 
@@ -45,6 +46,8 @@ createPage({
       const emergency = await client.post('/api/v1/care/eldercare/emergency', { body })
       this.setData({ emergency })
       ui.toast('care.emergency_sent')
+      // Only after the call is on its way (help is never held up by a pop-up): the next steps by WeChat too.
+      await ui.askSubscribe(config.SUBSCRIBE_TEMPLATES.emergency)
     } catch (err) {
       ui.showError(err)
     }
