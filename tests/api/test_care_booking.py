@@ -11,7 +11,7 @@ import pytest
 from citizen_api.worker import deliver_outbox_once
 from integrations.his import fhir
 from services.accounts.enums import Role, VerificationLevel
-from services.care import appointments
+from services.care import appointments, catalogue
 from services.care.models import CareAppointment
 from tests.api.care_helpers import (
     consent,
@@ -133,8 +133,14 @@ async def test_cancellation__tui_hao_reaches_the_his_and_frees_the_number(
     day, slots = await find_open_day(client, DOCTOR)
     user = await patient(runtime)
     await consent(client, settings, user)
+    slot_key = runtime.keys("care", "his", "slots", f"{DOCTOR}:{day}")
+    assert 0 < await runtime.redis.ttl(slot_key) <= catalogue.TTL_S["slots"]  # cached, briefly
     booked = await _book(client, settings, user, slots[0]["id"])
     await deliver(runtime)
+    # The number taken at the HIS drops the cached schedule of that doctor and day; the list counts it.
+    assert not await runtime.redis.exists(slot_key)
+    taken = (await client.get(f"/api/v1/care/doctors/{DOCTOR}/slots", params={"date": day})).json()["items"]
+    assert next(s for s in taken if s["id"] == slots[0]["id"])["remaining"] == slots[0]["capacity"] - 1
     cancelled = await client.post(
         f"/api/v1/bookings/{booked.json()['id']}/cancel", headers=auth_headers(user, settings)
     )

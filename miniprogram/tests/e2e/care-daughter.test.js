@@ -41,7 +41,7 @@ test('daughter__books_a_doctor_for_her_father_and_calls_for_help', async () => {
   expect([200, 201, 202]).toContain(sent.status)
   expect(app.find(page, '#emergency-sent')).toBeTruthy()
   // Asked only after the call went out: her own consent to the emergency template (the next steps by WeChat)
-  const asked = daughter.requests.findIndex((r) => r.url.endsWith('/api/v1/me/subscriptions'))
+  const asked = daughter.requests.findLastIndex((r) => r.url.endsWith('/api/v1/me/subscriptions') && String(r.body).includes('TPL_CARE_SOS'))
   expect(asked).toBeGreaterThan(daughter.requests.indexOf(sent))
   const consents = (await api('GET', '/api/v1/me/subscriptions')).body.items
   expect(consents).toEqual(expect.arrayContaining([expect.objectContaining({ template_id: 'TPL_CARE_SOS', remaining: 1 })]))
