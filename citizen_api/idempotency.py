@@ -23,6 +23,7 @@ does not cancel the work or its record (shielded), so its retry replays what was
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -33,6 +34,7 @@ from sanic.response import HTTPResponse, json
 from citizen_api.endpoint import serialise
 from services.accounts.principal import Principal
 from services.common import idempotency
+from services.common.errors import DomainError
 
 __all__ = ["IDEMPOTENCY_HEADER", "idempotent", "key_was_used"]
 
@@ -40,6 +42,7 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 # Strong references to shielded work whose request was cancelled (the loop keeps only weak ones).
 _UNFINISHED: set[asyncio.Future[Any]] = set()
 REPLAYED_HEADER = "Idempotent-Replayed"
+log = logging.getLogger("citizen_api.idempotency")
 
 
 async def key_was_used(request: Request, *, actor: Principal, route: str) -> bool:
@@ -92,5 +95,23 @@ async def idempotent(
     work = asyncio.ensure_future(work_and_record())
     _UNFINISHED.add(work)
     work.add_done_callback(_UNFINISHED.discard)
-    response = await asyncio.shield(work)
+    try:
+        response = await asyncio.shield(work)
+    except asyncio.CancelledError:
+        work.add_done_callback(_settle_abandoned)
+        raise
     return json(response, status=status)
+
+
+def _settle_abandoned(work: asyncio.Future[Any]) -> None:
+    """Retrieve the outcome of work whose client hung up (nobody else will).
+
+    A cancelled `shield` stops watching its inner task, so a failure after the hang-up was reported
+    as "Task exception was never retrieved". A refusal (a DomainError: the slot filled meanwhile)
+    is an answer nobody is waiting for; anything else is logged as the error it is.
+    """
+    if work.cancelled():
+        return
+    error = work.exception()
+    if error is not None and not isinstance(error, DomainError):
+        log.error("work of a disconnected request failed", exc_info=error)

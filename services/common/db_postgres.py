@@ -5,13 +5,18 @@ a failover, a network cut. asyncpg's pool reconnects a connection it already kno
 statement in flight when the connection dies raises a raw asyncpg error, and Tortoise then tries to
 roll back on the dead connection and raises a second one; the caller saw a bare 500. Here:
 
-- a read (a SELECT outside any transaction) whose connection dies is retried once on a fresh
-  connection from the pool: reading twice is harmless;
+- a read (a SELECT outside any transaction) whose connection dies is retried on a fresh connection
+  from the pool: reading twice is harmless (once per pooled connection at most: after an unnoticed
+  outage every idle connection may be dead, and the pool hands out those it believes alive first);
+- no connection can be opened at all (the server is down: refused, or unreachable until the connect
+  timeout): `DatabaseUnavailable` at once, without the read's retry, which could only wait as long
+  again for the same answer;
 - anything else — a write, or any statement inside a transaction — raises `DatabaseUnavailable`.
   PostgreSQL discards an uncommitted transaction with its connection, so nothing half-written
   remains; the API answers 503 with Retry-After and the client may retry;
-- a transaction whose very first step (BEGIN) finds its pooled connection dead starts again on a
-  fresh one: nothing was done yet;
+- a transaction whose very first step (BEGIN) finds its pooled connection dead starts again on
+  another one (as many times as the pool has connections, then on a new one): nothing was done yet,
+  and a BEGIN whose answer was lost changes nothing on the server, which discards it with the session;
 - rolling back on a dead connection is a no-op (the server already rolled back), so the first error
   is what the caller sees, not "the underlying connection is closed".
 
@@ -26,7 +31,11 @@ from typing import Any, ClassVar
 
 from asyncpg import exceptions as pg
 from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
-from tortoise.backends.base.client import NestedTransactionContext, TransactionContextPooled
+from tortoise.backends.base.client import (
+    NestedTransactionContext,
+    PoolConnectionWrapper,
+    TransactionContextPooled,
+)
 from tortoise.connection import get_connections
 from tortoise.exceptions import BaseORMException
 
@@ -73,30 +82,67 @@ def _is_read(func: Any, args: tuple[Any, ...]) -> bool:
     return str(args[0]).lstrip()[:6].upper() == "SELECT"
 
 
+def _attempts(client: Any) -> int:
+    """How often a read or a BEGIN may meet a dead pooled connection before a fresh one is opened.
+
+    The pool hands out connections it believes alive first, so after an outage that went unnoticed
+    (a firewall forgot every idle connection) each of them may be dead in turn: each failed attempt
+    discards one, and the last opens a new connection (or fails to, which is not retried).
+    """
+    return int(getattr(client, "pool_maxsize", 10)) + 1
+
+
 class ResilientAsyncpgClient(AsyncpgDBClient):
-    """AsyncpgDBClient that retries reads once on a fresh connection and reports lost writes."""
+    """AsyncpgDBClient that retries reads on a fresh connection and reports lost writes."""
 
     async def _translate_exceptions(self, func, *args, **kwargs) -> Any:
-        try:
-            return await super()._translate_exceptions(func, *args, **kwargs)
-        except Exception as error:
-            if not connection_lost(error):
-                raise
-            if not _is_read(func, args):
-                log.warning("database connection lost during a write", extra={"error": type(error).__name__})
-                raise DatabaseUnavailable() from error
-            first = error
-        # Outside a transaction: the pool replaces the dead connection; read again once.
-        log.warning("database connection lost during a read; retrying", extra={"error": type(first).__name__})
-        try:
-            return await super()._translate_exceptions(func, *args, **kwargs)
-        except Exception as error:
-            if connection_lost(error):
-                raise DatabaseUnavailable() from error
-            raise
+        attempts = _attempts(self)
+        for attempt in range(1, attempts + 1):
+            try:
+                return await super()._translate_exceptions(func, *args, **kwargs)
+            except Exception as error:
+                if not connection_lost(error):
+                    raise
+                if not _is_read(func, args):
+                    log.warning(
+                        "database connection lost during a write", extra={"error": type(error).__name__}
+                    )
+                    raise DatabaseUnavailable() from error
+                if attempt == attempts:
+                    raise DatabaseUnavailable() from error
+                # Outside a transaction: the pool replaces the dead connection; read again.
+                log.warning(
+                    "database connection lost during a read; retrying",
+                    extra={"error": type(error).__name__, "attempt": attempt},
+                )
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _in_transaction(self) -> TransactionContextPooled:
         return _FreshTransactionContext(ResilientTransactionWrapper(self), self._pool_init_lock)
+
+    def acquire_connection(self) -> PoolConnectionWrapper:
+        return _ConnectingWrapper(self, self._pool_init_lock)
+
+
+class _Unreachable(DatabaseUnavailable):
+    """No connection could be opened: not retried (a second attempt would wait as long again)."""
+
+
+def _unreachable(error: BaseException) -> _Unreachable:
+    log.warning("database unreachable", extra={"error": type(error).__name__})
+    return _Unreachable()
+
+
+class _ConnectingWrapper(PoolConnectionWrapper):
+    """A pooled connection for one statement; failing to open one is `_Unreachable`."""
+
+    async def __aenter__(self) -> Any:
+        try:
+            return await super().__aenter__()
+        except Exception as error:
+            if connection_lost(error):
+                raise _unreachable(error) from error
+            raise
 
 
 class ResilientTransactionWrapper(TransactionWrapper):
@@ -144,21 +190,22 @@ class _FreshTransactionContext(TransactionContextPooled):
     """Starts the transaction on a fresh connection when the pooled one turns out to be dead."""
 
     async def __aenter__(self) -> ResilientTransactionWrapper:
-        await self.ensure_connection()
-        pool = self.client._parent._pool
-        for attempt in (1, 2):
+        attempts = _attempts(self.client._parent)
+        for attempt in range(1, attempts + 1):
             try:
+                await self.ensure_connection()
+                pool = self.client._parent._pool
                 self.client._connection = await pool.acquire()
             except Exception as error:
                 if connection_lost(error):
-                    raise DatabaseUnavailable() from error
+                    raise _unreachable(error) from error
                 raise
             try:
                 await self.client.begin()
             except BaseException as error:
                 # Tortoise would leak the connection (and the context's token) when BEGIN fails.
                 await pool.release(self.client._connection)
-                if isinstance(error, DatabaseUnavailable) and attempt == 1:
+                if isinstance(error, DatabaseUnavailable) and attempt < attempts:
                     log.warning("pooled database connection was dead; starting the transaction again")
                     continue
                 raise

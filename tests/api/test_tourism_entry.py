@@ -231,19 +231,29 @@ async def test_book__tourist_without_a_mainland_phone_books_with_travel_document
     assert refused.status_code == 403 and refused.json()["error"]["details"]["required"] == "phone"
 
 
+def _freeze_local_morning(monkeypatch) -> dt.datetime:
+    """Today 09:00 in Jiyuan: "the current slot" and "tomorrow's first slot" are hours apart whatever
+    the time of day the test runs (near midnight, "5 minutes from now" is already tomorrow's 00:00 slot,
+    itself the current one). Call it after issuing access tokens (they are checked against real time)."""
+    morning = clock.to_local(clock.now()).replace(hour=9, minute=0, second=0, microsecond=0)
+    fixed = morning.astimezone(dt.UTC)
+    monkeypatch.setattr(clock, "now", lambda: fixed)
+    return fixed
+
+
 async def test_book__red_crowd_stops_the_current_slot_only(
-    client: httpx.AsyncClient, runtime, settings
+    client: httpx.AsyncClient, runtime, settings, monkeypatch
 ) -> None:
+    headers = auth_headers(await make_user(level=VerificationLevel.PHONE), settings)
+    now = _freeze_local_morning(monkeypatch)
     area = await _area(instant=100)
     await service.record_occupancy(
-        readings=[GateOccupancy("entry", 100, 100, 0, clock.now())], redis=runtime.redis, keys=runtime.keys
+        readings=[GateOccupancy("entry", 100, 100, 0, now)], redis=runtime.redis, keys=runtime.keys
     )
-    now = clock.now()
     soon = now + dt.timedelta(minutes=5)
     current = await bookings.create_slot(
         resource_id=area.resource_id, start=soon, end=soon + dt.timedelta(minutes=50), capacity=10
     )
-    headers = auth_headers(await make_user(level=VerificationLevel.PHONE), settings)
     visitor = [{"name": "周九", "id_number": id_number(11)}]
     refused = await client.post(
         "/api/v1/tourism/bookings", json={"slot_id": str(current.id), "visitors": visitor}, headers=headers
@@ -257,10 +267,11 @@ async def test_book__red_crowd_stops_the_current_slot_only(
     assert accepted.status_code == 201
     detail = (await client.get(f"/api/v1/tourism/scenic-areas/{area.id}")).json()
     assert detail["crowd"]["level"] == "red"
+    assert detail["today"]["remaining"] > 0  # today still has open slots: only the crowd closes it
     assert detail["today"]["bookable_now"] is False
     # Back under capacity: the current slot is bookable again.
     await service.record_occupancy(
-        readings=[GateOccupancy("entry", 50, 100, 50, clock.now())], redis=runtime.redis, keys=runtime.keys
+        readings=[GateOccupancy("entry", 50, 100, 50, now)], redis=runtime.redis, keys=runtime.keys
     )
     other = [{"name": "吴十", "id_number": id_number(12)}]
     again = await client.post(
