@@ -27,11 +27,11 @@ from services.care.views import OrderView
 from services.common import clock, outbox
 from services.common.ids import parse_id
 
-__all__ = ["CANCEL_TOPIC", "cancel_order", "deliver_cancellation"]
+__all__ = ["CANCELLABLE", "CANCEL_TOPIC", "cancel_order", "deliver_cancellation", "queue_cancellation"]
 
 CANCEL_TOPIC = "care.order_cancel"
 # Before the service starts (在服务开始前) the person served or their proxy may cancel.
-_CANCELLABLE = frozenset(
+CANCELLABLE = frozenset(
     {OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.ASSIGNED, OrderStatus.EN_ROUTE}
 )
 # Where a provider that refused the cancellation may have the order: the service happens after all.
@@ -57,7 +57,7 @@ async def _acts_for(actor: Principal, row: CareOrder) -> bool:
     )
 
 
-async def _queue_cancellation(conn: Any, row: CareOrder) -> None:
+async def queue_cancellation(conn: Any, row: CareOrder) -> None:
     await outbox.enqueue(
         topic=CANCEL_TOPIC,
         payload={"order_id": str(row.id)},
@@ -74,10 +74,10 @@ async def cancel_order(*, actor: Principal, order_id: str, reason: str | None = 
         raise CareOrderNotFound()
     if row.status is OrderStatus.CANCELLED:
         return await order_view(row)  # a repeated tap
-    if row.status not in _CANCELLABLE:
+    if row.status not in CANCELLABLE:
         raise OrderCancelTooLate(details={"status": row.status.value})
     note = (reason or _REASON)[:255]
-    if not await _advance(row.id, OrderStatus.CANCELLED, worker=None, note=note, then=_queue_cancellation):
+    if not await _advance(row.id, OrderStatus.CANCELLED, worker=None, note=note, then=queue_cancellation):
         fresh = await CareOrder.get(id=row.id)
         if fresh.status is not OrderStatus.CANCELLED:
             # The provider's "in service" arrived first.

@@ -7,13 +7,17 @@ from typing import Any
 
 from tortoise.expressions import Q
 
+from services.care import order_cancel
+from services.care.enums import OrderStatus
 from services.care.models import (
     CareAppointment,
     CareAssessment,
     CareConsent,
     CareOrder,
+    CareOrderEvent,
     SubsidyAccount,
 )
+from services.common import clock
 from services.common.crypto import PiiCipher
 
 __all__ = ["TABLES", "erase_user_data", "export_user_data"]
@@ -80,15 +84,29 @@ async def export_user_data(*, user_id: uuid.UUID, cipher: PiiCipher) -> dict[str
 async def erase_user_data(*, user_id: uuid.UUID, conn: Any) -> None:
     """Inside the deletion's transaction: wipe what care holds about the person.
 
-    Orders stay as anonymous figures (kind, status, amounts) for the subsidy accounts of the
-    platform; their address, notes and rating text go. Medical appointments of the person go whole.
+    Medical appointments of the person go whole (the booking engine's erasure cancels them, 退号 at
+    the HIS). Home-care orders not yet started are cancelled and the provider told through the outbox:
+    nobody calls at the door of an erased account. Orders stay as anonymous figures (kind, status,
+    amounts) for the subsidy accounts of the platform; their address, notes and rating text go. An
+    order the person placed for a parent is the parent's, and stays as it is.
     """
     await CareConsent.filter(user_id=user_id).using_db(conn).delete()
     await CareAppointment.filter(subject_id=user_id).using_db(conn).delete()
     await CareAssessment.filter(subject_id=user_id).using_db(conn).delete()
     await SubsidyAccount.filter(subject_id=user_id).using_db(conn).delete()
+    live = await CareOrder.filter(subject_id=user_id, status__in=list(order_cancel.CANCELLABLE)).using_db(
+        conn
+    )
+    for row in live:
+        await (
+            CareOrder.filter(id=row.id)
+            .using_db(conn)
+            .update(status=OrderStatus.CANCELLED, updated_at=clock.now())
+        )
+        await CareOrderEvent.create(order_id=row.id, status="cancelled", note="account erased", using_db=conn)
+        await order_cancel.queue_cancellation(conn, row)
     await (
-        CareOrder.filter(Q(user_id=user_id) | Q(subject_id=user_id))
+        CareOrder.filter(subject_id=user_id)
         .using_db(conn)
         .update(address_enc=None, address_masked=None, notes_enc=None, rating_comment_enc=None)
     )

@@ -12,7 +12,7 @@ from citizen_api.worker import deliver_outbox_once
 from integrations.his import fhir
 from services.accounts.enums import Role, VerificationLevel
 from services.care import appointments, catalogue
-from services.care.models import CareAppointment
+from services.care.models import CareAppointment, CareConsent
 from tests.api.care_helpers import (
     consent,
     deliver,
@@ -209,3 +209,34 @@ async def test_stopped_clinic__cancels_every_booking_tells_each_patient_and_clos
     assert next(s for s in shown if s["id"] == slots[0]["id"])["status"] == "stopped"
     refused = await _book(client, settings, late, slots[0]["id"])
     assert refused.status_code == 409, refused.text
+
+
+async def test_consent__stored_per_version_an_older_one_does_not_count(
+    client: httpx.AsyncClient, runtime, settings
+) -> None:
+    _, slots = await find_open_day(client, DOCTOR)
+    father, daughter = await patient(runtime, name="许德明", born=dt.date(1945, 3, 3)), await patient(runtime)
+    await grant(daughter, father)  # care and bookings
+    as_father = {"X-Acting-For": str(father.id)}
+    # He agreed to last year's text; the current version asks again.
+    await CareConsent.create(user_id=father.id, version="care-medical-2025-01", granted_by_id=father.id)
+    refused = await _book(client, settings, daughter, slots[0]["id"], **as_father)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "care.consent_required"
+    assert refused.json()["error"]["details"]["version"] == appointments.CONSENT_VERSION
+    stale = await client.post(
+        "/api/v1/care/consent",
+        json={"version": "care-medical-2025-01"},
+        headers=auth_headers(daughter, settings, **as_father),
+    )
+    assert stale.status_code == 422 and stale.json()["error"]["code"] == "care.consent_version"
+    await consent(client, settings, daughter, **as_father)  # the proxy consents for him, recorded as hers
+    rows = await CareConsent.filter(user_id=father.id).order_by("granted_at")
+    assert [(r.version, r.granted_by_id) for r in rows] == [
+        ("care-medical-2025-01", father.id),
+        (appointments.CONSENT_VERSION, daughter.id),
+    ]
+    assert (await client.get("/api/v1/care/consent", headers=auth_headers(daughter, settings))).json()[
+        "granted"
+    ] is False  # her own consent is separate from her father's
+    booked = await _book(client, settings, daughter, slots[0]["id"], **as_father)
+    assert booked.status_code == 201, booked.text
