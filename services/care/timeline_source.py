@@ -5,31 +5,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from tortoise.expressions import Q
-
 from services.accounts.enums import ProxyScope
 from services.care.models import CareOrder
 from services.common.i18n import translate
-from services.common.timeline import Position, TimelineEntry, TimelineSource
+from services.common.timeline import Position, TimelineEntry, TimelineSource, newest_before
 
 __all__ = ["SOURCE", "entries"]
-
-
-def _older_than(before: Position | None) -> Q:
-    if before is None:
-        return Q()
-    return Q(created_at__lt=before.created_at) | Q(created_at=before.created_at, id__lt=before.id)
 
 
 async def entries(
     *, owners: Sequence[uuid.UUID], viewer_id: uuid.UUID, locale: str, before: Position | None, limit: int
 ) -> list[TimelineEntry]:
     """Orders for the owners (the person served), newest first, older than `before`."""
-    rows = (
-        await CareOrder.filter(_older_than(before), subject_id__in=list(owners))
-        .order_by("-created_at", "-id")
-        .limit(limit)
-    )
+    rows = await newest_before(CareOrder.filter(subject_id__in=list(owners)), before=before, limit=limit)
     return [
         TimelineEntry(
             kind="care_order",

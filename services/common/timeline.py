@@ -13,12 +13,18 @@ import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+from tortoise.expressions import Q
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from services.common.errors import InvalidInput
 from services.common.pagination import Page, decode_cursor, encode_cursor
 
-__all__ = ["Position", "TimelineEntry", "TimelineSource", "my_cases"]
+__all__ = ["Position", "TimelineEntry", "TimelineSource", "my_cases", "newest_before"]
+
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +65,18 @@ class TimelineSource:
     # The family-proxy scope under which a representative sees these entries (None: owner only).
     scope: str | None
     entries: Entries
+
+
+async def newest_before(rows: QuerySet[M], *, before: Position | None, limit: int) -> list[M]:
+    """A source's rows strictly older than `before` by (created_at, id), newest first, at most `limit`.
+
+    The keyset every source pages by, so the merged timeline's cursor means the same in each of them.
+    """
+    if before is not None:
+        rows = rows.filter(
+            Q(created_at__lt=before.created_at) | Q(created_at=before.created_at, id__lt=before.id)
+        )
+    return await rows.order_by("-created_at", "-id").limit(limit)
 
 
 class _Family(Protocol):

@@ -5,30 +5,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from tortoise.expressions import Q
-
 from services.common.i18n import translate
-from services.common.timeline import Position, TimelineEntry, TimelineSource
+from services.common.timeline import Position, TimelineEntry, TimelineSource, newest_before
 from services.community.models import Report
 
 __all__ = ["SOURCE", "entries"]
-
-
-def _older_than(before: Position | None) -> Q:
-    if before is None:
-        return Q()
-    return Q(created_at__lt=before.created_at) | Q(created_at=before.created_at, id__lt=before.id)
 
 
 async def entries(
     *, owners: Sequence[uuid.UUID], viewer_id: uuid.UUID, locale: str, before: Position | None, limit: int
 ) -> list[TimelineEntry]:
     """The owners' reports, newest first, older than `before`."""
-    rows = (
-        await Report.filter(_older_than(before), reporter_id__in=list(owners))
-        .order_by("-created_at", "-id")
-        .limit(limit)
-    )
+    rows = await newest_before(Report.filter(reporter_id__in=list(owners)), before=before, limit=limit)
     return [
         TimelineEntry(
             kind="community_report",

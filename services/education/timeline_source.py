@@ -8,16 +8,10 @@ from collections.abc import Sequence
 from tortoise.expressions import Q
 
 from services.common.i18n import translate
-from services.common.timeline import Position, TimelineEntry, TimelineSource
+from services.common.timeline import Position, TimelineEntry, TimelineSource, newest_before
 from services.education.models import Application, ApplicationGuardian
 
 __all__ = ["SOURCE", "entries"]
-
-
-def _older_than(before: Position | None) -> Q:
-    if before is None:
-        return Q()
-    return Q(created_at__lt=before.created_at) | Q(created_at=before.created_at, id__lt=before.id)
 
 
 async def entries(
@@ -28,12 +22,7 @@ async def entries(
         "application_id", flat=True
     )
     mine = Q(applicant_id__in=list(owners)) | Q(id__in=list(linked))
-    rows = (
-        await Application.filter(mine, _older_than(before))
-        .select_related("school")
-        .order_by("-created_at", "-id")
-        .limit(limit)
-    )
+    rows = await newest_before(Application.filter(mine).select_related("school"), before=before, limit=limit)
     return [
         TimelineEntry(
             kind="enrollment",

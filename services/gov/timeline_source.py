@@ -5,22 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from tortoise.expressions import Q
-
 from services.accounts.enums import ProxyScope
 from services.common import clock
 from services.common.i18n import DEFAULT_LOCALE, translate
-from services.common.timeline import Position, TimelineEntry, TimelineSource
+from services.common.timeline import Position, TimelineEntry, TimelineSource, newest_before
 from services.gov.models import Case, ServiceItemText
 from services.gov.timeline import CLOCK_RUNNING
 
 __all__ = ["SOURCE", "entries"]
-
-
-def _older_than(before: Position | None) -> Q:
-    if before is None:
-        return Q()
-    return Q(created_at__lt=before.created_at) | Q(created_at=before.created_at, id__lt=before.id)
 
 
 async def entries(
@@ -28,11 +20,7 @@ async def entries(
 ) -> list[TimelineEntry]:
     """The owners' cases, newest first, older than `before`."""
     today = clock.local_date()
-    rows = (
-        await Case.filter(_older_than(before), user_id__in=list(owners))
-        .order_by("-created_at", "-id")
-        .limit(limit)
-    )
+    rows = await newest_before(Case.filter(user_id__in=list(owners)), before=before, limit=limit)
     names: dict[tuple[str, str], str] = {
         (code, text_locale): name
         for code, text_locale, name in await ServiceItemText.filter(
