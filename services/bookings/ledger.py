@@ -224,11 +224,18 @@ async def notify(
     everyone = list(dict.fromkeys(people))
     subject = everyone[-1]
     scope = proxy_scope_for(resource.owner_domain)
-    proxies = {str(proxy_id) for proxy_id, _ in await family.proxies_of(subject_id=subject, scope=scope)}
+    grants = await family.proxies_of(subject_id=subject, scope=scope)  # read once, for both uses
+    proxies = {str(proxy_id) for proxy_id, _ in grants}
     for user_id in everyone:
         if user_id == subject:
             await notifications.notify(
-                user_id=user_id, kind=kind, params=params, link=link, proxy_scope=scope, using_db=conn
+                user_id=user_id,
+                kind=kind,
+                params=params,
+                link=link,
+                proxy_scope=scope,
+                proxies=grants,
+                using_db=conn,
             )
         elif str(user_id) not in proxies:  # a proxy already has its copy
             await notifications.notify(user_id=user_id, kind=kind, params=params, link=link, using_db=conn)

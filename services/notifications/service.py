@@ -9,6 +9,7 @@ has a consent left, an outbox message sends it through WeChat later (consents ar
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,8 +25,9 @@ from integrations.errors import IntegrationRejected
 from integrations.wechat.errors import SubscribeConsentMissing
 from services.accounts import family
 from services.common import clock, outbox
+from services.common.db import raw_rows
 from services.common.i18n import translate
-from services.common.ids import parse_id
+from services.common.ids import new_id, parse_id
 from services.common.pagination import keyset_page
 from services.notifications.enums import PushStatus
 from services.notifications.errors import InboxMessageNotFound
@@ -124,18 +126,21 @@ async def notify(
     link: str | None = None,
     case_ref: str | None = None,
     proxy_scope: str | None = None,
+    proxies: list[tuple[uuid.UUID, str]] | None = None,
     using_db: BaseDBAsyncClient | None = None,
 ) -> InboxMessage:
     """Put a message in the user's inbox, and queue a WeChat subscribe message when one is due.
 
     With `proxy_scope` (e.g. "bookings", "cases", "care"), everyone holding a live family grant of
-    the user for that scope gets a copy too ("For your parent: ..."), each under their own consents.
+    the user for that scope gets a copy too ("For your parent: ..."), each under their own consents;
+    a caller that already read them (`family.proxies_of(subject_id=user_id, scope=proxy_scope)`)
+    passes them as `proxies` so they are not read twice.
     Pass your transaction as `using_db` so the notification commits (or not) with your change.
     """
     if using_db is not None:
-        return await _notify_all(user_id, kind, params, link, case_ref, proxy_scope, conn=using_db)
+        return await _notify_all(user_id, kind, params, link, case_ref, proxy_scope, proxies, conn=using_db)
     async with in_transaction() as conn:
-        return await _notify_all(user_id, kind, params, link, case_ref, proxy_scope, conn=conn)
+        return await _notify_all(user_id, kind, params, link, case_ref, proxy_scope, proxies, conn=conn)
 
 
 async def _notify_all(
@@ -145,12 +150,15 @@ async def _notify_all(
     link: str | None,
     case_ref: str | None,
     proxy_scope: str | None,
+    proxies: list[tuple[uuid.UUID, str]] | None,
     *,
     conn: BaseDBAsyncClient,
 ) -> InboxMessage:
     message = await _notify(user_id, kind, params, link, case_ref, conn=conn)
     if proxy_scope:
-        for proxy_id, relation in await family.proxies_of(subject_id=user_id, scope=proxy_scope):
+        if proxies is None:
+            proxies = await family.proxies_of(subject_id=user_id, scope=proxy_scope)
+        for proxy_id, relation in proxies:
             if str(proxy_id) == str(user_id):
                 continue
             copy = {**(params or {}), ON_BEHALF: {"subject": str(user_id), "relation": relation}}
@@ -168,18 +176,28 @@ async def _notify(
     conn: BaseDBAsyncClient,
 ) -> InboxMessage:
     # Which kinds go out as subscribe messages is configuration the delivery job holds
-    # (settings.wechat_templates); here we only queue when the user has any consent left at all.
-    queued = await SubscriptionConsent.filter(user_id=user_id, remaining__gt=0).using_db(conn).exists()
-    message = await InboxMessage.create(
+    # (settings.wechat_templates); here we only queue when the user has any consent left at all —
+    # decided by the INSERT itself, so a notification costs one round trip (issue 12).
+    message_id, now = new_id(), clock.now()
+    # Stored as JSON: datetimes, UUIDs and enums become strings now rather than failing later.
+    stored = to_jsonable_python(params or {})
+    rows = await raw_rows(
+        _INBOX_INSERT,
+        [message_id, user_id, kind, json.dumps(stored, ensure_ascii=False), link, case_ref, now],
+        conn=conn,
+    )
+    queued = rows[0]["push_status"] == PushStatus.QUEUED.value
+    message = InboxMessage(
+        id=message_id,
         user_id=user_id,
         kind=kind,
-        # Stored as JSON: datetimes, UUIDs and enums become strings now rather than failing later.
-        params=to_jsonable_python(params or {}),
+        params=stored,
         link=link,
         case_ref=case_ref,
         push_status=PushStatus.QUEUED if queued else PushStatus.NONE,
-        using_db=conn,
+        created_at=now,
     )
+    message._saved_in_db = True
     if queued:
         await outbox.enqueue(
             topic=SUBSCRIBE_TOPIC,
@@ -189,6 +207,14 @@ async def _notify(
             using_db=conn,
         )
     return message
+
+
+# The inbox row, queued for a subscribe message when the user has any consent left (one statement).
+_INBOX_INSERT = (
+    "INSERT INTO notification_inbox (id, user_id, kind, params, link, case_ref, push_status, created_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN EXISTS (SELECT 1 FROM notification_subscription_consent c"
+    " WHERE c.user_id = $2 AND c.remaining > 0) THEN 'queued' ELSE 'none' END, $7) RETURNING push_status"
+)
 
 
 async def list_inbox(
