@@ -52,7 +52,7 @@ from services.bookings.resources import is_staff, resource_row, resource_view, s
 from services.bookings.rules import BookingRules
 from services.bookings.views import BookingView
 from services.bookings.waitlist import PROXY_SCOPE, release
-from services.common import audit, clock
+from services.common import audit, clock, idempotency
 from services.common.crypto import mask_id_number, mask_name
 from services.common.db import raw_rows
 from services.common.errors import PermissionDenied
@@ -112,6 +112,9 @@ _RESERVE_UNLESS_QUEUED = _RESERVE_SQL.format(
 )
 
 
+_SLOT_NOW = "SELECT capacity, taken FROM booking_slot WHERE id = $1"
+
+
 async def _reserve(conn: Any, slot: Slot, places: int, *, queue: bool) -> int | None:
     """Take `places` in `slot`; the slot's new `taken`, or None (full, closed, or people waiting)."""
     rows = await raw_rows(_RESERVE_UNLESS_QUEUED if queue else _RESERVE, [slot.id, places], conn=conn)
@@ -169,12 +172,15 @@ async def book(
     policies: BookingPolicies,
     slot: Slot | None = None,
     admitted: bool = False,
+    record: idempotency.Record | None = None,
 ) -> BookingView:
     """Book places in a slot for the actor (or, under a proxy, for `actor.acting_for`).
 
     `slot` (with its resource) and `admitted=True`: `prepare_booking` already read the slot and ran the
     admission for this request; the capacity, the queue and the daily cap are still decided here, in
-    the transaction.
+    the transaction. `record`: the request's Idempotency-Key, written with its answer (`record.write`)
+    in the booking's transaction, so it exists exactly when the booking does (`KeyRecorded` when a
+    request with the same key committed first).
     """
     now = clock.now()
     if slot is None:
@@ -274,14 +280,19 @@ async def book(
                     raise SlotFull()  # everything above rolls back with it
                 slot.taken = taken
             view = ledger.booking_view(row, booked_visitors)
+            if record is not None:
+                # Last, after the slot's row lock: the key binds exactly when the booking commits.
+                await record.write(view, conn=conn)
     except SlotFull:
-        fresh = await Slot.get_or_none(id=slot.id)
-        remaining = max(0, fresh.capacity - fresh.taken) if fresh else 0
-        if fresh is not None and remaining >= places and rules.waitlist:
+        found = await raw_rows(_SLOT_NOW, [slot.id])
+        remaining = max(0, found[0]["capacity"] - found[0]["taken"]) if found else 0
+        if found and remaining >= places and rules.waitlist:
             remaining = 0  # the places are free but the queue's: someone joined the waitlist
         raise _slot_full(slot, places, rules, remaining=remaining) from None
     except IntegrityError as error:
         text = str(error)
+        if "idempotency" in text:
+            raise idempotency.KeyRecorded() from error
         if "entry_key" in text:
             raise VisitorAlreadyEntered() from error
         if "taken" in text or "capacity" in text:
