@@ -9,13 +9,11 @@ has a consent left, an outbox message sends it through WeChat later (consents ar
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic_core import to_jsonable_python
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -24,14 +22,22 @@ from tortoise.transactions import in_transaction
 from integrations.errors import IntegrationRejected
 from integrations.wechat.errors import SubscribeConsentMissing
 from services.accounts import family
-from services.common import clock, outbox
+from services.common import clock
 from services.common.db import raw_rows
 from services.common.i18n import translate
-from services.common.ids import new_id, parse_id
+from services.common.ids import parse_id
 from services.common.pagination import keyset_page
 from services.notifications.enums import PushStatus
 from services.notifications.errors import InboxMessageNotFound
 from services.notifications.models import InboxMessage, SubscriptionConsent
+from services.notifications.notices import (
+    ON_BEHALF,
+    QUEUED_IF_CONSENT,
+    SUBSCRIBE_TOPIC,
+    Notice,
+    notices,
+    queue_pushes,
+)
 from services.notifications.ports import SubscribeMessageSender
 
 __all__ = [
@@ -46,11 +52,9 @@ __all__ = [
     "mark_read",
     "notify",
     "record_consents",
+    "write_notice",
 ]
 
-SUBSCRIBE_TOPIC = "notifications.subscribe_send"
-# Param of a proxy's copy of a notification: {"subject": id, "relation": "parent"}.
-ON_BEHALF = "_on_behalf"
 
 # WeChat's `lang` values for our locales.
 _WECHAT_LANG = {"zh_CN": "zh_CN", "en": "en_US"}
@@ -154,66 +158,49 @@ async def _notify_all(
     *,
     conn: BaseDBAsyncClient,
 ) -> InboxMessage:
-    message = await _notify(user_id, kind, params, link, case_ref, conn=conn)
-    if proxy_scope:
-        if proxies is None:
-            proxies = await family.proxies_of(subject_id=user_id, scope=proxy_scope)
-        for proxy_id, relation in proxies:
-            if str(proxy_id) == str(user_id):
-                continue
-            copy = {**(params or {}), ON_BEHALF: {"subject": str(user_id), "relation": relation}}
-            await _notify(proxy_id, kind, copy, link, case_ref, conn=conn)
-    return message
-
-
-async def _notify(
-    user_id: uuid.UUID | str,
-    kind: str,
-    params: dict[str, Any],
-    link: str | None,
-    case_ref: str | None,
-    *,
-    conn: BaseDBAsyncClient,
-) -> InboxMessage:
-    # Which kinds go out as subscribe messages is configuration the delivery job holds
-    # (settings.wechat_templates); here we only queue when the user has any consent left at all —
-    # decided by the INSERT itself, so a notification costs one round trip (issue 12).
-    message_id, now = new_id(), clock.now()
-    # Stored as JSON: datetimes, UUIDs and enums become strings now rather than failing later.
-    stored = to_jsonable_python(params or {})
-    rows = await raw_rows(
-        _INBOX_INSERT,
-        [message_id, user_id, kind, json.dumps(stored, ensure_ascii=False), link, case_ref, now],
-        conn=conn,
-    )
-    queued = rows[0]["push_status"] == PushStatus.QUEUED.value
-    message = InboxMessage(
-        id=message_id,
+    if proxy_scope and proxies is None:
+        proxies = await family.proxies_of(subject_id=user_id, scope=proxy_scope)
+    rows = notices(
         user_id=user_id,
         kind=kind,
-        params=stored,
+        params=params,
         link=link,
         case_ref=case_ref,
+        proxies=(proxies or ()) if proxy_scope else (),
+    )
+    messages = [await write_notice(row, conn=conn) for row in rows]
+    return messages[0]
+
+
+async def write_notice(row: Notice, *, conn: BaseDBAsyncClient) -> InboxMessage:
+    """One inbox row in one statement (queued when the user has a consent left), and its outbox message."""
+    now = clock.now()
+    found = await raw_rows(
+        _INBOX_INSERT,
+        [row.id, row.user_id, row.kind, row.params_json, row.link, row.case_ref, now],
+        conn=conn,
+    )
+    queued = found[0]["push_status"] == PushStatus.QUEUED.value
+    message = InboxMessage(
+        id=row.id,
+        user_id=row.user_id,
+        kind=row.kind,
+        params=row.params,
+        link=row.link,
+        case_ref=row.case_ref,
         push_status=PushStatus.QUEUED if queued else PushStatus.NONE,
         created_at=now,
     )
     message._saved_in_db = True
     if queued:
-        await outbox.enqueue(
-            topic=SUBSCRIBE_TOPIC,
-            payload={"message_id": str(message.id)},
-            aggregate_type="inbox_message",
-            aggregate_id=str(message.id),
-            using_db=conn,
-        )
+        await queue_pushes([row.id], conn=conn)
     return message
 
 
 # The inbox row, queued for a subscribe message when the user has any consent left (one statement).
 _INBOX_INSERT = (
-    "INSERT INTO notification_inbox (id, user_id, kind, params, link, case_ref, push_status, created_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN EXISTS (SELECT 1 FROM notification_subscription_consent c"
-    " WHERE c.user_id = $2 AND c.remaining > 0) THEN 'queued' ELSE 'none' END, $7) RETURNING push_status"
+    "INSERT INTO notification_inbox (id, user_id, kind, params, link, case_ref, push_status, created_at)"  # noqa: S608
+    f" VALUES ($1, $2, $3, $4, $5, $6, {QUEUED_IF_CONSENT.format(user='$2')}, $7) RETURNING push_status"
 )
 
 
