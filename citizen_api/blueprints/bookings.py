@@ -11,10 +11,10 @@ import contextlib
 from contextlib import AbstractAsyncContextManager
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse
+from sanic.response import HTTPResponse, json
 
-from citizen_api.endpoint import endpoint, refusal_budget
-from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent, key_was_used
+from citizen_api.endpoint import endpoint, refusal_budget, serialise
+from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent, key_was_used, record_in_work, shielded
 from citizen_api.schemas.bookings import (
     BookingIn,
     BookingOut,
@@ -44,6 +44,7 @@ __all__ = ["VISITOR_CONFLICT", "booking_policies", "create_blueprint", "visitor_
 VISITOR_CONFLICT = "tourism.visitor_conflict"
 
 TAG = "bookings"
+ROUTE = "bookings.create"  # the Idempotency-Key scope of POST /bookings
 PROXY_SCOPE = "bookings"
 
 
@@ -132,8 +133,30 @@ async def create_booking(request: Request, *, body: BookingIn, actor: Principal)
         # `for_member` in the body is the same request as the X-Acting-For header.
         acting = await access.act_for(actor=actor, subject=str(body.for_member), scope=PROXY_SCOPE)
     runtime = request.app.ctx.runtime
+    locale = request.ctx.locale
+
+    def render(booking):
+        return BookingOut.from_domain(booking, locale)
+
+    # The Idempotency-Key is written with the answer inside the booking's transaction (issue 12).
+    record = record_in_work(request, actor=acting, route=ROUTE, payload=body, render=render, status=201)
     async with visitor_conflict_budget(request, actor, names_visitors=bool(body.visitors)):
         policies = booking_policies(request)
+
+        def book(slot=None, record=None):
+            return service.book(
+                actor=acting,
+                slot_id=body.slot_id,
+                party_size=body.party_size,
+                visitors=body.visitors,
+                purpose=body.purpose,
+                cipher=runtime.cipher,
+                policies=policies,
+                slot=slot,
+                admitted=slot is not None,
+                record=record,
+            )
+
         try:
             # Refusals (slot full, level, window, ban, cap, guards) first, reading only (issue 12).
             slot = await service.prepare_booking(
@@ -144,29 +167,18 @@ async def create_booking(request: Request, *, body: BookingIn, actor: Principal)
                 purpose=body.purpose,
                 policies=policies,
             )
+            booking = await shielded(book(slot, record))
         except DomainError:
-            if not await key_was_used(request, actor=acting, route="bookings.create"):
+            if record is None or not await key_was_used(request, actor=acting, route=ROUTE):
                 raise
-            slot = None  # a retry or a duplicate: idempotent() replays or waits, book() decides afresh
-        response = await idempotent(
-            request,
-            actor=acting,
-            route="bookings.create",
-            payload=body,
-            status=201,
-            run=lambda: service.book(
-                actor=acting,
-                slot_id=body.slot_id,
-                party_size=body.party_size,
-                visitors=body.visitors,
-                purpose=body.purpose,
-                cipher=runtime.cipher,
-                policies=policies,
-                slot=slot,
-                admitted=slot is not None,
-            ),
-            render=lambda booking: BookingOut.from_domain(booking, request.ctx.locale),
-        )
+            # A retry, or a duplicate that lost to the first (its booking or its key row): idempotent()
+            # replays the first answer, says 422 for another request, or claims an expired key afresh.
+            response = await idempotent(
+                request, actor=acting, route=ROUTE, payload=body, status=201, run=book, render=render
+            )
+        else:
+            answer = record.response if record is not None else serialise(render(booking))
+            response = json(answer, status=201)
     await record_implicit_proxy(request, asked=actor, used=acting, status=response.status)
     return response
 

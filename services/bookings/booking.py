@@ -32,7 +32,7 @@ from tortoise.transactions import in_transaction
 
 from services.accounts import access, family
 from services.accounts.principal import Principal
-from services.bookings import admission, enums, ledger
+from services.bookings import admission, enums, ledger, write
 from services.bookings.codes import check_in_code_for
 from services.bookings.documents import CleanVisitor, Visitor, clean_visitors, index_value
 from services.bookings.enums import BookingStatus
@@ -52,12 +52,13 @@ from services.bookings.resources import is_staff, resource_row, resource_view, s
 from services.bookings.rules import BookingRules
 from services.bookings.views import BookingView
 from services.bookings.waitlist import PROXY_SCOPE, release
-from services.common import audit, clock
+from services.common import audit, clock, idempotency
 from services.common.crypto import mask_id_number, mask_name
-from services.common.db import raw_rows
 from services.common.errors import PermissionDenied
 from services.common.ids import new_id, parse_id
 from services.common.pagination import Page, keyset_page
+from services.notifications import service as notifications
+from services.notifications.notices import queue_pushes
 
 __all__ = [
     "acting_actor",
@@ -96,26 +97,6 @@ def _seal(visitor: CleanVisitor, cipher: Any) -> dict[str, Any]:
         "name_masked": mask_name(visitor.name) or "",
         "id_number_masked": mask_id_number(visitor.id_number) or "",
     }
-
-
-# The one statement that takes places for a direct booking: the conditional UPDATE of
-# services.bookings.ledger.reserve, and on a resource with a waitlist also "nobody is waiting" in the
-# same statement (free places belong to the queue), so the queue check costs no round trip of its own
-# and cannot race with a join. RETURNING the new `taken` gives the booking's answer without a re-read.
-_RESERVE_SQL = (
-    "UPDATE booking_slot SET taken = taken + $2"
-    " WHERE id = $1 AND status = 'open' AND taken + $2 <= capacity{queue} RETURNING taken"
-)
-_RESERVE = _RESERVE_SQL.format(queue="")
-_RESERVE_UNLESS_QUEUED = _RESERVE_SQL.format(
-    queue=" AND NOT EXISTS (SELECT 1 FROM booking_waitlist w WHERE w.slot_id = $1 AND w.status = 'waiting')"
-)
-
-
-async def _reserve(conn: Any, slot: Slot, places: int, *, queue: bool) -> int | None:
-    """Take `places` in `slot`; the slot's new `taken`, or None (full, closed, or people waiting)."""
-    rows = await raw_rows(_RESERVE_UNLESS_QUEUED if queue else _RESERVE, [slot.id, places], conn=conn)
-    return int(rows[0]["taken"]) if rows else None
 
 
 def _slot_full(slot: Slot, places: int, rules: BookingRules, *, remaining: int | None = None) -> SlotFull:
@@ -169,12 +150,15 @@ async def book(
     policies: BookingPolicies,
     slot: Slot | None = None,
     admitted: bool = False,
+    record: idempotency.Record | None = None,
 ) -> BookingView:
     """Book places in a slot for the actor (or, under a proxy, for `actor.acting_for`).
 
     `slot` (with its resource) and `admitted=True`: `prepare_booking` already read the slot and ran the
     admission for this request; the capacity, the queue and the daily cap are still decided here, in
-    the transaction.
+    the transaction. `record`: the request's Idempotency-Key, written with its answer (`record.write`)
+    in the booking's transaction, so it exists exactly when the booking does (`KeyRecorded` when a
+    request with the same key committed first).
     """
     now = clock.now()
     if slot is None:
@@ -200,88 +184,78 @@ async def book(
     status = _initial_status(rules)
     booking_id = new_id()
     after = policies.after_booking_for(resource.owner_domain)
+    code = check_in_code_for(booking_id=booking_id, cipher=cipher)
+    row = ledger.new_booking(
+        slot=slot,
+        rules=rules,
+        user_id=actor.user_id,
+        for_member_id=actor.acting_for,
+        party_size=places,
+        status=status,
+        purpose=purpose,
+        check_in_code=code,
+        now=now,
+        booking_id=booking_id,
+    )
+    row.slot, row.resource = slot, resource
+    kind = _NOTIFY_ON_BOOKING.get(status)
     try:
         async with in_transaction() as conn:
             # SQLite: the first statement is the write (the database lock is taken at once, no
             # read-then-upgrade deadlock). PostgreSQL: the slot's row lock is what every booking of the
-            # slot queues on, so it is taken last, just before COMMIT, and held for one round trip
-            # instead of the whole transaction (the booking row's foreign key only takes a KEY SHARE
-            # lock on the slot, which does not conflict with the UPDATE).
+            # slot queues on, so it is taken last, just before COMMIT (the booking row's foreign key
+            # only takes a KEY SHARE lock on the slot, which does not conflict with the UPDATE).
             take_last = conn.capabilities.dialect.startswith("postgres")
             if rules.per_person_per_day:
                 await ledger.lock_person_day(
                     conn, subject_id=subject_id, resource_id=resource.id, day=slot.day
                 )
-            taken = None if take_last else await _reserve(conn, slot, places, queue=rules.waitlist)
+            taken = None if take_last else await write.reserve(conn, slot, places, queue=rules.waitlist)
             if not take_last and taken is None:
                 raise SlotFull()
             # Exact: the person's bookings of the day are serialised (advisory lock / database lock).
             await ledger.check_daily_cap(
                 conn, subject_id=subject_id, resource_id=resource.id, day=slot.day, rules=rules
             )
-            row = await ledger.insert_booking(
-                conn,
-                slot=slot,
-                rules=rules,
-                user_id=actor.user_id,
-                for_member_id=actor.acting_for,
-                party_size=places,
-                status=status,
-                purpose=purpose,
-                check_in_code=check_in_code_for(booking_id=booking_id, cipher=cipher),
-                now=now,
-                booking_id=booking_id,
-            )
-            booked_visitors = []
-            for values in sealed:
-                booked_visitors.append(
-                    await BookingVisitor.create(
-                        booking_id=booking_id,
-                        entry_key=f"{resource.id}:{slot.day.isoformat()}:{values['id_index']}"
-                        if rules.one_entry_per_visitor_per_day
-                        else None,
-                        using_db=conn,
-                        **values,
-                    )
+            if write.one_statement(conn, visitors=len(sealed), after=after):
+                notices = await _notices(kind, row, actor, slot, resource)
+                done = await write.reserve_and_insert(
+                    conn, row=row, places=places, queue=rules.waitlist, notices=notices, now=now
                 )
-            # The answer is built from the rows in hand (no re-read after commit): the slot as this
-            # booking leaves it, the booking and its visitors as inserted.
-            slot.taken = taken if taken is not None else slot.taken + places
-            row.slot, row.resource = slot, resource
-            if after is not None:
-                # The owning domain's step (a ticket for the gate) commits with the booking or not at all.
-                await after(
-                    booking=ledger.booking_view(row, booked_visitors),
-                    resource=resource_view(resource),
-                    slot=slot_view(slot),
-                    actor=actor,
-                    visitors=people,
-                    conn=conn,
-                    cipher=cipher,
-                )
-            if status in _NOTIFY_ON_BOOKING:
-                await ledger.notify(
+                if done is None:
+                    raise SlotFull()
+                slot.taken, queued = done
+                await queue_pushes(queued, conn=conn)
+                view = ledger.booking_view(row)
+            else:
+                view = await _write_in_steps(
                     conn,
-                    kind=_NOTIFY_ON_BOOKING[status],
-                    booking_id=booking_id,
-                    people=(actor.user_id, subject_id),
-                    resource=resource,
-                    start=slot.start,
+                    row=row,
+                    slot=slot,
+                    places=places,
+                    taken=taken,
+                    take_last=take_last,
+                    sealed=sealed,
+                    rules=rules,
+                    after=after,
+                    actor=actor,
+                    people=people,
+                    cipher=cipher,
+                    kind=kind,
                 )
-            if take_last:
-                taken = await _reserve(conn, slot, places, queue=rules.waitlist)
-                if taken is None:
-                    raise SlotFull()  # everything above rolls back with it
-                slot.taken = taken
-            view = ledger.booking_view(row, booked_visitors)
+            if record is not None:
+                # Last, after the slot's row lock: the key binds exactly when the booking commits.
+                await record.write(view, conn=conn)
     except SlotFull:
-        fresh = await Slot.get_or_none(id=slot.id)
-        remaining = max(0, fresh.capacity - fresh.taken) if fresh else 0
-        if fresh is not None and remaining >= places and rules.waitlist:
+        found = await write.slot_now(slot.id)
+        remaining = max(0, found[0] - found[1]) if found else 0
+        if found and remaining >= places and rules.waitlist:
             remaining = 0  # the places are free but the queue's: someone joined the waitlist
         raise _slot_full(slot, places, rules, remaining=remaining) from None
     except IntegrityError as error:
         text = str(error)
+        if "idempotency" in text:
+            raise idempotency.KeyRecorded() from error
         if "entry_key" in text:
             raise VisitorAlreadyEntered() from error
         if "taken" in text or "capacity" in text:
@@ -291,6 +265,74 @@ async def book(
             ) from error
         raise AlreadyBooked() from error
     return view
+
+
+async def _notices(kind: str | None, row: Booking, actor: Principal, slot: Slot, resource: Any) -> list:
+    if kind is None:
+        return []
+    return await ledger.notices(
+        kind=kind,
+        booking_id=row.id,
+        people=(actor.user_id, row.subject_id),
+        resource=resource,
+        start=slot.start,
+    )
+
+
+async def _write_in_steps(
+    conn: Any,
+    *,
+    row: Booking,
+    slot: Slot,
+    places: int,
+    taken: int | None,
+    take_last: bool,
+    sealed: list[dict[str, Any]],
+    rules: BookingRules,
+    after: Any,
+    actor: Principal,
+    people: Sequence[CleanVisitor],
+    cipher: Any,
+    kind: str | None,
+) -> BookingView:
+    """The booking, its visitors, the owner's after-step and the notices one statement each (SQLite,
+    or a booking with visitors or an after-step); on PostgreSQL the places are taken last."""
+    resource = row.resource
+    await row.save(using_db=conn, force_create=True)
+    booked_visitors = []
+    for values in sealed:
+        booked_visitors.append(
+            await BookingVisitor.create(
+                booking_id=row.id,
+                entry_key=f"{resource.id}:{slot.day.isoformat()}:{values['id_index']}"
+                if rules.one_entry_per_visitor_per_day
+                else None,
+                using_db=conn,
+                **values,
+            )
+        )
+    # The answer is built from the rows in hand (no re-read after commit): the slot as this booking
+    # leaves it, the booking and its visitors as inserted.
+    slot.taken = taken if taken is not None else slot.taken + places
+    if after is not None:
+        # The owning domain's step (a ticket for the gate) commits with the booking or not at all.
+        await after(
+            booking=ledger.booking_view(row, booked_visitors),
+            resource=resource_view(resource),
+            slot=slot_view(slot),
+            actor=actor,
+            visitors=people,
+            conn=conn,
+            cipher=cipher,
+        )
+    for notice in await _notices(kind, row, actor, slot, resource):
+        await notifications.write_notice(notice, conn=conn)
+    if take_last:
+        taken = await write.reserve(conn, slot, places, queue=rules.waitlist)
+        if taken is None:
+            raise SlotFull()  # everything above rolls back with it
+        slot.taken = taken
+    return ledger.booking_view(row, booked_visitors)
 
 
 # ------------------------------------------------------------------------------------------ access

@@ -26,6 +26,8 @@ from services.bookings.views import BookingView, VisitorView
 from services.common import clock
 from services.common.i18n import localized
 from services.notifications import service as notifications
+from services.notifications.notices import Notice
+from services.notifications.notices import notices as notice_rows
 
 __all__ = [
     "Cipher",
@@ -33,9 +35,11 @@ __all__ = [
     "check_daily_cap",
     "held_today",
     "insert_booking",
+    "new_booking",
     "local_text",
     "lock_person_day",
     "move",
+    "notices",
     "notify",
     "notify_row",
     "proxy_scope_for",
@@ -136,8 +140,7 @@ async def reserve(conn: Any, slot_id: uuid.UUID, places: int) -> bool:
     return updated == 1
 
 
-async def insert_booking(
-    conn: Any,
+def new_booking(
     *,
     slot: Slot,
     rules: BookingRules,
@@ -151,10 +154,10 @@ async def insert_booking(
     booking_id: uuid.UUID,
     hold_until: dt.datetime | None = None,
 ) -> Booking:
-    """The booking row; a held one expires at `hold_until` (default: the resource's hold minutes)."""
+    """The booking row, not yet saved; a held one expires at `hold_until` (default: the resource's hold minutes)."""
     if status is BookingStatus.HELD and hold_until is None:
         hold_until = now + dt.timedelta(minutes=rules.hold_minutes)
-    return await Booking.create(
+    return Booking(
         id=booking_id,
         slot_id=slot.id,
         resource_id=slot.resource_id,  # type: ignore[attr-defined]
@@ -170,8 +173,16 @@ async def insert_booking(
         slot_end=slot.end,
         hold_expires_at=hold_until if status is BookingStatus.HELD else None,
         confirmed_at=now if status is BookingStatus.CONFIRMED else None,
-        using_db=conn,
+        created_at=now,
+        updated_at=now,
     )
+
+
+async def insert_booking(conn: Any, **values: Any) -> Booking:
+    """`new_booking(**values)` saved through the ORM in `conn`'s transaction."""
+    row = new_booking(**values)
+    await row.save(using_db=conn, force_create=True)
+    return row
 
 
 async def move(conn: Any, row: Booking, target: BookingStatus, **changes: Any) -> bool:
@@ -207,9 +218,27 @@ async def notify(
     start: dt.datetime,
     extra: Mapping[str, str] | None = None,
 ) -> None:
+    """The booking's notices (`notices`) written in `conn`'s transaction: the notice exists exactly
+    when the change does."""
+    rows = await notices(
+        kind=kind, booking_id=booking_id, people=people, resource=resource, start=start, extra=extra
+    )
+    for row in rows:
+        await notifications.write_notice(row, conn=conn)
+
+
+async def notices(
+    *,
+    kind: str,
+    booking_id: uuid.UUID,
+    people: Iterable[uuid.UUID],
+    resource: Resource,
+    start: dt.datetime,
+    extra: Mapping[str, str] | None = None,
+) -> list[Notice]:
     """An inbox message (and maybe a WeChat one) to the person the booking is for (the last of
-    `people`), copied to whoever holds a live family grant for them, and to the booker, in `conn`'s
-    transaction: the notice exists exactly when the change does. kind ids live in bookings.po.
+    `people`), copied to whoever holds a live family grant for them, and to the booker. kind ids live
+    in bookings.po. Reads the subject's proxies (one query); writes nothing.
 
     The resource's name goes in every language it has (`localized`): each reader sees their own.
     A booker who is the subject's proxy gets the proxy's copy ("For your parent: ..."), once.
@@ -224,14 +253,15 @@ async def notify(
     everyone = list(dict.fromkeys(people))
     subject = everyone[-1]
     scope = proxy_scope_for(resource.owner_domain)
-    proxies = {str(proxy_id) for proxy_id, _ in await family.proxies_of(subject_id=subject, scope=scope)}
+    grants = await family.proxies_of(subject_id=subject, scope=scope)
+    proxies = {str(proxy_id) for proxy_id, _ in grants}
+    rows: list[Notice] = []
     for user_id in everyone:
         if user_id == subject:
-            await notifications.notify(
-                user_id=user_id, kind=kind, params=params, link=link, proxy_scope=scope, using_db=conn
-            )
+            rows += notice_rows(user_id=user_id, kind=kind, params=params, link=link, proxies=grants)
         elif str(user_id) not in proxies:  # a proxy already has its copy
-            await notifications.notify(user_id=user_id, kind=kind, params=params, link=link, using_db=conn)
+            rows += notice_rows(user_id=user_id, kind=kind, params=params, link=link)
+    return rows
 
 
 def proxy_scope_for(owner_domain: str | None) -> str:

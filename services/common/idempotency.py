@@ -10,6 +10,12 @@ Protocol (any POST that creates something — bookings, applications):
      A claim left in progress for `stale_after` (its process died) is taken over.
   The same key with a different request is `IdempotencyKeyReused` (422). Records live 24 hours.
 
+In one transaction (bookings, issue 12): instead of claim + complete around the work, the work writes a
+`Record` (the key with its answer) inside its own transaction, last: the key is bound exactly when the
+work commits, a refusal or a rollback leaves nothing, and it costs one statement instead of two. A
+concurrent duplicate blocks on the unique (scope, key) row until the first commits, then fails on it
+(`KeyRecorded`, or on the work's own unique row); its caller then replays through `claim()`.
+
 The scope is the caller's choice; the HTTP helper (citizen_api/idempotency.py) uses "<user id>:<route>".
 """
 
@@ -20,13 +26,16 @@ import datetime as dt
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
 from services.common import clock
+from services.common.db import raw_execute
 from services.common.errors import Conflict, InvalidInput
+from services.common.ids import new_id
 from services.common.models import IdempotencyRecord
 
 __all__ = [
@@ -35,7 +44,10 @@ __all__ = [
     "IdempotencyInProgress",
     "IdempotencyKeyReused",
     "InvalidIdempotencyKey",
+    "KeyRecorded",
+    "Record",
     "Replay",
+    "check_key",
     "claim",
     "complete",
     "exists",
@@ -60,6 +72,10 @@ class IdempotencyInProgress(Conflict):
     code = "idempotency.in_progress"
 
 
+class KeyRecorded(IdempotencyInProgress):
+    """A `Record` lost the unique (scope, key) race: another request with the key committed first."""
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     """This request owns the key: do the work, then complete() or release()."""
@@ -81,7 +97,8 @@ def request_fingerprint(*parts: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _check_key(key: str) -> str:
+def check_key(key: str) -> str:
+    """The key as given, or InvalidIdempotencyKey (422): 1-128 printable ASCII characters."""
     if not key or len(key) > _MAX_KEY or not key.isascii() or not key.isprintable():
         raise InvalidIdempotencyKey(max=_MAX_KEY)
     return key
@@ -98,7 +115,7 @@ async def claim(
     stale_after: dt.timedelta = dt.timedelta(minutes=1),
 ) -> Claim | Replay:
     """Own `key` in `scope`, or get the first response to it (see the module docstring)."""
-    key = _check_key(key)
+    key = check_key(key)
     deadline = asyncio.get_running_loop().time() + wait_s
     while True:
         now = clock.now()
@@ -127,9 +144,42 @@ async def claim(
         await asyncio.sleep(poll_s)
 
 
+# One statement in the caller's transaction; datetimes as aware UTC values (stored as the ORM stores them).
+_RECORD_INSERT = (
+    "INSERT INTO idempotency_record (id, scope, key, request_hash, status_code, response, created_at, expires_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+)
+
+
+@dataclass(slots=True)
+class Record:
+    """The key and the answer to record inside the work's own transaction (see the module docstring).
+
+    `render(result)` turns the work's result into the stored (JSON) answer; `write` keeps it in
+    `response` for the caller to send.
+    """
+
+    scope: str
+    key: str
+    request_hash: str
+    status_code: int
+    render: Callable[[Any], Any]
+    ttl: dt.timedelta = DEFAULT_TTL
+    response: Any = None
+
+    async def write(self, result: Any, *, conn: Any) -> Any:
+        """Insert the completed record in `conn`'s transaction; IntegrityError when the key is taken."""
+        self.response = self.render(result)
+        now = clock.now()
+        values = [new_id(), self.scope[:128], check_key(self.key), self.request_hash, self.status_code]
+        values += [json.dumps(self.response, ensure_ascii=False), now, now + self.ttl]
+        await raw_execute(_RECORD_INSERT, values, conn=conn)
+        return self.response
+
+
 async def exists(*, scope: str, key: str) -> bool:
     """True when `key` has a record in `scope` (answered, in progress or expired); a bad key is a 422."""
-    return await IdempotencyRecord.exists(scope=scope[:128], key=_check_key(key))
+    return await IdempotencyRecord.exists(scope=scope[:128], key=check_key(key))
 
 
 async def complete(record_id: uuid.UUID, *, status_code: int, response: Any) -> None:

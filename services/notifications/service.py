@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic_core import to_jsonable_python
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -23,13 +22,22 @@ from tortoise.transactions import in_transaction
 from integrations.errors import IntegrationRejected
 from integrations.wechat.errors import SubscribeConsentMissing
 from services.accounts import family
-from services.common import clock, outbox
+from services.common import clock
+from services.common.db import raw_rows
 from services.common.i18n import translate
 from services.common.ids import parse_id
 from services.common.pagination import keyset_page
 from services.notifications.enums import PushStatus
 from services.notifications.errors import InboxMessageNotFound
 from services.notifications.models import InboxMessage, SubscriptionConsent
+from services.notifications.notices import (
+    ON_BEHALF,
+    QUEUED_IF_CONSENT,
+    SUBSCRIBE_TOPIC,
+    Notice,
+    notices,
+    queue_pushes,
+)
 from services.notifications.ports import SubscribeMessageSender
 
 __all__ = [
@@ -44,11 +52,9 @@ __all__ = [
     "mark_read",
     "notify",
     "record_consents",
+    "write_notice",
 ]
 
-SUBSCRIBE_TOPIC = "notifications.subscribe_send"
-# Param of a proxy's copy of a notification: {"subject": id, "relation": "parent"}.
-ON_BEHALF = "_on_behalf"
 
 # WeChat's `lang` values for our locales.
 _WECHAT_LANG = {"zh_CN": "zh_CN", "en": "en_US"}
@@ -124,18 +130,21 @@ async def notify(
     link: str | None = None,
     case_ref: str | None = None,
     proxy_scope: str | None = None,
+    proxies: list[tuple[uuid.UUID, str]] | None = None,
     using_db: BaseDBAsyncClient | None = None,
 ) -> InboxMessage:
     """Put a message in the user's inbox, and queue a WeChat subscribe message when one is due.
 
     With `proxy_scope` (e.g. "bookings", "cases", "care"), everyone holding a live family grant of
-    the user for that scope gets a copy too ("For your parent: ..."), each under their own consents.
+    the user for that scope gets a copy too ("For your parent: ..."), each under their own consents;
+    a caller that already read them (`family.proxies_of(subject_id=user_id, scope=proxy_scope)`)
+    passes them as `proxies` so they are not read twice.
     Pass your transaction as `using_db` so the notification commits (or not) with your change.
     """
     if using_db is not None:
-        return await _notify_all(user_id, kind, params, link, case_ref, proxy_scope, conn=using_db)
+        return await _notify_all(user_id, kind, params, link, case_ref, proxy_scope, proxies, conn=using_db)
     async with in_transaction() as conn:
-        return await _notify_all(user_id, kind, params, link, case_ref, proxy_scope, conn=conn)
+        return await _notify_all(user_id, kind, params, link, case_ref, proxy_scope, proxies, conn=conn)
 
 
 async def _notify_all(
@@ -145,50 +154,54 @@ async def _notify_all(
     link: str | None,
     case_ref: str | None,
     proxy_scope: str | None,
+    proxies: list[tuple[uuid.UUID, str]] | None,
     *,
     conn: BaseDBAsyncClient,
 ) -> InboxMessage:
-    message = await _notify(user_id, kind, params, link, case_ref, conn=conn)
-    if proxy_scope:
-        for proxy_id, relation in await family.proxies_of(subject_id=user_id, scope=proxy_scope):
-            if str(proxy_id) == str(user_id):
-                continue
-            copy = {**(params or {}), ON_BEHALF: {"subject": str(user_id), "relation": relation}}
-            await _notify(proxy_id, kind, copy, link, case_ref, conn=conn)
-    return message
-
-
-async def _notify(
-    user_id: uuid.UUID | str,
-    kind: str,
-    params: dict[str, Any],
-    link: str | None,
-    case_ref: str | None,
-    *,
-    conn: BaseDBAsyncClient,
-) -> InboxMessage:
-    # Which kinds go out as subscribe messages is configuration the delivery job holds
-    # (settings.wechat_templates); here we only queue when the user has any consent left at all.
-    queued = await SubscriptionConsent.filter(user_id=user_id, remaining__gt=0).using_db(conn).exists()
-    message = await InboxMessage.create(
+    if proxy_scope and proxies is None:
+        proxies = await family.proxies_of(subject_id=user_id, scope=proxy_scope)
+    rows = notices(
         user_id=user_id,
         kind=kind,
-        # Stored as JSON: datetimes, UUIDs and enums become strings now rather than failing later.
-        params=to_jsonable_python(params or {}),
+        params=params,
         link=link,
         case_ref=case_ref,
-        push_status=PushStatus.QUEUED if queued else PushStatus.NONE,
-        using_db=conn,
+        proxies=(proxies or ()) if proxy_scope else (),
     )
+    messages = [await write_notice(row, conn=conn) for row in rows]
+    return messages[0]
+
+
+async def write_notice(row: Notice, *, conn: BaseDBAsyncClient) -> InboxMessage:
+    """One inbox row in one statement (queued when the user has a consent left), and its outbox message."""
+    now = clock.now()
+    found = await raw_rows(
+        _INBOX_INSERT,
+        [row.id, row.user_id, row.kind, row.params_json, row.link, row.case_ref, now],
+        conn=conn,
+    )
+    queued = found[0]["push_status"] == PushStatus.QUEUED.value
+    message = InboxMessage(
+        id=row.id,
+        user_id=row.user_id,
+        kind=row.kind,
+        params=row.params,
+        link=row.link,
+        case_ref=row.case_ref,
+        push_status=PushStatus.QUEUED if queued else PushStatus.NONE,
+        created_at=now,
+    )
+    message._saved_in_db = True
     if queued:
-        await outbox.enqueue(
-            topic=SUBSCRIBE_TOPIC,
-            payload={"message_id": str(message.id)},
-            aggregate_type="inbox_message",
-            aggregate_id=str(message.id),
-            using_db=conn,
-        )
+        await queue_pushes([row.id], conn=conn)
     return message
+
+
+# The inbox row, queued for a subscribe message when the user has any consent left (one statement).
+_INBOX_INSERT = (
+    "INSERT INTO notification_inbox (id, user_id, kind, params, link, case_ref, push_status, created_at)"  # noqa: S608
+    f" VALUES ($1, $2, $3, $4, $5, $6, {QUEUED_IF_CONSENT.format(user='$2')}, $7) RETURNING push_status"
+)
 
 
 async def list_inbox(

@@ -15,6 +15,7 @@ from services.bookings import jobs, service
 from services.bookings.models import Booking, Slot
 from services.bookings.policy import BookingPolicies
 from services.common import clock
+from services.common.models import IdempotencyRecord
 from services.notifications.models import InboxMessage
 from tests.factories import auth_headers, make_user
 
@@ -266,6 +267,49 @@ async def test_idempotency__concurrent_duplicates_make_one_booking(
     assert {r.status_code for r in responses} == {201}
     assert len({r.json()["id"] for r in responses}) == 1
     assert await Slot.filter(id=slot.id).values_list("taken", flat=True) == [1]
+
+
+async def test_idempotency__key_bound_only_when_the_booking_commits(
+    client: httpx.AsyncClient, settings
+) -> None:
+    # The key is written inside the booking's transaction: a refused booking leaves no row at all,
+    # the booking and its key commit together, and an expired record no longer binds the key.
+    resource = await _resource()
+    full, free = await _slot(resource, capacity=1), await _slot(resource, capacity=5, hours_ahead=26)
+    blocker, user = await make_user(), await make_user()
+    await client.post(
+        "/api/v1/bookings", json={"slot_id": str(full.id)}, headers=auth_headers(blocker, settings)
+    )
+    headers = auth_headers(user, settings, **{"Idempotency-Key": "bound-late"})
+    refused = await client.post("/api/v1/bookings", json={"slot_id": str(full.id)}, headers=headers)
+    assert refused.status_code == 409
+    assert await IdempotencyRecord.filter(key="bound-late").count() == 0
+    booked = await client.post("/api/v1/bookings", json={"slot_id": str(free.id)}, headers=headers)
+    assert booked.status_code == 201
+    (record,) = await IdempotencyRecord.filter(key="bound-late")
+    assert (record.status_code, record.response) == (201, booked.json())
+    await IdempotencyRecord.filter(id=record.id).update(expires_at=clock.now() - dt.timedelta(seconds=1))
+    cancel = await client.post(
+        f"/api/v1/bookings/{booked.json()['id']}/cancel", headers=auth_headers(user, settings)
+    )
+    assert cancel.status_code == 200
+    again = await client.post("/api/v1/bookings", json={"slot_id": str(free.id)}, headers=headers)
+    assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") is None
+    assert again.json()["id"] != booked.json()["id"]
+    assert await IdempotencyRecord.filter(key="bound-late").count() == 1
+
+
+async def test_idempotency__malformed_key_is_422_before_the_booking(
+    client: httpx.AsyncClient, settings
+) -> None:
+    resource = await _resource()
+    slot = await _slot(resource, capacity=5)
+    user = await make_user()
+    headers = auth_headers(user, settings, **{"Idempotency-Key": "x" * 129})
+    response = await client.post("/api/v1/bookings", json={"slot_id": str(slot.id)}, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "idempotency.invalid_key"
+    assert await Booking.filter(slot_id=slot.id).count() == 0
 
 
 async def test_visitors__validated_masked_and_one_entry_per_day(client: httpx.AsyncClient, settings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import httpx
@@ -10,10 +11,11 @@ from tortoise.transactions import in_transaction
 
 from citizen_api.worker import deliver_outbox_once
 from services.accounts.enums import VerificationLevel
+from services.common import clock
 from services.common.models import OutboxMessage, OutboxStatus
 from services.notifications import privacy as notifications_privacy
 from services.notifications import service as notifications
-from services.notifications.models import SubscriptionConsent
+from services.notifications.models import InboxMessage, SubscriptionConsent
 from tests.factories import auth_headers, make_user
 
 KIND = "notify.system.announcement"
@@ -177,6 +179,38 @@ async def test_notify__without_consent_only_the_inbox(client, settings, template
     assert await OutboxMessage.filter(topic=notifications.SUBSCRIBE_TOPIC).count() == 0
     inbox = (await client.get("/api/v1/me/inbox", headers=auth_headers(user, settings))).json()
     assert inbox["items"][0]["push_status"] == "none"
+
+
+async def test_notify__queued_only_on_the_users_own_consent_left(client, settings, templates) -> None:
+    # The consent check is folded into the inbox INSERT (raw SQL, issue 12): a used-up consent, or
+    # someone else's, does not queue; the row reads back through the ORM as the ORM would have stored it.
+    spent, other, consenting = await make_user(), await make_user(), await make_user()
+    await notifications.record_consents(user_id=spent.id, template_ids=[TEMPLATE])
+    await SubscriptionConsent.filter(user_id=spent.id).update(remaining=0)
+    await notifications.record_consents(user_id=other.id, template_ids=[TEMPLATE])
+    params = {"text": "王屋山 09:00", "when": dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.UTC), "n": 3}
+    before = clock.now()
+    none = await notifications.notify(user_id=spent.id, kind=KIND, params=params, link="/pages/x")
+    queued = await notifications.notify(user_id=consenting.id, kind=KIND, params={"text": "y"})
+    assert none.push_status == "none"
+    assert queued.push_status == "none" and await OutboxMessage.all().count() == 0
+    await notifications.record_consents(user_id=consenting.id, template_ids=[TEMPLATE])
+    queued = await notifications.notify(user_id=consenting.id, kind=KIND, params={"text": "z"})
+    assert queued.push_status == "queued"
+    outbox_rows = await OutboxMessage.filter(topic=notifications.SUBSCRIBE_TOPIC)
+    assert [row.payload for row in outbox_rows] == [{"message_id": str(queued.id)}]
+    stored = await InboxMessage.get(id=none.id)
+    assert stored.params == {"text": "王屋山 09:00", "when": "2026-01-02T03:04:00Z", "n": 3}
+    assert (stored.user_id, stored.kind, stored.link, stored.push_status) == (
+        spent.id,
+        KIND,
+        "/pages/x",
+        "none",
+    )
+    assert before <= stored.created_at <= clock.now()
+    assert await InboxMessage.filter(user_id=spent.id, created_at__gte=before).count() == 1
+    inbox = (await client.get("/api/v1/me/inbox", headers=auth_headers(spent, settings))).json()
+    assert inbox["items"][0]["push_status"] == "none" and inbox["unread"] == 1
 
 
 async def test_notify__rolled_back_with_the_callers_transaction(settings, templates, app) -> None:

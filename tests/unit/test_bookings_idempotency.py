@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 
 import pytest
 
-from services.common import idempotency
+from citizen_api.runtime import build_cipher
+from services.accounts.enums import Role, VerificationLevel
+from services.accounts.principal import Principal
+from services.bookings.errors import SlotFull
+from services.bookings.models import Booking, Slot
+from services.bookings.policy import BookingPolicies
+from services.common import clock, idempotency
 from services.common.idempotency import (
     Claim,
     IdempotencyInProgress,
     IdempotencyKeyReused,
     InvalidIdempotencyKey,
+    KeyRecorded,
+    Record,
     Replay,
 )
 from services.common.models import IdempotencyRecord
+from services.notifications.models import InboxMessage
+from tests.factories import make_user
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -89,3 +100,106 @@ async def test_records__expire_after_24_hours_and_are_purged() -> None:
 async def test_claim__malformed_keys_refused(key: str) -> None:
     with pytest.raises(InvalidIdempotencyKey):
         await idempotency.claim(scope="u1:r", key=key, request_hash="h")
+
+
+# ------------------------------------------------------- a record written in the booking's transaction
+
+
+def _record(key: str, *, scope: str = "u1:bookings.create", request_hash: str = "h") -> Record:
+    return Record(
+        scope=scope,
+        key=key,
+        request_hash=request_hash,
+        status_code=201,
+        render=lambda view: {"id": str(view.id), "remaining": view.slot.remaining},
+    )
+
+
+async def _booking_setup(capacity: int = 2):
+    from services.bookings import service
+
+    resource = await service.ensure_resource(
+        owner_domain="gov",
+        owner_ref=f"idem-{uuid.uuid4().hex[:8]}",
+        name={"zh_CN": "窗口", "en": "Window"},
+        staff_role=Role.DEPT_OPERATOR,
+        rules={"per_person_per_day": None},
+    )
+    start = clock.now().replace(microsecond=0) + dt.timedelta(days=1)
+    return await service.create_slot(
+        resource_id=resource.id, start=start, end=start + dt.timedelta(minutes=30), capacity=capacity
+    )
+
+
+def _principal(user) -> Principal:
+    return Principal(user_id=user.id, level=VerificationLevel.REAL_NAME)
+
+
+async def test_record__written_with_the_booking_and_replayed_by_claim(settings) -> None:
+    from services.bookings import service
+
+    slot = await _booking_setup()
+    user = await make_user()
+    record = _record("in-tx")
+    view = await service.book(
+        actor=_principal(user),
+        slot_id=slot.id,
+        cipher=build_cipher(settings),
+        policies=BookingPolicies(),
+        record=record,
+    )
+    assert record.response == {"id": str(view.id), "remaining": 1}
+    # The stored row is what claim() replays (raw INSERT read back through the ORM on both databases).
+    assert await idempotency.claim(scope="u1:bookings.create", key="in-tx", request_hash="h") == Replay(
+        201, {"id": str(view.id), "remaining": 1}
+    )
+    stored = await IdempotencyRecord.get(key="in-tx")
+    assert stored.created_at <= clock.now() < stored.expires_at
+    assert await idempotency.purge_expired() == 0
+    assert await idempotency.purge_expired(now=clock.now() + dt.timedelta(hours=25)) == 1
+
+
+async def test_record__refusal_in_the_transaction_leaves_no_key(settings) -> None:
+    from services.bookings import service
+    from services.bookings.booking import slot_row
+
+    slot = await _booking_setup(capacity=1)
+    first, late = await make_user(), await make_user()
+    stale = await slot_row(slot.id)  # read while a place was free, as prepare_booking does
+    await service.book(
+        actor=_principal(first), slot_id=slot.id, cipher=build_cipher(settings), policies=BookingPolicies()
+    )
+    with pytest.raises(SlotFull):
+        await service.book(
+            actor=_principal(late),
+            slot_id=slot.id,
+            cipher=build_cipher(settings),
+            policies=BookingPolicies(),
+            slot=stale,
+            admitted=True,
+            record=_record("refused"),
+        )
+    assert await IdempotencyRecord.filter(key="refused").count() == 0  # rolled back with the booking
+    assert await Booking.filter(slot_id=slot.id).count() == 1
+
+
+async def test_record__key_taken_rolls_the_second_booking_back(settings) -> None:
+    from services.bookings import service
+
+    one, two = await _booking_setup(capacity=5), await _booking_setup(capacity=5)
+    user = await make_user()
+    cipher, policies = build_cipher(settings), BookingPolicies()
+    await service.book(
+        actor=_principal(user), slot_id=one.id, cipher=cipher, policies=policies, record=_record("k")
+    )
+    with pytest.raises(KeyRecorded):
+        await service.book(
+            actor=_principal(user),
+            slot_id=two.id,
+            cipher=cipher,
+            policies=policies,
+            record=_record("k", request_hash="other"),
+        )
+    assert await Booking.filter(slot_id=two.id).count() == 0
+    assert await Slot.filter(id=two.id).values_list("taken", flat=True) == [0]
+    assert await InboxMessage.filter(user_id=user.id).count() == 1  # the first booking's notice only
