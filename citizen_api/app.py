@@ -9,7 +9,7 @@ import logging
 from sanic import Sanic
 from sanic.config import Config
 
-from citizen_api import composition
+from citizen_api import composition, response_headers
 from citizen_api.errors import register_error_handlers
 from citizen_api.logging import configure_logging
 from citizen_api.metrics import Metrics
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, *, name: str | None = None) -> 
     """Build the application. Reads the environment only when `settings` is not given."""
     settings = settings or Settings()
     configure_logging(level=settings.log_level, json_logs=settings.log_json)
+    response_headers.install()
     config = Config()
     config.REQUEST_MAX_SIZE = settings.upload_max_bytes + 64 * 1024
     config.FALLBACK_ERROR_FORMAT = "json"
