@@ -114,7 +114,7 @@ def _locale(lang: str | None, accept_language: str | None) -> str:
 
 
 class _RouteMetrics:
-    """The labelled Prometheus children per (route, method, status), looked up once, not per request.
+    """The metric children per (route, method, status), looked up once, not per request.
 
     Keyed by the route's path as Sanic stores it (None for an unmatched path): the label is built
     once per route, not per request.
@@ -132,8 +132,8 @@ class _RouteMetrics:
                 self.children.clear()
             label = "/" + route_path.lstrip("/") if route_path is not None else "unmatched"
             children = self.children[key] = (
-                self.metrics.requests.labels(label, method, str(status)),
-                self.metrics.latency.labels(label, method),
+                self.metrics.requests(label, method, str(status)),
+                self.metrics.latency(label, method),
             )
         children[0].inc()
         children[1].observe(seconds)
