@@ -2,14 +2,16 @@
 
     PYTHONPATH=$PWD .venv/bin/python bench/tourism_bench.py \
         [--database-url postgres://postgres@127.0.0.1:5432/postgres] [--redis-url redis://127.0.0.1:6379/0] \
-        [--duration 8] [--connections 32]
+        [--duration 8] [--connections 32] [--profile DIR]
 
 Needs wrk (found on PATH, or installed with apt-get when run as root; exit 2 otherwise). Creates a scratch
 PostgreSQL database citizen_bench_<random> with the demo scenic areas and a Redis prefix of its own (both
 removed at the end), starts `citizen-api serve --workers 1` and the bare Sanic floor (bench/floors.py) on
 127.0.0.1, and runs wrk -t1 against each path in turn (bench/lua/get.lua) after a warm-up that fills the
 cache. Prints requests/s, p50/p99, the server's CPU per request (utime+stime of its process tree from
-/proc) and each ratio to the bare endpoint. Targets: cached detail >= 0.8, /health >= 0.9.
+/proc) and each ratio to the bare endpoint (by req/s and by CPU per request), and the size of each answer
+(status line, headers and body: the floor's is the smallest). Targets: cached detail >= 0.8, /health >= 0.9.
+`--profile DIR` also samples each path's server with py-spy into DIR/<path>.raw (+ .raw.txt, hottest frames).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import socket
 import sys
 import uuid
 from pathlib import Path
@@ -49,6 +52,19 @@ async def prepare_database(database_url: str, secret: str) -> str:
         await close_db()
 
 
+def answer_bytes(port: int, path: str) -> int:
+    """Bytes of one answer on the wire (status line, headers, body), as wrk receives it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\n"
+            "Connection: close\r\n\r\n".encode()
+        )
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    return len(received)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -57,6 +73,9 @@ def main() -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per path (max 60)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (max 256)")
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="directory: py-spy each path into <dir>/<n>.raw"
+    )
     args = parser.parse_args()
     duration = min(max(args.duration, 1.0), 60.0)
     connections = min(max(args.connections, 1), 256)
@@ -89,7 +108,8 @@ def main() -> int:
             bench.run_wrk(
                 "warm", f"http://127.0.0.1:{port}{path}", script="get.lua", duration=1, connections=4
             )
-        for name, process, port, path in paths:
+        sizes = {name: answer_bytes(port, path) for name, _, port, path in paths}
+        for number, (name, process, port, path) in enumerate(paths):
             results.append(
                 bench.run_wrk(
                     name,
@@ -98,6 +118,7 @@ def main() -> int:
                     duration=duration,
                     connections=connections,
                     cpu_pids=[process.pid],
+                    profile=None if args.profile is None else args.profile / f"{number}_{port}.raw",
                 )
             )
         rss = {str(k): round(v, 1) for k, v in bench.rss_mb([api.pid]).items()}
@@ -113,10 +134,17 @@ def main() -> int:
         print(row.line())
     bare_rps = results[0].rps
     ratios = {row.name: round(row.rps / bare_rps, 3) for row in results[1:]}
+    bare_cpu = results[0].server_ms_per_request
+    cpu_ratios = {row.name: round(bare_cpu / row.server_ms_per_request, 3) for row in results[1:]}
     report = {
         "started": started,
         "finished": bench.load_text(),
         "ratio_to_bare": ratios,
+        "cpu_ratio_bare_over_path": cpu_ratios,
+        "server_cpu_us_per_request": {
+            row.name: round(1000 * row.server_ms_per_request, 1) for row in results
+        },
+        "answer_bytes": sizes,
         "rss_mb_api_tree": rss,
         "targets_met": {
             "cached detail >= 0.8 of bare Sanic": ratios["API cached scenic-area detail"] >= 0.8,

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 
 from sanic import Sanic
 from sanic.config import Config
 
-from citizen_api import composition
+from citizen_api import composition, response_headers
 from citizen_api.errors import register_error_handlers
 from citizen_api.logging import configure_logging
-from citizen_api.metrics import Metrics
+from citizen_api.metrics import FLUSH_S, Metrics
 from citizen_api.middleware import register_middleware
 from citizen_api.openapi import register_openapi_routes
 from citizen_api.runtime import close_runtime, open_runtime
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, *, name: str | None = None) -> 
     """Build the application. Reads the environment only when `settings` is not given."""
     settings = settings or Settings()
     configure_logging(level=settings.log_level, json_logs=settings.log_json)
+    response_headers.install()
     config = Config()
     config.REQUEST_MAX_SIZE = settings.upload_max_bytes + 64 * 1024
     config.FALLBACK_ERROR_FORMAT = "json"
@@ -57,6 +59,9 @@ def create_app(settings: Settings | None = None, *, name: str | None = None) -> 
     async def _open(app: Sanic) -> None:
         app.ctx.runtime = await open_runtime(settings)
         app.ctx.background = []
+        if app.ctx.metrics.directory:
+            # Several workers: each writes its totals where /metrics (in any worker) sums them.
+            app.ctx.background.append(asyncio.create_task(_flush_metrics(app.ctx.metrics)))
         if settings.run_worker_in_process:
             # Embedded profile: one process serves the API and runs the jobs (outbox, expiries).
             from citizen_api.worker import run_ticker
@@ -71,5 +76,16 @@ def create_app(settings: Settings | None = None, *, name: str | None = None) -> 
         runtime = getattr(app.ctx, "runtime", None)
         if runtime is not None:
             await close_runtime(runtime)
+        with contextlib.suppress(OSError):
+            app.ctx.metrics.flush()  # the last totals of this worker stay in the sum
 
     return app
+
+
+async def _flush_metrics(metrics: Metrics) -> None:
+    while True:
+        await asyncio.sleep(FLUSH_S)
+        try:
+            metrics.flush()
+        except OSError as error:  # a full or missing directory must not stop the worker
+            log.warning("metrics flush failed", extra={"error": type(error).__name__})

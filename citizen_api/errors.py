@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import to_json
 from sanic import Request, Sanic
 from sanic.exceptions import (
     BadRequest,
@@ -23,7 +24,7 @@ from sanic.exceptions import (
     SanicException,
     ServiceUnavailable,
 )
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse
 
 from citizen_api.endpoint import serialise
 from integrations.errors import IntegrationError, IntegrationRejected, IntegrationUnavailable
@@ -80,7 +81,7 @@ def error_response(
             "request_id": _request_id(request),
         }
     }
-    return json(body, status=status, headers=headers)
+    return HTTPResponse(to_json(body), status=status, headers=headers, content_type="application/json")
 
 
 # A body with thousands of bad fields must not answer megabytes of details: the first few suffice.

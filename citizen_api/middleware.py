@@ -14,8 +14,9 @@ from urllib.parse import unquote_to_bytes
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
-from citizen_api.endpoint import parse_multipart_body
+from citizen_api.endpoint import client_ip, parse_multipart_body
 from integrations.http import CallContext, call_context
+from services.common import audit
 from services.common.context import RequestContext, request_context
 from services.common.errors import InvalidInput, PermissionDenied
 from services.common.i18n import negotiate
@@ -102,6 +103,10 @@ def _guard_operator_pages(request: Request) -> None:
     raise PermissionDenied("ops.restricted")
 
 
+# The Content-Language of each locale we serve (others are spelled out per response).
+_CONTENT_LANGUAGE = {"zh_CN": "zh-CN", "en": "en"}
+
+
 @functools.lru_cache(maxsize=512)
 def _locale(lang: str | None, accept_language: str | None) -> str:
     # Clients send a handful of distinct Accept-Language values: negotiate each once (issue 12).
@@ -109,65 +114,71 @@ def _locale(lang: str | None, accept_language: str | None) -> str:
 
 
 class _RouteMetrics:
-    """The labelled Prometheus children per (route, method, status), looked up once, not per request."""
+    """The metric children per (route, method, status), looked up once, not per request.
+
+    Keyed by the route's path as Sanic stores it (None for an unmatched path): the label is built
+    once per route, not per request.
+    """
 
     def __init__(self, metrics: Any) -> None:
         self.metrics = metrics
-        self.children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self.children: dict[tuple[str | None, str, int], tuple[Any, Any]] = {}
 
-    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        key = (route, method, status)
+    def observe(self, route_path: str | None, method: str, status: int, seconds: float) -> None:
+        key = (route_path, method, status)
         children = self.children.get(key)
         if children is None:
             if len(self.children) > 4096:  # unmatched paths are one label; this is only a backstop
                 self.children.clear()
+            label = "/" + route_path.lstrip("/") if route_path is not None else "unmatched"
             children = self.children[key] = (
-                self.metrics.requests.labels(route, method, str(status)),
-                self.metrics.latency.labels(route, method),
+                self.metrics.requests(label, method, str(status)),
+                self.metrics.latency(label, method),
             )
         children[0].inc()
         children[1].observe(seconds)
 
 
 def register_middleware(app: Sanic) -> None:
-    route_metrics: list[_RouteMetrics] = []
+    """One request and one response middleware for every route; call once from create_app."""
+    # Settings are fixed for the app's life: an unrestricted deployment pays nothing for the guard.
+    guard_operator_pages = app.ctx.settings.ops_pages_restricted
+    route_metrics = _RouteMetrics(app.ctx.metrics)
+    request_id_pattern = _VALID_REQUEST_ID.match
+    perf_counter = time.perf_counter
 
     @app.on_request(priority=100)
     async def _begin(request: Request) -> None:
-        incoming = request.headers.get("x-request-id")
-        request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else os.urandom(16).hex()
+        headers = request.headers
+        incoming = headers.get("x-request-id")
+        request_id = incoming if incoming and request_id_pattern(incoming) else os.urandom(16).hex()
         ctx = request.ctx
         ctx.request_id = request_id
-        ctx.started = time.perf_counter()
-        # Logs, outbox rows and adapter calls made for this request carry its id (the endpoint adds
-        # the acting user once the caller is authenticated).
+        ctx.started = perf_counter()
+        # Logs, outbox rows, audit entries and adapter calls made for this request carry its id (the
+        # endpoint adds the acting user once the caller is authenticated).
         request_context.set(RequestContext(request_id=request_id))
         call_context.set(CallContext(request_id=request_id))
+        audit.request_origin.set(audit.RequestOrigin(ip=client_ip(request), request_id=request_id))
         lang = request.args.get("lang") if request.query_string else None
-        ctx.locale = _locale(lang, request.headers.get("accept-language"))
+        ctx.locale = _locale(lang, headers.get("accept-language"))
         _refuse_nul_bytes(request)
-        _guard_operator_pages(request)
+        if guard_operator_pages:
+            _guard_operator_pages(request)
 
     @app.on_response(priority=100)
     async def _end(request: Request, response: HTTPResponse) -> None:
-        request_id = getattr(request.ctx, "request_id", None)
+        ctx = request.ctx
+        headers = response.headers
+        request_id = getattr(ctx, "request_id", None)
         if request_id:
-            response.headers["X-Request-Id"] = request_id
-        locale = getattr(request.ctx, "locale", None)
-        if locale and "content-language" not in response.headers:
-            response.headers["Content-Language"] = locale.replace("_", "-")
-        started = getattr(request.ctx, "started", None)
-        if started is None:
-            return
-        if not route_metrics:
-            metrics = getattr(request.app.ctx, "metrics", None)
-            if metrics is None:
-                return
-            route_metrics.append(_RouteMetrics(metrics))
-        route = request.route
-        route_metrics[0].observe(
-            "/" + route.path.lstrip("/") if route else "unmatched",
-            request.method,
-            response.status,
-            time.perf_counter() - started,
-        )
+            headers["X-Request-Id"] = request_id
+        locale = getattr(ctx, "locale", None)
+        if locale and "content-language" not in headers:
+            headers["Content-Language"] = _CONTENT_LANGUAGE.get(locale) or locale.replace("_", "-")
+        started = getattr(ctx, "started", None)
+        if started is not None:
+            route = request.route
+            route_metrics.observe(
+                route.path if route else None, request.method, response.status, perf_counter() - started
+            )

@@ -240,11 +240,15 @@ def _matches(moment: dt.datetime, filters: list[tuple[str, dt.datetime]]) -> boo
 def create_blueprint(options: SandboxOptions) -> Blueprint:
     bp = Blueprint(f"sandbox_his_{uuid.uuid4().hex[:8]}")
     install_faults(bp, options.faults)
-    current = {"his": _His(days=int(options.extra.get("days", 8)))}
+    # Built on the first request, not with the blueprint: an API that mounts the sandboxes but is
+    # never asked about care does not import fhir.resources (issue 12).
+    current: dict[str, _His | None] = {"his": None}
     lock = asyncio.Lock()
 
     class _Current:
         def __getattr__(self, name: str) -> Any:
+            if current["his"] is None:
+                current["his"] = _His(days=int(options.extra.get("days", 8)))
             return getattr(current["his"], name)
 
     his = _Current()

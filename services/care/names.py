@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pypinyin import lazy_pinyin
-
 from services.common.i18n import localized
 
 __all__ = [
@@ -47,6 +45,14 @@ _TITLES_EN = {
 _UNITS_EN = {"次": "visit", "餐": "meal", "2小时": "2 hours", "小时": "hour", "天": "day", "月": "month"}
 
 
+def _pinyin(name: str) -> str:
+    """A Chinese name in capitalised pinyin: 王建国 -> Wang Jianguo."""
+    # Imported on first use: pypinyin's phrase dictionary costs a worker ~55 MB (issue 12).
+    from pypinyin import lazy_pinyin
+
+    return " ".join(part.capitalize() for part in lazy_pinyin(name))
+
+
 def unit_names(unit: str) -> dict[str, str]:
     """A price unit of an eldercare service ("次" per visit) in zh_CN and en."""
     return localized({"zh_CN": unit, "en": _UNITS_EN.get(unit, unit)})
@@ -54,7 +60,7 @@ def unit_names(unit: str) -> dict[str, str]:
 
 def doctor_names(name: str) -> dict[str, str]:
     """A doctor's name as written (zh_CN) and in pinyin (en): "王建国" / "Wang Jianguo"."""
-    return localized({"zh_CN": name, "en": " ".join(part.capitalize() for part in lazy_pinyin(name))})
+    return localized({"zh_CN": name, "en": _pinyin(name)})
 
 
 def title_names(title: str, title_code: str) -> dict[str, str]:
@@ -72,7 +78,7 @@ def department_name(name: str) -> dict[str, str]:
 
 
 def doctor_name(name: str, title: str, title_code: str) -> dict[str, str]:
-    english = " ".join(part.capitalize() for part in lazy_pinyin(name))
+    english = _pinyin(name)
     title_en = _TITLES_EN.get(title_code)
     return localized(
         {

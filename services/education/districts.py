@@ -5,6 +5,9 @@ Addresses are normalised the way people write them (full-width digits, missing ç
 with shapely against the district polygons projected to metres around Jiyuan, so "on the boundary"
 can be decided with a tolerance in metres. The in-memory index is built from the database and
 rebuilt when older than `ttl_s` (districts change once a year).
+
+shapely (and numpy with it, ~40 MB per worker) is imported by the functions that build or query
+geometry, on the first lookup, not with this module (issue 12).
 """
 
 from __future__ import annotations
@@ -15,16 +18,13 @@ import time
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
-import shapely
-from shapely.geometry import Point, shape
-from shapely.geometry.base import BaseGeometry
-from shapely.strtree import STRtree
+from typing import TYPE_CHECKING, Any
 
 from services.education.enums import LookupBasis, SchoolLevel
 from services.education.errors import DistrictFileInvalid
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
 __all__ = [
     "BOUNDARY_TOLERANCE_M",
@@ -88,8 +88,12 @@ def _project(lng: float, lat: float) -> tuple[float, float]:
 
 
 def _project_geometry(geometry: BaseGeometry) -> BaseGeometry:
-    origin, scale = np.array([_LNG0, _LAT0]), np.array([_M_PER_DEG_LNG, _M_PER_DEG_LAT])
-    return shapely.transform(geometry, lambda coords: (coords - origin) * scale)
+    import shapely
+
+    # coords is an (n, 2) numpy array; the tuples broadcast over its rows.
+    return shapely.transform(
+        geometry, lambda coords: (coords - (_LNG0, _LAT0)) * (_M_PER_DEG_LNG, _M_PER_DEG_LAT)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +158,19 @@ class DistrictIndex:
     def __init__(self, entries: Iterable[DistrictEntry]):
         self.entries = list(entries)
         self._with_polygon = [e for e in self.entries if e.polygon is not None]
-        self._tree = STRtree([e.polygon for e in self._with_polygon]) if self._with_polygon else None
+        if self._with_polygon:
+            from shapely.strtree import STRtree
+
+            self._tree = STRtree([e.polygon for e in self._with_polygon])
+        else:
+            self._tree = None
 
     @classmethod
     def from_rows(cls, rows: Iterable[dict[str, Any]]) -> DistrictIndex:
         """Build from dicts with the District columns and a `school` dict."""
+        import shapely
+        from shapely.geometry import shape
+
         entries = []
         for row in rows:
             compounds = []
@@ -286,9 +298,11 @@ class DistrictIndex:
 
     def by_point(self, *, lat: float, lng: float, level: SchoolLevel | None = None) -> LookupResult:
         """Districts whose boundary contains the point; points within the tolerance of an edge say so."""
-        point = Point(*_project(lng, lat))
         if self._tree is None:
             return LookupResult(matches=[], hint="education.lookup.no_match")
+        from shapely.geometry import Point
+
+        point = Point(*_project(lng, lat))
         # dwithin on the tree: no buffer polygon built per request.
         near = self._tree.query(point, predicate="dwithin", distance=BOUNDARY_TOLERANCE_M)
         inside: list[DistrictMatch] = []
@@ -349,6 +363,8 @@ class DistrictIndexCache:
 
 def parse_district_file(document: Any) -> list[dict[str, Any]]:
     """Validate a districts GeoJSON document (see data/README.md); the rows to upsert, by code."""
+    from shapely.geometry import shape
+
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise DistrictFileInvalid(problem="not a GeoJSON FeatureCollection")
     features = document.get("features")

@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,9 +51,9 @@ class LocalTier:
     def __init__(self, *, ttl_s: float = 1.0, max_entries: int = 4096):
         self.ttl_s = ttl_s
         self.max_entries = max_entries
-        self._entries: dict[str, tuple[float, Rendered]] = {}
+        self._entries: dict[Hashable, tuple[float, Rendered]] = {}
 
-    def get(self, key: str) -> Rendered | None:
+    def get(self, key: Hashable) -> Rendered | None:
         found = self._entries.get(key)
         if found is None:
             return None
@@ -62,7 +62,7 @@ class LocalTier:
             return None
         return found[1]
 
-    def put(self, key: str, document: Rendered) -> None:
+    def put(self, key: Hashable, document: Rendered) -> None:
         if len(self._entries) >= self.max_entries:
             self._entries.clear()  # crude but bounded; the next second refills what is hot
         self._entries[key] = (time.monotonic() + self.ttl_s, document)
@@ -75,15 +75,22 @@ async def cached(
     ttl_s: int,
     build: Callable[[], Awaitable[Any]],
     local: LocalTier | None = None,
+    local_key: Hashable | None = None,
 ) -> Rendered:
-    """The document at `key` (process copy, then Redis), else `build()` rendered and stored for `ttl_s`."""
+    """The document at `key` (process copy, then Redis), else `build()` rendered and stored for `ttl_s`.
+
+    `local_key` names the document in the process copy when the caller has a cheaper name for it
+    than the Redis key (default: `key`).
+    """
+    if local_key is None:
+        local_key = key
     if local is not None:
-        hit = local.get(key)
+        hit = local.get(local_key)
         if hit is not None:
             return hit
     document = await _shared(redis, key, ttl_s=ttl_s, build=build)
     if local is not None:
-        local.put(key, document)
+        local.put(local_key, document)
     return document
 
 

@@ -218,6 +218,10 @@ async def get_scenic_area(
     *, area_id: str, locale: str, redis: Any, keys: Keys, local: LocalTier | None = None
 ) -> Rendered:
     """Detail: text, hours, tickets, today's timed-entry availability and the live crowd."""
+    # The process copy is keyed by the id as asked: a hit needs no id parsing nor Redis key.
+    local_key = ("area", area_id, locale)
+    if local is not None and (hit := local.get(local_key)) is not None:
+        return hit
     parsed = parse_id(area_id)
     if parsed is None:
         raise ScenicAreaNotFound()
@@ -226,7 +230,12 @@ async def get_scenic_area(
         return await _detail_view(await _area(area_id), locale, clock.now())
 
     return await cached(
-        redis, _detail_key(keys, parsed, locale), ttl_s=DETAIL_TTL_S, build=build, local=local
+        redis,
+        _detail_key(keys, parsed, locale),
+        ttl_s=DETAIL_TTL_S,
+        build=build,
+        local=local,
+        local_key=local_key,
     )
 
 

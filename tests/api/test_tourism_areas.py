@@ -255,3 +255,29 @@ async def test_openapi__documents_the_tourism_and_search_routes(openapi_document
         assert path in paths, path
     listing = paths["/api/v1/tourism/scenic-areas"]
     assert "near" in {p["name"] for p in listing["get"].get("parameters", [])}
+
+
+async def test_detail__process_copy_answers_by_id_and_language_before_parsing(app, runtime) -> None:
+    """The per-process tier (on outside tests) keys a detail by the id as asked and the language."""
+    from services.tourism.cache import LocalTier
+    from services.tourism.errors import ScenicAreaNotFound
+
+    area = await _area("tier-a", name_en="Tier Area")
+    tier = LocalTier(ttl_s=60)
+
+    async def detail(area_id: str, locale: str) -> dict:
+        document = await service.get_scenic_area(
+            area_id=area_id, locale=locale, redis=runtime.redis, keys=runtime.keys, local=tier
+        )
+        return document.data()
+
+    assert (await detail(str(area.id), "en"))["name"] == "Tier Area"
+    await ScenicArea.filter(id=area.id).delete()
+    await service.invalidate(redis=runtime.redis, keys=runtime.keys, area_ids=[area.id])
+    # Gone from the database and from Redis, still served from this process's copy (for its TTL) ...
+    assert (await detail(str(area.id), "en"))["name"] == "Tier Area"
+    # ... but only for that language: zh_CN was never rendered, and the row is gone.
+    with pytest.raises(ScenicAreaNotFound):
+        await detail(str(area.id), "zh_CN")
+    with pytest.raises(ScenicAreaNotFound):
+        await detail("not-an-id", "en")
