@@ -69,6 +69,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DISPATCH_TOPIC = "care.order_dispatch"
+# The platform's statuses of an order it is working on (or has started).
+_PLATFORM_WORKING = frozenset({"accepted", "assigned", "en_route", "in_service"})
 _SERVICES_TTL_S = 300
 _LAST_TTL_S = 7 * 24 * 3600
 _MAX_AHEAD = dt.timedelta(days=30)
@@ -455,6 +457,13 @@ async def apply_platform_notification(*, notification: PlatformNotification) -> 
         await CareOrder.filter(id=row.id, platform_ref__isnull=True).update(
             platform_ref=notification.platform_ref
         )
+        if row.status is OrderStatus.CANCELLED and notification.status in _PLATFORM_WORKING:
+            # Cancelled here while we never knew the platform's reference (its answer to the dispatch
+            # was lost), so the provider was never told; now that we know it, tell it.
+            from services.care import order_cancel  # it builds on this module
+
+            async with in_transaction() as conn:
+                await order_cancel.queue_cancellation(conn, row)
     changed = await _advance(
         row.id, OrderStatus(notification.status), worker=notification.worker_name, note=notification.note
     )

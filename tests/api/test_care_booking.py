@@ -240,3 +240,7 @@ async def test_consent__stored_per_version_an_older_one_does_not_count(
     ] is False  # her own consent is separate from her father's
     booked = await _book(client, settings, daughter, slots[0]["id"], **as_father)
     assert booked.status_code == 201, booked.text
+    # The appointment is a booking like any other: in /me/bookings of the patient and of the proxy.
+    for who in (daughter, father):
+        mine = (await client.get("/api/v1/me/bookings", headers=auth_headers(who, settings))).json()["items"]
+        assert [(b["id"], b["resource"]["owner_domain"]) for b in mine] == [(booked.json()["id"], "care")]

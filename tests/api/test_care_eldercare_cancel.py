@@ -9,7 +9,9 @@ import datetime as dt
 import httpx
 import pytest
 
+from integrations.eldercare.types import DispatchRequest
 from services.common import clock
+from services.common.models import OutboxMessage
 from tests.api.care_helpers import deliver, grant, inbox_kinds, patient, reset_outside_systems
 from tests.factories import auth_headers
 
@@ -199,3 +201,44 @@ async def test_cancel__refused_by_a_provider_that_had_started_goes_ahead_and_dra
         headers=auth_headers(mother, settings),
     )
     assert rated.status_code in (200, 201), rated.text
+
+
+async def test_cancel__after_a_lost_dispatch_answer_still_reaches_the_provider(
+    client: httpx.AsyncClient, runtime, settings
+) -> None:
+    elder = await patient(runtime, name="石玉珍", born=dt.date(1943, 3, 3))
+    headers = auth_headers(elder, settings)
+    placed = await client.post("/api/v1/care/eldercare/orders", json=_body(), headers=headers)
+    order_id = placed.json()["id"]
+    # The platform took the order but its answer never came back (a timeout): it has the order, we have
+    # no reference, and the outbox row waits for a retry.
+    message = await OutboxMessage.get(topic="care.order_dispatch", aggregate_id=order_id)
+    body = _body()
+    await runtime.adapters.eldercare.dispatch(
+        DispatchRequest(
+            event_id=str(message.id),
+            order_id=order_id,
+            kind="cleaning",
+            urgent=False,
+            community_code=COMMUNITY,
+            provider_code=None,
+            address=body["address"],
+            contact_name="石玉珍",
+            contact_phone=None,
+            window_start=dt.datetime.fromisoformat(body["window_start"]),
+            window_end=dt.datetime.fromisoformat(body["window_end"]),
+            notes=None,
+        )
+    )
+    assert (await client.post(f"/api/v1/care/eldercare/orders/{order_id}/cancel", headers=headers)).json()[
+        "status"
+    ] == "cancelled"
+    await deliver(runtime)  # the retried dispatch skips a cancelled order; the cancel finds no reference
+    ref = (await _platform(client))[order_id]["platform_ref"]
+    assert (await _platform(client))[order_id]["status"] == "received"
+    # The provider's first push names the reference: the cancellation goes out now.
+    await _advance(client, ref, "accepted")
+    await deliver(runtime)
+    assert (await _platform(client))[order_id]["status"] == "cancelled"
+    shown = (await client.get(f"/api/v1/care/eldercare/orders/{order_id}", headers=headers)).json()
+    assert shown["status"] == "cancelled" and await _balance(client, settings, elder) == 20_000

@@ -30,8 +30,11 @@ async def test_search__finds_hospitals_and_doctors_by_chinese_pinyin_and_initial
     for query in ("人民医院", "zhongyiyuan", "jyszyy"):
         hits = (await client.get("/api/v1/search", params={"q": query})).json()["items"]
         assert any(h["kind"] == "hospital" for h in hits), (query, hits)
-    doctors = (await client.get("/api/v1/search", params={"q": "王建国"})).json()["items"]
-    assert any(h["kind"] == "doctor" and "主任医师" in h["title"] for h in doctors)
+    for query in ("王建国", "wangjianguo", "wjg"):
+        doctors = (await client.get("/api/v1/search", params={"q": query})).json()["items"]
+        assert any(h["kind"] == "doctor" and "主任医师" in h["title"] for h in doctors), (query, doctors)
+    clinics = (await client.get("/api/v1/search", params={"q": "zhenjiu"})).json()["items"]
+    assert any(h["kind"] == "department" and "针灸" in h["title"] for h in clinics), clinics
 
 
 async def test_dashboard__care_figures_per_local_day(client: httpx.AsyncClient, runtime) -> None:
