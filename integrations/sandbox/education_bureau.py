@@ -24,9 +24,7 @@ Routes (under /sandbox/education_bureau when mounted):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
-import json as jsonlib
 import uuid
 from typing import Any
 
@@ -34,8 +32,8 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from integrations.sandbox.callbacks import post_signed_callback
+from integrations.sandbox.departments import Background, json_body, problem, signed
 from integrations.sandbox.faults import SandboxOptions, install_faults
-from integrations.signing import verify_signature
 
 __all__ = ["DECISIONS", "create_blueprint"]
 
@@ -57,32 +55,16 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
     by_event: dict[str, str] = {}
     seen_nonces: set[str] = set()
     auto_review = bool(options.extra.get("auto_review", options.permissive))
-    background: set[asyncio.Task[Any]] = set()
-
-    def problem(status: int, code: str, message: str) -> HTTPResponse:
-        return json({"code": code, "message": message}, status=status)
+    background = Background(bp)
 
     def refused(request: Request) -> HTTPResponse | None:
-        if request.headers.get("x-app-key") != options.app_key or not verify_signature(
-            headers=request.headers,
-            secret=options.app_secret,
-            method=request.method,
-            path=request.path,
-            body=request.body or b"",
-        ):
+        if request.headers.get("x-app-key") != options.app_key or not signed(request, options):
             return problem(401, "bad_signature", "signature missing, stale or invalid")
         nonce = request.headers.get("x-nonce", "")
         if nonce in seen_nonces:
             return problem(401, "replayed_nonce", "nonce already used")
         seen_nonces.add(nonce)
         return None
-
-    def body_of(request: Request) -> dict[str, Any]:
-        try:
-            data = jsonlib.loads(request.body or b"{}")
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}
 
     async def call_back(event: dict[str, Any]) -> int:
         """POST one signed event to the citizen API; its HTTP status (0 = unreachable)."""
@@ -102,17 +84,12 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
         app["events"].append(event)
         return event
 
-    def start_auto(app: dict[str, Any]) -> None:
-        async def walk() -> None:
-            for decision, pause in (("in_review", 3.0), ("approved", 6.0)):
-                await asyncio.sleep(pause)
-                if app["status"] in ("withdrawn", "supplement_requested", "rejected", "approved"):
-                    return
-                await call_back(decide(app, decision, "", []))
-
-        task = asyncio.get_running_loop().create_task(walk())
-        background.add(task)
-        task.add_done_callback(background.discard)
+    async def walk(app: dict[str, Any]) -> None:
+        for decision, pause in (("in_review", 3.0), ("approved", 6.0)):
+            await asyncio.sleep(pause)
+            if app["status"] in ("withdrawn", "supplement_requested", "rejected", "approved"):
+                return
+            await call_back(decide(app, decision, "", []))
 
     @bp.post("/api/applications")
     async def submit(request: Request) -> HTTPResponse:
@@ -123,7 +100,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
             return problem(400, "missing_event_id", "X-Event-Id is required")
         if event_id in by_event:
             return json({"bureau_ref": by_event[event_id], "duplicate": True})
-        body = body_of(request)
+        body = json_body(request)
         child = body.get("child") if isinstance(body.get("child"), dict) else {}
         if not body.get("application_id") or not body.get("school_code") or not child.get("id_number"):
             return problem(400, "bad_request", "application_id, school_code and the child are required")
@@ -146,7 +123,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
         }
         by_event[event_id] = bureau_ref
         if auto_review:
-            start_auto(applications[bureau_ref])
+            background.start(walk(applications[bureau_ref]))
         return json({"bureau_ref": bureau_ref, "duplicate": False}, status=201)
 
     @bp.post("/api/applications/<ref>/supplements")
@@ -156,7 +133,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
         app = applications.get(ref)
         if app is None:
             return problem(404, "not_found", "no such application")
-        body = body_of(request)
+        body = json_body(request)
         event_id = request.headers.get("x-event-id") or body.get("event_id")
         if event_id not in {s["event_id"] for s in app["supplements"]}:
             app["supplements"].append(
@@ -168,7 +145,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
             )
             app["status"] = "in_review"
             if auto_review:
-                start_auto(app)
+                background.start(walk(app))
         return json({"ok": True})
 
     @bp.post("/api/applications/<ref>/withdrawal")
@@ -200,7 +177,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
         app = applications.get(ref)
         if app is None:
             return problem(404, "not_found", "no such application")
-        body = body_of(request)
+        body = json_body(request)
         decision = str(body.get("decision") or "")
         if decision not in DECISIONS:
             return problem(400, "bad_request", f"decision must be one of {', '.join(DECISIONS)}")
@@ -219,12 +196,5 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
         if app is None or not app["events"]:
             return problem(404, "not_found", "no callback to replay")
         return json({"callback_status": await call_back(app["events"][-1])})
-
-    @bp.after_server_stop
-    async def _stop(app: Any, _loop: Any = None) -> None:
-        for task in list(background):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
 
     return bp

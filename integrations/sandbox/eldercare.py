@@ -21,7 +21,6 @@ Routes (under /sandbox/eldercare when mounted):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import uuid
 from typing import Any
@@ -30,8 +29,14 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from integrations.sandbox.callbacks import post_signed_callback
+from integrations.sandbox.departments import (
+    UNSIGNED,
+    Background,
+    problem,
+    refuse_submission,
+    signed,
+)
 from integrations.sandbox.faults import SandboxOptions, install_faults
-from integrations.signing import verify_signature
 
 __all__ = ["PROVIDERS", "create_blueprint"]
 
@@ -97,19 +102,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
     orders: dict[str, dict[str, Any]] = {}
     by_event: dict[str, str] = {}
     auto = bool(options.extra.get("auto_advance", options.permissive))
-    background: set[asyncio.Task[Any]] = set()
-
-    def problem(status: int, code: str, message: str) -> HTTPResponse:
-        return json({"code": code, "message": message}, status=status)
-
-    def signed(request: Request) -> bool:
-        return verify_signature(
-            headers=request.headers,
-            secret=options.app_secret,
-            method=request.method,
-            path=request.path,
-            body=request.body or b"",
-        )
+    background = Background(bp)
 
     async def call_back(event: dict[str, Any]) -> int:
         """POST one signed event to the citizen API; its HTTP status (0 = unreachable)."""
@@ -133,11 +126,6 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
         order["events"].append(event)
         return event
 
-    def spawn(coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        background.add(task)
-        task.add_done_callback(background.discard)
-
     async def walk(order: dict[str, Any]) -> None:
         for status, pause in _AUTO:
             await asyncio.sleep(pause / (4 if order["urgent"] else 1))
@@ -155,11 +143,9 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
 
     @bp.post("/api/orders")
     async def submit(request: Request) -> HTTPResponse:
-        if not signed(request):
-            return problem(401, "bad_signature", "signature missing or invalid")
-        event_id = request.headers.get("x-event-id")
-        if not event_id:
-            return problem(400, "missing_event_id", "X-Event-Id is required")
+        if (refusal := refuse_submission(request, options)) is not None:
+            return refusal
+        event_id = request.headers["x-event-id"]
         if event_id in by_event:
             order = orders[by_event[event_id]]
             return json({"platform_ref": order["platform_ref"], "status": order["status"], "duplicate": True})
@@ -194,9 +180,9 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
             # 紧急呼叫: the duty desk accepts at once and tells us straight away.
             event = move(order, "accepted", note="urgent")
             status = "accepted"
-            spawn(call_back(event))
+            background.start(call_back(event))
         if auto:
-            spawn(walk_from_start(order))
+            background.start(walk_from_start(order))
         return json({"platform_ref": ref, "status": status, "duplicate": False}, status=201)
 
     async def walk_from_start(order: dict[str, Any]) -> None:
@@ -211,8 +197,8 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
 
     @bp.post("/api/orders/<ref>/cancel")
     async def cancel(request: Request, ref: str) -> HTTPResponse:
-        if not signed(request):
-            return problem(401, "bad_signature", "signature missing or invalid")
+        if not signed(request, options):
+            return problem(*UNSIGNED)
         order = orders.get(ref)
         if order is None:
             return problem(404, "not_found", "no such order")
@@ -256,12 +242,5 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
         if order is None or not order["events"]:
             return problem(404, "not_found", "no callback to replay")
         return json({"callback_status": await call_back(order["events"][-1])})
-
-    @bp.after_server_stop
-    async def _stop(app: Any, _loop: Any = None) -> None:
-        for task in list(background):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
 
     return bp

@@ -21,9 +21,7 @@ Routes (under /sandbox/gov_platform when mounted):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
-import json as jsonlib
 import logging
 import uuid
 from typing import Any
@@ -32,8 +30,15 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from integrations.sandbox.callbacks import post_signed_callback
+from integrations.sandbox.departments import (
+    UNSIGNED,
+    Background,
+    json_body,
+    problem,
+    refuse_submission,
+    signed,
+)
 from integrations.sandbox.faults import SandboxOptions, install_faults
-from integrations.signing import verify_signature
 
 __all__ = ["create_blueprint"]
 
@@ -60,28 +65,16 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
     by_event: dict[str, str] = {}
     received: list[str] = []  # event ids of every accepted, non-duplicate submission
     auto_advance = bool(options.extra.get("auto_advance", options.permissive))
-    background: set[asyncio.Task[Any]] = set()
+    background = Background(bp)
 
-    def problem(status: int, code: str, message: str) -> HTTPResponse:
-        return json({"code": code, "message": message}, status=status)
+    def signed_case(request: Request, ref: str) -> tuple[dict[str, Any] | None, HTTPResponse | None]:
+        """The case a signed request names, or the answer refusing it (unsigned 401, unknown 404)."""
+        if not signed(request, options):
+            return None, problem(*UNSIGNED)
+        case = cases.get(ref)
+        return (case, None) if case is not None else (None, problem(404, "not_found", "no such case"))
 
-    def signed(request: Request) -> bool:
-        return verify_signature(
-            headers=request.headers,
-            secret=options.app_secret,
-            method=request.method,
-            path=request.path,
-            body=request.body or b"",
-        )
-
-    def body_of(request: Request) -> dict[str, Any]:
-        try:
-            data = jsonlib.loads(request.body or b"{}")
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    async def call_back(case: dict[str, Any], event: dict[str, Any]) -> int:
+    async def call_back(event: dict[str, Any]) -> int:
         """POST one signed event to the citizen API; its HTTP status (0 = unreachable)."""
         return await post_signed_callback(options, event)
 
@@ -104,23 +97,16 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
             await asyncio.sleep(pause)
             if case["status"] in ("withdrawn", "supplement_requested") or case["decisions"]:
                 return  # the citizen withdrew, or the department acts through the console now
-            await call_back(case, make_event(case, status, "", []))
-
-    def start_walk(case: dict[str, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(walk(case))
-        background.add(task)
-        task.add_done_callback(background.discard)
+            await call_back(make_event(case, status, "", []))
 
     @bp.post("/api/cases")
     async def submit(request: Request) -> HTTPResponse:
-        if not signed(request):
-            return problem(401, "bad_signature", "signature missing or invalid")
-        event_id = request.headers.get("x-event-id")
-        if not event_id:
-            return problem(400, "missing_event_id", "X-Event-Id is required")
+        if (refusal := refuse_submission(request, options)) is not None:
+            return refusal
+        event_id = request.headers["x-event-id"]
         if event_id in by_event:
             return json({"platform_ref": by_event[event_id], "duplicate": True})
-        body = body_of(request)
+        body = json_body(request)
         if not body.get("case_id") or not body.get("item_code"):
             return problem(400, "bad_request", "case_id and item_code are required")
         platform_ref = "HN" + dt.datetime.now(dt.UTC).strftime("%Y%m%d") + uuid.uuid4().hex[:8].upper()
@@ -142,55 +128,44 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
         by_event[event_id] = platform_ref
         received.append(event_id)
         if auto_advance:
-            start_walk(cases[platform_ref])
+            background.start(walk(cases[platform_ref]))
         return json({"platform_ref": platform_ref, "duplicate": False}, status=201)
 
     @bp.post("/api/cases/<ref>/supplements")
     async def supplement(request: Request, ref: str) -> HTTPResponse:
-        if not signed(request):
-            return problem(401, "bad_signature", "signature missing or invalid")
-        case = cases.get(ref)
+        case, refusal = signed_case(request, ref)
         if case is None:
-            return problem(404, "not_found", "no such case")
-        body = body_of(request)
+            return refusal
+        body = json_body(request)
         event_id = request.headers.get("x-event-id") or body.get("event_id")
         if event_id not in {s["event_id"] for s in case["supplements"]}:
             case["supplements"].append({"event_id": event_id, "materials": body.get("materials") or []})
             case["status"] = "in_review"
             if auto_advance:
-                start_walk_after_supplement(case)
+                background.start(finish_after_supplement(case))
         return json({"ok": True})
 
-    def start_walk_after_supplement(case: dict[str, Any]) -> None:
-        async def finish() -> None:
-            for status in ("approved", "completed"):
-                await asyncio.sleep(5.0)
-                if case["status"] == "withdrawn" or case["decisions"]:
-                    return
-                await call_back(case, make_event(case, status, "", []))
-
-        task = asyncio.get_running_loop().create_task(finish())
-        background.add(task)
-        task.add_done_callback(background.discard)
+    async def finish_after_supplement(case: dict[str, Any]) -> None:
+        for status in ("approved", "completed"):
+            await asyncio.sleep(5.0)
+            if case["status"] == "withdrawn" or case["decisions"]:
+                return
+            await call_back(make_event(case, status, "", []))
 
     @bp.post("/api/cases/<ref>/withdrawal")
     async def withdrawal(request: Request, ref: str) -> HTTPResponse:
-        if not signed(request):
-            return problem(401, "bad_signature", "signature missing or invalid")
-        case = cases.get(ref)
+        case, refusal = signed_case(request, ref)
         if case is None:
-            return problem(404, "not_found", "no such case")
+            return refusal
         case["status"] = "withdrawn"
         return json({"ok": True})
 
     @bp.post("/api/cases/<ref>/decisions")
     async def decision(request: Request, ref: str) -> HTTPResponse:
-        if not signed(request):
-            return problem(401, "bad_signature", "signature missing or invalid")
-        case = cases.get(ref)
+        case, refusal = signed_case(request, ref)
         if case is None:
-            return problem(404, "not_found", "no such case")
-        body = body_of(request)
+            return refusal
+        body = json_body(request)
         event_id = request.headers.get("x-event-id") or body.get("event_id")
         if not body.get("action"):
             return problem(400, "bad_request", "action is required")
@@ -233,13 +208,13 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
         case = cases.get(ref)
         if case is None:
             return problem(404, "not_found", "no such case")
-        body = body_of(request)
+        body = json_body(request)
         status = str(body.get("status") or "")
         if not status:
             return problem(400, "bad_request", "status is required")
         materials = [str(m) for m in body.get("materials") or []]
         event = make_event(case, status, str(body.get("message") or ""), materials)
-        callback_status = await call_back(case, event)
+        callback_status = await call_back(event)
         return json({"event": event, "callback_status": callback_status})
 
     @bp.post("/__replay/<ref>")
@@ -248,13 +223,6 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
         case = cases.get(ref)
         if case is None or not case["events"]:
             return problem(404, "not_found", "no callback to replay")
-        return json({"callback_status": await call_back(case, case["events"][-1])})
-
-    @bp.after_server_stop
-    async def _stop(app: Any, _loop: Any = None) -> None:
-        for task in list(background):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        return json({"callback_status": await call_back(case["events"][-1])})
 
     return bp

@@ -36,8 +36,8 @@ from zoneinfo import ZoneInfo
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
+from integrations.sandbox.departments import UNSIGNED, problem, signed
 from integrations.sandbox.faults import SandboxOptions, install_faults
-from integrations.signing import verify_signature
 
 __all__ = ["create_blueprint"]
 
@@ -179,9 +179,6 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
     def gate(code: str) -> _Gate:
         return gates.setdefault(code, _Gate())
 
-    def problem(status: int, code: str, message: str) -> HTTPResponse:
-        return json({"code": code, "message": message}, status=status)
-
     @bp.get("/gates/occupancy")
     async def occupancy(request: Request) -> HTTPResponse:
         codes = [c for c in (request.args.get("areas") or "").split(",") if c][:200]
@@ -236,14 +233,8 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
 
     @bp.post("/tickets")
     async def issue(request: Request) -> HTTPResponse:
-        if not options.permissive and not verify_signature(
-            headers=request.headers,
-            secret=options.app_secret,
-            method="POST",
-            path=request.path,
-            body=request.body or b"",
-        ):
-            return problem(401, "bad_signature", "signature missing or invalid")
+        if not options.permissive and not signed(request, options):
+            return problem(*UNSIGNED)
         event_id = request.headers.get("x-event-id")
         if not event_id:
             return problem(400, "missing_event_id", "X-Event-Id is required")

@@ -36,6 +36,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
+from integrations.sandbox.departments import json_body
 from integrations.sandbox.faults import SandboxOptions, install_faults
 
 __all__ = ["WeChatSandboxState", "create_blueprint", "derive_openid", "derive_phone"]
@@ -123,13 +124,6 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
             return _err(42001, "access_token expired")
         return None
 
-    def body_of(request: Request) -> dict[str, Any]:
-        try:
-            data = json.loads(request.body or b"{}")
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}
-
     # -- WeChat APIs ----------------------------------------------------------------------------
 
     @bp.get("/sns/jscode2session")
@@ -168,7 +162,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
     @bp.post("/cgi-bin/stable_token")
     async def stable_token(request: Request) -> HTTPResponse:
         state.count("stable_token")
-        body = body_of(request)
+        body = json_body(request)
         if body.get("grant_type") != "client_credential":
             return _err(40002, "invalid grant_type")
         if body.get("appid") != options.appid:
@@ -196,7 +190,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
             return bad
         if (blocked := injected("getuserphonenumber")) is not None:
             return blocked
-        code = str(body_of(request).get("code") or "")
+        code = str(json_body(request).get("code") or "")
         registered = state.phone_codes.pop(code, None) if code else None
         if registered is not None:
             state.used_codes.add(code)
@@ -225,7 +219,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
             return bad
         if (blocked := injected("msg_sec_check")) is not None:
             return blocked
-        body = body_of(request)
+        body = json_body(request)
         if body.get("version") != 2:
             return _err(47001, "data format error: version must be 2")
         if not body.get("openid") or body.get("scene") not in (1, 2, 3, 4):
@@ -260,7 +254,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
             return bad
         if (blocked := injected("subscribe_send")) is not None:
             return blocked
-        body = body_of(request)
+        body = json_body(request)
         touser, template_id = body.get("touser"), body.get("template_id")
         if not touser or not template_id or not isinstance(body.get("data"), dict):
             return _err(47003, "argument invalid! data.xxx.value invalid")
@@ -280,7 +274,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
 
     @bp.post("/__control/login-codes")
     async def new_login_code(request: Request) -> HTTPResponse:
-        body = body_of(request)
+        body = json_body(request)
         code = secrets.token_hex(16)
         openid = str(body.get("openid") or derive_openid(code))
         entry = {"openid": openid, "unionid": body.get("unionid"), "session_key": body.get("session_key")}
@@ -289,7 +283,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
 
     @bp.post("/__control/phone-codes")
     async def new_phone_code(request: Request) -> HTTPResponse:
-        body = body_of(request)
+        body = json_body(request)
         code = secrets.token_hex(16)
         phone = str(body.get("phone_number") or derive_phone(code))
         state.phone_codes[code] = {"phone_number": phone, "country_code": str(body.get("country_code", "86"))}
@@ -297,7 +291,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
 
     @bp.post("/__control/consents")
     async def grant_consents(request: Request) -> HTTPResponse:
-        body = body_of(request)
+        body = json_body(request)
         key = (str(body.get("openid") or ""), str(body.get("template_id") or ""))
         if not all(key):
             return json_response({"error": "openid and template_id are required"}, status=400)
@@ -313,7 +307,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
 
     @bp.post("/__control/encrypt")
     async def encrypt(request: Request) -> HTTPResponse:
-        body = body_of(request)
+        body = json_body(request)
         session_key = body.get("session_key") or state.sessions.get(str(body.get("openid") or ""))
         if not session_key:
             return json_response({"error": "unknown session: sign in first or pass session_key"}, status=400)
@@ -334,7 +328,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
 
     @bp.post("/__control/config")
     async def configure(request: Request) -> HTTPResponse:
-        body = body_of(request)
+        body = json_body(request)
         if "risky_words" in body:
             state.risky_words = [str(w) for w in body["risky_words"]]
         if "review_words" in body:

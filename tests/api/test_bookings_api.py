@@ -1,8 +1,9 @@
-"""The booking engine through HTTP: slots, booking, idempotency, visibility, proxy, staff."""
+"""The booking engine through HTTP: slots, booking, visibility, visitors, staff, waitlist, proxy.
+
+Idempotency keys on POST /bookings: test_bookings_idempotency.py."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 
@@ -12,11 +13,11 @@ import pytest
 from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
 from services.bookings import jobs, service
-from services.bookings.models import Booking, Slot
+from services.bookings.models import Booking
 from services.bookings.policy import BookingPolicies
 from services.common import clock
-from services.common.models import IdempotencyRecord
 from services.notifications.models import InboxMessage
+from tests.api.bookings_helpers import make_resource, make_slot
 from tests.factories import auth_headers, make_user
 
 NO_POLICIES = BookingPolicies()
@@ -30,24 +31,6 @@ def _id_number(prefix17: str) -> str:
     return prefix17 + "10X98765432"[total % 11]
 
 
-async def _resource(**rules):
-    return await service.ensure_resource(
-        owner_domain="gov",
-        owner_ref=f"window-{uuid.uuid4().hex[:8]}",
-        name={"zh_CN": "市民之家 1号窗口", "en": "Citizen Hall window 1"},
-        staff_role=Role.DEPT_OPERATOR,
-        staff_scope="hall",
-        rules=rules or None,
-    )
-
-
-async def _slot(resource, *, capacity: int = 2, hours_ahead: float = 24):
-    start = clock.now().replace(microsecond=0) + dt.timedelta(hours=hours_ahead)
-    return await service.create_slot(
-        resource_id=resource.id, start=start, end=start + dt.timedelta(minutes=30), capacity=capacity
-    )
-
-
 async def _slot_on(resource, day: dt.date, hour: int, *, capacity: int = 2):
     start = dt.datetime.combine(day, dt.time(hour), tzinfo=clock.CITY_TZ).astimezone(clock.UTC)
     return await service.create_slot(
@@ -56,8 +39,8 @@ async def _slot_on(resource, day: dt.date, hour: int, *, capacity: int = 2):
 
 
 async def test_slots__listed_with_remaining_and_local_offset(client: httpx.AsyncClient) -> None:
-    resource = await _resource()
-    slot = await _slot(resource, capacity=3)
+    resource = await make_resource()
+    slot = await make_slot(resource, capacity=3)
     response = await client.get(
         f"/api/v1/resources/{resource.id}/slots", params={"date": slot.day.isoformat()}
     )
@@ -72,13 +55,13 @@ async def test_slots__listed_with_remaining_and_local_offset(client: httpx.Async
 async def test_slots__unknown_resource_or_bad_date(client: httpx.AsyncClient) -> None:
     assert (await client.get(f"/api/v1/resources/{uuid.uuid4()}/slots?date=2026-12-01")).status_code == 404
     assert (await client.get("/api/v1/resources/nope/slots?date=2026-12-01")).status_code == 404
-    resource = await _resource()
+    resource = await make_resource()
     assert (await client.get(f"/api/v1/resources/{resource.id}/slots?date=tomorrow")).status_code == 422
 
 
 async def test_book__confirmed_with_code_and_listed_as_mine(client: httpx.AsyncClient, settings) -> None:
-    resource = await _resource()
-    slot = await _slot(resource)
+    resource = await make_resource()
+    slot = await make_slot(resource)
     user = await make_user()
     response = await client.post(
         "/api/v1/bookings",
@@ -99,8 +82,8 @@ async def test_book__confirmed_with_code_and_listed_as_mine(client: httpx.AsyncC
 
 
 async def test_book__slot_full_is_a_clear_409(client: httpx.AsyncClient, settings) -> None:
-    resource = await _resource()
-    slot = await _slot(resource, capacity=1)
+    resource = await make_resource()
+    slot = await make_slot(resource, capacity=1)
     first, second = await make_user(), await make_user()
     ok = await client.post(
         "/api/v1/bookings", json={"slot_id": str(slot.id)}, headers=auth_headers(first, settings)
@@ -117,8 +100,8 @@ async def test_book__slot_full_is_a_clear_409(client: httpx.AsyncClient, setting
 
 
 async def test_book__same_person_twice_refused(client: httpx.AsyncClient, settings) -> None:
-    resource = await _resource(per_person_per_day=None)
-    slot = await _slot(resource, capacity=5)
+    resource = await make_resource(per_person_per_day=None)
+    slot = await make_slot(resource, capacity=5)
     user = await make_user()
     headers = auth_headers(user, settings)
     assert (
@@ -142,8 +125,8 @@ async def test_book__bad_input_is_4xx(client: httpx.AsyncClient, settings) -> No
 
 
 async def test_book__level_required_by_resource(client: httpx.AsyncClient, settings) -> None:
-    resource = await _resource(min_level="real_name")
-    slot = await _slot(resource)
+    resource = await make_resource(min_level="real_name")
+    slot = await make_slot(resource)
     user = await make_user(level=VerificationLevel.PHONE)
     response = await client.post(
         "/api/v1/bookings", json={"slot_id": str(slot.id)}, headers=auth_headers(user, settings)
@@ -153,8 +136,8 @@ async def test_book__level_required_by_resource(client: httpx.AsyncClient, setti
 
 
 async def test_booking__another_users_booking_is_404(client: httpx.AsyncClient, settings) -> None:
-    resource = await _resource()
-    slot = await _slot(resource)
+    resource = await make_resource()
+    slot = await make_slot(resource)
     owner, other = await make_user(), await make_user()
     booking = (
         await client.post(
@@ -175,8 +158,8 @@ async def test_booking__another_users_booking_is_404(client: httpx.AsyncClient, 
 
 
 async def test_cancel__frees_the_place_and_hides_the_code(client: httpx.AsyncClient, settings) -> None:
-    resource = await _resource()
-    slot = await _slot(resource, capacity=1)
+    resource = await make_resource()
+    slot = await make_slot(resource, capacity=1)
     user = await make_user()
     headers = auth_headers(user, settings)
     booking = (await client.post("/api/v1/bookings", json={"slot_id": str(slot.id)}, headers=headers)).json()
@@ -188,128 +171,6 @@ async def test_cancel__frees_the_place_and_hides_the_code(client: httpx.AsyncCli
     again = await client.post(f"/api/v1/bookings/{booking['id']}/cancel", headers=headers)
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "booking.illegal_transition"
-
-
-async def test_idempotency__replay_same_body(client: httpx.AsyncClient, settings) -> None:
-    resource = await _resource()
-    slot = await _slot(resource, capacity=5)
-    user = await make_user()
-    headers = auth_headers(user, settings, **{"Idempotency-Key": "k-1"})
-    body = {"slot_id": str(slot.id), "party_size": 1}
-    first = await client.post("/api/v1/bookings", json=body, headers=headers)
-    second = await client.post("/api/v1/bookings", json=body, headers=headers)
-    assert first.status_code == second.status_code == 201
-    assert second.json() == first.json()
-    assert second.headers.get("Idempotent-Replayed") == "true"
-    assert await Slot.filter(id=slot.id).values_list("taken", flat=True) == [1]
-
-
-async def test_idempotency__other_body_is_422(client: httpx.AsyncClient, settings) -> None:
-    resource = await _resource(party_size_max=3)
-    slot = await _slot(resource, capacity=5)
-    user = await make_user()
-    headers = auth_headers(user, settings, **{"Idempotency-Key": "k-2"})
-    assert (
-        await client.post(
-            "/api/v1/bookings", json={"slot_id": str(slot.id), "party_size": 1}, headers=headers
-        )
-    ).status_code == 201
-    other = await client.post(
-        "/api/v1/bookings", json={"slot_id": str(slot.id), "party_size": 2}, headers=headers
-    )
-    assert other.status_code == 422
-    assert other.json()["error"]["code"] == "idempotency.key_reused"
-
-
-async def test_idempotency__key_is_per_user(client: httpx.AsyncClient, settings) -> None:
-    resource = await _resource()
-    slot = await _slot(resource, capacity=5)
-    a, b = await make_user(), await make_user()
-    body = {"slot_id": str(slot.id)}
-    ra = await client.post(
-        "/api/v1/bookings", json=body, headers=auth_headers(a, settings, **{"Idempotency-Key": "same"})
-    )
-    rb = await client.post(
-        "/api/v1/bookings", json=body, headers=auth_headers(b, settings, **{"Idempotency-Key": "same"})
-    )
-    assert ra.status_code == rb.status_code == 201
-    assert ra.json()["id"] != rb.json()["id"]
-
-
-async def test_idempotency__failed_request_does_not_bind_the_key(client: httpx.AsyncClient, settings) -> None:
-    resource = await _resource()
-    slot = await _slot(resource, capacity=1)
-    blocker, user = await make_user(), await make_user()
-    booked = await client.post(
-        "/api/v1/bookings", json={"slot_id": str(slot.id)}, headers=auth_headers(blocker, settings)
-    )
-    headers = auth_headers(user, settings, **{"Idempotency-Key": "retry-me"})
-    full = await client.post("/api/v1/bookings", json={"slot_id": str(slot.id)}, headers=headers)
-    assert full.status_code == 409
-    await client.post(
-        f"/api/v1/bookings/{booked.json()['id']}/cancel", headers=auth_headers(blocker, settings)
-    )
-    retried = await client.post("/api/v1/bookings", json={"slot_id": str(slot.id)}, headers=headers)
-    assert retried.status_code == 201
-
-
-async def test_idempotency__concurrent_duplicates_make_one_booking(
-    client: httpx.AsyncClient, settings
-) -> None:
-    resource = await _resource()
-    slot = await _slot(resource, capacity=10)
-    user = await make_user()
-    headers = auth_headers(user, settings, **{"Idempotency-Key": "burst"})
-    body = {"slot_id": str(slot.id)}
-    responses = await asyncio.gather(
-        *[client.post("/api/v1/bookings", json=body, headers=headers) for _ in range(12)]
-    )
-    assert {r.status_code for r in responses} == {201}
-    assert len({r.json()["id"] for r in responses}) == 1
-    assert await Slot.filter(id=slot.id).values_list("taken", flat=True) == [1]
-
-
-async def test_idempotency__key_bound_only_when_the_booking_commits(
-    client: httpx.AsyncClient, settings
-) -> None:
-    # The key is written inside the booking's transaction: a refused booking leaves no row at all,
-    # the booking and its key commit together, and an expired record no longer binds the key.
-    resource = await _resource()
-    full, free = await _slot(resource, capacity=1), await _slot(resource, capacity=5, hours_ahead=26)
-    blocker, user = await make_user(), await make_user()
-    await client.post(
-        "/api/v1/bookings", json={"slot_id": str(full.id)}, headers=auth_headers(blocker, settings)
-    )
-    headers = auth_headers(user, settings, **{"Idempotency-Key": "bound-late"})
-    refused = await client.post("/api/v1/bookings", json={"slot_id": str(full.id)}, headers=headers)
-    assert refused.status_code == 409
-    assert await IdempotencyRecord.filter(key="bound-late").count() == 0
-    booked = await client.post("/api/v1/bookings", json={"slot_id": str(free.id)}, headers=headers)
-    assert booked.status_code == 201
-    (record,) = await IdempotencyRecord.filter(key="bound-late")
-    assert (record.status_code, record.response) == (201, booked.json())
-    await IdempotencyRecord.filter(id=record.id).update(expires_at=clock.now() - dt.timedelta(seconds=1))
-    cancel = await client.post(
-        f"/api/v1/bookings/{booked.json()['id']}/cancel", headers=auth_headers(user, settings)
-    )
-    assert cancel.status_code == 200
-    again = await client.post("/api/v1/bookings", json={"slot_id": str(free.id)}, headers=headers)
-    assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") is None
-    assert again.json()["id"] != booked.json()["id"]
-    assert await IdempotencyRecord.filter(key="bound-late").count() == 1
-
-
-async def test_idempotency__malformed_key_is_422_before_the_booking(
-    client: httpx.AsyncClient, settings
-) -> None:
-    resource = await _resource()
-    slot = await _slot(resource, capacity=5)
-    user = await make_user()
-    headers = auth_headers(user, settings, **{"Idempotency-Key": "x" * 129})
-    response = await client.post("/api/v1/bookings", json={"slot_id": str(slot.id)}, headers=headers)
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "idempotency.invalid_key"
-    assert await Booking.filter(slot_id=slot.id).count() == 0
 
 
 async def test_visitors__validated_masked_and_one_entry_per_day(client: httpx.AsyncClient, settings) -> None:
@@ -375,8 +236,8 @@ async def test_visitors__validated_masked_and_one_entry_per_day(client: httpx.As
 
 
 async def test_check_in__staff_only_with_a_valid_code(client: httpx.AsyncClient, settings) -> None:
-    resource = await _resource()
-    slot = await _slot(resource, hours_ahead=0.25)
+    resource = await make_resource()
+    slot = await make_slot(resource, hours_ahead=0.25)
     user = await make_user()
     staff = await make_user(roles={Role.DEPT_OPERATOR: ["hall"]})
     other_staff = await make_user(roles={Role.DEPT_OPERATOR: ["elsewhere"]})
@@ -412,8 +273,8 @@ async def test_check_in__staff_only_with_a_valid_code(client: httpx.AsyncClient,
 
 
 async def test_decision__approval_flow(client: httpx.AsyncClient, settings) -> None:
-    resource = await _resource(requires_approval=True)
-    slot = await _slot(resource, capacity=2)
+    resource = await make_resource(requires_approval=True)
+    slot = await make_slot(resource, capacity=2)
     user = await make_user()
     staff = await make_user(roles={Role.DEPT_OPERATOR: ["hall"]})
     booking = (
@@ -439,8 +300,8 @@ async def test_decision__approval_flow(client: httpx.AsyncClient, settings) -> N
 async def test_waitlist__cancellation_offers_the_place_to_the_first_waiting_and_notifies(
     client: httpx.AsyncClient, settings
 ) -> None:
-    resource = await _resource()
-    slot = await _slot(resource, capacity=1)
+    resource = await make_resource()
+    slot = await make_slot(resource, capacity=1)
     holder, waiting, later = await make_user(), await make_user(), await make_user()
     booking = (
         await client.post(
@@ -478,8 +339,8 @@ async def test_waitlist__cancellation_offers_the_place_to_the_first_waiting_and_
 
 
 async def test_waitlist__only_for_full_slots(client: httpx.AsyncClient, settings) -> None:
-    resource = await _resource()
-    slot = await _slot(resource, capacity=1)
+    resource = await make_resource()
+    slot = await make_slot(resource, capacity=1)
     user = await make_user()
     response = await client.post(
         f"/api/v1/slots/{slot.id}/waitlist", json={}, headers=auth_headers(user, settings)
@@ -507,8 +368,11 @@ async def _grant(proxy, subject, scopes=("bookings",)):
 async def test_proxy__child_books_for_parent_by_header_and_by_body(
     client: httpx.AsyncClient, settings
 ) -> None:
-    resource = await _resource()
-    slot_a, slot_b = await _slot(resource, capacity=3), await _slot(resource, capacity=3, hours_ahead=48)
+    resource = await make_resource()
+    slot_a, slot_b = (
+        await make_slot(resource, capacity=3),
+        await make_slot(resource, capacity=3, hours_ahead=48),
+    )
     parent, child, stranger = await make_user(), await make_user(), await make_user()
     await _grant(child, parent)
     by_header = await client.post(
@@ -541,8 +405,8 @@ async def test_proxy__child_books_for_parent_by_header_and_by_body(
 
 
 async def test_proxy__grant_without_bookings_scope_refused(client: httpx.AsyncClient, settings) -> None:
-    resource = await _resource()
-    slot = await _slot(resource)
+    resource = await make_resource()
+    slot = await make_slot(resource)
     parent, child = await make_user(), await make_user()
     await _grant(child, parent, scopes=("care",))
     response = await client.post(
@@ -554,7 +418,7 @@ async def test_proxy__grant_without_bookings_scope_refused(client: httpx.AsyncCl
 
 
 async def test_resource__public_detail_in_callers_language(client: httpx.AsyncClient) -> None:
-    resource = await _resource(requires_approval=True)
+    resource = await make_resource(requires_approval=True)
     en = await client.get(f"/api/v1/resources/{resource.id}", headers={"Accept-Language": "en"})
     assert en.status_code == 200
     assert en.json()["name"] == "Citizen Hall window 1"
@@ -578,8 +442,8 @@ async def test_openapi__booking_routes_documented(openapi_document: dict) -> Non
 
 
 async def test_me_bookings__include_those_of_people_i_act_for(client: httpx.AsyncClient, settings) -> None:
-    resource = await _resource()
-    slot = await _slot(resource, capacity=3)
+    resource = await make_resource()
+    slot = await make_slot(resource, capacity=3)
     parent, child, cousin = await make_user(), await make_user(), await make_user()
     await _grant(child, parent)
     await _grant(cousin, parent, scopes=("care",))  # a grant that does not cover bookings
@@ -603,8 +467,8 @@ async def test_me_bookings__include_those_of_people_i_act_for(client: httpx.Asyn
 async def test_jobs__registered_and_run_with_the_worker_runtime(runtime) -> None:
     names = {job.name for job in runtime.periodic_jobs}
     assert {"bookings.expire_holds", "bookings.mark_no_shows", "bookings.send_reminders"} <= names
-    resource = await _resource(hold_minutes=1)
-    slot = await _slot(resource, capacity=1)
+    resource = await make_resource(hold_minutes=1)
+    slot = await make_slot(resource, capacity=1)
     user = await make_user()
     actor = Principal(user_id=user.id, level=VerificationLevel.REAL_NAME)
     held = await service.book(actor=actor, slot_id=slot.id, cipher=runtime.cipher, policies=NO_POLICIES)
@@ -612,35 +476,3 @@ async def test_jobs__registered_and_run_with_the_worker_runtime(runtime) -> None
     assert await jobs.expire_holds(runtime) == 1
     assert (await service.get_slot(slot_id=slot.id)).remaining == 1
     assert await jobs.purge_idempotency_keys(runtime) == 0
-
-
-async def test_refusal_before_the_key__retry_of_a_success_on_a_now_full_slot_still_replays(
-    client: httpx.AsyncClient, settings
-) -> None:
-    """Refusals are answered before the Idempotency-Key is claimed (issue 12), but never at the cost
-    of a retry: the key of an earlier success replays it even though the slot is full by now."""
-    from services.common.models import IdempotencyRecord
-
-    resource = await _resource(per_person_per_day=None)
-    slot = await _slot(resource, capacity=1)
-    winner, loser = await make_user(), await make_user()
-    body = {"slot_id": str(slot.id)}
-    first = await client.post(
-        "/api/v1/bookings", json=body, headers=auth_headers(winner, settings, **{"Idempotency-Key": "w-1"})
-    )
-    assert first.status_code == 201, first.text
-    retry = await client.post(
-        "/api/v1/bookings", json=body, headers=auth_headers(winner, settings, **{"Idempotency-Key": "w-1"})
-    )
-    assert retry.status_code == 201 and retry.json()["id"] == first.json()["id"]
-    assert retry.headers.get("Idempotent-Replayed") == "true"
-    refused = await client.post(
-        "/api/v1/bookings", json=body, headers=auth_headers(loser, settings, **{"Idempotency-Key": "l-1"})
-    )
-    assert refused.status_code == 409 and refused.json()["error"]["code"] == "booking.slot_full"
-    assert refused.json()["error"]["details"]["remaining"] == 0
-    # The refusal stored nothing and left the key free; the slot holds exactly its one booking.
-    assert not await IdempotencyRecord.filter(key="l-1").exists()
-    assert await IdempotencyRecord.filter(key="w-1").count() == 1
-    assert await Booking.filter(slot_id=slot.id).count() == 1
-    assert (await Slot.get(id=slot.id)).taken == 1

@@ -9,7 +9,6 @@ so the work the client left behind succeeds or is refused with nobody left to he
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import gc
 import json
 import logging
@@ -19,13 +18,11 @@ import asyncpg
 import httpx
 import pytest
 
-from services.accounts.enums import Role
-from services.bookings import service
 from services.bookings.models import Booking, Slot
-from services.common import clock
 from services.common.models import IdempotencyRecord
 from services.notifications.models import InboxMessage
 from tests.factories import auth_headers, make_user
+from tests.reliability.slots import clinic_slot
 
 pytestmark = pytest.mark.server_only
 
@@ -33,21 +30,6 @@ pytestmark = pytest.mark.server_only
 _WAITING = (
     "SELECT l.pid FROM pg_locks l WHERE NOT l.granted AND pg_backend_pid() = ANY(pg_blocking_pids(l.pid))"
 )
-
-
-async def _slot(capacity: int) -> Slot:
-    resource = await service.ensure_resource(
-        owner_domain="community",
-        owner_ref=f"clinic-{uuid.uuid4().hex[:8]}",
-        name={"zh_CN": "社区义诊", "en": "Community free clinic"},
-        staff_role=Role.COMMUNITY_STAFF,
-        staff_scope="c-1",
-        rules={"party_size_max": 3},
-    )
-    start = clock.now().replace(microsecond=0) + dt.timedelta(days=1)
-    return await service.create_slot(
-        resource_id=resource.id, start=start, end=start + dt.timedelta(hours=1), capacity=capacity
-    )
 
 
 async def _send_and_hang_up(
@@ -107,7 +89,7 @@ async def test_booking__client_hangs_up_mid_transaction(
 ) -> None:
     caplog.set_level(logging.INFO)
     user = await make_user()
-    slot = await _slot(capacity=2)
+    slot = await clinic_slot(capacity=2)
     key = uuid.uuid4().hex if with_key else None
     headers = auth_headers(user, settings, **({"Idempotency-Key": key} if key else {}))
     table = Slot._meta.db_table

@@ -9,7 +9,6 @@ ones never answered), or connections that died unnoticed in the pool; and the da
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import os
 import signal
@@ -25,15 +24,13 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
-from services.accounts.enums import Role
-from services.bookings import service
 from services.bookings.models import Booking, Slot
-from services.common import clock
 from services.common.db import CONNECT_TIMEOUT_S, DatabaseUnavailable, tortoise_config
 from services.common.db_postgres import ResilientAsyncpgClient
 from tests.conftest import RUN_ID, free_port
 from tests.factories import auth_headers, make_user
 from tests.reliability.pg_proxy import PgProxy
+from tests.reliability.slots import clinic_slot
 
 pytestmark = [pytest.mark.server_only, pytest.mark.slow]
 
@@ -123,21 +120,6 @@ async def http(served: Served) -> AsyncIterator[httpx.AsyncClient]:
     await served.proxy.restore()  # whatever a test did, the next one starts with the database up
 
 
-async def _slot(capacity: int = 5) -> Slot:
-    resource = await service.ensure_resource(
-        owner_domain="community",
-        owner_ref=f"clinic-{uuid.uuid4().hex[:8]}",
-        name={"zh_CN": "社区义诊", "en": "Community free clinic"},
-        staff_role=Role.COMMUNITY_STAFF,
-        staff_scope="c-1",
-        rules={"party_size_max": 3},
-    )
-    start = clock.now().replace(microsecond=0) + dt.timedelta(days=1)
-    return await service.create_slot(
-        resource_id=resource.id, start=start, end=start + dt.timedelta(hours=1), capacity=capacity
-    )
-
-
 async def _timed(call) -> tuple[httpx.Response, float]:
     started = time.monotonic()
     response = await call
@@ -171,7 +153,7 @@ async def test_pg_down__reads_and_writes_answer_503_fast_then_recover(
     served: Served, http: httpx.AsyncClient, settings, db: None, outage: str
 ) -> None:
     user, other = await make_user(), await make_user()
-    slot = await _slot()
+    slot = await clinic_slot()
     first = await _the_api_works(http, settings, user, slot)
     limit = REFUSED_LIMIT_S if outage == "refused" else UNREACHABLE_LIMIT_S
 
@@ -220,7 +202,7 @@ async def test_pg_dead_pooled_connections__begin_and_reads_start_again_on_fresh_
     # Connections that died unnoticed (a firewall or NAT forgot them): the client learns only when it
     # sends. A transaction's BEGIN, or a read, has changed nothing yet, so it is safe to start it again.
     user = await make_user()
-    slot = await _slot()
+    slot = await clinic_slot()
     await _the_api_works(http, settings, user, slot)
     warm = await asyncio.gather(
         *[http.get("/api/v1/me/bookings", headers=auth_headers(user, settings)) for _ in range(4)]
