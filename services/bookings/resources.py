@@ -26,6 +26,7 @@ from tortoise.exceptions import IntegrityError
 
 from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
+from services.bookings import write
 from services.bookings.enums import OwnerDomain, SlotStatus
 from services.bookings.errors import ResourceNotFound, SlotExists, SlotNotFound
 from services.bookings.models import Resource, Slot
@@ -246,8 +247,9 @@ async def create_slot(
 
 
 async def slot_row(slot_id: uuid.UUID | str) -> Slot:
+    """The slot with its resource (one raw query: the booking's hot path, issue 12), or SlotNotFound."""
     parsed = parse_id(slot_id)
-    row = await Slot.get_or_none(id=parsed).select_related("resource") if parsed else None
+    row = await write.slot_with_resource(parsed) if parsed else None
     if row is None:
         raise SlotNotFound()
     return row

@@ -1,5 +1,5 @@
-"""The booking's raw SQL, in one place (issue 12): take places, and on PostgreSQL take them, insert the
-booking and its notices in one statement.
+"""The booking's raw SQL, in one place (issue 12): read a slot with its resource, take places, and on
+PostgreSQL take them, insert the booking and its notices in one statement.
 
 Capacity is only ever taken by the conditional UPDATE below (`taken + n <= capacity`), backed by a
 CHECK constraint (triggers on SQLite). On a resource with a waitlist the same statement also requires
@@ -20,11 +20,45 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from services.bookings.models import Booking, Slot
+from services.bookings.models import Booking, Resource, Slot
 from services.common.db import raw_rows
 from services.notifications.notices import Notice, inbox_insert_sql, inbox_insert_values
 
-__all__ = ["one_statement", "reserve", "reserve_and_insert", "slot_now"]
+__all__ = ["one_statement", "reserve", "reserve_and_insert", "slot_now", "slot_with_resource"]
+
+_SLOT_COLUMNS = (
+    "id",
+    "start",
+    "end",
+    "day",
+    "capacity",
+    "taken",
+    "status",
+    "label",
+    "created_at",
+    "resource_id",
+)
+_RESOURCE_COLUMNS = (
+    "id",
+    "owner_domain",
+    "owner_ref",
+    "name",
+    "staff_role",
+    "staff_scope",
+    "rules",
+    "openings",
+    "active",
+    "created_at",
+    "updated_at",
+)
+# What Slot.get(id=).select_related("resource") reads, without building the query each time.
+_SLOT_WITH_RESOURCE = (
+    "SELECT "  # noqa: S608 (constants only)
+    + ", ".join(f's."{c}" AS "s_{c}"' for c in _SLOT_COLUMNS)
+    + ", "
+    + ", ".join(f'r."{c}" AS "r_{c}"' for c in _RESOURCE_COLUMNS)
+    + " FROM booking_slot s JOIN booking_resource r ON r.id = s.resource_id WHERE s.id = $1"
+)
 
 _RESERVE_SQL = (
     "UPDATE booking_slot SET taken = taken + $2"
@@ -63,6 +97,18 @@ def one_statement(conn: Any, *, visitors: int, after: Any) -> bool:
     """Whether this booking's write can be `reserve_and_insert`: PostgreSQL, no visitor rows (they
     reference the booking) and no owner's after-step (it runs on the inserted booking)."""
     return visitors == 0 and after is None and conn.capabilities.dialect.startswith("postgres")
+
+
+async def slot_with_resource(slot_id: uuid.UUID) -> Slot | None:
+    """The slot with its resource (`slot.resource`), as the ORM's select_related gives them; one query."""
+    rows = await raw_rows(_SLOT_WITH_RESOURCE, [slot_id])
+    if not rows:
+        return None
+    row = rows[0]
+    slot = Slot._init_from_db(**{c: row[f"s_{c}"] for c in _SLOT_COLUMNS})
+    resource = Resource._init_from_db(**{c: row[f"r_{c}"] for c in _RESOURCE_COLUMNS})
+    object.__setattr__(slot, "_resource", resource)  # where select_related puts it
+    return slot
 
 
 async def reserve(conn: Any, slot: Slot, places: int, *, queue: bool) -> int | None:

@@ -33,7 +33,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from services.common import clock
-from services.common.db import raw_execute
+from services.common.db import raw_execute, raw_rows
 from services.common.errors import Conflict, InvalidInput
 from services.common.ids import new_id
 from services.common.models import IdempotencyRecord
@@ -151,6 +151,9 @@ _RECORD_INSERT = (
 )
 
 
+_RECORD_EXISTS = "SELECT 1 AS found FROM idempotency_record WHERE scope = $1 AND key = $2"
+
+
 @dataclass(slots=True)
 class Record:
     """The key and the answer to record inside the work's own transaction (see the module docstring).
@@ -179,7 +182,8 @@ class Record:
 
 async def exists(*, scope: str, key: str) -> bool:
     """True when `key` has a record in `scope` (answered, in progress or expired); a bad key is a 422."""
-    return await IdempotencyRecord.exists(scope=scope[:128], key=check_key(key))
+    # Raw: asked on every refused booking that carries a key (issue 12).
+    return bool(await raw_rows(_RECORD_EXISTS, [scope[:128], check_key(key)]))
 
 
 async def complete(record_id: uuid.UUID, *, status_code: int, response: Any) -> None:

@@ -203,3 +203,14 @@ async def test_record__key_taken_rolls_the_second_booking_back(settings) -> None
     assert await Booking.filter(slot_id=two.id).count() == 0
     assert await Slot.filter(id=two.id).values_list("taken", flat=True) == [0]
     assert await InboxMessage.filter(user_id=user.id).count() == 1  # the first booking's notice only
+
+
+async def test_exists__any_record_of_the_key_in_its_scope() -> None:
+    assert await idempotency.exists(scope="u1:r", key="e") is False
+    owner = await idempotency.claim(scope="u1:r", key="e", request_hash="h")
+    assert await idempotency.exists(scope="u1:r", key="e") is True  # in progress counts
+    assert await idempotency.exists(scope="u2:r", key="e") is False
+    await idempotency.release(owner.record_id)
+    assert await idempotency.exists(scope="u1:r", key="e") is False
+    with pytest.raises(InvalidIdempotencyKey):
+        await idempotency.exists(scope="u1:r", key="bad\nkey")

@@ -139,3 +139,22 @@ async def test_write__full_or_queued_slot_writes_nothing(settings) -> None:
     assert queued.value.details["remaining"] == 0
     assert (await Slot.get(id=slot.id)).taken == 1
     assert await Booking.filter(slot_id=slot.id).count() == 1
+
+
+async def test_slot_with_resource__the_same_rows_as_the_orms_select_related() -> None:
+    from services.bookings import write
+    from services.bookings.models import Resource
+
+    slot = await _slot(capacity=4, waitlist=True, advance_days=9)
+    await Slot.filter(id=slot.id).update(label="上午场", taken=1)
+    await Resource.filter(id=slot.resource_id).update(openings=[{"weekday": 1, "start": "09:00"}])
+    raw = await write.slot_with_resource(slot.id)
+    orm = await Slot.get(id=slot.id).select_related("resource")
+    assert {f: getattr(raw, f) for f in Slot._meta.fields_db_projection} == {
+        f: getattr(orm, f) for f in Slot._meta.fields_db_projection
+    }
+    assert {f: getattr(raw.resource, f) for f in Resource._meta.fields_db_projection} == {
+        f: getattr(orm.resource, f) for f in Resource._meta.fields_db_projection
+    }
+    assert raw.resource.rules["waitlist"] is True and raw.resource.name["en"] == "Property registration"
+    assert await write.slot_with_resource(uuid.uuid4()) is None
