@@ -10,7 +10,9 @@ removed at the end), starts `citizen-api serve --workers 1` and the bare Sanic f
 127.0.0.1, and runs wrk -t1 against each path in turn (bench/lua/get.lua) after a warm-up that fills the
 cache. Prints requests/s, p50/p99, the server's CPU per request (utime+stime of its process tree from
 /proc) and each ratio to the bare endpoint (by req/s and by CPU per request), and the size of each answer
-(status line, headers and body: the floor's is the smallest). Targets: cached detail >= 0.8, /health >= 0.9.
+(status line, headers and body: the floor's is the smallest). The floor runs twice: as installed (Sanic
+auto-loads sanic-ext into it) and with the API's Sanic settings (SANIC_AUTO_EXTEND=false), the
+like-for-like one; the ratios to both are printed. Targets: cached detail >= 0.8, /health >= 0.9.
 `--profile DIR` also samples each path's server with py-spy into DIR/<path>.raw (+ .raw.txt, hottest frames).
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 import sys
 import uuid
@@ -92,6 +95,16 @@ def main() -> int:
         bare_port, api_port = bench.free_port(), bench.free_port()
         bare = bench.start_floor("bare", bare_port)
         processes.append(bare)
+        # The same floor with the API's Sanic settings: sanic-ext (installed, so Sanic auto-loads it
+        # into the floor) adds its signals, injection and CORS handling to every request (~25% of the
+        # floor's CPU); the API turns it off (AUTO_EXTEND = False). Both floors are reported.
+        plain_port = bench.free_port()
+        os.environ["SANIC_AUTO_EXTEND"] = "false"
+        try:
+            plain = bench.start_floor("bare", plain_port)
+        finally:
+            del os.environ["SANIC_AUTO_EXTEND"]
+        processes.append(plain)
         api = bench.start_api(
             api_port, database_url=database_url, redis_url=args.redis_url, redis_prefix=prefix, secret=secret
         )
@@ -99,6 +112,7 @@ def main() -> int:
         listing = "/api/v1/tourism/scenic-areas"
         paths = [
             ("bare Sanic GET /ping", bare, bare_port, "/ping"),
+            ("bare Sanic, no sanic-ext (API settings)", plain, plain_port, "/ping"),
             ("API GET /health", api, api_port, "/health"),
             ("API cached scenic-area detail", api, api_port, f"{listing}/{area_id}"),
             ("API scenic-area list", api, api_port, listing),
@@ -136,11 +150,20 @@ def main() -> int:
     ratios = {row.name: round(row.rps / bare_rps, 3) for row in results[1:]}
     bare_cpu = results[0].server_ms_per_request
     cpu_ratios = {row.name: round(bare_cpu / row.server_ms_per_request, 3) for row in results[1:]}
+    plain_rps, plain_cpu = results[1].rps, results[1].server_ms_per_request
+    like_for_like = {
+        row.name: {
+            "rps": round(row.rps / plain_rps, 3),
+            "cpu": round(plain_cpu / row.server_ms_per_request, 3),
+        }
+        for row in results[2:]
+    }
     report = {
         "started": started,
         "finished": bench.load_text(),
         "ratio_to_bare": ratios,
         "cpu_ratio_bare_over_path": cpu_ratios,
+        "ratio_to_bare_without_sanic_ext": like_for_like,
         "server_cpu_us_per_request": {
             row.name: round(1000 * row.server_ms_per_request, 1) for row in results
         },

@@ -261,7 +261,11 @@ def principal_of(request: Request) -> Principal | None:
 
 def client_ip(request: Request) -> str:
     """The caller's address (behind a proxy: Sanic's REAL_IP_HEADER / PROXIES_COUNT settings decide)."""
-    return request.remote_addr or request.ip or "unknown"
+    config = request.app.config
+    # Without proxy settings Sanic ignores forwarding headers (remote_addr is ""): skip parsing them.
+    if config.get("FORWARDED_SECRET") or config.get("REAL_IP_HEADER") or config.get("PROXIES_COUNT"):
+        return request.remote_addr or request.ip or "unknown"
+    return request.ip or "unknown"
 
 
 def rate_limiter(request: Request) -> RateLimiter:

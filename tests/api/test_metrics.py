@@ -1,5 +1,5 @@
-"""/metrics: the Prometheus text format, labelled by route template, method and status, summed over
-worker processes (PROMETHEUS_MULTIPROC_DIR); rendered by citizen_api.metrics (issue 12)."""
+"""Operator pages of issue 12: /metrics (Prometheus text format, labelled by route template, method and
+status, summed over worker processes with PROMETHEUS_MULTIPROC_DIR) and the OpenAPI document built once."""
 
 from __future__ import annotations
 
@@ -87,3 +87,14 @@ def test_metrics__multiprocess_sums_every_worker(tmp_path: Path) -> None:
     assert samples[("citizen_http_request_duration_seconds_bucket", (("le", "0.005"), *labels))] == 3
     assert samples[("citizen_http_request_duration_seconds_bucket", (("le", "0.025"), *labels))] == 5
     assert len(list(tmp_path.glob("metrics_*.json"))) == 2  # rendering wrote this process's file too
+
+
+async def test_openapi_document__built_once_then_served_from_memory(app, client: httpx.AsyncClient) -> None:
+    """/docs/openapi.json is built on the first request; later requests send the same bytes."""
+    first = await client.get("/docs/openapi.json")
+    body = app.ctx.openapi_body
+    assert first.content == body and first.json()["paths"]
+    app.ctx.openapi_body = body.replace(b'"openapi"', b'"openapi" ', 1)  # a marker only memory holds
+    again = await client.get("/docs/openapi.json")
+    app.ctx.openapi_body = body
+    assert again.content == body.replace(b'"openapi"', b'"openapi" ', 1)
