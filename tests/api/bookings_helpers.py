@@ -1,15 +1,16 @@
-"""Helpers shared by the booking API tests: a service-hall window and its slots."""
+"""Helpers shared by the booking API tests: a service-hall window, its slots, a family grant."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 
-from services.accounts.enums import Role
+from services.accounts.enums import FamilyGrantStatus, Role
+from services.accounts.models import FamilyGrant
 from services.bookings import service
 from services.common import clock
 
-__all__ = ["make_resource", "make_slot"]
+__all__ = ["make_grant", "make_resource", "make_slot"]
 
 
 async def make_resource(**rules):
@@ -29,4 +30,19 @@ async def make_slot(resource, *, capacity: int = 2, hours_ahead: float = 24):
     start = clock.now().replace(microsecond=0) + dt.timedelta(hours=hours_ahead)
     return await service.create_slot(
         resource_id=resource.id, start=start, end=start + dt.timedelta(minutes=30), capacity=capacity
+    )
+
+
+async def make_grant(proxy, subject, scopes=("bookings",)):
+    """An accepted family grant from `subject` to `proxy`, for 30 days."""
+    now = clock.now()
+    return await FamilyGrant.create(
+        proxy=proxy,
+        subject=subject,
+        scopes=list(scopes),
+        status=FamilyGrantStatus.ACTIVE,
+        invite_code_hash=uuid.uuid4().hex,
+        invite_expires_at=now,
+        expires_at=now + dt.timedelta(days=30),
+        accepted_at=now,
     )

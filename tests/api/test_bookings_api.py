@@ -17,7 +17,7 @@ from services.bookings.models import Booking
 from services.bookings.policy import BookingPolicies
 from services.common import clock
 from services.notifications.models import InboxMessage
-from tests.api.bookings_helpers import make_resource, make_slot
+from tests.api.bookings_helpers import make_grant, make_resource, make_slot
 from tests.factories import auth_headers, make_user
 
 NO_POLICIES = BookingPolicies()
@@ -348,23 +348,6 @@ async def test_waitlist__only_for_full_slots(client: httpx.AsyncClient, settings
     assert response.status_code == 409 and response.json()["error"]["code"] == "booking.slot_has_places"
 
 
-async def _grant(proxy, subject, scopes=("bookings",)):
-    from services.accounts.enums import FamilyGrantStatus
-    from services.accounts.models import FamilyGrant
-
-    now = clock.now()
-    return await FamilyGrant.create(
-        proxy=proxy,
-        subject=subject,
-        scopes=list(scopes),
-        status=FamilyGrantStatus.ACTIVE,
-        invite_code_hash=uuid.uuid4().hex,
-        invite_expires_at=now,
-        expires_at=now + dt.timedelta(days=30),
-        accepted_at=now,
-    )
-
-
 async def test_proxy__child_books_for_parent_by_header_and_by_body(
     client: httpx.AsyncClient, settings
 ) -> None:
@@ -374,7 +357,7 @@ async def test_proxy__child_books_for_parent_by_header_and_by_body(
         await make_slot(resource, capacity=3, hours_ahead=48),
     )
     parent, child, stranger = await make_user(), await make_user(), await make_user()
-    await _grant(child, parent)
+    await make_grant(child, parent)
     by_header = await client.post(
         "/api/v1/bookings",
         json={"slot_id": str(slot_a.id)},
@@ -408,7 +391,7 @@ async def test_proxy__grant_without_bookings_scope_refused(client: httpx.AsyncCl
     resource = await make_resource()
     slot = await make_slot(resource)
     parent, child = await make_user(), await make_user()
-    await _grant(child, parent, scopes=("care",))
+    await make_grant(child, parent, scopes=("care",))
     response = await client.post(
         "/api/v1/bookings",
         json={"slot_id": str(slot.id)},
@@ -445,8 +428,8 @@ async def test_me_bookings__include_those_of_people_i_act_for(client: httpx.Asyn
     resource = await make_resource()
     slot = await make_slot(resource, capacity=3)
     parent, child, cousin = await make_user(), await make_user(), await make_user()
-    await _grant(child, parent)
-    await _grant(cousin, parent, scopes=("care",))  # a grant that does not cover bookings
+    await make_grant(child, parent)
+    await make_grant(cousin, parent, scopes=("care",))  # a grant that does not cover bookings
     own = await client.post(
         "/api/v1/bookings", json={"slot_id": str(slot.id)}, headers=auth_headers(parent, settings)
     )

@@ -11,7 +11,9 @@ import pytest
 from services.accounts.enums import FamilyGrantStatus
 from services.accounts.models import FamilyGrant, ProxyAction
 from services.common import clock
-from tests.api.test_bookings_api import _grant, _resource, _slot
+from tests.api.bookings_helpers import make_grant as _grant
+from tests.api.bookings_helpers import make_resource as _resource
+from tests.api.bookings_helpers import make_slot as _slot
 from tests.factories import auth_headers, make_user
 
 pytestmark = pytest.mark.usefixtures("app")

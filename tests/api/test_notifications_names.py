@@ -23,7 +23,9 @@ from services.community.models import Membership, Notice, Report
 from services.gov import delivery
 from services.gov.enums import CaseStatus
 from services.gov.models import Case
-from tests.api.test_bookings_api import _grant, _resource, _slot
+from tests.api.bookings_helpers import make_grant as _grant
+from tests.api.bookings_helpers import make_resource as _resource
+from tests.api.bookings_helpers import make_slot as _slot
 from tests.api.test_community_reports import report
 from tests.api.test_community_support import community_pair, wechat_checks
 from tests.api.test_gov_support import ONLINE_ITEM, seed

@@ -10,7 +10,8 @@ from services.common import audit, outbox
 from services.common.ids import new_id
 from services.common.models import AuditEntry, OutboxMessage, OutboxStatus
 from tests.api.accounts_helpers import bearer, sign_in
-from tests.api.test_bookings_api import _resource, _slot
+from tests.api.bookings_helpers import make_resource as _resource
+from tests.api.bookings_helpers import make_slot as _slot
 from tests.api.test_community_notices import notice
 from tests.api.test_community_reports import report
 from tests.api.test_community_support import (
