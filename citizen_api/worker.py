@@ -203,8 +203,14 @@ async def run_ticker(runtime: Runtime, *, broker: AsyncBroker | None = None) -> 
                         queue.up()
             await asyncio.sleep(tick)
     finally:
-        for running in local.values():
-            running.cancel()
+        # Stopping: jobs still running here are cancelled, not waited for (a job mirroring a sandbox of
+        # this very server would outlive the stop grace). Jobs are idempotent and leased: the next
+        # round takes them up again. The in-memory broker runs each kicked job in a task of its own.
+        running = [*local.values(), *getattr(broker, "_running_tasks", ())]
+        for job_task in running:
+            job_task.cancel()
+        if running:
+            await asyncio.wait(running, timeout=5)
         with contextlib.suppress(Exception):
             await broker.shutdown()
 

@@ -89,3 +89,31 @@ async def test_claim_period__one_process_per_job_and_period(worker_runtime: Runt
     job = PeriodicJob("test.job", every_s=30, run=lambda deps: asyncio.sleep(0))
     claims = await asyncio.gather(*[worker._claim_period(worker_runtime, job) for _ in range(10)])
     assert claims.count(True) == 1
+
+
+async def test_run_ticker__stopping_cancels_jobs_running_in_process(worker_runtime: Runtime) -> None:
+    # `make run` (jobs in-process): a job still running at shutdown (e.g. mirroring the HIS directory
+    # from the server's own sandbox) kept the worker past the stop grace, and Sanic's manager killed it.
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def hangs(deps: object) -> None:
+        started.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    worker_runtime.outbox_handlers = {}
+    worker_runtime.periodic_jobs = (PeriodicJob("test.hangs", every_s=60, run=hangs),)
+    embedded = Runtime(
+        **{
+            **{slot: getattr(worker_runtime, slot) for slot in Runtime.__slots__},
+            "settings": worker_runtime.settings.model_copy(update={"redis_url": None}),
+        }
+    )
+    task = asyncio.create_task(worker.run_ticker(embedded))
+    await asyncio.wait_for(started.wait(), timeout=10)
+    task.cancel()
+    await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), timeout=5)
+    assert cancelled.is_set()
