@@ -94,8 +94,10 @@ async def test_started_app__heavy_libraries_load_on_first_use_only(settings, db)
     lines = [row for row in done.stdout.splitlines() if row.startswith("SEEN ")]
     assert done.returncode == 0 and lines, done.stdout[-2000:] + done.stderr[-4000:]
     seen = json.loads(lines[0].removeprefix("SEEN "))
-    # Started and serving plain reads: none of them.
-    assert seen["started"] == [] and seen["reads"] == []
+    # Started and serving plain reads: none of them (fakeredis, the embedded profile's stand-in for
+    # Redis, imports numpy itself; a deployment runs on a real Redis).
+    allowed = set() if settings.redis_url else {"numpy"}
+    assert set(seen["started"]) <= allowed and set(seen["reads"]) <= allowed
     # The first point lookup builds the district geometry; care calls validate FHIR; English doctor
     # names are pinyin.
     assert {"shapely", "numpy"} <= set(seen["lookup"]) and "fhir.resources" not in seen["lookup"]
