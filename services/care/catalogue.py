@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+from tortoise.exceptions import IntegrityError
 
 from integrations.errors import IntegrationProtocolError, IntegrationUnavailable
 from integrations.his.types import HisDepartment, HisDoctor, HisHospital, HisSlot
@@ -29,6 +30,7 @@ from services.bookings import outcomes
 from services.bookings import service as bookings
 from services.bookings.enums import OwnerDomain, SlotStatus
 from services.bookings.errors import SlotExists
+from services.care import names
 from services.care.errors import (
     BadCareDate,
     DepartmentNotFound,
@@ -201,9 +203,8 @@ def _hospital_view(h: HisHospital, rules: HospitalRules, names: dict[str, str] |
     )
 
 
-async def list_hospitals(*, his: HospitalSystem, redis: aioredis.Redis, keys: Keys) -> CareList[HospitalView]:
-    """Every hospital of the HIS with its booking rules."""
-    found = await _read(
+async def _his_hospitals(*, his: HospitalSystem, redis: aioredis.Redis, keys: Keys) -> Any:
+    return await _read(
         redis=redis,
         keys=keys,
         name="hospitals",
@@ -211,6 +212,11 @@ async def list_hospitals(*, his: HospitalSystem, redis: aioredis.Redis, keys: Ke
         fetch=his.hospitals,
         decode=lambda d: HisHospital(**(d | {"alias": tuple(d.get("alias") or ())})),
     )
+
+
+async def list_hospitals(*, his: HospitalSystem, redis: aioredis.Redis, keys: Keys) -> CareList[HospitalView]:
+    """Every hospital of the HIS with its booking rules."""
+    found = await _his_hospitals(his=his, redis=redis, keys=keys)
     known = {r.his_id: r for r in await CareHospital.all()}
     items = [
         _hospital_view(
@@ -305,20 +311,50 @@ async def _doctor(
     return found.items[0], found.stale
 
 
-async def doctor_resource(doctor: HisDoctor) -> Any:
+async def _mirrored_hospital(
+    *, his: HospitalSystem, redis: aioredis.Redis, keys: Keys, hospital_id: str
+) -> CareHospital | None:
+    """Our row of the hospital; written from the (cached) HIS list when the periodic mirror has not run
+    yet, so that the first resource of its doctors is named after the hospital, not its HIS id."""
+    row = await CareHospital.get_or_none(his_id=hospital_id)
+    if row is not None:
+        return row
+    try:
+        found = await _his_hospitals(his=his, redis=redis, keys=keys)
+    except HospitalSystemDown:
+        return None
+    hospital = next((h for h in found.items if h.id == hospital_id), None)
+    if hospital is None:
+        return None
+    try:
+        row, _ = await CareHospital.get_or_create(
+            his_id=hospital.id,
+            defaults={
+                "name": {"zh_CN": hospital.name, "en": _english(hospital)},
+                "kind": hospital.kind,
+                "address": hospital.address,
+            },
+        )
+    except IntegrityError:  # the mirror (or a concurrent read) wrote it first
+        row = await CareHospital.get(his_id=hospital.id)
+    return row
+
+
+async def doctor_resource(doctor: HisDoctor, *, hospital: CareHospital | None = None) -> Any:
     """The engine resource of a doctor's slots, created (with the hospital's rules) the first time."""
     row = await CareDoctor.get_or_none(his_id=doctor.id)
     if row is not None and row.resource_id is not None:
         return await bookings.get_resource(resource_id=row.resource_id)
-    hospital = await CareHospital.get_or_none(his_id=doctor.hospital_id)
+    hospital = hospital or await CareHospital.get_or_none(his_id=doctor.hospital_id)
     rules = HospitalRules.from_value(hospital.rules if hospital else None)
     hospital_name = (hospital.name or {}) if hospital else {}
+    doctor_label = names.doctor_name(doctor.name, doctor.title, doctor.title_code)
     resource = await bookings.ensure_resource(
         owner_domain=OwnerDomain.CARE,
         owner_ref=f"his:{doctor.id}",
         name={
-            "zh_CN": f"{hospital_name.get('zh_CN', doctor.hospital_id)} {doctor.name}（{doctor.title}）",
-            "en": f"{hospital_name.get('en', doctor.hospital_id)} — Dr {doctor.name}",
+            "zh_CN": f"{hospital_name.get('zh_CN', doctor.hospital_id)} {doctor_label['zh_CN']}",
+            "en": f"{hospital_name.get('en', doctor.hospital_id)} — {doctor_label.get('en', doctor.name)}",
         },
         staff_role=Role.DEPT_OPERATOR,
         staff_scope=f"hospital:{doctor.hospital_id}",
@@ -358,7 +394,8 @@ async def doctor_slots(
         fetch=lambda: his.slots(doctor.id, day, tz=_tz()),
         decode=_slot,
     )
-    resource = await doctor_resource(doctor)
+    hospital = await _mirrored_hospital(his=his, redis=redis, keys=keys, hospital_id=doctor.hospital_id)
+    resource = await doctor_resource(doctor, hospital=hospital)
     rules = await hospital_rules(doctor.hospital_id)
     mirrored = {s.label: s for s in await bookings.list_slots(resource_id=resource.id, date=day)}
     now = clock.now()

@@ -244,3 +244,4 @@ async def test_consent__stored_per_version_an_older_one_does_not_count(
     for who in (daughter, father):
         mine = (await client.get("/api/v1/me/bookings", headers=auth_headers(who, settings))).json()["items"]
         assert [(b["id"], b["resource"]["owner_domain"]) for b in mine] == [(booked.json()["id"], "care")]
+        assert mine[0]["resource"]["name"] == "济源市人民医院 陈静（医师）"  # before any catalogue mirror ran
