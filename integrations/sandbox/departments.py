@@ -59,14 +59,21 @@ class Background:
 
     def __init__(self, bp: Blueprint) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
-        bp.after_server_stop(self._stop)
+
+        # A plain function: a blueprint takes anything else (a bound method) for a decorator factory
+        # and registers nothing.
+        async def stop(app: Any, _loop: Any = None) -> None:
+            await self.stop()
+
+        bp.after_server_stop(stop)
 
     def start(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)  # the loop keeps only weak references
         task.add_done_callback(self._tasks.discard)
 
-    async def _stop(self, app: Any, _loop: Any = None) -> None:
+    async def stop(self) -> None:
+        """Cancel every task still running (the server is stopping)."""
         for task in list(self._tasks):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -13,18 +13,14 @@ import pytest
 from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from services.accounts.enums import VerificationLevel
 from services.accounts.principal import Principal
-from services.common.errors import Conflict
+from services.bookings.errors import SlotFull
 from services.common.models import IdempotencyRecord
 
 pytestmark = pytest.mark.usefixtures("db")
 
 
-class _Taken(Conflict):
-    code = "test.taken"
-
-
 @pytest.mark.parametrize(
-    ("failure", "logged"), [(_Taken(), False), (RuntimeError("bug"), True)], ids=["refusal", "bug"]
+    ("failure", "logged"), [(SlotFull(), False), (RuntimeError("bug"), True)], ids=["refusal", "bug"]
 )
 async def test_idempotent__abandoned_work_that_fails_is_settled(
     caplog: pytest.LogCaptureFixture, failure: Exception, logged: bool
