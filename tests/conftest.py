@@ -218,11 +218,7 @@ async def sandbox(settings: Settings):
 
 @pytest.fixture
 async def openapi_document(settings: Settings, db: None) -> dict:
-    """The OpenAPI document of a freshly started app.
-
-    sanic-ext keeps one specification builder per process, so the session app's document is
-    unreliable once other tests have built apps of their own; a new app rebuilds it whole.
-    """
+    """The OpenAPI document of a freshly started app (built from that app's own routes)."""
     port = free_port()
     fresh = create_app(settings.model_copy(update={"port": port}))
     server = await start_server(fresh, port)
