@@ -14,11 +14,20 @@ from tortoise.exceptions import IntegrityError
 from services.common import clock
 from services.common.models import IdempotencyRecord
 
-__all__ = ["REDIS_TIMEOUT_S", "Keys", "create_redis", "forget_nonce", "remember_nonce"]
+__all__ = [
+    "REDIS_MAX_CONNECTIONS",
+    "REDIS_TIMEOUT_S",
+    "Keys",
+    "create_redis",
+    "forget_nonce",
+    "remember_nonce",
+]
 
 log = logging.getLogger(__name__)
 
 REDIS_TIMEOUT_S = 0.2
+# Connections per process (redis-py's own default for its non-blocking pool).
+REDIS_MAX_CONNECTIONS = 100
 
 # A seen nonce in the database shares the idempotency table: a unique (scope, key) with an expiry
 # that the idempotency purge already clears.
@@ -34,14 +43,22 @@ def create_redis(url: str | None) -> aioredis.Redis:
     # Every call is bounded: a frozen Redis (accepting, never answering) costs a request at most
     # REDIS_TIMEOUT_S per call before the caller's fallback takes over, not redis-py's 5 s, and is
     # not retried (the defaults would retry three times with backoff).
-    return aioredis.from_url(
+    # A burst beyond the pool (the 200-person booking race: every request checks revocation) waits for
+    # a free connection, at most REDIS_TIMEOUT_S, instead of failing at once with MaxConnectionsError
+    # and sending each request to the database fallback.
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
+        max_connections=REDIS_MAX_CONNECTIONS,
+        timeout=REDIS_TIMEOUT_S,
         decode_responses=False,
         health_check_interval=30,
         socket_timeout=REDIS_TIMEOUT_S,
         socket_connect_timeout=REDIS_TIMEOUT_S,
         retry=Retry(NoBackoff(), 0),
     )
+    client = aioredis.Redis(connection_pool=pool)
+    client.auto_close_connection_pool = True  # aclose() closes the pool, as from_url's client does
+    return client
 
 
 class Keys:
