@@ -116,7 +116,7 @@ class HisClient(HttpAdapter):
 
     async def ensure_patient(self, patient: PatientIdentity) -> str:
         """The HIS Patient id of this person, created when the HIS has no record (conditional create)."""
-        resource = fhir.MODELS["Patient"].model_validate(
+        resource = fhir.models()["Patient"].model_validate(
             {
                 "resourceType": "Patient",
                 "identifier": [{"system": fhir.ID_NUMBER_SYSTEM, "value": patient.id_number}],
@@ -140,7 +140,7 @@ class HisClient(HttpAdapter):
     async def book_appointment(self, request: AppointmentRequest) -> HisAppointment:
         """Create the Appointment; the same booking id returns the first one (If-None-Exist)."""
         patient_id = await self.ensure_patient(request.patient)
-        resource = fhir.MODELS["Appointment"].model_validate(
+        resource = fhir.models()["Appointment"].model_validate(
             {
                 "resourceType": "Appointment",
                 "identifier": [{"system": fhir.BOOKING_SYSTEM, "value": request.booking_id}],

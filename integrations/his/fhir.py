@@ -6,7 +6,7 @@ HealthcareService, Practitioner, PractitionerRole, Schedule, Slot, Appointment, 
 OperationOutcome), so what we build is valid R4 on the wire and R4 servers accept it.
 Both sides (this adapter and the sandbox) validate every resource with these models.
 
-fhir.resources is imported on first use (`MODELS`), not with this module: its models cost a worker
+fhir.resources is imported on first use (`models()`), not with this module: its models cost a worker
 ~9 MB and start-up time, and only care calls need them (issue 12).
 """
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import importlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,9 +28,9 @@ __all__ = [
     "EXT_SESSION",
     "FHIR_VERSION",
     "ID_NUMBER_SYSTEM",
-    "MODELS",
     "TITLE_SYSTEM",
     "dump",
+    "models",
     "extension_value",
     "local_instant",
     "operation_outcome",
@@ -52,38 +51,24 @@ EXT_SESSION = _EXT + "slot-session"  # am | pm
 EXT_FEE = _EXT + "registration-fee"  # 挂号费 as a Money (CNY)
 EXT_QUEUE_NUMBER = _EXT + "queue-number"  # 就诊序号 on an Appointment
 
-# resourceType -> fhir.resources.R4B module holding its model.
-_MODULES = {
-    "Appointment": "appointment",
-    "Bundle": "bundle",
-    "HealthcareService": "healthcareservice",
-    "OperationOutcome": "operationoutcome",
-    "Organization": "organization",
-    "Patient": "patient",
-    "Practitioner": "practitioner",
-    "PractitionerRole": "practitionerrole",
-    "Schedule": "schedule",
-    "Slot": "slot",
-}
-
-
-# resourceType -> fhir.resources model; resolved by __getattr__ below on first use.
-MODELS: dict[str, Any]
-
 
 @functools.cache
-def _models() -> dict[str, Any]:
-    return {
-        kind: getattr(importlib.import_module(f"fhir.resources.R4B.{module}"), kind)
-        for kind, module in _MODULES.items()
-    }
+def models() -> dict[str, Any]:
+    """resourceType -> fhir.resources (R4B) model; fhir.resources is imported on the first call."""
+    from fhir.resources.R4B.appointment import Appointment
+    from fhir.resources.R4B.bundle import Bundle
+    from fhir.resources.R4B.healthcareservice import HealthcareService
+    from fhir.resources.R4B.operationoutcome import OperationOutcome
+    from fhir.resources.R4B.organization import Organization
+    from fhir.resources.R4B.patient import Patient
+    from fhir.resources.R4B.practitioner import Practitioner
+    from fhir.resources.R4B.practitionerrole import PractitionerRole
+    from fhir.resources.R4B.schedule import Schedule
+    from fhir.resources.R4B.slot import Slot
 
-
-def __getattr__(name: str) -> Any:
-    # `fhir.MODELS`: the resourceType -> model map, built (and fhir.resources imported) on first use.
-    if name == "MODELS":
-        return _models()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    kinds = (Appointment, Bundle, HealthcareService, OperationOutcome, Organization, Patient)
+    kinds += (Practitioner, PractitionerRole, Schedule, Slot)
+    return {kind.__name__: kind for kind in kinds}
 
 
 def parse_resource(data: Any, expected: str | None = None) -> Any:
@@ -93,7 +78,7 @@ def parse_resource(data: Any, expected: str | None = None) -> Any:
     kind = data.get("resourceType")
     if expected is not None and kind != expected:
         raise ValueError(f"expected {expected}, got {kind!r}")
-    model = _models().get(str(kind))
+    model = models().get(str(kind))
     if model is None:
         raise ValueError(f"unsupported resourceType {kind!r}")
     try:
@@ -127,7 +112,7 @@ def search_bundle(
         }
         for r in included
     ]
-    bundle = _models()["Bundle"].model_validate(
+    bundle = models()["Bundle"].model_validate(
         {"resourceType": "Bundle", "type": "searchset", "total": len(matches), "entry": entries}
     )
     return dump(bundle)
@@ -135,7 +120,7 @@ def search_bundle(
 
 def operation_outcome(code: str, diagnostics: str, *, severity: str = "error") -> dict[str, Any]:
     """An OperationOutcome with one issue (`code` from the FHIR issue-type value set)."""
-    outcome = _models()["OperationOutcome"].model_validate(
+    outcome = models()["OperationOutcome"].model_validate(
         {
             "resourceType": "OperationOutcome",
             "issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}],

@@ -87,7 +87,7 @@ class _His:
         for hospital in DEMO_HOSPITALS:
             org_id = hospital["id"]
             type_code = "community" if hospital["kind"] == "community_health_centre" else "prov"
-            self.organizations[org_id] = fhir.MODELS["Organization"].model_validate(
+            self.organizations[org_id] = fhir.models()["Organization"].model_validate(
                 {
                     "resourceType": "Organization",
                     "id": org_id,
@@ -122,7 +122,7 @@ class _His:
             )
             for clinic_code, (clinic_name, doctors) in hospital["clinics"].items():
                 service_id = f"{org_id}-{clinic_code}"
-                self.services[service_id] = fhir.MODELS["HealthcareService"].model_validate(
+                self.services[service_id] = fhir.models()["HealthcareService"].model_validate(
                     {
                         "resourceType": "HealthcareService",
                         "id": service_id,
@@ -136,7 +136,7 @@ class _His:
                 for index, (name, gender, title, specialty) in enumerate(doctors, start=1):
                     role_id = f"{service_id}-{index:02d}"
                     display, fee, _ = TITLES[title]
-                    self.practitioners[role_id] = fhir.MODELS["Practitioner"].model_validate(
+                    self.practitioners[role_id] = fhir.models()["Practitioner"].model_validate(
                         {
                             "resourceType": "Practitioner",
                             "id": role_id,
@@ -145,7 +145,7 @@ class _His:
                             "gender": gender,
                         }
                     )
-                    self.roles[role_id] = fhir.MODELS["PractitionerRole"].model_validate(
+                    self.roles[role_id] = fhir.models()["PractitionerRole"].model_validate(
                         {
                             "resourceType": "PractitionerRole",
                             "id": role_id,
@@ -171,7 +171,7 @@ class _His:
             schedule_id = f"{role_id}-{day:%Y%m%d}-{session}"
             start = dt.datetime.combine(day, begin, tzinfo=_TZ)
             end = dt.datetime.combine(day, finish, tzinfo=_TZ)
-            self.schedules[schedule_id] = fhir.MODELS["Schedule"].model_validate(
+            self.schedules[schedule_id] = fhir.models()["Schedule"].model_validate(
                 {
                     "resourceType": "Schedule",
                     "id": schedule_id,
@@ -187,7 +187,7 @@ class _His:
             moment, position = start, 1
             while moment < end:
                 slot_id = f"{schedule_id}-{position:02d}"
-                self.slots[slot_id] = fhir.MODELS["Slot"].model_validate(
+                self.slots[slot_id] = fhir.models()["Slot"].model_validate(
                     {
                         "resourceType": "Slot",
                         "id": slot_id,
@@ -276,7 +276,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
             data["status"] = status
         elif data["status"] != "busy-unavailable":
             data["status"] = "busy" if taken >= capacity else "free"
-        his.slots[slot.id] = fhir.MODELS["Slot"].model_validate(data)
+        his.slots[slot.id] = fhir.models()["Slot"].model_validate(data)
 
     @bp.get("/fhir/metadata")
     async def metadata(request: Request) -> HTTPResponse:
@@ -286,7 +286,7 @@ def create_blueprint(options: SandboxOptions) -> Blueprint:
                 "status": "active",
                 "fhirVersion": fhir.FHIR_VERSION,
                 "format": ["json"],
-                "rest": [{"mode": "server", "resource": [{"type": t} for t in sorted(fhir.MODELS)]}],
+                "rest": [{"mode": "server", "resource": [{"type": t} for t in sorted(fhir.models())]}],
             }
         )
 

@@ -26,25 +26,11 @@ from services.bookings.models import Booking, Slot
 from services.bookings.policy import BookingPolicies
 from services.common import clock
 from tests.factories import auth_headers
+from tests.reliability.slots import clinic_slot as _slot
 
 ROOT = Path(__file__).resolve().parents[2]
 
 NO_POLICIES = BookingPolicies()
-
-
-async def _slot(capacity: int):
-    resource = await service.ensure_resource(
-        owner_domain="community",
-        owner_ref=f"event-{uuid.uuid4().hex[:8]}",
-        name={"zh_CN": "社区义诊", "en": "Community free clinic"},
-        staff_role=Role.COMMUNITY_STAFF,
-        staff_scope="c-1",
-        rules={"party_size_max": 3},
-    )
-    start = clock.now().replace(microsecond=0) + dt.timedelta(days=1)
-    return await service.create_slot(
-        resource_id=resource.id, start=start, end=start + dt.timedelta(hours=1), capacity=capacity
-    )
 
 
 async def _users(n: int) -> list[User]:

@@ -8,20 +8,17 @@ provably inside its query (or inside its transaction, after earlier writes) when
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import uuid
 
 import asyncpg
 import httpx
 import pytest
 
-from services.accounts.enums import Role
-from services.bookings import service
 from services.bookings.models import Booking, Slot
-from services.common import clock
 from services.common.models import IdempotencyRecord, OutboxMessage
 from services.notifications.models import InboxMessage
 from tests.factories import auth_headers, make_user
+from tests.reliability.slots import clinic_slot as _slot
 
 pytestmark = pytest.mark.server_only
 
@@ -31,21 +28,6 @@ _WAITING = """
     SELECT l.pid, l.mode, c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
     WHERE NOT l.granted AND pg_backend_pid() = ANY(pg_blocking_pids(l.pid))
 """
-
-
-async def _slot(capacity: int = 5) -> Slot:
-    resource = await service.ensure_resource(
-        owner_domain="community",
-        owner_ref=f"clinic-{uuid.uuid4().hex[:8]}",
-        name={"zh_CN": "社区义诊", "en": "Community free clinic"},
-        staff_role=Role.COMMUNITY_STAFF,
-        staff_scope="c-1",
-        rules={"party_size_max": 3},
-    )
-    start = clock.now().replace(microsecond=0) + dt.timedelta(days=1)
-    return await service.create_slot(
-        resource_id=resource.id, start=start, end=start + dt.timedelta(hours=1), capacity=capacity
-    )
 
 
 async def _waiting(
