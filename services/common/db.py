@@ -72,7 +72,9 @@ def tortoise_config(database_url: str, *, apps: TortoiseApps, pool_max: int = 10
         sep = "&" if "?" in url else "?"
         if "busy_timeout" not in url:
             url = f"{url}{sep}busy_timeout=10000"
-        connection = url
+        connection = expand_db_url(url)
+        # Transactions take the write lock when they begin (services/common/db_sqlite.py).
+        connection["engine"] = "services.common.db_sqlite"
     config_apps = {
         name: {"models": [models], "default_connection": "default", "migrations": migrations}
         for name, (models, migrations) in apps.items()
