@@ -3,7 +3,10 @@
     python bench/floors.py bare --port 8101
     python bench/floors.py booking --port 8102 --database-url postgres://postgres@127.0.0.1:5432/<db>
 
-`bare`: GET /ping answers {"ok": true} — the floor for reads (the framework alone).
+`bare`: GET /ping answers {"ok": true} — the floor for reads (the framework alone). With `--served` it
+is served the way `citizen-api serve --workers 1` serves the API (Sanic's worker manager: a main
+process and one worker process, or `--workers N`) instead of in a single process, so the two compare
+like for like.
 `booking`: POST /book {"slot_id", "user_id"} does the booking's SQL work in one transaction on one
 pooled asyncpg connection — a conditional UPDATE of booking_slot.taken (refused when full or closed)
 and an INSERT of the booking_booking row — and answers 201 with the booking, or 409 when the slot is
@@ -102,15 +105,32 @@ def main() -> None:
     parser.add_argument("kind", choices=["bare", "booking"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--database-url")
+    parser.add_argument("--served", action="store_true", help="under Sanic's worker manager")
+    parser.add_argument("--workers", type=int, default=1, help="with --served: worker processes")
     args = parser.parse_args()
-    if args.kind == "booking":
-        if not args.database_url:
-            raise SystemExit("booking floor needs --database-url")
-        app = booking_app(args.database_url.replace("postgres://", "postgresql://", 1))
+    if args.kind == "booking" and not args.database_url:
+        raise SystemExit("booking floor needs --database-url")
+    if args.served:
+        from functools import partial
+
+        from sanic.worker.loader import AppLoader
+
+        loader = AppLoader(factory=partial(_configured, args.kind, args.database_url))
+        app = loader.load()
+        app.prepare(host="127.0.0.1", port=args.port, workers=args.workers, access_log=False, motd=False)
+        Sanic.serve(primary=app, app_loader=loader)
+        return
+    app = _configured(args.kind, args.database_url)
+    app.run(host="127.0.0.1", port=args.port, single_process=True, access_log=False, debug=False, motd=False)
+
+
+def _configured(kind: str, database_url: str | None) -> Sanic:
+    if kind == "booking":
+        app = booking_app((database_url or "").replace("postgres://", "postgresql://", 1))
     else:
         app = bare_app()
     app.config.ACCESS_LOG = False
-    app.run(host="127.0.0.1", port=args.port, single_process=True, access_log=False, debug=False, motd=False)
+    return app
 
 
 if __name__ == "__main__":

@@ -24,6 +24,26 @@ LUA = Path(__file__).resolve().parent / "lua"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+def split_cores() -> tuple[set[int] | None, set[int] | None]:
+    """(wrk's cores, the server's cores) for a read benchmark, or (None, None) when not pinning.
+
+    On a machine with two cores, wrk and the server otherwise migrate between them and preempt each
+    other, which moved a ratio of two identical floors by up to 13% from one run to the next. Pinned,
+    wrk has core 0 and the server every other core. BENCH_PIN=0 turns it off (as does a single core).
+    """
+    cores = sorted(os.sched_getaffinity(0))
+    if os.environ.get("BENCH_PIN", "1") == "0" or len(cores) < 2:
+        return None, None
+    return {cores[0]}, set(cores[1:])
+
+
+def _on_cores(cpus: set[int] | None):
+    """A Popen preexec_fn that moves the child (and what it starts) to `cpus`; None when not pinning."""
+    if not cpus:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
 # ------------------------------------------------------------------------------------------------ wrk
 
 
@@ -125,11 +145,13 @@ def run_wrk(
     cpu_pids: list[int] | None = None,
     pg: PgCpu | None = None,
     profile: Path | None = None,
+    cpus: set[int] | None = None,
 ) -> WrkResult:
     """Run wrk with bench/lua/<script>; the script's done() prints one JSON line prefixed by `WRK_JSON `.
 
     `profile`: also sample the server tree with py-spy for the run and write `profile` (collapsed
     stacks, py-spy's raw format) and `profile`.txt (the hottest frames, see summarise_profile).
+    `cpus`: the cores wrk runs on (see split_cores).
     """
     wrk = find_wrk()
     cmd = [
@@ -149,7 +171,9 @@ def run_wrk(
     spy = start_profile(cpu_pids or [], profile, duration) if profile else None
     began = time.perf_counter()
     wrk_env = {**os.environ, "BENCH_LUA_DIR": str(LUA), "BENCH_THREADS": str(threads), **(env or {})}
-    done = subprocess.run(cmd, capture_output=True, text=True, env=wrk_env, check=False)
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, env=wrk_env, check=False, preexec_fn=_on_cores(cpus)
+    )
     elapsed = time.perf_counter() - began
     if spy is not None and profile is not None:
         spy.wait(timeout=60)
@@ -411,20 +435,40 @@ def bench_env(**extra: str) -> dict[str, str]:
     }
 
 
-def start_floor(kind: str, port: int, *, database_url: str | None = None) -> subprocess.Popen:
-    """bench/floors.py: `bare` (Sanic JSON endpoint) or `booking` (raw asyncpg booking)."""
+def start_floor(
+    kind: str,
+    port: int,
+    *,
+    database_url: str | None = None,
+    cpus: set[int] | None = None,
+    served: bool = False,
+    workers: int = 1,
+) -> subprocess.Popen:
+    """bench/floors.py: `bare` (Sanic JSON endpoint) or `booking` (raw asyncpg booking); on `cpus`;
+    `served`: under Sanic's worker manager with `workers` processes, as the API is served."""
     cmd = [sys.executable, str(ROOT / "bench" / "floors.py"), kind, "--port", str(port)]
     if database_url:
         cmd += ["--database-url", database_url]
-    process = subprocess.Popen(cmd, cwd=ROOT, env=bench_env(), stdout=subprocess.DEVNULL)
+    if served:
+        cmd += ["--served", "--workers", str(workers)]
+    process = subprocess.Popen(
+        cmd, cwd=ROOT, env=bench_env(), stdout=subprocess.DEVNULL, preexec_fn=_on_cores(cpus)
+    )
     _ready_or_stopped(f"http://127.0.0.1:{port}/ping", process)
     return process
 
 
 def start_api(
-    port: int, *, database_url: str, redis_url: str, redis_prefix: str, secret: str, workers: int = 1
+    port: int,
+    *,
+    database_url: str,
+    redis_url: str,
+    redis_prefix: str,
+    secret: str,
+    workers: int = 1,
+    cpus: set[int] | None = None,
 ) -> subprocess.Popen:
-    """`citizen-api serve --workers N` on loopback against PostgreSQL + Redis."""
+    """`citizen-api serve --workers N` on loopback against PostgreSQL + Redis; on `cpus` if given."""
     cli = Path(sys.executable).with_name("citizen-api")
     PROBE_DIR.mkdir(parents=True, exist_ok=True)
     env = bench_env(
@@ -443,7 +487,11 @@ def start_api(
     # bench/probe first on the path: its sitecustomize counts the server's round trips.
     env["PYTHONPATH"] = str(PROBE) + os.pathsep + env["PYTHONPATH"]
     process = subprocess.Popen(
-        [str(cli), "serve", "--workers", str(workers)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
+        [str(cli), "serve", "--workers", str(workers)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        preexec_fn=_on_cores(cpus),
     )
     _ready_or_stopped(f"http://127.0.0.1:{port}/health", process)
     return process
