@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hmac
 import ipaddress
+import itertools
 import os
 import re
 import time
@@ -14,7 +15,7 @@ from urllib.parse import unquote_to_bytes
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
-from citizen_api.endpoint import client_ip, parse_multipart_body
+from citizen_api.endpoint import parse_multipart_body
 from integrations.http import CallContext, call_context
 from services.common import audit
 from services.common.context import RequestContext, request_context
@@ -105,12 +106,43 @@ def _guard_operator_pages(request: Request) -> None:
 
 # The Content-Language of each locale we serve (others are spelled out per response).
 _CONTENT_LANGUAGE = {"zh_CN": "zh-CN", "en": "en"}
+_REQUEST_ID = b"X-Request-Id"
+_LANGUAGE = b"Content-Language"
 
 
 @functools.lru_cache(maxsize=512)
 def _locale(lang: str | None, accept_language: str | None) -> str:
     # Clients send a handful of distinct Accept-Language values: negotiate each once (issue 12).
     return negotiate(lang, accept_language=accept_language)
+
+
+@functools.lru_cache(maxsize=64)
+def _language_value(locale: str) -> bytes:
+    return (_CONTENT_LANGUAGE.get(locale) or locale.replace("_", "-")).encode()
+
+
+# Request ids: 64 random bits drawn once per process, then a counter (32 hex digits in all). Unique
+# across workers and restarts (each process draws its own prefix: two of them share one with a
+# chance of 2^-64 per pair) and within a process (the counter never repeats). Cheaper than 16 bytes
+# of os.urandom per request (a system call each). Request ids are not secrets: they are echoed to
+# the client, written to logs, audit entries and outbox rows and sent to departments; nothing
+# authorises or deduplicates by them (clients may send their own, see _VALID_REQUEST_ID).
+_ids: Any = None
+
+
+def _reseed() -> None:
+    global _ids
+    prefix = os.urandom(8).hex()
+    _ids = map(f"{prefix}{{:016x}}".format, itertools.count(1))
+
+
+_reseed()
+os.register_at_fork(after_in_child=_reseed)  # a forked worker must not repeat its parent's ids
+
+
+def new_request_id() -> str:
+    """A request id unique across processes and restarts (see above)."""
+    return next(_ids)
 
 
 class _RouteMetrics:
@@ -135,50 +167,71 @@ class _RouteMetrics:
                 self.metrics.requests(label, method, str(status)),
                 self.metrics.latency(label, method),
             )
-        children[0].inc()
+        children[0].value += 1
         children[1].observe(seconds)
 
 
+class _Edge:
+    """What every response of the app carries and records, added as its head is written.
+
+    `citizen_api.response_headers.processed_headers` calls `head()` for each response of a request
+    that `_begin` marked (request.ctx.edge): the request id (replacing one a handler set), the
+    Content-Language of request.ctx.locale (unless the handler set one) and the route's metrics.
+    """
+
+    __slots__ = ("route_metrics",)
+
+    def __init__(self, metrics: Any) -> None:
+        self.route_metrics = _RouteMetrics(metrics)
+
+    def head(self, request: Request, response: HTTPResponse, wire: list[tuple[bytes, bytes]]) -> None:
+        ctx = request.ctx
+        headers = response.headers
+        if headers.get("x-request-id") is not None:
+            wire[:] = [item for item in wire if item[0].lower() != b"x-request-id"]
+        wire.append((_REQUEST_ID, ctx.request_id_bytes))
+        if "content-language" not in headers:
+            wire.append((_LANGUAGE, _language_value(ctx.locale)))
+        route = request.route
+        self.route_metrics.observe(
+            route.path if route else None, request.method, response.status, perf_counter() - ctx.started
+        )
+
+
+perf_counter = time.perf_counter
+
+
 def register_middleware(app: Sanic) -> None:
-    """One request and one response middleware for every route; call once from create_app."""
+    """One request middleware for every route (the response side is `_Edge`); call once from create_app."""
     # Settings are fixed for the app's life: an unrestricted deployment pays nothing for the guard.
     guard_operator_pages = app.ctx.settings.ops_pages_restricted
-    route_metrics = _RouteMetrics(app.ctx.metrics)
+    edge = _Edge(app.ctx.metrics)
     request_id_pattern = _VALID_REQUEST_ID.match
-    perf_counter = time.perf_counter
+    proxied = bool(
+        app.config.get("FORWARDED_SECRET")
+        or app.config.get("REAL_IP_HEADER")
+        or app.config.get("PROXIES_COUNT")
+    )
 
     @app.on_request(priority=100)
     async def _begin(request: Request) -> None:
         headers = request.headers
         incoming = headers.get("x-request-id")
-        request_id = incoming if incoming and request_id_pattern(incoming) else os.urandom(16).hex()
+        request_id = incoming if incoming and request_id_pattern(incoming) else next(_ids)
         ctx = request.ctx
-        ctx.request_id = request_id
         ctx.started = perf_counter()
-        # Logs, outbox rows, audit entries and adapter calls made for this request carry its id (the
-        # endpoint adds the acting user once the caller is authenticated).
-        request_context.set(RequestContext(request_id=request_id))
-        call_context.set(CallContext(request_id=request_id))
-        audit.request_origin.set(audit.RequestOrigin(ip=client_ip(request), request_id=request_id))
+        ctx.request_id = request_id
+        ctx.request_id_bytes = request_id.encode()  # the pattern and our ids are ASCII
         lang = request.args.get("lang") if request.query_string else None
         ctx.locale = _locale(lang, headers.get("accept-language"))
-        _refuse_nul_bytes(request)
+        ctx.edge = edge
+        # Logs, outbox rows, audit entries and adapter calls made for this request carry its id (the
+        # endpoint adds the acting user once the caller is authenticated).
+        request_context.set(RequestContext(request_id, None))
+        call_context.set(CallContext(request_id, None, None))
+        ip = (request.remote_addr or request.ip or "unknown") if proxied else (request.ip or "unknown")
+        audit.request_origin.set(audit.RequestOrigin(ip, request_id))
+        if request.body or b"%00" in request.raw_url or b"\x00" in request.raw_url:
+            _refuse_nul_bytes(request)
         if guard_operator_pages:
             _guard_operator_pages(request)
-
-    @app.on_response(priority=100)
-    async def _end(request: Request, response: HTTPResponse) -> None:
-        ctx = request.ctx
-        headers = response.headers
-        request_id = getattr(ctx, "request_id", None)
-        if request_id:
-            headers["X-Request-Id"] = request_id
-        locale = getattr(ctx, "locale", None)
-        if locale and "content-language" not in headers:
-            headers["Content-Language"] = _CONTENT_LANGUAGE.get(locale) or locale.replace("_", "-")
-        started = getattr(ctx, "started", None)
-        if started is not None:
-            route = request.route
-            route_metrics.observe(
-                route.path if route else None, request.method, response.status, perf_counter() - started
-            )

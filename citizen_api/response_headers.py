@@ -40,11 +40,22 @@ def wire_value(value: Any) -> bytes:
 
 
 def processed_headers(self: BaseHTTPResponse) -> list[tuple[bytes, bytes]]:
-    """Drop-in for BaseHTTPResponse.processed_headers (same header tuples, same order)."""
+    """Drop-in for BaseHTTPResponse.processed_headers (same header tuples, same order).
+
+    When the response belongs to a request whose `ctx.edge` was set (citizen_api/middleware.py),
+    the edge adds its own headers (request id, language) and records the request's metrics here,
+    as the head is written: no response middleware, no per-header translation of values we built.
+    """
     headers = self.headers
     if has_message_body(self.status):
         headers.setdefault("content-type", self.content_type)
-    return [(_wire_name(name), wire_value(value)) for name, value in headers.items()]
+    wire = [(_wire_name(name), wire_value(value)) for name, value in headers.items()]
+    request = getattr(self.stream, "request", None)
+    if request is not None:
+        edge = getattr(request.ctx, "edge", None)
+        if edge is not None:
+            edge.head(request, self, wire)
+    return wire
 
 
 _original = BaseHTTPResponse.processed_headers

@@ -8,8 +8,7 @@ import contextvars
 import json
 import logging
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from tenacity import (
@@ -33,16 +32,18 @@ __all__ = ["CallContext", "CircuitBreaker", "HttpAdapter", "call_context"]
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class CallContext:
-    """Who and what a call is about; sent as headers so departments can trace it."""
+class CallContext(NamedTuple):
+    """Who and what a call is about; sent as headers so departments can trace it.
+
+    Immutable (a tuple: the HTTP edge builds one per request, cheaper than a frozen dataclass).
+    """
 
     request_id: str | None = None
     acting_user: str | None = None
     case_id: str | None = None
 
 
-# CallContext is frozen, so sharing the default instance is safe.
+# CallContext is immutable, so sharing the default instance is safe.
 call_context: contextvars.ContextVar[CallContext] = contextvars.ContextVar(
     "call_context",
     default=CallContext(),  # noqa: B039

@@ -34,9 +34,13 @@ async def _check(probe) -> str:
     return "ok"
 
 
+# The liveness answer never changes: encoded once (issue 12: no model, no JSON encoding per probe).
+_HEALTH_BODY = Health(status="ok").model_dump_json().encode()
+
+
 @endpoint(summary="Liveness: the process is up", tag="platform", response=Health)
-async def health(request: Request) -> Health:
-    return Health(status="ok")
+async def health(request: Request) -> HTTPResponse:
+    return HTTPResponse(_HEALTH_BODY, content_type="application/json")
 
 
 @endpoint(summary="Readiness: database and Redis answer", tag="platform", response=Readiness)

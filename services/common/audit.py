@@ -35,7 +35,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q
@@ -104,15 +104,17 @@ def install_keyring(keyring: AuditKeyring) -> AuditKeyring:
     return previous
 
 
-@dataclass(frozen=True, slots=True)
-class RequestOrigin:
-    """Where the current request came from; set by the HTTP edge, read when an entry is written."""
+class RequestOrigin(NamedTuple):
+    """Where the current request came from; set by the HTTP edge, read when an entry is written.
+
+    Immutable (a tuple: the HTTP edge builds one per request, cheaper than a frozen dataclass).
+    """
 
     ip: str | None = None
     request_id: str | None = None
 
 
-# Frozen, so sharing the default instance is safe.
+# Immutable, so sharing the default instance is safe.
 request_origin: contextvars.ContextVar[RequestOrigin] = contextvars.ContextVar(
     "audit_request_origin",
     default=RequestOrigin(),  # noqa: B039

@@ -8,18 +8,19 @@ by the adapters (X-Request-Id, X-Acting-User, X-Case-Id reach the departments).
 from __future__ import annotations
 
 import contextvars
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["RequestContext", "current", "request_context"]
 
 
-@dataclass(frozen=True, slots=True)
-class RequestContext:
+class RequestContext(NamedTuple):
+    """Immutable (a tuple: built in a fraction of a frozen dataclass's time, issue 12)."""
+
     request_id: str | None = None
     acting_user: str | None = None
 
 
-# RequestContext is frozen, so sharing the default instance is safe.
+# RequestContext is immutable, so sharing the default instance is safe.
 request_context: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
     "request_context",
     default=RequestContext(),  # noqa: B039
