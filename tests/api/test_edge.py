@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from pydantic import Field
-from sanic import Blueprint, Request
+from sanic import Blueprint, HTTPResponse, Request, json
 
 from citizen_api.app import create_app
 from citizen_api.endpoint import endpoint
@@ -58,6 +58,12 @@ def _probe_blueprint() -> Blueprint:
         raise Conflict(
             "outbox.not_retryable", details={"deadline": dt.datetime(2026, 12, 1, 4, 30, tzinfo=dt.UTC)}
         )
+
+    @bp.get("/own-headers")
+    @endpoint(summary="Own headers", tag="probe")
+    async def own_headers(request: Request) -> HTTPResponse:
+        # A handler that sets the edge's headers itself: its language stays, its request id does not.
+        return json({"ok": True}, headers={"X-Request-Id": "handler-chosen-id", "Content-Language": "fr"})
 
     @bp.get("/boom")
     @endpoint(summary="Boom", tag="probe")
@@ -178,6 +184,27 @@ async def test_request_id__echoed_when_valid_generated_when_not(client: httpx.As
     )
 
 
+async def test_edge_headers__one_request_id_and_the_handlers_language(probe: httpx.AsyncClient) -> None:
+    response = await probe.get("/probe/own-headers", headers={"X-Request-Id": "client-id-0001"})
+    assert response.headers.get_list("X-Request-Id") == ["client-id-0001"]
+    assert response.headers.get_list("Content-Language") == ["fr"]
+
+
+async def test_edge_headers__on_a_500_and_a_405_too(probe: httpx.AsyncClient) -> None:
+    failed = await probe.get("/probe/boom", headers={"Accept-Language": "en"})
+    assert failed.status_code == 500
+    assert failed.headers.get_list("Content-Language") == ["en"]
+    assert len(failed.headers.get_list("X-Request-Id")) == 1
+    assert failed.json()["error"]["request_id"] == failed.headers["X-Request-Id"]
+    refused = await probe.delete("/probe/echo")
+    assert refused.status_code == 405 and refused.headers["Content-Language"] == "zh-CN"
+
+
+async def test_request_ids__distinct_per_request(client: httpx.AsyncClient) -> None:
+    ids = {(await client.get("/health")).headers["X-Request-Id"] for _ in range(50)}
+    assert len(ids) == 50 and all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+
+
 async def test_ready__503_with_details_when_redis_is_down(settings: Settings, db: None) -> None:
     port = free_port()
     closed = free_port()
@@ -202,6 +229,19 @@ async def test_metrics__counts_requests_by_route_and_status(client: httpx.AsyncC
     assert 'citizen_http_requests_total{method="GET",route="/health",status="200"}' in text
     assert 'route="unmatched",status="404"' in text
     assert "citizen_http_request_duration_seconds_bucket" in text
+
+
+async def test_metrics__each_request_counted_once(client: httpx.AsyncClient) -> None:
+    line = 'citizen_http_requests_total{method="GET",route="/health",status="200"} '
+
+    async def count() -> float:
+        text = (await client.get("/metrics")).text
+        return float(next((row[len(line) :] for row in text.splitlines() if row.startswith(line)), 0))
+
+    before = await count()
+    for _ in range(7):
+        await client.get("/health")
+    assert await count() - before == 7
 
 
 async def test_openapi__every_route_documented_with_summary(openapi_document: dict, app, client) -> None:
