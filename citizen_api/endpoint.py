@@ -45,6 +45,7 @@ from services.common.storage import FileLinks
 
 __all__ = [
     "ACTING_FOR_HEADER",
+    "behind_proxy",
     "MAX_BODY_KEYS",
     "client_ip",
     "enforce_limit",
@@ -259,11 +260,14 @@ def principal_of(request: Request) -> Principal | None:
     return getattr(request.ctx, "principal", None)
 
 
+def behind_proxy(config: Any) -> bool:
+    """Whether Sanic is told of a proxy (without, it ignores forwarding headers: remote_addr is "")."""
+    return bool(config.get("FORWARDED_SECRET") or config.get("REAL_IP_HEADER") or config.get("PROXIES_COUNT"))
+
+
 def client_ip(request: Request) -> str:
     """The caller's address (behind a proxy: Sanic's REAL_IP_HEADER / PROXIES_COUNT settings decide)."""
-    config = request.app.config
-    # Without proxy settings Sanic ignores forwarding headers (remote_addr is ""): skip parsing them.
-    if config.get("FORWARDED_SECRET") or config.get("REAL_IP_HEADER") or config.get("PROXIES_COUNT"):
+    if behind_proxy(request.app.config):
         return request.remote_addr or request.ip or "unknown"
     return request.ip or "unknown"
 

@@ -15,7 +15,7 @@ from urllib.parse import unquote_to_bytes
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
-from citizen_api.endpoint import parse_multipart_body
+from citizen_api.endpoint import behind_proxy, parse_multipart_body
 from integrations.http import CallContext, call_context
 from services.common import audit
 from services.common.context import RequestContext, request_context
@@ -127,22 +127,24 @@ def _language_value(locale: str) -> bytes:
 # of os.urandom per request (a system call each). Request ids are not secrets: they are echoed to
 # the client, written to logs, audit entries and outbox rows and sent to departments; nothing
 # authorises or deduplicates by them (clients may send their own, see _VALID_REQUEST_ID).
-_ids: Any = None
+class _RequestIds:
+    """The process's id source; drawn again in a forked child (it must not repeat its parent's ids)."""
+
+    def __init__(self) -> None:
+        self.reseed()
+        os.register_at_fork(after_in_child=self.reseed)
+
+    def reseed(self) -> None:
+        prefix = os.urandom(8).hex()
+        self.next = map(f"{prefix}{{:016x}}".format, itertools.count(1)).__next__
 
 
-def _reseed() -> None:
-    global _ids
-    prefix = os.urandom(8).hex()
-    _ids = map(f"{prefix}{{:016x}}".format, itertools.count(1))
-
-
-_reseed()
-os.register_at_fork(after_in_child=_reseed)  # a forked worker must not repeat its parent's ids
+_REQUEST_IDS = _RequestIds()
 
 
 def new_request_id() -> str:
     """A request id unique across processes and restarts (see above)."""
-    return next(_ids)
+    return _REQUEST_IDS.next()
 
 
 class _RouteMetrics:
@@ -169,6 +171,9 @@ class _RouteMetrics:
             )
         children[0].value += 1
         children[1].observe(seconds)
+
+
+perf_counter = time.perf_counter
 
 
 class _Edge:
@@ -198,26 +203,19 @@ class _Edge:
         )
 
 
-perf_counter = time.perf_counter
-
-
 def register_middleware(app: Sanic) -> None:
     """One request middleware for every route (the response side is `_Edge`); call once from create_app."""
     # Settings are fixed for the app's life: an unrestricted deployment pays nothing for the guard.
     guard_operator_pages = app.ctx.settings.ops_pages_restricted
     edge = _Edge(app.ctx.metrics)
     request_id_pattern = _VALID_REQUEST_ID.match
-    proxied = bool(
-        app.config.get("FORWARDED_SECRET")
-        or app.config.get("REAL_IP_HEADER")
-        or app.config.get("PROXIES_COUNT")
-    )
+    proxied = behind_proxy(app.config)
 
     @app.on_request(priority=100)
     async def _begin(request: Request) -> None:
         headers = request.headers
         incoming = headers.get("x-request-id")
-        request_id = incoming if incoming and request_id_pattern(incoming) else next(_ids)
+        request_id = incoming if incoming and request_id_pattern(incoming) else _REQUEST_IDS.next()
         ctx = request.ctx
         ctx.started = perf_counter()
         ctx.request_id = request_id

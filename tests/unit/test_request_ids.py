@@ -15,3 +15,19 @@ def test_request_ids__unique_32_hex_and_differ_across_processes() -> None:
     code = "from citizen_api import middleware; print(middleware.new_request_id())"
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert other.strip()[:16] != ids[0][:16]
+
+
+def test_request_ids__a_forked_child_draws_its_own_prefix() -> None:
+    import os
+
+    parent = middleware.new_request_id()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its first id and leave at once
+        os.write(write, middleware.new_request_id().encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 64).decode()
+    os.waitpid(pid, 0)
+    os.close(read)
+    assert len(child) == 32 and child[:16] != parent[:16]
