@@ -50,13 +50,18 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 log = logging.getLogger("citizen_api.idempotency")
 
 
-async def key_was_used(request: Request, *, actor: Principal, route: str) -> bool:
+async def key_was_used(
+    request: Request, *, actor: Principal, route: str, record: idempotency.Record | None = None
+) -> bool:
     """True when the request's Idempotency-Key already has a record in `idempotent`'s scope.
 
     For a handler that checks its refusals before claiming the key: a refusal may be answered at once
     (nothing stored, as `idempotent` would do) unless the key was used — then `idempotent` must decide
     (replay the first answer, wait for a duplicate in progress, or 422 for another request).
+    `record` (the request's `record_in_work`): its `used` answers without a query when the work knew.
     """
+    if record is not None and record.used is not None:
+        return record.used
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
         return False
@@ -76,11 +81,12 @@ def record_in_work(
     payload: BaseModel | dict[str, Any] | None,
     render: Callable[[Any], Any],
     status: int = 201,
+    live: Callable[[str, str, str], str] | None = None,
 ) -> idempotency.Record | None:
     """The request's Idempotency-Key as a record for the work to write in its own transaction.
 
     None without the header; a malformed key is a 422 at once. The scope and fingerprint are those of
-    `idempotent`, so a retry handed over to it replays this record.
+    `idempotent`, so a retry handed over to it replays this record. `live`: see `Record.live`.
     """
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
@@ -91,6 +97,7 @@ def record_in_work(
         request_hash=_fingerprint(route, payload, actor),
         status_code=status,
         render=lambda value: serialise(render(value)),
+        live=live,
     )
 
 

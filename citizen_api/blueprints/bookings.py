@@ -35,6 +35,7 @@ from services.accounts.principal import Principal
 from services.bookings import service
 from services.bookings.errors import VisitorAlreadyEntered
 from services.bookings.policy import BookingPolicies
+from services.common import idempotency
 from services.common.errors import DomainError
 
 __all__ = ["VISITOR_CONFLICT", "booking_policies", "create_blueprint", "visitor_conflict_budget"]
@@ -138,12 +139,14 @@ async def create_booking(request: Request, *, body: BookingIn, actor: Principal)
     def render(booking):
         return BookingOut.from_domain(booking, locale)
 
-    # The Idempotency-Key is written with the answer inside the booking's transaction (issue 12).
-    record = record_in_work(request, actor=acting, route=ROUTE, payload=body, render=render, status=201)
+    # The Idempotency-Key is written with the answer by the booking's own write (issue 12).
+    record = record_in_work(
+        request, actor=acting, route=ROUTE, payload=body, render=render, status=201, live=BookingOut.live_sql
+    )
     async with visitor_conflict_budget(request, actor, names_visitors=bool(body.visitors)):
         policies = booking_policies(request)
 
-        def book(slot=None, record=None):
+        def book(prepared=None, record=None):
             return service.book(
                 actor=acting,
                 slot_id=body.slot_id,
@@ -152,24 +155,26 @@ async def create_booking(request: Request, *, body: BookingIn, actor: Principal)
                 purpose=body.purpose,
                 cipher=runtime.cipher,
                 policies=policies,
-                slot=slot,
-                admitted=slot is not None,
+                prepared=prepared,
                 record=record,
             )
 
         try:
             # Refusals (slot full, level, window, ban, cap, guards) first, reading only (issue 12).
-            slot = await service.prepare_booking(
+            prepared = await service.prepare_booking(
                 actor=acting,
                 slot_id=body.slot_id,
                 party_size=body.party_size,
                 visitors=body.visitors,
                 purpose=body.purpose,
                 policies=policies,
+                record=record,
             )
-            booking = await shielded(book(slot, record))
+            if record is not None and record.used:
+                raise idempotency.KeyRecorded()  # a retry: the first answer is replayed below
+            booking = await shielded(book(prepared, record))
         except DomainError:
-            if record is None or not await key_was_used(request, actor=acting, route=ROUTE):
+            if record is None or not await key_was_used(request, actor=acting, route=ROUTE, record=record):
                 raise
             # A retry, or a duplicate that lost to the first (its booking or its key row): idempotent()
             # replays the first answer, says 422 for another request, or claims an expired key afresh.

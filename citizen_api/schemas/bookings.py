@@ -117,6 +117,22 @@ class SlotOut(BaseModel):
             label=slot.label,
         )
 
+    @staticmethod
+    def live_sql(answer: str, field: str, *, capacity: str, taken: str) -> str:
+        """PostgreSQL: jsonb `answer` with the SlotOut in its `field` showing `capacity` and `taken`
+        (SQL expressions): what `from_domain` gives for them, for an answer rendered before the
+        statement that decides them (the booking's one statement, issue 12). `status` only changes
+        between open and full (a closed or past slot stays as rendered)."""
+        remaining = f"GREATEST(0, {capacity} - {taken})"
+        at_remaining, at_status = f"'{{{field},remaining}}'", f"'{{{field},status}}'"
+        with_remaining = f"jsonb_set({answer}, {at_remaining}, to_jsonb({remaining}))"
+        live_status = (
+            f"CASE WHEN {answer} #>> {at_status} IN ('open', 'full')"
+            f" THEN to_jsonb((CASE WHEN {remaining} = 0 THEN 'full' ELSE 'open' END)::text)"
+            f" ELSE {answer} #> {at_status} END"
+        )
+        return f"jsonb_set({with_remaining}, {at_status}, {live_status})"
+
 
 class SlotList(BaseModel):
     items: list[SlotOut]
@@ -173,6 +189,12 @@ class BookingOut(BaseModel):
     hold_expires_at: dt.datetime | None = None
     checked_in_at: dt.datetime | None = None
     cancelled_at: dt.datetime | None = None
+
+    @staticmethod
+    def live_sql(answer: str, capacity: str, taken: str) -> str:
+        """PostgreSQL: a rendered BookingOut (jsonb `answer`) with its slot's places as the booking's
+        one statement left them (`idempotency.Record.live`)."""
+        return SlotOut.live_sql(answer, "slot", capacity=capacity, taken=taken)
 
     @classmethod
     def from_domain(cls, booking: BookingView, locale: str | None = None) -> BookingOut:

@@ -24,7 +24,7 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
@@ -44,6 +44,7 @@ from services.bookings.errors import (
     IllegalTransition,
     ResourceNotFound,
     SlotFull,
+    SlotNotFound,
     VisitorAlreadyEntered,
 )
 from services.bookings.models import Booking, BookingVisitor, Slot
@@ -54,17 +55,18 @@ from services.bookings.views import BookingView
 from services.bookings.waitlist import PROXY_SCOPE, release
 from services.common import audit, clock, idempotency
 from services.common.crypto import mask_id_number, mask_name
+from services.common.db import dialect
 from services.common.errors import PermissionDenied
 from services.common.ids import new_id, parse_id
 from services.common.pagination import Page, keyset_page
 from services.notifications import service as notifications
-from services.notifications.notices import queue_pushes
 
 __all__ = [
     "acting_actor",
     "booking_row",
     "book",
     "cancel",
+    "Prepared",
     "prepare_booking",
     "confirm_hold",
     "decide",
@@ -107,6 +109,14 @@ def _slot_full(slot: Slot, places: int, rules: BookingRules, *, remaining: int |
     )
 
 
+class Prepared(NamedTuple):
+    """What `prepare_booking` read, for `book(prepared=)`: the slot with its resource and the booked
+    person's live grants (None: not read yet)."""
+
+    slot: Slot
+    grants: Any
+
+
 async def prepare_booking(
     *,
     actor: Principal,
@@ -115,28 +125,47 @@ async def prepare_booking(
     visitors: Sequence[Visitor] | None = None,
     purpose: Mapping[str, Any] | None = None,
     policies: BookingPolicies,
-) -> Slot:
-    """Every refusal `book` can give before it writes, without writing; the slot row for `book(slot=)`.
+    record: idempotency.Record | None = None,
+) -> Prepared:
+    """Every refusal `book` can give before it writes, without writing; what it read, for `book`.
 
-    The HTTP edge calls it before claiming the Idempotency-Key, so a refused booking (slot full, level,
-    window, ban, cap, a domain guard) costs reads only: no key row inserted and deleted, no transaction.
+    The HTTP edge calls it before the booking is written, so a refused booking (slot full, level,
+    window, ban, cap, a domain guard) costs reads only. `record`: the request's Idempotency-Key; on
+    PostgreSQL the same query tells whether it was used (`record.used`), so the edge knows whether a
+    refusal may be answered at once or a first answer must be replayed.
     """
-    slot = await slot_row(slot_id)
+    now = clock.now()
+    parsed = parse_id(slot_id)
+    key = (record.scope, record.key) if record is not None else None
+    read = (
+        await write.read_for_booking(parsed, dialect=dialect(), subject_id=actor.subject_id, key=key, now=now)
+        if parsed
+        else None
+    )
+    if read is None:
+        raise SlotNotFound()
+    slot = read.slot
     rules = BookingRules.from_value(slot.resource.rules)
     people, places = clean_visitors(visitors, rules, party_size)
+    # What the read said about the key holds for refusals drawn from that read only: the admission
+    # reads more (bans, the daily cap) after it, and a duplicate may commit in between.
+    if record is not None:
+        record.used = None
     await admission.admit(
         actor=actor,
         slot=slot,
         places=places,
         purpose=purpose,
         policies=policies,
-        now=clock.now(),
+        now=now,
         visitors=people,
     )
+    if record is not None:
+        record.used = read.key_used
     if slot.taken + places > slot.capacity:
         # As read a moment ago: a place freed since then is the next caller's (as if they came first).
         raise _slot_full(slot, places, rules)
-    return slot
+    return Prepared(slot, read.grants)
 
 
 async def book(
@@ -148,25 +177,24 @@ async def book(
     purpose: Mapping[str, Any] | None = None,
     cipher: Any,
     policies: BookingPolicies,
-    slot: Slot | None = None,
-    admitted: bool = False,
+    prepared: Prepared | None = None,
     record: idempotency.Record | None = None,
 ) -> BookingView:
     """Book places in a slot for the actor (or, under a proxy, for `actor.acting_for`).
 
-    `slot` (with its resource) and `admitted=True`: `prepare_booking` already read the slot and ran the
-    admission for this request; the capacity, the queue and the daily cap are still decided here, in
-    the transaction. `record`: the request's Idempotency-Key, written with its answer (`record.write`)
-    in the booking's transaction, so it exists exactly when the booking does (`KeyRecorded` when a
-    request with the same key committed first).
+    `prepared`: `prepare_booking` already read the slot and ran the admission for this request; the
+    capacity, the queue and the daily cap are still decided here, by the write. `record`: the request's
+    Idempotency-Key, written with its answer (`record.response`) by the booking's own write, so it
+    exists exactly when the booking does (`KeyRecorded` when a request with the same key committed
+    first). On a refusal `record.used` says whether the key has a record now (None: not known).
     """
     now = clock.now()
-    if slot is None:
-        slot = await slot_row(slot_id)
+    slot = prepared.slot if prepared is not None else await slot_row(slot_id)
+    grants = prepared.grants if prepared is not None else None
     resource = slot.resource
     rules = BookingRules.from_value(resource.rules)
     people, places = clean_visitors(visitors, rules, party_size)
-    if not admitted:
+    if prepared is None:
         await admission.admit(
             actor=actor,
             slot=slot,
@@ -199,7 +227,27 @@ async def book(
     )
     row.slot, row.resource = slot, resource
     kind = _NOTIFY_ON_BOOKING.get(status)
+    if record is not None:
+        record.used = None
     try:
+        if write.one_statement(dialect(), visitors=len(sealed), after=after):
+            notices = await _notices(kind, row, actor, slot, resource, grants)
+            if not rules.per_person_per_day:
+                # The one statement is the whole write: atomic on its own, no transaction.
+                return await _write_in_one(
+                    None, row=row, places=places, rules=rules, notices=notices, record=record, now=now
+                )
+            async with in_transaction() as conn:
+                # Exact: the person's bookings of the day are serialised by the advisory lock.
+                await ledger.lock_person_day(
+                    conn, subject_id=subject_id, resource_id=resource.id, day=slot.day
+                )
+                await ledger.check_daily_cap(
+                    conn, subject_id=subject_id, resource_id=resource.id, day=slot.day, rules=rules
+                )
+                return await _write_in_one(
+                    conn, row=row, places=places, rules=rules, notices=notices, record=record, now=now
+                )
         async with in_transaction() as conn:
             # SQLite: the first statement is the write (the database lock is taken at once, no
             # read-then-upgrade deadlock). PostgreSQL: the slot's row lock is what every booking of the
@@ -217,44 +265,39 @@ async def book(
             await ledger.check_daily_cap(
                 conn, subject_id=subject_id, resource_id=resource.id, day=slot.day, rules=rules
             )
-            if write.one_statement(conn, visitors=len(sealed), after=after):
-                notices = await _notices(kind, row, actor, slot, resource)
-                done = await write.reserve_and_insert(
-                    conn, row=row, places=places, queue=rules.waitlist, notices=notices, now=now
-                )
-                if done is None:
-                    raise SlotFull()
-                slot.taken, queued = done
-                await queue_pushes(queued, conn=conn)
-                view = ledger.booking_view(row)
-            else:
-                view = await _write_in_steps(
-                    conn,
-                    row=row,
-                    slot=slot,
-                    places=places,
-                    taken=taken,
-                    take_last=take_last,
-                    sealed=sealed,
-                    rules=rules,
-                    after=after,
-                    actor=actor,
-                    people=people,
-                    cipher=cipher,
-                    kind=kind,
-                )
+            view = await _write_in_steps(
+                conn,
+                row=row,
+                slot=slot,
+                places=places,
+                taken=taken,
+                take_last=take_last,
+                sealed=sealed,
+                rules=rules,
+                after=after,
+                actor=actor,
+                people=people,
+                cipher=cipher,
+                kind=kind,
+                grants=grants,
+            )
             if record is not None:
                 # Last, after the slot's row lock: the key binds exactly when the booking commits.
                 await record.write(view, conn=conn)
     except SlotFull:
-        found = await write.slot_now(slot.id)
-        remaining = max(0, found[0] - found[1]) if found else 0
+        key = (record.scope, record.key) if record is not None else None
+        found = await write.slot_now(slot.id, key=key)
+        if record is not None and found is not None:
+            record.used = found.key_used
+        remaining = max(0, found.capacity - found.taken) if found else 0
         if found and remaining >= places and rules.waitlist:
             remaining = 0  # the places are free but the queue's: someone joined the waitlist
         raise _slot_full(slot, places, rules, remaining=remaining) from None
     except IntegrityError as error:
         text = str(error)
         if "idempotency" in text:
+            if record is not None:
+                record.used = True
             raise idempotency.KeyRecorded() from error
         if "entry_key" in text:
             raise VisitorAlreadyEntered() from error
@@ -267,7 +310,49 @@ async def book(
     return view
 
 
-async def _notices(kind: str | None, row: Booking, actor: Principal, slot: Slot, resource: Any) -> list:
+async def _write_in_one(
+    conn: Any,
+    *,
+    row: Booking,
+    places: int,
+    rules: BookingRules,
+    notices: Sequence[Any],
+    record: idempotency.Record | None,
+    now: dt.datetime,
+) -> BookingView:
+    """PostgreSQL: the booking's one statement (write.reserve_and_insert); the answer is built from the
+    rows in hand, and the key's stored answer is rendered before the statement (its places left are
+    filled in by the statement, `Record.live`)."""
+    slot = row.slot
+    expected = slot.taken + places  # what the statement leaves unless someone booked meanwhile
+    slot.taken = expected
+    view = ledger.booking_view(row)
+    answer = record.render(view) if record is not None else None
+    done = await write.reserve_and_insert(
+        conn,
+        row=row,
+        places=places,
+        queue=rules.waitlist,
+        notices=notices,
+        now=now,
+        record=record,
+        answer=answer,
+    )
+    if done is None:
+        raise SlotFull()
+    if done.taken != expected:
+        slot.taken = done.taken
+        view = ledger.booking_view(row)
+        answer = record.render(view) if record is not None else None
+    if record is not None:
+        # Recovered after a lost answer: the key replays what was stored, so that is the answer.
+        record.response = done.stored if done.stored is not None else answer
+    return view
+
+
+async def _notices(
+    kind: str | None, row: Booking, actor: Principal, slot: Slot, resource: Any, grants: Any = None
+) -> list:
     if kind is None:
         return []
     return await ledger.notices(
@@ -276,6 +361,7 @@ async def _notices(kind: str | None, row: Booking, actor: Principal, slot: Slot,
         people=(actor.user_id, row.subject_id),
         resource=resource,
         start=slot.start,
+        grants=grants,
     )
 
 
@@ -294,6 +380,7 @@ async def _write_in_steps(
     people: Sequence[CleanVisitor],
     cipher: Any,
     kind: str | None,
+    grants: Any = None,
 ) -> BookingView:
     """The booking, its visitors, the owner's after-step and the notices one statement each (SQLite,
     or a booking with visitors or an after-step); on PostgreSQL the places are taken last."""
@@ -325,7 +412,7 @@ async def _write_in_steps(
             conn=conn,
             cipher=cipher,
         )
-    for notice in await _notices(kind, row, actor, slot, resource):
+    for notice in await _notices(kind, row, actor, slot, resource, grants):
         await notifications.write_notice(notice, conn=conn)
     if take_last:
         taken = await write.reserve(conn, slot, places, queue=rules.waitlist)

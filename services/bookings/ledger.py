@@ -235,10 +235,12 @@ async def notices(
     resource: Resource,
     start: dt.datetime,
     extra: Mapping[str, str] | None = None,
+    grants: Any = None,
 ) -> list[Notice]:
     """An inbox message (and maybe a WeChat one) to the person the booking is for (the last of
     `people`), copied to whoever holds a live family grant for them, and to the booker. kind ids live
-    in bookings.po. Reads the subject's proxies (one query); writes nothing.
+    in bookings.po. Reads the subject's proxies (one query; none when the caller already read them
+    with `family.live_grants_sql`: `grants`); writes nothing.
 
     The resource's name goes in every language it has (`localized`): each reader sees their own.
     A booker who is the subject's proxy gets the proxy's copy ("For your parent: ..."), once.
@@ -253,7 +255,10 @@ async def notices(
     everyone = list(dict.fromkeys(people))
     subject = everyone[-1]
     scope = proxy_scope_for(resource.owner_domain)
-    grants = await family.proxies_of(subject_id=subject, scope=scope)
+    if grants is None:
+        grants = await family.proxies_of(subject_id=subject, scope=scope)
+    else:
+        grants = family.proxies_in(grants, scope)
     proxies = {str(proxy_id) for proxy_id, _ in grants}
     rows: list[Notice] = []
     for user_id in everyone:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import enum
+import logging
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
 from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.exceptions import IntegrityError
 from tortoise.migrations.api import migrate as migrate_api
 
-from services.common.db_postgres import DatabaseUnavailable
+from services.common.db_postgres import DatabaseUnavailable, DatabaseUnreachable, reconnect_attempts
 
 __all__ = [
     "DatabaseUnavailable",
@@ -26,8 +28,11 @@ __all__ = [
     "ping",
     "raw_execute",
     "raw_rows",
+    "raw_statement_retried",
     "tortoise_config",
 ]
+
+log = logging.getLogger("services.common.db")
 
 # A new connection to a PostgreSQL that does not answer gives up after this long (asyncpg's default
 # is 60 s): during an outage requests answer 503 quickly instead of hanging.
@@ -140,3 +145,36 @@ async def raw_execute(query: str, values: list[Any], *, conn: Any = None) -> int
     sql, params = _sql_and_values(client, query, values)
     changed, _ = await client.execute_query(sql, params)
     return changed
+
+
+async def raw_statement_retried(
+    query: str, values: list[Any], *, committed: Callable[[], Awaitable[bool]]
+) -> list[dict[str, Any]] | None:
+    """The rows of one self-contained write run on its own (no transaction), sent again on a fresh
+    connection when its connection is lost, as a transaction's BEGIN is (services/common/db_postgres.py).
+
+    That is safe only for a statement that fails as a whole once it has committed: it inserts a row
+    with a primary key chosen before it was sent (the booking's one statement). A lost attempt may have
+    committed with its answer lost, so an IntegrityError after one is asked about: `committed()` says
+    whether the earlier attempt wrote (then None is returned), or the error is the statement's own.
+    """
+    client = connections.get("default")
+    attempts = reconnect_attempts(client)
+    lost = False
+    for attempt in range(1, attempts + 1):
+        try:
+            return await raw_rows(query, values)
+        except DatabaseUnreachable:
+            raise
+        except DatabaseUnavailable:
+            if attempt == attempts:
+                raise
+            lost = True
+            log.warning(
+                "connection lost during a self-contained write; sending it again", extra={"attempt": attempt}
+            )
+        except IntegrityError:
+            if lost and await committed():
+                return None
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -39,7 +39,14 @@ from tortoise.backends.base.client import (
 from tortoise.connection import get_connections
 from tortoise.exceptions import BaseORMException
 
-__all__ = ["DatabaseUnavailable", "ResilientAsyncpgClient", "client_class", "connection_lost"]
+__all__ = [
+    "DatabaseUnavailable",
+    "DatabaseUnreachable",
+    "ResilientAsyncpgClient",
+    "client_class",
+    "connection_lost",
+    "reconnect_attempts",
+]
 
 log = logging.getLogger("services.common.db")
 
@@ -82,7 +89,7 @@ def _is_read(func: Any, args: tuple[Any, ...]) -> bool:
     return str(args[0]).lstrip()[:6].upper() == "SELECT"
 
 
-def _attempts(client: Any) -> int:
+def reconnect_attempts(client: Any) -> int:
     """How often a read or a BEGIN may meet a dead pooled connection before a fresh one is opened.
 
     The pool hands out connections it believes alive first, so after an outage that went unnoticed
@@ -96,7 +103,7 @@ class ResilientAsyncpgClient(AsyncpgDBClient):
     """AsyncpgDBClient that retries reads on a fresh connection and reports lost writes."""
 
     async def _translate_exceptions(self, func, *args, **kwargs) -> Any:
-        attempts = _attempts(self)
+        attempts = reconnect_attempts(self)
         for attempt in range(1, attempts + 1):
             try:
                 return await super()._translate_exceptions(func, *args, **kwargs)
@@ -124,17 +131,17 @@ class ResilientAsyncpgClient(AsyncpgDBClient):
         return _ConnectingWrapper(self, self._pool_init_lock)
 
 
-class _Unreachable(DatabaseUnavailable):
+class DatabaseUnreachable(DatabaseUnavailable):
     """No connection could be opened: not retried (a second attempt would wait as long again)."""
 
 
-def _unreachable(error: BaseException) -> _Unreachable:
+def _unreachable(error: BaseException) -> DatabaseUnreachable:
     log.warning("database unreachable", extra={"error": type(error).__name__})
-    return _Unreachable()
+    return DatabaseUnreachable()
 
 
 class _ConnectingWrapper(PoolConnectionWrapper):
-    """A pooled connection for one statement; failing to open one is `_Unreachable`."""
+    """A pooled connection for one statement; failing to open one is `DatabaseUnreachable`."""
 
     async def __aenter__(self) -> Any:
         try:
@@ -190,7 +197,7 @@ class _FreshTransactionContext(TransactionContextPooled):
     """Starts the transaction on a fresh connection when the pooled one turns out to be dead."""
 
     async def __aenter__(self) -> ResilientTransactionWrapper:
-        attempts = _attempts(self.client._parent)
+        attempts = reconnect_attempts(self.client._parent)
         for attempt in range(1, attempts + 1):
             try:
                 await self.ensure_connection()

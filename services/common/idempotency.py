@@ -16,6 +16,12 @@ work commits, a refusal or a rollback leaves nothing, and it costs one statement
 concurrent duplicate blocks on the unique (scope, key) row until the first commits, then fails on it
 (`KeyRecorded`, or on the work's own unique row); its caller then replays through `claim()`.
 
+On PostgreSQL the booking goes one step further: the record's INSERT is part of the booking's one
+statement (`insert_sql`), selecting from the statement's reserve, and its stored answer's parts that
+depend on that statement (the slot's places left) are filled in by SQL (`Record.live`). The caller's
+first read of the slot also tells whether the key was used (`exists_sql`, kept in `Record.used`), so a
+refusal that no earlier request bound to the key is answered without another query.
+
 The scope is the caller's choice; the HTTP helper (citizen_api/idempotency.py) uses "<user id>:<route>".
 """
 
@@ -51,6 +57,7 @@ __all__ = [
     "claim",
     "complete",
     "exists",
+    "exists_sql",
     "purge_expired",
     "release",
     "request_fingerprint",
@@ -154,6 +161,12 @@ _RECORD_INSERT = (
 _RECORD_EXISTS = "SELECT 1 AS found FROM idempotency_record WHERE scope = $1 AND key = $2"
 
 
+def exists_sql(*, scope: str, key: str) -> str:
+    """PostgreSQL/SQLite: a boolean expression, whether the key has a record (SQL expressions for the
+    scope and key, e.g. "$2"); a hot path's own read asks it instead of `exists` (issue 12)."""
+    return f"EXISTS (SELECT 1 FROM idempotency_record k WHERE k.scope = {scope} AND k.key = {key})"  # noqa: S608 (constants only)
+
+
 @dataclass(slots=True)
 class Record:
     """The key and the answer to record inside the work's own transaction (see the module docstring).
@@ -169,6 +182,11 @@ class Record:
     render: Callable[[Any], Any]
     ttl: dt.timedelta = DEFAULT_TTL
     response: Any = None
+    # `live(answer, capacity, taken)`: the SQL of the stored answer (jsonb) from the rendered one and
+    # the booking statement's RETURNING columns, for the parts the statement decides (`insert_sql`).
+    live: Callable[[str, str, str], str] | None = None
+    # Whether the key had a record when the work last read it (None: not asked, or no longer known).
+    used: bool | None = None
 
     async def write(self, result: Any, *, conn: Any) -> Any:
         """Insert the completed record in `conn`'s transaction; IntegrityError when the key is taken."""
@@ -178,6 +196,32 @@ class Record:
         values += [json.dumps(self.response, ensure_ascii=False), now, now + self.ttl]
         await raw_execute(_RECORD_INSERT, values, conn=conn)
         return self.response
+
+    def insert_sql(self, first: int, *, source: str, capacity: str, taken: str) -> str:
+        """PostgreSQL: the record's INSERT as a data-modifying CTE body selecting FROM `source` (no
+        row, no record), parameters $first .. $first+6 (`insert_values`); the stored answer is
+        `live(...)` of the rendered one with `source`'s `capacity` and `taken` columns."""
+        p = [f"${first + i}" for i in range(7)]
+        answer = f"{p[5]}::jsonb"
+        stored = self.live(answer, capacity, taken) if self.live is not None else answer
+        return (
+            "INSERT INTO idempotency_record (id, scope, key, request_hash, status_code, response,"  # noqa: S608 (constants only)
+            f" created_at, expires_at) SELECT {p[0]}::uuid, {p[1]}::varchar, {p[2]}::varchar,"
+            f" {p[3]}::varchar, {p[4]}::int, {stored}, {p[6]}::timestamptz,"
+            f" {p[6]}::timestamptz + interval '{int(self.ttl.total_seconds())} seconds' FROM {source}"
+        )
+
+    def insert_values(self, answer: Any, now: dt.datetime) -> list[Any]:
+        """The seven parameters of `insert_sql`: the rendered `answer` (before `live`), written at `now`."""
+        return [
+            new_id(),
+            self.scope[:128],
+            check_key(self.key),
+            self.request_hash,
+            self.status_code,
+            json.dumps(answer, ensure_ascii=False),
+            now,
+        ]
 
 
 async def exists(*, scope: str, key: str) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic_core import to_jsonable_python
 
-from services.common import outbox
+from services.common import context, outbox
 from services.common.ids import new_id
 
 __all__ = [
@@ -28,6 +28,8 @@ __all__ = [
     "inbox_insert_sql",
     "inbox_insert_values",
     "notices",
+    "push_outbox_sql",
+    "push_outbox_values",
     "queue_pushes",
 ]
 
@@ -106,6 +108,26 @@ def inbox_insert_values(rows: Sequence[Notice], now: Any) -> list[Any]:
         [r.case_ref for r in rows],
         now,
     ]
+
+
+def push_outbox_sql(first: int, *, inbox: str, ids: str) -> str:
+    """PostgreSQL: `queue_pushes`'s outbox rows as one INSERT, for the rows the CTE `inbox` (an
+    `inbox_insert_sql`) queued; `ids` is that INSERT's notice-id parameter. Parameters $first ..
+    $first+2 (`push_outbox_values`); the same rows `queue_pushes` writes."""
+    p = [f"${first + i}" for i in range(3)]
+    return (
+        "INSERT INTO outbox_message (id, topic, payload, aggregate_type, aggregate_id, status, attempts,"  # noqa: S608 (constants only)
+        f" available_at, request_id, created_at) SELECT v.outbox_id, '{SUBSCRIBE_TOPIC}',"
+        f" jsonb_build_object('message_id', {inbox}.id::text), 'inbox_message', {inbox}.id::text,"
+        f" '{outbox.OutboxStatus.PENDING.value}', 0, {p[2]}::timestamptz, {p[1]}::varchar, {p[2]}::timestamptz"
+        f" FROM {inbox} JOIN unnest({ids}::uuid[], {p[0]}::uuid[]) AS v(id, outbox_id) ON v.id = {inbox}.id"
+        f" WHERE {inbox}.push_status = 'queued'"
+    )
+
+
+def push_outbox_values(rows: Sequence[Notice], now: Any) -> list[Any]:
+    """The three parameters of `push_outbox_sql` for `rows` (the inbox INSERT's), written at `now`."""
+    return [[new_id() for _ in rows], context.current().request_id, now]
 
 
 async def queue_pushes(message_ids: Iterable[uuid.UUID | str], *, conn: Any) -> None:

@@ -5,6 +5,8 @@ proxy = PgProxy("127.0.0.1", 5432); await proxy.start()
 await proxy.refuse()        # the server is down: every connection reset, new ones refused
 proxy.blackhole()           # the host is unreachable: connections reset, new ones never answered
 proxy.sever_on_next_use()   # open connections died unnoticed (a NAT/firewall dropped them)
+proxy.lose_answer_to(b"..") # the next message holding these bytes is run, its answer never arrives
+proxy.sever_when(b"..")     # the next message holding these bytes never arrives; its connection is cut
 await proxy.restore()       # the database is back
 """
 
@@ -22,6 +24,7 @@ class _Pipe:
     client: asyncio.StreamWriter
     upstream: asyncio.StreamWriter | None = None
     doomed: bool = False  # cut at the client's next bytes, which never reach the server
+    answer_lost: bool = False  # cut when the server's answer to what the client sent arrives
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def abort(self) -> None:
@@ -40,6 +43,10 @@ class PgProxy:
         self.accepted = 0
         self._server: asyncio.Server | None = None
         self._pipes: set[_Pipe] = set()
+        self._lose_marker: bytes | None = None
+        self._sever_marker: bytes | None = None
+        self.answers_lost = 0
+        self.severed = 0
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
@@ -64,9 +71,20 @@ class PgProxy:
         for pipe in self._pipes:
             pipe.doomed = True
 
+    def lose_answer_to(self, marker: bytes) -> None:
+        """The next client message holding `marker` reaches the server and is run (and, outside a
+        transaction, committed); the connection is cut as the answer comes back, so it never arrives."""
+        self._lose_marker = marker
+
+    def sever_when(self, marker: bytes) -> None:
+        """The next client message holding `marker` is dropped and its connection cut (it had died
+        unnoticed): the server never sees it."""
+        self._sever_marker = marker
+
     async def restore(self) -> None:
         """PostgreSQL answers again, on the same port."""
         self.silent = False
+        self._lose_marker = self._sever_marker = None
         if self._server is None:
             await self.start()
 
@@ -104,13 +122,21 @@ class PgProxy:
                 task.cancel()
             self._pipes.discard(pipe)
 
-    @staticmethod
     async def _copy(
-        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, pipe: _Pipe, *, from_client: bool
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, pipe: _Pipe, *, from_client: bool
     ) -> None:
         with contextlib.suppress(OSError, asyncio.CancelledError):
             while data := await reader.read(65536):
                 if from_client and pipe.doomed:
                     return
+                if from_client and self._sever_marker is not None and self._sever_marker in data:
+                    self._sever_marker = None
+                    self.severed += 1
+                    return
+                if from_client and self._lose_marker is not None and self._lose_marker in data:
+                    self._lose_marker, pipe.answer_lost = None, True
+                if not from_client and pipe.answer_lost:
+                    self.answers_lost += 1
+                    return  # the server has answered (so it ran the statement); the client never hears
                 writer.write(data)
                 await writer.drain()

@@ -11,6 +11,7 @@ import pytest
 from citizen_api.runtime import build_cipher
 from services.accounts.enums import Role, VerificationLevel
 from services.accounts.principal import Principal
+from services.bookings.booking import Prepared
 from services.bookings.errors import SlotFull
 from services.bookings.models import Booking, Slot
 from services.bookings.policy import BookingPolicies
@@ -175,8 +176,7 @@ async def test_record__refusal_in_the_transaction_leaves_no_key(settings) -> Non
             slot_id=slot.id,
             cipher=build_cipher(settings),
             policies=BookingPolicies(),
-            slot=stale,
-            admitted=True,
+            prepared=Prepared(stale, None),
             record=_record("refused"),
         )
     assert await IdempotencyRecord.filter(key="refused").count() == 0  # rolled back with the booking
@@ -214,3 +214,43 @@ async def test_exists__any_record_of_the_key_in_its_scope() -> None:
     assert await idempotency.exists(scope="u1:r", key="e") is False
     with pytest.raises(InvalidIdempotencyKey):
         await idempotency.exists(scope="u1:r", key="bad\nkey")
+
+
+@pytest.mark.server_only
+@pytest.mark.parametrize(("capacity", "remaining", "status"), [(3, 1, "open"), (2, 0, "full")])
+async def test_record__stored_answer_shows_the_places_the_statement_left(
+    settings, capacity: int, remaining: int, status: str
+) -> None:
+    """PostgreSQL's one statement stores an answer rendered before it ran (issue 12): when another
+    booking committed after the slot was read, SQL fills in the places left (`BookingOut.live_sql`),
+    and the stored answer equals the one sent, field for field."""
+    from citizen_api.endpoint import serialise
+    from citizen_api.schemas.bookings import BookingOut
+    from services.bookings import service
+    from services.bookings.booking import slot_row
+
+    slot = await _booking_setup(capacity=capacity)
+    first, late = await make_user(), await make_user()
+    stale = await slot_row(slot.id)  # read while nobody had booked: the answer is rendered from it
+    await service.book(
+        actor=_principal(first), slot_id=slot.id, cipher=build_cipher(settings), policies=BookingPolicies()
+    )
+    record = Record(
+        scope=f"{late.id}:bookings.create",
+        key="live",
+        request_hash="h",
+        status_code=201,
+        render=lambda view: serialise(BookingOut.from_domain(view, "en")),
+        live=BookingOut.live_sql,
+    )
+    await service.book(
+        actor=_principal(late),
+        slot_id=slot.id,
+        cipher=build_cipher(settings),
+        policies=BookingPolicies(),
+        prepared=Prepared(stale, None),
+        record=record,
+    )
+    assert (record.response["slot"]["remaining"], record.response["slot"]["status"]) == (remaining, status)
+    replay = await idempotency.claim(scope=f"{late.id}:bookings.create", key="live", request_hash="h")
+    assert replay == Replay(201, record.response)

@@ -13,6 +13,7 @@ from services.accounts.enums import FamilyGrantStatus, Role, VerificationLevel
 from services.accounts.models import FamilyGrant
 from services.accounts.principal import Principal
 from services.bookings import service
+from services.bookings.booking import Prepared
 from services.bookings.errors import SlotFull
 from services.bookings.models import Booking, Slot, WaitlistEntry
 from services.bookings.policy import BookingPolicies
@@ -117,8 +118,7 @@ async def test_write__full_or_queued_slot_writes_nothing(settings) -> None:
             slot_id=slot.id,
             cipher=build_cipher(settings),
             policies=NO_POLICIES,
-            slot=stale,
-            admitted=True,
+            prepared=Prepared(stale, None),
         )
     assert full.value.details["remaining"] == 0
     assert await Booking.filter(slot_id=slot.id).count() == 1
@@ -133,8 +133,7 @@ async def test_write__full_or_queued_slot_writes_nothing(settings) -> None:
             slot_id=slot.id,
             cipher=build_cipher(settings),
             policies=NO_POLICIES,
-            slot=stale,
-            admitted=True,
+            prepared=Prepared(stale, None),
         )
     assert queued.value.details["remaining"] == 0
     assert (await Slot.get(id=slot.id)).taken == 1
