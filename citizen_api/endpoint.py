@@ -36,7 +36,6 @@ from services.accounts.enums import Role, VerificationLevel
 from services.accounts.levels import require_level
 from services.accounts.principal import Principal
 from services.accounts.revocation import RevocationStore
-from services.accounts.tokens import verify_access_token
 from services.common import audit, clock
 from services.common.context import RequestContext, request_context
 from services.common.errors import InvalidInput, PermissionDenied, Unauthenticated
@@ -235,8 +234,7 @@ async def authenticate(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("auth.required")
-    runtime = request.app.ctx.runtime
-    claims = verify_access_token(token.strip(), secret=runtime.settings.secret_key.get_secret_value())
+    claims = request.app.ctx.runtime.tokens.verify(token.strip())
     # The session row is the truth; Redis caches the verdict and may have lost it (see revocation.py).
     if await revocation_store(request).is_revoked(jti=claims.jti, session_id=claims.session_id):
         raise Unauthenticated("auth.token_revoked")

@@ -18,6 +18,7 @@ from tortoise import Tortoise
 from citizen_api import composition
 from citizen_api.adapters import Adapters, build_adapters
 from citizen_api.settings import Settings
+from services.accounts.tokens import TokenVerifier
 from services.bookings.policy import BookingPolicies
 from services.common.audit import AuditKeyring, install_keyring
 from services.common.cache import Keys, create_redis
@@ -42,6 +43,8 @@ class Runtime:
     cipher: PiiCipher
     adapters: Adapters
     rate_limiter: RateLimiter
+    # Access tokens checked on every authenticated request (keeps the verdicts of valid ones).
+    tokens: TokenVerifier
     # From the composition root: what the domains contribute.
     booking_policies: BookingPolicies = field(default_factory=BookingPolicies)
     privacy_hooks: Mapping[str, PrivacyHooks] = field(default_factory=dict)
@@ -97,6 +100,7 @@ async def open_runtime(settings: Settings, *, redis: aioredis.Redis | None = Non
         rate_limiter=RateLimiter.on_redis(
             redis, key_prefix=keys("limits"), enabled=settings.rate_limits_enabled
         ),
+        tokens=TokenVerifier(settings.secret_key.get_secret_value()),
         booking_policies=composition.booking_policies(),
         privacy_hooks=composition.privacy_hooks(),
         outbox_handlers=composition.outbox_handlers(),
