@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -42,14 +43,29 @@ class BookingRules:
             return cls()
         if isinstance(value, BookingRules):
             return value
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(value) - known
-        if unknown:
-            raise InvalidInput("booking.bad_rules", details={"unknown": sorted(unknown)})
-        return cls(**dict(value))
+        try:
+            return _parsed(tuple(value.items()))
+        except TypeError:  # a value that cannot be a cache key (no rule has one): parse it each time
+            return _parse(value)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+_RULE_NAMES = frozenset(f.name for f in dataclasses.fields(BookingRules))
+
+
+def _parse(value: Mapping[str, Any]) -> BookingRules:
+    unknown = set(value) - _RULE_NAMES
+    if unknown:
+        raise InvalidInput("booking.bad_rules", details={"unknown": sorted(unknown)})
+    return BookingRules(**dict(value))
+
+
+# Every booking reads its resource's rules two or three times (issue 12); a frozen value can be shared.
+@functools.lru_cache(maxsize=1024)
+def _parsed(items: tuple[tuple[str, Any], ...]) -> BookingRules:
+    return _parse(dict(items))
 
 
 @dataclass(frozen=True, slots=True)
