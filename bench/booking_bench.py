@@ -184,12 +184,14 @@ async def race(
     await asyncio.sleep(0.2)
     # PgCpu reads PostgreSQL's backend pids with asyncio.run of its own: in a thread, before the start.
     pg_before = await asyncio.to_thread(pg.snapshot) if pg else None
+    probed_before = bench.probe_counts(list(pids)) if pids else None
     cpu_before = bench.tree_cpu_seconds(list(pids))
     began[0] = time.perf_counter()
     start.set()
     results = await asyncio.gather(*tasks)
     wall = time.perf_counter() - began[0]
     api_cpu = bench.tree_cpu_seconds(list(pids)) - cpu_before
+    probed_after = bench.probe_counts(list(pids)) if probed_before is not None else None
     pg_cpu = await asyncio.to_thread(pg.delta, pg_before) if pg else None
     latencies = sorted(t for _, t in results)
     statuses: dict[str, int] = {}
@@ -206,6 +208,22 @@ async def race(
         "cores_busy": round((api_cpu + (pg_cpu or 0)) / wall, 2),
         "statuses": statuses,
         "loadavg": [round(x, 2) for x in __import__("os").getloadavg()],
+        # The probe's counts over the race (bench/probe): round trips per request, statements
+        # prepared (new pooled connections prepare theirs), the garbage collector's time.
+        "probe": _race_probe(probed_before, probed_after, people),
+    }
+
+
+def _race_probe(before: dict | None, after: dict | None, people: int) -> dict | None:
+    if before is None or after is None:
+        return None
+    delta = {kind: after.get(kind, 0) - before.get(kind, 0) for kind in after}
+    return {
+        "pg_trips_per_request": round(delta.get("pg", 0) / people, 2),
+        "redis_trips_per_request": round(delta.get("redis", 0) / people, 2),
+        "pg_prepares": delta.get("pg_prepare", 0),
+        "gc_ms": round(delta.get("gc_us", 0) / 1000, 1),
+        "full_collections": delta.get("gc2", 0),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import itertools
 import logging
 
@@ -67,6 +68,11 @@ def create_app(settings: Settings | None = None, *, name: str | None = None) -> 
             from citizen_api.worker import run_ticker
 
             app.ctx.background.append(asyncio.create_task(run_ticker(app.ctx.runtime)))
+        # What start-up built (modules, models, schemas, the runtime) lives as long as the worker: out
+        # of the collector's sight, a full collection during a burst scans only what requests made
+        # (issue 12: one took ~125 ms of a 200-person race's ~420 ms of CPU).
+        gc.collect()
+        gc.freeze()
 
     @app.after_server_stop
     async def _close(app: Sanic) -> None:

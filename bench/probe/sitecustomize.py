@@ -6,7 +6,9 @@ Python then imports this module at start-up. It wraps the client calls that each
   * asyncpg: `Connection._execute` (fetch/fetchrow/fetchval/execute with arguments), `execute` without
     arguments (simple query: BEGIN, COMMIT, the pool's reset query on release), `_executemany`, and a
     statement prepare that missed the connection's statement cache;
-  * redis-py asyncio: `send_packed_command` (one call per command, or per pipeline).
+  * redis-py asyncio: `send_packed_command` (one call per command, or per pipeline);
+  * and, not a round trip, the time the cyclic garbage collector runs (`gc_us`, and `gc2` full
+    collections), through `gc.callbacks`.
 
 On SIGUSR2 the process writes its totals to $BENCH_PROBE_DIR/<pid>.json; bench/wrk.py signals the
 server's process tree before and after each wrk run and divides the difference by the requests. Never
@@ -21,10 +23,23 @@ _DIR = os.environ.get("BENCH_PROBE_DIR")
 
 
 def _install(directory: str) -> None:
+    import gc
     import json
     import signal
+    import time
 
-    counts = {"pg": 0, "pg_prepare": 0, "redis": 0}
+    counts = {"pg": 0, "pg_prepare": 0, "redis": 0, "gc_us": 0, "gc2": 0}
+    gc_started = [0.0]
+
+    def timed_gc(phase: str, info: dict) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+            return
+        counts["gc_us"] += int((time.perf_counter() - gc_started[0]) * 1e6)
+        if info.get("generation") == 2:
+            counts["gc2"] += 1
+
+    gc.callbacks.append(timed_gc)
 
     def dump(_signum: int, _frame: object) -> None:
         path = os.path.join(directory, f"{os.getpid()}.json")
