@@ -186,11 +186,13 @@ async def race(
     pg_before = await asyncio.to_thread(pg.snapshot) if pg else None
     probed_before = bench.probe_counts(list(pids)) if pids else None
     cpu_before = bench.tree_cpu_seconds(list(pids))
+    split_before = bench.tree_cpu_split(list(pids))
     began[0] = time.perf_counter()
     start.set()
     results = await asyncio.gather(*tasks)
     wall = time.perf_counter() - began[0]
     api_cpu = bench.tree_cpu_seconds(list(pids)) - cpu_before
+    split = [a - b for a, b in zip(bench.tree_cpu_split(list(pids)), split_before, strict=True)]
     probed_after = bench.probe_counts(list(pids)) if probed_before is not None else None
     pg_cpu = await asyncio.to_thread(pg.delta, pg_before) if pg else None
     latencies = sorted(t for _, t in results)
@@ -204,6 +206,8 @@ async def race(
         "max_ms": round(1000 * latencies[-1], 1),
         "first_ms": round(1000 * latencies[0], 1),
         "api_cpu_ms": round(1000 * api_cpu, 1),
+        "api_user_sys_ms": [round(1000 * split[0], 1), round(1000 * split[1], 1)],
+        "api_minor_faults": split[2],
         "pg_cpu_ms": None if pg_cpu is None else round(1000 * pg_cpu, 1),
         "cores_busy": round((api_cpu + (pg_cpu or 0)) / wall, 2),
         "statuses": statuses,
@@ -425,7 +429,15 @@ def main() -> int:
         book("warm", api_port, "/api/v1/bookings", race_warm_rows, [api2.pid], seconds=3, warm=True)
         report["races"] = []
         for number in range(races):
+            spy = None
+            if args.profile is not None:
+                # py-spy attaches first (it takes a moment); the race itself lasts well under 2 s.
+                spy = bench.start_profile([api2.pid], args.profile / f"race_{number + 1}.raw", 3.0)
+                time.sleep(1.0)
             report["races"].append(asyncio.run(race(api_port, data, number=number, pids=[api2.pid], pg=pg)))
+            if spy is not None:
+                spy.wait(30)
+                bench.summarise_profile(args.profile / f"race_{number + 1}.raw")
             time.sleep(1)
         report["rss_mb_after_race_2_workers"] = {
             str(k): round(v, 1) for k, v in bench.rss_mb([api2.pid]).items()
