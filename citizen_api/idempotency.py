@@ -94,7 +94,7 @@ def record_in_work(
     return idempotency.Record(
         scope=f"{actor.user_id}:{route}",
         key=idempotency.check_key(key.strip()),
-        request_hash=_fingerprint(route, payload, actor),
+        request_hash=lambda: _fingerprint(route, payload, actor),
         status_code=status,
         render=lambda value: serialise(render(value)),
         live=live,

@@ -177,7 +177,8 @@ class Record:
 
     scope: str
     key: str
-    request_hash: str
+    # The request's fingerprint, or how to compute it: only a write needs it (a refusal does not).
+    request_hash: str | Callable[[], str]
     status_code: int
     render: Callable[[Any], Any]
     ttl: dt.timedelta = DEFAULT_TTL
@@ -192,10 +193,16 @@ class Record:
         """Insert the completed record in `conn`'s transaction; IntegrityError when the key is taken."""
         self.response = self.render(result)
         now = clock.now()
-        values = [new_id(), self.scope[:128], check_key(self.key), self.request_hash, self.status_code]
+        values = [new_id(), self.scope[:128], check_key(self.key), self.fingerprint(), self.status_code]
         values += [json.dumps(self.response, ensure_ascii=False), now, now + self.ttl]
         await raw_execute(_RECORD_INSERT, values, conn=conn)
         return self.response
+
+    def fingerprint(self) -> str:
+        """`request_hash`, computed (once) when first needed."""
+        if not isinstance(self.request_hash, str):
+            self.request_hash = self.request_hash()
+        return self.request_hash
 
     def insert_sql(self, first: int, *, source: str, capacity: str, taken: str) -> str:
         """PostgreSQL: the record's INSERT as a data-modifying CTE body selecting FROM `source` (no
@@ -217,7 +224,7 @@ class Record:
             new_id(),
             self.scope[:128],
             check_key(self.key),
-            self.request_hash,
+            self.fingerprint(),
             self.status_code,
             json.dumps(answer, ensure_ascii=False),
             now,
