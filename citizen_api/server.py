@@ -12,10 +12,15 @@ What Sanic 25.12 does on its own, and what we change:
   GRACEFUL_SHUTDOWN_TIMEOUT, 15 s by default) before their connections are closed; idle keep-alive
   connections are closed at once. The rest of the grace is for the after-stop listeners (background
   jobs cancelled, pools closed).
+- A worker lost a SIGINT / SIGTERM that reached it after it had started listening but before its loop
+  ran for good (Ctrl-C right after `make run` answered its first request): it then served on until the
+  main process killed it at the end of the grace. Here each worker handles its stop signals itself, so
+  such a signal stops it as soon as it serves (see `_keep_early_stop_signals`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -39,7 +44,51 @@ def create_served_app(settings: Settings, *, name: str) -> Sanic:
     """The app as each worker process builds it, with the shutdown drain bounded."""
     app = create_app(settings, name=name)
     app.config.GRACEFUL_SHUTDOWN_TIMEOUT = DRAIN_S
+    app.after_server_start(_keep_early_stop_signals)
     return app
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_RECHECK_S = 0.05
+
+
+async def _keep_early_stop_signals(app: Sanic) -> None:
+    """Replace Sanic's loop handlers for the stop signals by a process-level handler that loses none.
+
+    Sanic registers `app.stop` with `loop.add_signal_handler` and then runs the loop twice: once for the
+    after-start listeners (the socket already accepts requests), then for good. Between the two runs
+    uvloop does not listen for signals (its wakeup pipe exists only while the loop runs), so a signal
+    arriving then was recorded nowhere and the worker never stopped; and `app.stop` called during the
+    first run stops that run instead of the server. A plain `signal.signal` handler runs whether the
+    loop runs or not; it hands the stop to the loop, which acts on it once it serves for good.
+    """
+    loop = asyncio.get_running_loop()
+    stopping = False
+
+    def stop_when_serving() -> None:
+        nonlocal stopping
+        if stopping:
+            return  # a second Ctrl-C while draining changes nothing (the main process decides)
+        if not app.state.is_running:  # still starting: `app.stop` now would end the wrong loop run
+            loop.call_later(_RECHECK_S, stop_when_serving)
+            return
+        stopping = True
+        app.stop(terminate=False)
+
+    def on_signal(signum: int, frame: object) -> None:
+        try:
+            loop.call_soon_threadsafe(stop_when_serving)
+        except RuntimeError:  # the loop is already closed: the worker is exiting anyway
+            pass
+
+    # Blocked while the handlers change hands: a signal now waits for ours instead of hitting the default.
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        for stop in _STOP_SIGNALS:
+            loop.remove_signal_handler(stop)
+            signal.signal(stop, on_signal)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
 
 def install_bounded_shutdown(grace_s: float = GRACE_S) -> None:
