@@ -65,7 +65,9 @@ def tortoise_config(database_url: str, *, apps: TortoiseApps, pool_max: int = 10
     if scheme in {"postgres", "postgresql", "asyncpg"}:
         sep = "&" if "?" in url else "?"
         if "maxsize=" not in url:
-            url = f"{url}{sep}minsize=1&maxsize={pool_max}"
+            # Every connection opened when the pool is (asyncpg's own default): a burst (the 200-person
+            # race) found a pool grown only to the usual load and paid for the rest as it came (issue 12).
+            url = f"{url}{sep}minsize={pool_max}&maxsize={pool_max}"
         connection = expand_db_url(url)
         connection["credentials"]["connection_class"] = _PooledConnection
         # Our asyncpg client: a read cut off by a dropped connection is retried once, a write is
