@@ -21,7 +21,7 @@ from citizen_api.settings import Settings
 from services.accounts.tokens import TokenVerifier
 from services.bookings.policy import BookingPolicies
 from services.common.audit import AuditKeyring, install_keyring
-from services.common.cache import Keys, create_redis
+from services.common.cache import Keys, create_redis, open_pool
 from services.common.contributions import PeriodicJob, PrivacyHooks
 from services.common.crypto import PiiCipher
 from services.common.db import close_db, init_db
@@ -77,7 +77,9 @@ async def open_runtime(settings: Settings, *, redis: aioredis.Redis | None = Non
     owns_db = not Tortoise._inited
     if owns_db:
         await init_db(settings.database_url, apps=composition.tortoise_apps(), pool_max=settings.db_pool_max)
-    redis = redis or create_redis(settings.redis_url)
+    if redis is None:
+        redis = create_redis(settings.redis_url)
+        await open_pool(redis)
     keys = Keys(settings.redis_prefix)
     http = httpx.AsyncClient(
         timeout=httpx.Timeout(
