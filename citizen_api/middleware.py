@@ -136,6 +136,10 @@ def _language_value(locale: str) -> bytes:
     return (_CONTENT_LANGUAGE.get(locale) or locale.replace("_", "-")).encode()
 
 
+# The locales we serve, read without the LRU's call (others go through _language_value).
+_LANGUAGE_WIRE = {locale: _language_value(locale) for locale in _CONTENT_LANGUAGE}
+
+
 # Request ids: 64 random bits drawn once per process, then a counter (32 hex digits in all). Unique
 # across workers and restarts (each process draws its own prefix: two of them share one with a
 # chance of 2^-64 per pair) and within a process (the counter never repeats). Cheaper than 16 bytes
@@ -212,7 +216,8 @@ class _Edge:
             wire[:] = [item for item in wire if item[0].lower() != b"x-request-id"]
         wire.append((_REQUEST_ID, ctx.request_id_bytes))
         if "content-language" not in headers:
-            wire.append((_LANGUAGE, _language_value(ctx.locale)))
+            locale = ctx.locale
+            wire.append((_LANGUAGE, _LANGUAGE_WIRE.get(locale) or _language_value(locale)))
         route = request.route
         self.route_metrics.observe(
             route.path if route else None, request.method, response.status, perf_counter() - ctx.started
