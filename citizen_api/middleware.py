@@ -116,9 +116,28 @@ def _locale(lang: str | None, accept_language: str | None) -> str:
     return negotiate(lang, accept_language=accept_language)
 
 
+# Without ?lang= (nearly every request): the locale by Accept-Language alone, one dict read instead of
+# the LRU's key building and bookkeeping (bounded: a full table is dropped and refilled).
+_LOCALE_BY_HEADER: dict[str | None, str] = {}
+_MAX_LOCALE_HEADERS = 512
+
+
+def _header_locale(accept_language: str | None) -> str:
+    locale = _LOCALE_BY_HEADER.get(accept_language)
+    if locale is None:
+        if len(_LOCALE_BY_HEADER) >= _MAX_LOCALE_HEADERS:
+            _LOCALE_BY_HEADER.clear()
+        locale = _LOCALE_BY_HEADER[accept_language] = _locale(None, accept_language)
+    return locale
+
+
 @functools.lru_cache(maxsize=64)
 def _language_value(locale: str) -> bytes:
     return (_CONTENT_LANGUAGE.get(locale) or locale.replace("_", "-")).encode()
+
+
+# The locales we serve, read without the LRU's call (others go through _language_value).
+_LANGUAGE_WIRE = {locale: _language_value(locale) for locale in _CONTENT_LANGUAGE}
 
 
 # Request ids: 64 random bits drawn once per process, then a counter (32 hex digits in all). Unique
@@ -174,6 +193,7 @@ class _RouteMetrics:
 
 
 perf_counter = time.perf_counter
+_tuple = tuple.__new__
 
 
 class _Edge:
@@ -196,7 +216,8 @@ class _Edge:
             wire[:] = [item for item in wire if item[0].lower() != b"x-request-id"]
         wire.append((_REQUEST_ID, ctx.request_id_bytes))
         if "content-language" not in headers:
-            wire.append((_LANGUAGE, _language_value(ctx.locale)))
+            locale = ctx.locale
+            wire.append((_LANGUAGE, _LANGUAGE_WIRE.get(locale) or _language_value(locale)))
         route = request.route
         self.route_metrics.observe(
             route.path if route else None, request.method, response.status, perf_counter() - ctx.started
@@ -211,8 +232,15 @@ def register_middleware(app: Sanic) -> None:
     request_id_pattern = _VALID_REQUEST_ID.match
     proxied = behind_proxy(app.config)
 
+    # Bound once: each request sets all three (issue 12: attribute lookups per request add up).
+    set_request_context = request_context.set
+    set_call_context = call_context.set
+    set_origin = audit.request_origin.set
+    origin = audit.RequestOrigin
+
+    # A plain function: Sanic awaits only what is awaitable, so no coroutine is made per request.
     @app.on_request(priority=100)
-    async def _begin(request: Request) -> None:
+    def _begin(request: Request) -> None:
         headers = request.headers
         incoming = headers.get("x-request-id")
         request_id = incoming if incoming and request_id_pattern(incoming) else _REQUEST_IDS.next()
@@ -220,15 +248,18 @@ def register_middleware(app: Sanic) -> None:
         ctx.started = perf_counter()
         ctx.request_id = request_id
         ctx.request_id_bytes = request_id.encode()  # the pattern and our ids are ASCII
-        lang = request.args.get("lang") if request.query_string else None
-        ctx.locale = _locale(lang, headers.get("accept-language"))
+        if request.query_string and (lang := request.args.get("lang")) is not None:
+            ctx.locale = _locale(lang, headers.get("accept-language"))
+        else:
+            ctx.locale = _header_locale(headers.get("accept-language"))
         ctx.edge = edge
         # Logs, outbox rows, audit entries and adapter calls made for this request carry its id (the
-        # endpoint adds the acting user once the caller is authenticated).
-        request_context.set(RequestContext(request_id, None))
-        call_context.set(CallContext(request_id, None, None))
+        # endpoint adds the acting user once the caller is authenticated). The NamedTuples are made
+        # by tuple.__new__, which is what their generated __new__ calls, without that extra call.
+        set_request_context(_tuple(RequestContext, (request_id, None)))
+        set_call_context(_tuple(CallContext, (request_id, None, None)))
         ip = (request.remote_addr or request.ip or "unknown") if proxied else (request.ip or "unknown")
-        audit.request_origin.set(audit.RequestOrigin(ip, request_id))
+        set_origin(_tuple(origin, (ip, request_id)))
         if request.body or b"%00" in request.raw_url or b"\x00" in request.raw_url:
             _refuse_nul_bytes(request)
         if guard_operator_pages:

@@ -11,6 +11,7 @@ from sanic.response import HTTPResponse, json, raw
 
 from citizen_api.endpoint import endpoint
 from citizen_api.metrics import CONTENT_TYPE_LATEST
+from citizen_api.response_headers import EncodedHeadResponse
 from services.common.db import ping
 
 __all__ = ["create_blueprint"]
@@ -40,7 +41,8 @@ _HEALTH_BODY = Health(status="ok").model_dump_json().encode()
 
 @endpoint(summary="Liveness: the process is up", tag="platform", response=Health)
 async def health(request: Request) -> HTTPResponse:
-    return HTTPResponse(_HEALTH_BODY, content_type="application/json")
+    # The same response as HTTPResponse(body, content_type=...), built without its second Header.
+    return EncodedHeadResponse(_HEALTH_BODY, status=200, content_type="application/json", head=())
 
 
 @endpoint(summary="Readiness: database and Redis answer", tag="platform", response=Readiness)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, empty, raw
+from sanic.response import HTTPResponse
 
 from citizen_api.blueprints.bookings import booking_policies, visitor_conflict_budget
 from citizen_api.endpoint import endpoint
 from citizen_api.idempotency import IDEMPOTENCY_HEADER, idempotent
+from citizen_api.response_headers import EncodedHeadResponse, WireHeaders, wire_value
 from citizen_api.schemas.bookings import SlotOut
 from citizen_api.schemas.tourism import (
     Crowd,
@@ -41,12 +42,32 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == bare for tag in header.split(","))
 
 
+# A document's ETag, Cache-Control and Vary encoded for the wire, by ETag: built once per document,
+# not per request (issue 12). Bounded like the process copy; a full table is dropped and refilled.
+_HEADS: dict[str, WireHeaders] = {}
+_MAX_HEADS = 4096
+_CACHE_CONTROL_WIRE = (b"Cache-Control", wire_value(_CACHE_CONTROL))
+_VARY_WIRE = (b"Vary", b"Accept-Language")
+
+
+def _head(etag: str) -> WireHeaders:
+    head = _HEADS.get(etag)
+    if head is None:
+        if len(_HEADS) >= _MAX_HEADS:
+            _HEADS.clear()
+        head = _HEADS[etag] = ((b"ETag", wire_value(etag)), _CACHE_CONTROL_WIRE, _VARY_WIRE)
+    return head
+
+
 def conditional(request: Request, document: Rendered) -> HTTPResponse:
-    """304 when the client already has this document, else the JSON with its ETag."""
-    headers = {"ETag": document.etag, "Cache-Control": _CACHE_CONTROL, "Vary": "Accept-Language"}
+    """304 when the client already has this document, else the JSON with its ETag.
+
+    Either carries ETag, Cache-Control and Vary (in that order, first), already encoded.
+    """
+    head = _head(document.etag)
     if etag_matches(request.headers.get("if-none-match"), document.etag):
-        return empty(status=304, headers=headers)
-    return raw(document.body, content_type="application/json", headers=headers)
+        return EncodedHeadResponse(b"", status=304, content_type=None, head=head)
+    return EncodedHeadResponse(document.body, status=200, content_type="application/json", head=head)
 
 
 def _local(request: Request) -> LocalTier | None:
