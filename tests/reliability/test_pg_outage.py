@@ -221,50 +221,35 @@ async def test_pg_dead_pooled_connections__begin_and_reads_start_again_on_fresh_
     assert (await Slot.get(id=slot.id)).taken == 2
 
 
-async def test_pg_booking_statement_whose_answer_is_lost__without_a_key_still_books_once(
-    served: Served, http: httpx.AsyncClient, settings, db: None
+@pytest.mark.parametrize("with_key", [False, True], ids=["no-key", "idempotency-key"])
+async def test_pg_booking_statement_whose_answer_is_lost__sent_again_and_answered_once(
+    served: Served, http: httpx.AsyncClient, settings, db: None, with_key: bool
 ) -> None:
-    # No Idempotency-Key to fall back on: the statement sent again fails on the booking's own id, and
-    # the API reads that the first attempt committed.
+    # A booking without a daily cap is one statement run on its own (issue 12). Its connection is
+    # cut as PostgreSQL answers: the booking committed, the API never heard. Sent again, the statement
+    # fails as a whole on the booking's id, which tells the API it is done: one booking, answered once
+    # (without a key there is nothing else to fall back on).
     user, other = await make_user(), await make_user()
     slot = await clinic_slot(daily_cap=False)
     await _the_api_works(http, settings, user, slot)
     marker, lost = f"lost-{uuid.uuid4().hex}", served.proxy.answers_lost
     served.proxy.lose_answer_to(marker.encode())
+    # Not the marker as the key: the slot read carries the key; only the booking's statement carries
+    # the purpose.
+    headers = auth_headers(other, settings, **({"Idempotency-Key": uuid.uuid4().hex} if with_key else {}))
     body = {"slot_id": str(slot.id), "purpose": {"note": marker}}
-    booked = await http.post("/api/v1/bookings", json=body, headers=auth_headers(other, settings))
+    booked = await http.post("/api/v1/bookings", json=body, headers=headers)
     assert booked.status_code == 201, booked.text
     assert served.proxy.answers_lost == lost + 1  # the fault did happen, on the booking's statement
     rows = await Booking.filter(slot_id=slot.id, user_id=other.id).values_list("id", flat=True)
     assert [str(i) for i in rows] == [booked.json()["id"]]
     assert (await Slot.get(id=slot.id)).taken == 2
-
-
-async def test_pg_booking_statement_whose_answer_is_lost__sent_again_and_answered_once(
-    served: Served, http: httpx.AsyncClient, settings, db: None
-) -> None:
-    # A booking without a daily cap is one statement run on its own (issue 12). Its connection is
-    # cut as PostgreSQL answers: the booking committed, the API never heard. Sent again, the statement
-    # fails as a whole on the booking's id, which tells the API it is done: one booking, answered once.
-    user, other = await make_user(), await make_user()
-    slot = await clinic_slot(daily_cap=False)
-    await _the_api_works(http, settings, user, slot)
-    marker, lost = f"lost-{uuid.uuid4().hex}", served.proxy.answers_lost
-    served.proxy.lose_answer_to(marker.encode())
-    headers = auth_headers(other, settings, **{"Idempotency-Key": uuid.uuid4().hex})  # not the marker:
-    # the slot read carries the key, and only the booking's statement carries the purpose
-    body = {"slot_id": str(slot.id), "purpose": {"note": marker}}
-    booked = await http.post("/api/v1/bookings", json=body, headers=headers)
-    assert booked.status_code == 201, booked.text
-    assert served.proxy.answers_lost == lost + 1  # the fault did happen, on the booking's statement
-    assert await Booking.filter(slot_id=slot.id, user_id=other.id).count() == 1
-    assert (await Slot.get(id=slot.id)).taken == 2
     assert booked.json()["slot"]["remaining"] == 3
-    # The key's stored answer is the one sent: a retry replays it exactly.
-    again = await http.post("/api/v1/bookings", json=body, headers=headers)
-    assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
-    assert again.json() == booked.json()
     assert "self-contained write; sending it again" in served.log.read_text()
+    if with_key:  # the key's stored answer is the one sent: a retry replays it exactly
+        again = await http.post("/api/v1/bookings", json=body, headers=headers)
+        assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
+        assert again.json() == booked.json()
 
 
 async def test_pg_booking_statement_on_a_dead_pooled_connection__sent_again_on_a_fresh_one(
