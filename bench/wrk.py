@@ -313,14 +313,18 @@ def write_lines(path: Path, rows: list[str]) -> Path:
 # ------------------------------------------------------------------------------------------- /proc CPU
 
 
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (field 3 of proc(5) is [0]); None if gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def _proc_cpu(pid: int) -> float:
     """utime+stime of one process (all its threads), in seconds; 0 if it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # fields 14 and 15 of proc(5)
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK if fields else 0.0  # fields 14 and 15 of proc(5)
 
 
 def _children(pid: int) -> list[int]:
@@ -354,8 +358,8 @@ def tree_cpu_split(pids: list[int]) -> tuple[float, float, int]:
     user = system = 0.0
     faults = 0
     for pid in process_tree(pids):
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = _stat(pid)
+        if fields:
             faults += int(fields[7])  # field 10 of proc(5): minflt
             user += int(fields[11]) / CLK_TCK
             system += int(fields[12]) / CLK_TCK

@@ -441,10 +441,7 @@ def endpoint(
                 # integer (pydantic's strict JSON mode still reads dates, UUIDs and enums from strings).
                 kwargs["body"] = _strict_body(body, data, request.body)
             if query is not None:
-                if empty_query is not None and not request.query_string:
-                    kwargs["query"] = empty_query  # what validating the empty query gives (default_query)
-                else:
-                    kwargs["query"] = query.model_validate(_query_dict(request, query))
+                kwargs["query"] = parsed_query(request)
             result = await handler(request, **kwargs)
             response = result if isinstance(result, HTTPResponse) else json_response(result, status)
             actor_used = kwargs.get("actor")
@@ -463,14 +460,16 @@ def endpoint(
         async def query_wrapper(request: Request, **path: Any) -> HTTPResponse:
             # A query string and nothing else to handle (the anonymous cached reads): as `wrapper` does.
             _parse_multipart_if_any(request)
-            if empty_query is not None and not request.query_string:
-                parsed = empty_query
-            else:
-                parsed = query.model_validate(_query_dict(request, query))  # type: ignore[union-attr]
-            result = await handler(request, query=parsed, **path)
+            result = await handler(request, query=parsed_query(request), **path)
             return result if isinstance(result, HTTPResponse) else json_response(result, status)
 
         empty_query = default_query(query) if query is not None else None
+
+        def parsed_query(request: Request) -> Any:
+            if empty_query is not None and not request.query_string:
+                return empty_query  # what validating the empty query gives (default_query)
+            return query.model_validate(_query_dict(request, query))  # type: ignore[union-attr]
+
         others = needs_auth or optional_auth or body or limit
         chosen = plain_wrapper if not (others or query) else query_wrapper if not others else wrapper
 

@@ -136,7 +136,7 @@ async def prepare_booking(
     """
     now = clock.now()
     parsed = parse_id(slot_id)
-    key = (record.scope, record.key) if record is not None else None
+    key = record.scoped_key if record is not None else None
     read = (
         await write.read_for_booking(parsed, dialect=dialect(), subject_id=actor.subject_id, key=key, now=now)
         if parsed
@@ -229,25 +229,15 @@ async def book(
     kind = _NOTIFY_ON_BOOKING.get(status)
     if record is not None:
         record.used = None
+    single = write.one_statement(dialect(), visitors=len(sealed), after=after)
+    # Read before any lock is taken (the person's grants, unless `prepared` has them).
+    notices = await _notices(kind, row, actor, slot, resource, grants) if single else []
     try:
-        if write.one_statement(dialect(), visitors=len(sealed), after=after):
-            notices = await _notices(kind, row, actor, slot, resource, grants)
-            if not rules.per_person_per_day:
-                # The one statement is the whole write: atomic on its own, no transaction.
-                return await _write_in_one(
-                    None, row=row, places=places, rules=rules, notices=notices, record=record, now=now
-                )
-            async with in_transaction() as conn:
-                # Exact: the person's bookings of the day are serialised by the advisory lock.
-                await ledger.lock_person_day(
-                    conn, subject_id=subject_id, resource_id=resource.id, day=slot.day
-                )
-                await ledger.check_daily_cap(
-                    conn, subject_id=subject_id, resource_id=resource.id, day=slot.day, rules=rules
-                )
-                return await _write_in_one(
-                    conn, row=row, places=places, rules=rules, notices=notices, record=record, now=now
-                )
+        if single and not rules.per_person_per_day:
+            # The one statement is the whole write: atomic on its own, no transaction.
+            return await _write_in_one(
+                None, row=row, places=places, rules=rules, notices=notices, record=record, now=now
+            )
         async with in_transaction() as conn:
             # SQLite: the first statement is the write (the database lock is taken at once, no
             # read-then-upgrade deadlock). PostgreSQL: the slot's row lock is what every booking of the
@@ -265,6 +255,10 @@ async def book(
             await ledger.check_daily_cap(
                 conn, subject_id=subject_id, resource_id=resource.id, day=slot.day, rules=rules
             )
+            if single:  # PostgreSQL with a daily cap: the one statement, inside the person's lock
+                return await _write_in_one(
+                    conn, row=row, places=places, rules=rules, notices=notices, record=record, now=now
+                )
             view = await _write_in_steps(
                 conn,
                 row=row,
@@ -285,8 +279,7 @@ async def book(
                 # Last, after the slot's row lock: the key binds exactly when the booking commits.
                 await record.write(view, conn=conn)
     except SlotFull:
-        key = (record.scope, record.key) if record is not None else None
-        found = await write.slot_now(slot.id, key=key)
+        found = await write.slot_now(slot.id, key=record.scoped_key if record is not None else None)
         if record is not None and found is not None:
             record.used = found.key_used
         remaining = max(0, found.capacity - found.taken) if found else 0

@@ -178,7 +178,7 @@ async def read_for_booking(
         return BookingRead(slot, None, None) if slot is not None else None
     values: list[Any] = [slot_id, subject_id, now]
     if key is not None:
-        values += [key[0][:128], idempotency.check_key(key[1])]
+        values += [key[0], idempotency.check_key(key[1])]
     rows = await raw_rows(_READ_FOR_BOOKING[key is not None], values)
     if not rows:
         return None
@@ -221,7 +221,7 @@ async def slot_now(slot_id: uuid.UUID, *, key: tuple[str, str] | None = None) ->
     if key is None:
         rows = await raw_rows(_SLOT_NOW, [slot_id])
     else:
-        rows = await raw_rows(_SLOT_NOW_AND_KEY, [slot_id, key[0][:128], idempotency.check_key(key[1])])
+        rows = await raw_rows(_SLOT_NOW_AND_KEY, [slot_id, key[0], idempotency.check_key(key[1])])
     if not rows:
         return None
     row = rows[0]
@@ -280,7 +280,7 @@ async def reserve_and_insert(
     found: list[dict[str, Any]] = []
 
     async def committed() -> bool:
-        key = [record.scope[:128], record.key] if record is not None else [None, None]
+        key = record.scoped_key if record is not None else (None, None)
         found.extend(await raw_rows(_WRITTEN, [row.id, *key]))
         return bool(found)
 

@@ -198,6 +198,11 @@ class Record:
         await raw_execute(_RECORD_INSERT, values, conn=conn)
         return self.response
 
+    @property
+    def scoped_key(self) -> tuple[str, str]:
+        """(scope, key) as stored (the scope cut to the column's 128 characters)."""
+        return self.scope[:128], self.key
+
     def fingerprint(self) -> str:
         """`request_hash`, computed (once) when first needed."""
         if not isinstance(self.request_hash, str):

@@ -221,6 +221,15 @@ async def test_pg_dead_pooled_connections__begin_and_reads_start_again_on_fresh_
     assert (await Slot.get(id=slot.id)).taken == 2
 
 
+async def _uncapped_slot_in_use(http: httpx.AsyncClient, settings) -> tuple:
+    """A slot without a daily cap (its booking is one statement), booked once through the API, and a
+    person who has not booked yet."""
+    user, other = await make_user(), await make_user()
+    slot = await clinic_slot(daily_cap=False)
+    await _the_api_works(http, settings, user, slot)
+    return other, slot
+
+
 @pytest.mark.parametrize("with_key", [False, True], ids=["no-key", "idempotency-key"])
 async def test_pg_booking_statement_whose_answer_is_lost__sent_again_and_answered_once(
     served: Served, http: httpx.AsyncClient, settings, db: None, with_key: bool
@@ -229,9 +238,7 @@ async def test_pg_booking_statement_whose_answer_is_lost__sent_again_and_answere
     # cut as PostgreSQL answers: the booking committed, the API never heard. Sent again, the statement
     # fails as a whole on the booking's id, which tells the API it is done: one booking, answered once
     # (without a key there is nothing else to fall back on).
-    user, other = await make_user(), await make_user()
-    slot = await clinic_slot(daily_cap=False)
-    await _the_api_works(http, settings, user, slot)
+    other, slot = await _uncapped_slot_in_use(http, settings)
     marker, lost = f"lost-{uuid.uuid4().hex}", served.proxy.answers_lost
     served.proxy.lose_answer_to(marker.encode())
     # Not the marker as the key: the slot read carries the key; only the booking's statement carries
@@ -257,9 +264,7 @@ async def test_pg_booking_statement_on_a_dead_pooled_connection__sent_again_on_a
 ) -> None:
     # The statement itself meets a connection that died unnoticed (its bytes never reach the server):
     # sent again on a fresh connection, it books once. No key: the booking's id alone makes it safe.
-    user, other = await make_user(), await make_user()
-    slot = await clinic_slot(daily_cap=False)
-    await _the_api_works(http, settings, user, slot)
+    other, slot = await _uncapped_slot_in_use(http, settings)
     marker, severed = f"cut-{uuid.uuid4().hex}", served.proxy.severed
     served.proxy.sever_when(marker.encode())
     body = {"slot_id": str(slot.id), "purpose": {"note": marker}}
