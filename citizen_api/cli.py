@@ -209,10 +209,17 @@ def cmd_users_grant_role(args: argparse.Namespace) -> int:
     from services.common.errors import DomainError
 
     async def work(settings: Settings) -> int:
+        from citizen_api.runtime import principal_changes
+
         try:
-            grant = await service.grant_role(
-                user_ref=args.user, role=Role(args.role), scope=args.scope or "", operator=args.operator
-            )
+            async with principal_changes(settings) as principals:
+                grant = await service.grant_role(
+                    user_ref=args.user,
+                    role=Role(args.role),
+                    scope=args.scope or "",
+                    operator=args.operator,
+                    principals=principals,
+                )
         except DomainError as error:
             print(f"refused: {error.code} {error.params or ''}", file=sys.stderr)
             return 1

@@ -266,11 +266,17 @@ async def authenticate(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("auth.required")
-    claims = request.app.ctx.runtime.tokens.verify(token.strip())
+    runtime = request.app.ctx.runtime
+    claims = runtime.tokens.verify(token.strip())
+    principals = runtime.principals
     # The session row is the truth; Redis caches the verdict and may have lost it (see revocation.py).
-    if await revocation_store(request).is_revoked(jti=claims.jti, session_id=claims.session_id):
+    # The same MGET reads the principal's version, so a cached principal costs no round trip.
+    revoked, version = await revocation_store(request).check(
+        jti=claims.jti, session_id=claims.session_id, also=principals.version_key(claims.user_id)
+    )
+    if revoked:
         raise Unauthenticated("auth.token_revoked")
-    principal = await access.load_principal(user_id=claims.user_id)
+    principal = await principals.get(claims.user_id, version)
     request.ctx.token_claims = claims
     return principal
 

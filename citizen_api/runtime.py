@@ -7,7 +7,8 @@ at import time. Services receive the pieces they need as arguments, never this o
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from tortoise import Tortoise
 from citizen_api import composition
 from citizen_api.adapters import Adapters, build_adapters
 from citizen_api.settings import Settings
+from services.accounts.principals import PrincipalCache
 from services.accounts.tokens import TokenVerifier
 from services.bookings.policy import BookingPolicies
 from services.common.audit import AuditKeyring, install_keyring
@@ -29,7 +31,7 @@ from services.common.outbox import OutboxHandler
 from services.common.ratelimit import RateLimiter
 from services.common.timeline import TimelineSource
 
-__all__ = ["Runtime", "build_audit_keyring", "close_runtime", "open_runtime"]
+__all__ = ["Runtime", "build_audit_keyring", "close_runtime", "open_runtime", "principal_changes"]
 
 
 @dataclass(slots=True)
@@ -45,6 +47,8 @@ class Runtime:
     rate_limiter: RateLimiter
     # Access tokens checked on every authenticated request (keeps the verdicts of valid ones).
     tokens: TokenVerifier
+    # The callers' principals between requests, invalidated through Redis (services/accounts/principals.py).
+    principals: PrincipalCache
     # From the composition root: what the domains contribute.
     booking_policies: BookingPolicies = field(default_factory=BookingPolicies)
     privacy_hooks: Mapping[str, PrivacyHooks] = field(default_factory=dict)
@@ -103,6 +107,7 @@ async def open_runtime(settings: Settings, *, redis: aioredis.Redis | None = Non
             redis, key_prefix=keys("limits"), enabled=settings.rate_limits_enabled
         ),
         tokens=TokenVerifier(settings.secret_key.get_secret_value()),
+        principals=PrincipalCache(redis=redis, keys=keys, max_age_s=settings.session_live_cache_s),
         booking_policies=composition.booking_policies(),
         privacy_hooks=composition.privacy_hooks(),
         outbox_handlers=composition.outbox_handlers(),
@@ -111,6 +116,20 @@ async def open_runtime(settings: Settings, *, redis: aioredis.Redis | None = Non
         dashboard_figures=composition.dashboard_figures(),
         owns_db=owns_db,
     )
+
+
+@contextlib.asynccontextmanager
+async def principal_changes(settings: Settings) -> AsyncIterator[PrincipalCache]:
+    """For commands run outside the server (`citizen-api users ...`): the principal versions on the
+    server's Redis, so its workers see a role granted here at the user's next request. Redis being
+    down is logged and the change is seen within `session_live_cache_s`."""
+    redis = create_redis(settings.redis_url)
+    try:
+        yield PrincipalCache(
+            redis=redis, keys=Keys(settings.redis_prefix), max_age_s=settings.session_live_cache_s
+        )
+    finally:
+        await redis.aclose()
 
 
 async def close_runtime(runtime: Runtime) -> None:

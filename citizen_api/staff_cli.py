@@ -21,7 +21,7 @@ def _read_password(args: argparse.Namespace) -> str:
 
 def cmd_users_create_staff(args: argparse.Namespace) -> int:
     from citizen_api.cli import _with_db
-    from citizen_api.runtime import build_cipher
+    from citizen_api.runtime import build_cipher, principal_changes
     from services.accounts import service
     from services.accounts.enums import Role
     from services.common.errors import DomainError
@@ -45,8 +45,11 @@ def cmd_users_create_staff(args: argparse.Namespace) -> int:
                 user_ref=args.user,
                 cipher=build_cipher(settings),
             )
-            for role, scope in grants:
-                await service.grant_role(user_ref=str(created.account.user_id), role=role, scope=scope)
+            async with principal_changes(settings) as principals:
+                for role, scope in grants:
+                    await service.grant_role(
+                        user_ref=str(created.account.user_id), role=role, scope=scope, principals=principals
+                    )
         except DomainError as error:
             print(f"refused: {error.code} {error.params or ''}", file=sys.stderr)
             return 1

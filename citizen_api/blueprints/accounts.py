@@ -69,6 +69,8 @@ async def wechat_login(request: Request, *, body: WeChatLoginIn) -> SignInOut:
         client_ip=client_ip(request),
         policy_version=rt.settings.privacy_policy_version,
     )
+    # From now on the workers may keep this person's principal between requests (principals.py).
+    await rt.principals.ensure_version(signed.user.id)
     return SignInOut.from_domain(signed)
 
 
@@ -87,6 +89,7 @@ async def refresh(request: Request, *, body: RefreshIn) -> SignInOut:
         cipher=request.app.ctx.runtime.cipher,
         revocations=_revocations(request),
     )
+    await request.app.ctx.runtime.principals.ensure_version(signed.user.id)
     return SignInOut.from_domain(signed)
 
 
@@ -119,8 +122,9 @@ async def me(request: Request, *, actor: Principal) -> ProfileOut:
     auth=True,
 )
 async def update_me(request: Request, *, body: ProfilePatch, actor: Principal) -> ProfileOut:
+    rt = request.app.ctx.runtime
     view = await service.update_profile(
-        actor=actor, changes=body.changes(), cipher=request.app.ctx.runtime.cipher
+        actor=actor, changes=body.changes(), cipher=rt.cipher, principals=rt.principals
     )
     return ProfileOut.from_domain(view)
 
@@ -141,6 +145,7 @@ async def bind_phone(request: Request, *, body: PhoneIn, actor: Principal) -> Pr
         wechat=rt.adapters.wechat,
         cipher=rt.cipher,
         limiter=rate_limiter(request),
+        principals=rt.principals,
         code=body.code,
         encrypted_data=body.encrypted_data,
         iv=body.iv,
@@ -166,6 +171,7 @@ async def verify_identity(request: Request, *, body: IdentityIn, actor: Principa
         cipher=rt.cipher,
         limiter=rate_limiter(request),
         client_ip=client_ip(request),
+        principals=rt.principals,
     )
     return ProfileOut.from_domain(view)
 
@@ -251,6 +257,7 @@ async def delete_me(request: Request, *, actor: Principal) -> HTTPResponse:
         expires_at=claims.expires_at,
         revocations=_revocations(request),
         hooks=request.app.ctx.runtime.privacy_hooks,
+        principals=request.app.ctx.runtime.principals,
         values={
             "cipher": request.app.ctx.runtime.cipher,
             "policies": request.app.ctx.runtime.booking_policies,
@@ -271,7 +278,11 @@ async def delete_me(request: Request, *, actor: Principal) -> HTTPResponse:
 )
 async def grant_role(request: Request, user_id: str, *, body: RoleGrantIn, actor: Principal) -> RoleGrantOut:
     grant = await service.grant_role(
-        user_ref=user_id, role=body.role, scope=body.scope, granted_by=actor.user_id
+        user_ref=user_id,
+        role=body.role,
+        scope=body.scope,
+        granted_by=actor.user_id,
+        principals=request.app.ctx.runtime.principals,
     )
     return RoleGrantOut.from_domain(grant)
 
@@ -286,7 +297,13 @@ async def grant_role(request: Request, user_id: str, *, body: RoleGrantIn, actor
 async def revoke_role(
     request: Request, user_id: str, role: str, *, query: RoleRevokeQuery, actor: Principal
 ) -> HTTPResponse:
-    await service.revoke_role(user_ref=user_id, role=role, scope=query.scope, revoked_by=actor.user_id)
+    await service.revoke_role(
+        user_ref=user_id,
+        role=role,
+        scope=query.scope,
+        revoked_by=actor.user_id,
+        principals=request.app.ctx.runtime.principals,
+    )
     return empty()
 
 

@@ -38,6 +38,7 @@ async def staff_sign_in(request: Request, *, body: StaffSignInIn) -> SignInOut:
         limiter=rate_limiter(request),
         client_ip=client_ip(request),
     )
+    await rt.principals.ensure_version(signed.user.id)
     return SignInOut.from_domain(signed)
 
 

@@ -15,6 +15,7 @@ from services.accounts import family
 from services.accounts.enums import VerificationLevel
 from services.accounts.models import ProxyAction, RefreshToken, RoleGrant, User
 from services.accounts.principal import Principal
+from services.accounts.principals import PrincipalCache
 from services.accounts.profiles import ID_CTX, NAME_CTX, PHONE_CTX, SESSION_KEY_CTX, clear_text, owner_of
 from services.accounts.revocation import RevocationStore
 from services.common import audit, clock
@@ -127,6 +128,7 @@ async def delete_account(
     expires_at: dt.datetime,
     revocations: RevocationStore,
     hooks: Mapping[str, PrivacyHooks],
+    principals: PrincipalCache,
     values: Mapping[str, Any] | None = None,
 ) -> None:
     """PIPL deletion: wipe personal data, replace the openid, end every session and proxy grant.
@@ -170,6 +172,7 @@ async def delete_account(
         await audit.record("account.deleted", actor_id=user.id, using_db=conn)
     await revocations.revoke_jti(jti, expires_at)
     await revocations.revoke_sessions([str(f) for f in families])
+    await principals.changed(user.id)
 
 
 async def reencrypt_pii(*, cipher: PiiCipher, batch: int = 500) -> int:

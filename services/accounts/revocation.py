@@ -67,23 +67,30 @@ class RevocationStore:
 
     async def is_revoked(self, *, jti: str, session_id: str | None) -> bool:
         """True when the token was deny-listed or its session is no longer live."""
+        revoked, _ = await self.check(jti=jti, session_id=session_id)
+        return revoked
+
+    async def check(
+        self, *, jti: str, session_id: str | None, also: str | None = None
+    ) -> tuple[bool, bytes | None]:
+        """`is_revoked`, and the value of the key `also` read in the same round trip (None when
+        absent or when Redis is unreachable): the principal's version (services/accounts/principals.py)."""
         cached: bytes | None = None
+        extra: bytes | None = None
         try:
-            if session_id is None:
-                return bool(await self.redis.exists(self.keys("revoked-jti", jti)))
-            jti_revoked, cached = await self._read(jti, session_id)
+            jti_revoked, cached, extra = await self._read(jti, session_id, also)
             if jti_revoked:
-                return True
+                return True, extra
         except RedisError as error:
             log.warning("revocation cache unavailable; checking the session in the database", exc_info=error)
             if session_id is None:
                 # A token without a session has nothing in the database to check.
-                return False
-            return not await access.session_is_live(session_id=session_id)
+                return False, None
+            return not await access.session_is_live(session_id=session_id), None
+        if session_id is None or cached == _LIVE:
+            return False, extra
         if cached == _REVOKED:
-            return True
-        if cached == _LIVE:
-            return False
+            return True, extra
         live = await access.session_is_live(session_id=session_id)
         try:
             if live:
@@ -92,13 +99,19 @@ class RevocationStore:
                 await self.redis.set(self._session_key(session_id), _REVOKED, ex=self.access_ttl_s + 5)
         except RedisError:
             pass
-        return not live
+        return not live, extra
 
-    async def _read(self, jti: str, session_id: str) -> tuple[bool, bytes | None]:
+    async def _read(
+        self, jti: str, session_id: str | None, also: str | None
+    ) -> tuple[bool, bytes | None, bytes | None]:
         # One MGET, not a pipeline of EXISTS + GET (issue 12: the pipeline's objects cost more than the call).
-        jti_marker, cached = await self.redis.mget(
-            self.keys("revoked-jti", jti), self._session_key(session_id)
-        )
-        if isinstance(cached, str):
-            cached = cached.encode()
-        return jti_marker is not None, cached
+        names = [self.keys("revoked-jti", jti)]
+        if session_id is not None:
+            names.append(self._session_key(session_id))
+        if also is not None:
+            names.append(also)
+        values = [v.encode() if isinstance(v, str) else v for v in await self.redis.mget(*names)]
+        jti_marker = values[0]
+        cached = values[1] if session_id is not None else None
+        extra = values[-1] if also is not None else None
+        return jti_marker is not None, cached, extra

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from tortoise.transactions import in_transaction
 
@@ -15,6 +16,9 @@ from services.accounts.models import RoleGrant, User
 from services.common import audit
 from services.common.errors import InvalidInput
 from services.common.ids import parse_id
+
+if TYPE_CHECKING:
+    from services.accounts.principals import PrincipalCache
 
 __all__ = ["find_user", "grant_role", "revoke_role", "role_holders"]
 
@@ -47,10 +51,12 @@ async def grant_role(
     scope: str = "",
     granted_by: uuid.UUID | None = None,
     operator: str | None = None,
+    principals: PrincipalCache,
 ) -> RoleGrant:
     """Give `role` (limited to `scope` for community_staff/dept_operator); idempotent.
 
     `operator` names who granted it from the command line (an operator's login, not a resident).
+    `principals`: told after the commit, so every worker sees the new role at the user's next request.
     """
     _check_scope(role, scope)
     user = await find_user(user_ref)
@@ -70,13 +76,26 @@ async def grant_role(
                 | ({"via": "cli", "operator": operator} if operator else {}),
                 using_db=conn,
             )
+            created = True
+        else:
+            created = False
+    if created:
+        await principals.changed(user.id)
     return grant
 
 
 async def revoke_role(
-    *, user_ref: str, role: Role | str, scope: str = "", revoked_by: uuid.UUID | None = None
+    *,
+    user_ref: str,
+    role: Role | str,
+    scope: str = "",
+    revoked_by: uuid.UUID | None = None,
+    principals: PrincipalCache,
 ) -> int:
-    """Take `role` (for `scope`) away; returns how many grants were removed (0 is not an error)."""
+    """Take `role` (for `scope`) away; returns how many grants were removed (0 is not an error).
+
+    `principals`: told after the commit, so no worker goes on acting on the revoked role.
+    """
     try:
         role = Role(role)
     except ValueError as error:
@@ -92,6 +111,8 @@ async def revoke_role(
                 details={"role": role.value, "scope": scope},
                 using_db=conn,
             )
+    if removed:
+        await principals.changed(user.id)
     return removed
 
 

@@ -36,6 +36,7 @@ from services.accounts.models import RefreshToken, User
 from services.accounts.pipl import delete_account, export_data, reencrypt_pii
 from services.accounts.ports import IdentityPort, WeChatPort
 from services.accounts.principal import Principal
+from services.accounts.principals import PrincipalCache
 from services.accounts.profiles import (
     ID_CTX,
     NAME_CTX,
@@ -291,8 +292,13 @@ async def get_profile(*, actor: Principal, cipher: PiiCipher) -> ProfileView:
 _PROFILE_FIELDS = {"locale", "elder_mode", "notification_prefs"}
 
 
-async def update_profile(*, actor: Principal, changes: dict[str, Any], cipher: PiiCipher) -> ProfileView:
-    """Apply validated changes (locale, elder_mode, notification_prefs merged key by key)."""
+async def update_profile(
+    *, actor: Principal, changes: dict[str, Any], cipher: PiiCipher, principals: PrincipalCache
+) -> ProfileView:
+    """Apply validated changes (locale, elder_mode, notification_prefs merged key by key).
+
+    The locale is part of the principal (messages are written in it): `principals` is told.
+    """
     unknown = set(changes) - _PROFILE_FIELDS
     if unknown:
         raise ValueError(f"not profile fields: {sorted(unknown)}")
@@ -304,6 +310,8 @@ async def update_profile(*, actor: Principal, changes: dict[str, Any], cipher: P
     if "notification_prefs" in changes:
         user.notification_prefs = {**(user.notification_prefs or {}), **changes["notification_prefs"]}
     await user.save(update_fields=["locale", "elder_mode", "notification_prefs", "updated_at"])
+    if "locale" in changes:
+        await principals.changed(user.id)
     return await profile_view(user, cipher)
 
 
@@ -321,6 +329,7 @@ async def bind_phone(
     wechat: WeChatPort,
     cipher: PiiCipher,
     limiter: RateLimiter,
+    principals: PrincipalCache,
     code: str | None = None,
     encrypted_data: str | None = None,
     iv: str | None = None,
@@ -348,6 +357,8 @@ async def bind_phone(
         await audit.record(
             "phone.bound", actor_id=user.id, details={"flow": "code" if code else "encrypted"}, using_db=conn
         )
+    # The level may have risen: every worker's cached principal of the user is re-read.
+    await principals.changed(user.id)
     return await profile_view(user, cipher)
 
 
@@ -360,6 +371,7 @@ async def verify_identity(
     cipher: PiiCipher,
     limiter: RateLimiter,
     client_ip: str,
+    principals: PrincipalCache,
 ) -> ProfileView:
     """Real-name verification through the identity system; one ID number verifies one account only."""
     await limiter.hit(IDENTITY_PER_USER, str(actor.user_id))
@@ -403,6 +415,7 @@ async def verify_identity(
     except IntegrityError as error:
         # Another account verified the same ID number between our check and this write.
         raise IdentityAlreadyBound() from error
+    await principals.changed(user.id)
     return await profile_view(user, cipher)
 
 

@@ -30,7 +30,9 @@ async def _staff(runtime, *, username: str = "li.na", roles: dict[Role, str] | N
         username=username, password=PASSWORD, display_name="李娜", cipher=runtime.cipher
     )
     for role, scope in (roles or {Role.OPS_VIEWER: ""}).items():
-        await accounts.grant_role(user_ref=str(created.account.user_id), role=role, scope=scope)
+        await accounts.grant_role(
+            user_ref=str(created.account.user_id), role=role, scope=scope, principals=runtime.principals
+        )
     return created
 
 

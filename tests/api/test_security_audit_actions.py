@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from citizen_api.runtime import principal_changes
 from services.accounts import service as accounts
 from services.accounts.enums import Role
 from services.common import audit, outbox
@@ -88,9 +89,12 @@ async def test_audit_actions__membership_verification(client: httpx.AsyncClient,
     assert "401" not in str(entry.details)
 
 
-async def test_audit_actions__cli_role_grant_names_the_operator(db) -> None:
+async def test_audit_actions__cli_role_grant_names_the_operator(db, settings) -> None:
     user = await make_user()
-    await accounts.grant_role(user_ref=str(user.id), role=Role.ADMIN, operator="ops-zhang")
+    async with principal_changes(settings) as principals:
+        await accounts.grant_role(
+            user_ref=str(user.id), role=Role.ADMIN, operator="ops-zhang", principals=principals
+        )
     entry = await AuditEntry.get(action="role.granted")
     assert entry.subject_id == str(user.id)
     assert entry.details == {"role": "admin", "scope": "", "via": "cli", "operator": "ops-zhang"}
