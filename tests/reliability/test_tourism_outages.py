@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import httpx
+import pytest
 import redis.asyncio as aioredis
 
 from services.common import clock
@@ -117,11 +118,24 @@ async def test_reads__work_from_the_database_when_redis_is_down(runtime) -> None
         await dead.aclose()
 
 
-async def test_crowd_overview__live_figure_and_the_days_peak_for_operations(runtime) -> None:
+@pytest.mark.parametrize(
+    ("local_time", "peak", "peak_level"),
+    [
+        # Midday: all three readings are today's.
+        (dt.time(12, 0), 950, "orange"),
+        # Five past midnight in Jiyuan (16:05 UTC): the 950 at 23:55 was yesterday's peak, not today's
+        # (CI once ran at that hour with a test that assumed "the last 20 minutes" were today).
+        (dt.time(0, 5), 400, "green"),
+    ],
+)
+async def test_crowd_overview__live_figure_and_the_days_peak_for_operations(
+    runtime, monkeypatch, local_time: dt.time, peak: int, peak_level: str
+) -> None:
     from integrations.ticketing.types import GateOccupancy
 
+    now = dt.datetime.combine(clock.local_date(), local_time, tzinfo=clock.CITY_TZ).astimezone(dt.UTC)
+    monkeypatch.setattr(clock, "now", lambda: now)
     area = await _area(instant=1000)
-    now = clock.now()
     for minutes, occupancy in [(20, 300), (10, 950), (0, 400)]:
         reading = GateOccupancy("gates", occupancy, occupancy, 0, now - dt.timedelta(minutes=minutes))
         await service.record_occupancy(readings=[reading], redis=runtime.redis, keys=runtime.keys)
@@ -129,5 +143,5 @@ async def test_crowd_overview__live_figure_and_the_days_peak_for_operations(runt
     assert row["id"] == str(area.id)
     assert row["crowd"]["occupancy"] == 400
     assert row["crowd"]["level"] == "green"
-    assert row["peak_occupancy"] == 950
-    assert row["peak_level"] == "orange"
+    assert row["peak_occupancy"] == peak
+    assert row["peak_level"] == peak_level
