@@ -37,11 +37,13 @@ __all__ = ["create_blueprint"]
 
 
 def _tokens(request: Request) -> service.SessionTokens:
-    settings = request.app.ctx.runtime.settings
+    runtime = request.app.ctx.runtime
+    settings = runtime.settings
     return service.SessionTokens(
         secret=settings.secret_key.get_secret_value(),
         access_ttl_s=settings.access_token_ttl_s,
         refresh_ttl_s=settings.refresh_token_ttl_s,
+        principals=runtime.principals,
     )
 
 
@@ -69,8 +71,6 @@ async def wechat_login(request: Request, *, body: WeChatLoginIn) -> SignInOut:
         client_ip=client_ip(request),
         policy_version=rt.settings.privacy_policy_version,
     )
-    # From now on the workers may keep this person's principal between requests (principals.py).
-    await rt.principals.ensure_version(signed.user.id)
     return SignInOut.from_domain(signed)
 
 
@@ -89,7 +89,6 @@ async def refresh(request: Request, *, body: RefreshIn) -> SignInOut:
         cipher=request.app.ctx.runtime.cipher,
         revocations=_revocations(request),
     )
-    await request.app.ctx.runtime.principals.ensure_version(signed.user.id)
     return SignInOut.from_domain(signed)
 
 

@@ -34,11 +34,11 @@ async def staff_sign_in(request: Request, *, body: StaffSignInIn) -> SignInOut:
             secret=settings.secret_key.get_secret_value(),
             access_ttl_s=settings.access_token_ttl_s,
             refresh_ttl_s=settings.refresh_token_ttl_s,
+            principals=rt.principals,
         ),
         limiter=rate_limiter(request),
         client_ip=client_ip(request),
     )
-    await rt.principals.ensure_version(signed.user.id)
     return SignInOut.from_domain(signed)
 
 

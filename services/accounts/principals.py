@@ -12,8 +12,8 @@ a cached principal costs no round trip, and it is used only while
 - it is younger than `max_age_s` (so a change whose version write was lost, Redis being down, is
   seen within that time, as a cached "live" session verdict is).
 
-A version is created when the person signs in or refreshes their session (`ensure_version`, SET NX:
-it never replaces one a change wrote). No version in Redis (tokens older than a flush or than the
+A version is created when a session starts or is refreshed (`service.start_session` calls
+`ensure_version`, SET NX: it never replaces one a change wrote). No version in Redis (tokens older than a flush or than the
 key's day) means "unknown": the principal is read from the database and not kept, at the same cost as
 without a cache; the next refresh creates the version again. Races are closed by the order of events:
 a change commits, then writes its version; a request reads the version, then the database. A request

@@ -100,11 +100,13 @@ _MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 @dataclass(frozen=True, slots=True)
 class SessionTokens:
-    """How tokens are made: the signing secret and lifetimes (values from settings)."""
+    """How tokens are made: the signing secret and lifetimes (values from settings), and the principal
+    versions a new session creates (so the workers may keep the person's principal, principals.py)."""
 
     secret: str
     access_ttl_s: int
     refresh_ttl_s: int
+    principals: PrincipalCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +139,8 @@ async def start_session(
     access = issue_access_token(
         user_id=user.id, secret=tokens.secret, ttl_s=tokens.access_ttl_s, session_id=str(family_id)
     )
+    # Not a change to the principal (SET NX keeps a version a change wrote): safe before the commit.
+    await tokens.principals.ensure_version(user.id)
     return access, refresh
 
 
