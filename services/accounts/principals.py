@@ -13,12 +13,13 @@ a cached principal costs no round trip, and it is used only while
   seen within that time, as a cached "live" session verdict is).
 
 A version is created when a session starts or is refreshed (`service.start_session` calls
-`ensure_version`, SET NX: it never replaces one a change wrote). No version in Redis (tokens older than a flush or than the
-key's day) means "unknown": the principal is read from the database and not kept, at the same cost as
-without a cache; the next refresh creates the version again. Races are closed by the order of events:
-a change commits, then writes its version; a request reads the version, then the database. A request
-that read the old version before the change's write may cache what it read under the old version, but
-the next request reads the new one and misses.
+`ensure_version`, SET NX: it never replaces one a change wrote). No version in Redis (a Redis flush,
+or a session idle longer than the key's day) means "unknown": the principal is read from the database
+and not kept, at the same cost as without a cache; the session's next refresh creates the version.
+
+Races are closed by the order of events: a change commits, then writes its version; a request reads
+the version, then the database. A request that read the old version before the change's write may
+cache what it read under the old version, but the next request reads the new one and misses.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ __all__ = ["PrincipalCache"]
 
 log = logging.getLogger(__name__)
 
-# A version key outlives any cached principal by far; when it expires the next request reads the
-# database once and creates a new one.
+# A version key outlives any cached principal by far; once it expired, the person's principal is read
+# from the database on every request until their session is next refreshed (which creates a new one).
 _VERSION_TTL_S = 86_400
 
 
