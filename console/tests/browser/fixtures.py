@@ -14,7 +14,7 @@ import json
 import uuid
 
 from citizen_api import composition
-from citizen_api.runtime import build_cipher
+from citizen_api.runtime import build_cipher, principal_changes
 from citizen_api.settings import Settings
 from services.accounts import service as accounts
 from services.accounts.enums import Role, VerificationLevel
@@ -41,8 +41,12 @@ async def _staff(username: str, name: str, roles: list[tuple[Role, str]], cipher
     created = await staff_auth.create_staff_account(
         username=username, password=PASSWORD, display_name=name, cipher=cipher
     )
-    for role, scope in roles:
-        await accounts.grant_role(user_ref=str(created.account.user_id), role=role, scope=scope)
+    # As `citizen-api users create-staff` does: the server's workers see the roles at the next request.
+    async with principal_changes(Settings()) as principals:
+        for role, scope in roles:
+            await accounts.grant_role(
+                user_ref=str(created.account.user_id), role=role, scope=scope, principals=principals
+            )
     return {"username": username, "password": PASSWORD, "totp_secret": created.totp_secret}
 
 
