@@ -62,10 +62,8 @@ class PrincipalCache:
     def version_key(self, user_id: uuid.UUID) -> str:
         return self.keys("principal-version", str(user_id))
 
-    async def get(self, user_id: uuid.UUID, version: bytes | str | None) -> Principal:
+    async def get(self, user_id: uuid.UUID, version: bytes | None) -> Principal:
         """The principal of `user_id`, given the version its key held when this request read it."""
-        if isinstance(version, str):
-            version = version.encode()
         entry = self._entries.get(user_id)
         if (
             entry is not None
@@ -96,21 +94,15 @@ class PrincipalCache:
                 "could not create a principal version in Redis (not cached meanwhile)", exc_info=error
             )
 
-    async def changed(self, *user_ids: uuid.UUID) -> None:
-        """Call after the commit of a change to these users' roles, level, locale or account.
+    async def changed(self, user_id: uuid.UUID) -> None:
+        """Call after the commit of a change to the user's roles, level, locale or account.
 
         Every worker's cached principal of them stops being used at its next request. If Redis is
         unreachable the change is seen within `max_age_s` instead (logged).
         """
-        for user_id in user_ids:
-            self._entries.pop(user_id, None)
-        if not user_ids:
-            return
+        self._entries.pop(user_id, None)
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for user_id in user_ids:
-                    pipe.set(self.version_key(user_id), secrets.token_hex(8).encode(), ex=_VERSION_TTL_S)
-                await pipe.execute()
+            await self.redis.set(self.version_key(user_id), secrets.token_hex(8).encode(), ex=_VERSION_TTL_S)
         except RedisError as error:
             log.warning(
                 "could not record a principal change in Redis; other workers see it within %ss",
