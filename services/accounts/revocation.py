@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 
 from services.accounts import access
 from services.common import clock
+from services.common.cache import mget
 
 __all__ = ["RevocationStore"]
 
@@ -110,7 +111,7 @@ class RevocationStore:
             names.append(self._session_key(session_id))
         if also is not None:
             names.append(also)
-        values = [v.encode() if isinstance(v, str) else v for v in await self.redis.mget(*names)]
+        values = [v.encode() if isinstance(v, str) else v for v in await mget(self.redis, *names)]
         jti_marker = values[0]
         cached = values[1] if session_id is not None else None
         extra = values[-1] if also is not None else None
