@@ -84,6 +84,23 @@ def error_response(
     return HTTPResponse(to_json(body), status=status, headers=headers, content_type="application/json")
 
 
+def refusal_response(request: Request | None, error: domain.DomainError) -> HTTPResponse:
+    """The answer to a refusal (a DomainError): its status, its code's message, Retry-After for 429.
+
+    `@endpoint` handlers' refusals are answered by citizen_api.endpoint directly; the app's
+    DomainError handler gives the same answer for the rest (middleware, routes outside @endpoint).
+    """
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, domain.RateLimited) else None
+    return error_response(
+        request,
+        status=status_for(error),
+        code=error.code,
+        params=error.params,
+        details=error.details,
+        headers=headers,
+    )
+
+
 # A body with thousands of bad fields must not answer megabytes of details: the first few suffice.
 MAX_ERROR_DETAILS = 20
 
@@ -117,15 +134,7 @@ def register_error_handlers(app: Sanic) -> None:
 
     @app.exception(domain.DomainError)
     async def _domain(request: Request, error: domain.DomainError) -> HTTPResponse:
-        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, domain.RateLimited) else None
-        return error_response(
-            request,
-            status=status_for(error),
-            code=error.code,
-            params=error.params,
-            details=error.details,
-            headers=headers,
-        )
+        return refusal_response(request, error)
 
     @app.exception(DatabaseUnavailable)
     async def _database(request: Request, error: DatabaseUnavailable) -> HTTPResponse:

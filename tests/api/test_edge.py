@@ -13,7 +13,7 @@ from citizen_api.app import create_app
 from citizen_api.endpoint import endpoint
 from citizen_api.schemas.common import ListQuery, StrictModel
 from citizen_api.settings import Settings
-from services.common.errors import Conflict
+from services.common.errors import Conflict, RateLimited
 from tests.conftest import free_port, start_server, stop_server
 
 
@@ -39,6 +39,20 @@ def _probe_blueprint() -> Blueprint:
     @endpoint(summary="Conflict", tag="probe")
     async def conflict(request: Request) -> dict:
         raise Conflict("outbox.not_retryable", status="delivered")
+
+    @bp.get("/conflict-outside")
+    async def conflict_outside(request: Request) -> dict:
+        # A route outside @endpoint: its refusal reaches the app's DomainError handler.
+        raise Conflict("outbox.not_retryable", status="delivered")
+
+    @bp.post("/limited")
+    @endpoint(summary="Limited", tag="probe", body=EchoIn)
+    async def limited(request: Request, *, body: EchoIn) -> dict:
+        raise RateLimited(retry_after=17)
+
+    @bp.post("/limited-outside")
+    async def limited_outside(request: Request) -> dict:
+        raise RateLimited(retry_after=17)
 
     @bp.get("/times")
     @endpoint(summary="Times", tag="probe")
@@ -78,10 +92,21 @@ async def probe(settings: Settings, db: None) -> AsyncIterator[httpx.AsyncClient
     port = free_port()
     app = create_app(settings.model_copy(update={"port": port}))
     app.blueprint(_probe_blueprint())
+    app.ctx.exceptions_handled = []
+
+    @app.signal("http.lifecycle.exception")
+    async def _seen(request: Request, exception: BaseException) -> None:
+        app.ctx.exceptions_handled.append(request.path)
+
     server = await start_server(app, port)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        http._probe_app = app  # type: ignore[attr-defined]
         yield http
     await stop_server(server)
+
+
+def probe_app_of(probe: httpx.AsyncClient):
+    return probe._probe_app  # type: ignore[attr-defined]
 
 
 def _error(response: httpx.Response) -> dict:
@@ -163,6 +188,41 @@ async def test_domain_error__mapped_status_and_translated_params(probe: httpx.As
     response = await probe.get("/probe/conflict", headers={"Accept-Language": "en"})
     assert response.status_code == 409
     assert "(delivered)" in _error(response)["message"]
+
+
+@pytest.mark.parametrize(
+    ("inside", "outside", "method"),
+    [
+        ("/probe/conflict", "/probe/conflict-outside", "GET"),
+        ("/probe/limited", "/probe/limited-outside", "POST"),
+    ],
+)
+async def test_domain_error__an_endpoints_refusal_is_answered_as_the_apps_handler_answers(
+    probe: httpx.AsyncClient, inside: str, outside: str, method: str
+) -> None:
+    # @endpoint answers its handlers' refusals itself, not through Sanic's exception handling
+    # (issue 12); what the caller receives must not differ from the app's DomainError handler.
+    app = probe_app_of(probe)
+    seen_before = list(app.ctx.exceptions_handled)
+    body = {"name": "a", "count": 1} if method == "POST" else None
+    for language in ("en", "zh-CN"):
+        answers = [
+            await probe.request(method, path, json=body, headers={"Accept-Language": language})
+            for path in (inside, outside)
+        ]
+        first, second = answers
+        assert first.status_code == second.status_code and first.status_code in (409, 429)
+        for name in ("Content-Type", "Content-Language", "Retry-After"):
+            assert first.headers.get_list(name) == second.headers.get_list(name), name
+        assert len(first.headers.get_list("X-Request-Id")) == 1
+        envelopes = [_error(answer) for answer in answers]
+        for envelope in envelopes:
+            envelope.pop("request_id")
+        assert envelopes[0] == envelopes[1]
+    if method == "POST":
+        assert first.headers["Retry-After"] == "17"
+    # Sanic's exception path ran for the route outside @endpoint only.
+    assert app.ctx.exceptions_handled[len(seen_before) :] == [outside, outside]
 
 
 async def test_unexpected_exception__generic_500_without_details(
