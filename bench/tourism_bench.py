@@ -141,11 +141,9 @@ def main() -> int:
             # Every path once per round: a drift of the machine (another process, frequency) moves a
             # round's floors and paths together, and the median of the rounds' ratios is what is
             # reported. The order turns by one place each round, so no path is always the one measured
-            # right after the floors (one run with /health moved behind the detail measured 0.89 of
-            # the served floor against 0.83-0.85 in its usual place; with the order turning, 0.84).
+            # right after the floors (bench/README.md, seventh round).
             row = []
-            shift = round_number % len(paths)
-            for number, (name, process, port, path) in rotated(list(enumerate(paths)), shift):
+            for number, (name, process, port, path) in rotated(list(enumerate(paths)), round_number):
                 profile = None
                 if args.profile is not None and round_number == 0:
                     profile = args.profile / f"{number}_{port}.raw"
@@ -240,6 +238,7 @@ def summarise(results: list[list[bench.WrkResult]], sizes: dict[str, int]) -> di
 
 def rotated(items: list, shift: int) -> list:
     """`items` turned left by `shift` places (each round of the benchmark starts one path later)."""
+    shift %= len(items) or 1
     return items[shift:] + items[:shift]
 
 
